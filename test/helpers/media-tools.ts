@@ -26,8 +26,8 @@ export interface ToolResult {
 export function runTool(path: string, args: string[], timeoutMs = 30_000): Promise<ToolResult> {
   return new Promise((resolve) => {
     execFile(path, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      const code = err ? ((err as NodeJS.ErrnoException & { code?: number | string }).code as number | null) ?? 1 : 0;
-      resolve({ code: typeof code === 'number' ? code : 1, stdout: String(stdout), stderr: String(stderr) });
+      const raw: unknown = err ? (err as { code?: unknown }).code : 0;
+      resolve({ code: typeof raw === 'number' ? raw : 1, stdout: String(stdout), stderr: String(stderr) });
     });
   });
 }

@@ -1,0 +1,132 @@
+import { errorMessage } from '../core/errors';
+import type { Logger } from '../core/log';
+import { pathPatternToRegExp } from './path';
+
+/** A running on-demand pull (GB28181 INVITE, RTSP session). It publishes into the registry itself. */
+export interface OnDemandSource {
+  stop(reason: string): void | Promise<void>;
+}
+
+/** Starts the pull for `path`; resolves once it is started (it publishes when media flows). */
+export type OnDemandFactory = (path: string) => Promise<OnDemandSource>;
+
+export interface DemandOptions {
+  /** Ms after the last reader leaves before the source is stopped. */
+  closeAfterMs: number;
+}
+
+export interface DemandHooks {
+  /** The factory failed: every waiter of `path` gets this error. */
+  onStartFailed(path: string, err: unknown): void;
+}
+
+type DemandState = 'starting' | 'ready' | 'closing';
+
+interface Entry {
+  state: DemandState;
+  source?: OnDemandSource;
+  closeTimer?: NodeJS.Timeout;
+  cancelled: boolean;
+}
+
+/**
+ * On-demand sources (hub rule 7): the first reader of a matching path starts the source, the
+ * last one leaving arms `closeAfterMs`, a new reader cancels it. Two readers arriving together
+ * start it once.
+ */
+export class DemandManager {
+  private readonly factories: { pattern: RegExp; factory: OnDemandFactory; name: string }[] = [];
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly options: DemandOptions,
+    private readonly hooks: DemandHooks,
+    private readonly log: Logger,
+  ) {}
+
+  register(pattern: string, factory: OnDemandFactory): () => void {
+    const item = { pattern: pathPatternToRegExp(pattern), factory, name: pattern };
+    this.factories.push(item);
+    return () => {
+      const index = this.factories.indexOf(item);
+      if (index >= 0) this.factories.splice(index, 1);
+    };
+  }
+
+  matches(path: string): boolean {
+    return this.factories.some((f) => f.pattern.test(path));
+  }
+
+  state(path: string): DemandState | 'idle' {
+    return this.entries.get(path)?.state ?? 'idle';
+  }
+
+  readersChanged(path: string, readers: number): void {
+    const entry = this.entries.get(path);
+    if (readers > 0) {
+      if (!entry) this.start(path);
+      else if (entry.closeTimer) {
+        clearTimeout(entry.closeTimer);
+        entry.closeTimer = undefined;
+        this.log.debug({ path }, 'on-demand close cancelled: a reader came back');
+      }
+      return;
+    }
+    if (entry && !entry.closeTimer && !entry.cancelled) {
+      entry.closeTimer = setTimeout(() => this.stop(path, 'no readers'), this.options.closeAfterMs);
+    }
+  }
+
+  /** Stops every running source. */
+  async close(): Promise<void> {
+    await Promise.all([...this.entries.keys()].map((path) => this.stop(path, 'shutting down')));
+  }
+
+  private start(path: string): void {
+    const found = this.factories.find((f) => f.pattern.test(path));
+    if (!found) return;
+    const entry: Entry = { state: 'starting', cancelled: false };
+    this.entries.set(path, entry);
+    this.log.info({ path, factory: found.name }, 'on-demand source starting');
+    let started: Promise<OnDemandSource>;
+    try {
+      started = found.factory(path);
+    } catch (err) {
+      started = Promise.reject(err);
+    }
+    started.then(
+      (source) => {
+        if (entry.cancelled) {
+          void this.stopSource(path, source, 'no readers left while starting');
+          return;
+        }
+        entry.source = source;
+        entry.state = 'ready';
+      },
+      (err: unknown) => {
+        if (this.entries.get(path) === entry) this.entries.delete(path);
+        this.log.warn({ path, err: errorMessage(err) }, 'on-demand source failed to start');
+        if (!entry.cancelled) this.hooks.onStartFailed(path, err);
+      },
+    );
+  }
+
+  private async stop(path: string, reason: string): Promise<void> {
+    const entry = this.entries.get(path);
+    if (!entry) return;
+    this.entries.delete(path);
+    clearTimeout(entry.closeTimer);
+    entry.cancelled = true;
+    entry.state = 'closing';
+    if (entry.source) await this.stopSource(path, entry.source, reason);
+  }
+
+  private async stopSource(path: string, source: OnDemandSource, reason: string): Promise<void> {
+    this.log.info({ path, reason }, 'on-demand source stopping');
+    try {
+      await source.stop(reason);
+    } catch (err) {
+      this.log.warn({ path, err: errorMessage(err) }, 'on-demand source failed to stop cleanly');
+    }
+  }
+}

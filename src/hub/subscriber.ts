@@ -1,0 +1,184 @@
+import { isVideoCodec } from '../core/codec';
+import { errorMessage } from '../core/errors';
+import type { Frame } from '../core/frame';
+import type { Logger } from '../core/log';
+import type { Sink, StreamInfo } from '../core/sink';
+import type { Track } from '../core/track';
+
+export interface BackpressureOptions {
+  /** Bytes queued towards the peer above which the viewer is lagging. */
+  maxPendingBytes: number;
+  /** A viewer lagging this long (ms) is closed. */
+  maxLagMs: number;
+}
+
+export const DEFAULT_BACKPRESSURE: BackpressureOptions = { maxPendingBytes: 4 * 1024 * 1024, maxLagMs: 10_000 };
+
+export interface SubscriberStats {
+  readonly id: string;
+  readonly protocol: string;
+  readonly remote?: string;
+  readonly since: number;
+  readonly bytesOut: number;
+  readonly framesOut: number;
+  readonly framesDropped: number;
+  readonly lagging: boolean;
+}
+
+/**
+ * One sink attached to one stream, with its own backpressure state (hub rule 4). A lagging
+ * viewer drops frames until a keyframe finds its queue drained; lagging too long closes it. An
+ * exception thrown by the sink closes this subscriber only (hub rule 8).
+ */
+export class Subscriber {
+  readonly since = Date.now();
+  private started = false;
+  private closed = false;
+  private hasVideo = false;
+  private needKeyframe = true;
+  /** Frames are being skipped because the viewer lagged; counted as drops. */
+  private skipping = false;
+  private lagSince: number | undefined;
+  private framesOut = 0;
+  private framesDropped = 0;
+
+  constructor(
+    readonly id: string,
+    private readonly sink: Sink,
+    private readonly options: BackpressureOptions,
+    private readonly log: Logger,
+    private readonly onClosed: (subscriber: Subscriber, reason: string) => void,
+  ) {}
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get protocol(): string {
+    return this.safeDescribe().protocol;
+  }
+
+  /** Starts the sink and replays the GOP cache. Returns false if the sink failed. */
+  start(info: StreamInfo, cached: readonly Frame[]): boolean {
+    if (this.closed || this.started) return !this.closed;
+    this.started = true;
+    this.hasVideo = info.tracks.some((t) => isVideoCodec(t.codec));
+    this.needKeyframe = this.hasVideo;
+    if (!this.call(() => this.sink.onStart(info))) return false;
+    for (const frame of cached) {
+      this.deliver(frame);
+      if (this.closed) return false;
+    }
+    return true;
+  }
+
+  tracksChanged(tracks: readonly Track[]): void {
+    if (this.started && !this.closed) this.call(() => this.sink.onTracks(tracks));
+  }
+
+  deliver(frame: Frame): void {
+    if (!this.started || this.closed) return;
+    if (this.pendingBytes() > this.options.maxPendingBytes) {
+      this.markLagging(frame);
+      return;
+    }
+    if (this.lagSince !== undefined) {
+      this.log.debug({ lagMs: Math.round(performance.now() - this.lagSince), dropped: this.framesDropped }, 'viewer queue drained');
+      this.lagSince = undefined;
+    }
+    if (this.needKeyframe) {
+      // Before the first video keyframe (at start, or after skipping) nothing is sent, so that
+      // picture and sound start together. Audio-only streams never need one.
+      if (!(isVideoCodec(frame.codec) && frame.keyframe)) {
+        if (this.skipping) this.dropped(frame);
+        return;
+      }
+      this.needKeyframe = false;
+      this.skipping = false;
+    }
+    this.framesOut++;
+    this.call(() => this.sink.onFrame(frame));
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.sink.onEnd(reason);
+    } catch (err) {
+      this.log.warn({ err }, 'sink failed while ending');
+    }
+    this.onClosed(this, reason);
+  }
+
+  /** Detaches a sink that never started (its wait timed out or failed): the caller answers the peer. */
+  abandon(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClosed(this, reason);
+  }
+
+  stats(): SubscriberStats {
+    const description = this.safeDescribe();
+    return {
+      id: this.id,
+      protocol: description.protocol,
+      remote: description.remote,
+      since: this.since,
+      bytesOut: description.bytesOut,
+      framesOut: this.framesOut,
+      framesDropped: this.framesDropped,
+      lagging: this.lagSince !== undefined,
+    };
+  }
+
+  private markLagging(frame: Frame): void {
+    const now = performance.now();
+    if (this.lagSince === undefined) {
+      this.lagSince = now;
+      this.log.info({ pendingBytes: this.pendingBytes() }, 'viewer lagging: skipping to the next keyframe');
+    }
+    this.dropped(frame);
+    this.skipping = true;
+    this.needKeyframe = this.hasVideo;
+    if (now - this.lagSince > this.options.maxLagMs) {
+      this.log.warn({ dropped: this.framesDropped }, 'viewer stayed behind: closing');
+      this.close(`viewer too slow: lagging for more than ${this.options.maxLagMs} ms`);
+    }
+  }
+
+  private dropped(_frame: Frame): void {
+    this.framesDropped++;
+  }
+
+  private pendingBytes(): number {
+    try {
+      return this.sink.pendingBytes();
+    } catch {
+      return 0;
+    }
+  }
+
+  private safeDescribe(): ReturnType<Sink['describe']> {
+    try {
+      return this.sink.describe();
+    } catch {
+      return { protocol: 'unknown', bytesOut: 0 };
+    }
+  }
+
+  private call(fn: () => void): boolean {
+    try {
+      fn();
+      return true;
+    } catch (err) {
+      this.log.warn({ err, errMessage: errorMessage(err) }, 'sink threw: closing this viewer only');
+      this.close(`sink error: ${errorMessage(err)}`);
+      return false;
+    }
+  }
+}

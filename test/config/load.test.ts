@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDocument, isMap, isScalar, type YAMLMap } from 'yaml';
+import { envNameOf, loadConfig } from '../../src/config/load';
+import { schemaKeys } from '../../src/config/schema';
+import { GatewayError } from '../../src/core/errors';
+
+const defaultsFile = join(__dirname, '..', '..', '..', 'conf', 'default.yaml');
+
+function tempYaml(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+  const file = join(dir, 'gw.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+function expectConfigError(fn: () => unknown, key: RegExp): void {
+  assert.throws(fn, (err: unknown) => err instanceof GatewayError && err.code === 'CONFIG_INVALID' && key.test(err.message));
+}
+
+test('every schema key is in conf/default.yaml with a comment, and every yaml key is in the schema', () => {
+  const doc = parseDocument(readFileSync(defaultsFile, 'utf8'));
+  const documented = new Map<string, string | undefined>();
+  const walk = (map: YAMLMap, prefix: string): void => {
+    for (const pair of map.items) {
+      const key = `${prefix}${String((pair.key as { value: unknown }).value)}`;
+      if (isMap(pair.value)) walk(pair.value, `${key}.`);
+      else documented.set(key, isScalar(pair.value) ? (pair.value.comment ?? undefined) : undefined);
+    }
+  };
+  walk(doc.contents as YAMLMap, '');
+  const schema = schemaKeys().map(([key]) => key).sort();
+  assert.deepEqual([...documented.keys()].sort(), schema);
+  for (const [key, comment] of documented) assert.ok(comment && comment.trim().length > 5, `${key} needs a one-line comment`);
+});
+
+test('defaults load and have the documented values', () => {
+  const config = loadConfig({ defaultsFile });
+  assert.equal(config.http.port, 8080);
+  assert.equal(config.rtmp.port, 1935);
+  assert.equal(config.hub.closeAfter, 10);
+  assert.equal(config.hub.gopCache.maxGops, 1);
+});
+
+test('--config merges over the defaults and GW_ variables override single keys', () => {
+  const file = tempYaml('http:\n  port: 9000\nhub:\n  gopCache:\n    maxGops: 2\n');
+  const config = loadConfig({ defaultsFile, configFile: file, env: { GW_RTMP_PORT: '0', GW_HUB_CLOSE_AFTER: '2.5', GW_HTTP_CORS: 'false', PATH: '/bin' } });
+  assert.equal(config.http.port, 9000);
+  assert.equal(config.http.host, '0.0.0.0');
+  assert.equal(config.hub.gopCache.maxGops, 2);
+  assert.equal(config.hub.gopCache.maxFrames, 1500);
+  assert.equal(config.rtmp.port, 0);
+  assert.equal(config.hub.closeAfter, 2.5);
+  assert.equal(config.http.cors, false);
+  assert.equal(envNameOf('hub.gopCache.maxBytes'), 'GW_HUB_GOP_CACHE_MAX_BYTES');
+});
+
+test('a bad config names the key and the fault', () => {
+  expectConfigError(() => loadConfig({ defaultsFile, configFile: tempYaml('http:\n  port: 70000\n') }), /"http\.port".*out of range/);
+  expectConfigError(() => loadConfig({ defaultsFile, configFile: tempYaml('http:\n  prot: 80\n') }), /"http\.prot".*unknown key/);
+  expectConfigError(() => loadConfig({ defaultsFile, configFile: tempYaml('log:\n  level: loud\n') }), /"log\.level".*one of/);
+  expectConfigError(() => loadConfig({ defaultsFile, configFile: tempYaml('rtmp:\n  enabled: maybe\n') }), /"rtmp\.enabled".*true or false/);
+  expectConfigError(() => loadConfig({ defaultsFile, env: { GW_HTTP_PORT: 'eighty' } }), /"http\.port".*number/);
+  expectConfigError(() => loadConfig({ defaultsFile, env: { GW_NOPE: '1' } }), /GW_NOPE/);
+  expectConfigError(() => loadConfig({ defaultsFile, configFile: tempYaml('http: [1, 2') }), /not valid YAML/);
+  expectConfigError(() => loadConfig({ defaultsFile, configFile: '/nonexistent/gw.yaml' }), /cannot read/);
+});

@@ -1,0 +1,283 @@
+/**
+ * Incremental RTMP chunk stream reader: TCP chunks in, complete messages out.
+ *
+ * Spec: RTMP 1.0 §5.3.1 (chunk format: basic header §5.3.1.1, message header types 0-3
+ * §5.3.1.2, extended timestamp §5.3.1.3), §5.4.1 (Set Chunk Size), §5.4.2 (Abort).
+ *
+ * Extended timestamps on type-3 chunks: Flash, librtmp, OBS and current ffmpeg repeat the
+ * 4-byte field on every type-3 chunk of a chunk stream whose last type 0/1/2 header carried
+ * one; some older encoders do not. The first such chunk of a connection decides: if its next
+ * 4 bytes equal the stored extended value they are the field (the client repeats), otherwise
+ * they are payload (it does not), and the reader keeps that behaviour for the connection.
+ */
+import { ParseError, parseAssert } from '../../core/errors';
+import { MessageType, type RtmpMessage } from './message';
+
+export const DEFAULT_CHUNK_SIZE = 128;
+
+export interface ChunkReaderLimits {
+  /** Largest message body accepted. Default 8 MiB. */
+  maxMessageBytes?: number;
+  /** Largest chunk size a peer may set. Default 16 MiB. */
+  maxChunkSize?: number;
+  /** Most chunk streams one connection may use. Default 64. */
+  maxChunkStreams?: number;
+  /** Most bytes of partly received messages, summed over chunk streams. Default 16 MiB. */
+  maxPendingBytes?: number;
+}
+
+/** Basic header (3) + type-0 message header (11) + extended timestamp (4). */
+const MAX_HEADER = 18;
+const TS_MOD = 2 ** 32;
+
+interface ChunkStreamState {
+  timestamp: number;
+  /** The raw timestamp field of the last type 0/1/2 header (a delta, or absolute for type 0). */
+  delta: number;
+  length: number;
+  typeId: number;
+  streamId: number;
+  /** The last type 0/1/2 header carried an extended timestamp (this value). */
+  extended: number | undefined;
+  /** The message in progress, or undefined between messages. */
+  body: Buffer | undefined;
+  received: number;
+}
+
+interface ParsedHeader {
+  size: number;
+  fmt: number;
+  csid: number;
+  /** Raw timestamp or delta field (extended value when present). */
+  field: number;
+  extended: boolean;
+  length: number;
+  typeId: number;
+  streamId: number;
+}
+
+export class ChunkReader {
+  private chunkSize = DEFAULT_CHUNK_SIZE;
+  private readonly streams = new Map<number, ChunkStreamState>();
+  private readonly stash = Buffer.alloc(MAX_HEADER);
+  private stashLength = 0;
+  /** Chunk stream whose chunk payload is being read, and the bytes left in that chunk. */
+  private current: ChunkStreamState | undefined;
+  private currentCsid = 0;
+  private chunkLeft = 0;
+  private pendingBytes = 0;
+  private extRepeats: boolean | undefined;
+  private readonly maxMessageBytes: number;
+  private readonly maxChunkSize: number;
+  private readonly maxChunkStreams: number;
+  private readonly maxPendingBytes: number;
+  /** Total bytes fed, for acknowledgements (Spec: RTMP 1.0 §5.4.3). */
+  bytesIn = 0;
+
+  constructor(limits: ChunkReaderLimits = {}) {
+    this.maxMessageBytes = limits.maxMessageBytes ?? 8 * 1024 * 1024;
+    this.maxChunkSize = limits.maxChunkSize ?? 16 * 1024 * 1024;
+    this.maxChunkStreams = limits.maxChunkStreams ?? 64;
+    this.maxPendingBytes = limits.maxPendingBytes ?? 16 * 1024 * 1024;
+  }
+
+  /** The peer's current chunk size. */
+  get inChunkSize(): number {
+    return this.chunkSize;
+  }
+
+  /**
+   * Consumes a TCP chunk; returns the messages it completed, in order. Set Chunk Size and
+   * Abort are applied here (before the following bytes are read) and also returned. Message
+   * bodies are copies: the input chunk is not kept. Throws ParseError on invalid input, after
+   * which the reader must be discarded.
+   */
+  feed(chunk: Buffer): RtmpMessage[] {
+    this.bytesIn += chunk.length;
+    const out: RtmpMessage[] = [];
+    this.consume(chunk, out);
+    return out;
+  }
+
+  private consume(chunk: Buffer, out: RtmpMessage[]): void {
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (this.current) {
+        pos = this.readPayload(chunk, pos, out);
+        continue;
+      }
+      if (this.stashLength === 0) {
+        const header = this.parseHeader(chunk, pos, chunk.length);
+        if (!header) {
+          this.stashLength = chunk.copy(this.stash, 0, pos);
+          return;
+        }
+        this.applyHeader(header, out);
+        pos += header.size;
+        continue;
+      }
+      // A header split across TCP chunks: complete it in the stash.
+      const before = this.stashLength;
+      const copied = chunk.copy(this.stash, before, pos, pos + MAX_HEADER - before);
+      const header = this.parseHeader(this.stash, 0, before + copied);
+      if (!header) {
+        this.stashLength += copied;
+        return;
+      }
+      this.stashLength = 0;
+      this.applyHeader(header, out);
+      if (header.size < before) {
+        // Only after the one-time extended-timestamp peek said "payload": replay those bytes.
+        this.consume(Buffer.concat([this.stash.subarray(header.size, before), chunk.subarray(pos)]), out);
+        return;
+      }
+      pos += header.size - before;
+    }
+  }
+
+  /** Parses one chunk header at `pos` without changing any state; undefined if incomplete. */
+  private parseHeader(buf: Buffer, pos: number, end: number): ParsedHeader | undefined {
+    if (end - pos < 1) return undefined;
+    const fmt = buf[pos]! >> 6;
+    let csid = buf[pos]! & 0x3f;
+    let size = 1;
+    if (csid === 0) {
+      if (end - pos < 2) return undefined;
+      csid = 64 + buf[pos + 1]!;
+      size = 2;
+    } else if (csid === 1) {
+      if (end - pos < 3) return undefined;
+      csid = 64 + buf[pos + 1]! + buf[pos + 2]! * 256;
+      size = 3;
+    }
+    const state = this.streams.get(csid);
+    const header: ParsedHeader = { size, fmt, csid, field: 0, extended: false, length: 0, typeId: 0, streamId: 0 };
+    if (fmt === 3) return this.parseType3(buf, pos, end, header, state);
+    parseAssert(fmt === 0 || state, `RTMP chunk: type ${fmt} header on new chunk stream ${csid}`);
+    parseAssert(!state?.body, `RTMP chunk: type ${fmt} header inside a message on chunk stream ${csid}`);
+    const fieldsSize = fmt === 0 ? 11 : fmt === 1 ? 7 : 3;
+    if (end - pos < size + fieldsSize) return undefined;
+    const p = pos + size;
+    header.field = buf.readUIntBE(p, 3);
+    header.length = fmt <= 1 ? buf.readUIntBE(p + 3, 3) : state!.length;
+    header.typeId = fmt <= 1 ? buf[p + 6]! : state!.typeId;
+    header.streamId = fmt === 0 ? buf.readUInt32LE(p + 7) : state!.streamId;
+    header.size += fieldsSize;
+    if (header.field === 0xffffff) {
+      if (end - pos < header.size + 4) return undefined;
+      header.field = buf.readUInt32BE(pos + header.size);
+      header.extended = true;
+      header.size += 4;
+    }
+    return header;
+  }
+
+  private parseType3(
+    buf: Buffer,
+    pos: number,
+    end: number,
+    header: ParsedHeader,
+    state: ChunkStreamState | undefined,
+  ): ParsedHeader | undefined {
+    parseAssert(state, `RTMP chunk: type 3 header on new chunk stream ${header.csid}`);
+    header.length = state.length;
+    header.typeId = state.typeId;
+    header.streamId = state.streamId;
+    header.field = state.delta;
+    if (state.extended === undefined || this.extRepeats === false) return header;
+    if (end - pos < header.size + 4) return undefined;
+    if (this.extRepeats === true || buf.readUInt32BE(pos + header.size) === state.extended) {
+      header.extended = true;
+      header.size += 4;
+    }
+    return header;
+  }
+
+  private applyHeader(header: ParsedHeader, out: RtmpMessage[]): void {
+    let state = this.streams.get(header.csid);
+    if (!state) {
+      parseAssert(this.streams.size < this.maxChunkStreams, `RTMP chunk: more than ${this.maxChunkStreams} chunk streams`);
+      state = { timestamp: 0, delta: 0, length: 0, typeId: 0, streamId: 0, extended: undefined, body: undefined, received: 0 };
+      this.streams.set(header.csid, state);
+    }
+    if (header.fmt === 3) {
+      if (state.extended !== undefined && this.extRepeats === undefined) this.extRepeats = header.extended;
+    } else {
+      state.delta = header.field;
+      state.extended = header.extended ? header.field : undefined;
+      state.length = header.length;
+      state.typeId = header.typeId;
+      state.streamId = header.streamId;
+    }
+    if (!state.body) this.startMessage(header, state, out);
+    this.current = state.body ? state : undefined;
+    this.currentCsid = header.csid;
+    this.chunkLeft = Math.min(this.chunkSize, state.length - state.received);
+  }
+
+  private startMessage(header: ParsedHeader, state: ChunkStreamState, out: RtmpMessage[]): void {
+    state.timestamp = header.fmt === 0 ? header.field : (state.timestamp + state.delta) % TS_MOD;
+    parseAssert(state.length <= this.maxMessageBytes, `RTMP chunk: message of ${state.length} bytes over the cap`);
+    parseAssert(
+      this.pendingBytes + state.length <= this.maxPendingBytes,
+      'RTMP chunk: too many bytes of unfinished messages',
+    );
+    state.received = 0;
+    if (state.length === 0) {
+      this.complete(header.csid, state, Buffer.alloc(0), out);
+      return;
+    }
+    state.body = Buffer.allocUnsafe(state.length);
+    this.pendingBytes += state.length;
+  }
+
+  private readPayload(chunk: Buffer, pos: number, out: RtmpMessage[]): number {
+    const state = this.current!;
+    const take = Math.min(this.chunkLeft, chunk.length - pos);
+    chunk.copy(state.body!, state.received, pos, pos + take);
+    state.received += take;
+    this.chunkLeft -= take;
+    if (state.received === state.length) {
+      const body = state.body!;
+      state.body = undefined;
+      this.pendingBytes -= state.length;
+      this.current = undefined;
+      this.complete(this.currentCsid, state, body, out);
+    } else if (this.chunkLeft === 0) {
+      this.current = undefined;
+    }
+    return pos + take;
+  }
+
+  private complete(csid: number, state: ChunkStreamState, body: Buffer, out: RtmpMessage[]): void {
+    const message: RtmpMessage = {
+      chunkStreamId: csid,
+      typeId: state.typeId,
+      streamId: state.streamId,
+      timestamp: state.timestamp,
+      body,
+    };
+    if (state.typeId === MessageType.setChunkSize) this.setChunkSize(body);
+    else if (state.typeId === MessageType.abort) this.abort(body);
+    out.push(message);
+  }
+
+  /** Spec: RTMP 1.0 §5.4.1: 31 bits, 1..0x7FFFFFFF; we refuse more than maxChunkSize. */
+  private setChunkSize(body: Buffer): void {
+    parseAssert(body.length >= 4, 'RTMP: short Set Chunk Size');
+    const size = body.readUInt32BE(0) & 0x7fffffff;
+    parseAssert(size >= 1, 'RTMP: Set Chunk Size 0');
+    if (size > this.maxChunkSize) throw new ParseError(`RTMP: Set Chunk Size ${size} over the cap`);
+    this.chunkSize = size;
+  }
+
+  /** Spec: RTMP 1.0 §5.4.2: drop the partly received message of a chunk stream. */
+  private abort(body: Buffer): void {
+    parseAssert(body.length >= 4, 'RTMP: short Abort');
+    const state = this.streams.get(body.readUInt32BE(0));
+    if (!state?.body) return;
+    this.pendingBytes -= state.length;
+    state.body = undefined;
+    state.received = 0;
+  }
+}

@@ -1,0 +1,229 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ChunkReader } from '../../../src/protocols/rtmp/chunk-reader';
+import { chunkMessage } from '../../../src/protocols/rtmp/chunk-writer';
+import { setChunkSizeMessage } from '../../../src/protocols/rtmp/control';
+import type { RtmpMessage } from '../../../src/protocols/rtmp/message';
+import { ParseError } from '../../../src/core/errors';
+import { encodeChunks, messagesArb, splitAt, type TestMessage } from './chunk-helpers';
+
+const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+
+function readAll(reader: ChunkReader, parts: Buffer[]): RtmpMessage[] {
+  return parts.flatMap((p) => reader.feed(p));
+}
+
+function plain(messages: RtmpMessage[]): TestMessage[] {
+  return messages.map((m) => ({ ...m, body: Buffer.from(m.body) }));
+}
+
+describe('ChunkReader', () => {
+  it('reads a type-0 message with a 1-byte basic header', () => {
+    // csid 3, ts 1000, length 3, type 20, stream 0
+    const msgs = new ChunkReader().feed(hex('03 0003e8 000003 14 00000000 aabbcc'));
+    assert.deepStrictEqual(plain(msgs), [
+      { chunkStreamId: 3, typeId: 20, streamId: 0, timestamp: 1000, body: hex('aabbcc') },
+    ]);
+  });
+
+  it('reads 2- and 3-byte basic headers', () => {
+    const two = new ChunkReader().feed(hex('00 06 000000 000001 08 01000000 ff'));
+    assert.equal(two[0]!.chunkStreamId, 70);
+    assert.equal(two[0]!.streamId, 1);
+    const three = new ChunkReader().feed(hex('01 ff ff 000000 000001 08 00000000 ff'));
+    assert.equal(three[0]!.chunkStreamId, 65599);
+  });
+
+  it('accumulates type 1, 2 and 3 deltas (Spec: RTMP 1.0 §5.3.2.1)', () => {
+    const bytes = Buffer.concat([
+      hex('04 0003e8 000002 08 01000000 0102'), // type 0: ts 1000
+      hex('44 000014 000002 08 0304'), // type 1: +20
+      hex('84 00001e 0506'), // type 2: +30
+      hex('c4 0708'), // type 3: +30 again
+    ]);
+    const msgs = new ChunkReader().feed(bytes);
+    assert.deepEqual(
+      msgs.map((m) => m.timestamp),
+      [1000, 1020, 1050, 1080],
+    );
+    assert.deepEqual(msgs[3]!.body, hex('0708'));
+    assert.equal(msgs[3]!.streamId, 1);
+  });
+
+  it('joins a message split into chunks, interleaved with another chunk stream', () => {
+    const reader = new ChunkReader();
+    reader.feed(chunkMessage(setChunkSizeMessage(4), 128).reduce((a, b) => Buffer.concat([a, b])));
+    assert.equal(reader.inChunkSize, 4);
+    const bytes = Buffer.concat([
+      hex('06 000000 000006 09 01000000 01020304'),
+      hex('04 000000 000002 08 01000000 aabb'),
+      hex('c6 0506'),
+    ]);
+    const msgs = reader.feed(bytes);
+    assert.deepEqual(
+      msgs.map((m) => [m.chunkStreamId, m.body.toString('hex')]),
+      [
+        [4, 'aabb'],
+        [6, '010203040506'],
+      ],
+    );
+  });
+
+  it('reads extended timestamps repeated on type-3 chunks', () => {
+    const msgs = [{ chunkStreamId: 6, typeId: 9, streamId: 1, timestamp: 0x1234567, body: Buffer.alloc(300, 1) }];
+    const bytes = encodeChunks(msgs, 128);
+    const out = new ChunkReader().feed(bytes);
+    assert.deepStrictEqual(plain(out), msgs);
+  });
+
+  it('reads extended timestamps not repeated on type-3 chunks', () => {
+    const msgs = [
+      { chunkStreamId: 6, typeId: 9, streamId: 1, timestamp: 0x1234567, body: Buffer.alloc(300, 1) },
+      { chunkStreamId: 6, typeId: 9, streamId: 1, timestamp: 0x1234567 + 40, body: Buffer.alloc(200, 2) },
+    ];
+    const bytes = encodeChunks(msgs, 128, { repeatExtended: false });
+    const out = new ChunkReader().feed(bytes);
+    assert.deepStrictEqual(plain(out), msgs);
+  });
+
+  it('handles a zero-length message', () => {
+    const out = new ChunkReader().feed(hex('03 000000 000000 14 00000000 03 000001 000001 14 00000000 05'));
+    assert.deepEqual(
+      out.map((m) => m.body.length),
+      [0, 1],
+    );
+  });
+
+  it('applies Abort to the partial message of a chunk stream', () => {
+    const reader = new ChunkReader();
+    reader.feed(Buffer.concat(chunkMessage(setChunkSizeMessage(2), 128)));
+    const out = reader.feed(
+      Buffer.concat([
+        hex('06 000000 000004 09 01000000 0102'),
+        hex('02 000000 000004 02 00000000'),
+        hex('0000'),
+        hex('c2 0006'),
+        hex('06 000000 000001 09 01000000 ff'),
+      ]),
+    );
+    assert.deepEqual(
+      out.map((m) => m.typeId),
+      [2, 9],
+    );
+    assert.deepEqual(out[1]!.body, hex('ff'));
+  });
+
+  it('returns copies: the input may be reused', () => {
+    const input = hex('03 000000 000002 14 00000000 0102');
+    const [msg] = new ChunkReader().feed(input);
+    input.fill(0);
+    assert.deepEqual(msg!.body, hex('0102'));
+  });
+
+  const bad: [string, string, object?][] = [
+    ['type 1 on a new chunk stream', '43 000000 000001 14 00'],
+    ['type 3 on a new chunk stream', 'c3 00'],
+    ['a type-0 header inside a message', '03 000000 0000ff 14 00000000 ' + '00'.repeat(128) + '03 000000 000001 14 00000000 00'],
+    ['a message over the cap', '03 000000 100000 09 00000000', { maxMessageBytes: 0xfffff }],
+    ['set chunk size 0', '02 000000 000004 01 00000000 00000000'],
+    ['set chunk size over the cap', '02 000000 000004 01 00000000 02000000'],
+    ['a short set chunk size', '02 000000 000002 01 00000000 0000'],
+    ['too many chunk streams', '03 000000 000000 09 00000000 04 000000 000000 09 00000000', { maxChunkStreams: 1 }],
+    [
+      'too many pending bytes',
+      '03 000000 000100 09 00000000' + '00'.repeat(128) + '04 000000 000100 09 00000000',
+      { maxPendingBytes: 0x1ff },
+    ],
+  ];
+  for (const [name, bytes, limits] of bad) {
+    it(`throws ParseError on ${name}`, () => {
+      assert.throws(() => new ChunkReader(limits).feed(hex(bytes)), ParseError);
+    });
+  }
+
+  it('counts the bytes fed', () => {
+    const reader = new ChunkReader();
+    reader.feed(hex('03 0003e8'));
+    reader.feed(hex('000003 14 00000000 aabbcc'));
+    assert.equal(reader.bytesIn, 15);
+  });
+});
+
+describe('ChunkReader properties', () => {
+  const options = fc.record({
+    chunkSize: fc.integer({ min: 1, max: 300 }),
+    compress: fc.boolean(),
+    repeatExtended: fc.boolean(),
+  });
+
+  it('reads back what a compressing encoder wrote, however the bytes are split', () => {
+    fc.assert(
+      fc.property(messagesArb(), options, fc.array(fc.nat(), { maxLength: 10 }), (msgs, opt, cuts) => {
+        const setSize = { chunkStreamId: 2, typeId: 1, streamId: 0, timestamp: 0, body: Buffer.alloc(4) };
+        setSize.body.writeUInt32BE(opt.chunkSize);
+        // A trailer keeps data coming: a reader that must peek 4 bytes to tell an unrepeated
+        // extended timestamp from payload waits for them (as SRS does).
+        const trailer = { chunkStreamId: 9, typeId: 20, streamId: 0, timestamp: 0, body: Buffer.from('trailer!') };
+        const bytes = Buffer.concat([
+          encodeChunks([setSize], 128),
+          encodeChunks([...msgs, trailer], opt.chunkSize, opt),
+        ]);
+        const out = readAll(new ChunkReader(), splitAt(bytes, cuts));
+        assert.deepStrictEqual(plain(out.slice(1)), [...msgs, trailer]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads back what chunkMessage wrote', () => {
+    fc.assert(
+      fc.property(messagesArb(), fc.integer({ min: 1, max: 300 }), fc.array(fc.nat(), { maxLength: 6 }), (msgs, size, cuts) => {
+        const parts = [...chunkMessage(setChunkSizeMessage(size), 128)];
+        for (const m of msgs) {
+          const pieces = [m.body.subarray(0, 7), m.body.subarray(7)];
+          parts.push(...chunkMessage({ ...m, body: pieces }, size));
+        }
+        const out = readAll(new ChunkReader(), splitAt(Buffer.concat(parts), cuts));
+        assert.deepStrictEqual(plain(out.slice(1)), msgs);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('random bytes only ever throw ParseError', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 5 }), (parts) => {
+        const reader = new ChunkReader({ maxMessageBytes: 1 << 16, maxPendingBytes: 1 << 18 });
+        try {
+          for (const p of parts) reader.feed(Buffer.from(p));
+        } catch (err) {
+          assert.ok(err instanceof ParseError, String(err));
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('mutated valid input only ever throws ParseError', () => {
+    fc.assert(
+      fc.property(
+        messagesArb(200),
+        options,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+        (msgs, opt, edits) => {
+          const bytes = Buffer.from(encodeChunks(msgs, 128, opt));
+          if (bytes.length === 0) return;
+          for (const [at, v] of edits) bytes[at % bytes.length] = v;
+          const reader = new ChunkReader({ maxMessageBytes: 1 << 16, maxPendingBytes: 1 << 18 });
+          try {
+            reader.feed(bytes);
+          } catch (err) {
+            assert.ok(err instanceof ParseError, String(err));
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});

@@ -42,3 +42,36 @@ export function parseAssert(condition: unknown, message: string): asserts condit
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** The HTTP status an API or media route answers for an error code. */
+export function httpStatusOf(err: unknown): number {
+  if (!(err instanceof GatewayError)) return 500;
+  switch (err.code) {
+    case 'BAD_REQUEST':
+    case 'PARSE_ERROR':
+    case 'CONFIG_INVALID':
+      return 400;
+    case 'STREAM_NOT_FOUND':
+    case 'SESSION_NOT_FOUND':
+      return 404;
+    case 'STREAM_BUSY':
+      return 409;
+    case 'UNSUPPORTED_CODEC':
+      return 415;
+    case 'SOURCE_START_FAILED':
+      return 502;
+    case 'SOURCE_START_TIMEOUT':
+    case 'TIMEOUT':
+      return 504;
+    case 'CLOSED':
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+/** The `{code, message}` body every API error has. */
+export function errorBody(err: unknown): { code: string; message: string } {
+  if (err instanceof GatewayError) return { code: err.code, message: err.message };
+  return { code: 'INTERNAL', message: errorMessage(err) };
+}

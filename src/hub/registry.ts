@@ -107,7 +107,7 @@ export class Registry {
    * replayed); rejects with STREAM_NOT_FOUND, SOURCE_START_FAILED or SOURCE_START_TIMEOUT, in
    * which case the sink was never called and the caller answers its peer.
    */
-  subscribe(path: string, sink: Sink, options: { waitMs?: number } = {}): Promise<Subscription> {
+  subscribe(path: string, sink: Sink, options: { waitMs?: number; signal?: AbortSignal } = {}): Promise<Subscription> {
     try {
       assertStreamPath(path);
       if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
@@ -129,6 +129,7 @@ export class Registry {
         }
       });
       const fail = (err: GatewayError): void => {
+        options.signal?.removeEventListener('abort', onAbort);
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -144,7 +145,10 @@ export class Registry {
             : `stream ${path} not found (waited ${waitMs} ms for a publisher)`;
         fail(new GatewayError(code, message));
       }, waitMs);
+      const onAbort = (): void => fail(new GatewayError('CLOSED', 'the viewer left before the stream started'));
+      options.signal?.addEventListener('abort', onAbort, { once: true });
       const onStarted = (): void => {
+        options.signal?.removeEventListener('abort', onAbort);
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -161,6 +165,7 @@ export class Registry {
         set.add({ subscriber, onStarted, fail });
         this.readersChanged(path);
       }
+      if (options.signal?.aborted) onAbort();
     });
   }
 

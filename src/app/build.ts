@@ -1,0 +1,85 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type pino from 'pino';
+import type { GatewayConfig } from '../config/schema';
+import { Registry } from '../hub/registry';
+import { RtmpServer } from '../protocols/rtmp/server';
+import { openDatabase, type Db } from '../../storage/db';
+import { streamsApi } from '../api/streams';
+import { healthApi } from '../api/health';
+import { createHttpServer } from './http-server';
+import { registerMediaRoutes } from './media-routes';
+import { registryOptionsFrom } from './registry-options';
+
+export interface BoundPorts {
+  rtmp?: number;
+  http?: number;
+}
+
+export interface Gateway {
+  readonly registry: Registry;
+  readonly http: FastifyInstance | undefined;
+  readonly db: Db;
+  readonly ports: BoundPorts;
+  start(): Promise<BoundPorts>;
+  /** Stops accepting, ends every session, flushes and closes the database. Idempotent. */
+  stop(reason?: string): Promise<void>;
+}
+
+/** The composition root: builds every component from the config and wires them together. */
+export async function buildGateway(config: GatewayConfig, log: pino.Logger, version: string): Promise<Gateway> {
+  const startedAt = Date.now();
+  const registry = new Registry(registryOptionsFrom(config.hub), log.child({ component: 'hub' }));
+  const db = openDatabase(config.storage.dir, log.child({ component: 'storage' }));
+  const ports: BoundPorts = {};
+  const rtmp = config.rtmp.enabled
+    ? new RtmpServer({
+        host: config.rtmp.host,
+        port: config.rtmp.port,
+        registry,
+        logger: log.child({ component: 'rtmp' }),
+        hevcMode: config.rtmp.hevcMode,
+        chunkSize: config.rtmp.chunkSize,
+        idleTimeoutMs: config.rtmp.idleTimeout * 1000,
+      })
+    : undefined;
+  let http: FastifyInstance | undefined;
+  if (config.http.enabled) {
+    http = await createHttpServer(config.http, log.child({ component: 'http' }), version);
+    await http.register(streamsApi, { registry });
+    await http.register(healthApi, {
+      version,
+      startedAt,
+      ports: () => ({ ...ports }) as Record<string, number>,
+      streams: () => registry.list().length,
+    });
+    registerMediaRoutes(http, registry, config.http, log);
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    registry,
+    http,
+    db,
+    ports,
+    async start() {
+      if (rtmp) ports.rtmp = (await rtmp.listen()).port;
+      if (http) {
+        await http.listen({ host: config.http.host, port: config.http.port });
+        ports.http = (http.server.address() as AddressInfo).port;
+      }
+      log.info({ ports, storage: config.storage.dir }, 'gateway listening');
+      return ports;
+    },
+    stop(reason = 'shutting down') {
+      stopping ??= (async () => {
+        log.info({ reason }, 'gateway stopping');
+        await registry.close(reason);
+        await Promise.allSettled([rtmp?.close(), http?.close()]);
+        db.close();
+        log.info('gateway stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
+import websocket from '@fastify/websocket';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type pino from 'pino';
+import { GatewayError, errorBody, httpStatusOf } from '../core/errors';
+import type { GatewayConfig } from '../config/schema';
+import { sharedSchemas } from '../api/schemas';
+
+/**
+ * The fastify instance every HTTP feature registers on: CORS, WebSocket upgrades, OpenAPI at
+ * /docs, `{code, message}` errors everywhere.
+ */
+export async function createHttpServer(config: GatewayConfig['http'], log: pino.Logger, version: string): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+    maxParamLength: 200,
+    forceCloseConnections: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
+  });
+  if (config.cors) await app.register(cors, { origin: '*', methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Surveillance media gateway API', version, description: 'Streams, sessions and health. Errors are {code, message}.' },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  for (const schema of sharedSchemas) app.addSchema(schema);
+
+  app.setErrorHandler((err: FastifyError | GatewayError, request, reply) => {
+    if ((err as FastifyError).validation) {
+      return reply.code(400).send({ code: 'BAD_REQUEST', message: err.message });
+    }
+    const status = err instanceof GatewayError ? httpStatusOf(err) : ((err as FastifyError).statusCode ?? 500);
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    const body = err instanceof GatewayError ? errorBody(err) : { code: status >= 500 ? 'INTERNAL' : 'BAD_REQUEST', message: err.message };
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.slice(0, 200)}` });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode }, 'http request');
+  });
+  return app;
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '../config/load';
+import { GatewayError, errorMessage } from '../core/errors';
+import { createRootLogger } from './logger';
+import { buildGateway } from './build';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+function parseArgs(argv: string[]): { configFile?: string } {
+  const out: { configFile?: string } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--config' && argv[i + 1]) out.configFile = resolve(argv[++i]!);
+    else if (arg.startsWith('--config=')) out.configFile = resolve(arg.slice('--config='.length));
+    else if (arg === '--help' || arg === '-h') {
+      process.stdout.write('usage: node dist/src/app/main.js [--config FILE]\n  FILE is YAML merged over conf/default.yaml; GW_* variables override single keys.\n');
+      process.exit(0);
+    } else throw new GatewayError('CONFIG_INVALID', `unknown argument ${arg} (usage: [--config FILE])`);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    const args = parseArgs(process.argv.slice(2));
+    config = loadConfig({ defaultsFile: join(ROOT, 'conf', 'default.yaml'), configFile: args.configFile, env: process.env });
+  } catch (err) {
+    process.stderr.write(`gateway: ${errorMessage(err)}\n`);
+    process.exit(1);
+  }
+  const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const log = createRootLogger(config.log);
+  const gateway = await buildGateway(config, log, version);
+
+  let signalled = false;
+  const shutdown = (signal: string): void => {
+    if (signalled) return;
+    signalled = true;
+    const deadline = setTimeout(() => {
+      log.warn({ signal }, 'shutdown took too long: exiting');
+      log.flush();
+      process.exit(0);
+    }, config.shutdown.timeout * 1000);
+    deadline.unref();
+    gateway.stop(`received ${signal}`).then(
+      () => {
+        log.flush();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        log.flush();
+        process.exit(0);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  try {
+    await gateway.start();
+  } catch (err) {
+    log.fatal({ err }, `gateway failed to start: ${errorMessage(err)}`);
+    await gateway.stop('start failed');
+    log.flush();
+    process.exit(1);
+  }
+}
+
+void main();

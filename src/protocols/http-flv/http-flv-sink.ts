@@ -1,0 +1,73 @@
+import type { Socket } from 'node:net';
+import type { Frame } from '../../core/frame';
+import type { Sink, SinkDescription, StreamInfo } from '../../core/sink';
+import type { Track } from '../../core/track';
+import { FlvViewerMuxer, type FlvBodyCache } from '../../formats/flv/viewer-muxer';
+
+/**
+ * One HTTP-FLV viewer. The response is written straight to the socket (status line, headers,
+ * then FLV until the connection closes): no chunked encoding, one writev per frame through
+ * cork/uncork, the frame's Buffers shared with every other viewer.
+ */
+export class HttpFlvSink implements Sink {
+  private bytesOut = 0;
+  private muxer: FlvViewerMuxer | undefined;
+  private started = false;
+  private ended = false;
+
+  constructor(
+    private readonly socket: Socket,
+    /** Resolved at start, when the stream (and its shared body cache) exists. */
+    private readonly bodyCache: () => FlvBodyCache,
+    private readonly extraHeaders: string,
+    private readonly remote: string,
+    /** Called before the first byte: the HTTP framework must let go of the socket. */
+    private readonly takeOver: () => void,
+  ) {}
+
+  onStart(info: StreamInfo): void {
+    this.takeOver();
+    this.started = true;
+    const head =
+      'HTTP/1.1 200 OK\r\nContent-Type: video/x-flv\r\nCache-Control: no-cache, no-store\r\nPragma: no-cache\r\n' +
+      `Connection: close\r\n${this.extraHeaders}\r\n`;
+    this.muxer = new FlvViewerMuxer(this.bodyCache());
+    this.write([Buffer.from(head, 'latin1'), ...this.muxer.start(info)]);
+  }
+
+  onTracks(tracks: readonly Track[]): void {
+    this.write(this.muxer?.tracks(tracks) ?? []);
+  }
+
+  onFrame(frame: Frame): void {
+    this.write(this.muxer?.frame(frame) ?? []);
+  }
+
+  onEnd(): void {
+    if (this.ended) return;
+    this.ended = true;
+    // Not started: the route answers with an error itself. Started: close after what is queued.
+    if (this.started && !this.socket.destroyed) {
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 2000).unref();
+    }
+  }
+
+  pendingBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  describe(): SinkDescription {
+    return { protocol: 'http-flv', remote: this.remote, bytesOut: this.bytesOut };
+  }
+
+  private write(buffers: readonly Buffer[]): void {
+    if (this.socket.destroyed || buffers.length === 0) return;
+    this.socket.cork();
+    for (const buffer of buffers) {
+      this.socket.write(buffer);
+      this.bytesOut += buffer.length;
+    }
+    this.socket.uncork();
+  }
+}

@@ -1,0 +1,41 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody, httpStatusOf } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { FlvBodyCache } from '../../formats/flv/viewer-muxer';
+import type { Registry } from '../../hub/registry';
+import { HttpFlvSink } from './http-flv-sink';
+
+export interface FlvRouteDeps {
+  registry: Registry;
+  log: Logger;
+  /** Extra response header lines (CORS), each ending in CRLF. */
+  extraHeaders: string;
+  /** The stream's shared FLV body cache for a viewer's query (`?hevc=legacy`). */
+  bodyCache: (path: string, query: Record<string, string | undefined>) => FlvBodyCache;
+}
+
+export type StreamRequest = FastifyRequest<{ Params: { app: string; stream: string }; Querystring: Record<string, string | undefined> }>;
+
+/** `GET /{app}/{stream}.flv`: waits (bounded) for the stream, then streams FLV until either side ends. */
+export async function serveHttpFlv(request: StreamRequest, reply: FastifyReply, deps: FlvRouteDeps): Promise<void> {
+  const path = `${request.params.app}/${request.params.stream}`;
+  const socket = request.raw.socket;
+  const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+  const aborted = new AbortController();
+  const onClose = (): void => aborted.abort();
+  socket.once('close', onClose);
+  const sink = new HttpFlvSink(socket, () => deps.bodyCache(path, request.query), deps.extraHeaders, remote, () => reply.hijack());
+  try {
+    const subscription = await deps.registry.subscribe(path, sink, { signal: aborted.signal });
+    socket.off('close', onClose);
+    const end = (): void => subscription.close('viewer disconnected');
+    socket.once('close', end);
+    socket.once('error', end);
+    if (socket.destroyed) end();
+  } catch (err) {
+    socket.off('close', onClose);
+    if (reply.sent || socket.destroyed) return;
+    deps.log.debug({ path, remote, err: errorBody(err) }, 'http-flv viewer refused');
+    await reply.code(httpStatusOf(err)).send(errorBody(err));
+  }
+}

@@ -1,0 +1,38 @@
+import type { FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { errorBody, httpStatusOf } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { FlvBodyCache } from '../../formats/flv/viewer-muxer';
+import type { Registry } from '../../hub/registry';
+import { WsFlvSink, closeWebSocket } from './ws-flv-sink';
+
+export interface WsFlvDeps {
+  registry: Registry;
+  log: Logger;
+  bodyCache: (path: string, query: Record<string, string | undefined>) => FlvBodyCache;
+}
+
+type StreamRequest = FastifyRequest<{ Params: { app: string; stream: string }; Querystring: Record<string, string | undefined> }>;
+
+/**
+ * The same path as HTTP-FLV over WebSocket. A refused viewer gets a close frame with code
+ * 4000 + the HTTP status (4404 not found, 4502 source failed) and the error message.
+ */
+export function serveWsFlv(socket: WebSocket, request: StreamRequest, deps: WsFlvDeps): void {
+  const path = `${request.params.app}/${request.params.stream}`;
+  const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? 0}`;
+  const aborted = new AbortController();
+  socket.on('error', () => aborted.abort());
+  socket.once('close', () => aborted.abort());
+  const sink = new WsFlvSink(socket, () => deps.bodyCache(path, request.query), remote);
+  deps.registry.subscribe(path, sink, { signal: aborted.signal }).then(
+    (subscription) => {
+      if (aborted.signal.aborted) subscription.close('viewer disconnected');
+      else aborted.signal.addEventListener('abort', () => subscription.close('viewer disconnected'), { once: true });
+    },
+    (err: unknown) => {
+      deps.log.debug({ path, remote, err: errorBody(err) }, 'ws-flv viewer refused');
+      closeWebSocket(socket, 4000 + httpStatusOf(err), errorBody(err).message);
+    },
+  );
+}

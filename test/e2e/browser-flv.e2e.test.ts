@@ -1,0 +1,69 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { startTestGateway, type TestGateway } from '../helpers/gateway';
+import { publishTestPattern } from '../helpers/publisher';
+import { MPEGTS_JS, launchChromium } from '../helpers/browser';
+
+let gw: TestGateway;
+let publisher: Awaited<ReturnType<typeof publishTestPattern>>;
+let browser: Browser;
+
+before(async () => {
+  gw = await startTestGateway();
+  publisher = await publishTestPattern(gw, 'live/browser');
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await publisher?.stop();
+  await gw?.stop();
+});
+
+/** Plays `url` with mpegts.js in a muted <video> and returns the decoded-frame counter. */
+async function play(page: Page, url: string): Promise<() => Promise<{ frames: number; width: number; errors: string[] }>> {
+  await page.goto(`${gw.httpUrl}/api/health`); // an http:// origin on the gateway
+  await page.setContent('<video id="v" muted autoplay playsinline width="640" height="360"></video>');
+  await page.addScriptTag({ path: MPEGTS_JS });
+  await page.evaluate((src) => {
+    const w = window as unknown as { mpegts: any; playerErrors: string[] };
+    w.playerErrors = [];
+    const video = document.getElementById('v') as HTMLVideoElement;
+    const player = w.mpegts.createPlayer({ type: 'flv', isLive: true, url: src }, { enableWorker: false, lazyLoad: false });
+    player.on(w.mpegts.Events.ERROR, (type: string, detail: string) => w.playerErrors.push(`${type}: ${detail}`));
+    player.attachMediaElement(video);
+    player.load();
+    void video.play();
+  }, url);
+  return () =>
+    page.evaluate(() => {
+      const video = document.getElementById('v') as HTMLVideoElement;
+      const quality = video.getVideoPlaybackQuality();
+      return { frames: quality.totalVideoFrames, width: video.videoWidth, errors: (window as unknown as { playerErrors: string[] }).playerErrors };
+    });
+}
+
+for (const scheme of ['ws', 'http'] as const) {
+  test(`Chromium plays ${scheme === 'ws' ? 'WebSocket-FLV' : 'HTTP-FLV'} with mpegts.js and the decoded frames keep increasing`, async () => {
+    const page = await browser.newPage();
+    try {
+      const url = `${gw.httpUrl.replace('http', scheme)}/live/browser.flv`;
+      const sample = await play(page, url);
+      const deadline = Date.now() + 15_000;
+      let first = await sample();
+      while (first.frames < 5 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        first = await sample();
+      }
+      assert.ok(first.frames >= 5, `decoding started (frames ${first.frames}, errors ${first.errors.join('; ')})`);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const second = await sample();
+      assert.ok(second.frames >= first.frames + 25, `frames went from ${first.frames} to ${second.frames} in 2 s`);
+      assert.equal(second.width, 640);
+      assert.deepEqual(second.errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+}

@@ -1,0 +1,25 @@
+import type { Browser } from 'playwright-core';
+
+/**
+ * Headless Chromium from npm (@sparticuz/chromium, driven by playwright-core); a system
+ * Chromium is used when CHROMIUM_PATH names one. Loopback only: background networking is off.
+ */
+export async function launchChromium(): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  if (process.env.CHROMIUM_PATH) {
+    return chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
+    });
+  }
+  const sparticuz = (await import('@sparticuz/chromium')).default;
+  const executablePath = await sparticuz.executablePath();
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    args: [...sparticuz.args, '--disable-background-networking', '--disable-component-update', '--autoplay-policy=no-user-gesture-required'],
+  });
+}
+
+export const MPEGTS_JS = require.resolve('mpegts.js/dist/mpegts.js');

@@ -1,0 +1,156 @@
+/**
+ * RTMP play: a hub Sink that turns frames into RTMP audio/video messages for one viewer.
+ *
+ * Play muxes once per stream: the chunks built for a frame are the same Buffers for every RTMP
+ * viewer (ChunkMemo, shared through the hub's per-stream state). That works because every
+ * message starts with a type-0 header and carries the stream's own timeline (ms of the hub
+ * dts), not a per-viewer rebased one. Sequence headers and onMetaData are per viewer (sent
+ * once, before its first frame: the headers at that frame's time, onMetaData at 0).
+ */
+import type { Frame } from '../../core/frame';
+import type { SinkDescription, Sink, StreamInfo } from '../../core/sink';
+import { ticksToMs } from '../../core/time';
+import { isVideoTrack, type Track } from '../../core/track';
+import {
+  audioFrameBody,
+  audioSequenceHeaderBody,
+  videoFrameBody,
+  videoSequenceHeaderBody,
+  type HevcMode,
+} from '../../formats/flv/bodies';
+import { onMetaDataBody } from '../../formats/flv/metadata';
+import { ChunkMemo, chunkMessage } from './chunk-writer';
+import { onStatusMessage, sampleAccessMessage, statusInfo } from './command';
+import { streamBeginMessage, streamEofMessage } from './control';
+import { ChunkStream, MessageType, type OutgoingMessage } from './message';
+
+/** What the sink needs from its session (kept narrow so that the sink can be tested alone). */
+export interface PlayOutput {
+  readonly chunkSize: number;
+  readonly remote: string | undefined;
+  /** Sends control/command messages (chunked with the session's chunk size). */
+  send(messages: readonly OutgoingMessage[]): void;
+  /** Writes already chunked bytes in one writev. */
+  write(buffers: readonly Buffer[]): void;
+  /** Bytes queued in the socket. */
+  pendingBytes(): number;
+  bytesOut(): number;
+  /** The stream ended or the viewer was dropped by the hub: finish the connection. */
+  ended(reason: string): void;
+}
+
+export interface PlaySinkOptions {
+  readonly streamId: number;
+  readonly path: string;
+  readonly hevcMode: HevcMode;
+  /** Shared by the RTMP viewers of this stream (one per stream, from the hub). */
+  readonly memo: () => ChunkMemo;
+}
+
+export class RtmpPlaySink implements Sink {
+  private tracksById = new Map<number, Track>();
+  private sentMetadata = false;
+  private headersDue = true;
+  private memo: ChunkMemo | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly output: PlayOutput,
+    private readonly options: PlaySinkOptions,
+  ) {}
+
+  onStart(info: StreamInfo): void {
+    const { streamId, path } = this.options;
+    this.tracksById = new Map(info.tracks.map((t) => [t.id, t]));
+    this.memo = this.options.memo();
+    // Spec: RTMP 1.0 §7.2.2.1 (play): StreamBegin, then NetStream.Play.Reset and .Start.
+    this.output.send([
+      streamBeginMessage(streamId),
+      onStatusMessage(streamId, statusInfo('status', 'NetStream.Play.Reset', `Playing and resetting ${path}.`, { details: path })),
+      onStatusMessage(streamId, statusInfo('status', 'NetStream.Play.Start', `Started playing ${path}.`, { details: path })),
+      sampleAccessMessage(streamId),
+      onStatusMessage(streamId, statusInfo('status', 'NetStream.Data.Start', 'Started playing data.')),
+    ]);
+  }
+
+  onTracks(tracks: readonly Track[]): void {
+    this.tracksById = new Map(tracks.map((t) => [t.id, t]));
+    this.headersDue = true;
+  }
+
+  onFrame(frame: Frame): void {
+    const track = this.tracksById.get(frame.trackId);
+    if (!track || this.ended) return;
+    const ms = ticksToMs(frame.dts);
+    if (this.headersDue) this.sendHeaders(ms);
+    const variant = `${this.options.hevcMode}/${this.output.chunkSize}/${this.options.streamId}`;
+    const chunks = this.memo!.get(frame, variant, () => this.chunkFrame(frame, track, ms));
+    this.output.write(chunks);
+  }
+
+  onEnd(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    const { streamId, path } = this.options;
+    this.output.send([
+      streamEofMessage(streamId),
+      onStatusMessage(streamId, statusInfo('status', 'NetStream.Play.UnpublishNotify', `${path} is now unpublished.`)),
+    ]);
+    this.output.ended(reason);
+  }
+
+  pendingBytes(): number {
+    return this.output.pendingBytes();
+  }
+
+  describe(): SinkDescription {
+    return { protocol: 'rtmp', remote: this.output.remote, bytesOut: this.output.bytesOut() };
+  }
+
+  private chunkFrame(frame: Frame, track: Track, ms: number): Buffer[] {
+    const video = isVideoTrack(track);
+    const body = video ? videoFrameBody(frame, this.options.hevcMode) : audioFrameBody(frame, track);
+    return chunkMessage(
+      {
+        chunkStreamId: video ? ChunkStream.video : ChunkStream.audio,
+        typeId: video ? MessageType.video : MessageType.audio,
+        streamId: this.options.streamId,
+        timestamp: ms,
+        body,
+      },
+      this.output.chunkSize,
+    );
+  }
+
+  /** onMetaData (first time only) and the sequence headers, at the time of the next frame. */
+  private sendHeaders(ms: number): void {
+    this.headersDue = false;
+    const streamId = this.options.streamId;
+    const tracks = [...this.tracksById.values()];
+    const messages: OutgoingMessage[] = [];
+    if (!this.sentMetadata) {
+      this.sentMetadata = true;
+      // At time 0: ffmpeg's FLV reader takes a script tag with a later time for a data stream.
+      messages.push({
+        chunkStreamId: ChunkStream.data,
+        typeId: MessageType.dataAmf0,
+        streamId,
+        timestamp: 0,
+        body: [onMetaDataBody(tracks, {}, this.options.hevcMode)],
+      });
+    }
+    for (const track of tracks) {
+      const video = isVideoTrack(track);
+      const body = video ? videoSequenceHeaderBody(track, this.options.hevcMode) : audioSequenceHeaderBody(track);
+      if (!body) continue;
+      messages.push({
+        chunkStreamId: video ? ChunkStream.video : ChunkStream.audio,
+        typeId: video ? MessageType.video : MessageType.audio,
+        streamId,
+        timestamp: ms,
+        body: [body],
+      });
+    }
+    this.output.send(messages);
+  }
+}

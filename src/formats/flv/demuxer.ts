@@ -33,12 +33,16 @@ type State = 'header' | 'header-padding' | 'first-previous-size' | 'tag-header' 
 /**
  * Incremental FLV file/stream demuxer (HTTP-FLV pulls, WebSocket-FLV publishing, recordings):
  * feed any chunks, get whole tags back. Checks the signature, every PreviousTagSize and the tag
- * size cap; bad input throws a ParseError, after which every feed throws. Tags of unknown types
+ * size cap; bad input throws a ParseError (tags completed earlier in the same call are lost with
+ * it), after which every feed throws. Tags of unknown types
  * and encrypted (Filter) tags are skipped. Keeps references to the fed chunks (tag bodies are
  * subarrays of them), copying only a tag that crosses chunk boundaries.
  * Spec: Adobe FLV File Format Specification v10.1 §E.2, §E.3, §E.4.1.
  */
 export class FlvDemuxer {
+  /** Whether the FLV header announced audio / video (undefined before the header). */
+  hasAudio: boolean | undefined;
+  hasVideo: boolean | undefined;
   private readonly chunks: Buffer[] = [];
   /** Index of the first unconsumed chunk (avoids shift() per tag). */
   private first = 0;
@@ -56,10 +60,6 @@ export class FlvDemuxer {
     this.maxTagSize = options.maxTagSize ?? FLV_DEFAULT_MAX_TAG_SIZE;
     this.checkPrevious = options.checkPreviousTagSize ?? true;
   }
-
-  /** Whether the FLV header said there is audio / video (undefined before the header). */
-  hasAudio: boolean | undefined;
-  hasVideo: boolean | undefined;
 
   feed(chunk: Buffer): FlvTag[] {
     if (this.state === 'failed') throw new ParseError('FLV demuxer failed earlier');

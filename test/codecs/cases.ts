@@ -44,6 +44,7 @@ export const H265_CASES: readonly H265Case[] = [
   { file: 'h265-main10-320x240.h265', profile: 2, level: 60, width: 320, height: 240, chromaFormat: 1, bitDepth: 10, maxSubLayers: 1, fps: 30 },
   { file: 'h265-main444-176x144.h265', profile: 4, level: 30, width: 176, height: 144, chromaFormat: 3, bitDepth: 8, maxSubLayers: 1, fps: 15 },
   { file: 'h265-temporal-layers-320x240.h265', profile: 1, level: 60, width: 320, height: 240, chromaFormat: 1, bitDepth: 8, maxSubLayers: 2, fps: 25 },
+  { file: 'h265-scaling-list-208x120.h265', profile: 1, level: 60, width: 208, height: 120, chromaFormat: 1, bitDepth: 8, maxSubLayers: 1, fps: 24 },
   { file: 'srsbench-h265-1280x720-parameter-sets.h265', profile: 1, level: 93, width: 1280, height: 720, chromaFormat: 1, bitDepth: 8, maxSubLayers: 1, fps: 25 },
 ];
 

@@ -1,0 +1,120 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeAmf0 } from '../../../src/formats/amf0/amf0';
+import { ChunkMemo } from '../../../src/protocols/rtmp/chunk-writer';
+import { ChunkReader } from '../../../src/protocols/rtmp/chunk-reader';
+import { decodeCommand } from '../../../src/protocols/rtmp/command';
+import { MessageType, type OutgoingMessage, type RtmpMessage } from '../../../src/protocols/rtmp/message';
+import { RtmpPlaySink, type PlayOutput } from '../../../src/protocols/rtmp/play';
+import type { Track } from '../../../src/core/track';
+import { AAC_TEST_TRACK, H264_TEST_TRACK, audioFrame, videoFrame } from '../../helpers/hub-fixtures';
+
+class FakeOutput implements PlayOutput {
+  readonly chunkSize = 4096;
+  readonly remote = '127.0.0.1:5';
+  sent: OutgoingMessage[] = [];
+  writes: (readonly Buffer[])[] = [];
+  endedWith: string | undefined;
+  send(messages: readonly OutgoingMessage[]): void {
+    this.sent.push(...messages);
+  }
+  write(buffers: readonly Buffer[]): void {
+    this.writes.push(buffers);
+  }
+  pendingBytes(): number {
+    return 7;
+  }
+  bytesOut(): number {
+    return 11;
+  }
+  ended(reason: string): void {
+    this.endedWith = reason;
+  }
+}
+
+function statusCodes(messages: OutgoingMessage[]): string[] {
+  return messages
+    .filter((m) => m.typeId === MessageType.commandAmf0)
+    .map((m) => (decodeCommand({ typeId: m.typeId, body: Buffer.concat(m.body) }).args[0] as { code: string }).code);
+}
+
+/** What a player's chunk reader makes of written chunks. */
+function read(writes: (readonly Buffer[])[]): RtmpMessage[] {
+  const reader = new ChunkReader();
+  reader.feed(Buffer.from('02000000000004010000000000001000', 'hex')); // Set Chunk Size 4096
+  return writes.flatMap((w) => reader.feed(Buffer.concat(w)));
+}
+
+const info = { path: 'live/x', tracks: [H264_TEST_TRACK, AAC_TEST_TRACK] };
+
+describe('RtmpPlaySink', () => {
+  it('starts with the play statuses, then headers before the first frame', () => {
+    const out = new FakeOutput();
+    const memo = new ChunkMemo();
+    const sink = new RtmpPlaySink(out, { streamId: 1, path: 'live/x', hevcMode: 'enhanced', memo: () => memo });
+    sink.onStart(info);
+    assert.deepEqual(statusCodes(out.sent), ['NetStream.Play.Reset', 'NetStream.Play.Start', 'NetStream.Data.Start']);
+    assert.equal(out.sent[0]!.typeId, MessageType.userControl, 'StreamBegin first');
+    out.sent = [];
+    sink.onFrame(videoFrame(90_000, true));
+    assert.deepEqual(
+      out.sent.map((m) => [m.typeId, m.timestamp]),
+      [
+        [MessageType.dataAmf0, 0],
+        [MessageType.video, 1000],
+        [MessageType.audio, 1000],
+      ],
+    );
+    const [name, meta] = decodeAmf0(Buffer.concat(out.sent[0]!.body));
+    assert.equal(name, 'onMetaData');
+    assert.ok(meta);
+    const [frame] = read(out.writes);
+    assert.equal(frame!.typeId, MessageType.video);
+    assert.equal(frame!.timestamp, 1000);
+    assert.equal(frame!.streamId, 1);
+    assert.equal(frame!.body[0], 0x17, 'AVC keyframe');
+    sink.onFrame(audioFrame(90_000 + 2070));
+    const audio = read(out.writes)[1]!;
+    assert.equal(audio.typeId, MessageType.audio);
+    assert.equal(audio.timestamp, 1023);
+    assert.deepEqual(sink.describe(), { protocol: 'rtmp', remote: '127.0.0.1:5', bytesOut: 11 });
+    assert.equal(sink.pendingBytes(), 7);
+  });
+
+  it('gives every viewer of a stream the same chunk Buffers for a frame', () => {
+    const memo = new ChunkMemo();
+    const outputs = [new FakeOutput(), new FakeOutput(), new FakeOutput()];
+    const sinks = outputs.map((o, i) => new RtmpPlaySink(o, { streamId: i === 2 ? 2 : 1, path: 'live/x', hevcMode: 'enhanced', memo: () => memo }));
+    for (const s of sinks) s.onStart(info);
+    const frame = videoFrame(0, true, 10_000);
+    for (const s of sinks) s.onFrame(frame);
+    assert.equal(outputs[0]!.writes[0], outputs[1]!.writes[0], 'the very same array of Buffers');
+    assert.notEqual(outputs[0]!.writes[0], outputs[2]!.writes[0], 'another message stream id is another variant');
+    assert.ok(outputs[0]!.writes[0]!.some((b) => b.buffer === frame.units[0]!.buffer), 'the frame bytes are not copied');
+  });
+
+  it('resends sequence headers after a track change', () => {
+    const out = new FakeOutput();
+    const sink = new RtmpPlaySink(out, { streamId: 1, path: 'live/x', hevcMode: 'enhanced', memo: () => new ChunkMemo() });
+    sink.onStart(info);
+    sink.onFrame(videoFrame(0, true));
+    out.sent = [];
+    sink.onTracks([{ ...H264_TEST_TRACK, width: 640 } as Track]);
+    sink.onFrame(videoFrame(3600, true));
+    assert.deepEqual(out.sent.map((m) => m.typeId), [MessageType.video], 'a new AVC sequence header, no new onMetaData');
+  });
+
+  it('ends with StreamEOF and UnpublishNotify, once', () => {
+    const out = new FakeOutput();
+    const sink = new RtmpPlaySink(out, { streamId: 1, path: 'live/x', hevcMode: 'enhanced', memo: () => new ChunkMemo() });
+    sink.onStart(info);
+    out.sent = [];
+    sink.onEnd('publisher gone');
+    sink.onEnd('again');
+    assert.equal(out.sent[0]!.typeId, MessageType.userControl);
+    assert.deepEqual(statusCodes(out.sent), ['NetStream.Play.UnpublishNotify']);
+    assert.equal(out.endedWith, 'publisher gone');
+    sink.onFrame(videoFrame(0, true));
+    assert.equal(out.writes.length, 0);
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * Process and machine accounting from Linux /proc: CPU seconds (utime + stime of a whole
+ * process, all its threads) and resident memory.
+ *
+ * Spec: proc(5): /proc/PID/stat fields 14 (utime) and 15 (stime) in clock ticks,
+ * /proc/PID/status VmRSS in kB, /proc/stat "cpu" line in clock ticks.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** sysconf(_SC_CLK_TCK), 100 on every Linux we run on when getconf is missing. */
+export function clockTicksPerSecond(): number {
+  try {
+    const value = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isInteger(value) && value > 0 ? value : 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** utime + stime of a process in seconds, or undefined once it is gone. */
+export function processCpuSeconds(pid: number, hz: number): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may hold spaces: split after the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) / hz : undefined;
+}
+
+/** VmRSS of a process in KiB, or undefined once it is gone. */
+export function processRssKb(pid: number): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Busy CPU seconds of the whole machine (all cores, everything but idle and iowait). */
+export function machineBusySeconds(hz: number): number {
+  const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!;
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already in user)
+  const total = ticks.slice(0, 8).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+  return (total - (ticks[3] ?? 0) - (ticks[4] ?? 0)) / hz;
+}
+
+/** Samples a process's VmRSS on a timer and keeps the peak. */
+export class RssSampler {
+  peakKb = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly pid: number,
+    intervalMs: number,
+  ) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+  }
+
+  sample(): void {
+    const rss = processRssKb(this.pid);
+    if (rss !== undefined && rss > this.peakKb) this.peakKb = rss;
+  }
+
+  stop(): void {
+    this.sample();
+    clearInterval(this.timer);
+  }
+}

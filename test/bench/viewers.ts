@@ -1,0 +1,175 @@
+/**
+ * The viewers of the load client: HTTP-FLV over a raw socket, WebSocket-FLV with `ws`, RTMP
+ * with the minimal play client. Each walks the stream only up to its first video keyframe and
+ * then just counts bytes and watches the gaps between reads.
+ *
+ * Bytes counted: the FLV bytes for HTTP-FLV (after the response head, after de-chunking) and
+ * WebSocket-FLV (message payloads); every socket byte for RTMP (chunk headers are the protocol).
+ */
+import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { errorMessage } from '../../src/core/errors';
+import { FlvKeyframeScanner } from '../helpers/flv-scan';
+import { RtmpPlayClient } from '../helpers/rtmp-play-client';
+import { ChunkedDecoder } from './http-chunked';
+
+export type Protocol = 'flv' | 'ws' | 'rtmp';
+export const PROTOCOLS: readonly Protocol[] = ['flv', 'ws', 'rtmp'];
+
+export interface Target {
+  host: string;
+  httpPort: number;
+  rtmpPort: number;
+  app: string;
+  stream: string;
+}
+
+/** Times are performance.now() ms. */
+export interface ViewerStats {
+  connectAt: number;
+  firstKeyAt: number | undefined;
+  lastDataAt: number;
+  bytes: number;
+  /** Longest silence after the first keyframe, and how many silences went over the limit. */
+  maxGapMs: number;
+  gapsOverLimit: number;
+  closedAt: number | undefined;
+  closeReason: string | undefined;
+}
+
+export interface Viewer {
+  readonly stats: ViewerStats;
+  close(): void;
+}
+
+/** Longest head of an HTTP response we read. */
+const MAX_RESPONSE_HEAD = 16 * 1024;
+
+function newStats(): ViewerStats {
+  const now = performance.now();
+  return { connectAt: now, firstKeyAt: undefined, lastDataAt: now, bytes: 0, maxGapMs: 0, gapsOverLimit: 0, closedAt: undefined, closeReason: undefined };
+}
+
+/** Bookkeeping per read, shared by the three protocols. */
+function onBytes(stats: ViewerStats, n: number, gapLimitMs: number): void {
+  const now = performance.now();
+  if (stats.firstKeyAt !== undefined) {
+    const gap = now - stats.lastDataAt;
+    if (gap > stats.maxGapMs) stats.maxGapMs = gap;
+    if (gap > gapLimitMs) stats.gapsOverLimit++;
+  }
+  stats.lastDataAt = now;
+  stats.bytes += n;
+}
+
+function onKeyframe(stats: ViewerStats): void {
+  stats.firstKeyAt = performance.now();
+  stats.lastDataAt = stats.firstKeyAt;
+}
+
+function onClosed(stats: ViewerStats, reason: string): void {
+  if (stats.closedAt !== undefined) return;
+  stats.closedAt = performance.now();
+  stats.closeReason = reason;
+}
+
+/** FLV bytes in: scan for the keyframe until it is seen, then only count. */
+function flvSink(stats: ViewerStats, gapLimitMs: number, fail: (reason: string) => void): (data: Buffer) => void {
+  const scanner = new FlvKeyframeScanner();
+  return (data) => {
+    if (!scanner.keyframeSeen) {
+      try {
+        if (scanner.feed(data)) onKeyframe(stats);
+      } catch (err) {
+        fail(`bad FLV: ${errorMessage(err)}`);
+        return;
+      }
+    }
+    onBytes(stats, data.length, gapLimitMs);
+  };
+}
+
+function openHttpFlv(target: Target, gapLimitMs: number): Viewer {
+  const stats = newStats();
+  const socket = connect(target.httpPort, target.host);
+  const fail = (reason: string): void => {
+    onClosed(stats, reason);
+    socket.destroy();
+  };
+  const deliver = flvSink(stats, gapLimitMs, fail);
+  let head: Buffer | undefined = Buffer.alloc(0);
+  let chunked: ChunkedDecoder | undefined;
+  socket.on('connect', () => {
+    socket.write(
+      `GET /${target.app}/${target.stream}.flv HTTP/1.1\r\nHost: ${target.host}:${target.httpPort}\r\n` +
+        'User-Agent: gateway-fanout-bench\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n',
+    );
+  });
+  socket.on('data', (chunk: Buffer) => {
+    if (head) {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (head.length > MAX_RESPONSE_HEAD) fail('response head too long');
+        return;
+      }
+      const text = head.toString('latin1', 0, end);
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
+      if (status !== '200') return fail(`HTTP ${status ?? '?'}: ${text.split('\r\n', 1)[0]}`);
+      if (/\r\ntransfer-encoding:[^\r]*chunked/i.test(text)) chunked = new ChunkedDecoder();
+      chunk = head.subarray(end + 4);
+      head = undefined;
+      if (chunk.length === 0) return;
+    }
+    if (!chunked) return deliver(chunk);
+    try {
+      chunked.feed(chunk, deliver);
+    } catch (err) {
+      fail(errorMessage(err));
+    }
+  });
+  socket.on('error', (err) => onClosed(stats, `socket error: ${err.message}`));
+  socket.on('close', () => onClosed(stats, 'server closed'));
+  return { stats, close: () => fail('closed by bench') };
+}
+
+function openWsFlv(target: Target, gapLimitMs: number): Viewer {
+  const stats = newStats();
+  const ws = new WebSocket(`ws://${target.host}:${target.httpPort}/${target.app}/${target.stream}.flv`, { perMessageDeflate: false });
+  const fail = (reason: string): void => {
+    onClosed(stats, reason);
+    ws.terminate();
+  };
+  const deliver = flvSink(stats, gapLimitMs, fail);
+  ws.on('message', (data: Buffer) => deliver(data));
+  ws.on('unexpected-response', (_req, res) => fail(`HTTP ${res.statusCode ?? '?'} instead of an upgrade`));
+  ws.on('error', (err) => onClosed(stats, `ws error: ${err.message}`));
+  ws.on('close', (code, reason) => onClosed(stats, `ws close ${code} ${reason.toString()}`));
+  return { stats, close: () => fail('closed by bench') };
+}
+
+function openRtmp(target: Target, gapLimitMs: number): Viewer {
+  const stats = newStats();
+  const client = new RtmpPlayClient({
+    host: target.host,
+    port: target.rtmpPort,
+    app: target.app,
+    stream: target.stream,
+    handlers: {
+      onData: (n) => onBytes(stats, n, gapLimitMs),
+      onKeyframe: () => onKeyframe(stats),
+      onStatus: (code, level) => {
+        if (level === 'error') client.close(`onStatus ${code}`);
+      },
+      onClose: (reason) => onClosed(stats, reason),
+    },
+  });
+  return { stats, close: () => client.close('closed by bench') };
+}
+
+export function openViewer(protocol: Protocol, target: Target, gapLimitMs: number): Viewer {
+  if (protocol === 'flv') return openHttpFlv(target, gapLimitMs);
+  if (protocol === 'ws') return openWsFlv(target, gapLimitMs);
+  return openRtmp(target, gapLimitMs);
+}

@@ -1,3 +1,5 @@
+import { gb28181Migration } from './002-gb28181';
+
 /** Schema migrations, applied in order; `PRAGMA user_version` records the last one applied. */
 export interface Migration {
   readonly version: number;
@@ -16,4 +18,5 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  gb28181Migration,
 ];

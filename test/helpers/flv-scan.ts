@@ -106,13 +106,13 @@ export class FlvKeyframeScanner {
       this.want = TAG_HEADER_SIZE + Math.min(2, size);
       return false;
     }
-    this.tagsBeforeKeyframe++;
     const bodyRead = this.want - TAG_HEADER_SIZE;
     if (type === TAG_VIDEO && bodyRead > 0 && isVideoKeyframe(c[TAG_HEADER_SIZE]!, bodyRead > 1 ? c[TAG_HEADER_SIZE + 1] : undefined)) {
       this.keyframeSeen = true;
       this.phase = 'done';
       return true;
     }
+    this.tagsBeforeKeyframe++;
     this.phase = 'skip';
     this.skipLeft = size - bodyRead + PREVIOUS_TAG_SIZE;
     if (this.skipLeft === 0) this.startTag();

@@ -70,14 +70,14 @@ interface Header {
   extended: boolean;
 }
 
-type MessageHandler = (typeId: number, streamId: number, body: Buffer) => void;
-type MediaHeadHandler = (typeId: number, b0: number, b1: number | undefined) => void;
+export type MessageHandler = (typeId: number, streamId: number, body: Buffer) => void;
+export type MediaHeadHandler = (typeId: number, b0: number, b1: number | undefined) => void;
 
 /**
  * Chunk stream walker that assembles only non-media messages. Timestamps are not tracked
  * (a load client does not need them). Set Chunk Size is applied here.
  */
-class ChunkScanner {
+export class RtmpChunkScanner {
   private chunkSize = 128;
   private readonly streams = new Map<number, ChunkStream>();
   private readonly stash = Buffer.alloc(MAX_HEADER);
@@ -235,7 +235,7 @@ export class RtmpPlayClient {
   keyframeSeen = false;
   private readonly socket: Socket;
   private readonly handlers: RtmpPlayHandlers;
-  private readonly scanner: ChunkScanner;
+  private readonly scanner: RtmpChunkScanner;
   private handshake: Buffer | undefined = Buffer.alloc(1 + 2 * HANDSHAKE_SIZE);
   private handshakeFilled = 0;
   private ackWindow = 0;
@@ -244,7 +244,7 @@ export class RtmpPlayClient {
 
   constructor(private readonly options: RtmpPlayOptions) {
     this.handlers = options.handlers ?? {};
-    this.scanner = new ChunkScanner(
+    this.scanner = new RtmpChunkScanner(
       (typeId, streamId, body) => this.onMessage(typeId, streamId, body),
       (typeId, b0, b1) => this.onMediaHead(typeId, b0, b1),
     );

@@ -108,12 +108,16 @@ export function onStatusMessage(streamId: number, info: StatusInfo): OutgoingMes
 }
 
 /** The `_result` of connect. Spec: RTMP 1.0 §7.2.1.1 */
-export function connectResultMessage(transactionId: number, objectEncoding: number): OutgoingMessage {
+export function connectResultMessage(
+  transactionId: number,
+  objectEncoding: number,
+  extraProperties: Record<string, Amf0Value> = {},
+): OutgoingMessage {
   return commandMessage(
     0,
     '_result',
     transactionId,
-    { fmsVer: 'FMS/3,0,1,123', capabilities: 31, mode: 1 },
+    { fmsVer: 'FMS/3,0,1,123', capabilities: 31, mode: 1, ...extraProperties },
     statusInfo('status', 'NetConnection.Connect.Success', 'Connection succeeded.', { objectEncoding }),
   );
 }

@@ -53,11 +53,15 @@ export class RtmpPlaySink implements Sink {
   private headersDue = true;
   private memo: ChunkMemo | undefined;
   private ended = false;
+  /** What changes the chunk bytes of a frame, besides the frame. */
+  private readonly variant: string;
 
   constructor(
     private readonly output: PlayOutput,
     private readonly options: PlaySinkOptions,
-  ) {}
+  ) {
+    this.variant = `${options.hevcMode}/${output.chunkSize}/${options.streamId}`;
+  }
 
   onStart(info: StreamInfo): void {
     const { streamId, path } = this.options;
@@ -83,8 +87,7 @@ export class RtmpPlaySink implements Sink {
     if (!track || this.ended) return;
     const ms = ticksToMs(frame.dts);
     if (this.headersDue) this.sendHeaders(ms);
-    const variant = `${this.options.hevcMode}/${this.output.chunkSize}/${this.options.streamId}`;
-    const chunks = this.memo!.get(frame, variant, () => this.chunkFrame(frame, track, ms));
+    const chunks = this.memo!.get(frame, this.variant, () => this.chunkFrame(frame, track, ms));
     this.output.write(chunks);
   }
 

@@ -33,6 +33,8 @@ export interface RtmpServerOptions {
 export class RtmpServer {
   private readonly server: Server;
   private readonly live = new Map<string, RtmpSession>();
+  /** Every open socket, also those of sessions still flushing their last messages. */
+  private readonly sockets = new Set<Socket>();
   private readonly log: Logger;
   private sequence = 0;
   private closing: Promise<void> | undefined;
@@ -66,6 +68,7 @@ export class RtmpServer {
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       for (const session of [...this.live.values()]) session.close('server shutting down');
+      for (const socket of this.sockets) socket.destroy();
       if (!this.server.listening) {
         resolve();
         return;
@@ -92,6 +95,8 @@ export class RtmpServer {
       socket.destroy();
       return;
     }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     const id = `rtmp-${++this.sequence}`;
     const session = new RtmpSession(socket, {
       id,

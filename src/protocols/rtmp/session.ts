@@ -1,9 +1,9 @@
 /**
- * One RTMP connection, server side: handshake, chunk streams, NetConnection/NetStream
- * commands, and the publish or play it carries.
+ * One RTMP connection, server side: NetConnection/NetStream commands and the publish or play
+ * they set up, on top of an RtmpConnection (handshake, chunks, control, timeouts).
  *
- * Spec: RTMP 1.0 §5.2 (handshake), §5.4 (protocol control), §7.2 (commands). The replies
- * follow what ffmpeg, OBS (librtmp) and VLC expect from FMS/SRS/nginx-rtmp.
+ * Spec: RTMP 1.0 §7.2 (commands). The replies follow what ffmpeg, OBS (librtmp) and VLC
+ * expect from FMS/SRS/nginx-rtmp.
  *
  * Isolation: input is parsed as it arrives with bounded state (a ParseError closes this
  * session only, with one log line), output goes through the socket's own buffer, which the
@@ -17,8 +17,7 @@ import type { Publisher } from '../../core/source';
 import type { HevcMode } from '../../formats/flv/bodies';
 import type { Registry, Subscription } from '../../hub/registry';
 import { appFromConnect, streamAddress, type NameWithQuery, type StreamAddress } from './address';
-import { ChunkReader } from './chunk-reader';
-import { ChunkMemo, chunkMessage } from './chunk-writer';
+import { ChunkMemo } from './chunk-writer';
 import {
   connectResultMessage,
   decodeCommand,
@@ -29,36 +28,22 @@ import {
   statusInfo,
   type Command,
 } from './command';
-import {
-  acknowledgementMessage,
-  decodeControl,
-  isControlMessage,
-  pingRequestMessage,
-  pingResponseMessage,
-  setChunkSizeMessage,
-  setPeerBandwidthMessage,
-  windowAckSizeMessage,
-} from './control';
-import { ServerHandshake } from './handshake';
+import { setChunkSizeMessage, setPeerBandwidthMessage, windowAckSizeMessage } from './control';
+import { RtmpConnection, type ConnectionOptions } from './connection';
 import { MessageType, type OutgoingMessage, type RtmpMessage } from './message';
 import { RtmpPlaySink, type PlayOutput } from './play';
 import { RtmpIngest } from './publish';
 
-export interface RtmpSessionOptions {
+/** FourCCs (Enhanced RTMP) the hub carries. */
+const SUPPORTED_FOURCC = ['avc1', 'hvc1', 'mp4a'];
+
+export interface RtmpSessionOptions extends ConnectionOptions {
   readonly id: string;
   readonly registry: Registry;
   readonly logger: Logger;
   readonly hevcMode: HevcMode;
-  /** Our outgoing chunk size. */
-  readonly chunkSize: number;
-  /** Close a session that sent nothing (and drained nothing) for this long. */
-  readonly idleTimeoutMs: number;
-  /** Close a session that has not finished the handshake and connect within this. */
-  readonly handshakeTimeoutMs: number;
   /** The window acknowledgement size we announce. */
   readonly windowAckSize: number;
-  /** Close a session whose socket holds more than this many unsent bytes. */
-  readonly maxWriteBufferBytes: number;
   /** Most message streams (createStream) per connection. */
   readonly maxStreams: number;
   readonly onClose: (session: RtmpSession) => void;
@@ -92,44 +77,47 @@ interface StreamSlot {
 }
 
 export class RtmpSession {
-  readonly since = Date.now();
-  readonly remote: string | undefined;
-  private state: SessionState = 'handshake';
   private readonly log: Logger;
-  private readonly handshake = new ServerHandshake();
-  private readonly reader = new ChunkReader();
+  private readonly connection: RtmpConnection;
+  private connected = false;
   private app: NameWithQuery | undefined;
   private readonly streams = new Map<number, StreamSlot>();
   private nextStreamId = 1;
-  private peerWindow = 0;
-  private ackedBytes = 0;
-  private lastInputAt = performance.now();
-  private lastFlushed = 0;
-  private readonly timer: NodeJS.Timeout;
-  /** The chunk size the peer reads with: 128 until our Set Chunk Size went out. */
-  private outChunkSize = 128;
 
   constructor(
-    private readonly socket: Socket,
+    socket: Socket,
     private readonly options: RtmpSessionOptions,
   ) {
-    this.remote = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : undefined;
-    this.log = options.logger.child({ session: options.id, remote: this.remote });
-    socket.setNoDelay(true);
-    socket.on('data', (data: Buffer) => this.onData(data));
-    socket.on('error', (err) => this.close(`socket error: ${err.message}`, false));
-    socket.on('close', () => this.close('peer closed the connection', false));
-    const tick = Math.min(10_000, Math.max(250, Math.floor(Math.min(options.idleTimeoutMs / 3, options.handshakeTimeoutMs / 2))));
-    this.timer = setInterval(() => this.onTimer(), tick);
-    this.timer.unref();
+    const remote = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : undefined;
+    this.log = options.logger.child({ session: options.id, remote });
+    this.connection = new RtmpConnection(
+      socket,
+      options,
+      {
+        onMessage: (message) => this.onMessage(message),
+        isPlaying: () => [...this.streams.values()].some((slot) => slot.play?.subscription !== undefined),
+        onClosed: (reason) => this.onClosed(reason),
+      },
+      this.log,
+    );
   }
 
   get id(): string {
     return this.options.id;
   }
 
+  get remote(): string | undefined {
+    return this.connection.remote;
+  }
+
   get isClosed(): boolean {
-    return this.state === 'closed';
+    return this.connection.phase === 'closed';
+  }
+
+  private get state(): SessionState {
+    if (this.connection.phase === 'closed') return 'closed';
+    if (this.connection.phase === 'handshake') return 'handshake';
+    return this.connected ? 'connected' : 'connecting';
   }
 
   snapshot(): SessionSnapshot {
@@ -142,68 +130,26 @@ export class RtmpSession {
       app: this.app?.name,
       role: slot?.publish ? 'publisher' : slot?.play ? 'player' : undefined,
       path: address?.path,
-      since: this.since,
-      bytesIn: this.reader.bytesIn,
-      bytesOut: this.socket.bytesWritten,
+      since: this.connection.since,
+      bytesIn: this.connection.bytesIn,
+      bytesOut: this.connection.bytesOut,
     };
   }
 
-  /** Ends publish/play, closes the socket (flushing it when `graceful`). Idempotent. */
+  /** Ends publish/play and closes the connection (flushing it when `graceful`). Idempotent. */
   close(reason: string, graceful = false): void {
-    if (this.state === 'closed') return;
-    const wasState = this.state;
-    this.state = 'closed';
-    clearInterval(this.timer);
+    this.connection.close(reason, graceful);
+  }
+
+  private onClosed(reason: string): void {
     for (const [, slot] of this.streams) this.stopSlot(slot, reason);
     this.streams.clear();
-    if (graceful && !this.socket.destroyed) {
-      this.socket.end();
-      setTimeout(() => this.socket.destroy(), 2000).unref();
-    } else {
-      this.socket.destroy();
-    }
-    this.log.info({ reason, state: wasState, bytesIn: this.reader.bytesIn, bytesOut: this.socket.bytesWritten }, 'session closed');
+    this.log.info({ reason, connected: this.connected, bytesIn: this.connection.bytesIn, bytesOut: this.connection.bytesOut }, 'session closed');
     this.options.onClose(this);
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Input
-
-  private onData(data: Buffer): void {
-    if (this.state === 'closed') return;
-    this.lastInputAt = performance.now();
-    try {
-      if (this.state === 'handshake') {
-        const progress = this.handshake.feed(data);
-        if (progress.reply) this.write(progress.reply);
-        if (!progress.done) return;
-        this.state = 'connecting';
-        this.log.debug({ mode: this.handshake.mode }, 'handshake done');
-        if (progress.rest) this.onChunks(progress.rest);
-        return;
-      }
-      this.onChunks(data);
-    } catch (err) {
-      if (err instanceof ParseError) {
-        this.log.warn({ err: err.message, state: this.state }, 'closing: bad RTMP input');
-        this.close(`bad input: ${err.message}`);
-      } else {
-        this.log.error({ err }, 'closing: internal error');
-        this.close(`internal error: ${errorMessage(err)}`);
-      }
-    }
-  }
-
-  private onChunks(data: Buffer): void {
-    for (const message of this.reader.feed(data)) {
-      if (this.state === 'closed') return;
-      this.onMessage(message);
-    }
-    if (this.peerWindow > 0 && this.reader.bytesIn - this.ackedBytes >= this.peerWindow) {
-      // Spec: RTMP 1.0 §5.4.3: acknowledge once a window of bytes has been received.
-      this.ackedBytes = this.reader.bytesIn;
-      this.send([acknowledgementMessage(this.reader.bytesIn)]);
-    }
+  private send(messages: readonly OutgoingMessage[]): void {
+    this.connection.send(messages);
   }
 
   private onMessage(message: RtmpMessage): void {
@@ -220,17 +166,8 @@ export class RtmpSession {
       case MessageType.dataAmf0:
       case MessageType.dataAmf3:
         this.onDataMessage(message);
-        return;
-      default:
-        if (isControlMessage(message.typeId)) this.onControl(message);
       // shared objects and unknown types are ignored
     }
-  }
-
-  private onControl(message: RtmpMessage): void {
-    const control = decodeControl(message);
-    if (control.kind === 'windowAckSize') this.peerWindow = control.size;
-    else if (control.kind === 'pingRequest') this.send([pingResponseMessage(control.timestamp)]);
   }
 
   private onDataMessage(message: RtmpMessage): void {
@@ -244,7 +181,7 @@ export class RtmpSession {
   // Commands
 
   private onCommand(streamId: number, cmd: Command): void {
-    if (this.state === 'connecting' && cmd.name !== 'connect') {
+    if (!this.connected && cmd.name !== 'connect') {
       throw new ParseError(`RTMP: ${cmd.name} before connect`);
     }
     switch (cmd.name) {
@@ -273,19 +210,23 @@ export class RtmpSession {
   }
 
   private onConnect(cmd: Command): void {
-    if (this.state !== 'connecting') throw new ParseError('RTMP: second connect');
+    if (this.connected) throw new ParseError('RTMP: second connect');
     const props = (typeof cmd.commandObject === 'object' && cmd.commandObject !== null ? cmd.commandObject : {}) as Record<string, unknown>;
     this.app = appFromConnect(props.app, props.tcUrl);
-    this.state = 'connected';
+    this.connected = true;
+    this.connection.markEstablished();
     this.log.info(
       { app: this.app.name, flashVer: props.flashVer, tcUrl: props.tcUrl, fourCcList: props.fourCcList },
       'connected',
     );
+    // Enhanced RTMP v1: answer a fourCcList with the FourCCs of it that the hub carries.
+    const asked = Array.isArray(props.fourCcList) ? (props.fourCcList as unknown[]) : undefined;
+    const fourCcList = asked && SUPPORTED_FOURCC.filter((c) => asked.includes(c) || asked.includes('*'));
     this.send([
       windowAckSizeMessage(this.options.windowAckSize),
       setPeerBandwidthMessage(this.options.windowAckSize, 2),
       setChunkSizeMessage(this.options.chunkSize),
-      connectResultMessage(cmd.transactionId, 0),
+      connectResultMessage(cmd.transactionId, 0, fourCcList ? { fourCcList } : {}),
     ]);
   }
 
@@ -356,11 +297,11 @@ export class RtmpSession {
     this.log.info({ path: address.path, query: address.query !== '' }, 'play requested');
     this.options.registry.subscribe(address.path, sink, { signal: play.abort.signal }).then(
       (subscription) => {
-        if (slot.play !== play || this.state === 'closed') subscription.close('viewer left');
+        if (slot.play !== play || this.isClosed) subscription.close('viewer left');
         else play.subscription = subscription;
       },
       (err: unknown) => {
-        if (slot.play !== play || this.state === 'closed') return;
+        if (slot.play !== play || this.isClosed) return;
         slot.play = undefined;
         this.notFound(streamId, errorMessage(err));
       },
@@ -402,65 +343,18 @@ export class RtmpSession {
   // Output
 
   private playOutput(play: { stopped: boolean }): PlayOutput {
+    const connection = this.connection;
     return {
       chunkSize: this.options.chunkSize,
       remote: this.remote,
-      send: (messages) => this.send(messages),
-      write: (buffers) => this.write(buffers),
-      pendingBytes: () => this.socket.writableLength,
-      bytesOut: () => this.socket.bytesWritten,
+      send: (messages) => connection.send(messages),
+      write: (buffers) => connection.write(buffers),
+      pendingBytes: () => connection.pendingBytes,
+      bytesOut: () => connection.bytesOut,
       ended: (reason) => {
         // The hub ended the stream or dropped this viewer: the connection has no purpose left.
         if (!play.stopped) this.close(reason, true);
       },
     };
-  }
-
-  /** Chunks and writes messages (control, commands, headers) with the chunk size in force. */
-  private send(messages: readonly OutgoingMessage[]): void {
-    if (this.state === 'closed') return;
-    const buffers: Buffer[] = [];
-    for (const m of messages) {
-      for (const b of chunkMessage(m, this.outChunkSize)) buffers.push(b);
-      if (m.typeId === MessageType.setChunkSize) this.outChunkSize = this.options.chunkSize;
-    }
-    this.write(buffers);
-  }
-
-  /** One writev for a list of Buffers; never copies them. */
-  private write(buffers: readonly Buffer[]): void {
-    if (this.state === 'closed' || this.socket.destroyed) return;
-    this.socket.cork();
-    for (const b of buffers) this.socket.write(b);
-    this.socket.uncork();
-    if (this.socket.writableLength > this.options.maxWriteBufferBytes) {
-      this.log.warn({ pending: this.socket.writableLength }, 'closing: peer does not read');
-      this.close('peer does not read (write buffer over the cap)');
-    }
-  }
-
-  private onTimer(): void {
-    if (this.state === 'handshake' || this.state === 'connecting') {
-      if (Date.now() - this.since > this.options.handshakeTimeoutMs) {
-        this.close(`no ${this.state === 'handshake' ? 'handshake' : 'connect'} within ${this.options.handshakeTimeoutMs} ms`);
-      }
-      return;
-    }
-    const now = performance.now();
-    // A player that reads is active even if it sends nothing (not every player answers pings).
-    const flushed = this.socket.bytesWritten - this.socket.writableLength;
-    if (flushed !== this.lastFlushed && this.isPlaying()) this.lastInputAt = now;
-    this.lastFlushed = flushed;
-    if (now - this.lastInputAt > this.options.idleTimeoutMs) {
-      this.close(`idle for ${this.options.idleTimeoutMs} ms`);
-      return;
-    }
-    // Spec: RTMP 1.0 §7.1.7: PingRequest; the answer counts as activity.
-    this.send([pingRequestMessage((Date.now() - this.since) >>> 0)]);
-  }
-
-  private isPlaying(): boolean {
-    for (const slot of this.streams.values()) if (slot.play?.subscription) return true;
-    return false;
   }
 }

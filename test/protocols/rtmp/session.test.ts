@@ -15,7 +15,7 @@ import { dataMessage } from '../../../src/protocols/rtmp/command';
 import { pingRequestMessage, setChunkSizeMessage, windowAckSizeMessage } from '../../../src/protocols/rtmp/control';
 import { MessageType } from '../../../src/protocols/rtmp/message';
 import { RtmpServer, type RtmpServerOptions } from '../../../src/protocols/rtmp/server';
-import { RecordingSink, sleep } from '../../helpers/hub-fixtures';
+import { H264_TEST_TRACK, RecordingSink, TestSource, sleep, videoFrame } from '../../helpers/hub-fixtures';
 import { TestRtmpClient } from './test-client';
 
 const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'rtmp');
@@ -184,6 +184,14 @@ describe('RtmpSession publish and play', () => {
     await client.close();
   });
 
+  it('answers a fourCcList with the FourCCs it carries', async () => {
+    const client = await TestRtmpClient.open(env.port);
+    client.command(0, 'connect', 1, { app: 'live', fourCcList: ['av01', 'hvc1', 'vp09'] });
+    const result = await client.waitCommand('_result', 'NetConnection.Connect.Success');
+    assert.deepEqual((result.commandObject as { fourCcList: string[] }).fourCcList, ['hvc1']);
+    await client.close();
+  });
+
   it('answers pings and acknowledges a window of received bytes', async () => {
     const client = await TestRtmpClient.open(env.port);
     await client.connectAndCreateStream();
@@ -246,5 +254,42 @@ describe('RtmpSession timeouts and bad input', () => {
     assert.ok(env.server.kick(snap!.id));
     assert.equal(env.server.kick('nobody'), false);
     await client.until(() => client.isClosed, 2000, 'the kick');
+  });
+});
+
+describe('RtmpSession with a viewer that never reads', () => {
+  let env: Env;
+  before(async () => {
+    env = await startEnv({ backpressure: { maxPendingBytes: 256 * 1024, maxLagMs: 500 } });
+  });
+  after(() => stopEnv(env));
+
+  it('drops the stuck viewer and keeps serving the others', async () => {
+    const publisher = env.registry.publish('live/big', new TestSource());
+    publisher.setTracks([H264_TEST_TRACK]);
+    let dts = 0;
+    let n = 0;
+    const feed = setInterval(() => {
+      publisher.write(videoFrame(dts, n++ % 10 === 0, 100_000));
+      dts += 3600;
+    }, 10);
+    try {
+      const stuck = await TestRtmpClient.open(env.port);
+      const stuckId = await stuck.connectAndCreateStream();
+      stuck.command(stuckId, 'play', 3, null, 'big');
+      await stuck.waitCommand('onStatus', 'NetStream.Play.Start');
+      stuck.socket.pause();
+      const good = await TestRtmpClient.open(env.port);
+      const goodId = await good.connectAndCreateStream();
+      good.command(goodId, 'play', 3, null, 'big');
+      await good.waitCommand('onStatus', 'NetStream.Play.Start');
+      await good.until(() => env.server.sessions().filter((s) => s.role === 'player').length === 1, 8000, 'the stuck viewer to be dropped');
+      const before = good.messages.length;
+      await good.until(() => good.messages.length > before + 50, 3000, 'frames to keep coming to the good viewer');
+      await Promise.all([good.close(), stuck.close()]);
+    } finally {
+      clearInterval(feed);
+      publisher.end('test done');
+    }
   });
 });

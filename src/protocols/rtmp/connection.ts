@@ -1,0 +1,195 @@
+/**
+ * The transport half of an RTMP session: handshake, chunk streams in and out, protocol
+ * control (acknowledgements, pings), timeouts and the output bound. What the messages mean
+ * is the session's business (session.ts).
+ *
+ * Spec: RTMP 1.0 §5.2 (handshake), §5.3 (chunking), §5.4 (protocol control), §6.2 (pings).
+ */
+import type { Socket } from 'node:net';
+import { ParseError, errorMessage } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import { ChunkReader } from './chunk-reader';
+import { chunkMessage } from './chunk-writer';
+import { acknowledgementMessage, decodeControl, isControlMessage, pingRequestMessage, pingResponseMessage } from './control';
+import { ServerHandshake } from './handshake';
+import { MessageType, type OutgoingMessage, type RtmpMessage } from './message';
+
+export interface ConnectionOptions {
+  /** Our outgoing chunk size, in force once a Set Chunk Size with it has been sent. */
+  readonly chunkSize: number;
+  /** Close a connection that sent nothing (and, when playing, drained nothing) for this long. */
+  readonly idleTimeoutMs: number;
+  /** Close a connection not `established()` within this (handshake + connect). */
+  readonly handshakeTimeoutMs: number;
+  /** Close a connection whose socket holds more than this many unsent bytes. */
+  readonly maxWriteBufferBytes: number;
+}
+
+export interface ConnectionHandler {
+  /** Every message except protocol control and user control (handled here). */
+  onMessage(message: RtmpMessage): void;
+  /** True while a player is attached: output draining then counts as activity. */
+  isPlaying(): boolean;
+  /** The connection closed (once). */
+  onClosed(reason: string): void;
+}
+
+export type ConnectionPhase = 'handshake' | 'open' | 'closed';
+
+export class RtmpConnection {
+  readonly since = Date.now();
+  readonly remote: string | undefined;
+  private phaseValue: ConnectionPhase = 'handshake';
+  private established = false;
+  private readonly handshake = new ServerHandshake();
+  private readonly reader = new ChunkReader();
+  /** The chunk size the peer reads with: 128 until our Set Chunk Size went out. */
+  private outChunkSize = 128;
+  private peerWindow = 0;
+  private ackedBytes = 0;
+  private lastActivity = performance.now();
+  private lastFlushed = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: ConnectionOptions,
+    private readonly handler: ConnectionHandler,
+    private readonly log: Logger,
+  ) {
+    this.remote = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : undefined;
+    socket.setNoDelay(true);
+    socket.on('data', (data: Buffer) => this.onData(data));
+    socket.on('error', (err) => this.close(`socket error: ${err.message}`));
+    socket.on('close', () => this.close('peer closed the connection'));
+    const tick = Math.min(options.idleTimeoutMs / 3, options.handshakeTimeoutMs / 2);
+    this.timer = setInterval(() => this.onTimer(), Math.min(10_000, Math.max(250, Math.floor(tick))));
+    this.timer.unref();
+  }
+
+  get phase(): ConnectionPhase {
+    return this.phaseValue;
+  }
+
+  get bytesIn(): number {
+    return this.reader.bytesIn;
+  }
+
+  get bytesOut(): number {
+    return this.socket.bytesWritten;
+  }
+
+  /** Bytes queued in the socket, not yet sent: the hub's backpressure signal. */
+  get pendingBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** The session is set up (connect done): the handshake timeout no longer applies. */
+  markEstablished(): void {
+    this.established = true;
+  }
+
+  /** Chunks and writes messages with the chunk size the peer reads with. */
+  send(messages: readonly OutgoingMessage[]): void {
+    if (this.phaseValue === 'closed') return;
+    const buffers: Buffer[] = [];
+    for (const m of messages) {
+      for (const b of chunkMessage(m, this.outChunkSize)) buffers.push(b);
+      if (m.typeId === MessageType.setChunkSize) this.outChunkSize = this.options.chunkSize;
+    }
+    this.write(buffers);
+  }
+
+  /** One writev for a list of Buffers (already chunked); never copies them. */
+  write(buffers: readonly Buffer[]): void {
+    if (this.phaseValue === 'closed' || this.socket.destroyed) return;
+    this.socket.cork();
+    for (const b of buffers) this.socket.write(b);
+    this.socket.uncork();
+    if (this.socket.writableLength > this.options.maxWriteBufferBytes) {
+      this.log.warn({ pending: this.socket.writableLength }, 'closing: peer does not read');
+      this.close('peer does not read (write buffer over the cap)');
+    }
+  }
+
+  /** Closes the socket, flushing what is queued first when `graceful`. Idempotent. */
+  close(reason: string, graceful = false): void {
+    if (this.phaseValue === 'closed') return;
+    this.phaseValue = 'closed';
+    clearInterval(this.timer);
+    if (graceful && !this.socket.destroyed) {
+      // Let the last status messages out; a peer that does not read gets cut off.
+      this.socket.end();
+      const timer = setTimeout(() => this.socket.destroy(), 2000);
+      this.socket.once('close', () => clearTimeout(timer));
+    } else {
+      this.socket.destroy();
+    }
+    this.handler.onClosed(reason);
+  }
+
+  private onData(data: Buffer): void {
+    if (this.phaseValue === 'closed') return;
+    this.lastActivity = performance.now();
+    try {
+      if (this.phaseValue === 'handshake') {
+        const progress = this.handshake.feed(data);
+        if (progress.reply) this.write(progress.reply);
+        if (!progress.done) return;
+        this.phaseValue = 'open';
+        this.log.debug({ mode: this.handshake.mode }, 'handshake done');
+        if (!progress.rest) return;
+        data = progress.rest;
+      }
+      this.onChunks(data);
+    } catch (err) {
+      if (err instanceof ParseError) {
+        this.log.warn({ err: err.message, established: this.established }, 'closing: bad RTMP input');
+        this.close(`bad input: ${err.message}`);
+      } else {
+        this.log.error({ err }, 'closing: internal error');
+        this.close(`internal error: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  private onChunks(data: Buffer): void {
+    for (const message of this.reader.feed(data)) {
+      if (this.phaseValue === 'closed') return;
+      if (isControlMessage(message.typeId)) this.onControl(message);
+      else this.handler.onMessage(message);
+    }
+    if (this.peerWindow > 0 && this.reader.bytesIn - this.ackedBytes >= this.peerWindow) {
+      // Spec: RTMP 1.0 §5.4.3: acknowledge once a window of bytes has been received.
+      this.ackedBytes = this.reader.bytesIn;
+      this.send([acknowledgementMessage(this.reader.bytesIn)]);
+    }
+  }
+
+  /** Set Chunk Size and Abort were applied by the reader; acks from players are not needed. */
+  private onControl(message: RtmpMessage): void {
+    const control = decodeControl(message);
+    if (control.kind === 'windowAckSize') this.peerWindow = control.size;
+    else if (control.kind === 'pingRequest') this.send([pingResponseMessage(control.timestamp)]);
+  }
+
+  private onTimer(): void {
+    if (!this.established) {
+      if (Date.now() - this.since > this.options.handshakeTimeoutMs) {
+        this.close(`no ${this.phaseValue === 'handshake' ? 'handshake' : 'connect'} within ${this.options.handshakeTimeoutMs} ms`);
+      }
+      return;
+    }
+    const now = performance.now();
+    // A player that reads is active even if it sends nothing (not every player answers pings).
+    const flushed = this.socket.bytesWritten - this.socket.writableLength;
+    if (flushed !== this.lastFlushed && this.handler.isPlaying()) this.lastActivity = now;
+    this.lastFlushed = flushed;
+    if (now - this.lastActivity > this.options.idleTimeoutMs) {
+      this.close(`idle for ${this.options.idleTimeoutMs} ms`);
+      return;
+    }
+    // Spec: RTMP 1.0 §6.2 (PingRequest): the answer counts as activity.
+    this.send([pingRequestMessage((Date.now() - this.since) >>> 0)]);
+  }
+}

@@ -97,6 +97,58 @@ describe('RtmpSession with a replayed ffmpeg publish', () => {
   }
 });
 
+describe('RtmpSession publisher reconnect and mutated input', () => {
+  it('continues the timeline when a publisher comes back within the grace period', async () => {
+    const env = await startEnv({ reconnectGraceMs: 5000 });
+    try {
+      const sink = new RecordingSink();
+      const subscribed = env.registry.subscribe('live/cam1', sink, { waitMs: 5000 });
+      for (let round = 0; round < 2; round++) {
+        const client = await TestRtmpClient.open(env.port, { handshake: false, skip: 1 + 2 * 1536 });
+        client.raw(FFMPEG_PUBLISH);
+        await client.waitCommand('onStatus', 'NetStream.Unpublish.Success');
+        await client.close();
+      }
+      await subscribed;
+      const video = sink.frames.filter((f) => f.codec === 'h264');
+      assert.equal(video.length, 50, 'both runs reach the viewer');
+      for (let i = 1; i < video.length; i++) assert.ok(video[i]!.dts > video[i - 1]!.dts, `dts goes on at ${i}`);
+      assert.ok(video[25]!.dts > video[24]!.dts, 'the second run continues after the first');
+      assert.equal(sink.ended, undefined, 'the viewer stayed');
+    } finally {
+      await stopEnv(env);
+    }
+  });
+
+  it('survives mutated publish sessions: each one only closes itself', async () => {
+    const errors: string[] = [];
+    const logger = { ...silentLogger(), error: (obj: object | string) => errors.push(JSON.stringify(obj)) };
+    logger.child = () => logger;
+    const env = await startEnv({}, { logger });
+    try {
+      let seed = 12345;
+      const random = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed % n;
+      };
+      for (let round = 0; round < 30; round++) {
+        const bytes = Buffer.from(FFMPEG_PUBLISH);
+        for (let i = 0; i < 1 + random(8); i++) bytes[3073 + random(bytes.length - 3073)] = random(256);
+        const client = await TestRtmpClient.open(env.port, { handshake: false, skip: 1 + 2 * 1536 });
+        client.raw(bytes);
+        await sleep(5);
+        await client.close();
+      }
+      const check = await TestRtmpClient.open(env.port, { digest: true });
+      await check.connectAndCreateStream();
+      await check.close();
+      assert.deepEqual(errors, [], 'no internal error, only bad-input closes');
+    } finally {
+      await stopEnv(env);
+    }
+  });
+});
+
 describe('RtmpSession publish and play', () => {
   let env: Env;
   before(async () => {

@@ -17,7 +17,7 @@ import { MessageType, type OutgoingMessage, type RtmpMessage } from './message';
 export interface ConnectionOptions {
   /** Our outgoing chunk size, in force once a Set Chunk Size with it has been sent. */
   readonly chunkSize: number;
-  /** Close a connection that sent nothing (and, when playing, drained nothing) for this long. */
+  /** Close a connection idle for this long (see ActivityRole). */
   readonly idleTimeoutMs: number;
   /** Close a connection not `established()` within this (handshake + connect). */
   readonly handshakeTimeoutMs: number;
@@ -25,11 +25,16 @@ export interface ConnectionOptions {
   readonly maxWriteBufferBytes: number;
 }
 
+/**
+ * What keeps a connection from being idle: a publisher must send media (`markActive`), a
+ * player must read (its output drains) or send, anything else must send something.
+ */
+export type ActivityRole = 'publishing' | 'playing' | 'other';
+
 export interface ConnectionHandler {
   /** Every message except protocol control and user control (handled here). */
   onMessage(message: RtmpMessage): void;
-  /** True while a player is attached: output draining then counts as activity. */
-  isPlaying(): boolean;
+  role(): ActivityRole;
   /** The connection closed (once). */
   onClosed(reason: string): void;
 }
@@ -84,6 +89,11 @@ export class RtmpConnection {
     return this.socket.writableLength;
   }
 
+  /** Resets the idle clock (a publisher's media). */
+  markActive(): void {
+    this.lastActivity = performance.now();
+  }
+
   /** The session is set up (connect done): the handshake timeout no longer applies. */
   markEstablished(): void {
     this.established = true;
@@ -130,7 +140,8 @@ export class RtmpConnection {
 
   private onData(data: Buffer): void {
     if (this.phaseValue === 'closed') return;
-    this.lastActivity = performance.now();
+    // A publisher's pings answers and acks do not count: only its media does (markActive).
+    if (this.handler.role() !== 'publishing') this.lastActivity = performance.now();
     try {
       if (this.phaseValue === 'handshake') {
         const progress = this.handshake.feed(data);
@@ -183,7 +194,7 @@ export class RtmpConnection {
     const now = performance.now();
     // A player that reads is active even if it sends nothing (not every player answers pings).
     const flushed = this.socket.bytesWritten - this.socket.writableLength;
-    if (flushed !== this.lastFlushed && this.handler.isPlaying()) this.lastActivity = now;
+    if (flushed !== this.lastFlushed && this.handler.role() === 'playing') this.lastActivity = now;
     this.lastFlushed = flushed;
     if (now - this.lastActivity > this.options.idleTimeoutMs) {
       this.close(`idle for ${this.options.idleTimeoutMs} ms`);

@@ -29,7 +29,7 @@ import {
   type Command,
 } from './command';
 import { setChunkSizeMessage, setPeerBandwidthMessage, windowAckSizeMessage } from './control';
-import { RtmpConnection, type ConnectionOptions } from './connection';
+import { RtmpConnection, type ActivityRole, type ConnectionOptions } from './connection';
 import { MessageType, type OutgoingMessage, type RtmpMessage } from './message';
 import { RtmpPlaySink, type PlayOutput } from './play';
 import { RtmpIngest } from './publish';
@@ -95,7 +95,7 @@ export class RtmpSession {
       options,
       {
         onMessage: (message) => this.onMessage(message),
-        isPlaying: () => [...this.streams.values()].some((slot) => slot.play?.subscription !== undefined),
+        role: () => this.role(),
         onClosed: (reason) => this.onClosed(reason),
       },
       this.log,
@@ -112,6 +112,15 @@ export class RtmpSession {
 
   get isClosed(): boolean {
     return this.connection.phase === 'closed';
+  }
+
+  private role(): ActivityRole {
+    let role: ActivityRole = 'other';
+    for (const slot of this.streams.values()) {
+      if (slot.publish) return 'publishing';
+      if (slot.play?.subscription) role = 'playing';
+    }
+    return role;
   }
 
   private get state(): SessionState {
@@ -156,9 +165,13 @@ export class RtmpSession {
     switch (message.typeId) {
       case MessageType.audio:
       case MessageType.video:
-      case MessageType.aggregate:
-        this.streams.get(message.streamId)?.publish?.ingest.media(message.typeId, message.timestamp, message.body);
+      case MessageType.aggregate: {
+        const publish = this.streams.get(message.streamId)?.publish;
+        if (!publish) return;
+        this.connection.markActive();
+        publish.ingest.media(message.typeId, message.timestamp, message.body);
         return;
+      }
       case MessageType.commandAmf0:
       case MessageType.commandAmf3:
         this.onCommand(message.streamId, decodeCommand(message));
@@ -173,7 +186,15 @@ export class RtmpSession {
   private onDataMessage(message: RtmpMessage): void {
     const publish = this.streams.get(message.streamId)?.publish;
     if (!publish) return;
-    const metadata = metadataOf(decodeData(message));
+    let metadata: ReturnType<typeof metadataOf>;
+    try {
+      metadata = metadataOf(decodeData(message));
+    } catch (err) {
+      // Metadata is optional: a malformed data message costs itself, not the publish.
+      if (!(err instanceof ParseError)) throw err;
+      this.log.debug({ err: err.message }, 'ignoring a malformed data message');
+      return;
+    }
     if (metadata) publish.ingest.metadata(metadata);
   }
 

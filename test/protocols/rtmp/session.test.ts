@@ -279,6 +279,20 @@ describe('RtmpSession timeouts and bad input', () => {
     await client.until(() => client.isClosed, 3000, 'the idle close');
   });
 
+  it('closes a publisher that sends no media even if it keeps talking', async () => {
+    const client = await TestRtmpClient.open(env.port);
+    const streamId = await client.connectAndCreateStream();
+    client.command(streamId, 'publish', 3, null, 'quiet', 'live');
+    await client.waitCommand('onStatus', 'NetStream.Publish.Start');
+    const chatter = setInterval(() => client.send(pingRequestMessage(1)), 100);
+    try {
+      await client.until(() => client.isClosed, 3000, 'the idle close');
+    } finally {
+      clearInterval(chatter);
+    }
+    assert.equal(env.registry.get('live/quiet'), undefined);
+  });
+
   it('closes a session that sends chunk garbage, and only that one', async () => {
     const good = await TestRtmpClient.open(env.port);
     await good.connectAndCreateStream();

@@ -18,7 +18,8 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath,
     headless: true,
-    args: [...sparticuz.args, '--disable-background-networking', '--disable-component-update', '--autoplay-policy=no-user-gesture-required'],
+    // --single-process (made for AWS Lambda) ends the browser when a page closes: leave it out.
+    args: [...sparticuz.args.filter((arg) => arg !== '--single-process'), '--disable-background-networking', '--disable-component-update', '--autoplay-policy=no-user-gesture-required'],
   });
 }
 

@@ -7,14 +7,17 @@
  *   npm run bench:fanout -- [--viewers 100,500,1000] [--protocols flv,ws,rtmp]
  *                           [--servers gateway,nms] [--seconds 15] [--settle 5]
  *                           [--batch 50] [--batch-interval 100]
+ *                           [--quiet-below 50] [--quiet-wait 120]
  *
  * Goal it reports on: 1000 viewers with no stalls on one core, and less CPU per delivered Gbit
  * than node-media-server. Viewers live in this process (the load client); server CPU comes
  * from /proc/PID/stat (utime + stime over the window), memory from /proc/PID/status VmRSS.
+ * The machine is shared: before each point it waits (up to --quiet-wait s) until the rest of
+ * the machine uses less than --quiet-below % of one core, and every row reports that noise.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { clockTicksPerSecond } from './proc-stats';
+import { clockTicksPerSecond, waitForQuietMachine } from './proc-stats';
 import { LEGEND, ratios, renderTables, type PlannedRound } from './report';
 import { runRound, type RoundOptions } from './round';
 import { ensureSource, Resources, type ServerKind } from './servers';
@@ -31,6 +34,8 @@ interface Options {
   settle: number;
   batch: number;
   batchInterval: number;
+  quietBelow: number;
+  quietWait: number;
 }
 
 function listOf<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
@@ -58,13 +63,16 @@ function parseOptions(argv: string[]): Options {
       settle: { type: 'string', default: '5' },
       batch: { type: 'string', default: '50' },
       'batch-interval': { type: 'string', default: '100' },
+      'quiet-below': { type: 'string', default: '50' },
+      'quiet-wait': { type: 'string', default: '120' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
       'usage: npm run bench:fanout -- [--viewers 100,500,1000] [--protocols flv,ws,rtmp] [--servers gateway,nms]\n' +
-        '                               [--seconds 15] [--settle 5] [--batch 50] [--batch-interval 100]\n',
+        '                               [--seconds 15] [--settle 5] [--batch 50] [--batch-interval 100]\n' +
+        '                               [--quiet-below 50] [--quiet-wait 120]\n',
     );
     process.exit(0);
   }
@@ -76,6 +84,8 @@ function parseOptions(argv: string[]): Options {
     settle: Number(values.settle) === 0 ? 0 : positive(values.settle, 'settle', 600),
     batch: positive(values.batch, 'batch', 10_000),
     batchInterval: positive(values['batch-interval'], 'batch-interval', 60_000),
+    quietBelow: positive(values['quiet-below'], 'quiet-below', 1000),
+    quietWait: Number(values['quiet-wait']) === 0 ? 0 : positive(values['quiet-wait'], 'quiet-wait', 3600),
   };
 }
 
@@ -126,7 +136,8 @@ async function main(): Promise<void> {
     for (const protocol of options.protocols) {
       for (const server of options.servers) {
         const planned: PlannedRound = { server, protocol, n };
-        log(`[${new Date().toISOString()}] ${server} ${protocol} N=${n}`);
+        const noise = await waitForQuietMachine(roundOptions.hz, options.quietBelow, options.quietWait * 1000);
+        log(`[${new Date().toISOString()}] ${server} ${protocol} N=${n} (neighbours before: ${noise.toFixed(0)} % of a core)`);
         try {
           planned.result = await runRound(server, protocol, n, roundOptions);
         } catch (err) {

@@ -172,40 +172,43 @@ async function fakeServer(onPlay: (socket: Socket, send: (...m: OutgoingMessage[
   return { server, seen, port: (server.address() as AddressInfo).port };
 }
 
-test('RtmpPlayClient: plays, answers pings, acknowledges the window, reports the keyframe', async () => {
-  const { server, seen, port } = await fakeServer((_socket, send) => {
-    send(
-      media(6, MessageType.video, 0, Buffer.from([0x17, 0, 0, 0, 0])),
-      media(6, MessageType.video, 0, Buffer.concat([Buffer.from([0x17, 1]), Buffer.alloc(3000, 5)])),
-    );
-  });
-  const events: string[] = [];
-  let bytes = 0;
-  const keyframe = new Promise<void>((resolve) => {
-    const client = new RtmpPlayClient({
-      host: '127.0.0.1',
-      port,
-      app: 'live',
-      stream: 'cam1',
-      handlers: {
-        onData: (n) => (bytes += n),
-        onStatus: (code) => events.push(code),
-        onKeyframe: () => {
-          events.push('keyframe');
-          setTimeout(() => {
-            client.close();
-            resolve();
-          }, 50);
-        },
-        onClose: (reason) => events.push(`close:${reason}`),
-      },
+for (const readBuffer of [undefined, Buffer.alloc(1000)]) {
+  test(`RtmpPlayClient: plays, answers pings, acknowledges the window, reports the keyframe (${readBuffer ? 'shared read buffer' : 'data events'})`, async () => {
+    const { server, seen, port } = await fakeServer((_socket, send) => {
+      send(
+        media(6, MessageType.video, 0, Buffer.from([0x17, 0, 0, 0, 0])),
+        media(6, MessageType.video, 0, Buffer.concat([Buffer.from([0x17, 1]), Buffer.alloc(3000, 5)])),
+      );
     });
+    const events: string[] = [];
+    let bytes = 0;
+    const keyframe = new Promise<void>((resolve) => {
+      const client = new RtmpPlayClient({
+        host: '127.0.0.1',
+        port,
+        app: 'live',
+        stream: 'cam1',
+        ...(readBuffer ? { readBuffer } : {}),
+        handlers: {
+          onData: (n) => (bytes += n),
+          onStatus: (code) => events.push(code),
+          onKeyframe: () => {
+            events.push('keyframe');
+            setTimeout(() => {
+              client.close();
+              resolve();
+            }, 50);
+          },
+          onClose: (reason) => events.push(`close:${reason}`),
+        },
+      });
+    });
+    await keyframe;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    assert.deepEqual(events, ['NetStream.Play.Start', 'keyframe', 'close:closed by client']);
+    assert.ok(bytes > 3073 + 3000);
+    assert.deepEqual(seen.filter((s) => s !== 'acknowledgement').slice(0, 4), ['connect:1', 'createStream:2', 'setBufferLength', 'play:cam1']);
+    assert.ok(seen.includes('pong:1234'), seen.join());
+    assert.ok(seen.includes('acknowledgement'), seen.join());
   });
-  await keyframe;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.deepEqual(events, ['NetStream.Play.Start', 'keyframe', 'close:closed by client']);
-  assert.ok(bytes > 3073 + 3000);
-  assert.deepEqual(seen.filter((s) => s !== 'acknowledgement').slice(0, 4), ['connect:1', 'createStream:2', 'setBufferLength', 'play:cam1']);
-  assert.ok(seen.includes('pong:1234'), seen.join());
-  assert.ok(seen.includes('acknowledgement'), seen.join());
-});
+}

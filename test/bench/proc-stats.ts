@@ -54,6 +54,24 @@ export function machineBusySeconds(hz: number): number {
   return (total - (ticks[3] ?? 0) - (ticks[4] ?? 0)) / hz;
 }
 
+/**
+ * Waits until the rest of the machine (everything but this process) has used less than
+ * `maxPercent` of one core over a `sampleMs` sample, or `maxWaitMs` has passed. Returns the
+ * last sample's percentage: the caller reports it.
+ */
+export async function waitForQuietMachine(hz: number, maxPercent: number, maxWaitMs: number, sampleMs = 2000): Promise<number> {
+  const deadline = Date.now() + maxWaitMs;
+  for (;;) {
+    const ownBefore = process.cpuUsage();
+    const before = machineBusySeconds(hz);
+    await new Promise((resolve) => setTimeout(resolve, sampleMs));
+    const own = process.cpuUsage(ownBefore);
+    const busy = machineBusySeconds(hz) - before - (own.user + own.system) / 1e6;
+    const percent = (busy / (sampleMs / 1000)) * 100;
+    if (percent < maxPercent || Date.now() >= deadline) return percent;
+  }
+}
+
 /** Samples a process's VmRSS on a timer and keeps the peak. */
 export class RssSampler {
   peakKb = 0;

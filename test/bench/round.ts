@@ -5,7 +5,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { machineBusySeconds, processCpuSeconds, processRssKb, RssSampler } from './proc-stats';
 import { startGateway, startNms, startPublisher, type Resources, type ServerHandle, type ServerKind } from './servers';
-import { openViewer, type Protocol, type Target, type Viewer } from './viewers';
+import { openViewer, type Protocol, type Target, type Viewer, type ViewerContext } from './viewers';
 
 export interface RoundOptions {
   root: string;
@@ -56,10 +56,10 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** Opens HTTP-FLV probes until one sees a keyframe: the stream is live end to end. */
-async function waitUntilLive(target: Target, server: ServerHandle, timeoutMs: number): Promise<void> {
+async function waitUntilLive(context: ViewerContext, server: ServerHandle, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
-    const probe = openViewer('flv', target, Infinity);
+    const probe = openViewer('flv', { ...context, gapLimitMs: Infinity });
     while (performance.now() < deadline && probe.stats.firstKeyAt === undefined && probe.stats.closedAt === undefined) {
       if (server.process.exitedEarly()) break;
       await sleep(50);
@@ -149,19 +149,20 @@ function summarize(
 export async function runRound(kind: ServerKind, protocol: Protocol, n: number, o: RoundOptions): Promise<RoundResult> {
   const server = kind === 'gateway' ? await startGateway(o.root, o.resources) : await startNms(o.resources);
   const target: Target = { host: '127.0.0.1', httpPort: server.httpPort, rtmpPort: server.rtmpPort, app: 'live', stream: 'bench' };
+  const context: ViewerContext = { target, gapLimitMs: o.gapLimitMs, readBuffer: Buffer.allocUnsafe(64 * 1024) };
   const publisher = startPublisher(o.source, `rtmp://127.0.0.1:${server.rtmpPort}/live/bench`, o.resources);
   const viewers: Viewer[] = [];
   const lag = monitorEventLoopDelay({ resolution: 10 });
   let rss: RssSampler | undefined;
   try {
-    await waitUntilLive(target, server, 20_000);
+    await waitUntilLive(context, server, 20_000);
     await sleep(1000);
     const baselineKb = processRssKb(server.process.pid) ?? NaN;
     rss = new RssSampler(server.process.pid, 200);
     lag.enable();
     while (viewers.length < n) {
       const count = Math.min(o.batch, n - viewers.length);
-      for (let i = 0; i < count; i++) viewers.push(openViewer(protocol, target, o.gapLimitMs));
+      for (let i = 0; i < count; i++) viewers.push(openViewer(protocol, context));
       if (viewers.length < n) await sleep(o.batchIntervalMs);
     }
     o.log(`  ${n} viewers opened; settling ${o.settleSeconds} s`);

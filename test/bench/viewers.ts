@@ -25,6 +25,14 @@ export interface Target {
   stream: string;
 }
 
+export interface ViewerContext {
+  target: Target;
+  /** A silence longer than this after the first keyframe is a stall. */
+  gapLimitMs: number;
+  /** One read buffer shared by every raw-socket viewer (net `onread`): no Buffer per read. */
+  readBuffer: Buffer;
+}
+
 /** Times are performance.now() ms. */
 export interface ViewerStats {
   connectAt: number;
@@ -90,9 +98,16 @@ function flvSink(stats: ViewerStats, gapLimitMs: number, fail: (reason: string) 
   };
 }
 
-function openHttpFlv(target: Target, gapLimitMs: number): Viewer {
+function openHttpFlv({ target, gapLimitMs, readBuffer }: ViewerContext): Viewer {
   const stats = newStats();
-  const socket = connect(target.httpPort, target.host);
+  const onread = {
+    buffer: readBuffer,
+    callback: (n: number): boolean => {
+      onData(readBuffer.subarray(0, n));
+      return true;
+    },
+  };
+  const socket = connect({ port: target.httpPort, host: target.host, onread });
   const fail = (reason: string): void => {
     onClosed(stats, reason);
     socket.destroy();
@@ -106,7 +121,7 @@ function openHttpFlv(target: Target, gapLimitMs: number): Viewer {
         'User-Agent: gateway-fanout-bench\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n',
     );
   });
-  socket.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer): void => {
     if (head) {
       head = Buffer.concat([head, chunk]);
       const end = head.indexOf('\r\n\r\n');
@@ -128,13 +143,13 @@ function openHttpFlv(target: Target, gapLimitMs: number): Viewer {
     } catch (err) {
       fail(errorMessage(err));
     }
-  });
+  };
   socket.on('error', (err) => onClosed(stats, `socket error: ${err.message}`));
   socket.on('close', () => onClosed(stats, 'server closed'));
   return { stats, close: () => fail('closed by bench') };
 }
 
-function openWsFlv(target: Target, gapLimitMs: number): Viewer {
+function openWsFlv({ target, gapLimitMs }: ViewerContext): Viewer {
   const stats = newStats();
   const ws = new WebSocket(`ws://${target.host}:${target.httpPort}/${target.app}/${target.stream}.flv`, { perMessageDeflate: false });
   const fail = (reason: string): void => {
@@ -149,13 +164,14 @@ function openWsFlv(target: Target, gapLimitMs: number): Viewer {
   return { stats, close: () => fail('closed by bench') };
 }
 
-function openRtmp(target: Target, gapLimitMs: number): Viewer {
+function openRtmp({ target, gapLimitMs, readBuffer }: ViewerContext): Viewer {
   const stats = newStats();
   const client = new RtmpPlayClient({
     host: target.host,
     port: target.rtmpPort,
     app: target.app,
     stream: target.stream,
+    readBuffer,
     handlers: {
       onData: (n) => onBytes(stats, n, gapLimitMs),
       onKeyframe: () => onKeyframe(stats),
@@ -168,8 +184,8 @@ function openRtmp(target: Target, gapLimitMs: number): Viewer {
   return { stats, close: () => client.close('closed by bench') };
 }
 
-export function openViewer(protocol: Protocol, target: Target, gapLimitMs: number): Viewer {
-  if (protocol === 'flv') return openHttpFlv(target, gapLimitMs);
-  if (protocol === 'ws') return openWsFlv(target, gapLimitMs);
-  return openRtmp(target, gapLimitMs);
+export function openViewer(protocol: Protocol, context: ViewerContext): Viewer {
+  if (protocol === 'flv') return openHttpFlv(context);
+  if (protocol === 'ws') return openWsFlv(context);
+  return openRtmp(context);
 }

@@ -45,6 +45,11 @@ export interface RtmpPlayOptions {
   app: string;
   stream: string;
   handlers?: RtmpPlayHandlers;
+  /**
+   * Read into this Buffer instead of a new one per read (net `onread`). Many clients may share
+   * one: each read is fully handled before the next. Nothing read is kept past the call.
+   */
+  readBuffer?: Buffer;
 }
 
 interface ChunkStream {
@@ -248,9 +253,17 @@ export class RtmpPlayClient {
       (typeId, streamId, body) => this.onMessage(typeId, streamId, body),
       (typeId, b0, b1) => this.onMediaHead(typeId, b0, b1),
     );
-    this.socket = connect({ host: options.host, port: options.port });
+    const { host, port, readBuffer } = options;
+    const onread = readBuffer && {
+      buffer: readBuffer,
+      callback: (n: number): boolean => {
+        this.onData(readBuffer.subarray(0, n));
+        return true;
+      },
+    };
+    this.socket = connect({ host, port, ...(onread ? { onread } : {}) });
     this.socket.on('connect', () => this.sendC0C1());
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (!onread) this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (err) => this.close(`socket error: ${errorMessage(err)}`));
     this.socket.on('end', () => this.close('server ended the connection'));
     this.socket.on('close', () => this.close('socket closed'));

@@ -153,7 +153,8 @@ export class RtmpSession {
   private onClosed(reason: string): void {
     for (const [, slot] of this.streams) this.stopSlot(slot, reason);
     this.streams.clear();
-    this.log.info({ reason, connected: this.connected, bytesIn: this.connection.bytesIn, bytesOut: this.connection.bytesOut }, 'session closed');
+    const { bytesIn, bytesOut } = this.connection;
+    this.log.info({ reason, connected: this.connected, bytesIn, bytesOut }, 'session closed');
     this.options.onClose(this);
   }
 
@@ -295,7 +296,10 @@ export class RtmpSession {
     slot.publish = { address, publisher, ingest };
     this.log.info({ path: address.path, type: cmd.args[1], query: address.query !== '' }, 'publishing');
     this.send([
-      onStatusMessage(streamId, statusInfo('status', 'NetStream.Publish.Start', `${address.path} is now published.`, { details: address.path })),
+      onStatusMessage(
+        streamId,
+        statusInfo('status', 'NetStream.Publish.Start', `${address.path} is now published.`, { details: address.path }),
+      ),
     ]);
   }
 
@@ -339,7 +343,8 @@ export class RtmpSession {
     const slot = this.streams.get(streamId);
     if (!slot) return;
     if (slot.publish) {
-      this.send([onStatusMessage(streamId, statusInfo('status', 'NetStream.Unpublish.Success', `${slot.publish.address.path} is now unpublished.`))]);
+      const path = slot.publish.address.path;
+      this.send([onStatusMessage(streamId, statusInfo('status', 'NetStream.Unpublish.Success', `${path} is now unpublished.`))]);
     }
     this.stopSlot(slot, 'stream deleted by the client');
     this.streams.delete(streamId);

@@ -6,6 +6,8 @@ import { chunkMessage } from '../../../src/protocols/rtmp/chunk-writer';
 import { setChunkSizeMessage } from '../../../src/protocols/rtmp/control';
 import type { RtmpMessage } from '../../../src/protocols/rtmp/message';
 import { ParseError } from '../../../src/core/errors';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { encodeChunks, messagesArb, splitAt, type TestMessage } from './chunk-helpers';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -147,6 +149,32 @@ describe('ChunkReader', () => {
     reader.feed(hex('03 0003e8'));
     reader.feed(hex('000003 14 00000000 aabbcc'));
     assert.equal(reader.bytesIn, 15);
+  });
+});
+
+describe('ChunkReader on a real ffmpeg publish', () => {
+  // See test/fixtures/rtmp/README.md: ffmpeg's bytes after C0/C1/C2.
+  const recording = readFileSync(join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'rtmp', 'ffmpeg-publish-h264-aac.rtmp'));
+  const chunks = recording.subarray(1 + 2 * 1536);
+
+  it('reads every message ffmpeg sent', () => {
+    const messages = new ChunkReader().feed(chunks);
+    const counts: Record<number, number> = {};
+    for (const m of messages) counts[m.typeId] = (counts[m.typeId] ?? 0) + 1;
+    assert.deepEqual(counts, { 1: 1, 8: 46, 9: 27, 18: 1, 20: 7 });
+    const video = messages.filter((m) => m.typeId === 9);
+    assert.deepEqual(video.slice(0, 4).map((m) => m.timestamp), [0, 0, 40, 80]);
+    assert.ok(video.every((m) => m.streamId === 1 && m.chunkStreamId === 6));
+  });
+
+  it('reads the same messages however the bytes are split', () => {
+    const whole = plain(new ChunkReader().feed(chunks));
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: chunks.length }), { maxLength: 40 }), (cuts) => {
+        assert.deepStrictEqual(plain(readAll(new ChunkReader(), splitAt(chunks, cuts))), whole);
+      }),
+      { numRuns: 100 },
+    );
   });
 });
 

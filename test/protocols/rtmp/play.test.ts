@@ -1,5 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { splitAnnexB } from '../../../src/codecs/annexb';
+import { h265Track } from '../../../src/codecs/h265/track';
 import { decodeAmf0 } from '../../../src/formats/amf0/amf0';
 import { ChunkMemo } from '../../../src/protocols/rtmp/chunk-writer';
 import { ChunkReader } from '../../../src/protocols/rtmp/chunk-reader';
@@ -103,6 +107,26 @@ describe('RtmpPlaySink', () => {
     sink.onFrame(videoFrame(3600, true));
     assert.deepEqual(out.sent.map((m) => m.typeId), [MessageType.video], 'a new AVC sequence header, no new onMetaData');
   });
+
+  for (const [mode, first, fourCc] of [['enhanced', 0x90, 'hvc1'], ['legacy', 0x1c, undefined]] as const) {
+    it(`writes H.265 in ${mode} mode`, () => {
+      const units = splitAnnexB(readFileSync(join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'rtmp', 'h265-160x120.h265')));
+      const type = (u: Buffer): number => (u[0]! >> 1) & 0x3f;
+      const [vps, sps, pps] = [32, 33, 34].map((t) => units.find((u) => type(u) === t));
+      const track = h265Track(0, vps, sps, pps);
+      const out = new FakeOutput();
+      const sink = new RtmpPlaySink(out, { streamId: 1, path: 'live/h', hevcMode: mode, memo: () => new ChunkMemo() });
+      sink.onStart({ path: 'live/h', tracks: [track] });
+      out.sent = [];
+      const idr = units.find((u) => type(u) === 19 || type(u) === 20)!;
+      sink.onFrame({ trackId: 0, codec: 'h265', dts: 0, pts: 0, keyframe: true, units: [idr], byteLength: idr.length, receivedAt: 0 });
+      const header = Buffer.concat(out.sent.find((m) => m.typeId === MessageType.video)!.body);
+      assert.equal(header[0], first, 'sequence header first byte');
+      if (fourCc) assert.equal(header.subarray(1, 5).toString('latin1'), fourCc);
+      const [frame] = read(out.writes);
+      assert.equal(frame!.body[0]! & (mode === 'enhanced' ? 0xf0 : 0xff), mode === 'enhanced' ? 0x90 : 0x1c, 'keyframe header');
+    });
+  }
 
   it('ends with StreamEOF and UnpublishNotify, once', () => {
     const out = new FakeOutput();

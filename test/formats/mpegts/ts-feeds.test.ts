@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GatewayError } from '../../../src/core/errors';
+import { silentLogger } from '../../../src/core/log';
+import type { Track } from '../../../src/core/track';
+import { g711Track } from '../../../src/codecs/g711/g711';
+import { PID_PAT, TsFeeds, type TsChunk, type TsConsumer } from '../../../src/formats/mpegts';
+import { DEFAULT_REGISTRY_OPTIONS, Registry } from '../../../src/hub/registry';
+import { AAC_TEST_TRACK, H264_TEST_TRACK, TestSource, audioFrame, videoFrame } from '../../helpers/hub-fixtures';
+
+function makeRegistry(): Registry {
+  return new Registry({ ...DEFAULT_REGISTRY_OPTIONS, trackWaitMs: 50, waitForPublisherMs: 150, startTimeoutMs: 300, closeAfterMs: 100, reconnectGraceMs: 0 }, silentLogger());
+}
+
+class Collector implements TsConsumer {
+  chunks: TsChunk[] = [];
+  ended: string | undefined;
+  throwOnChunk = false;
+  onChunk(chunk: TsChunk): void {
+    if (this.throwOnChunk) throw new Error('consumer exploded');
+    this.chunks.push(chunk);
+  }
+  onEnd(reason: string): void {
+    this.ended = reason;
+  }
+}
+
+function pidOf(chunk: TsChunk): number {
+  return ((chunk.data[1]! & 0x1f) << 8) | chunk.data[2]!;
+}
+
+test('one feed per stream: muxed once, the same Buffers to every consumer, one hub reader', async () => {
+  const registry = makeRegistry();
+  const feeds = new TsFeeds(registry, silentLogger());
+  const publisher = registry.publish('live/a', new TestSource());
+  publisher.setTracks([H264_TEST_TRACK, AAC_TEST_TRACK]);
+  publisher.write(videoFrame(0, true));
+  publisher.write(audioFrame(100));
+  publisher.write(videoFrame(3600));
+  const a = new Collector();
+  const attachA = await feeds.attach('live/a', a);
+  assert.equal(a.chunks.length, 3, 'primed from the hub GOP cache');
+  assert.equal(a.chunks[0]!.randomAccess, true);
+  assert.equal(pidOf(a.chunks[0]!), PID_PAT, 'starts with PAT/PMT');
+  const b = new Collector();
+  const attachB = await feeds.attach('live/a', b);
+  assert.equal(b.chunks.length, 3, 'the feed replays its own cache from the last keyframe');
+  assert.equal(b.chunks[0], a.chunks[0], 'the very same chunk objects');
+  publisher.write(videoFrame(7200));
+  assert.equal(a.chunks[3]!.data, b.chunks[3]!.data);
+  assert.deepEqual(registry.get('live/a')!.readers.byProtocol, { 'ts-mux': 1 });
+  assert.equal(feeds.size, 1);
+  attachA.detach();
+  assert.equal(registry.readerCount('live/a'), 1);
+  attachB.detach();
+  attachB.detach();
+  assert.equal(registry.readerCount('live/a'), 0, 'the last consumer closed the feed');
+  assert.equal(feeds.size, 0);
+  await registry.close();
+});
+
+test('a consumer attached before any keyframe gets nothing until one comes', async () => {
+  const registry = makeRegistry();
+  const feeds = new TsFeeds(registry, silentLogger());
+  const publisher = registry.publish('live/b', new TestSource());
+  publisher.setTracks([H264_TEST_TRACK]);
+  publisher.write(videoFrame(0, true));
+  const first = new Collector();
+  await feeds.attach('live/b', first);
+  for (let i = 1; i <= 3; i++) publisher.write(videoFrame(i * 3600));
+  // Make the feed's cache invalid: a track change resets it until the next random access.
+  publisher.setTracks([{ ...H264_TEST_TRACK, pps: Buffer.from('68ce3c80', 'hex') } as Track]);
+  publisher.write(videoFrame(5 * 3600));
+  const late = new Collector();
+  await feeds.attach('live/b', late);
+  publisher.write(videoFrame(6 * 3600));
+  assert.equal(late.chunks.length, 0);
+  publisher.write(videoFrame(7 * 3600, true));
+  assert.equal(late.chunks.length, 1);
+  assert.equal(late.chunks[0]!.randomAccess, true);
+  assert.equal(late.chunks[0]!.discontinuity, true, 'first keyframe after a program change');
+  assert.equal(first.chunks.filter((c) => c.discontinuity).length, 1);
+  await registry.close();
+  assert.ok(first.ended && late.ended, 'the stream end reaches every consumer');
+  assert.equal(feeds.size, 0);
+});
+
+test('unknown stream: STREAM_NOT_FOUND; only G.711: UNSUPPORTED_CODEC; both leave no feed behind', async () => {
+  const registry = makeRegistry();
+  const feeds = new TsFeeds(registry, silentLogger());
+  await assert.rejects(feeds.attach('live/none', new Collector()), (err: unknown) => err instanceof GatewayError && err.code === 'STREAM_NOT_FOUND');
+  const publisher = registry.publish('live/g711', new TestSource());
+  publisher.setTracks([g711Track(0, 'g711a')]);
+  publisher.write({ trackId: 0, codec: 'g711a', dts: 0, pts: 0, keyframe: true, units: [Buffer.alloc(160)], byteLength: 160, receivedAt: 0 });
+  await assert.rejects(feeds.attach('live/g711', new Collector()), (err: unknown) => err instanceof GatewayError && err.code === 'UNSUPPORTED_CODEC');
+  assert.equal(feeds.size, 0);
+  assert.equal(registry.readerCount('live/g711'), 0);
+  await registry.close();
+});
+
+test('a consumer that throws is dropped alone; an aborted attach leaves nothing behind', async () => {
+  const registry = makeRegistry();
+  const feeds = new TsFeeds(registry, silentLogger());
+  const publisher = registry.publish('live/c', new TestSource());
+  publisher.setTracks([H264_TEST_TRACK]);
+  publisher.write(videoFrame(0, true));
+  const bad = new Collector();
+  const good = new Collector();
+  await feeds.attach('live/c', bad);
+  await feeds.attach('live/c', good);
+  bad.throwOnChunk = true;
+  publisher.write(videoFrame(3600));
+  assert.match(bad.ended ?? '', /exploded/);
+  publisher.write(videoFrame(7200));
+  assert.equal(good.chunks.length, 3);
+  assert.equal(good.ended, undefined);
+  const controller = new AbortController();
+  const waiting = feeds.attach('live/later', new Collector(), { signal: controller.signal });
+  controller.abort();
+  await assert.rejects(waiting, (err: unknown) => err instanceof GatewayError && err.code === 'CLOSED');
+  assert.equal(registry.readerCount('live/later'), 0);
+  assert.equal(feeds.get('live/later'), undefined);
+  feeds.close();
+  assert.ok(good.ended);
+  await registry.close();
+});

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type pino from 'pino';
 import type { GatewayConfig } from '../config/schema';
@@ -9,6 +10,7 @@ import { streamsApi } from '../api/streams';
 import { healthApi } from '../api/health';
 import { createHttpServer } from './http-server';
 import { registerMediaRoutes } from './media-routes';
+import { registerWebRoutes } from './web-routes';
 import { registryOptionsFrom } from './registry-options';
 
 export interface BoundPorts {
@@ -54,6 +56,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
       streams: () => registry.list().length,
     });
     registerMediaRoutes(http, registry, config.http, log);
+    await registerWebRoutes(http, join(__dirname, '..', '..', '..'));
   }
 
   let stopping: Promise<void> | undefined;

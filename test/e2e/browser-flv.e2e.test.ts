@@ -67,3 +67,24 @@ for (const scheme of ['ws', 'http'] as const) {
     }
   });
 }
+
+test('the web page at / lists the live stream and plays it when clicked', async () => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${gw.httpUrl}/`);
+    const button = page.locator('#streams button[data-path="live/browser"]');
+    await button.waitFor({ timeout: 10_000 });
+    assert.match((await button.textContent()) ?? '', /h264 640x360/);
+    await button.click();
+    const frames = () => page.evaluate(() => (document.getElementById('video') as HTMLVideoElement).getVideoPlaybackQuality().totalVideoFrames);
+    const deadline = Date.now() + 15_000;
+    while ((await frames()) < 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    const first = await frames();
+    assert.ok(first >= 10, `the page decodes video (frames ${first})`);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.ok((await frames()) > first + 15);
+    assert.equal(await page.locator('#status.error').count(), 0);
+  } finally {
+    await page.close();
+  }
+});

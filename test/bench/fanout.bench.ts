@@ -135,8 +135,8 @@ async function main(): Promise<void> {
   for (const n of options.viewers) {
     for (const protocol of options.protocols) {
       for (const server of options.servers) {
-        const planned: PlannedRound = { server, protocol, n };
         const noise = await waitForQuietMachine(roundOptions.hz, options.quietBelow, options.quietWait * 1000);
+        const planned: PlannedRound = { server, protocol, n, neighboursBeforePercent: noise };
         log(`[${new Date().toISOString()}] ${server} ${protocol} N=${n} (neighbours before: ${noise.toFixed(0)} % of a core)`);
         try {
           planned.result = await runRound(server, protocol, n, roundOptions);

@@ -55,6 +55,8 @@ export interface PlannedRound {
   server: ServerKind;
   protocol: Protocol;
   n: number;
+  /** The rest of the machine just before the point, % of one core. */
+  neighboursBeforePercent?: number;
   result?: RoundResult;
   error?: string;
 }

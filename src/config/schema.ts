@@ -60,6 +60,13 @@ export const schema = {
       maxLag: num(0.1, 600),
     },
   },
+  hls: {
+    segmentSeconds: num(0.5, 60),
+    windowSegments: int(2, 100),
+    closeAfter: num(1, 3600),
+    playlistWait: num(1, 120),
+    alwaysRemux: bool(),
+  },
   shutdown: {
     timeout: num(0.1, 60),
   },

@@ -1,0 +1,54 @@
+import type { DeviceCharset } from './charset';
+import type { StreamMode } from './store';
+
+/** Settings of the GB28181 server (the `sip:` config section, durations converted to ms). */
+export interface GbServerConfig {
+  /** Our SIP id (20 digits). */
+  id: string;
+  /** SIP domain (10 digits): the digest realm and the SSRC prefix. */
+  domain: string;
+  /** Global password; empty: only provisioned devices may register. */
+  password: string;
+  nonceTtlMs: number;
+  /** Consecutive digest failures before a device id is banned. */
+  authFailLimit: number;
+  banMs: number;
+  /** Assumed until the device's ConfigDownload answer says otherwise. */
+  heartbeatInterval: number;
+  heartbeatCount: number;
+  /** Registration lifetimes are clamped to this range, s. */
+  minExpires: number;
+  maxExpires: number;
+  queryTimeoutMs: number;
+  /** A multi-message Catalog answer with no new message for this long is complete. */
+  catalogIdleMs: number;
+  /** Re-query every online device's catalog this often; 0: never. */
+  catalogRefreshMs: number;
+  /** Expires of the Catalog SUBSCRIBE; 0: do not subscribe. */
+  catalogSubscribeSec: number;
+  inviteTimeoutMs: number;
+  defaultStreamMode: StreamMode;
+  defaultCharset: DeviceCharset;
+  sipLogSize: number;
+  /** How often online devices are checked against their deadlines. */
+  sweepMs: number;
+}
+
+export const DEFAULT_GB_CONFIG: Omit<GbServerConfig, 'id' | 'domain' | 'password'> = {
+  nonceTtlMs: 300_000,
+  authFailLimit: 3,
+  banMs: 600_000,
+  heartbeatInterval: 60,
+  heartbeatCount: 3,
+  minExpires: 60,
+  maxExpires: 86_400,
+  queryTimeoutMs: 10_000,
+  catalogIdleMs: 10_000,
+  catalogRefreshMs: 0,
+  catalogSubscribeSec: 0,
+  inviteTimeoutMs: 10_000,
+  defaultStreamMode: 'tcp-passive',
+  defaultCharset: 'GB2312',
+  sipLogSize: 50,
+  sweepMs: 1000,
+};

@@ -1,0 +1,226 @@
+import { GatewayError, errorMessage } from '../../src/core/errors';
+import type { Logger } from '../../src/core/log';
+import { isRequest, parseUri, type NameAddr, type SipRequest, type SipResponse } from '../message';
+import type { IncomingRequest, SipStack } from '../stack';
+import type { SipRemote } from '../transport';
+import { parseSdp, type SdpSession } from './sdp';
+
+/** Where an in-dialog request goes and who it is for. */
+export interface InviteTarget {
+  deviceId: string;
+  channelId: string;
+  remote: SipRemote;
+  /** Request-URI: `sip:{channelId}@{device address}`. */
+  requestUri: string;
+}
+
+export type DialogState = 'confirmed' | 'terminated';
+
+/** A live INVITE dialog with a device. */
+export interface Dialog {
+  readonly callId: string;
+  readonly deviceId: string;
+  readonly channelId: string;
+  readonly remote: SipRemote;
+  readonly from: NameAddr;
+  readonly to: NameAddr;
+  /** Where in-dialog requests go (the 2xx Contact). */
+  readonly remoteTarget: string;
+  readonly answer: SdpSession;
+  readonly inviteCseq: number;
+  readonly establishedAt: number;
+  cseq: number;
+  state: DialogState;
+  endReason?: string;
+}
+
+export interface InviteOptions {
+  sdp: Buffer;
+  /** Subject: `{channelId}:{ssrc},{our id}:0` (GB/T 28181-2016 §9.2.2.1). */
+  subject: string;
+  timeoutMs: number;
+}
+
+export interface InviteHooks {
+  /** The device ended the dialog (BYE), or it was torn down. */
+  ended(dialog: Dialog, reason: string): void;
+}
+
+/**
+ * The INVITE client side of live play: INVITE, ACK of the 2xx (again for each retransmitted
+ * 2xx), BYE either way, and clean-up of late answers after a timeout (ACK then BYE, so the
+ * device does not keep streaming to nobody).
+ * Spec: RFC 3261 §13, §15; GB/T 28181-2016 §9.2
+ */
+export class InviteClient {
+  private readonly dialogs = new Map<string, Dialog>();
+
+  constructor(
+    private readonly stack: SipStack,
+    private readonly self: { id: string; domain: string },
+    private readonly hooks: InviteHooks,
+    private readonly log: Logger,
+  ) {}
+
+  list(): Dialog[] {
+    return [...this.dialogs.values()];
+  }
+
+  get(callId: string): Dialog | undefined {
+    return this.dialogs.get(callId);
+  }
+
+  /** Sends the INVITE; resolves with the confirmed dialog, rejects with why it failed. */
+  async invite(target: InviteTarget, options: InviteOptions, onCallId?: (callId: string) => void): Promise<Dialog> {
+    const request = this.stack.newRequest({
+      method: 'INVITE',
+      uri: target.requestUri,
+      from: { uri: `sip:${this.self.id}@${this.self.domain}`, params: {} },
+      to: { uri: `sip:${target.channelId}@${this.self.domain}`, params: {} },
+      contact: true,
+      contentType: 'APPLICATION/SDP',
+      content: options.sdp,
+      headers: { subject: options.subject },
+    });
+    const callId = request.headers['call-id'];
+    onCallId?.(callId);
+    const what = `the INVITE for channel ${target.channelId} of device ${target.deviceId}`;
+    let abandoned = false;
+    let dialog: Dialog | undefined;
+    const answered = this.stack.request(request, target.remote, {
+      onRetransmitted2xx: (response) => this.ack(request, response, target.remote),
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abandoned = true;
+        reject(new GatewayError('TIMEOUT', `device ${target.deviceId} did not answer ${what} within ${Math.round(options.timeoutMs / 1000)} s`));
+      }, options.timeoutMs);
+    });
+    answered.then(
+      (response) => {
+        // A 2xx after we gave up: confirm and hang up at once.
+        if (abandoned && response.status < 300) {
+          this.ack(request, response, target.remote);
+          const late = this.makeDialog(target, request, response, { media: [] });
+          void this.sendBye(late, 'answered after the INVITE timed out');
+        }
+      },
+      () => undefined,
+    );
+    let response: SipResponse;
+    try {
+      response = await Promise.race([answered, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response.status >= 300) {
+      throw new GatewayError('SOURCE_START_FAILED', `device ${target.deviceId} answered ${response.status} ${response.reason || ''} to ${what}`.replace(/\s+to /, ' to '));
+    }
+    this.ack(request, response, target.remote);
+    let answer: SdpSession;
+    try {
+      answer = parseSdp(response.content ?? Buffer.alloc(0));
+    } catch (err) {
+      dialog = this.makeDialog(target, request, response, { media: [] });
+      void this.sendBye(dialog, 'unreadable SDP answer');
+      throw new GatewayError('SOURCE_START_FAILED', `device ${target.deviceId} answered ${what} with unreadable SDP: ${errorMessage(err)}`);
+    }
+    dialog = this.makeDialog(target, request, response, answer);
+    this.dialogs.set(callId, dialog);
+    this.log.info({ device: target.deviceId, channel: target.channelId, callId }, 'INVITE dialog established');
+    return dialog;
+  }
+
+  /** Ends a dialog with BYE (idempotent); resolves when the device answered or gave up. */
+  async bye(callId: string, reason: string): Promise<void> {
+    const dialog = this.dialogs.get(callId);
+    if (!dialog || dialog.state === 'terminated') return;
+    this.terminate(dialog, reason);
+    await this.sendBye(dialog, reason);
+  }
+
+  /** A BYE from a device: true if it matched one of our dialogs. */
+  handleBye(incoming: IncomingRequest): boolean {
+    const dialog = this.dialogs.get(incoming.request.headers['call-id']);
+    if (!dialog) return false;
+    incoming.reply(200, 'OK');
+    this.terminate(dialog, `device ${dialog.deviceId} sent BYE`);
+    return true;
+  }
+
+  /** Hangs up every dialog (shutdown); waits at most `waitMs` for the answers. */
+  async close(reason: string, waitMs = 500): Promise<void> {
+    const byes = [...this.dialogs.keys()].map((callId) => this.bye(callId, reason));
+    await Promise.race([Promise.allSettled(byes), new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
+    this.dialogs.clear();
+  }
+
+  private terminate(dialog: Dialog, reason: string): void {
+    if (dialog.state === 'terminated') return;
+    dialog.state = 'terminated';
+    dialog.endReason = reason;
+    this.dialogs.delete(dialog.callId);
+    this.log.info({ device: dialog.deviceId, channel: dialog.channelId, callId: dialog.callId, reason }, 'INVITE dialog ended');
+    try {
+      this.hooks.ended(dialog, reason);
+    } catch (err) {
+      this.log.error({ err }, 'dialog end hook failed');
+    }
+  }
+
+  private makeDialog(target: InviteTarget, request: SipRequest, response: SipResponse, answer: SdpSession): Dialog {
+    const contact = Array.isArray(response.headers.contact) ? response.headers.contact[0]?.uri : undefined;
+    return {
+      callId: request.headers['call-id'],
+      deviceId: target.deviceId,
+      channelId: target.channelId,
+      remote: target.remote,
+      from: request.headers.from,
+      to: response.headers.to,
+      remoteTarget: contact && parseUri(contact) ? contact : target.requestUri,
+      answer,
+      inviteCseq: request.headers.cseq.seq,
+      establishedAt: Date.now(),
+      cseq: request.headers.cseq.seq,
+      state: 'confirmed',
+    };
+  }
+
+  /** ACK for a 2xx: a new transaction-less request (RFC 3261 §13.2.2.4). */
+  private ack(request: SipRequest, response: SipResponse, remote: SipRemote): void {
+    const contact = Array.isArray(response.headers.contact) ? response.headers.contact[0]?.uri : undefined;
+    const ack = this.stack.newRequest({
+      method: 'ACK',
+      uri: contact && parseUri(contact) ? contact : request.uri,
+      from: request.headers.from,
+      to: response.headers.to,
+      callId: request.headers['call-id'],
+      cseq: request.headers.cseq.seq,
+    });
+    ack.headers.from = request.headers.from;
+    this.stack.sendStateless(ack, remote);
+  }
+
+  private async sendBye(dialog: Dialog, reason: string): Promise<void> {
+    const bye = this.stack.newRequest({
+      method: 'BYE',
+      uri: dialog.remoteTarget,
+      from: dialog.from,
+      to: dialog.to,
+      callId: dialog.callId,
+      cseq: ++dialog.cseq,
+    });
+    bye.headers.from = dialog.from;
+    try {
+      const response = await this.stack.request(bye, dialog.remote);
+      this.log.debug({ callId: dialog.callId, status: response.status, reason }, 'BYE answered');
+    } catch (err) {
+      this.log.debug({ callId: dialog.callId, err: errorMessage(err) }, 'BYE not answered');
+    }
+  }
+}
+
+export function isInDialogRequest(request: SipRequest | SipResponse): boolean {
+  return isRequest(request) && !!request.headers.to.params.tag;
+}

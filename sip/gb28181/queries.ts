@@ -1,0 +1,105 @@
+import { GatewayError } from '../../src/core/errors';
+import type { SipResponse } from '../message';
+import { CatalogCollector, type CatalogResult } from './catalog';
+import type { ManscdpMessage } from './manscdp';
+import { catalogItems, sumNumOf, type XmlFields } from './commands';
+
+/** Sends one MANSCDP request (MESSAGE or SUBSCRIBE) to a device; resolves with its SIP answer. */
+export type ManscdpSender = (deviceId: string, cmdType: string, sn: number, extra: XmlFields) => Promise<SipResponse>;
+
+interface PendingQuery {
+  resolve: (message: ManscdpMessage) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Queries to devices and their answers, correlated by (device, CmdType, SN): the device first
+ * answers the MESSAGE with 200, then sends its answer in a MESSAGE of its own. Catalog answers
+ * are aggregated by the collector.
+ * Spec: GB/T 28181-2016 §9.5
+ */
+export class DeviceQueries {
+  private readonly pending = new Map<string, PendingQuery>();
+  private readonly collector: CatalogCollector;
+  private sn: number;
+
+  constructor(
+    private readonly send: ManscdpSender,
+    private readonly timeoutMs: number,
+    catalogIdleMs: number,
+    onCatalog: (result: CatalogResult) => void,
+  ) {
+    this.collector = new CatalogCollector(catalogIdleMs, onCatalog);
+    this.sn = 1 + Math.floor(Math.random() * 100_000);
+  }
+
+  nextSn(): number {
+    this.sn = this.sn >= 2_000_000_000 ? 1 : this.sn + 1;
+    return this.sn;
+  }
+
+  /** Sends a Query and waits for the device's Response with the same SN. */
+  async query(deviceId: string, cmdType: string, extra: XmlFields = {}): Promise<ManscdpMessage> {
+    const sn = this.nextSn();
+    const key = `${deviceId}:${cmdType}:${sn}`;
+    const answer = new Promise<ManscdpMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(key);
+        reject(new GatewayError('TIMEOUT', `no ${cmdType} answer from device ${deviceId} within ${Math.round(this.timeoutMs / 1000)} s`));
+      }, this.timeoutMs);
+      this.pending.set(key, { resolve, reject, timer });
+    });
+    answer.catch(() => undefined);
+    try {
+      await this.checkSent(deviceId, cmdType, await this.send(deviceId, cmdType, sn, extra));
+    } catch (err) {
+      this.settle(key, undefined, err as Error);
+    }
+    return answer;
+  }
+
+  /** Sends a Catalog query and waits for the whole (possibly multi-message) answer. */
+  async catalog(deviceId: string): Promise<CatalogResult> {
+    const sn = this.nextSn();
+    const result = this.collector.expect(deviceId, sn);
+    result.catch(() => undefined);
+    try {
+      await this.checkSent(deviceId, 'Catalog', await this.send(deviceId, 'Catalog', sn, {}));
+    } catch (err) {
+      this.collector.cancel(deviceId, sn, err as Error);
+    }
+    return result;
+  }
+
+  /** A Response MESSAGE from a device: true if it answered one of our queries (or is a Catalog part). */
+  handleResponse(deviceId: string, message: ManscdpMessage): boolean {
+    if (message.cmdType === 'Catalog') {
+      this.collector.add(deviceId, message.sn, sumNumOf(message), catalogItems(message));
+      return true;
+    }
+    return this.settle(`${deviceId}:${message.cmdType}:${message.sn}`, message);
+  }
+
+  close(): void {
+    const err = new GatewayError('CLOSED', 'the SIP server is shutting down');
+    for (const key of [...this.pending.keys()]) this.settle(key, undefined, err);
+    this.collector.close(err);
+  }
+
+  private async checkSent(deviceId: string, cmdType: string, response: SipResponse): Promise<void> {
+    if (response.status >= 300) {
+      throw new GatewayError('SOURCE_START_FAILED', `device ${deviceId} answered ${response.status} ${response.reason} to the ${cmdType} query`);
+    }
+  }
+
+  private settle(key: string, message: ManscdpMessage | undefined, err?: Error): boolean {
+    const pending = this.pending.get(key);
+    if (!pending) return false;
+    this.pending.delete(key);
+    clearTimeout(pending.timer);
+    if (message) pending.resolve(message);
+    else pending.reject(err ?? new Error('query failed'));
+    return true;
+  }
+}

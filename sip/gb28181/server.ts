@@ -1,0 +1,355 @@
+import { GatewayError, errorMessage } from '../../src/core/errors';
+import { TypedEmitter } from '../../src/core/events';
+import type { Logger } from '../../src/core/log';
+import { SipStack, type IncomingRequest } from '../stack';
+import { parseUri, type SipResponse } from '../message';
+import { remoteKey, type SipRemote } from '../transport';
+import type { CatalogResult } from './catalog';
+import { isDeviceCharset } from './charset';
+import { MANSCDP_CONTENT_TYPE, basicParamOf, buildManscdp, deviceInfoOf, deviceStatusOf, type DeviceInfo, type DeviceStatus, type XmlFields } from './commands';
+import type { GbServerConfig } from './config';
+import { InviteClient, type Dialog } from './invite';
+import { DeviceQueries } from './queries';
+import { Registrar } from './registrar';
+import { DeviceSessions, type DeviceSession } from './sessions';
+import { SipLog, type SipLogEntry } from './sip-log';
+import type { GbCatalogDiff, GbChannelStore, GbDeviceStore, StreamMode } from './store';
+import { handleManscdpRequest } from './incoming';
+import { CatalogSubscriptions } from './subscriptions';
+
+export interface GbServerEvents extends Record<string, unknown[]> {
+  online: [deviceId: string];
+  offline: [deviceId: string, reason: string];
+  registered: [deviceId: string, first: boolean];
+  catalog: [deviceId: string, diff: GbCatalogDiff & { complete: boolean }];
+  addressChanged: [deviceId: string, from: string, to: string];
+  dialogEnded: [dialog: Dialog, reason: string];
+}
+
+export interface GbServerOptions {
+  host: string;
+  port: number;
+  /** Our address in Via/Contact. */
+  advertisedHost: string;
+  config: GbServerConfig;
+  devices: GbDeviceStore;
+  channels: GbChannelStore;
+  log: Logger;
+}
+
+export interface PlayTarget {
+  deviceId: string;
+  channelId: string;
+  mediaIp: string;
+  mediaPort: number;
+  mode: StreamMode;
+  ssrc: string;
+  sdp: Buffer;
+}
+
+/**
+ * The GB28181 platform: registrar, keepalive/offline tracking, MANSCDP queries (DeviceInfo,
+ * ConfigDownload, DeviceStatus, Catalog), catalog subscription, and INVITE dialogs for live play.
+ */
+export class GbServer {
+  readonly events = new TypedEmitter<GbServerEvents>();
+  readonly sessions = new DeviceSessions();
+  private readonly stack: SipStack;
+  private readonly registrar: Registrar;
+  private readonly queries: DeviceQueries;
+  private readonly invites: InviteClient;
+  private readonly subscriptions: CatalogSubscriptions;
+  private readonly sipLog: SipLog;
+  private readonly lastCatalog = new Map<string, number>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: GbServerOptions) {
+    const { config, log } = options;
+    this.sipLog = new SipLog(config.sipLogSize);
+    this.stack = new SipStack(
+      { host: options.host, port: options.port, advertisedHost: options.advertisedHost, userAgent: 'gateway', log, onTrace: (e) => this.sipLog.record(e) },
+      (incoming) => this.onRequest(incoming),
+    );
+    this.registrar = new Registrar(config, options.devices, this.sessions, {
+      registered: (session, first) => this.onRegistered(session, first),
+      unregistered: (id, reason) => this.markOffline(id, reason),
+    }, log.child({ component: 'registrar' }));
+    this.queries = new DeviceQueries((id, cmdType, sn, extra) => this.sendQuery(id, 'MESSAGE', cmdType, sn, extra), config.queryTimeoutMs, config.catalogIdleMs, (r) => this.onCatalog(r));
+    this.invites = new InviteClient(this.stack, { id: config.id, domain: config.domain }, { ended: (d, reason) => this.events.emit('dialogEnded', d, reason) }, log.child({ component: 'invite' }));
+    this.subscriptions = new CatalogSubscriptions(config.catalogSubscribeSec, (id, sn, extra, headers) => this.sendQuery(id, 'SUBSCRIBE', 'Catalog', sn, extra, headers), () => this.queries.nextSn(), log);
+  }
+
+  get port(): number {
+    return this.stack.port;
+  }
+
+  get config(): GbServerConfig {
+    return this.options.config;
+  }
+
+  async listen(): Promise<{ port: number }> {
+    const bound = await this.stack.listen();
+    this.restoreSessions(Date.now());
+    this.sweepTimer = setInterval(() => this.sweep(Date.now()), this.options.config.sweepMs);
+    return bound;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    await this.invites.close('gateway shutting down');
+    this.queries.close();
+    this.subscriptions.close();
+    await this.stack.close();
+  }
+
+  session(id: string): DeviceSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  sipLogOf(id: string, limit?: number): SipLogEntry[] {
+    return this.sipLog.get(id, limit);
+  }
+
+  stats(): { devicesOnline: number; dialogs: number } & ReturnType<SipStack['stats']> {
+    return { devicesOnline: this.sessions.size, dialogs: this.invites.list().length, ...this.stack.stats() };
+  }
+
+  /** Applies changed settings (API PATCH) to an online device. */
+  settingsChanged(id: string): void {
+    const session = this.sessions.get(id);
+    const record = this.options.devices.get(id);
+    if (!session || !record) return;
+    if (isDeviceCharset(record.charset)) session.charset = record.charset;
+    session.streamMode = record.streamMode;
+  }
+
+  /** The device was deleted through the API: forget its session, log and ban. */
+  forget(id: string): void {
+    this.sessions.delete(id);
+    this.sipLog.forget(id);
+    this.registrar.unban(id);
+    this.subscriptions.forget(id);
+  }
+
+  async refreshCatalog(id: string): Promise<CatalogResult> {
+    this.requireOnline(id);
+    this.lastCatalog.set(id, Date.now());
+    return this.queries.catalog(id);
+  }
+
+  async deviceInfo(id: string): Promise<DeviceInfo> {
+    this.requireOnline(id);
+    const info = deviceInfoOf(await this.queries.query(id, 'DeviceInfo'));
+    this.options.devices.update(id, { name: info.name, manufacturer: info.manufacturer, model: info.model, firmware: info.firmware });
+    return info;
+  }
+
+  async deviceStatus(id: string): Promise<DeviceStatus> {
+    this.requireOnline(id);
+    return deviceStatusOf(await this.queries.query(id, 'DeviceStatus'));
+  }
+
+  /** ConfigDownload BasicParam: adopts the device's heartbeat interval and count. */
+  async loadBasicParam(id: string): Promise<void> {
+    this.requireOnline(id);
+    const param = basicParamOf(await this.queries.query(id, 'ConfigDownload', { ConfigType: 'BasicParam' }));
+    const session = this.sessions.get(id);
+    if (!session || (!param.heartbeatInterval && !param.heartbeatCount)) return;
+    session.heartbeatInterval = param.heartbeatInterval ?? session.heartbeatInterval;
+    session.heartbeatCount = param.heartbeatCount ?? session.heartbeatCount;
+    this.options.devices.update(id, { heartbeatInterval: session.heartbeatInterval, heartbeatCount: session.heartbeatCount });
+  }
+
+  /** INVITEs a channel for live video; resolves with the confirmed dialog. */
+  async invite(target: PlayTarget, onCallId?: (callId: string) => void): Promise<Dialog> {
+    const session = this.requireOnline(target.deviceId);
+    const remote = this.reachable(session);
+    return this.invites.invite(
+      { deviceId: target.deviceId, channelId: target.channelId, remote, requestUri: `sip:${target.channelId}@${remoteKey(session.remote)}` },
+      { sdp: target.sdp, subject: `${target.channelId}:${target.ssrc},${this.options.config.id}:0`, timeoutMs: this.options.config.inviteTimeoutMs },
+      (callId) => {
+        this.sipLog.bindCallId(callId, target.deviceId);
+        onCallId?.(callId);
+      },
+    );
+  }
+
+  bye(callId: string, reason: string): Promise<void> {
+    return this.invites.bye(callId, reason);
+  }
+
+  dialogs(): Dialog[] {
+    return this.invites.list();
+  }
+
+  private requireOnline(id: string): DeviceSession {
+    const session = this.sessions.get(id);
+    if (!session) {
+      const known = this.options.devices.get(id);
+      throw new GatewayError(known ? 'SOURCE_START_FAILED' : 'STREAM_NOT_FOUND', known ? `device ${id} is offline${known.offlineReason ? ` (${known.offlineReason})` : ''}` : `device ${id} is not known`);
+    }
+    return session;
+  }
+
+  /** Requests go to the packet source; a TCP device whose connection dropped is reached at its Contact. */
+  private reachable(session: DeviceSession): SipRemote {
+    if (session.remote.protocol === 'tcp' && !this.stack.hasConnection(session.remote) && session.contact) {
+      const uri = parseUri(session.contact);
+      if (uri) return { protocol: 'tcp', address: uri.host, port: uri.port ?? 5060 };
+    }
+    return session.remote;
+  }
+
+  private sendQuery(id: string, method: 'MESSAGE' | 'SUBSCRIBE', cmdType: string, sn: number, extra: XmlFields, headers: Record<string, unknown> = {}): Promise<SipResponse> {
+    const session = this.requireOnline(id);
+    const { config } = this.options;
+    const request = this.stack.newRequest({
+      method,
+      uri: `sip:${id}@${remoteKey(session.remote)}`,
+      from: { uri: `sip:${config.id}@${config.domain}`, params: {} },
+      to: { uri: `sip:${id}@${config.domain}`, params: {} },
+      contact: method === 'SUBSCRIBE',
+      contentType: MANSCDP_CONTENT_TYPE,
+      content: buildManscdp('Query', cmdType, sn, id, extra, session.charset),
+      headers,
+    });
+    this.sipLog.bindCallId(request.headers['call-id'], id);
+    return this.stack.request(request, this.reachable(session));
+  }
+
+  private onRequest(incoming: IncomingRequest): void {
+    const { request } = incoming;
+    switch (request.method) {
+      case 'REGISTER':
+        this.registrar.handle(incoming);
+        return;
+      case 'MESSAGE':
+      case 'NOTIFY':
+        handleManscdpRequest(incoming, this.manscdpContext());
+        return;
+      case 'BYE':
+        if (!this.invites.handleBye(incoming)) incoming.reply(481, 'Call/Transaction Does Not Exist');
+        return;
+      case 'OPTIONS':
+      case 'INFO':
+        incoming.reply(200, 'OK');
+        return;
+      case 'INVITE':
+        incoming.reply(488, 'Not Acceptable Here');
+        return;
+      case 'CANCEL':
+        incoming.reply(481, 'Call/Transaction Does Not Exist');
+        return;
+      default:
+        incoming.reply(405, 'Method Not Allowed', { headers: { allow: 'REGISTER, MESSAGE, NOTIFY, BYE, OPTIONS, INFO, ACK' } });
+    }
+  }
+
+  private manscdpContext(): Parameters<typeof handleManscdpRequest>[1] {
+    return {
+      sessions: this.sessions,
+      devices: this.options.devices,
+      channels: this.options.channels,
+      queries: this.queries,
+      log: this.options.log,
+      addressChanged: (id, from, to) => this.events.emit('addressChanged', id, from, to),
+      catalogChanged: (id, diff) => this.events.emit('catalog', id, { ...diff, complete: false }),
+      mediaEnded: (callId) => void this.invites.bye(callId, 'the device reported the end of the media (MediaStatus 121)'),
+    };
+  }
+
+  private onRegistered(session: DeviceSession, first: boolean): void {
+    this.events.emit('registered', session.id, first);
+    if (!first) return;
+    this.events.emit('online', session.id);
+    void this.afterFirstRegistration(session.id);
+  }
+
+  /** DeviceInfo, ConfigDownload BasicParam, Catalog, then the catalog subscription. */
+  private async afterFirstRegistration(id: string): Promise<void> {
+    const log = this.options.log.child({ device: id });
+    const steps: [string, () => Promise<unknown>][] = [
+      ['DeviceInfo', () => this.deviceInfo(id)],
+      ['ConfigDownload', () => this.loadBasicParam(id)],
+      ['Catalog', () => this.refreshCatalog(id)],
+      ['Catalog SUBSCRIBE', () => this.subscriptions.subscribe(id)],
+    ];
+    for (const [name, step] of steps) {
+      if (this.closed || !this.sessions.get(id)) return;
+      try {
+        await step();
+      } catch (err) {
+        log.info({ err: errorMessage(err) }, `${name} after registration failed`);
+      }
+    }
+  }
+
+  private onCatalog(result: CatalogResult): void {
+    try {
+      const diff = this.options.channels.applyCatalog(result.deviceId, result.items, result.complete);
+      this.options.devices.update(result.deviceId, { catalogAt: Date.now() });
+      this.options.log.info({ device: result.deviceId, sn: result.sn, sumNum: result.sumNum, messages: result.messages, complete: result.complete, added: diff.added, updated: diff.updated, removed: diff.removed }, 'catalog stored');
+      this.events.emit('catalog', result.deviceId, { ...diff, complete: result.complete });
+    } catch (err) {
+      this.options.log.error({ err, device: result.deviceId }, 'storing the catalog failed');
+    }
+  }
+
+  private markOffline(id: string, reason: string, now = Date.now()): void {
+    this.sessions.delete(id);
+    this.subscriptions.forget(id);
+    this.options.devices.update(id, { online: false, offlineAt: now, offlineReason: reason });
+    this.options.log.info({ device: id, reason }, 'device offline');
+    this.events.emit('offline', id, reason);
+    for (const dialog of this.invites.list()) if (dialog.deviceId === id) void this.invites.bye(dialog.callId, `device offline: ${reason}`);
+  }
+
+  private sweep(now: number): void {
+    for (const verdict of this.sessions.sweep(now)) this.markOffline(verdict.id, verdict.reason, now);
+    this.registrar.sweep(now);
+    this.subscriptions.renew(now, this.sessions.ids());
+    const refresh = this.options.config.catalogRefreshMs;
+    if (refresh > 0) {
+      for (const id of this.sessions.ids()) {
+        const last = this.lastCatalog.get(id) ?? 0;
+        if (now - last >= refresh) this.refreshCatalog(id).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Devices still registered when the gateway stopped stay online (their keepalives keep coming). */
+  private restoreSessions(now: number): void {
+    for (const record of this.options.devices.listOnline()) {
+      const expiresAt = (record.registeredAt ?? 0) + (record.expires ?? 0) * 1000;
+      const [address, port] = splitAddress(record.address);
+      if (expiresAt <= now || !address || !record.callId) {
+        this.options.devices.update(record.id, { online: false, offlineAt: now, offlineReason: 'registration expired while the gateway was down' });
+        continue;
+      }
+      this.sessions.set({
+        id: record.id,
+        remote: { protocol: record.transport, address, port },
+        contact: undefined,
+        callId: record.callId,
+        registeredAt: record.registeredAt ?? now,
+        expires: record.expires ?? 3600,
+        lastKeepaliveAt: now,
+        heartbeatInterval: record.heartbeatInterval ?? this.options.config.heartbeatInterval,
+        heartbeatCount: record.heartbeatCount ?? this.options.config.heartbeatCount,
+        charset: isDeviceCharset(record.charset) ? record.charset : this.options.config.defaultCharset,
+        streamMode: record.streamMode,
+        persistedKeepaliveAt: now,
+      });
+      this.lastCatalog.set(record.id, now);
+    }
+  }
+}
+
+function splitAddress(address: string | null): [string | undefined, number] {
+  const match = address ? /^(.*):(\d+)$/.exec(address) : null;
+  return match ? [match[1], Number(match[2])] : [undefined, 0];
+}
+

@@ -1,0 +1,71 @@
+import { errorMessage } from '../../src/core/errors';
+import type { Logger } from '../../src/core/log';
+import type { SipResponse } from '../message';
+import type { XmlFields } from './commands';
+
+type Subscriber = (deviceId: string, sn: number, extra: XmlFields, headers: Record<string, unknown>) => Promise<SipResponse>;
+
+interface Subscription {
+  expiresAt: number;
+  renewing: boolean;
+}
+
+/**
+ * Catalog subscriptions: SUBSCRIBE (Event: Catalog) after registration, renewed before it
+ * expires; a device that refuses is not asked again until it registers anew.
+ * Spec: GB/T 28181-2016 §9.7; RFC 6665
+ */
+export class CatalogSubscriptions {
+  private readonly active = new Map<string, Subscription>();
+  private closed = false;
+
+  constructor(
+    private readonly expiresSec: number,
+    private readonly send: Subscriber,
+    private readonly nextSn: () => number,
+    private readonly log: Logger,
+  ) {}
+
+  async subscribe(deviceId: string, now = Date.now()): Promise<void> {
+    if (this.expiresSec <= 0 || this.closed) return;
+    const sn = this.nextSn();
+    const entry = this.active.get(deviceId) ?? { expiresAt: now + this.expiresSec * 1000, renewing: false };
+    entry.renewing = true;
+    this.active.set(deviceId, entry);
+    let response: SipResponse;
+    try {
+      response = await this.send(deviceId, sn, {}, { event: `Catalog;id=${sn}`, expires: String(this.expiresSec) });
+    } catch (err) {
+      this.active.delete(deviceId);
+      throw err;
+    }
+    entry.renewing = false;
+    if (response.status >= 300) {
+      this.active.delete(deviceId);
+      this.log.info({ device: deviceId, status: response.status }, 'device refused the catalog subscription');
+      return;
+    }
+    const granted = Number(typeof response.headers.expires === 'string' ? response.headers.expires : this.expiresSec);
+    entry.expiresAt = Date.now() + (Number.isFinite(granted) && granted > 0 ? granted : this.expiresSec) * 1000;
+  }
+
+  /** Renews subscriptions that expire within a tenth of their lifetime (at least 30 s). */
+  renew(now: number, online: readonly string[]): void {
+    if (this.expiresSec <= 0) return;
+    const margin = Math.max(30_000, this.expiresSec * 100);
+    for (const id of online) {
+      const entry = this.active.get(id);
+      if (!entry || entry.renewing || entry.expiresAt - now > margin) continue;
+      this.subscribe(id, now).catch((err: unknown) => this.log.debug({ device: id, err: errorMessage(err) }, 'catalog subscription renewal failed'));
+    }
+  }
+
+  forget(deviceId: string): void {
+    this.active.delete(deviceId);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.active.clear();
+  }
+}

@@ -1,0 +1,223 @@
+import type { Db } from '../db';
+
+export type StreamMode = 'udp' | 'tcp-passive' | 'tcp-active';
+export type SipTransportName = 'udp' | 'tcp';
+
+/** A GB28181 device as stored: identity and settings, plus its last known registration state. */
+export interface DeviceRecord {
+  id: string;
+  name: string | null;
+  manufacturer: string | null;
+  model: string | null;
+  firmware: string | null;
+  transport: SipTransportName;
+  /** `ip:port` the device last sent from. */
+  address: string | null;
+  charset: string;
+  streamMode: StreamMode;
+  /** Per-device password; null: the global one. */
+  password: string | null;
+  noAuth: boolean;
+  /** Created through the API (kept when it unregisters), not only by registering. */
+  provisioned: boolean;
+  online: boolean;
+  callId: string | null;
+  registeredAt: number | null;
+  keepaliveAt: number | null;
+  /** Registration lifetime the device asked for, seconds. */
+  expires: number | null;
+  heartbeatInterval: number | null;
+  heartbeatCount: number | null;
+  onlineAt: number | null;
+  offlineAt: number | null;
+  offlineReason: string | null;
+  catalogAt: number | null;
+  channelCount: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The fields settable through the API or learned from the device. */
+export type DevicePatch = Partial<Omit<DeviceRecord, 'id' | 'createdAt' | 'updatedAt' | 'channelCount'>>;
+
+export interface DeviceQuery {
+  page?: number;
+  count?: number;
+  /** Matches id, name, manufacturer, model or address. */
+  q?: string;
+  online?: boolean;
+}
+
+const COLUMNS: Record<keyof DevicePatch, string> = {
+  name: 'name',
+  manufacturer: 'manufacturer',
+  model: 'model',
+  firmware: 'firmware',
+  transport: 'transport',
+  address: 'address',
+  charset: 'charset',
+  streamMode: 'stream_mode',
+  password: 'password',
+  noAuth: 'no_auth',
+  provisioned: 'provisioned',
+  online: 'online',
+  callId: 'call_id',
+  registeredAt: 'registered_at',
+  keepaliveAt: 'keepalive_at',
+  expires: 'expires',
+  heartbeatInterval: 'heartbeat_interval',
+  heartbeatCount: 'heartbeat_count',
+  onlineAt: 'online_at',
+  offlineAt: 'offline_at',
+  offlineReason: 'offline_reason',
+  catalogAt: 'catalog_at',
+};
+const BOOLEAN_FIELDS = new Set<keyof DevicePatch>(['noAuth', 'provisioned', 'online']);
+
+interface DeviceRow {
+  id: string;
+  name: string | null;
+  manufacturer: string | null;
+  model: string | null;
+  firmware: string | null;
+  transport: SipTransportName;
+  address: string | null;
+  charset: string;
+  stream_mode: StreamMode;
+  password: string | null;
+  no_auth: number;
+  provisioned: number;
+  online: number;
+  call_id: string | null;
+  registered_at: number | null;
+  keepalive_at: number | null;
+  expires: number | null;
+  heartbeat_interval: number | null;
+  heartbeat_count: number | null;
+  online_at: number | null;
+  offline_at: number | null;
+  offline_reason: string | null;
+  catalog_at: number | null;
+  channel_count: number;
+  created_at: number;
+  updated_at: number;
+}
+
+function fromRow(row: DeviceRow): DeviceRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    manufacturer: row.manufacturer,
+    model: row.model,
+    firmware: row.firmware,
+    transport: row.transport,
+    address: row.address,
+    charset: row.charset,
+    streamMode: row.stream_mode,
+    password: row.password,
+    noAuth: row.no_auth === 1,
+    provisioned: row.provisioned === 1,
+    online: row.online === 1,
+    callId: row.call_id,
+    registeredAt: row.registered_at,
+    keepaliveAt: row.keepalive_at,
+    expires: row.expires,
+    heartbeatInterval: row.heartbeat_interval,
+    heartbeatCount: row.heartbeat_count,
+    onlineAt: row.online_at,
+    offlineAt: row.offline_at,
+    offlineReason: row.offline_reason,
+    catalogAt: row.catalog_at,
+    channelCount: row.channel_count,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toColumnValue(field: keyof DevicePatch, value: unknown): unknown {
+  if (BOOLEAN_FIELDS.has(field)) return value ? 1 : 0;
+  return value ?? null;
+}
+
+/** `LIKE` pattern for a user search string, with its wildcards escaped. */
+export function likePattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** GB28181 devices in SQLite (table gb_devices). Synchronous: better-sqlite3. */
+export class DeviceRepo {
+  private readonly getStmt;
+  private readonly deleteStmt;
+  private readonly statements = new Map<string, ReturnType<Db['prepare']>>();
+
+  constructor(private readonly db: Db) {
+    this.getStmt = db.prepare<[string], DeviceRow>('SELECT * FROM gb_devices WHERE id = ?');
+    this.deleteStmt = db.prepare<[string]>('DELETE FROM gb_devices WHERE id = ?');
+  }
+
+  get(id: string): DeviceRecord | undefined {
+    const row = this.getStmt.get(id);
+    return row ? fromRow(row) : undefined;
+  }
+
+  list(query: DeviceQuery = {}): { total: number; items: DeviceRecord[] } {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.q) {
+      where.push(`(id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR manufacturer LIKE ? ESCAPE '\\' OR model LIKE ? ESCAPE '\\' OR address LIKE ? ESCAPE '\\')`);
+      params.push(...Array(5).fill(likePattern(query.q)));
+    }
+    if (query.online !== undefined) {
+      where.push('online = ?');
+      params.push(query.online ? 1 : 0);
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM gb_devices ${clause}`).get(...params) as { n: number }).n;
+    const count = query.count ?? 100;
+    const offset = ((query.page ?? 1) - 1) * count;
+    const rows = this.db.prepare(`SELECT * FROM gb_devices ${clause} ORDER BY id LIMIT ? OFFSET ?`).all(...params, count, offset) as DeviceRow[];
+    return { total, items: rows.map(fromRow) };
+  }
+
+  /** Every device the store believes online (to restore registrations after a restart). */
+  listOnline(): DeviceRecord[] {
+    return (this.db.prepare('SELECT * FROM gb_devices WHERE online = 1').all() as DeviceRow[]).map(fromRow);
+  }
+
+  /** Creates a device; returns undefined if the id exists. */
+  create(id: string, fields: DevicePatch, now = Date.now()): DeviceRecord | undefined {
+    const result = this.db.prepare('INSERT INTO gb_devices (id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING').run(id, now, now);
+    if (result.changes === 0) return undefined;
+    return this.update(id, fields, now);
+  }
+
+  /** Updates the given fields; returns the new record (undefined if the device does not exist). */
+  update(id: string, patch: DevicePatch, now = Date.now()): DeviceRecord | undefined {
+    const fields = (Object.keys(patch) as (keyof DevicePatch)[]).filter((f) => COLUMNS[f] && patch[f] !== undefined);
+    if (fields.length > 0) {
+      const sets = fields.map((f) => `${COLUMNS[f]} = ?`).join(', ');
+      this.prepared(`UPDATE gb_devices SET ${sets}, updated_at = ? WHERE id = ?`).run([...fields.map((f) => toColumnValue(f, patch[f])), now, id]);
+    }
+    return this.get(id);
+  }
+
+  /** Creates or updates (a device registering for the first time is stored). */
+  upsert(id: string, patch: DevicePatch, now = Date.now()): DeviceRecord {
+    return this.create(id, patch, now) ?? this.update(id, patch, now)!;
+  }
+
+  private prepared(sql: string): ReturnType<Db['prepare']> {
+    let statement = this.statements.get(sql);
+    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+
+  delete(id: string): boolean {
+    return this.deleteStmt.run(id).changes > 0;
+  }
+
+  /** Recounts the live (not gone) device-kind channels of a device. */
+  refreshChannelCount(id: string): void {
+    this.db.prepare(`UPDATE gb_devices SET channel_count = (SELECT COUNT(*) FROM gb_channels WHERE device_id = ? AND gone = 0 AND kind = 'device') WHERE id = ?`).run(id, id);
+  }
+}

@@ -1,0 +1,359 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { connect, type Socket } from 'node:net';
+import iconv from 'iconv-lite';
+import { PS_FIXTURE_H264, RtpFixtureSender, listenForMedia } from './gb-media-sender';
+import { authorization, buildRawSip, header, parseChallenge, parseRawSip, parseSimpleSdp, RawSipFramer, token, type RawSip } from './gb-sip-text';
+import { catalogBodies, manscdpResponse, type SimChannel } from './gb-sim-manscdp';
+
+export type { SimChannel } from './gb-sim-manscdp';
+
+export type InviteAnswer = 'ok' | 'no-rtp' | 'ignore' | number;
+
+export interface SimulatorOptions {
+  deviceId: string;
+  serverPort: number;
+  serverHost?: string;
+  serverId: string;
+  domain: string;
+  password: string;
+  transport?: 'udp' | 'tcp';
+  expires?: number;
+  /** Announced in the ConfigDownload answer. */
+  heartbeatInterval?: number;
+  heartbeatCount?: number;
+  channels?: SimChannel[];
+  /** Items per Catalog answer message. */
+  catalogChunk?: number;
+  charset?: 'GB2312' | 'UTF-8';
+  /** How the device answers an INVITE: 200 and stream, 200 without RTP, no answer, or a status code. */
+  inviteAnswer?: InviteAnswer;
+  /** Answer with this y= instead of the offered one. */
+  ownSsrc?: string;
+  fixture?: string;
+  /** Answer SUBSCRIBE with 200 (default) or refuse it. */
+  acceptSubscribe?: boolean;
+  /** Do not answer queries (a device that registers but ignores MESSAGE). */
+  silent?: boolean;
+}
+
+export interface SimDialog {
+  callId: string;
+  offer: ReturnType<typeof parseSimpleSdp>;
+  ssrc: string;
+  sender?: RtpFixtureSender;
+  byeReceived: boolean;
+  mediaStarted: boolean;
+}
+
+interface PendingRequest {
+  resolve: (msg: RawSip | undefined) => void;
+  resend: () => void;
+  timer: NodeJS.Timeout;
+  interval: number;
+  startedAt: number;
+}
+
+/**
+ * A GB28181 device (IPC/NVR) for tests and benchmarks: digest REGISTER, keepalives, answers to
+ * DeviceInfo / ConfigDownload / DeviceStatus / Catalog (several messages, GB2312), SUBSCRIBE,
+ * INVITE answered with PS over RTP from a real fixture (UDP, TCP passive, TCP active), BYE.
+ * Its SIP code is independent of the gateway's (gb-sip-text.ts).
+ */
+export class GbDeviceSimulator {
+  readonly received: RawSip[] = [];
+  readonly dialogs = new Map<string, SimDialog>();
+  byes = 0;
+  invites = 0;
+  localPort = 0;
+  private udp: UdpSocket | undefined;
+  private tcp: Socket | undefined;
+  private readonly pending = new Map<string, PendingRequest>();
+  private readonly callId = `${token(8)}@127.0.0.1`;
+  private cseq = 1;
+  private nc = 0;
+  private challenge: Record<string, string> | undefined;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private sn = 1;
+  private closed = false;
+
+  constructor(readonly options: SimulatorOptions) {}
+
+  get id(): string {
+    return this.options.deviceId;
+  }
+
+  private get host(): string {
+    return this.options.serverHost ?? '127.0.0.1';
+  }
+
+  private get transportName(): 'UDP' | 'TCP' {
+    return this.options.transport === 'tcp' ? 'TCP' : 'UDP';
+  }
+
+  /** Opens the socket (UDP on an OS-chosen port, or a TCP connection to the gateway). */
+  async start(): Promise<void> {
+    if (this.options.transport === 'tcp') {
+      const framer = new RawSipFramer();
+      this.tcp = await new Promise<Socket>((resolve, reject) => {
+        const socket = connect({ host: this.host, port: this.options.serverPort }, () => resolve(socket));
+        socket.once('error', reject);
+      });
+      this.tcp.on('error', () => undefined);
+      this.tcp.on('data', (chunk: Buffer) => framer.feed(chunk).forEach((m) => this.onData(m)));
+      this.localPort = this.tcp.localPort ?? 0;
+      return;
+    }
+    const socket = createSocket('udp4');
+    socket.on('message', (data) => this.onData(data));
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    this.udp = socket;
+    this.localPort = socket.address().port;
+  }
+
+  /** A new local port, as when a NAT rebinds (the registration stays). */
+  async rebind(): Promise<void> {
+    this.udp?.close();
+    this.tcp?.destroy();
+    this.udp = undefined;
+    this.tcp = undefined;
+    await this.start();
+  }
+
+  /** REGISTER, answering a 401 with digest; resolves with the final answer (undefined if none). */
+  async register(overrides: { password?: string; expires?: number; reuseChallenge?: boolean } = {}): Promise<RawSip | undefined> {
+    const expires = overrides.expires ?? this.options.expires ?? 3600;
+    let auth: string | undefined;
+    if (overrides.reuseChallenge && this.challenge) auth = this.authFor('REGISTER', overrides.password);
+    let answer = await this.request('REGISTER', this.registerUri(), [['Expires', String(expires)]], undefined, auth);
+    if (answer?.status === 401) {
+      this.challenge = parseChallenge(header(answer, 'www-authenticate') ?? '');
+      this.nc = 0;
+      answer = await this.request('REGISTER', this.registerUri(), [['Expires', String(expires)]], undefined, this.authFor('REGISTER', overrides.password));
+    }
+    return answer;
+  }
+
+  /** Re-sends the last Authorization unchanged (same nonce and nc): a replay. */
+  async replayRegister(): Promise<RawSip | undefined> {
+    this.nc = Math.max(0, this.nc - 1);
+    return this.request('REGISTER', this.registerUri(), [['Expires', String(this.options.expires ?? 3600)]], undefined, this.authFor('REGISTER'));
+  }
+
+  unregister(): Promise<RawSip | undefined> {
+    return this.register({ expires: 0, reuseChallenge: true });
+  }
+
+  keepalive(): Promise<RawSip | undefined> {
+    const body = this.body(`<?xml version="1.0" encoding="GB2312"?>\r\n<Notify>\r\n<CmdType>Keepalive</CmdType>\r\n<SN>${this.sn++}</SN>\r\n<DeviceID>${this.id}</DeviceID>\r\n<Status>OK</Status>\r\n</Notify>\r\n`);
+    return this.request('MESSAGE', this.serverUri(), [['Content-Type', 'Application/MANSCDP+xml']], body);
+  }
+
+  startKeepalives(intervalMs: number): void {
+    this.stopKeepalives();
+    this.keepaliveTimer = setInterval(() => void this.keepalive(), intervalMs);
+  }
+
+  stopKeepalives(): void {
+    clearInterval(this.keepaliveTimer);
+  }
+
+  /** Sends a MESSAGE/NOTIFY with a MANSCDP body (tests of notifications). */
+  sendManscdp(method: 'MESSAGE' | 'NOTIFY', xml: string): Promise<RawSip | undefined> {
+    return this.request(method, this.serverUri(), [['Content-Type', 'Application/MANSCDP+xml']], this.body(xml));
+  }
+
+  /** Sends bytes as they are (malformed-input tests). */
+  sendRaw(data: Buffer): void {
+    if (this.udp) this.udp.send(data, this.options.serverPort, this.host);
+    else this.tcp?.write(data);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopKeepalives();
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.resolve(undefined);
+    }
+    this.pending.clear();
+    for (const dialog of this.dialogs.values()) dialog.sender?.stop();
+    this.udp?.close();
+    this.tcp?.destroy();
+  }
+
+  private registerUri(): string {
+    return `sip:${this.options.serverId}@${this.options.domain}`;
+  }
+
+  private serverUri(): string {
+    return `sip:${this.options.serverId}@${this.host}:${this.options.serverPort}`;
+  }
+
+  private authFor(method: string, password = this.options.password): string {
+    return authorization({ username: this.id, password, method, uri: this.registerUri(), challenge: this.challenge ?? {}, nc: ++this.nc });
+  }
+
+  private body(xml: string): Buffer {
+    return this.options.charset === 'UTF-8' ? Buffer.from(xml.replace('GB2312', 'UTF-8'), 'utf8') : iconv.encode(xml, 'gb2312');
+  }
+
+  private via(branch: string): string {
+    return `SIP/2.0/${this.transportName} 127.0.0.1:${this.localPort};rport;branch=${branch}`;
+  }
+
+  private request(method: string, uri: string, extra: [string, string][], body?: Buffer, auth?: string): Promise<RawSip | undefined> {
+    const cseq = this.cseq++;
+    const callId = method === 'REGISTER' ? this.callId : `${token(8)}@127.0.0.1`;
+    const toUser = method === 'REGISTER' ? this.id : this.options.serverId;
+    const headers: [string, string][] = [
+      ['Via', this.via(`z9hG4bK${token(6)}`)],
+      ['From', `<sip:${this.id}@${this.options.domain}>;tag=${token(4)}`],
+      ['To', `<sip:${toUser}@${this.options.domain}>`],
+      ['Call-ID', callId],
+      ['CSeq', `${cseq} ${method}`],
+      ['Contact', `<sip:${this.id}@127.0.0.1:${this.localPort}>`],
+      ['Max-Forwards', '70'],
+      ['User-Agent', 'gb-device-simulator'],
+      ...(auth ? ([['Authorization', auth]] as [string, string][]) : []),
+      ...extra,
+    ];
+    const data = buildRawSip(`${method} ${uri} SIP/2.0`, headers, body);
+    return new Promise((resolve) => {
+      const key = `${callId}/${cseq}`;
+      const entry: PendingRequest = { resolve, resend: () => this.sendRaw(data), timer: setTimeout(() => undefined, 0), interval: 500, startedAt: Date.now() };
+      const retry = (): void => {
+        if (Date.now() - entry.startedAt > 8000 || this.closed) {
+          this.pending.delete(key);
+          resolve(undefined);
+          return;
+        }
+        if (this.udp) entry.resend();
+        entry.interval = Math.min(entry.interval * 2, 4000);
+        entry.timer = setTimeout(retry, entry.interval);
+      };
+      entry.timer = setTimeout(retry, entry.interval);
+      this.pending.set(key, entry);
+      entry.resend();
+    });
+  }
+
+  private onData(data: Buffer): void {
+    const msg = parseRawSip(data);
+    if (!msg || this.closed) return;
+    if (msg.status !== undefined) {
+      if (msg.status < 200) return;
+      const cseq = Number(header(msg, 'cseq')?.split(/\s+/)[0]);
+      const key = `${header(msg, 'call-id')}/${cseq}`;
+      const pending = this.pending.get(key);
+      if (!pending) return;
+      this.pending.delete(key);
+      clearTimeout(pending.timer);
+      pending.resolve(msg);
+      return;
+    }
+    this.received.push(msg);
+    if (this.received.length > 2000) this.received.splice(0, 1000);
+    void this.onRequest(msg);
+  }
+
+  private reply(rq: RawSip, status: number, reason: string, extra: [string, string][] = [], body?: Buffer): void {
+    const to = header(rq, 'to') ?? '';
+    const headers: [string, string][] = [
+      ...(rq.headers.get('via') ?? []).map((v): [string, string] => ['Via', v]),
+      ['From', header(rq, 'from') ?? ''],
+      ['To', /;tag=/.test(to) ? to : `${to};tag=${token(4)}`],
+      ['Call-ID', header(rq, 'call-id') ?? ''],
+      ['CSeq', header(rq, 'cseq') ?? ''],
+      ['User-Agent', 'gb-device-simulator'],
+      ...extra,
+    ];
+    this.sendRaw(buildRawSip(`SIP/2.0 ${status} ${reason}`, headers, body));
+  }
+
+  private async onRequest(rq: RawSip): Promise<void> {
+    switch (rq.method) {
+      case 'MESSAGE':
+        if (this.options.silent) return;
+        this.reply(rq, 200, 'OK');
+        await this.answerQuery(rq);
+        return;
+      case 'SUBSCRIBE':
+        if (this.options.acceptSubscribe === false) this.reply(rq, 489, 'Bad Event');
+        else this.reply(rq, 200, 'OK', [['Expires', header(rq, 'expires') ?? '3600']]);
+        return;
+      case 'INVITE':
+        await this.answerInvite(rq);
+        return;
+      case 'ACK':
+        this.startMedia(header(rq, 'call-id') ?? '');
+        return;
+      case 'BYE': {
+        this.byes++;
+        const dialog = this.dialogs.get(header(rq, 'call-id') ?? '');
+        if (dialog) {
+          dialog.byeReceived = true;
+          dialog.sender?.stop();
+        }
+        this.reply(rq, dialog ? 200 : 481, dialog ? 'OK' : 'Call Does Not Exist');
+        return;
+      }
+      default:
+        this.reply(rq, 405, 'Method Not Allowed');
+    }
+  }
+
+  private async answerQuery(rq: RawSip): Promise<void> {
+    const xml = iconv.decode(rq.body, 'gb18030');
+    const cmdType = /<CmdType>(\w+)<\/CmdType>/.exec(xml)?.[1];
+    const sn = /<SN>(\d+)<\/SN>/.exec(xml)?.[1] ?? '0';
+    if (!cmdType) return;
+    if (cmdType === 'Catalog') {
+      for (const body of catalogBodies(this.id, sn, this.options.channels ?? [], this.options.catalogChunk ?? 20)) {
+        await this.sendManscdp('MESSAGE', body);
+      }
+      return;
+    }
+    const body = manscdpResponse(cmdType, this.id, sn, this.options);
+    if (body) await this.sendManscdp('MESSAGE', body);
+  }
+
+  private async answerInvite(rq: RawSip): Promise<void> {
+    this.invites++;
+    const answer = this.options.inviteAnswer ?? 'ok';
+    if (answer === 'ignore') return;
+    if (typeof answer === 'number') {
+      this.reply(rq, answer, answer === 488 ? 'Not Acceptable Here' : 'Rejected');
+      return;
+    }
+    const offer = parseSimpleSdp(rq.body.toString('latin1'));
+    const callId = header(rq, 'call-id') ?? '';
+    const ssrc = this.options.ownSsrc ?? offer.ssrc ?? '0';
+    const dialog: SimDialog = { callId, offer, ssrc, byeReceived: false, mediaStarted: false };
+    let port = 15060;
+    let setup = '';
+    if (offer.proto === 'TCP/RTP/AVP' && offer.setup === 'active') {
+      const listener = await listenForMedia();
+      port = listener.port;
+      setup = 'a=setup:passive\r\na=connection:new\r\n';
+      if (answer === 'ok') dialog.sender = new RtpFixtureSender(this.options.fixture ?? PS_FIXTURE_H264, Number(ssrc), { kind: 'tcp-listen', server: listener.server });
+      else listener.server.close();
+    } else if (offer.proto === 'TCP/RTP/AVP') {
+      setup = 'a=setup:active\r\na=connection:new\r\n';
+      if (answer === 'ok') dialog.sender = new RtpFixtureSender(this.options.fixture ?? PS_FIXTURE_H264, Number(ssrc), { kind: 'tcp-connect', host: offer.ip ?? '127.0.0.1', port: offer.port ?? 0 });
+    } else if (answer === 'ok') {
+      dialog.sender = new RtpFixtureSender(this.options.fixture ?? PS_FIXTURE_H264, Number(ssrc), { kind: 'udp', host: offer.ip ?? '127.0.0.1', port: offer.port ?? 0 });
+    }
+    this.dialogs.set(callId, dialog);
+    const sdp = `v=0\r\no=${this.id} 0 0 IN IP4 127.0.0.1\r\ns=Play\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video ${port} ${offer.proto ?? 'RTP/AVP'} 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\n${setup}y=${ssrc}\r\nf=\r\n`;
+    this.reply(rq, 200, 'OK', [['Contact', `<sip:${this.id}@127.0.0.1:${this.localPort}>`], ['Content-Type', 'APPLICATION/SDP']], Buffer.from(sdp, 'latin1'));
+  }
+
+  private startMedia(callId: string): void {
+    const dialog = this.dialogs.get(callId);
+    if (!dialog?.sender || dialog.byeReceived || dialog.mediaStarted) return;
+    dialog.mediaStarted = true;
+    dialog.sender.start();
+  }
+}

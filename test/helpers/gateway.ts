@@ -31,6 +31,8 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
       GW_HTTP_PORT: '0',
       GW_RTMP_HOST: '127.0.0.1',
       GW_RTMP_PORT: '0',
+      GW_SIP_HOST: '127.0.0.1',
+      GW_SIP_PORT: '0',
       GW_STORAGE_DIR: dir,
       GW_LOG_LEVEL: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
       GW_LOG_PRETTY: 'no',

@@ -1,6 +1,6 @@
 import { GatewayError, errorMessage } from '../../src/core/errors';
 import type { Logger } from '../../src/core/log';
-import { isRequest, parseUri, type NameAddr, type SipRequest, type SipResponse } from '../message';
+import { parseUri, type NameAddr, type SipRequest, type SipResponse } from '../message';
 import type { IncomingRequest, SipStack } from '../stack';
 import type { SipRemote } from '../transport';
 import { parseSdp, type SdpSession } from './sdp';
@@ -13,6 +13,8 @@ export interface InviteTarget {
   /** Request-URI: `sip:{channelId}@{device address}`. */
   requestUri: string;
 }
+
+const BYE_WAIT_MS = 2000;
 
 export type DialogState = 'confirmed' | 'terminated';
 
@@ -212,15 +214,16 @@ export class InviteClient {
       cseq: ++dialog.cseq,
     });
     bye.headers.from = dialog.from;
+    // Wait a little for the answer (the transaction keeps retransmitting on its own).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), BYE_WAIT_MS)));
     try {
-      const response = await this.stack.request(bye, dialog.remote);
-      this.log.debug({ callId: dialog.callId, status: response.status, reason }, 'BYE answered');
+      const response = await Promise.race([this.stack.request(bye, dialog.remote), gaveUp]);
+      this.log.debug({ callId: dialog.callId, status: response?.status, reason }, response ? 'BYE answered' : 'BYE not answered yet');
     } catch (err) {
       this.log.debug({ callId: dialog.callId, err: errorMessage(err) }, 'BYE not answered');
+    } finally {
+      clearTimeout(timer);
     }
   }
-}
-
-export function isInDialogRequest(request: SipRequest | SipResponse): boolean {
-  return isRequest(request) && !!request.headers.to.params.tag;
 }

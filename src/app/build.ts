@@ -12,10 +12,12 @@ import { createHttpServer } from './http-server';
 import { registerMediaRoutes } from './media-routes';
 import { registerWebRoutes } from './web-routes';
 import { registryOptionsFrom } from './registry-options';
+import { createGb28181, type Gb28181 } from './gb-bridge/compose';
 
 export interface BoundPorts {
   rtmp?: number;
   http?: number;
+  sip?: number;
 }
 
 export interface Gateway {
@@ -23,6 +25,8 @@ export interface Gateway {
   readonly http: FastifyInstance | undefined;
   readonly db: Db;
   readonly ports: BoundPorts;
+  /** The GB28181 SIP server, repos and bridge (undefined when sip.enabled is false). */
+  readonly gb28181: Gb28181 | undefined;
   start(): Promise<BoundPorts>;
   /** Stops accepting, ends every session, flushes and closes the database. Idempotent. */
   stop(reason?: string): Promise<void>;
@@ -45,6 +49,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
         idleTimeoutMs: config.rtmp.idleTimeout * 1000,
       })
     : undefined;
+  const gb28181 = config.sip.enabled ? createGb28181(config, registry, db, log) : undefined;
   let http: FastifyInstance | undefined;
   if (config.http.enabled) {
     http = await createHttpServer(config.http, log.child({ component: 'http' }), version);
@@ -55,6 +60,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
       ports: () => ({ ...ports }) as Record<string, number>,
       streams: () => registry.list().length,
     });
+    await gb28181?.registerApi(http, () => ports);
     registerMediaRoutes(http, registry, config.http, log);
     await registerWebRoutes(http, join(__dirname, '..', '..', '..'));
   }
@@ -65,8 +71,10 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     http,
     db,
     ports,
+    gb28181,
     async start() {
       if (rtmp) ports.rtmp = (await rtmp.listen()).port;
+      if (gb28181) ports.sip = await gb28181.start();
       if (http) {
         await http.listen({ host: config.http.host, port: config.http.port });
         ports.http = (http.server.address() as AddressInfo).port;
@@ -78,7 +86,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
       stopping ??= (async () => {
         log.info({ reason }, 'gateway stopping');
         await registry.close(reason);
-        await Promise.allSettled([rtmp?.close(), http?.close()]);
+        await Promise.allSettled([rtmp?.close(), http?.close(), gb28181?.stop()]);
         db.close();
         log.info('gateway stopped');
       })();

@@ -41,7 +41,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   });
   const gateway = await buildGateway(config, createRootLogger(config.log, false), 'test');
   const bound = await gateway.start();
-  const ports = { http: bound.http ?? 0, rtmp: bound.rtmp ?? 0 };
+  const ports = { http: bound.http ?? 0, rtmp: bound.rtmp ?? 0, sip: bound.sip ?? 0 };
   return {
     gateway,
     ports,

@@ -1,0 +1,185 @@
+import { GatewayError, errorMessage } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { Sink } from '../../core/sink';
+import type { Registry } from '../../hub/registry';
+import type { Dialog } from '../../../sip/gb28181/invite';
+import type { GbServer } from '../../../sip/gb28181/server';
+import { SsrcAllocator } from '../../../sip/gb28181/ssrc';
+import type { GbChannelStore, GbDeviceStore } from '../../../sip/gb28181/store';
+import type { GbMediaFactory } from './media';
+import { PlaySession, type PlayInfo } from './play-session';
+
+export const GB_APP = 'rtp';
+const STREAM = /^(\d{20})_([0-9A-Za-z]{10,32})$/;
+
+/** `rtp/{deviceId}_{channelId}` -> its ids; undefined for other paths. */
+export function parseGbPath(path: string): { deviceId: string; channelId: string } | undefined {
+  const [app, stream] = path.split('/');
+  const match = app === GB_APP && stream ? STREAM.exec(stream) : null;
+  return match ? { deviceId: match[1]!, channelId: match[2]! } : undefined;
+}
+
+export function gbPath(deviceId: string, channelId: string): string {
+  return `${GB_APP}/${deviceId}_${channelId}`;
+}
+
+export interface GbBridgeOptions {
+  gb: GbServer;
+  registry: Registry;
+  devices: GbDeviceStore;
+  channels: GbChannelStore;
+  media: GbMediaFactory;
+  mediaIp: string;
+  mediaTimeoutMs: number;
+  /** How long POST /api/play waits for the stream. */
+  startTimeoutMs: number;
+  log: Logger;
+}
+
+/**
+ * Makes `rtp/{deviceId}_{channelId}` an on-demand path: the first viewer (any protocol) INVITEs
+ * the channel, `hub.closeAfter` after the last one leaves the dialog gets its BYE. A pull that
+ * ends while viewers remain (device BYE, silence) is INVITEd again once; after that, new viewers
+ * start it again.
+ */
+export class GbBridge {
+  private readonly ssrcs: SsrcAllocator;
+  private readonly pulls = new Map<string, PlaySession>();
+  private readonly recent: PlayInfo[] = [];
+  private readonly unsubscribe: (() => void)[] = [];
+  private closed = false;
+
+  constructor(private readonly options: GbBridgeOptions) {
+    this.ssrcs = new SsrcAllocator(options.gb.config.domain);
+    this.unsubscribe.push(options.registry.registerOnDemand(`${GB_APP}/*`, (path) => this.startPull(path)));
+    this.unsubscribe.push(options.gb.events.on('dialogEnded', (dialog, reason) => this.dialogEnded(dialog, reason)));
+  }
+
+  /** Live and starting pulls, then the last few that ended (with why). */
+  invites(): PlayInfo[] {
+    return [...[...this.pulls.values()].map((s) => s.info()), ...this.recent];
+  }
+
+  inUseSsrcs(): number {
+    return this.ssrcs.size;
+  }
+
+  /**
+   * Starts the channel as a viewer would and returns once it plays (POST /api/play): the stream
+   * then lives `hub.closeAfter` unless somebody watches.
+   */
+  async play(deviceId: string, channelId: string): Promise<string> {
+    const path = gbPath(deviceId, channelId);
+    const subscription = await this.options.registry.subscribe(path, apiSink(), { waitMs: this.options.startTimeoutMs });
+    subscription.close('play API: started');
+    return path;
+  }
+
+  /** Stops a pull now (BYE) and ends its stream. */
+  async stop(deviceId: string, channelId: string, reason = 'stopped through the API'): Promise<boolean> {
+    const path = gbPath(deviceId, channelId);
+    const session = this.pulls.get(path);
+    const kicked = this.options.registry.kick(path, reason);
+    if (!session) return kicked;
+    await session.stop(reason);
+    return true;
+  }
+
+  /** Stops every pull of a device (deleted through the API). */
+  async stopDevice(deviceId: string, reason: string): Promise<void> {
+    const ids = [...this.pulls.values()].filter((s) => s.target.deviceId === deviceId).map((s) => s.target.channelId);
+    await Promise.all(ids.map((channelId) => this.stop(deviceId, channelId, reason)));
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const off of this.unsubscribe) off();
+  }
+
+  private async startPull(path: string): Promise<{ stop(reason: string): Promise<void> }> {
+    if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
+    const ids = parseGbPath(path);
+    if (!ids) throw new GatewayError('STREAM_NOT_FOUND', `stream ${path}: GB28181 paths are rtp/{20-digit device id}_{channel id}`);
+    const device = this.options.devices.get(ids.deviceId);
+    if (!device) throw new GatewayError('SOURCE_START_FAILED', `stream ${path}: device ${ids.deviceId} is not known (it never registered and was not provisioned)`);
+    const channel = this.options.channels.get(ids.deviceId, ids.channelId);
+    if (channel?.gone) throw new GatewayError('SOURCE_START_FAILED', `stream ${path}: channel ${ids.channelId} is no longer in the catalog of device ${ids.deviceId}`);
+    if (!this.options.gb.session(ids.deviceId)) {
+      throw new GatewayError('SOURCE_START_FAILED', `stream ${path}: device ${ids.deviceId} is offline${device.offlineReason ? ` (${device.offlineReason})` : ''}`);
+    }
+    await this.runSession(path, ids.deviceId, ids.channelId, device.streamMode);
+    // After a pull ended by itself the hub keeps this source until closeAfter: a viewer coming
+    // back meanwhile starts a new pull here.
+    let stopped = false;
+    let lastRestart = 0;
+    const offReaders = this.options.registry.events.on('readers', (changed, count) => {
+      if (changed !== path || stopped || count === 0 || this.pulls.has(path) || Date.now() - lastRestart < 3000) return;
+      lastRestart = Date.now();
+      const mode = this.options.devices.get(ids.deviceId)?.streamMode ?? device.streamMode;
+      this.runSession(path, ids.deviceId, ids.channelId, mode).catch((err: unknown) => this.options.registry.kick(path, errorMessage(err)));
+    });
+    return {
+      stop: async (reason: string) => {
+        stopped = true;
+        offReaders();
+        await this.pulls.get(path)?.stop(reason);
+      },
+    };
+  }
+
+  private async runSession(path: string, deviceId: string, channelId: string, mode: PlaySession['target']['mode'], retried = false): Promise<PlaySession> {
+    const { options } = this;
+    const session = new PlaySession(
+      { gb: options.gb, ssrcs: this.ssrcs, media: options.media, mediaIp: options.mediaIp, mediaTimeoutMs: options.mediaTimeoutMs, log: options.log },
+      { path, deviceId, channelId, mode },
+    );
+    this.pulls.set(path, session);
+    try {
+      await session.start((reason) => this.sessionEnded(session, reason, retried));
+    } catch (err) {
+      this.forget(session);
+      throw err;
+    }
+    return session;
+  }
+
+  /** A live pull ended by itself: INVITE once more if viewers are still there, else end the stream. */
+  private sessionEnded(session: PlaySession, reason: string, retried: boolean): void {
+    this.forget(session);
+    const { path, deviceId, channelId, mode } = session.target;
+    if (this.closed) return;
+    if (retried || this.options.registry.readerCount(path) === 0 || !this.options.gb.session(deviceId)) {
+      this.options.registry.kick(path, reason);
+      return;
+    }
+    this.options.log.info({ stream: path, reason }, 'GB28181 pull ended with viewers left: INVITE again');
+    this.runSession(path, deviceId, channelId, mode, true).catch((err: unknown) => {
+      this.options.log.warn({ stream: path, err: errorMessage(err) }, 'GB28181 re-INVITE failed');
+      this.options.registry.kick(path, `${reason}; INVITE again failed: ${errorMessage(err)}`);
+    });
+  }
+
+  private forget(session: PlaySession): void {
+    if (this.pulls.get(session.target.path) === session) this.pulls.delete(session.target.path);
+    this.recent.unshift(session.info());
+    this.recent.splice(20);
+  }
+
+  private dialogEnded(dialog: Dialog, reason: string): void {
+    for (const session of this.pulls.values()) {
+      if (session.dialogCallId === dialog.callId) session.dialogEnded(reason);
+    }
+  }
+}
+
+/** A sink that only holds the stream open while POST /api/play waits for it to start. */
+function apiSink(): Sink {
+  return {
+    onStart: () => undefined,
+    onTracks: () => undefined,
+    onFrame: () => undefined,
+    onEnd: () => undefined,
+    pendingBytes: () => 0,
+    describe: () => ({ protocol: 'api', bytesOut: 0 }),
+  };
+}

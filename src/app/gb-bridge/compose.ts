@@ -1,0 +1,122 @@
+import { networkInterfaces } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type pino from 'pino';
+import type { GatewayConfig } from '../../config/schema';
+import type { Registry } from '../../hub/registry';
+import type { Db } from '../../../storage/db';
+import { ChannelRepo } from '../../../storage/repos/channels';
+import { DeviceRepo } from '../../../storage/repos/devices';
+import { DEFAULT_GB_CONFIG, type GbServerConfig } from '../../../sip/gb28181/config';
+import { GbServer } from '../../../sip/gb28181/server';
+import { devicesApi } from '../../api/devices';
+import { channelsApi } from '../../api/channels';
+import { playApi } from '../../api/play';
+import { GbBridge } from './bridge';
+import { createRtpMediaFactory } from './rtp-media';
+
+export interface Gb28181 {
+  readonly server: GbServer;
+  readonly bridge: GbBridge;
+  readonly devices: DeviceRepo;
+  readonly channels: ChannelRepo;
+  readonly mediaIp: string;
+  registerApi(http: FastifyInstance, ports: () => { http?: number; rtmp?: number }): Promise<void>;
+  /** Binds the SIP port (UDP and TCP); resolves with it. */
+  start(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** The first non-loopback IPv4 address of this host (127.0.0.1 if there is none). */
+export function pickMediaIp(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+export function gbServerConfigFrom(sip: GatewayConfig['sip']): GbServerConfig {
+  return {
+    ...DEFAULT_GB_CONFIG,
+    id: sip.id,
+    domain: sip.domain,
+    password: sip.password,
+    nonceTtlMs: sip.nonceTtl * 1000,
+    authFailLimit: sip.authFailLimit,
+    banMs: sip.banTime * 1000,
+    heartbeatInterval: sip.heartbeatInterval,
+    heartbeatCount: sip.heartbeatCount,
+    maxExpires: sip.maxExpires,
+    queryTimeoutMs: sip.queryTimeout * 1000,
+    catalogIdleMs: sip.catalogIdle * 1000,
+    catalogRefreshMs: sip.catalogRefresh * 1000,
+    catalogSubscribeSec: sip.catalogSubscribe,
+    inviteTimeoutMs: sip.inviteTimeout * 1000,
+    defaultStreamMode: sip.streamMode,
+    defaultCharset: sip.charset,
+    sipLogSize: sip.sipLogSize,
+  };
+}
+
+/**
+ * The GB28181 part of the gateway: SIP server, device and channel repos, the on-demand bridge
+ * for `rtp/{deviceId}_{channelId}` and its API.
+ */
+export function createGb28181(config: GatewayConfig, registry: Registry, db: Db, log: pino.Logger): Gb28181 {
+  const sip = config.sip;
+  const gbLog = log.child({ component: 'gb28181' });
+  let mediaIp = sip.mediaIp;
+  if (!mediaIp) {
+    mediaIp = pickMediaIp();
+    gbLog.warn({ mediaIp }, 'sip.mediaIp is not set: using this address in INVITE SDP; set it to the address cameras can reach');
+  }
+  const advertisedHost = sip.advertisedIp || (sip.host !== '0.0.0.0' && sip.host !== '::' ? sip.host : mediaIp);
+  const devices = new DeviceRepo(db);
+  const channels = new ChannelRepo(db);
+  const server = new GbServer({ host: sip.host, port: sip.port, advertisedHost, config: gbServerConfigFrom(sip), devices, channels, log: gbLog });
+  const bridge = new GbBridge({
+    gb: server,
+    registry,
+    devices,
+    channels,
+    media: createRtpMediaFactory(config, registry, log.child({ component: 'gb-media' })),
+    mediaIp,
+    mediaTimeoutMs: sip.mediaTimeout * 1000,
+    startTimeoutMs: config.hub.startTimeout * 1000,
+    log: gbLog,
+  });
+  return {
+    server,
+    bridge,
+    devices,
+    channels,
+    mediaIp,
+    async registerApi(http, ports) {
+      await http.register(devicesApi, { devices, channels, gb: server, stopDevice: (id: string, reason: string) => bridge.stopDevice(id, reason) });
+      await http.register(channelsApi, { channels });
+      await http.register(playApi, {
+        bridge,
+        tracks: (path: string) => registry.get(path)?.tracks ?? [],
+        urls: (path: string, host: string) => {
+          const { http: httpPort, rtmp } = ports();
+          const base = `${host}:${httpPort ?? config.http.port}`;
+          return {
+            rtmp: `rtmp://${host}:${rtmp ?? config.rtmp.port}/${path}`,
+            flv: `http://${base}/${path}.flv`,
+            ws_flv: `ws://${base}/${path}.flv`,
+            hls: `http://${base}/${path}/index.m3u8`,
+            ts: `http://${base}/${path}.ts`,
+          };
+        },
+      });
+    },
+    async start() {
+      const { port } = await server.listen();
+      gbLog.info({ port, host: sip.host, id: sip.id, domain: sip.domain, mediaIp, advertisedHost }, 'GB28181 SIP server listening (UDP and TCP)');
+      return port;
+    },
+    async stop() {
+      bridge.close();
+      await server.close();
+    },
+  };
+}

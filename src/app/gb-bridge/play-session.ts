@@ -1,0 +1,215 @@
+import { GatewayError, errorMessage } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { Dialog } from '../../../sip/gb28181/invite';
+import { answerVideo, buildInviteSdp } from '../../../sip/gb28181/sdp';
+import type { GbServer } from '../../../sip/gb28181/server';
+import { ssrcNumber, type SsrcAllocator } from '../../../sip/gb28181/ssrc';
+import type { StreamMode } from '../../../sip/gb28181/store';
+import type { GbMediaFactory, GbMediaReceiver, GbMediaStats } from './media';
+
+export interface PlaySessionDeps {
+  gb: Pick<GbServer, 'invite' | 'bye'>;
+  ssrcs: SsrcAllocator;
+  media: GbMediaFactory;
+  mediaIp: string;
+  mediaTimeoutMs: number;
+  log: Logger;
+}
+
+export interface PlayTarget {
+  path: string;
+  deviceId: string;
+  channelId: string;
+  mode: StreamMode;
+}
+
+export type PlayState = 'inviting' | 'waiting-media' | 'live' | 'ended';
+
+/** A live dialog as GET /api/invites shows it. */
+export interface PlayInfo {
+  path: string;
+  deviceId: string;
+  channelId: string;
+  state: PlayState;
+  mode: StreamMode;
+  ssrc: string;
+  callId?: string;
+  localPort?: number;
+  /** Where the device said it sends from / listens (its SDP answer). */
+  deviceMedia?: string;
+  startedAt: number;
+  media?: GbMediaStats;
+  endReason?: string;
+}
+
+/**
+ * One live pull of a channel: SSRC, receiver, INVITE, (tcp-active connect), first RTP. Every
+ * failure path releases the receiver, the port and the SSRC and says why; a session that went
+ * live ends on BYE from the device, silence, or stop().
+ */
+export class PlaySession {
+  state: PlayState = 'inviting';
+  private ssrc = '';
+  private deviceSsrc: string | undefined;
+  private receiver: GbMediaReceiver | undefined;
+  private dialog: Dialog | undefined;
+  private callId: string | undefined;
+  private endReason: string | undefined;
+  private receiverClosed = false;
+  private ssrcReleased = false;
+  private readonly startedAt = Date.now();
+  private firstPacket: (() => void) | undefined;
+  private onEnd: ((reason: string) => void) | undefined;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly deps: PlaySessionDeps,
+    readonly target: PlayTarget,
+  ) {
+    this.log = deps.log.child({ stream: target.path });
+  }
+
+  get dialogCallId(): string | undefined {
+    return this.callId;
+  }
+
+  /** Resolves once RTP flows (the receiver has published); rejects with why it could not start. */
+  async start(onEnd: (reason: string) => void): Promise<void> {
+    this.onEnd = onEnd;
+    const { deps, target } = this;
+    try {
+      this.ssrc = deps.ssrcs.allocate('live');
+      const flowing = new Promise<void>((resolve) => (this.firstPacket = resolve));
+      this.receiver = await deps.media({
+        path: target.path,
+        mode: target.mode,
+        ssrc: ssrcNumber(this.ssrc)!,
+        silenceMs: deps.mediaTimeoutMs,
+        onFirstPacket: () => this.firstPacket?.(),
+        onSilent: () => this.end(`no RTP from device ${target.deviceId} for ${Math.round(deps.mediaTimeoutMs / 1000)} s`),
+        onClosed: (reason) => this.end(reason),
+      });
+      this.throwIfEnded();
+      const sdp = buildInviteSdp({ channelId: target.channelId, mediaIp: deps.mediaIp, mediaPort: this.receiver.localPort, mode: target.mode, ssrc: this.ssrc });
+      this.dialog = await deps.gb.invite(
+        { deviceId: target.deviceId, channelId: target.channelId, mediaIp: deps.mediaIp, mediaPort: this.receiver.localPort, mode: target.mode, ssrc: this.ssrc, sdp },
+        (callId) => (this.callId = callId),
+      );
+      this.throwIfEnded();
+      this.state = 'waiting-media';
+      this.adoptDeviceSsrc();
+      if (target.mode === 'tcp-active') await this.connectActive();
+      await this.waitForMedia(flowing);
+      this.state = 'live';
+      this.log.info({ ssrc: this.deviceSsrc ?? this.ssrc, mode: target.mode, callId: this.callId }, 'GB28181 stream live');
+    } catch (err) {
+      const reason = this.endReason ?? errorMessage(err);
+      await this.release(reason);
+      throw new GatewayError('SOURCE_START_FAILED', `stream ${target.path}: ${reason}`, { cause: err });
+    }
+  }
+
+  /** Ends the pull: BYE, receiver closed, SSRC released. Idempotent. */
+  async stop(reason: string): Promise<void> {
+    this.endReason ??= reason;
+    this.firstPacket?.();
+    await this.release(reason);
+  }
+
+  /** The device hung up (BYE): end without sending BYE back. */
+  dialogEnded(reason: string): void {
+    this.dialog = undefined;
+    this.end(reason);
+  }
+
+  info(): PlayInfo {
+    const address = this.dialog ? answerVideo(this.dialog.answer) : undefined;
+    return {
+      path: this.target.path,
+      deviceId: this.target.deviceId,
+      channelId: this.target.channelId,
+      state: this.state,
+      mode: this.target.mode,
+      ssrc: this.deviceSsrc ?? this.ssrc,
+      callId: this.callId,
+      localPort: this.receiver?.localPort,
+      deviceMedia: address?.address ? `${address.address}:${address.media.port}` : undefined,
+      startedAt: this.startedAt,
+      media: this.receiver?.stats(),
+      endReason: this.endReason,
+    };
+  }
+
+  private end(reason: string): void {
+    if (this.state === 'ended' || this.endReason) return;
+    this.endReason = reason;
+    const wasLive = this.state === 'live';
+    void this.release(reason).then(() => {
+      if (wasLive) this.onEnd?.(reason);
+    });
+    // A session still starting fails through throwIfEnded / waitForMedia.
+    this.firstPacket?.();
+  }
+
+  private throwIfEnded(): void {
+    if (this.endReason) throw new GatewayError('SOURCE_START_FAILED', this.endReason);
+  }
+
+  private adoptDeviceSsrc(): void {
+    const answered = this.dialog?.answer.ssrc;
+    if (!answered || answered === this.ssrc || ssrcNumber(answered) === undefined) return;
+    if (!this.deps.ssrcs.claim(answered)) this.log.warn({ ssrc: answered }, 'the device chose an SSRC already used by another dialog');
+    else this.deviceSsrc = answered;
+    this.receiver?.expectSsrc(ssrcNumber(answered)!);
+    this.log.info({ offered: this.ssrc, answered }, 'the device answered with its own SSRC: accepted');
+  }
+
+  private async connectActive(): Promise<void> {
+    const address = this.dialog ? answerVideo(this.dialog.answer) : undefined;
+    if (!address?.address || !address.media.port) {
+      throw new GatewayError('SOURCE_START_FAILED', `device ${this.target.deviceId} answered the tcp-active INVITE without a media address to connect to`);
+    }
+    try {
+      await this.receiver!.connect(address.address, address.media.port);
+    } catch (err) {
+      throw new GatewayError('SOURCE_START_FAILED', `could not connect to device ${this.target.deviceId} media at ${address.address}:${address.media.port} (tcp-active): ${errorMessage(err)}`);
+    }
+  }
+
+  private async waitForMedia(flowing: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const where = `${this.deps.mediaIp}:${this.receiver?.localPort ?? '?'}`;
+        reject(new GatewayError('SOURCE_START_TIMEOUT', `device ${this.target.deviceId} accepted the INVITE but sent no RTP to ${where} (${this.target.mode}) within ${Math.round(this.deps.mediaTimeoutMs / 1000)} s: check that sip.mediaIp is reachable from the device`));
+      }, this.deps.mediaTimeoutMs);
+    });
+    try {
+      await Promise.race([flowing, silent]);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.throwIfEnded();
+  }
+
+  /** Frees whatever is held; safe to call again (a dialog confirmed after a stop is hung up then). */
+  private async release(reason: string): Promise<void> {
+    const first = this.state !== 'ended';
+    this.state = 'ended';
+    if (this.receiver && !this.receiverClosed) {
+      this.receiverClosed = true;
+      this.receiver.close(reason);
+    }
+    if (!this.ssrcReleased) {
+      this.ssrcReleased = true;
+      if (this.ssrc) this.deps.ssrcs.release(this.ssrc);
+      if (this.deviceSsrc) this.deps.ssrcs.release(this.deviceSsrc);
+    }
+    const callId = this.callId;
+    if (callId && this.dialog) {
+      this.dialog = undefined;
+      await this.deps.gb.bye(callId, reason).catch(() => undefined);
+    }
+    if (first) this.log.info({ reason }, 'GB28181 pull released');
+  }
+}

@@ -9,7 +9,7 @@ import { openDatabase, type Db } from '../../storage/db';
 import { streamsApi } from '../api/streams';
 import { healthApi } from '../api/health';
 import { createHttpServer } from './http-server';
-import { registerMediaRoutes } from './media-routes';
+import { registerMediaRoutes, registerTsRoutes } from './media-routes';
 import { registerWebRoutes } from './web-routes';
 import { registryOptionsFrom } from './registry-options';
 import { createGb28181, type Gb28181 } from './gb-bridge/compose';
@@ -51,6 +51,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     : undefined;
   const gb28181 = config.sip.enabled ? createGb28181(config, registry, db, log) : undefined;
   let http: FastifyInstance | undefined;
+  let tsRoutes: ReturnType<typeof registerTsRoutes> | undefined;
   if (config.http.enabled) {
     http = await createHttpServer(config.http, log.child({ component: 'http' }), version);
     await http.register(streamsApi, { registry });
@@ -62,6 +63,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     });
     await gb28181?.registerApi(http, () => ports);
     registerMediaRoutes(http, registry, config.http, log);
+    tsRoutes = registerTsRoutes(http, registry, config, log);
     await registerWebRoutes(http, join(__dirname, '..', '..', '..'));
   }
 
@@ -85,6 +87,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     stop(reason = 'shutting down') {
       stopping ??= (async () => {
         log.info({ reason }, 'gateway stopping');
+        tsRoutes?.close(reason);
         await registry.close(reason);
         await Promise.allSettled([rtmp?.close(), http?.close(), gb28181?.stop()]);
         db.close();

@@ -5,6 +5,10 @@ import { FlvBodyCache } from '../formats/flv/viewer-muxer';
 import type { Registry } from '../hub/registry';
 import { serveHttpFlv, type StreamRequest } from '../protocols/http-flv/route';
 import { serveWsFlv } from '../protocols/ws-flv/route';
+import { TsFeeds } from '../formats/mpegts/ts-feeds';
+import { serveHttpTs, serveWsTs, type TsStreamRequest } from '../protocols/http-ts/route';
+import { HlsServer } from '../protocols/hls/hls-server';
+import { serveHlsPlaylist, serveHlsSegment } from '../protocols/hls/route';
 
 type HevcMode = GatewayConfig['http']['flvHevcMode'];
 
@@ -36,4 +40,61 @@ export function registerMediaRoutes(app: FastifyInstance, registry: Registry, co
     handler: (request, reply) => serveHttpFlv(request as StreamRequest, reply, { registry, log: flvLog, extraHeaders, bodyCache }),
     wsHandler: (socket, request) => serveWsFlv(socket, request as StreamRequest, { registry, log: wsLog, bodyCache }),
   });
+}
+
+/**
+ * HTTP-TS (`/{app}/{stream}.ts`, the same path over WebSocket) and HLS
+ * (`/{app}/{stream}/index.m3u8` and its `{sequence}.ts?session=` segments), all fed by one TS mux
+ * per stream (hub rule 9). `close()` ends every HLS session and TS feed.
+ */
+export function registerTsRoutes(app: FastifyInstance, registry: Registry, config: GatewayConfig, log: Logger): { feeds: TsFeeds; hls: HlsServer; close(reason?: string): void } {
+  const feeds = new TsFeeds(registry, log.child({ component: 'ts-feed' }));
+  const hls = new HlsServer(
+    { registry, feeds, log: log.child({ component: 'hls' }) },
+    {
+      segmentSeconds: config.hls.segmentSeconds,
+      windowSegments: config.hls.windowSegments,
+      closeAfterMs: config.hls.closeAfter * 1000,
+      playlistWaitMs: config.hls.playlistWait * 1000,
+      alwaysRemux: config.hls.alwaysRemux,
+    },
+  );
+  const ts = { registry, feeds, extraHeaders: config.http.cors ? 'Access-Control-Allow-Origin: *\r\n' : '', maxPendingBytes: config.hub.viewer.maxPendingBytes };
+  const httpTs = { ...ts, log: log.child({ component: 'http-ts' }) };
+  const wsTs = { ...ts, log: log.child({ component: 'ws-ts' }) };
+  const params = { type: 'object', properties: { app: { type: 'string' }, stream: { type: 'string' } }, required: ['app', 'stream'] } as const;
+  app.route({
+    method: 'GET',
+    url: '/:app/:stream.ts',
+    schema: { tags: ['media'], summary: 'Live MPEG-TS (HTTP-TS; the same URL over WebSocket sends one message per frame)', params },
+    handler: (request, reply) => serveHttpTs(request as TsStreamRequest, reply, httpTs),
+    wsHandler: (socket, request) => serveWsTs(socket, request as TsStreamRequest, wsTs),
+  });
+  const hlsRoute = { hls, log: log.child({ component: 'hls' }), segmentMaxAge: Math.ceil(config.hls.segmentSeconds * config.hls.windowSegments) };
+  const session = { type: 'object', properties: { session: { type: 'string' } } } as const;
+  app.route({
+    method: 'GET',
+    url: '/:app/:stream/index.m3u8',
+    schema: { tags: ['media'], summary: 'Live HLS: a master playlist with a new session, or with ?session= the live media playlist', params, querystring: session },
+    handler: (request, reply) => serveHlsPlaylist(request as Parameters<typeof serveHlsPlaylist>[0], reply, hlsRoute),
+  });
+  app.route({
+    method: 'GET',
+    url: '/:app/:stream/:segment.ts',
+    schema: {
+      tags: ['media'],
+      summary: 'One HLS segment (MPEG-TS) of a session',
+      params: { type: 'object', properties: { ...params.properties, segment: { type: 'string' } }, required: ['app', 'stream', 'segment'] },
+      querystring: session,
+    },
+    handler: (request, reply) => serveHlsSegment(request as Parameters<typeof serveHlsSegment>[0], reply, hlsRoute),
+  });
+  return {
+    feeds,
+    hls,
+    close(reason = 'shutting down') {
+      hls.close(reason);
+      feeds.close(reason);
+    },
+  };
 }

@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import { GatewayError } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import { isVideoTrack } from '../../core/track';
+import { codecString } from '../../formats/hls/codecs';
+import { renderMasterPlaylist, renderMediaPlaylist } from '../../formats/hls/playlist';
+import type { HlsSegment } from '../../formats/hls/segmenter';
+import type { TsFeeds } from '../../formats/mpegts/ts-feeds';
+import type { Registry } from '../../hub/registry';
+import { HlsMuxer } from './hls-muxer';
+import { HlsSession, SESSION_ID_PATTERN } from './session';
+
+export interface HlsOptions {
+  segmentSeconds: number;
+  windowSegments: number;
+  /** A session (and a stream's HLS) with no request for this long is closed, ms. */
+  closeAfterMs: number;
+  /** The first media playlist waits this long at most for two segments, ms. */
+  playlistWaitMs: number;
+  alwaysRemux: boolean;
+}
+
+export interface HlsDeps {
+  registry: Registry;
+  feeds: TsFeeds;
+  log: Logger;
+}
+
+/** Segments wanted before the first playlist is answered (so a player has something to buffer). */
+const FIRST_PLAYLIST_SEGMENTS = 2;
+const SWEEP_INTERVAL_MS = 1000;
+
+/**
+ * Live HLS for every stream: `index.m3u8` (a master playlist that hands out a session id),
+ * `index.m3u8?session=ID` (the live media playlist) and `{sequence}.ts?session=ID`. A stream's
+ * muxer starts with its first request and stops `closeAfter` after its last one; each session
+ * is a hub reader until it goes quiet for `closeAfter`.
+ */
+export class HlsServer {
+  private readonly muxers = new Map<string, HlsMuxer>();
+  private readonly sessions = new Map<string, HlsSession>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly deps: HlsDeps,
+    private readonly options: HlsOptions,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    if (options.alwaysRemux) {
+      this.unsubscribe.push(deps.registry.events.on('publish', (path) => this.pin(path)));
+      for (const stream of deps.registry.list()) this.pin(stream.path);
+    }
+  }
+
+  stats(): { muxers: number; sessions: number; bytes: number } {
+    let bytes = 0;
+    for (const muxer of this.muxers.values()) bytes += muxer.segmenter.bytes;
+    return { muxers: this.muxers.size, sessions: this.sessions.size, bytes };
+  }
+
+  /** `index.m3u8` without a session: a new session and a master playlist pointing at it. */
+  async masterPlaylist(path: string, remote: string): Promise<string> {
+    const session = this.session(path, newSessionId(), remote);
+    const muxer = this.muxer(path);
+    try {
+      await muxer.ensureFeed();
+    } catch (err) {
+      this.dropSession(session, 'the stream did not start');
+      throw err;
+    }
+    const tracks = muxer.tracks;
+    const video = tracks.find(isVideoTrack);
+    const bitrate = (this.deps.registry.get(path)?.bitrateInKbps ?? 0) * 1000;
+    return renderMasterPlaylist({
+      uri: `index.m3u8?session=${session.id}`,
+      bandwidth: bitrate > 0 ? bitrate * 1.2 : 2_000_000,
+      codecs: tracks.map(codecString).filter((c): c is string => c !== undefined),
+      resolution: video ? { width: video.width, height: video.height } : undefined,
+    });
+  }
+
+  /** The live media playlist of a session; the first one waits (bounded) for two segments. */
+  async mediaPlaylist(path: string, sessionId: string, remote: string, signal?: AbortSignal): Promise<string> {
+    const session = this.session(path, sessionId, remote);
+    const muxer = this.muxer(path);
+    muxer.ensureFeed().catch(() => undefined); // failures reach the waiter below
+    await muxer.waitForSegments(FIRST_PLAYLIST_SEGMENTS, this.options.playlistWaitMs, signal);
+    muxer.lastRequestAt = this.now();
+    const uri = (segment: HlsSegment): string => `${segment.sequence}.ts?session=${session.id}`;
+    return renderMediaPlaylist(muxer.segmenter.window, { targetDuration: muxer.segmenter.targetDuration, uri });
+  }
+
+  /** One segment; SESSION_NOT_FOUND-free: an unknown session id is (re)created. */
+  segment(path: string, sequence: number, sessionId: string, remote: string): Buffer {
+    const session = this.session(path, sessionId, remote);
+    const muxer = this.muxers.get(path);
+    const segment = muxer?.segmenter.segment(sequence);
+    if (!muxer || !segment) throw new GatewayError('STREAM_NOT_FOUND', `HLS segment ${sequence} of ${path} is not (or no longer) available`);
+    muxer.lastRequestAt = this.now();
+    session.bytesOut += segment.data.length;
+    return segment.data;
+  }
+
+  /** Closes every session and muxer. Idempotent. */
+  close(reason = 'shutting down'): void {
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    for (const off of this.unsubscribe.splice(0)) off();
+    for (const session of this.sessions.values()) session.close(reason);
+    this.sessions.clear();
+    for (const muxer of this.muxers.values()) muxer.close(reason);
+    this.muxers.clear();
+  }
+
+  /** Closes expired sessions and idle muxers; exposed for tests. */
+  sweep(now = this.now()): void {
+    for (const [key, session] of this.sessions) {
+      if (now - session.lastSeen > this.options.closeAfterMs) {
+        this.sessions.delete(key);
+        session.close(`no request for ${this.options.closeAfterMs} ms`);
+      }
+    }
+    for (const [path, muxer] of this.muxers) {
+      const idle = now - muxer.lastRequestAt > this.options.closeAfterMs;
+      const keep = muxer.pinned && this.deps.registry.get(path) !== undefined;
+      if (idle && !keep) {
+        this.muxers.delete(path);
+        muxer.close(`no HLS request for ${this.options.closeAfterMs} ms`);
+      }
+    }
+    if (this.sessions.size === 0 && this.muxers.size === 0) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+  }
+
+  private session(path: string, id: string, remote: string): HlsSession {
+    if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
+    if (!SESSION_ID_PATTERN.test(id)) throw new GatewayError('BAD_REQUEST', 'session must be 8-64 characters of A-Z a-z 0-9 _ -');
+    const key = `${path}\n${id}`;
+    const now = this.now();
+    let session = this.sessions.get(key);
+    if (!session) {
+      session = new HlsSession(id, path, remote, now, this.deps.registry, this.deps.log);
+      this.sessions.set(key, session);
+      this.deps.log.debug({ session: id, path, remote }, 'hls session opened');
+      this.armSweep();
+    }
+    session.touch(now, remote);
+    return session;
+  }
+
+  private dropSession(session: HlsSession, reason: string): void {
+    this.sessions.delete(`${session.path}\n${session.id}`);
+    session.close(reason);
+  }
+
+  private muxer(path: string): HlsMuxer {
+    let muxer = this.muxers.get(path);
+    if (!muxer) {
+      muxer = this.createMuxer(path, false);
+    }
+    muxer.lastRequestAt = this.now();
+    return muxer;
+  }
+
+  private createMuxer(path: string, pinned: boolean): HlsMuxer {
+    const options = { targetSeconds: this.options.segmentSeconds, windowSegments: this.options.windowSegments };
+    const muxer = new HlsMuxer(path, this.deps.feeds, options, this.now(), this.deps.log.child({ stream: path, component: 'hls' }), pinned);
+    this.muxers.set(path, muxer);
+    this.armSweep();
+    return muxer;
+  }
+
+  /** hls.alwaysRemux: a published stream gets its muxer at once. */
+  private pin(path: string): void {
+    if (this.closed) return;
+    const muxer = this.muxers.get(path) ?? this.createMuxer(path, true);
+    muxer.ensureFeed().catch(() => undefined);
+  }
+
+  private armSweep(): void {
+    if (this.sweepTimer || this.closed) return;
+    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+  }
+}
+
+function newSessionId(): string {
+  return randomBytes(12).toString('base64url');
+}

@@ -1,0 +1,149 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { errorBody, httpStatusOf } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { TsAttachment, TsFeeds } from '../../formats/mpegts/ts-feeds';
+import type { Registry, Subscription } from '../../hub/registry';
+import { TsViewerSink, TsViewerWriter } from './ts-viewer';
+
+export interface TsRouteDeps {
+  registry: Registry;
+  feeds: TsFeeds;
+  log: Logger;
+  /** Extra response header lines (CORS), each ending in CRLF. */
+  extraHeaders: string;
+  /** A viewer with more unsent bytes than this skips to the next keyframe (hub.viewer.maxPendingBytes). */
+  maxPendingBytes: number;
+}
+
+export type TsStreamRequest = FastifyRequest<{ Params: { app: string; stream: string }; Querystring: Record<string, string | undefined> }>;
+
+interface ViewerParts {
+  sink: TsViewerSink;
+  writer: TsViewerWriter;
+  /** Ends the viewer once (either side, or the stream). */
+  finish: (reason: string) => void;
+}
+
+/**
+ * Subscribes a viewer (its own hub reader) and attaches its writer to the stream's shared TS
+ * feed. Resolves once both are in place; the caller then answers its peer and calls `open`.
+ */
+async function join(path: string, parts: ViewerParts, deps: TsRouteDeps, signal: AbortSignal): Promise<{ subscription: Subscription; attachment: TsAttachment }> {
+  const subscription = await deps.registry.subscribe(path, parts.sink, { signal });
+  try {
+    const attachment = await deps.feeds.attach(path, parts.writer, { signal });
+    return { subscription, attachment };
+  } catch (err) {
+    subscription.close('TS feed refused');
+    throw err;
+  }
+}
+
+function viewerParts(protocol: 'http-ts' | 'ws-ts', remote: string, backlog: () => number, maxPendingBytes: number, end: (reason: string) => void): ViewerParts {
+  let done = false;
+  const finish = (reason: string): void => {
+    if (done) return;
+    done = true;
+    end(reason);
+  };
+  const writer = new TsViewerWriter(backlog, maxPendingBytes, finish);
+  const sink = new TsViewerSink(protocol, remote, backlog, () => writer.bytesOut, finish);
+  return { sink, writer, finish };
+}
+
+/** `GET /{app}/{stream}.ts`: waits (bounded) for the stream, then one continuous TS from a keyframe. */
+export async function serveHttpTs(request: TsStreamRequest, reply: FastifyReply, deps: TsRouteDeps): Promise<void> {
+  const path = `${request.params.app}/${request.params.stream}`;
+  const socket = request.raw.socket;
+  const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+  const aborted = new AbortController();
+  const onClose = (): void => aborted.abort();
+  socket.once('close', onClose);
+  let joined: Awaited<ReturnType<typeof join>> | undefined;
+  let started = false;
+  const parts = viewerParts('http-ts', remote, () => socket.writableLength, deps.maxPendingBytes, (reason) => {
+    joined?.subscription.close(reason);
+    joined?.attachment.detach();
+    aborted.abort();
+    if (started && !socket.destroyed) {
+      socket.end();
+      setTimeout(() => socket.destroy(), 2000).unref();
+    }
+  });
+  try {
+    joined = await join(path, parts, deps, aborted.signal);
+  } catch (err) {
+    socket.off('close', onClose);
+    if (reply.sent || socket.destroyed) return;
+    deps.log.debug({ path, remote, err: errorBody(err) }, 'http-ts viewer refused');
+    await reply.code(httpStatusOf(err)).send(errorBody(err));
+    return;
+  }
+  socket.off('close', onClose);
+  if (socket.destroyed) {
+    parts.finish('viewer disconnected');
+    return;
+  }
+  reply.hijack();
+  started = true;
+  const head =
+    'HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nCache-Control: no-cache, no-store\r\nPragma: no-cache\r\n' +
+    `Connection: close\r\n${deps.extraHeaders}\r\n`;
+  socket.write(head, 'latin1');
+  parts.writer.open((data) => {
+    if (!socket.destroyed) socket.write(data);
+  });
+  const end = (): void => parts.finish('viewer disconnected');
+  socket.once('close', end);
+  socket.once('error', end);
+  deps.log.debug({ path, remote }, 'http-ts viewer started');
+}
+
+/**
+ * The same path over WebSocket: each frame's TS packets are one binary message. A refused viewer
+ * gets a close frame with code 4000 + the HTTP status and the error message.
+ */
+export function serveWsTs(socket: WebSocket, request: TsStreamRequest, deps: TsRouteDeps): void {
+  const path = `${request.params.app}/${request.params.stream}`;
+  const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? 0}`;
+  const aborted = new AbortController();
+  let joined: Awaited<ReturnType<typeof join>> | undefined;
+  const parts = viewerParts('ws-ts', remote, () => socket.bufferedAmount, deps.maxPendingBytes, (reason) => {
+    joined?.subscription.close(reason);
+    joined?.attachment.detach();
+    aborted.abort();
+    closeSocket(socket, 1000, reason);
+  });
+  socket.on('error', () => parts.finish('viewer disconnected'));
+  socket.once('close', () => parts.finish('viewer disconnected'));
+  join(path, parts, deps, aborted.signal).then(
+    (result) => {
+      joined = result;
+      if (aborted.signal.aborted) {
+        result.subscription.close('viewer disconnected');
+        result.attachment.detach();
+        return;
+      }
+      parts.writer.open((data) => {
+        if (socket.readyState === socket.OPEN) socket.send(data, { binary: true, compress: false });
+      });
+    },
+    (err: unknown) => {
+      deps.log.debug({ path, remote, err: errorBody(err) }, 'ws-ts viewer refused');
+      closeSocket(socket, 4000 + httpStatusOf(err), errorBody(err).message);
+    },
+  );
+}
+
+/** Closes with a reason trimmed to the 123 bytes a close frame allows. */
+function closeSocket(socket: WebSocket, code: number, reason: string): void {
+  if (socket.readyState === socket.CLOSED || socket.readyState === socket.CLOSING) return;
+  let text = reason;
+  while (Buffer.byteLength(text) > 123) text = text.slice(0, -1);
+  try {
+    socket.close(code, text);
+  } catch {
+    socket.terminate();
+  }
+}

@@ -106,3 +106,30 @@ export function tsFileMedia(ts: Buffer): { tracks: Track[]; frames: Frame[] } {
   frames.sort((a, b) => a.dts - b.dts || a.trackId - b.trackId);
   return { tracks: [video, audio].filter((t): t is Track => t !== undefined), frames };
 }
+
+export interface TsIntegrity {
+  continuityErrors: number;
+  /** PES whose DTS went below the previous one on the same PID. */
+  dtsBackwards: number;
+  pesCount: number;
+  firstVideoRandomAccess: boolean;
+}
+
+/** Strict structural check of captured TS (the capture may end mid-packet). */
+export function tsIntegrity(ts: Buffer): TsIntegrity {
+  const whole = ts.subarray(0, ts.length - (ts.length % 188));
+  const events = demuxAll(whole);
+  const lastDts = new Map<number, number>();
+  let dtsBackwards = 0;
+  let pesCount = 0;
+  let firstVideoRandomAccess: boolean | undefined;
+  for (const e of events) {
+    if (e.type !== 'pes') continue;
+    pesCount++;
+    if (e.streamType !== STREAM_TYPE.AAC_ADTS) firstVideoRandomAccess ??= e.randomAccess;
+    const last = lastDts.get(e.pid);
+    if (last !== undefined && e.dts! < last) dtsBackwards++;
+    lastDts.set(e.pid, e.dts!);
+  }
+  return { continuityErrors: events.filter((e) => e.type === 'continuity').length, dtsBackwards, pesCount, firstVideoRandomAccess: firstVideoRandomAccess ?? false };
+}

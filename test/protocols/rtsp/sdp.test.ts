@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { ParseError } from '../../../src/core/errors';
+import { parseH264Sps } from '../../../src/codecs/h264/sps';
+import { parseH265Sps } from '../../../src/codecs/h265/sps';
+import { parseAudioSpecificConfig } from '../../../src/codecs/aac/asc';
+import { MAX_SDP_MEDIA, parseSdp } from '../../../src/protocols/rtsp/sdp';
+import { describeSelection, selectTracks } from '../../../src/protocols/rtsp/sdp-tracks';
+
+const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'rtsp');
+const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
+const ALL = ['ffmpeg-h264-aac.sdp', 'ffmpeg-h264-sprop.sdp', 'ffmpeg-h265-pcma.sdp', 'ffmpeg-h265-sprop.sdp', 'ffmpeg-pcmu.sdp', 'ffmpeg-latm.sdp', 'camera-absolute-control.sdp', 'camera-relative-control.sdp'];
+
+test('ffmpeg H.264 + AAC: in-band parameter sets only, AAC config from fmtp', () => {
+  const sdp = parseSdp(fixture('ffmpeg-h264-aac.sdp'));
+  assert.equal(sdp.media.length, 2);
+  const { tracks, skipped } = selectTracks(sdp, 'rtsp://127.0.0.1:8554/live/cam');
+  assert.deepEqual(skipped, []);
+  const [video, audio] = tracks;
+  assert.equal(video?.codec, 'h264');
+  assert.equal(video?.payloadType, 96);
+  assert.equal(video?.clockRate, 90000);
+  assert.deepEqual(video?.parameterSets, []);
+  // No a=control: the media's URL is the base.
+  assert.equal(video?.control, 'rtsp://127.0.0.1:8554/live/cam');
+  assert.equal(audio?.codec, 'aac');
+  assert.equal(audio?.clockRate, 44100);
+  assert.ok(audio?.aac?.kind === 'generic');
+  if (audio?.aac?.kind !== 'generic') return;
+  assert.deepEqual([audio.aac.sizeLength, audio.aac.indexLength, audio.aac.indexDeltaLength], [13, 3, 3]);
+  const asc = parseAudioSpecificConfig(audio.aac.asc!);
+  assert.equal(asc.sampleRate, 44100);
+  assert.equal(asc.channels, 1);
+});
+
+test('sprop parameter sets decode to real SPS/PPS (H.264) and VPS/SPS/PPS (H.265)', () => {
+  const h264 = selectTracks(parseSdp(fixture('ffmpeg-h264-sprop.sdp')), 'rtsp://x/').tracks[0]!;
+  assert.equal(h264.parameterSets?.length, 2);
+  const sps = parseH264Sps(h264.parameterSets![0]!);
+  assert.deepEqual([sps.width, sps.height], [320, 240]);
+  const h265 = selectTracks(parseSdp(fixture('ffmpeg-h265-sprop.sdp')), 'rtsp://x/').tracks[0]!;
+  assert.equal(h265.codec, 'h265');
+  assert.equal(h265.parameterSets?.length, 3);
+  const hsps = parseH265Sps(h265.parameterSets![1]!);
+  assert.deepEqual([hsps.width, hsps.height], [320, 240]);
+});
+
+test('static payload types without rtpmap: PCMA (8) and PCMU (0)', () => {
+  const pcma = selectTracks(parseSdp(fixture('ffmpeg-h265-pcma.sdp')), 'rtsp://x/').tracks;
+  assert.deepEqual(pcma.map((t) => [t.kind, t.codec, t.clockRate]), [['video', 'h265', 90000], ['audio', 'g711a', 8000]]);
+  const pcmu = selectTracks(parseSdp(fixture('ffmpeg-pcmu.sdp')), 'rtsp://x/').tracks;
+  assert.deepEqual(pcmu.map((t) => t.codec), ['g711u']);
+});
+
+test('MP4A-LATM keeps its StreamMuxConfig', () => {
+  const [latm] = selectTracks(parseSdp(fixture('ffmpeg-latm.sdp')), 'rtsp://x/').tracks;
+  assert.ok(latm?.aac?.kind === 'latm');
+  if (latm?.aac?.kind !== 'latm') return;
+  assert.equal(latm.aac.cpresent, false);
+  assert.equal(latm.aac.streamMuxConfig?.toString('hex'), '400024103fc0');
+});
+
+test('camera SDP with absolute controls', () => {
+  const sdp = parseSdp(fixture('camera-absolute-control.sdp'));
+  assert.equal(sdp.control, 'rtsp://192.168.1.64:554/Streaming/Channels/101/');
+  const { tracks } = selectTracks(sdp, 'rtsp://192.168.1.64:554/Streaming/Channels/101');
+  assert.deepEqual(tracks.map((t) => t.control), ['rtsp://192.168.1.64:554/Streaming/Channels/101/trackID=1', 'rtsp://192.168.1.64:554/Streaming/Channels/101/trackID=2']);
+  assert.equal(sdp.media[0]?.direction, 'recvonly');
+});
+
+test('camera SDP with relative controls, H.265 + AAC, an ONVIF metadata track skipped', () => {
+  const selection = selectTracks(parseSdp(fixture('camera-relative-control.sdp')), 'rtsp://10.1.1.5/live/main/');
+  assert.deepEqual(selection.tracks.map((t) => [t.codec, t.control]), [['h265', 'rtsp://10.1.1.5/live/main/trackID=0'], ['aac', 'rtsp://10.1.1.5/live/main/trackID=1']]);
+  assert.equal(selection.skipped.length, 1);
+  assert.match(describeSelection(selection), /vnd\.onvif\.metadata skipped/);
+  const audio = selection.tracks[1]!;
+  assert.ok(audio.aac?.kind === 'generic' && audio.aac.asc?.toString('hex') === '1408');
+});
+
+test('unsupported codecs are skipped with a reason, one track per kind', () => {
+  const text = 'v=0\r\nm=video 0 RTP/AVP 26\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\nm=video 0 RTP/AVP 97\r\na=rtpmap:97 H265/90000\r\nm=audio 0 RTP/AVP 98\r\na=rtpmap:98 opus/48000/2\r\n';
+  const selection = selectTracks(parseSdp(text), 'rtsp://x/y');
+  assert.deepEqual(selection.tracks.map((t) => t.codec), ['h264']);
+  assert.deepEqual(selection.skipped.map((s) => s.reason.split(' ')[0]), ['payload', 'a', 'codec']);
+});
+
+test('caps: too many media or lines', () => {
+  assert.throws(() => parseSdp('v=0\n' + 'm=video 0 RTP/AVP 96\n'.repeat(MAX_SDP_MEDIA + 1)), ParseError);
+  assert.throws(() => parseSdp('a=x\n'.repeat(3000)), ParseError);
+  assert.throws(() => parseSdp('m=video x RTP/AVP 96\n'), ParseError);
+});
+
+test('property: random and mutated SDP only ever throw ParseError', () => {
+  const valid = ALL.map(fixture);
+  fc.assert(
+    fc.property(fc.oneof(fc.string({ maxLength: 500 }), fc.tuple(fc.constantFrom(...valid), fc.array(fc.tuple(fc.nat(), fc.string({ maxLength: 3 })), { maxLength: 6 })).map(([text, edits]) => {
+      let out = text;
+      for (const [at, s] of edits) {
+        const i = at % (out.length + 1);
+        out = out.slice(0, i) + s + out.slice(i + 1);
+      }
+      return out;
+    })), (text) => {
+      try {
+        const sdp = parseSdp(text);
+        selectTracks(sdp, 'rtsp://cam/live');
+      } catch (err) {
+        if (!(err instanceof ParseError)) throw err;
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});

@@ -40,7 +40,7 @@ export class DeviceQueries {
   }
 
   /** Sends a Query and waits for the device's Response with the same SN. */
-  async query(deviceId: string, cmdType: string, extra: XmlFields = {}): Promise<ManscdpMessage> {
+  query(deviceId: string, cmdType: string, extra: XmlFields = {}): Promise<ManscdpMessage> {
     const sn = this.nextSn();
     const key = `${deviceId}:${cmdType}:${sn}`;
     const answer = new Promise<ManscdpMessage>((resolve, reject) => {
@@ -51,24 +51,23 @@ export class DeviceQueries {
       this.pending.set(key, { resolve, reject, timer });
     });
     answer.catch(() => undefined);
-    try {
-      await this.checkSent(deviceId, cmdType, await this.send(deviceId, cmdType, sn, extra));
-    } catch (err) {
-      this.settle(key, undefined, err as Error);
-    }
+    // The device's 200 to the MESSAGE and its answer race; a refusal fails the query at once.
+    Promise.resolve().then(() => this.send(deviceId, cmdType, sn, extra)).then(
+      (response) => this.checkSent(deviceId, cmdType, response).catch((err: Error) => this.settle(key, undefined, err)),
+      (err: Error) => this.settle(key, undefined, err),
+    );
     return answer;
   }
 
   /** Sends a Catalog query and waits for the whole (possibly multi-message) answer. */
-  async catalog(deviceId: string): Promise<CatalogResult> {
+  catalog(deviceId: string): Promise<CatalogResult> {
     const sn = this.nextSn();
     const result = this.collector.expect(deviceId, sn);
     result.catch(() => undefined);
-    try {
-      await this.checkSent(deviceId, 'Catalog', await this.send(deviceId, 'Catalog', sn, {}));
-    } catch (err) {
-      this.collector.cancel(deviceId, sn, err as Error);
-    }
+    Promise.resolve().then(() => this.send(deviceId, 'Catalog', sn, {})).then(
+      (response) => this.checkSent(deviceId, 'Catalog', response).catch((err: Error) => this.collector.cancel(deviceId, sn, err)),
+      (err: Error) => this.collector.cancel(deviceId, sn, err),
+    );
     return result;
   }
 

@@ -64,6 +64,9 @@ export class GbDeviceSimulator {
   readonly dialogs = new Map<string, SimDialog>();
   byes = 0;
   invites = 0;
+  acks = 0;
+  /** 401 answers received to REGISTER. */
+  challenges = 0;
   localPort = 0;
   private udp: UdpSocket | undefined;
   private tcp: Socket | undefined;
@@ -121,17 +124,38 @@ export class GbDeviceSimulator {
   }
 
   /** REGISTER, answering a 401 with digest; resolves with the final answer (undefined if none). */
-  async register(overrides: { password?: string; expires?: number; reuseChallenge?: boolean } = {}): Promise<RawSip | undefined> {
+  async register(overrides: { password?: string; expires?: number; reuseChallenge?: boolean; omitExpires?: boolean } = {}): Promise<RawSip | undefined> {
     const expires = overrides.expires ?? this.options.expires ?? 3600;
+    const extra: [string, string][] = overrides.omitExpires ? [] : [['Expires', String(expires)]];
     let auth: string | undefined;
     if (overrides.reuseChallenge && this.challenge) auth = this.authFor('REGISTER', overrides.password);
-    let answer = await this.request('REGISTER', this.registerUri(), [['Expires', String(expires)]], undefined, auth);
+    let answer = await this.request('REGISTER', this.registerUri(), extra, undefined, auth);
     if (answer?.status === 401) {
+      this.challenges++;
       this.challenge = parseChallenge(header(answer, 'www-authenticate') ?? '');
       this.nc = 0;
-      answer = await this.request('REGISTER', this.registerUri(), [['Expires', String(expires)]], undefined, this.authFor('REGISTER', overrides.password));
+      answer = await this.request('REGISTER', this.registerUri(), extra, undefined, this.authFor('REGISTER', overrides.password));
     }
     return answer;
+  }
+
+  /** REGISTER with the Authorization computed for another device's challenge (a foreign nonce). */
+  async registerWithChallenge(challenge: Record<string, string>): Promise<RawSip | undefined> {
+    this.challenge = challenge;
+    this.nc = 0;
+    return this.request('REGISTER', this.registerUri(), [['Expires', String(this.options.expires ?? 3600)]], undefined, this.authFor('REGISTER'));
+  }
+
+  /** The last challenge this device got. */
+  get lastChallenge(): Record<string, string> | undefined {
+    return this.challenge;
+  }
+
+  /** The device hangs up a play dialog (BYE from the device). */
+  hangUp(callId: string): Promise<RawSip | undefined> {
+    const dialog = this.dialogs.get(callId);
+    dialog?.sender?.stop();
+    return this.request('BYE', `sip:${this.options.serverId}@${this.host}:${this.options.serverPort}`, [], undefined, undefined, callId);
   }
 
   /** Re-sends the last Authorization unchanged (same nonce and nc): a replay. */
@@ -203,9 +227,9 @@ export class GbDeviceSimulator {
     return `SIP/2.0/${this.transportName} 127.0.0.1:${this.localPort};rport;branch=${branch}`;
   }
 
-  private request(method: string, uri: string, extra: [string, string][], body?: Buffer, auth?: string): Promise<RawSip | undefined> {
+  private request(method: string, uri: string, extra: [string, string][], body?: Buffer, auth?: string, dialogCallId?: string): Promise<RawSip | undefined> {
     const cseq = this.cseq++;
-    const callId = method === 'REGISTER' ? this.callId : `${token(8)}@127.0.0.1`;
+    const callId = dialogCallId ?? (method === 'REGISTER' ? this.callId : `${token(8)}@127.0.0.1`);
     const toUser = method === 'REGISTER' ? this.id : this.options.serverId;
     const headers: [string, string][] = [
       ['Via', this.via(`z9hG4bK${token(6)}`)],
@@ -287,6 +311,7 @@ export class GbDeviceSimulator {
         await this.answerInvite(rq);
         return;
       case 'ACK':
+        this.acks++;
         this.startMedia(header(rq, 'call-id') ?? '');
         return;
       case 'BYE': {

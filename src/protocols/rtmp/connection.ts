@@ -32,6 +32,8 @@ export interface ConnectionOptions {
 export type ActivityRole = 'publishing' | 'playing' | 'other';
 
 export interface ConnectionHandler {
+  /** The handshake is done (C2 read). */
+  onOpen(): void;
   /** Every message except protocol control and user control (handled here). */
   onMessage(message: RtmpMessage): void;
   role(): ActivityRole;
@@ -46,7 +48,8 @@ export class RtmpConnection {
   readonly remote: string | undefined;
   private phaseValue: ConnectionPhase = 'handshake';
   private established = false;
-  private readonly handshake = new ServerHandshake();
+  /** Dropped once done (its 1.5 KB buffer is not needed for the life of the session). */
+  private handshake: ServerHandshake | undefined = new ServerHandshake();
   private readonly reader = new ChunkReader();
   /** The chunk size the peer reads with: 128 until our Set Chunk Size went out. */
   private outChunkSize = 128;
@@ -143,12 +146,14 @@ export class RtmpConnection {
     // A publisher's pings answers and acks do not count: only its media does (markActive).
     if (this.handler.role() !== 'publishing') this.lastActivity = performance.now();
     try {
-      if (this.phaseValue === 'handshake') {
+      if (this.handshake) {
         const progress = this.handshake.feed(data);
         if (progress.reply) this.write(progress.reply);
         if (!progress.done) return;
         this.phaseValue = 'open';
         this.log.debug({ mode: this.handshake.mode }, 'handshake done');
+        this.handshake = undefined;
+        this.handler.onOpen();
         if (!progress.rest) return;
         data = progress.rest;
       }

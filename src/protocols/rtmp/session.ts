@@ -94,6 +94,7 @@ export class RtmpSession {
       socket,
       options,
       {
+        onOpen: () => this.onOpen(),
         onMessage: (message) => this.onMessage(message),
         role: () => this.role(),
         onClosed: (reason) => this.onClosed(reason),
@@ -160,6 +161,19 @@ export class RtmpSession {
 
   private send(messages: readonly OutgoingMessage[]): void {
     this.connection.send(messages);
+  }
+
+  /**
+   * Our protocol settings go out as soon as C2 is in, not after connect: the bytes also
+   * acknowledge C2 at once. Clients (ffmpeg, librtmp/OBS) write C2 and connect separately, so
+   * with Nagle on their side the connect waits for that ACK, and a delayed ACK costs 40 ms.
+   */
+  private onOpen(): void {
+    this.send([
+      windowAckSizeMessage(this.options.windowAckSize),
+      setPeerBandwidthMessage(this.options.windowAckSize, 2),
+      setChunkSizeMessage(this.options.chunkSize),
+    ]);
   }
 
   private onMessage(message: RtmpMessage): void {
@@ -244,12 +258,7 @@ export class RtmpSession {
     // Enhanced RTMP v1: answer a fourCcList with the FourCCs of it that the hub carries.
     const asked = Array.isArray(props.fourCcList) ? (props.fourCcList as unknown[]) : undefined;
     const fourCcList = asked && SUPPORTED_FOURCC.filter((c) => asked.includes(c) || asked.includes('*'));
-    this.send([
-      windowAckSizeMessage(this.options.windowAckSize),
-      setPeerBandwidthMessage(this.options.windowAckSize, 2),
-      setChunkSizeMessage(this.options.chunkSize),
-      connectResultMessage(cmd.transactionId, 0, fourCcList ? { fourCcList } : {}),
-    ]);
+    this.send([connectResultMessage(cmd.transactionId, 0, fourCcList ? { fourCcList } : {})]);
   }
 
   private onCreateStream(cmd: Command): void {

@@ -19,6 +19,8 @@ interface Waiter {
 export class HlsMuxer implements TsConsumer {
   readonly segmenter: HlsSegmenter;
   lastRequestAt: number;
+  /** Requests being answered: the muxer is not idle meanwhile. */
+  inFlight = 0;
   private attachment: TsAttachment | undefined;
   private attaching: Promise<TsAttachment> | undefined;
   private lastError: unknown;

@@ -65,7 +65,7 @@ export class HlsServer {
     const session = this.session(path, newSessionId(), remote);
     const muxer = this.muxer(path);
     try {
-      await muxer.ensureFeed();
+      await this.busy(session, muxer, () => muxer.ensureFeed());
     } catch (err) {
       this.dropSession(session, 'the stream did not start');
       throw err;
@@ -86,8 +86,7 @@ export class HlsServer {
     const session = this.session(path, sessionId, remote);
     const muxer = this.muxer(path);
     muxer.ensureFeed().catch(() => undefined); // failures reach the waiter below
-    await muxer.waitForSegments(FIRST_PLAYLIST_SEGMENTS, this.options.playlistWaitMs, signal);
-    muxer.lastRequestAt = this.now();
+    await this.busy(session, muxer, () => muxer.waitForSegments(FIRST_PLAYLIST_SEGMENTS, this.options.playlistWaitMs, signal));
     const uri = (segment: HlsSegment): string => `${segment.sequence}.ts?session=${session.id}`;
     return renderMediaPlaylist(muxer.segmenter.window, { targetDuration: muxer.segmenter.targetDuration, uri });
   }
@@ -101,6 +100,21 @@ export class HlsServer {
     muxer.lastRequestAt = this.now();
     session.bytesOut += segment.data.length;
     return segment.data;
+  }
+
+  /** Runs a (waiting) request: neither its session nor the muxer expire meanwhile; both are touched after. */
+  private async busy<T>(session: HlsSession, muxer: HlsMuxer, work: () => Promise<T>): Promise<T> {
+    session.inFlight++;
+    muxer.inFlight++;
+    try {
+      return await work();
+    } finally {
+      session.inFlight--;
+      muxer.inFlight--;
+      const now = this.now();
+      session.lastSeen = now;
+      muxer.lastRequestAt = now;
+    }
   }
 
   /** Closes every session and muxer. Idempotent. */
@@ -118,13 +132,13 @@ export class HlsServer {
   /** Closes expired sessions and idle muxers; exposed for tests. */
   sweep(now = this.now()): void {
     for (const [key, session] of this.sessions) {
-      if (now - session.lastSeen > this.options.closeAfterMs) {
+      if (session.inFlight === 0 && now - session.lastSeen > this.options.closeAfterMs) {
         this.sessions.delete(key);
         session.close(`no request for ${this.options.closeAfterMs} ms`);
       }
     }
     for (const [path, muxer] of this.muxers) {
-      const idle = now - muxer.lastRequestAt > this.options.closeAfterMs;
+      const idle = muxer.inFlight === 0 && now - muxer.lastRequestAt > this.options.closeAfterMs;
       const keep = muxer.pinned && this.deps.registry.get(path) !== undefined;
       if (idle && !keep) {
         this.muxers.delete(path);

@@ -40,6 +40,8 @@ class HlsReaderSink implements Sink {
  */
 export class HlsSession {
   lastSeen: number;
+  /** Requests being answered (a waiting first playlist): the session does not expire meanwhile. */
+  inFlight = 0;
   bytesOut = 0;
   remote: string;
   private subscription: Subscription | undefined;

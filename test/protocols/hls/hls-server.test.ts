@@ -145,3 +145,23 @@ test('hls.alwaysRemux: a published stream is segmented before anyone asks', asyn
   hls.close();
   await registry.close();
 });
+
+test('a first playlist still waiting for segments keeps its session and the muxer alive past closeAfter', async () => {
+  const { registry, hls, advance } = setup({ playlistWaitMs: 2000 });
+  const publisher = registry.publish('live/e', new TestSource());
+  publisher.setTracks([H264_TEST_TRACK]);
+  write(publisher, 0, 1);
+  const session = sessionOf(await hls.masterPlaylist('live/e', 'a:1'));
+  const waiting = hls.mediaPlaylist('live/e', session, 'a:1');
+  await sleep(10);
+  advance(6000);
+  hls.sweep();
+  assert.deepEqual(hls.stats().sessions, 1);
+  assert.equal(registry.get('live/e')!.readers.byProtocol.hls, 1);
+  write(publisher, 1, 51);
+  assert.equal(parsePlaylist(await waiting).segments.length, 2);
+  hls.sweep();
+  assert.equal(hls.stats().muxers, 1, 'touched when answered');
+  hls.close();
+  await registry.close();
+});

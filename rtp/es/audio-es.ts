@@ -1,6 +1,6 @@
 import type { AudioCodec } from '../../src/core/codec';
 import { ParseError } from '../../src/core/errors';
-import { parseAdtsHeader, splitAdts, type AdtsHeader } from '../../src/codecs/aac/adts';
+import { parseAdtsHeader, type AdtsHeader } from '../../src/codecs/aac/adts';
 import { STREAM_TYPE } from './types';
 
 /**
@@ -33,6 +33,8 @@ export type AudioGuess = AudioCodec | 'unsupported';
 
 /** AAC frames carry 1024 samples (960 variants are not used by cameras). */
 const AAC_FRAME_SAMPLES = 1024;
+/** Frames held while waiting for the first PTS. */
+const MAX_UNTIMED_FRAMES = 16;
 /** A G.711 PES longer than this is not audio from a camera. */
 const MAX_G711_PES_BYTES = 64 * 1024;
 
@@ -70,10 +72,12 @@ export class AudioEs {
   private remainder: Buffer | undefined;
   private g711: Buffer[] = [];
   private g711Bytes = 0;
-  private pesPts: number | undefined;
+  /** PTS of the frame that starts at the head of the pending data. */
+  private headPts: number | undefined;
+  /** PTS of the frame after the one spanning a PES boundary. */
+  private queuedPts: number | undefined;
   private nextPts: number | undefined;
-  private sampleRate = 0;
-  private ptsAfterRemainder = false;
+  private readonly waiting: { au: RawAudioAu; duration: number }[] = [];
 
   constructor(
     private readonly streamType: number | undefined,
@@ -87,9 +91,11 @@ export class AudioEs {
 
   pesStart(pts: number | undefined): void {
     if (this.codecValue !== 'aac') this.flushG711();
-    this.pesPts = pts;
-    // An AAC frame spanning the PES boundary started before this PTS: it keeps the old clock.
-    this.ptsAfterRemainder = this.remainder !== undefined && pts !== undefined;
+    if (pts === undefined) return;
+    // The PTS belongs to the first frame that starts in this PES: the next one to start, or,
+    // when a frame spans the boundary, the one after it.
+    if (this.remainder === undefined) this.headPts = pts;
+    else this.queuedPts = pts;
   }
 
   data(chunk: Buffer): void {
@@ -118,12 +124,13 @@ export class AudioEs {
   }
 
   discontinuity(): void {
+    for (const w of this.waiting.splice(0)) this.stats.droppedBytes += w.au.data.length;
     this.stats.droppedBytes += (this.remainder?.length ?? 0) + this.g711Bytes;
     this.remainder = undefined;
     this.g711 = [];
     this.g711Bytes = 0;
-    this.pesPts = undefined;
-    this.ptsAfterRemainder = false;
+    this.headPts = undefined;
+    this.queuedPts = undefined;
   }
 
   private flushG711(): void {
@@ -133,45 +140,43 @@ export class AudioEs {
     this.g711 = [];
     this.g711Bytes = 0;
     const pts = this.takePts();
-    if (pts !== undefined) this.nextPts = pts + (data.length * 90_000) / 8000;
-    this.stats.accessUnits++;
-    this.emit({ codec, data, ...(pts !== undefined ? { pts } : {}) });
+    const duration = (data.length * 90_000) / 8000;
+    if (pts !== undefined) this.nextPts = pts + duration;
+    this.output({ codec, data, ...(pts !== undefined ? { pts } : {}) }, duration);
   }
 
-  /** The PES PTS for the first frame starting in that PES, else the extrapolated time. */
+  /** The time of the frame at the head of the data: its PES PTS, else extrapolated. */
   private takePts(): number | undefined {
-    if (this.ptsAfterRemainder) {
-      this.ptsAfterRemainder = false;
-      return this.nextPts === undefined ? undefined : Math.round(this.nextPts);
-    }
-    const pts = this.pesPts ?? this.nextPts;
-    this.pesPts = undefined;
+    const pts = this.headPts ?? this.nextPts;
+    this.headPts = this.queuedPts;
+    this.queuedPts = undefined;
     return pts === undefined ? undefined : Math.round(pts);
   }
 
   private aac(chunk: Buffer): void {
-    let buf = this.remainder ? Buffer.concat([this.remainder, chunk]) : chunk;
+    const buf = this.remainder ? Buffer.concat([this.remainder, chunk]) : chunk;
     this.remainder = undefined;
-    for (;;) {
-      let split;
+    let o = 0;
+    while (o < buf.length) {
+      let header: AdtsHeader | undefined;
       try {
-        split = splitAdts(buf);
+        header = parseAdtsHeader(buf, o);
       } catch (err) {
         if (!(err instanceof ParseError)) throw err;
-        split = undefined;
+        // Garbage where a frame should start: skip to the next plausible ADTS header.
+        this.stats.errors++;
+        const next = this.findSync(buf, o + 1);
+        const resume = next < 0 ? Math.max(o + 1, buf.length - 1) : next;
+        this.stats.droppedBytes += resume - o;
+        this.headPts = undefined;
+        o = resume;
+        continue;
       }
-      if (split) {
-        for (const frame of split.frames) this.emitAac(frame, split.config!);
-        if (split.remainder.length > 0) this.remainder = Buffer.from(split.remainder);
-        return;
-      }
-      // Garbage where a frame should start: skip to the next plausible ADTS header.
-      this.stats.errors++;
-      const next = this.findSync(buf, 1);
-      this.stats.droppedBytes += next < 0 ? buf.length : next;
-      if (next < 0) return;
-      buf = buf.subarray(next);
+      if (!header || header.frameLength > buf.length - o) break;
+      this.emitAac(buf.subarray(o + header.headerLength, o + header.frameLength), header);
+      o += header.frameLength;
     }
+    if (o < buf.length) this.remainder = Buffer.from(buf.subarray(o));
   }
 
   private findSync(buf: Buffer, from: number): number {
@@ -188,10 +193,31 @@ export class AudioEs {
   }
 
   private emitAac(frame: Buffer, config: AdtsHeader): void {
-    this.sampleRate = config.sampleRate;
     const pts = this.takePts();
-    if (pts !== undefined) this.nextPts = pts + (AAC_FRAME_SAMPLES * 90_000) / this.sampleRate;
+    const duration = (AAC_FRAME_SAMPLES * 90_000) / config.sampleRate;
+    if (pts !== undefined) this.nextPts = pts + duration;
+    this.output({ codec: 'aac', data: Buffer.from(frame), adts: config, ...(pts !== undefined ? { pts } : {}) }, duration);
+  }
+
+  /**
+   * Frames before the first PTS wait (a few) and are back-dated from it, rather than lost or
+   * timed on another clock; once the wait is full they go out untimed.
+   */
+  private output(au: RawAudioAu, duration: number): void {
     this.stats.accessUnits++;
-    this.emit({ codec: 'aac', data: Buffer.from(frame), adts: config, ...(pts !== undefined ? { pts } : {}) });
+    if (au.pts === undefined && this.nextPts === undefined && this.waiting.length < MAX_UNTIMED_FRAMES) {
+      this.waiting.push({ au, duration });
+      return;
+    }
+    if (au.pts !== undefined && this.waiting.length > 0) {
+      let t = au.pts;
+      for (const w of this.waiting) t -= w.duration;
+      for (const w of this.waiting.splice(0)) {
+        this.emit({ ...w.au, pts: Math.round(t) });
+        t += w.duration;
+      }
+    }
+    for (const w of this.waiting.splice(0)) this.emit(w.au);
+    this.emit(au);
   }
 }

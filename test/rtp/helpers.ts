@@ -5,6 +5,7 @@ import type { Track } from '../../src/core/track';
 import { ParseError } from '../../src/core/errors';
 import { buildRtpPacket, parseRtpPacket, type RtpPacket } from '../../rtp/packet';
 import { buildPesHeader } from '../../rtp/es/pes-header';
+import { buildPsm } from '../../rtp/ps/psm';
 import type { FramePublisher } from '../../rtp/frame-assembler';
 
 /** test/fixtures, from dist/test/rtp (compiled) or test/rtp. */
@@ -64,9 +65,8 @@ export class FakePublisher implements FramePublisher {
 
 /**
  * Packetises a program stream into RTP the way a GB28181 device does: each pack (from one
- * 00 00 01 BA to the next) split into packets of at most `mtu` payload bytes, all carrying the
- * pack's SCR-derived... here simply a per-pack timestamp taken from the first PTS in the pack,
- * the marker on the last packet of each pack.
+ * 00 00 01 BA to the next) split into payloads of at most `mtu` bytes, all with one timestamp
+ * (the first PTS in the pack), the marker on the last packet of the pack.
  */
 export function packetizePs(ps: Buffer, options: { mtu?: number; ssrc?: number; payloadType?: number } = {}): RtpPacket[] {
   const mtu = options.mtu ?? 1400;
@@ -217,4 +217,56 @@ export function toRtp(payloads: readonly Buffer[], options: { timestamps?: numbe
       }),
     ),
   );
+}
+
+export interface PsMuxOptions {
+  videoStreamType: number;
+  /** PSM stream type written for the audio (0x90 G.711A, 0x91 G.711U, 0x0F AAC ...). */
+  audioStreamType?: number;
+  /** Video PES larger than this are split; the later parts carry no PTS (as cameras do). */
+  maxPesPayload?: number;
+  frameTicks?: number;
+  /** Write PES_packet_length 0 for video (Hikvision style). */
+  unboundedVideo?: boolean;
+}
+
+/**
+ * A GB28181-style program stream made by hand (no tool writes G.711 in PS): per video frame a
+ * pack header, at keyframes a system header and a PSM, the frame in one or more PES, then the
+ * audio frame of the same period. Used where no third-party muxer covers the case.
+ */
+export function muxPs(video: readonly Buffer[], audio: readonly Buffer[], keyframes: readonly boolean[], options: PsMuxOptions): Buffer {
+  const parts: Buffer[] = [];
+  const ticks = options.frameTicks ?? 3600;
+  const maxPes = options.maxPesPayload ?? 65_000;
+  video.forEach((frame, i) => {
+    const pts = 90_000 + i * ticks;
+    parts.push(packHeader(i % 3, pts));
+    if (keyframes[i]) {
+      parts.push(systemHeader());
+      const entries = [{ streamType: options.videoStreamType, id: 0xe0 }];
+      if (options.audioStreamType !== undefined) entries.push({ streamType: options.audioStreamType, id: 0xc0 });
+      parts.push(buildPsm(entries));
+    }
+    if (options.unboundedVideo) {
+      parts.push(pes(0xe0, frame, pts, undefined, true));
+    } else {
+      for (let o = 0; o < frame.length; o += maxPes) parts.push(pes(0xe0, frame.subarray(o, o + maxPes), o === 0 ? pts : undefined));
+    }
+    if (audio[i]) parts.push(pes(0xc0, audio[i]!, pts));
+  });
+  return Buffer.concat(parts);
+}
+
+/** Splits an Annex B file into access units at its AUDs (the fixtures were made with aud=1). */
+export function annexBAccessUnits(es: Buffer, codec: 'h264' | 'h265'): Buffer[] {
+  const aud = codec === 'h264' ? Buffer.from([0, 0, 0, 1, 0x09]) : Buffer.from([0, 0, 0, 1, 0x46, 0x01]);
+  const out: Buffer[] = [];
+  let at = es.indexOf(aud);
+  while (at >= 0) {
+    const next = es.indexOf(aud, at + 1);
+    out.push(es.subarray(at, next < 0 ? es.length : next));
+    at = next;
+  }
+  return out;
 }

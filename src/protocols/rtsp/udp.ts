@@ -98,7 +98,8 @@ export class UdpTrackChannel {
 
   /** The server's ports from the SETUP answer; opens NAT bindings towards them. */
   connect(serverPorts: readonly [number, number] | undefined, punch: Buffer): void {
-    if (!serverPorts) return;
+    // A server that answers port 0 (or none) gets no RTCP from us; its media still comes.
+    if (!serverPorts || serverPorts[0] === 0 || serverPorts[1] === 0) return;
     this.serverRtpPort = serverPorts[0];
     this.serverRtcpPort = serverPorts[1];
     this.sendRtcp(punch);
@@ -106,7 +107,11 @@ export class UdpTrackChannel {
 
   sendRtcp(packet: Buffer): void {
     if (this.closed || this.serverRtcpPort === undefined) return;
-    this.options.pair.rtcp.send(packet, this.serverRtcpPort, this.options.remoteAddress);
+    try {
+      this.options.pair.rtcp.send(packet, this.serverRtcpPort, this.options.remoteAddress);
+    } catch {
+      // a bad remote address: nothing to report to
+    }
   }
 
   get serverPorts(): readonly [number, number] | undefined {

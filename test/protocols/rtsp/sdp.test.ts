@@ -14,37 +14,29 @@ const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'rt
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
 const ALL = ['ffmpeg-h264-aac.sdp', 'ffmpeg-h264-sprop.sdp', 'ffmpeg-h265-pcma.sdp', 'ffmpeg-h265-sprop.sdp', 'ffmpeg-pcmu.sdp', 'ffmpeg-latm.sdp', 'camera-absolute-control.sdp', 'camera-relative-control.sdp'];
 
-test('ffmpeg H.264 + AAC: in-band parameter sets only, AAC config from fmtp', () => {
+test('ffmpeg H.264 + AAC: no sprop (in-band parameter sets), AAC config in fmtp', () => {
   const sdp = parseSdp(fixture('ffmpeg-h264-aac.sdp'));
   assert.equal(sdp.media.length, 2);
   const { tracks, skipped } = selectTracks(sdp, 'rtsp://127.0.0.1:8554/live/cam');
   assert.deepEqual(skipped, []);
   const [video, audio] = tracks;
-  assert.equal(video?.codec, 'h264');
-  assert.equal(video?.payloadType, 96);
-  assert.equal(video?.clockRate, 90000);
-  assert.deepEqual(video?.parameterSets, []);
+  assert.deepEqual([video?.kind, video?.codec, video?.payloadType, video?.clockRate], ['video', 'h264', 96, 90000]);
+  assert.equal(video?.rtpMap.fmtp?.['sprop-parameter-sets'], undefined);
   // No a=control: the media's URL is the base.
   assert.equal(video?.control, 'rtsp://127.0.0.1:8554/live/cam');
-  assert.equal(audio?.codec, 'aac');
-  assert.equal(audio?.clockRate, 44100);
-  assert.ok(audio?.aac?.kind === 'generic');
-  if (audio?.aac?.kind !== 'generic') return;
-  assert.deepEqual([audio.aac.sizeLength, audio.aac.indexLength, audio.aac.indexDeltaLength], [13, 3, 3]);
-  const asc = parseAudioSpecificConfig(audio.aac.asc!);
-  assert.equal(asc.sampleRate, 44100);
-  assert.equal(asc.channels, 1);
+  assert.deepEqual([audio?.kind, audio?.codec, audio?.clockRate, audio?.rtpMap.channels], ['audio', 'aac', 44100, 1]);
+  const asc = parseAudioSpecificConfig(Buffer.from(audio!.rtpMap.fmtp!['config']!, 'hex'));
+  assert.deepEqual([asc.sampleRate, asc.channels], [44100, 1]);
 });
 
-test('sprop parameter sets decode to real SPS/PPS (H.264) and VPS/SPS/PPS (H.265)', () => {
+test('sprop parameter sets reach the depacketizer parameters (H.264 SPS/PPS, H.265 VPS/SPS/PPS)', () => {
   const h264 = selectTracks(parseSdp(fixture('ffmpeg-h264-sprop.sdp')), 'rtsp://x/').tracks[0]!;
-  assert.equal(h264.parameterSets?.length, 2);
-  const sps = parseH264Sps(h264.parameterSets![0]!);
-  assert.deepEqual([sps.width, sps.height], [320, 240]);
+  const [sps] = h264.rtpMap.fmtp!['sprop-parameter-sets']!.split(',').map((b) => Buffer.from(b, 'base64'));
+  const info = parseH264Sps(sps!);
+  assert.deepEqual([info.width, info.height], [320, 240]);
   const h265 = selectTracks(parseSdp(fixture('ffmpeg-h265-sprop.sdp')), 'rtsp://x/').tracks[0]!;
   assert.equal(h265.codec, 'h265');
-  assert.equal(h265.parameterSets?.length, 3);
-  const hsps = parseH265Sps(h265.parameterSets![1]!);
+  const hsps = parseH265Sps(Buffer.from(h265.rtpMap.fmtp!['sprop-sps']!, 'base64'));
   assert.deepEqual([hsps.width, hsps.height], [320, 240]);
 });
 
@@ -57,10 +49,10 @@ test('static payload types without rtpmap: PCMA (8) and PCMU (0)', () => {
 
 test('MP4A-LATM keeps its StreamMuxConfig', () => {
   const [latm] = selectTracks(parseSdp(fixture('ffmpeg-latm.sdp')), 'rtsp://x/').tracks;
-  assert.ok(latm?.aac?.kind === 'latm');
-  if (latm?.aac?.kind !== 'latm') return;
-  assert.equal(latm.aac.cpresent, false);
-  assert.equal(latm.aac.streamMuxConfig?.toString('hex'), '400024103fc0');
+  assert.equal(latm?.codec, 'aac');
+  assert.equal(latm?.rtpMap.encoding, 'MP4A-LATM');
+  assert.equal(latm?.rtpMap.fmtp?.['config'], '400024103fc0');
+  assert.equal(latm?.rtpMap.fmtp?.['cpresent'], '0');
 });
 
 test('camera SDP with absolute controls', () => {
@@ -76,15 +68,15 @@ test('camera SDP with relative controls, H.265 + AAC, an ONVIF metadata track sk
   assert.deepEqual(selection.tracks.map((t) => [t.codec, t.control]), [['h265', 'rtsp://10.1.1.5/live/main/trackID=0'], ['aac', 'rtsp://10.1.1.5/live/main/trackID=1']]);
   assert.equal(selection.skipped.length, 1);
   assert.match(describeSelection(selection), /vnd\.onvif\.metadata skipped/);
-  const audio = selection.tracks[1]!;
-  assert.ok(audio.aac?.kind === 'generic' && audio.aac.asc?.toString('hex') === '1408');
+  assert.equal(selection.tracks[1]!.rtpMap.fmtp?.['config'], '1408');
+  assert.equal(selection.tracks[1]!.rtpMap.fmtp?.['sizelength'], '13');
 });
 
 test('unsupported codecs are skipped with a reason, one track per kind', () => {
-  const text = 'v=0\r\nm=video 0 RTP/AVP 26\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\nm=video 0 RTP/AVP 97\r\na=rtpmap:97 H265/90000\r\nm=audio 0 RTP/AVP 98\r\na=rtpmap:98 opus/48000/2\r\n';
+  const text = 'v=0\r\nm=video 0 RTP/AVP 26\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\nm=video 0 RTP/AVP 97\r\na=rtpmap:97 H265/90000\r\nm=audio 0 RTP/AVP 98\r\na=rtpmap:98 opus/48000/2\r\nm=audio 0 RTP/AVP 99\r\na=rtpmap:99 MPEG4-GENERIC/48000/2\r\na=fmtp:99 mode=AAC-hbr\r\n';
   const selection = selectTracks(parseSdp(text), 'rtsp://x/y');
   assert.deepEqual(selection.tracks.map((t) => t.codec), ['h264']);
-  assert.deepEqual(selection.skipped.map((s) => s.reason.split(' ')[0]), ['payload', 'a', 'codec']);
+  assert.deepEqual(selection.skipped.map((s) => s.reason.split(' ')[0]), ['payload', 'a', 'codec', 'unusable']);
 });
 
 test('caps: too many media or lines', () => {

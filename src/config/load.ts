@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { GatewayError, errorMessage } from '../core/errors';
-import { schema, schemaKeys, type Field, type GatewayConfig } from './schema';
+import { schema, schemaKeys, type Field, type GatewayConfig, type ListField } from './schema';
 
 export interface LoadOptions {
   /** conf/default.yaml */
@@ -56,6 +56,7 @@ function flatten(source: Record<string, unknown>, file: string, prefix = '', out
 }
 
 function coerce(key: string, field: Field, raw: unknown, fromEnv: boolean): unknown {
+  if (field.kind === 'list') return coerceList(key, field, raw, fromEnv);
   let value = raw;
   if (fromEnv && typeof raw === 'string') {
     if (field.kind === 'int' || field.kind === 'number') value = raw.trim() === '' ? NaN : Number(raw);
@@ -79,6 +80,36 @@ function coerce(key: string, field: Field, raw: unknown, fromEnv: boolean): unkn
       if (field.pattern && !field.pattern.test(value)) throw configError(key, `expected ${field.hint ?? field.pattern.source}, got ${JSON.stringify(value)}`);
       return value;
   }
+}
+
+/** A list of flat records; every fault names `key[index].field`. From GW_ it is JSON. */
+function coerceList(key: string, field: ListField, raw: unknown, fromEnv: boolean): unknown {
+  let value = raw;
+  if (fromEnv && typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw configError(key, 'expected a JSON array (from the environment)');
+    }
+  }
+  if (value === null || value === undefined) return [];
+  if (!Array.isArray(value)) throw configError(key, `expected a list, got ${JSON.stringify(value).slice(0, 60)}`);
+  return value.map((entry: unknown, index) => {
+    const at = `${key}[${index}]`;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw configError(at, 'expected a mapping');
+    const record = entry as Record<string, unknown>;
+    for (const name of Object.keys(record)) if (!Object.hasOwn(field.item, name)) throw configError(`${at}.${name}`, 'unknown key');
+    const out: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(field.item)) {
+      if (record[name] === undefined) {
+        if (spec.default === undefined) throw configError(`${at}.${name}`, 'missing');
+        out[name] = spec.default;
+      } else {
+        out[name] = coerce(`${at}.${name}`, spec.field, record[name], false);
+      }
+    }
+    return out;
+  });
 }
 
 function setPath(target: Record<string, unknown>, key: string, value: unknown): void {

@@ -2,12 +2,23 @@
  * Every setting the gateway reads: its type and bounds. Defaults and one-line docs live in
  * conf/default.yaml (a test keeps the two in step). Durations are in seconds unless named *Ms.
  */
-type Field =
+type ScalarField =
   | { kind: 'int'; min: number; max: number }
   | { kind: 'number'; min: number; max: number }
   | { kind: 'string'; pattern?: RegExp; hint?: string }
   | { kind: 'boolean' }
   | { kind: 'enum'; values: readonly string[] };
+
+/** One key of a list item: required, or with the value it takes when left out. */
+interface ItemField {
+  readonly field: ScalarField;
+  readonly default?: string | number | boolean;
+}
+
+/** A list of flat records (`proxies:`); it cannot be set from a GW_ variable except as JSON. */
+type ListField = { kind: 'list'; item: { readonly [key: string]: ItemField } };
+
+type Field = ScalarField | ListField;
 
 export interface SchemaNode {
   [key: string]: Field | SchemaNode;
@@ -18,6 +29,9 @@ const num = (min: number, max: number) => ({ kind: 'number', min, max }) as cons
 const str = (pattern?: RegExp, hint?: string) => ({ kind: 'string', pattern, hint }) as const;
 const bool = () => ({ kind: 'boolean' }) as const;
 const oneOf = <const V extends readonly string[]>(values: V) => ({ kind: 'enum', values }) as const;
+const list = <const I extends { readonly [key: string]: ItemField }>(item: I) => ({ kind: 'list', item }) as const;
+const required = <const F extends ScalarField>(field: F) => ({ field }) as const;
+const optional = <const F extends ScalarField, const D extends string | number | boolean>(field: F, fallback: D) => ({ field, default: fallback }) as const;
 const port = () => int(0, 65535);
 const host = () => str(/^[A-Za-z0-9.:_-]+$/, 'an IP address or host name');
 
@@ -92,6 +106,22 @@ export const schema = {
     charset: oneOf(['GB2312', 'GBK', 'GB18030', 'UTF-8']),
     sipLogSize: int(0, 10_000),
   },
+  rtsp: {
+    connectTimeout: num(0.5, 120),
+    requestTimeout: num(1, 120),
+    udpFallback: num(0.5, 60),
+    stallTimeout: num(1, 600),
+    reorderDelay: num(0, 5),
+    reconnectMin: num(0.1, 600),
+    reconnectMax: num(0.1, 3600),
+    userAgent: str(/^[\x20-\x7e]{1,128}$/, 'printable ASCII, 1-128 characters'),
+  },
+  proxies: list({
+    path: required(str(/^[A-Za-z0-9_.-]{1,64}\/[A-Za-z0-9_.-]{1,64}$/, 'app/stream ([A-Za-z0-9_.-])')),
+    url: required(str(/^rtsp:\/\/[^\s]{1,2040}$/i, 'an rtsp:// URL')),
+    transport: optional(oneOf(['auto', 'tcp', 'udp']), 'auto'),
+    onDemand: optional(bool(), true),
+  }),
   shutdown: {
     timeout: num(0.1, 60),
   },
@@ -105,7 +135,9 @@ type ValueOf<F> = F extends { kind: 'int' | 'number' }
       ? V
       : F extends { kind: 'string' }
         ? string
-        : F extends SchemaNode
+        : F extends { kind: 'list'; item: infer I extends { readonly [key: string]: ItemField } }
+          ? readonly { readonly [K in keyof I]: ValueOf<I[K]['field']> }[]
+          : F extends SchemaNode
           ? { readonly [K in keyof F]: ValueOf<F[K]> }
           : never;
 
@@ -126,4 +158,4 @@ export function schemaKeys(node: SchemaNode = schema, prefix = ''): [string, Fie
   return out;
 }
 
-export type { Field };
+export type { Field, ScalarField, ListField, ItemField };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDocument, isMap, isScalar, type YAMLMap } from 'yaml';
+import { parseDocument, isMap, isScalar, isSeq, type YAMLMap } from 'yaml';
 import { envNameOf, loadConfig } from '../../src/config/load';
 import { schemaKeys } from '../../src/config/schema';
 import { GatewayError } from '../../src/core/errors';
@@ -28,7 +28,7 @@ test('every schema key is in conf/default.yaml with a comment, and every yaml ke
     for (const pair of map.items) {
       const key = `${prefix}${String((pair.key as { value: unknown }).value)}`;
       if (isMap(pair.value)) walk(pair.value, `${key}.`);
-      else documented.set(key, isScalar(pair.value) ? (pair.value.comment ?? undefined) : undefined);
+      else documented.set(key, isScalar(pair.value) || isSeq(pair.value) ? (pair.value.comment ?? undefined) : undefined);
     }
   };
   walk(doc.contents as YAMLMap, '');

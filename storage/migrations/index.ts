@@ -19,4 +19,19 @@ export const migrations: readonly Migration[] = [
     `,
   },
   gb28181Migration,
+  {
+    version: 3,
+    name: 'rtsp proxies',
+    sql: `
+      CREATE TABLE rtsp_proxies (
+        id         TEXT PRIMARY KEY,
+        path       TEXT NOT NULL UNIQUE,
+        url        TEXT NOT NULL,
+        transport  TEXT NOT NULL DEFAULT 'auto' CHECK (transport IN ('auto', 'tcp', 'udp')),
+        on_demand  INTEGER NOT NULL DEFAULT 1 CHECK (on_demand IN (0, 1)),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

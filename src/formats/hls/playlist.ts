@@ -64,6 +64,20 @@ export interface ParsedPlaylist {
   readonly variants: readonly { readonly uri: string; readonly attributes: Readonly<Record<string, string>> }[];
 }
 
+interface ParseState {
+  version?: number;
+  targetDuration?: number;
+  mediaSequence: number;
+  discontinuitySequence: number;
+  endList: boolean;
+  /** Tags that apply to the next segment. */
+  discontinuity: boolean;
+  programDateTime?: number;
+  /** Set by #EXTINF / #EXT-X-STREAM-INF, consumed by the URI line that follows. */
+  pending?: { duration: number; discontinuity: boolean; programDateTime?: number };
+  variant?: Record<string, string>;
+}
+
 /**
  * Parses a media or master playlist. Unknown tags are skipped; a missing #EXTM3U, a malformed
  * known tag, a URI without its EXTINF/EXT-X-STREAM-INF, or input beyond the caps is a ParseError.
@@ -72,71 +86,70 @@ export function parsePlaylist(text: string): ParsedPlaylist {
   parseAssert(text.length <= MAX_PLAYLIST_BYTES, `playlist longer than ${MAX_PLAYLIST_BYTES} characters`);
   const lines = text.split(/\r?\n/);
   parseAssert(lines[0]?.trim() === '#EXTM3U', 'playlist does not start with #EXTM3U');
-  const state = { version: undefined as number | undefined, targetDuration: undefined as number | undefined, mediaSequence: 0, discontinuitySequence: 0, endList: false };
+  const state: ParseState = { mediaSequence: 0, discontinuitySequence: 0, endList: false, discontinuity: false };
   const segments: ParsedSegment[] = [];
   const variants: { uri: string; attributes: Record<string, string> }[] = [];
-  let pending: { duration: number; discontinuity: boolean; programDateTime?: number } | undefined;
-  let discontinuity = false;
-  let programDateTime: number | undefined;
-  let variant: Record<string, string> | undefined;
   for (const raw of lines.slice(1)) {
     parseAssert(raw.length <= MAX_PLAYLIST_LINE, `playlist line longer than ${MAX_PLAYLIST_LINE} characters`);
     const line = raw.trim();
     if (line === '') continue;
     parseAssert(segments.length + variants.length < MAX_PLAYLIST_ENTRIES, `playlist with more than ${MAX_PLAYLIST_ENTRIES} entries`);
-    if (!line.startsWith('#')) {
-      if (variant) variants.push({ uri: line, attributes: variant });
-      else if (pending) segments.push({ uri: line, ...pending });
-      else throw new ParseError(`URI "${line.slice(0, 40)}" without #EXTINF or #EXT-X-STREAM-INF`);
-      pending = undefined;
-      variant = undefined;
+    if (line.startsWith('#')) {
+      const colon = line.indexOf(':');
+      applyTag(state, colon < 0 ? line : line.slice(0, colon), colon < 0 ? '' : line.slice(colon + 1));
       continue;
     }
-    const colon = line.indexOf(':');
-    const tag = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? '' : line.slice(colon + 1);
-    switch (tag) {
-      case '#EXT-X-VERSION':
-        state.version = integer(value, tag);
-        break;
-      case '#EXT-X-TARGETDURATION':
-        state.targetDuration = integer(value, tag);
-        break;
-      case '#EXT-X-MEDIA-SEQUENCE':
-        state.mediaSequence = integer(value, tag);
-        break;
-      case '#EXT-X-DISCONTINUITY-SEQUENCE':
-        state.discontinuitySequence = integer(value, tag);
-        break;
-      case '#EXT-X-DISCONTINUITY':
-        discontinuity = true;
-        break;
-      case '#EXT-X-ENDLIST':
-        state.endList = true;
-        break;
-      case '#EXT-X-PROGRAM-DATE-TIME': {
-        const ms = Date.parse(value);
-        parseAssert(Number.isFinite(ms), `${tag} "${value.slice(0, 40)}" is not a date`);
-        programDateTime = ms;
-        break;
-      }
-      case '#EXTINF': {
-        const duration = Number(value.split(',')[0]);
-        parseAssert(value.length > 0 && Number.isFinite(duration) && duration >= 0, `#EXTINF duration "${value.slice(0, 40)}"`);
-        pending = { duration, discontinuity, ...(programDateTime !== undefined ? { programDateTime } : {}) };
-        discontinuity = false;
-        programDateTime = undefined;
-        break;
-      }
-      case '#EXT-X-STREAM-INF':
-        variant = attributeList(value);
-        parseAssert(variant.BANDWIDTH !== undefined && /^\d+$/.test(variant.BANDWIDTH), '#EXT-X-STREAM-INF without a BANDWIDTH');
-        break;
-      default:
-        break; // other tags and comments
-    }
+    if (state.variant) variants.push({ uri: line, attributes: state.variant });
+    else if (state.pending) segments.push({ uri: line, ...state.pending });
+    else throw new ParseError(`URI "${line.slice(0, 40)}" without #EXTINF or #EXT-X-STREAM-INF`);
+    state.pending = undefined;
+    state.variant = undefined;
   }
-  return { ...state, segments, variants };
+  const { version, targetDuration, mediaSequence, discontinuitySequence, endList } = state;
+  return { version, targetDuration, mediaSequence, discontinuitySequence, endList, segments, variants };
+}
+
+function applyTag(state: ParseState, tag: string, value: string): void {
+  switch (tag) {
+    case '#EXT-X-VERSION':
+      state.version = integer(value, tag);
+      break;
+    case '#EXT-X-TARGETDURATION':
+      state.targetDuration = integer(value, tag);
+      break;
+    case '#EXT-X-MEDIA-SEQUENCE':
+      state.mediaSequence = integer(value, tag);
+      break;
+    case '#EXT-X-DISCONTINUITY-SEQUENCE':
+      state.discontinuitySequence = integer(value, tag);
+      break;
+    case '#EXT-X-DISCONTINUITY':
+      state.discontinuity = true;
+      break;
+    case '#EXT-X-ENDLIST':
+      state.endList = true;
+      break;
+    case '#EXT-X-PROGRAM-DATE-TIME': {
+      const ms = Date.parse(value);
+      parseAssert(Number.isFinite(ms), `${tag} "${value.slice(0, 40)}" is not a date`);
+      state.programDateTime = ms;
+      break;
+    }
+    case '#EXTINF': {
+      const duration = Number(value.split(',')[0]);
+      parseAssert(value.length > 0 && Number.isFinite(duration) && duration >= 0, `#EXTINF duration "${value.slice(0, 40)}"`);
+      state.pending = { duration, discontinuity: state.discontinuity, ...(state.programDateTime !== undefined ? { programDateTime: state.programDateTime } : {}) };
+      state.discontinuity = false;
+      state.programDateTime = undefined;
+      break;
+    }
+    case '#EXT-X-STREAM-INF':
+      state.variant = attributeList(value);
+      parseAssert(state.variant.BANDWIDTH !== undefined && /^\d+$/.test(state.variant.BANDWIDTH), '#EXT-X-STREAM-INF without a BANDWIDTH');
+      break;
+    default:
+      break; // other tags and comments
+  }
 }
 
 function integer(value: string, tag: string): number {

@@ -112,13 +112,6 @@ export class TsMuxer {
     return { data, randomAccess };
   }
 
-  /** PAT and PMT alone (two packets), for a consumer that needs them out of band. */
-  programTables(): Buffer {
-    const out = Buffer.allocUnsafe(2 * TS_PACKET_SIZE);
-    writeProgramTables(out, 0, this.tables(this.pcrStream()?.pid ?? 0x1fff), this.nextContinuity(PID_PAT), this.nextContinuity(PID_PMT));
-    return out;
-  }
-
   private tables(pcrPid: number) {
     return { pmtPid: PID_PMT, pcrPid, version: this.version, streams: this.layout.streams.map((s) => ({ streamType: s.streamType, pid: s.pid })) };
   }

@@ -28,6 +28,8 @@ export interface HlsDeps {
 
 /** Segments wanted before the first playlist is answered (so a player has something to buffer). */
 const FIRST_PLAYLIST_SEGMENTS = 2;
+/** Sessions held at once (each is a hub reader until it expires): a flood of master requests stops here. */
+export const MAX_HLS_SESSIONS = 10_000;
 const SWEEP_INTERVAL_MS = 1000;
 
 /**
@@ -91,12 +93,12 @@ export class HlsServer {
     return renderMediaPlaylist(muxer.segmenter.window, { targetDuration: muxer.segmenter.targetDuration, uri });
   }
 
-  /** One segment; SESSION_NOT_FOUND-free: an unknown session id is (re)created. */
+  /** One segment of a running muxer; an unknown session id is (re)created. */
   segment(path: string, sequence: number, sessionId: string, remote: string): Buffer {
-    const session = this.session(path, sessionId, remote);
     const muxer = this.muxers.get(path);
     const segment = muxer?.segmenter.segment(sequence);
     if (!muxer || !segment) throw new GatewayError('STREAM_NOT_FOUND', `HLS segment ${sequence} of ${path} is not (or no longer) available`);
+    const session = this.session(path, sessionId, remote);
     muxer.lastRequestAt = this.now();
     session.bytesOut += segment.data.length;
     return segment.data;
@@ -158,6 +160,7 @@ export class HlsServer {
     const now = this.now();
     let session = this.sessions.get(key);
     if (!session) {
+      if (this.sessions.size >= MAX_HLS_SESSIONS) throw new GatewayError('STREAM_BUSY', `too many HLS sessions (${MAX_HLS_SESSIONS})`);
       session = new HlsSession(id, path, remote, now, this.deps.registry, this.deps.log);
       this.sessions.set(key, session);
       this.deps.log.debug({ session: id, path, remote }, 'hls session opened');

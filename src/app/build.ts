@@ -13,6 +13,9 @@ import { registerMediaRoutes, registerTsRoutes } from './media-routes';
 import { registerWebRoutes } from './web-routes';
 import { registryOptionsFrom } from './registry-options';
 import { createGb28181, type Gb28181 } from './gb-bridge/compose';
+import { ProxyRepo } from '../../storage/repos/proxies';
+import { proxiesApi } from '../api/proxies';
+import { ProxyManager, proxySettingsFrom } from './rtsp-proxy/manager';
 
 export interface BoundPorts {
   rtmp?: number;
@@ -27,6 +30,8 @@ export interface Gateway {
   readonly ports: BoundPorts;
   /** The GB28181 SIP server, repos and bridge (undefined when sip.enabled is false). */
   readonly gb28181: Gb28181 | undefined;
+  /** RTSP pull proxies (config and API). */
+  readonly proxies: ProxyManager;
   start(): Promise<BoundPorts>;
   /** Stops accepting, ends every session, flushes and closes the database. Idempotent. */
   stop(reason?: string): Promise<void>;
@@ -50,6 +55,13 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
       })
     : undefined;
   const gb28181 = config.sip.enabled ? createGb28181(config, registry, db, log) : undefined;
+  const proxies = new ProxyManager({
+    registry,
+    repo: new ProxyRepo(db),
+    config: config.proxies,
+    settings: proxySettingsFrom(config.rtsp),
+    log: log.child({ component: 'rtsp-proxy' }),
+  });
   let http: FastifyInstance | undefined;
   let tsRoutes: ReturnType<typeof registerTsRoutes> | undefined;
   if (config.http.enabled) {
@@ -62,6 +74,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
       streams: () => registry.list().length,
     });
     await gb28181?.registerApi(http, () => ports);
+    await http.register(proxiesApi, { proxies });
     registerMediaRoutes(http, registry, config.http, log);
     tsRoutes = registerTsRoutes(http, registry, config, log);
     await registerWebRoutes(http, join(__dirname, '..', '..', '..'));
@@ -74,6 +87,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     db,
     ports,
     gb28181,
+    proxies,
     async start() {
       if (rtmp) ports.rtmp = (await rtmp.listen()).port;
       if (gb28181) ports.sip = await gb28181.start();
@@ -81,6 +95,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
         await http.listen({ host: config.http.host, port: config.http.port });
         ports.http = (http.server.address() as AddressInfo).port;
       }
+      proxies.start();
       log.info({ ports, storage: config.storage.dir }, 'gateway listening');
       return ports;
     },
@@ -88,6 +103,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
       stopping ??= (async () => {
         log.info({ reason }, 'gateway stopping');
         tsRoutes?.close(reason);
+        await proxies.close();
         await registry.close(reason);
         await Promise.allSettled([rtmp?.close(), http?.close(), gb28181?.stop()]);
         db.close();

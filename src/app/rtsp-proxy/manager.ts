@@ -1,0 +1,184 @@
+import { randomBytes } from 'node:crypto';
+import { GatewayError, errorMessage } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { Registry } from '../../hub/registry';
+import { assertStreamPath } from '../../hub/path';
+import type { RtspTransportChoice } from '../../protocols/rtsp/pull';
+import type { UdpPortAllocator } from '../../protocols/rtsp/udp';
+import { parseRtspUrl, redactUrl } from '../../protocols/rtsp/url';
+import type { GatewayConfig } from '../../config/schema';
+import type { ProxyDto, ProxyInput, ProxyPatchInput, ProxiesService } from '../../api/proxies';
+import type { ProxyRepo } from '../../../storage/repos/proxies';
+import { RtspProxy, type ProxySettings, type ProxySpec } from './proxy';
+
+export interface ProxyManagerDeps {
+  readonly registry: Pick<Registry, 'publish' | 'get' | 'registerOnDemand'>;
+  readonly repo: ProxyRepo;
+  readonly config: GatewayConfig['proxies'];
+  readonly settings: ProxySettings;
+  readonly log: Logger;
+  readonly udpPorts?: UdpPortAllocator;
+}
+
+interface Entry {
+  proxy: RtspProxy;
+  unregister?: () => void;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export function proxySettingsFrom(rtsp: GatewayConfig['rtsp']): ProxySettings {
+  return {
+    connectTimeoutMs: rtsp.connectTimeout * 1000,
+    requestTimeoutMs: rtsp.requestTimeout * 1000,
+    udpFallbackMs: rtsp.udpFallback * 1000,
+    stallTimeoutMs: rtsp.stallTimeout * 1000,
+    reorderDelayMs: rtsp.reorderDelay * 1000,
+    reconnectMinMs: rtsp.reconnectMin * 1000,
+    reconnectMaxMs: Math.max(rtsp.reconnectMin, rtsp.reconnectMax) * 1000,
+    userAgent: rtsp.userAgent,
+  };
+}
+
+/**
+ * Every RTSP pull proxy: those declared in config (read-only through the API) and those added
+ * through the API (kept in SQLite, so they survive restarts). On-demand proxies are registered
+ * with the hub for their exact path; always-on ones connect at start.
+ */
+export class ProxyManager implements ProxiesService {
+  private readonly entries = new Map<string, Entry>();
+  private closed = false;
+
+  constructor(private readonly deps: ProxyManagerDeps) {}
+
+  /** Loads config and database proxies and starts them. A path declared twice: the later is skipped. */
+  start(): void {
+    const now = Date.now();
+    this.deps.config.forEach((item, index) => {
+      const spec: ProxySpec = { id: `config-${index + 1}`, path: item.path, url: item.url, transport: item.transport, onDemand: item.onDemand, origin: 'config' };
+      this.tryAdd(spec, now, now);
+    });
+    for (const record of this.deps.repo.list()) {
+      this.tryAdd({ id: record.id, path: record.path, url: record.url, transport: record.transport, onDemand: record.onDemand, origin: 'api' }, record.createdAt, record.updatedAt);
+    }
+  }
+
+  list(): ProxyDto[] {
+    return [...this.entries.values()].map((e) => this.toDto(e));
+  }
+
+  get(id: string): ProxyDto | undefined {
+    const entry = this.entries.get(id);
+    return entry ? this.toDto(entry) : undefined;
+  }
+
+  create(input: ProxyInput): ProxyDto {
+    this.assertOpen();
+    const spec: ProxySpec = { id: `px${randomBytes(5).toString('hex')}`, path: input.path, url: input.url, transport: input.transport ?? 'auto', onDemand: input.onDemand ?? true, origin: 'api' };
+    this.validate(spec);
+    const now = Date.now();
+    try {
+      this.deps.repo.insert({ id: spec.id, path: spec.path, url: spec.url, transport: spec.transport, onDemand: spec.onDemand, createdAt: now, updatedAt: now });
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new GatewayError('STREAM_BUSY', `a stored proxy already pulls ${spec.path}`);
+      throw err;
+    }
+    return this.toDto(this.add(spec, now, now));
+  }
+
+  async update(id: string, patch: ProxyPatchInput): Promise<ProxyDto> {
+    this.assertOpen();
+    const entry = this.mutable(id);
+    const old = entry.proxy.spec;
+    const spec: ProxySpec = { ...old, ...definedOnly(patch) };
+    this.validate(spec, id);
+    const updated = this.deps.repo.update(id, definedOnly(patch));
+    await this.removeEntry(id, 'reconfigured');
+    return this.toDto(this.add(spec, entry.createdAt, updated?.updatedAt ?? Date.now()));
+  }
+
+  async remove(id: string): Promise<boolean> {
+    if (!this.entries.has(id)) return false;
+    this.mutable(id);
+    this.deps.repo.delete(id);
+    await this.removeEntry(id, 'proxy deleted');
+    return true;
+  }
+
+  /** Stops every proxy (TEARDOWN). Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.entries.keys()].map((id) => this.removeEntry(id, 'shutting down')));
+  }
+
+  private tryAdd(spec: ProxySpec, createdAt: number, updatedAt: number): void {
+    try {
+      this.validate(spec);
+      this.add(spec, createdAt, updatedAt);
+    } catch (err) {
+      this.deps.log.error({ proxy: spec.id, path: spec.path, err: errorMessage(err) }, 'RTSP proxy not started');
+    }
+  }
+
+  private add(spec: ProxySpec, createdAt: number, updatedAt: number): Entry {
+    const proxy = new RtspProxy(spec, this.deps.settings, { registry: this.deps.registry, log: this.deps.log, ...(this.deps.udpPorts ? { udpPorts: this.deps.udpPorts } : {}) });
+    const entry: Entry = { proxy, createdAt, updatedAt };
+    this.entries.set(spec.id, entry);
+    if (spec.onDemand) {
+      entry.unregister = this.deps.registry.registerOnDemand(spec.path, async () => {
+        await proxy.startOnce();
+        return { stop: (reason: string) => proxy.stop(reason) };
+      });
+    } else {
+      proxy.startAlways();
+    }
+    return entry;
+  }
+
+  private async removeEntry(id: string, reason: string): Promise<void> {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    this.entries.delete(id);
+    entry.unregister?.();
+    await entry.proxy.stop(reason);
+  }
+
+  private mutable(id: string): Entry {
+    const entry = this.entries.get(id);
+    if (!entry) throw new GatewayError('STREAM_NOT_FOUND', `proxy ${id} not found`);
+    if (entry.proxy.spec.origin === 'config') throw new GatewayError('BAD_REQUEST', `proxy ${id} is declared in the config file: change it there`);
+    return entry;
+  }
+
+  private validate(spec: ProxySpec, replacing?: string): void {
+    assertStreamPath(spec.path);
+    parseRtspUrl(spec.url);
+    if (!['auto', 'tcp', 'udp'].includes(spec.transport)) throw new GatewayError('BAD_REQUEST', `transport must be auto, tcp or udp`);
+    for (const [id, entry] of this.entries) {
+      if (id !== replacing && entry.proxy.spec.path === spec.path) throw new GatewayError('STREAM_BUSY', `path ${spec.path} is already pulled by proxy ${id}`);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
+  }
+
+  private toDto(entry: Entry): ProxyDto {
+    const spec = entry.proxy.spec;
+    return {
+      id: spec.id,
+      path: spec.path,
+      url: redactUrl(spec.url),
+      transport: spec.transport as RtspTransportChoice,
+      onDemand: spec.onDemand,
+      origin: spec.origin,
+      createdAt: entry.createdAt,
+      updatedAt: entry.updatedAt,
+      status: entry.proxy.status(),
+    };
+  }
+}
+
+function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,240 @@
+import { GatewayError, errorMessage } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { Publisher, Source } from '../../core/source';
+import { describeTrack } from '../../core/track';
+import type { Registry } from '../../hub/registry';
+import { RateMeter } from '../../hub/rate-meter';
+import { RtspError, type RtspFailure } from '../../protocols/rtsp/errors';
+import { RtspPull, type RtspPullInfo, type RtspTransportChoice } from '../../protocols/rtsp/pull';
+import type { UdpPortAllocator } from '../../protocols/rtsp/udp';
+import { redactUrl } from '../../protocols/rtsp/url';
+
+/** One proxy as declared in config or through the API. */
+export interface ProxySpec {
+  readonly id: string;
+  readonly path: string;
+  readonly url: string;
+  readonly transport: RtspTransportChoice;
+  readonly onDemand: boolean;
+  readonly origin: 'config' | 'api';
+}
+
+/** From the `rtsp:` config section, in ms. */
+export interface ProxySettings {
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly udpFallbackMs: number;
+  readonly stallTimeoutMs: number;
+  readonly reorderDelayMs: number;
+  readonly reconnectMinMs: number;
+  readonly reconnectMaxMs: number;
+  readonly userAgent: string;
+}
+
+export type ProxyState = 'idle' | 'connecting' | 'playing' | 'retrying' | 'stopped';
+
+export interface ProxyError {
+  /** auth, unreachable, not-found, unsupported-codec, timeout, protocol, transport, busy */
+  readonly kind: RtspFailure | 'busy';
+  /** Plain words: "auth failed: user "admin" was refused (401 Unauthorized)". */
+  readonly message: string;
+  readonly at: number;
+}
+
+export interface ProxyStatus {
+  readonly state: ProxyState;
+  readonly lastError?: ProxyError;
+  /** Connection attempts after the first one. */
+  readonly reconnects: number;
+  readonly bitrateKbps: number;
+  readonly bytesIn: number;
+  readonly transport?: 'tcp' | 'udp';
+  /** `h264 1920x1080`, `aac 16000Hz 1ch` once known, else the SDP codecs. */
+  readonly tracks: readonly string[];
+  /** ms since the epoch when the current connection started playing. */
+  readonly playingSince?: number;
+}
+
+export interface ProxyDeps {
+  readonly registry: Pick<Registry, 'publish' | 'get'>;
+  readonly log: Logger;
+  readonly udpPorts?: UdpPortAllocator;
+}
+
+/**
+ * One RTSP pull proxy: connects, publishes into the hub at its path, and reconnects with
+ * exponential backoff (reconnectMin doubling up to reconnectMax) after a camera reboot, a
+ * network cut or a stuck stream. Each reconnect publishes again on the same path, so viewers
+ * stay (within hub.reconnectGrace) and their timestamps continue from the publisher's resumeDts.
+ */
+export class RtspProxy {
+  private state: ProxyState = 'idle';
+  private pull: RtspPull | undefined;
+  private publisher: Publisher | undefined;
+  private info: RtspPullInfo | undefined;
+  private lastError: ProxyError | undefined;
+  private reconnects = 0;
+  private failuresInARow = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private playingSince: number | undefined;
+  private bytesBefore = 0;
+  private readonly rate = new RateMeter(2000);
+  private readonly log: Logger;
+
+  constructor(
+    readonly spec: ProxySpec,
+    private readonly settings: ProxySettings,
+    private readonly deps: ProxyDeps,
+  ) {
+    this.log = deps.log.child({ proxy: spec.id, stream: spec.path });
+  }
+
+  /**
+   * First connection of an on-demand start: resolves when playing, rejects with
+   * SOURCE_START_FAILED whose message says why. Already running: resolves at once.
+   */
+  async startOnce(): Promise<void> {
+    if (this.state === 'playing' || this.state === 'retrying' || this.state === 'connecting') return;
+    this.state = 'connecting';
+    try {
+      await this.connect();
+    } catch (err) {
+      if ((this.state as ProxyState) !== 'stopped') this.state = 'idle';
+      throw new GatewayError('SOURCE_START_FAILED', `RTSP proxy ${this.spec.path}: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  /** Always-on: connect now and keep reconnecting until stopped. Never rejects. */
+  startAlways(): void {
+    if (this.state !== 'idle') return;
+    this.state = 'connecting';
+    this.connect().catch(() => this.scheduleRetry());
+  }
+
+  /** TEARDOWN, end the publisher, no more reconnects. Idempotent. */
+  async stop(reason: string): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    clearTimeout(this.retryTimer);
+    const pull = this.pull;
+    this.pull = undefined;
+    this.endPublisher(reason);
+    await pull?.close(reason);
+    this.log.info({ reason }, 'RTSP proxy stopped');
+  }
+
+  status(): ProxyStatus {
+    const bytesIn = this.bytesBefore + (this.pull?.stats().bytes ?? 0);
+    const live = this.deps.registry.get(this.spec.path)?.tracks.filter((t) => t.ready);
+    const tracks = live && live.length > 0 ? live.map(describeTrack) : (this.info?.tracks.map((t) => `${t.codec}`) ?? []);
+    const transport = this.pull?.stats().transport;
+    return {
+      state: this.state,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+      reconnects: this.reconnects,
+      bitrateKbps: this.state === 'playing' ? this.rate.sample(bytesIn) : 0,
+      bytesIn,
+      ...(transport && this.state === 'playing' ? { transport } : {}),
+      tracks: this.state === 'playing' ? tracks : [],
+      ...(this.playingSince !== undefined && this.state === 'playing' ? { playingSince: this.playingSince } : {}),
+    };
+  }
+
+  private async connect(): Promise<void> {
+    const pull = new RtspPull({
+      url: this.spec.url,
+      transport: this.spec.transport,
+      connectTimeoutMs: this.settings.connectTimeoutMs,
+      requestTimeoutMs: this.settings.requestTimeoutMs,
+      udpFallbackMs: this.settings.udpFallbackMs,
+      stallTimeoutMs: this.settings.stallTimeoutMs,
+      reorderDelayMs: this.settings.reorderDelayMs,
+      userAgent: this.settings.userAgent,
+      log: this.log,
+      ...(this.deps.udpPorts ? { udpPorts: this.deps.udpPorts } : {}),
+      openPublisher: (info) => this.openPublisher(info),
+      onClose: (err) => this.lost(pull, err),
+    });
+    this.pull = pull;
+    try {
+      this.info = await pull.start();
+    } catch (err) {
+      if (this.pull === pull) this.pull = undefined;
+      this.noteError(err);
+      throw err;
+    }
+    if ((this.state as ProxyState) === 'stopped') {
+      await pull.close('stopped while connecting');
+      this.endPublisher('stopped');
+      return;
+    }
+    this.state = 'playing';
+    this.playingSince = Date.now();
+    this.log.info({ url: redactUrl(this.spec.url), transport: pull.stats().transport, reconnects: this.reconnects }, 'RTSP proxy playing');
+  }
+
+  private openPublisher(info: RtspPullInfo): Publisher {
+    const source: Source = { kind: 'rtsp', remote: redactUrl(info.url), close: (reason) => this.kicked(reason) };
+    try {
+      this.publisher = this.deps.registry.publish(this.spec.path, source);
+    } catch (err) {
+      if (err instanceof GatewayError && err.code === 'STREAM_BUSY') {
+        throw new GatewayError('STREAM_BUSY', `path ${this.spec.path} already has another publisher`, { cause: err });
+      }
+      throw err;
+    }
+    return this.publisher;
+  }
+
+  /** The pull died while playing: end the publisher (viewers wait out the grace) and retry. */
+  private lost(pull: RtspPull, err: RtspError): void {
+    if (pull !== this.pull || this.state === 'stopped') return;
+    this.retire(pull, err.message);
+    this.noteError(err);
+    this.log.warn({ err: err.message }, 'RTSP proxy lost its camera: reconnecting');
+    this.scheduleRetry();
+  }
+
+  /** The hub kicked the stream (API): drop this connection; the backoff loop reconnects. */
+  private kicked(reason: string): void {
+    const pull = this.pull;
+    if (!pull || this.state === 'stopped') return;
+    this.retire(pull, reason);
+    void pull.close(reason);
+    this.scheduleRetry();
+  }
+
+  private retire(pull: RtspPull, reason: string): void {
+    this.bytesBefore += pull.stats().bytes;
+    this.pull = undefined;
+    if (this.playingSince !== undefined && Date.now() - this.playingSince >= this.settings.reconnectMaxMs) this.failuresInARow = 0;
+    this.playingSince = undefined;
+    this.endPublisher(reason);
+  }
+
+  private scheduleRetry(): void {
+    if (this.state === 'stopped') return;
+    this.state = 'retrying';
+    const delay = Math.min(this.settings.reconnectMaxMs, this.settings.reconnectMinMs * 2 ** Math.min(this.failuresInARow, 20));
+    this.failuresInARow++;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (this.state === 'stopped') return;
+      this.reconnects++;
+      this.state = 'connecting';
+      this.connect().catch(() => this.scheduleRetry());
+    }, delay);
+    this.log.debug({ delayMs: delay }, 'RTSP proxy reconnect scheduled');
+  }
+
+  private endPublisher(reason: string): void {
+    const publisher = this.publisher;
+    this.publisher = undefined;
+    publisher?.end(reason);
+  }
+
+  private noteError(err: unknown): void {
+    const kind = err instanceof RtspError ? err.failure : err instanceof GatewayError && err.code === 'STREAM_BUSY' ? 'busy' : 'protocol';
+    this.lastError = { kind, message: errorMessage(err), at: Date.now() };
+  }
+}

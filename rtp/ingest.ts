@@ -32,6 +32,8 @@ export interface RtpIngestOptions {
   frames?: FrameAssemblerOptions;
   /** After a loss, hold video back until the next keyframe (no smeared pictures). Default false. */
   waitForKeyframeAfterLoss?: boolean;
+  /** Sees every packet in sequence order (a payload dump for debugging). */
+  tap?: (packet: RtpPacket) => void;
 }
 
 export interface RtpIngestStats {
@@ -147,6 +149,7 @@ export class RtpIngest {
 
   private process(items: ReorderedPacket[]): void {
     for (const { packet, discontinuity } of items) {
+      this.options.tap?.(packet);
       if (discontinuity && this.options.waitForKeyframeAfterLoss) this.frames.waitForKeyframe();
       const track = this.esTrack(packet.payloadType);
       if (track) {

@@ -138,7 +138,8 @@ export class GbBridge {
       await session.start((reason) => this.sessionEnded(session, reason, retried));
     } catch (err) {
       this.forget(session);
-      throw err;
+      // Stopped on purpose while starting (API stop, shutdown): not a failure to report.
+      if (!session.stopRequested) throw err;
     }
     return session;
   }

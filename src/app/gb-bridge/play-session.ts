@@ -49,6 +49,8 @@ export interface PlayInfo {
  */
 export class PlaySession {
   state: PlayState = 'inviting';
+  /** stop() was called (not a failure of the pull itself). */
+  stopRequested = false;
   private ssrc = '';
   private deviceSsrc: string | undefined;
   private receiver: GbMediaReceiver | undefined;
@@ -56,6 +58,7 @@ export class PlaySession {
   private callId: string | undefined;
   private endReason: string | undefined;
   private receiverClosed = false;
+  private hangingUp: Promise<void> | undefined;
   private ssrcReleased = false;
   private readonly startedAt = Date.now();
   private firstPacket: (() => void) | undefined;
@@ -111,6 +114,7 @@ export class PlaySession {
 
   /** Ends the pull: BYE, receiver closed, SSRC released. Idempotent. */
   async stop(reason: string): Promise<void> {
+    this.stopRequested = true;
     this.endReason ??= reason;
     this.firstPacket?.();
     await this.release(reason);
@@ -208,8 +212,9 @@ export class PlaySession {
     const callId = this.callId;
     if (callId && this.dialog) {
       this.dialog = undefined;
-      await this.deps.gb.bye(callId, reason).catch(() => undefined);
+      this.hangingUp = this.deps.gb.bye(callId, reason).catch(() => undefined);
     }
+    await this.hangingUp;
     if (first) this.log.info({ reason }, 'GB28181 pull released');
   }
 }

@@ -98,10 +98,21 @@ export interface PublisherOptions {
 /** ffmpeg publishing a test pattern (H.264 + AAC) in real time until stopped. */
 export function startRtspPublisher(url: string, options: PublisherOptions): ReturnType<typeof startTool> {
   const fps = options.fps ?? 25;
-  const args = ['-hide_banner', '-loglevel', 'warning', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${options.size ?? '320x240'}:rate=${fps}`];
+  // `info` so that waitForPublishing can see the output header, written once RECORD succeeded.
+  const args = ['-hide_banner', '-nostats', '-loglevel', 'info', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${options.size ?? '320x240'}:rate=${fps}`];
   if (options.audio !== 'none') args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100');
   args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(fps), '-bf', '0', '-pix_fmt', 'yuv420p');
   if (options.audio !== 'none') args.push('-c:a', 'aac', '-b:a', '64k', '-ac', '1');
   args.push('-f', 'rtsp', '-rtsp_transport', options.transport, url);
   return startTool(ffmpegPath, args);
+}
+
+/** Resolves once ffmpeg finished ANNOUNCE/SETUP/RECORD (it prints the output header then). */
+export async function waitForPublishing(tool: ReturnType<typeof startTool>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!/Output #0, rtsp/.test(tool.stderr())) {
+    if (tool.child.exitCode !== null) throw new Error(`ffmpeg exited: ${tool.stderr().slice(-1500)}`);
+    if (Date.now() > deadline) throw new Error(`ffmpeg did not start publishing: ${tool.stderr().slice(-1500)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

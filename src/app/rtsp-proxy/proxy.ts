@@ -1,7 +1,7 @@
 import { GatewayError, errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { Publisher, Source } from '../../core/source';
-import { describeTrack } from '../../core/track';
+import { describeTrack, type Track } from '../../core/track';
 import type { Registry } from '../../hub/registry';
 import { RateMeter } from '../../hub/rate-meter';
 import { RtspError, type RtspFailure } from '../../protocols/rtsp/errors';
@@ -175,15 +175,18 @@ export class RtspProxy {
 
   private openPublisher(info: RtspPullInfo): Publisher {
     const source: Source = { kind: 'rtsp', remote: redactUrl(info.url), close: (reason) => this.kicked(reason) };
+    const previous = this.deps.registry.get(this.spec.path)?.tracks ?? [];
+    let publisher: Publisher;
     try {
-      this.publisher = this.deps.registry.publish(this.spec.path, source);
+      publisher = this.deps.registry.publish(this.spec.path, source);
     } catch (err) {
       if (err instanceof GatewayError && err.code === 'STREAM_BUSY') {
         throw new GatewayError('STREAM_BUSY', `path ${this.spec.path} already has another publisher`, { cause: err });
       }
       throw err;
     }
-    return this.publisher;
+    this.publisher = publisher;
+    return keepReadyTracks(publisher, previous);
   }
 
   /** The pull died while playing: end the publisher (viewers wait out the grace) and retry. */
@@ -237,4 +240,37 @@ export class RtspProxy {
     const kind = err instanceof RtspError ? err.failure : err instanceof GatewayError && err.code === 'STREAM_BUSY' ? 'busy' : 'protocol';
     this.lastError = { kind, message: errorMessage(err), at: Date.now() };
   }
+}
+
+/**
+ * A reconnect declares its tracks again before their parameter sets arrive. The stream (kept
+ * through the grace period) is already serving viewers, and a pending track would reach their
+ * muxers as a track without config. Until the new connection has a ready track of the same id
+ * and codec, the one from before the reconnect stands in for it.
+ */
+export function keepReadyTracks(publisher: Publisher, previous: readonly Track[]): Publisher {
+  const known = new Map(previous.filter((t) => t.ready).map((t) => [t.id, t]));
+  return {
+    get path() {
+      return publisher.path;
+    },
+    get resumeDts() {
+      return publisher.resumeDts;
+    },
+    setTracks(tracks) {
+      publisher.setTracks(
+        tracks.map((track) => {
+          if (track.ready) {
+            known.set(track.id, track);
+            return track;
+          }
+          const before = known.get(track.id);
+          return before && before.codec === track.codec ? before : track;
+        }),
+      );
+    },
+    write: (frame) => publisher.write(frame),
+    end: (reason) => publisher.end(reason),
+    addBytesIn: (bytes) => publisher.addBytesIn(bytes),
+  };
 }

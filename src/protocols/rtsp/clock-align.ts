@@ -5,7 +5,9 @@ import { HUB_CLOCK_RATE, toHubTicks } from '../../core/time';
  * random value (RFC 3550 §5.1), so 90 kHz times of two tracks are unrelated until something
  * ties them: RTCP sender reports map each clock to the sender's NTP wall clock (RFC 3550
  * §6.4.1). Before both tracks have one, arrival time is the best guess; when the reports
- * arrive, the other tracks are moved once onto the report-based timeline.
+ * arrive, the other tracks slide onto the report-based timeline: their timestamps run up to
+ * SLEW (10 %) faster or slower until they are there, so that no track ever steps back or jumps
+ * (a step back would bunch frames on one timestamp, which players and muxers dislike).
  *
  * Times in and out are 90 kHz ticks on each track's own unwrapped RTP clock (what the rtp/
  * depacketizers emit); the output starts at 0 with the first access unit of the first track.
@@ -18,8 +20,17 @@ interface SrMapping {
   readonly ticks: number;
 }
 
+/** The share of a track's own progress by which a correction may move its timeline. */
+const SLEW = 0.1;
+/** A report that disagrees with arrival by more than this (ticks, 5 s) is not believed. */
+const MAX_CORRECTION_TICKS = 5 * 90_000;
+
 interface TrackState {
   offset?: number;
+  /** Where `offset` is sliding to. */
+  target?: number;
+  /** The last input time, to measure the track's progress. */
+  lastIn?: number;
   sr?: SrMapping;
   /** Last raw 32-bit RTP timestamp seen and its unwrapped value (track clock units). */
   lastRaw?: number;
@@ -90,7 +101,14 @@ export class ClockAligner {
         state.offset = byReports ?? Math.round((arrivalMs - this.originArrival) * (HUB_CLOCK_RATE / 1000)) - ticks;
         state.srAligned = byReports !== undefined;
       }
+    } else if (state.target !== undefined && state.lastIn !== undefined) {
+      const budget = Math.max(0, ticks - state.lastIn) * SLEW;
+      const diff = state.target - state.offset;
+      const step = Math.max(-budget, Math.min(budget, diff));
+      state.offset += Math.round(step);
+      if (Math.abs(state.target - state.offset) < 1) state.target = undefined;
     }
+    state.lastIn = ticks;
     return ticks + state.offset;
   }
 
@@ -113,8 +131,8 @@ export class ClockAligner {
       if (offset === undefined) return;
       state.srAligned = true;
       const correction = offset - state.offset;
-      if (Math.abs(correction) < this.minCorrectionTicks) return;
-      state.offset = offset;
+      if (Math.abs(correction) < this.minCorrectionTicks || Math.abs(correction) > MAX_CORRECTION_TICKS) return;
+      state.target = offset;
       this.stats.srCorrections++;
       this.stats.srCorrectionMs += Math.round(correction / 90);
     });

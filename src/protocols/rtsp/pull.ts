@@ -80,10 +80,9 @@ export class RtspPull {
         lastError = new RtspError('transport', `no UDP packet within ${this.options.udpFallbackMs} ms`);
         this.options.log.info({ url: this.options.url }, 'RTSP over UDP carried nothing: falling back to TCP');
       } catch (err) {
-        const rtspError = err instanceof RtspError ? err : new RtspError('protocol', String(err));
-        if (!fallbackPossible || rtspError.failure !== 'transport') throw rtspError;
-        lastError = rtspError;
-        this.options.log.info({ err: rtspError.message }, 'RTSP over UDP refused: falling back to TCP');
+        if (!(err instanceof RtspError) || !fallbackPossible || err.failure !== 'transport') throw err;
+        lastError = err;
+        this.options.log.info({ err: err.message }, 'RTSP over UDP refused: falling back to TCP');
       }
     }
     throw this.failure ?? lastError ?? new RtspError('unreachable', 'the pull was closed while starting');
@@ -133,7 +132,14 @@ export class RtspPull {
       throw this.failure ?? new RtspError('unreachable', 'the pull was closed while starting');
     }
     this.transport = transport;
-    this.publisher = this.options.openPublisher(info);
+    try {
+      this.publisher = this.options.openPublisher(info);
+    } catch (err) {
+      // The path is taken (another publisher): the owner reports it as it is.
+      this.closed = true;
+      await session.close('the stream path is busy');
+      throw err;
+    }
     this.media = new RtspMediaReceiver({
       tracks: info.tracks,
       publisher: this.publisher,

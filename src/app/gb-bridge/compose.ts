@@ -13,6 +13,7 @@ import { channelsApi } from '../../api/channels';
 import { playApi } from '../../api/play';
 import { GbBridge } from './bridge';
 import { createRtpMediaFactory } from './rtp-media';
+import { PortPool } from '../../../rtp/net/port-pool';
 
 export interface Gb28181 {
   readonly server: GbServer;
@@ -58,6 +59,16 @@ export function gbServerConfigFrom(sip: GatewayConfig['sip']): GbServerConfig {
 }
 
 /**
+ * The RTP port range (`rtp.portMin`..`rtp.portMax`) when the config has one; without it the
+ * receivers take OS-chosen ports. Read loosely: the rtp section belongs to the media side.
+ */
+function rtpPortPool(config: GatewayConfig): PortPool | undefined {
+  const rtp = (config as unknown as { rtp?: { portMin?: unknown; portMax?: unknown } }).rtp;
+  if (typeof rtp?.portMin !== 'number' || typeof rtp.portMax !== 'number' || rtp.portMin === 0) return undefined;
+  return new PortPool(rtp.portMin, rtp.portMax);
+}
+
+/**
  * The GB28181 part of the gateway: SIP server, device and channel repos, the on-demand bridge
  * for `rtp/{deviceId}_{channelId}` and its API.
  */
@@ -78,7 +89,7 @@ export function createGb28181(config: GatewayConfig, registry: Registry, db: Db,
     registry,
     devices,
     channels,
-    media: createRtpMediaFactory(config, registry, log.child({ component: 'gb-media' })),
+    media: createRtpMediaFactory({ registry, log: log.child({ component: 'gb-media' }), pool: rtpPortPool(config) }),
     mediaIp,
     mediaTimeoutMs: sip.mediaTimeout * 1000,
     startTimeoutMs: config.hub.startTimeout * 1000,

@@ -89,8 +89,8 @@ export class PlaySession {
         ssrc: ssrcNumber(this.ssrc)!,
         silenceMs: deps.mediaTimeoutMs,
         onFirstPacket: () => this.firstPacket?.(),
-        onSilent: () => this.end(`no RTP from device ${target.deviceId} for ${Math.round(deps.mediaTimeoutMs / 1000)} s`),
-        onClosed: (reason) => this.end(reason),
+        onSilent: () => this.end(this.state === 'live' ? `no RTP from device ${target.deviceId} for ${Math.round(deps.mediaTimeoutMs / 1000)} s` : this.noMediaMessage()),
+        onClosed: (reason) => this.end(this.state === 'waiting-media' && target.mode === 'tcp-active' ? this.connectFailedMessage(reason) : reason),
       });
       this.throwIfEnded();
       const sdp = buildInviteSdp({ channelId: target.channelId, mediaIp: deps.mediaIp, mediaPort: this.receiver.localPort, mode: target.mode, ssrc: this.ssrc });
@@ -106,7 +106,8 @@ export class PlaySession {
       this.state = 'live';
       this.log.info({ ssrc: this.deviceSsrc ?? this.ssrc, mode: target.mode, callId: this.callId }, 'GB28181 stream live');
     } catch (err) {
-      const reason = this.endReason ?? errorMessage(err);
+      this.endReason ??= errorMessage(err);
+      const reason = this.endReason;
       await this.release(reason);
       throw new GatewayError('SOURCE_START_FAILED', `stream ${target.path}: ${reason}`, { cause: err });
     }
@@ -168,25 +169,31 @@ export class PlaySession {
     this.log.info({ offered: this.ssrc, answered }, 'the device answered with its own SSRC: accepted');
   }
 
+  /** tcp-active: connect to where the device listens; a failure arrives through onClosed. */
   private async connectActive(): Promise<void> {
     const address = this.dialog ? answerVideo(this.dialog.answer) : undefined;
     if (!address?.address || !address.media.port) {
       throw new GatewayError('SOURCE_START_FAILED', `device ${this.target.deviceId} answered the tcp-active INVITE without a media address to connect to`);
     }
-    try {
-      await this.receiver!.connect(address.address, address.media.port);
-    } catch (err) {
-      throw new GatewayError('SOURCE_START_FAILED', `could not connect to device ${this.target.deviceId} media at ${address.address}:${address.media.port} (tcp-active): ${errorMessage(err)}`);
-    }
+    await this.receiver!.connect(address.address, address.media.port);
+  }
+
+  private connectFailedMessage(reason: string): string {
+    const address = this.dialog ? answerVideo(this.dialog.answer) : undefined;
+    const where = address?.address ? `${address.address}:${address.media.port}` : 'its answer address';
+    return `could not connect to device ${this.target.deviceId} media at ${where} (tcp-active): ${reason}`;
+  }
+
+  private noMediaMessage(): string {
+    const where = `${this.deps.mediaIp}:${this.receiver?.localPort ?? '?'}`;
+    const what = this.state === 'inviting' ? 'got no RTP' : 'accepted the INVITE but sent no RTP';
+    return `device ${this.target.deviceId} ${what} to ${where} (${this.target.mode}) within ${Math.round(this.deps.mediaTimeoutMs / 1000)} s: check that sip.mediaIp is reachable from the device`;
   }
 
   private async waitForMedia(flowing: Promise<void>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const silent = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const where = `${this.deps.mediaIp}:${this.receiver?.localPort ?? '?'}`;
-        reject(new GatewayError('SOURCE_START_TIMEOUT', `device ${this.target.deviceId} accepted the INVITE but sent no RTP to ${where} (${this.target.mode}) within ${Math.round(this.deps.mediaTimeoutMs / 1000)} s: check that sip.mediaIp is reachable from the device`));
-      }, this.deps.mediaTimeoutMs);
+      timer = setTimeout(() => reject(new GatewayError('SOURCE_START_TIMEOUT', this.noMediaMessage())), this.deps.mediaTimeoutMs);
     });
     try {
       await Promise.race([flowing, silent]);

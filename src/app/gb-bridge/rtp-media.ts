@@ -1,18 +1,126 @@
-import { GatewayError } from '../../core/errors';
-import type pino from 'pino';
-import type { GatewayConfig } from '../../config/schema';
+import { GatewayError, errorMessage } from '../../core/errors';
+import { shiftFrame, type Frame } from '../../core/frame';
+import type { Logger } from '../../core/log';
+import type { Publisher, Source } from '../../core/source';
+import type { Track } from '../../core/track';
 import type { Registry } from '../../hub/registry';
-import type { GbMediaFactory } from './media';
+import type { PortPool } from '../../../rtp/net/port-pool';
+import { RtpReceiver } from '../../../rtp/net/rtp-receiver';
+import type { GbMediaFactory, GbMediaOpenOptions, GbMediaReceiver } from './media';
+
+export interface RtpMediaOptions {
+  registry: Registry;
+  log: Logger;
+  /** Ports for the receivers (rtp.portMin..rtp.portMax); without it the OS picks. */
+  pool?: PortPool;
+  /** Address the receivers bind. */
+  host?: string;
+}
 
 /**
- * The media side of a GB28181 pull, built on rtp/net receivers and the rtp/ PS ingest.
- * Placeholder until rtp/net lands: every pull fails with a clear message.
+ * Publishes into the hub only when the first RTP packet is accepted, so that a pull that never
+ * gets media fails its viewers with the reason (the on-demand factory rejects) instead of
+ * leaving them on an empty stream. Frames are shifted to continue after a stream that is in
+ * its reconnect grace (re-INVITE keeps the viewers and their timeline).
  */
-export function createRtpMediaFactory(_config: GatewayConfig, _registry: Registry, _log: pino.Logger): GbMediaFactory {
-  void _config;
-  void _registry;
-  void _log;
-  return async () => {
-    throw new GatewayError('SOURCE_START_FAILED', 'RTP receiving (rtp/net) is not available in this build');
+class LazyPublisher {
+  private publisher: Publisher | undefined;
+  private offset = 0;
+  failed: string | undefined;
+  readonly resumeDts = 0;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly path: string,
+    private readonly source: Source,
+    private readonly onFirst: () => void,
+    private readonly onFail: (reason: string) => void,
+  ) {}
+
+  get published(): Publisher | undefined {
+    return this.publisher;
+  }
+
+  setTracks(tracks: readonly Track[]): void {
+    this.ensure()?.setTracks(tracks);
+  }
+
+  write(frame: Frame): void {
+    this.ensure()?.write(this.offset ? shiftFrame(frame, frame.dts + this.offset, frame.pts + this.offset) : frame);
+  }
+
+  addBytesIn(bytes: number): void {
+    this.ensure()?.addBytesIn(bytes);
+  }
+
+  end(reason: string): void {
+    this.publisher?.end(reason);
+  }
+
+  private ensure(): Publisher | undefined {
+    if (this.publisher || this.failed) return this.publisher;
+    try {
+      this.publisher = this.registry.publish(this.path, this.source);
+    } catch (err) {
+      this.failed = errorMessage(err);
+      const reason = this.failed;
+      setImmediate(() => this.onFail(reason));
+      return undefined;
+    }
+    this.offset = this.publisher.resumeDts;
+    this.onFirst();
+    return this.publisher;
+  }
+}
+
+/** GB28181 receivers on rtp/net: UDP, TCP passive (the device connects) or TCP active (we connect). */
+export function createRtpMediaFactory(options: RtpMediaOptions): GbMediaFactory {
+  return async (open: GbMediaOpenOptions): Promise<GbMediaReceiver> => {
+    let receiver: RtpReceiver | undefined;
+    let closing = false;
+    const source: Source = {
+      kind: 'gb28181',
+      get remote() {
+        return receiver?.stats().peer;
+      },
+      close: (reason: string) => {
+        receiver?.close(reason);
+      },
+    };
+    const publisher = new LazyPublisher(options.registry, open.path, source, () => open.onFirstPacket(), (reason) => receiver?.close(`cannot publish: ${reason}`));
+    receiver = new RtpReceiver({
+      transport: open.mode,
+      publisher,
+      logger: options.log.child({ stream: open.path }),
+      ...(options.pool ? { pool: options.pool } : { port: 0 }),
+      ...(options.host ? { host: options.host } : {}),
+      ssrc: open.ssrc,
+      timeoutMs: open.silenceMs,
+    });
+    receiver.on('timeout', () => open.onSilent());
+    receiver.on('closed', (reason) => {
+      publisher.end(reason);
+      if (!closing) open.onClosed(publisher.failed ? `cannot publish ${open.path}: ${publisher.failed}` : reason);
+    });
+    let port: number;
+    try {
+      port = (await receiver.open()).port;
+    } catch (err) {
+      throw new GatewayError('SOURCE_START_FAILED', `no RTP port for ${open.mode}: ${errorMessage(err)}`);
+    }
+    const active = receiver;
+    return {
+      localPort: port,
+      connect: async (host, peerPort) => active.connect({ host, port: peerPort }),
+      expectSsrc: (ssrc) => active.setExpectedSsrc(ssrc),
+      stats: () => {
+        const s = active.stats();
+        return { packets: s.packets, bytes: s.bytes, peer: s.peer, ssrcMismatches: s.ssrcMismatch, lost: s.lost };
+      },
+      close: (reason) => {
+        closing = true;
+        active.close(reason);
+      },
+    };
   };
 }

@@ -1,5 +1,5 @@
 import type { AudioCodec, VideoCodec } from '../src/core/codec';
-import { makeFrame } from '../src/core/frame';
+import { unitsByteLength, type Frame } from '../src/core/frame';
 import type { Publisher } from '../src/core/source';
 import { TimestampNormalizer } from '../src/core/time';
 import { pendingTrack, type AudioTrack, type Track, type VideoTrack } from '../src/core/track';
@@ -180,7 +180,8 @@ export class FrameAssembler implements AccessUnitSink {
     this.lastDts.set(trackId, dts);
     const pts = Math.max(ptsIn, dts);
     const t = this.normalizer.normalize(trackId, dts, pts);
-    this.publisher.write(makeFrame({ trackId, codec, dts: t.dts, pts: t.pts, keyframe, units, receivedAt: this.now() }));
+    const frame: Frame = { trackId, codec, dts: t.dts, pts: t.pts, keyframe, units, byteLength: unitsByteLength(units), receivedAt: this.now() };
+    this.publisher.write(frame);
   }
 
   private publishTracks(): void {

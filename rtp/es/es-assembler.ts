@@ -46,6 +46,13 @@ function videoCodecOf(streamType: number | undefined): VideoCodec | undefined {
   return undefined;
 }
 
+/** pts - dts modulo 2^33; a pts before its dts (a broken muxer) counts as 0. */
+function compositionOffset(pts: number, dts: number): number {
+  let cto = (pts - dts) % 2 ** 33;
+  if (cto < 0) cto += 2 ** 33;
+  return cto > 2 ** 32 ? 0 : cto;
+}
+
 export class EsAssembler implements EsSink {
   private video: VideoEs | undefined;
   private videoId: number | undefined;
@@ -124,7 +131,16 @@ export class EsAssembler implements EsSink {
   }
 
   onPesStart(pes: PesStart): void {
-    const { pts, dts } = this.unwrap(pes.pts, pes.dts);
+    let pts: number | undefined;
+    let dts: number | undefined;
+    if (pes.pts !== undefined) {
+      if (pes.dts === undefined) {
+        pts = this.pesClock.unwrap(pes.pts);
+      } else {
+        dts = this.pesClock.unwrap(pes.dts);
+        pts = dts + compositionOffset(pes.pts, pes.dts);
+      }
+    }
     if (pes.kind === 'video') {
       this.videoId ??= pes.id;
       if (pes.id !== this.videoId) {
@@ -180,16 +196,6 @@ export class EsAssembler implements EsSink {
     if (!this.timestampHint) return;
     this.timestampHint = false;
     if (this.earlyFlush && !this.videoPesOpen) this.video?.flush();
-  }
-
-  private unwrap(pts: number | undefined, dts: number | undefined): { pts?: number; dts?: number } {
-    if (pts === undefined) return {};
-    if (dts === undefined) return { pts: this.pesClock.unwrap(pts) };
-    const d = this.pesClock.unwrap(dts);
-    let cto = (pts - dts) % 2 ** 33;
-    if (cto < 0) cto += 2 ** 33;
-    if (cto > 2 ** 32) cto = 0; // pts before dts: broken muxer, keep the dts
-    return { pts: d + cto, dts: d };
   }
 
   private onVideo(au: RawVideoAu): void {

@@ -51,3 +51,17 @@ export const STREAM_TYPE = {
   G711A: 0x90,
   G711U: 0x91,
 } as const;
+
+/** A PesStart without absent keys (built per PES: no object spreads on this path). */
+export function pesStart(
+  id: number,
+  kind: EsKind,
+  streamType: number | undefined,
+  header: { pts?: number; dts?: number; payloadLength: number },
+): PesStart {
+  let pes: PesStart;
+  if (header.pts === undefined) pes = { id, kind, streamType };
+  else if (header.dts === undefined) pes = { id, kind, streamType, pts: header.pts };
+  else pes = { id, kind, streamType, pts: header.pts, dts: header.dts };
+  return header.payloadLength < 0 ? { ...pes, unbounded: true } : pes;
+}

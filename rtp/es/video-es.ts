@@ -200,9 +200,9 @@ export class VideoEs {
   }
 
   private scanAnnexB(final: boolean): void {
+    let view = this.work.subarray(0, this.len);
     for (;;) {
-      // the view is taken afresh: emitting an access unit moves the bytes that follow it
-      const p = this.work.subarray(0, this.len).indexOf(START_CODE, this.scanPos);
+      const p = view.indexOf(START_CODE, this.scanPos);
       if (p < 0) {
         this.scanPos = Math.max(this.scanPos, this.len - 2);
         break;
@@ -214,12 +214,15 @@ export class VideoEs {
         break;
       }
       this.scanPos = header;
+      const before = this.len;
       if (this.nalFound(p, header, -1)) {
         // the codec was just decided: classify everything again from the start
         this.scanPos = 0;
         this.nals = [];
         continue;
       }
+      // emitting an access unit moves the bytes that follow it to the front
+      if (this.len !== before) view = this.work.subarray(0, this.len);
     }
     if (final && this.auOpen) this.closeLastNal(this.len);
   }

@@ -1,6 +1,6 @@
 import { ParseError, parseAssert } from '../../src/core/errors';
 import { parsePesHeader } from '../es/pes-header';
-import { STREAM_TYPE, type EsKind, type EsSink, type EsStreamDecl } from '../es/types';
+import { STREAM_TYPE, pesStart, type EsKind, type EsSink, type EsStreamDecl } from '../es/types';
 import { parsePsm } from './psm';
 
 /**
@@ -355,14 +355,7 @@ export class PsDemuxer {
     }
     this.stats.pes++;
     this.pesId = id;
-    this.sink.onPesStart({
-      id,
-      kind: isVideoId(id) ? 'video' : 'audio',
-      streamType,
-      ...(header.pts !== undefined ? { pts: header.pts } : {}),
-      ...(header.dts !== undefined ? { dts: header.dts } : {}),
-      ...(header.payloadLength < 0 ? { unbounded: true } : {}),
-    });
+    this.sink.onPesStart(pesStart(id, isVideoId(id) ? 'video' : 'audio', streamType, header));
     this.remaining = header.payloadLength;
     if (this.remaining === 0) {
       this.endPes();

@@ -1,6 +1,6 @@
 import { ParseError } from '../../src/core/errors';
 import { parsePesHeader } from '../es/pes-header';
-import { STREAM_TYPE, type EsKind, type EsSink, type EsStreamDecl } from '../es/types';
+import { STREAM_TYPE, pesStart, type EsKind, type EsSink, type EsStreamDecl } from '../es/types';
 import { MAX_SECTION_LENGTH, parsePat, parsePmt } from './psi';
 
 /**
@@ -237,14 +237,7 @@ export class TsDemuxer {
     this.stats.pes++;
     s.open = true;
     s.remaining = header.payloadLength;
-    this.sink.onPesStart({
-      id: pid,
-      kind: s.kind,
-      streamType: s.streamType,
-      ...(header.pts !== undefined ? { pts: header.pts } : {}),
-      ...(header.dts !== undefined ? { dts: header.dts } : {}),
-      ...(header.payloadLength < 0 ? { unbounded: true } : {}),
-    });
+    this.sink.onPesStart(pesStart(pid, s.kind, s.streamType, header));
     this.pesData(pid, s, data.subarray(header.headerLength));
   }
 

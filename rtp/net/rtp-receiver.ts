@@ -87,7 +87,7 @@ type ReceiverEvents = {
 const OUR_SSRC_BASE = 0x52545000;
 
 export class RtpReceiver extends TypedEmitter<ReceiverEvents> {
-  private readonly log: Logger;
+  private log: Logger;
   private readonly ingest: RtpIngest;
   private readonly transportKind: RtpTransportKind;
   private transport: ReceiverTransport | undefined;
@@ -142,11 +142,12 @@ export class RtpReceiver extends TypedEmitter<ReceiverEvents> {
       throw err;
     }
     if (this.closedReason) throw new Error(`receiver closed while opening: ${this.closedReason}`);
+    this.log = this.log.child({ port: this.port });
     this.lastActivity = performance.now();
     this.armWatchdog();
     const interval = this.options.rtcpIntervalMs ?? 5000;
     if (this.transportKind === 'udp' && interval > 0) this.rtcpTimer = setInterval(() => this.sendReport(), interval);
-    this.log.info({ port: this.port, ssrc: this.expectedSsrc, peer: this.options.peer }, 'RTP receiver open');
+    this.log.info({ ssrc: this.expectedSsrc, peer: this.options.peer }, 'RTP receiver open');
     return { port: this.port };
   }
 

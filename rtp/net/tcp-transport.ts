@@ -141,6 +141,8 @@ export interface TcpActiveOptions extends TcpTransportOptions {
 
 export class TcpActiveTransport extends TcpTransportBase {
   private timer: NodeJS.Timeout | undefined;
+  /** The socket of a connection attempt not established yet. */
+  private connecting: net.Socket | undefined;
   private attempt = 0;
   private everConnected = false;
 
@@ -160,22 +162,31 @@ export class TcpActiveTransport extends TcpTransportBase {
   protected closeExtra(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.connecting?.destroy();
+    this.connecting = undefined;
   }
 
   private connect(): void {
     if (this.closed) return;
     this.attempt++;
     const socket = net.connect({ host: this.active.peerHost, port: this.active.peerPort });
+    this.connecting = socket;
     const from = addressKey(this.active.peerHost, this.active.peerPort);
     socket.setTimeout(this.active.connectTimeoutMs ?? 5000);
     const onFail = (reason: string): void => {
       socket.destroy();
+      if (this.connecting === socket) this.connecting = undefined;
       if (this.closed) return;
       this.retry(`connect to ${from} failed: ${reason}`);
     };
     socket.once('timeout', () => onFail('timeout'));
     socket.once('error', (err) => onFail(err.message));
     socket.once('connect', () => {
+      if (this.connecting === socket) this.connecting = undefined;
+      if (this.closed) {
+        socket.destroy();
+        return;
+      }
       socket.removeAllListeners('timeout');
       socket.removeAllListeners('error');
       socket.setTimeout(0);

@@ -288,3 +288,23 @@ test('raw payload dump: the file is the program stream in sequence order', async
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('TCP active: closing while the connection is being set up leaves nothing open', async () => {
+  let accepted = 0;
+  const device = net.createServer((socket) => {
+    accepted++;
+    socket.on('error', () => undefined);
+  });
+  device.listen(0, '127.0.0.1');
+  await once(device, 'listening');
+  const devicePort = (device.address() as net.AddressInfo).port;
+  const { rx } = receiver({ transport: 'tcp-active', peer: { host: '127.0.0.1', port: devicePort } });
+  await rx.open();
+  rx.close('changed my mind'); // the connect is still in flight
+  await new Promise((r) => setTimeout(r, 100));
+  // whatever the device accepted has been closed again by us
+  const open = await new Promise<number>((resolve) => device.getConnections((_e, n) => resolve(n)));
+  assert.equal(open, 0);
+  assert.ok(accepted <= 1);
+  device.close();
+});

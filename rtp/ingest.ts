@@ -68,6 +68,12 @@ export class RtpIngest {
   private ps: PsDemuxer | undefined;
   private ts: TsDemuxer | undefined;
   private readonly esTracks = new Map<number, RtpEsTrack | null>();
+  /** Per ES payload type: ticks added to its own RTP clock to land on the ingest's timeline. */
+  private readonly esOffsets = new Map<number, number>();
+  /** The last access unit out (any source) and when: where a new ES track's clock is anchored. */
+  private lastDts: number | undefined;
+  private lastDtsAt = 0;
+  private now = 0;
   private packets = 0;
   private payloadBytes = 0;
   /** Payload types whose SDP parameters could not be used. */
@@ -79,13 +85,21 @@ export class RtpIngest {
   ) {
     this.reorder = new ReorderBuffer(options.reorder);
     this.frames = new FrameAssembler(publisher, options.frames);
-    this.sink = this.frames;
+    this.sink = {
+      onDeclared: (declared) => this.frames.onDeclared(declared),
+      onAccessUnit: (au) => {
+        this.lastDts = au.kind === 'video' ? au.dts : au.pts;
+        this.lastDtsAt = this.now;
+        this.frames.onAccessUnit(au);
+      },
+    };
     this.es = new EsAssembler(this.sink, { ...options.es, ...(options.container === 'ts' ? { earlyFlush: false } : {}) });
     if (options.container === 'ps' || options.container === 'ts') this.container = options.container;
   }
 
   /** Adds a packet that arrived at `now` (monotonic ms). */
   push(packet: RtpPacket, now: number): void {
+    this.now = now;
     this.packets++;
     this.payloadBytes += packet.payload.length;
     this.process(this.reorder.push(packet, now));
@@ -93,6 +107,7 @@ export class RtpIngest {
 
   /** Releases packets whose gap waited long enough; call at `nextDeadline()`. */
   poll(now: number): void {
+    this.now = now;
     this.process(this.reorder.poll(now));
   }
 
@@ -104,7 +119,7 @@ export class RtpIngest {
   end(): void {
     this.process(this.reorder.flush());
     this.es.end();
-    for (const track of this.esTracks.values()) if (track) this.emit(track.flush());
+    for (const [pt, track] of this.esTracks) if (track) this.emit(pt, track.flush());
   }
 
   /** The sender changed (new SSRC accepted): sequence state and partial data are dropped. */
@@ -153,7 +168,7 @@ export class RtpIngest {
       if (discontinuity && this.options.waitForKeyframeAfterLoss) this.frames.waitForKeyframe();
       const track = this.esTrack(packet.payloadType);
       if (track) {
-        this.emit(track.push(packet, discontinuity));
+        this.emit(packet.payloadType, track.push(packet, discontinuity));
         continue;
       }
       this.container ??= looksLikeTs(packet.payload) ? 'ts' : packet.payload.length > 0 ? 'ps' : undefined;
@@ -182,7 +197,22 @@ export class RtpIngest {
     return track ?? undefined;
   }
 
-  private emit(aus: AccessUnit[]): void {
-    for (const au of aus) this.sink.onAccessUnit(au);
+  /**
+   * Every RTP stream starts its clock at a random value (RFC 3550 §5.1): the first access unit
+   * of an elementary stream is placed at the ingest's current time (the last access unit out,
+   * plus the time since it arrived), so several streams share one timeline without RTCP.
+   */
+  private emit(payloadType: number, aus: AccessUnit[]): void {
+    for (const au of aus) {
+      let offset = this.esOffsets.get(payloadType);
+      if (offset === undefined) {
+        const anchor = this.lastDts === undefined ? undefined : this.lastDts + Math.round((this.now - this.lastDtsAt) * 90);
+        offset = anchor === undefined ? 0 : anchor - (au.kind === 'video' ? au.dts : au.pts);
+        this.esOffsets.set(payloadType, offset);
+      }
+      if (offset === 0) this.sink.onAccessUnit(au);
+      else if (au.kind === 'video') this.sink.onAccessUnit({ ...au, pts: au.pts + offset, dts: au.dts + offset });
+      else this.sink.onAccessUnit({ ...au, pts: au.pts + offset });
+    }
   }
 }

@@ -243,4 +243,11 @@ test('late audio is announced with a new setTracks; the publisher resume point i
   assert.ok(pub.trackUpdates.length > before);
   assert.deepEqual(pub.tracks.map((t) => t.codec), ['h264', 'g711a']);
   assert.equal(pub.frames[0]!.dts, 900_000);
+  // the G.711 stream's own RTP clock (starting at 0) is placed on the video's timeline
+  const lastVideo = pub.frames.filter((f) => f.trackId === 0).pop()!;
+  const audio = pub.frames.filter((f) => f.trackId === 1);
+  assert.equal(audio.length, 2);
+  assert.ok(Math.abs(audio[0]!.dts - lastVideo.dts) < 90_000, `audio at ${audio[0]!.dts}, video at ${lastVideo.dts}`);
+  assert.equal(audio[1]!.dts - audio[0]!.dts, 1800);
+  pub.assertTimestamps();
 });

@@ -11,6 +11,8 @@ export interface RtspTestServer {
   readonly kind: ChildConfig['kind'];
   readonly publishPort: number;
   readonly playPort: number;
+  /** The server process (for CPU accounting in the bench). */
+  readonly pid: number;
   /** Where ffmpeg publishes `path` (ANNOUNCE/RECORD). */
   publishUrl(path: string): string;
   /** Where a client plays `path`, with credentials in the URL when given. */
@@ -73,6 +75,9 @@ export async function startRtspServer(kind: ChildConfig['kind'], options: { auth
     kind,
     publishPort: running.publishPort,
     playPort: running.playPort,
+    get pid() {
+      return running.child.pid ?? -1;
+    },
     publishUrl: (path) => `rtsp://127.0.0.1:${config.publishPort}/${path}`,
     playUrl: (path, credentials) => {
       const user = credentials ? `${encodeURIComponent(credentials.username)}:${encodeURIComponent(credentials.password)}@` : '';

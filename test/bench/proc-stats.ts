@@ -45,6 +45,22 @@ export function processRssKb(pid: number): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/**
+ * Bytes a process has read and written through read()/write() (`rchar`/`wchar` of
+ * /proc/PID/io): a libuv server's socket traffic (libuv uses read/writev on TCP); not what
+ * send()/recv() move (ffmpeg), so not usable for the publisher.
+ */
+export function processIoBytes(pid: number): { read: number; written: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/io`, 'latin1');
+    const read = /^rchar:\s+(\d+)/m.exec(text);
+    const written = /^wchar:\s+(\d+)/m.exec(text);
+    return read && written ? { read: Number(read[1]), written: Number(written[1]) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Busy CPU seconds of the whole machine (all cores, everything but idle and iowait). */
 export function machineBusySeconds(hz: number): number {
   const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!;

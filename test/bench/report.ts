@@ -14,6 +14,8 @@ const COLUMNS = [
   'server',
   'viewers',
   'Mbit/s',
+  'in Mbit/s',
+  'out Mbit/s',
   'CPU-s/Gbit',
   'CPU %',
   'RSS/viewer KB',
@@ -32,6 +34,8 @@ function row(n: number, r: RoundResult): string[] {
     r.server,
     String(r.viewers),
     fixed(r.deliveredMbps, 1),
+    fixed(r.serverInMbps, 2),
+    fixed(r.serverOutMbps, 1),
     fixed(r.cpuPerGbit, 3),
     fixed(r.cpuPercent, 1),
     fixed(r.rssPerViewerKb, 0),
@@ -80,7 +84,7 @@ export function renderTables(rounds: readonly PlannedRound[], protocols: readonl
     if (mine.length === 0) continue;
     parts.push(`\n### ${PROTOCOL_NAMES[protocol]} fan-out\n`);
     const rows = mine.map((r) =>
-      r.result ? row(r.n, r.result) : [String(r.n), r.server, 'FAILED', r.error ?? '?', ...COLUMNS.slice(4).map(() => '')],
+      r.result ? row(r.n, r.result) : [String(r.n), r.server, 'FAILED', '(see below)', ...COLUMNS.slice(4).map(() => '')],
     );
     parts.push(markdownTable(COLUMNS, rows));
     const mineRatios = allRatios.filter((x) => x.protocol === protocol);
@@ -97,19 +101,23 @@ export function renderTables(rounds: readonly PlannedRound[], protocols: readonl
 function notesOf(r: PlannedRound): string[] {
   const tag = `${r.server} N=${r.n}`;
   const notes: string[] = [];
-  if (r.error) notes.push(`- ${tag}: round failed: ${r.error}`);
+  const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
+  if (r.error) notes.push(`- ${tag}: round failed: ${oneLine(r.error)}`);
   const result = r.result;
   if (!result) return notes;
-  if (result.error) notes.push(`- ${tag}: ${result.error}`);
+  if (result.error) notes.push(`- ${tag}: ${oneLine(result.error)}`);
+  const phases = Object.entries(result.noKeyframePhases).map(([phase, count]) => `${count} ${phase}`);
+  if (phases.length > 0) notes.push(`- ${tag}: viewers without a keyframe by the end: ${phases.join(', ')}`);
   for (const [reason, count] of Object.entries(result.closeReasons)) notes.push(`- ${tag}: ${count} viewer(s) closed: ${reason}`);
   for (const [message, count] of Object.entries(result.serverProblems)) notes.push(`- ${tag}: server logged ${count}x ${message}`);
   return notes;
 }
 
 export const LEGEND = [
-  'Mbit/s: delivered to all viewers in the window; CPU-s/Gbit: server utime+stime over the window per delivered Gbit;',
-  'CPU %: of one core; RSS/viewer: (peak - baseline) / N; stalled: open viewers with > 1 s without data after their first',
-  'keyframe; closed: viewers the server closed; no-kf: open viewers that never got a keyframe; slow: viewers under 90 % of',
-  'the median rate; client/others %: load client and the rest of the machine (neighbours, kernel) over the window;',
-  'client lag: the load client\'s worst event-loop delay (over ~1000 ms the stall column is not to be trusted).',
+  'Mbit/s: delivered to all viewers in the window; in/out Mbit/s: what the server read (the published stream) and wrote',
+  '(rchar/wchar); CPU-s/Gbit: server utime+stime over the window per delivered Gbit; CPU %: of one core; RSS/viewer:',
+  '(peak - baseline) / N; stalled: open viewers with > 1 s without data after their first keyframe; closed: viewers the',
+  'server closed; no-kf: open viewers that never got a keyframe; slow: viewers under 90 % of the median rate;',
+  'client/others %: the load client and the rest of the machine (neighbours, steal, softirq) over the window;',
+  "client lag: the load client's worst event-loop delay (near 1000 ms the stall column is not to be trusted).",
 ].join('\n');

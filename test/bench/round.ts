@@ -3,7 +3,7 @@
  * batches, a settle time, a measuring window, then everything closed.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { machineBusySeconds, processCpuSeconds, processRssKb, RssSampler } from './proc-stats';
+import { machineBusySeconds, processCpuSeconds, processRssKb, processIoBytes, RssSampler } from './proc-stats';
 import { startGateway, startNms, startPublisher, type Resources, type ServerHandle, type ServerKind } from './servers';
 import { openViewer, type Protocol, type Target, type Viewer, type ViewerContext } from './viewers';
 
@@ -26,6 +26,10 @@ export interface RoundResult {
   viewers: number;
   windowSeconds: number;
   deliveredMbps: number;
+  /** What the server read (its `rchar`: the publisher's stream, requests), Mbit/s. */
+  serverInMbps: number;
+  /** What the server wrote (its `wchar`: to every viewer, logs), Mbit/s. */
+  serverOutMbps: number;
   /** Viewers whose window rate was under 90 % of the median viewer's. */
   slowViewers: number;
   cpuSeconds: number;
@@ -37,6 +41,8 @@ export interface RoundResult {
   stalled: number;
   closed: number;
   noKeyframe: number;
+  /** How far the no-keyframe viewers got (connecting, connected, accepted, data). */
+  noKeyframePhases: Record<string, number>;
   firstKeyframeP50Ms: number;
   firstKeyframeP95Ms: number;
   clientCpuPercent: number;
@@ -78,6 +84,8 @@ interface Snapshot {
   at: number;
   server: number;
   publisher: number;
+  serverRead: number;
+  serverWritten: number;
   client: number;
   machine: number;
   bytes: number[];
@@ -85,10 +93,13 @@ interface Snapshot {
 
 function snapshot(server: ServerHandle, publisherPid: number, viewers: readonly Viewer[], hz: number): Snapshot {
   const usage = process.cpuUsage();
+  const io = processIoBytes(server.process.pid);
   return {
     at: performance.now(),
     server: processCpuSeconds(server.process.pid, hz) ?? NaN,
     publisher: processCpuSeconds(publisherPid, hz) ?? NaN,
+    serverRead: io?.read ?? NaN,
+    serverWritten: io?.written ?? NaN,
     client: (usage.user + usage.system) / 1e6,
     machine: machineBusySeconds(hz),
     bytes: viewers.map((v) => v.stats.bytes),
@@ -117,6 +128,7 @@ function summarize(
   const gbit = (delivered * 8) / 1e9;
   const open = viewers.filter((v) => v.stats.closedAt === undefined || v.stats.closedAt > b.at);
   const stalled = open.filter((v) => v.stats.firstKeyAt !== undefined && (v.stats.maxGapMs > gapLimitMs || b.at - v.stats.lastDataAt > gapLimitMs));
+  const noKeyframe = open.filter((v) => v.stats.firstKeyAt === undefined);
   const ttfk = viewers.flatMap((v) => (v.stats.firstKeyAt === undefined ? [] : [v.stats.firstKeyAt - v.stats.connectAt])).sort((x, y) => x - y);
   const closedReasons = viewers.flatMap((v) => (v.stats.closedAt !== undefined && v.stats.closedAt <= b.at ? [v.stats.closeReason ?? '?'] : []));
   const pct = (s: number): number => (s / seconds) * 100;
@@ -126,6 +138,8 @@ function summarize(
     viewers: viewers.length,
     windowSeconds: seconds,
     deliveredMbps: (delivered * 8) / 1e6 / seconds,
+    serverInMbps: ((b.serverRead - a.serverRead) * 8) / 1e6 / seconds,
+    serverOutMbps: ((b.serverWritten - a.serverWritten) * 8) / 1e6 / seconds,
     slowViewers: perViewer.filter((x) => x < 0.9 * median).length,
     cpuSeconds: cpu,
     cpuPerGbit: gbit > 0 ? cpu / gbit : NaN,
@@ -135,7 +149,8 @@ function summarize(
     rssPerViewerKb: (base.peakKb - base.baselineKb) / viewers.length,
     stalled: stalled.length,
     closed: closedReasons.length,
-    noKeyframe: open.filter((v) => v.stats.firstKeyAt === undefined).length,
+    noKeyframe: noKeyframe.length,
+    noKeyframePhases: countBy(noKeyframe.map((v) => v.stats.phase)),
     firstKeyframeP50Ms: percentile(ttfk, 50),
     firstKeyframeP95Ms: percentile(ttfk, 95),
     clientCpuPercent: pct(b.client - a.client),

@@ -33,8 +33,12 @@ export interface ViewerContext {
   readBuffer: Buffer;
 }
 
+/** How far a viewer got: for the viewers that never saw a keyframe. */
+export type ViewerPhase = 'connecting' | 'connected' | 'accepted' | 'data' | 'keyframe';
+
 /** Times are performance.now() ms. */
 export interface ViewerStats {
+  phase: ViewerPhase;
   connectAt: number;
   firstKeyAt: number | undefined;
   lastDataAt: number;
@@ -56,7 +60,7 @@ const MAX_RESPONSE_HEAD = 16 * 1024;
 
 function newStats(): ViewerStats {
   const now = performance.now();
-  return { connectAt: now, firstKeyAt: undefined, lastDataAt: now, bytes: 0, maxGapMs: 0, gapsOverLimit: 0, closedAt: undefined, closeReason: undefined };
+  return { phase: 'connecting', connectAt: now, firstKeyAt: undefined, lastDataAt: now, bytes: 0, maxGapMs: 0, gapsOverLimit: 0, closedAt: undefined, closeReason: undefined };
 }
 
 /** Bookkeeping per read, shared by the three protocols. */
@@ -69,9 +73,11 @@ function onBytes(stats: ViewerStats, n: number, gapLimitMs: number): void {
   }
   stats.lastDataAt = now;
   stats.bytes += n;
+  if (stats.phase === 'accepted') stats.phase = 'data';
 }
 
 function onKeyframe(stats: ViewerStats): void {
+  stats.phase = 'keyframe';
   stats.firstKeyAt = performance.now();
   stats.lastDataAt = stats.firstKeyAt;
 }
@@ -116,6 +122,7 @@ function openHttpFlv({ target, gapLimitMs, readBuffer }: ViewerContext): Viewer 
   let head: Buffer | undefined = Buffer.alloc(0);
   let chunked: ChunkedDecoder | undefined;
   socket.on('connect', () => {
+    stats.phase = 'connected';
     socket.write(
       `GET /${target.app}/${target.stream}.flv HTTP/1.1\r\nHost: ${target.host}:${target.httpPort}\r\n` +
         'User-Agent: gateway-fanout-bench\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n',
@@ -133,6 +140,7 @@ function openHttpFlv({ target, gapLimitMs, readBuffer }: ViewerContext): Viewer 
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
       if (status !== '200') return fail(`HTTP ${status ?? '?'}: ${text.split('\r\n', 1)[0]}`);
       if (/\r\ntransfer-encoding:[^\r]*chunked/i.test(text)) chunked = new ChunkedDecoder();
+      stats.phase = 'accepted';
       chunk = head.subarray(end + 4);
       head = undefined;
       if (chunk.length === 0) return;
@@ -157,6 +165,8 @@ function openWsFlv({ target, gapLimitMs }: ViewerContext): Viewer {
     ws.terminate();
   };
   const deliver = flvSink(stats, gapLimitMs, fail);
+  ws.on('upgrade', () => (stats.phase = 'connected'));
+  ws.on('open', () => (stats.phase = 'accepted'));
   ws.on('message', (data: Buffer) => deliver(data));
   ws.on('unexpected-response', (_req, res) => fail(`HTTP ${res.statusCode ?? '?'} instead of an upgrade`));
   ws.on('error', (err) => onClosed(stats, `ws error: ${err.message}`));
@@ -173,9 +183,13 @@ function openRtmp({ target, gapLimitMs, readBuffer }: ViewerContext): Viewer {
     stream: target.stream,
     readBuffer,
     handlers: {
-      onData: (n) => onBytes(stats, n, gapLimitMs),
+      onData: (n) => {
+        if (stats.phase === 'connecting') stats.phase = 'connected';
+        onBytes(stats, n, gapLimitMs);
+      },
       onKeyframe: () => onKeyframe(stats),
       onStatus: (code, level) => {
+        if (code === 'NetStream.Play.Start' && stats.phase !== 'keyframe' && stats.phase !== 'data') stats.phase = 'accepted';
         if (level === 'error') client.close(`onStatus ${code}`);
       },
       onClose: (reason) => onClosed(stats, reason),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { GatewayError, errorMessage } from '../core/errors';
-import { schema, schemaKeys, type Field, type GatewayConfig, type ListField } from './schema';
+import { crossChecks, schema, schemaKeys, type Field, type GatewayConfig, type ListField } from './schema';
 
 export interface LoadOptions {
   /** conf/default.yaml */
@@ -147,7 +147,9 @@ export function loadConfig(options: LoadOptions): GatewayConfig {
     if (!values.has(key)) throw configError(key, `missing (it must be in ${options.defaultsFile})`);
     setPath(config, key, coerce(key, field, values.get(key), fromEnv.has(key)));
   }
-  return config as unknown as GatewayConfig;
+  const typed = config as unknown as GatewayConfig;
+  for (const check of crossChecks) if (!check.ok(typed)) throw configError(check.key, check.fault);
+  return typed;
 }
 
 export { schema };

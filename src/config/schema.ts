@@ -106,6 +106,13 @@ export const schema = {
     charset: oneOf(['GB2312', 'GBK', 'GB18030', 'UTF-8']),
     sipLogSize: int(0, 10_000),
   },
+  rtp: {
+    host: host(),
+    portMin: int(0, 65534),
+    portMax: int(0, 65535),
+    timeout: num(1, 3600),
+    ssrcCheck: bool(),
+  },
   rtsp: {
     connectTimeout: num(0.5, 120),
     requestTimeout: num(1, 120),
@@ -142,6 +149,11 @@ type ValueOf<F> = F extends { kind: 'int' | 'number' }
           : never;
 
 export type GatewayConfig = ValueOf<typeof schema>;
+
+/** Rules across keys: the key named is the one reported when the rule fails. */
+export const crossChecks: { key: string; fault: string; ok: (config: GatewayConfig) => boolean }[] = [
+  { key: 'rtp.portMax', fault: 'must not be below rtp.portMin', ok: (c) => c.rtp.portMin === 0 || c.rtp.portMax >= c.rtp.portMin + 1 },
+];
 
 export function isField(node: Field | SchemaNode): node is Field {
   return typeof (node as { kind?: unknown }).kind === 'string';

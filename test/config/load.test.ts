@@ -67,4 +67,5 @@ test('a bad config names the key and the fault', () => {
   expectConfigError(() => loadConfig({ defaultsFile, env: { GW_NOPE: '1' } }), /GW_NOPE/);
   expectConfigError(() => loadConfig({ defaultsFile, configFile: tempYaml('http: [1, 2') }), /not valid YAML/);
   expectConfigError(() => loadConfig({ defaultsFile, configFile: '/nonexistent/gw.yaml' }), /cannot read/);
+  expectConfigError(() => loadConfig({ defaultsFile, env: { GW_RTP_PORT_MIN: '31000', GW_RTP_PORT_MAX: '30000' } }), /"rtp\.portMax".*below rtp\.portMin/);
 });

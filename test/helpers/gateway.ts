@@ -34,6 +34,8 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
       GW_SIP_HOST: '127.0.0.1',
       GW_SIP_PORT: '0',
       GW_STORAGE_DIR: dir,
+      GW_RTP_HOST: '127.0.0.1',
+      GW_RTP_PORT_MIN: '0',
       GW_LOG_LEVEL: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
       GW_LOG_PRETTY: 'no',
       ...env,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import * as kirm from 'sip';
 import { ParseError, parseAssert } from '../src/core/errors';
 
@@ -189,6 +188,3 @@ export function unquote(value: string | undefined): string | undefined {
   return value;
 }
 
-export function randomToken(bytes = 8): string {
-  return randomBytes(bytes).toString('hex');
-}

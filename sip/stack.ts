@@ -1,13 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import * as kirm from 'sip';
 import { GatewayError, errorMessage } from '../src/core/errors';
 import type { Logger } from '../src/core/log';
-import { fromKirm, isRequest, randomToken, toKirm, type NameAddr, type SipHeaders, type SipMessage, type SipRequest, type SipResponse } from './message';
+import { fromKirm, isRequest, toKirm, type NameAddr, type SipHeaders, type SipMessage, type SipRequest, type SipResponse } from './message';
 import { SipTransport, type SipProtocol, type SipRemote, type TransportStats } from './transport';
 
 export interface SipTraceEvent {
   readonly direction: 'in' | 'out';
   readonly remote: SipRemote;
   readonly at: number;
+  /** The bytes on the wire (each retransmission is an event of its own). */
+  readonly data: Buffer;
   /** Undefined for a malformed incoming message. */
   readonly message?: SipMessage;
   /** Malformed input: why it was dropped, and its first bytes. */
@@ -70,6 +73,9 @@ export class SipStack {
   private readonly transactions: kirm.KirmTransactionLayer;
   private readonly pending = new Set<(err: Error) => void>();
   private closed = false;
+  /** Tags, branches and Call-IDs: a random prefix and a counter (unique, not secret; nonces use crypto). */
+  private readonly tokenPrefix = randomBytes(8).toString('hex');
+  private tokenCounter = randomBytes(4).readUInt32BE(0);
 
   constructor(
     private readonly options: SipStackOptions,
@@ -79,8 +85,8 @@ export class SipStack {
     this.transport = new SipTransport(
       { host: options.host, port: options.port, udp: options.udp, tcp: options.tcp, log: options.log },
       {
-        onMessage: (message, remote) => this.dispatch(message, remote),
-        onMalformed: (data, remote, reason) => this.trace({ direction: 'in', remote, at: Date.now(), malformed: { reason, head: data.subarray(0, 200).toString('latin1') } }),
+        onMessage: (message, remote, data) => this.dispatch(message, remote, data),
+        onMalformed: (data, remote, reason) => this.trace({ direction: 'in', remote, at: Date.now(), data: data.subarray(0, 200), malformed: { reason, head: data.subarray(0, 200).toString('latin1') } }),
       },
     );
   }
@@ -109,9 +115,9 @@ export class SipStack {
   newRequest(fields: NewRequestFields): SipRequest {
     const headers: SipHeaders = {
       via: [],
-      from: { ...fields.from, params: { tag: randomToken(6), ...fields.from.params } },
+      from: { ...fields.from, params: { tag: this.token(6), ...fields.from.params } },
       to: fields.to,
-      'call-id': fields.callId ?? `${randomToken(12)}@${this.options.advertisedHost}`,
+      'call-id': fields.callId ?? `${this.token(12)}@${this.options.advertisedHost}`,
       cseq: { seq: fields.cseq ?? 1 + Math.floor(Math.random() * 10_000), method: fields.method },
       'max-forwards': '70',
       ...(fields.contact ? { contact: [this.contact(fields.from)] } : {}),
@@ -159,18 +165,14 @@ export class SipStack {
         this.pending.delete(fail);
         resolve(response);
       });
-      // The branch is set by the transaction layer: trace after it did.
-      request.headers.via[0]!.params.branch = (raw.headers.via as { params: { branch?: string } }[])[0]!.params.branch ?? null;
-      this.trace({ direction: 'out', remote, at: Date.now(), message: request });
     });
   }
 
   /** Sends a request outside any transaction (ACK for a 2xx). */
   sendStateless(request: SipRequest, remote: SipRemote): void {
     if (this.closed) return;
-    request.headers.via = [{ ...this.via(remote.protocol), params: { rport: null, branch: `z9hG4bK${randomToken(8)}` } }];
-    this.transport.send(request, remote);
-    this.trace({ direction: 'out', remote, at: Date.now(), message: request });
+    request.headers.via = [{ ...this.via(remote.protocol), params: { rport: null, branch: `z9hG4bK${this.token(8)}` } }];
+    this.transmit(request, remote);
   }
 
   async close(): Promise<void> {
@@ -182,6 +184,12 @@ export class SipStack {
     await this.transport.close();
   }
 
+  /** A unique token for tags, branches and Call-IDs. */
+  token(length = 8): string {
+    this.tokenCounter = (this.tokenCounter + 1) >>> 0;
+    return `${this.tokenPrefix.slice(0, Math.max(4, length * 2 - 8))}${this.tokenCounter.toString(16).padStart(8, '0')}`;
+  }
+
   private via(protocol: SipProtocol): SipHeaders['via'][number] {
     return { version: '2.0', protocol: protocol.toUpperCase(), host: this.options.advertisedHost, port: this.port, params: protocol === 'udp' ? { rport: null } : {} };
   }
@@ -189,15 +197,19 @@ export class SipStack {
   private connection(remote: SipRemote): kirm.KirmConnection {
     return {
       protocol: remote.protocol.toUpperCase(),
-      send: (m) => {
-        if (!this.closed) this.transport.send(fromKirm(m), remote);
-      },
+      send: (m) => this.transmit(fromKirm(m), remote),
       release: () => undefined,
     };
   }
 
-  private dispatch(message: SipMessage, remote: SipRemote): void {
-    this.trace({ direction: 'in', remote, at: Date.now(), message });
+  /** Every message we put on the wire goes through here (and into the trace). */
+  private transmit(message: SipMessage, remote: SipRemote): void {
+    const data = this.transport.send(message, remote);
+    if (data) this.trace({ direction: 'out', remote, at: Date.now(), data, message });
+  }
+
+  private dispatch(message: SipMessage, remote: SipRemote, data: Buffer): void {
+    this.trace({ direction: 'in', remote, at: Date.now(), data, message });
     const raw = toKirm(message);
     if (!isRequest(message)) {
       const transaction = this.transactions.getClient(raw);
@@ -222,9 +234,7 @@ export class SipStack {
       reply: (status, reason, options = {}) => {
         if (answered && status >= 200) return;
         if (status >= 200) answered = true;
-        const response = this.makeResponse(message, status, reason, options);
-        this.trace({ direction: 'out', remote, at: Date.now(), message: response });
-        transaction.send?.(toKirm(response));
+        transaction.send?.(toKirm(this.makeResponse(message, status, reason, options)));
       },
     };
     try {
@@ -237,7 +247,7 @@ export class SipStack {
 
   private makeResponse(request: SipRequest, status: number, reason: string, options: ReplyOptions): SipResponse {
     const to = { ...request.headers.to, params: { ...request.headers.to.params } };
-    if (status > 100 && !to.params.tag) to.params.tag = randomToken(6);
+    if (status > 100 && !to.params.tag) to.params.tag = this.token(6);
     const headers: SipHeaders = {
       via: request.headers.via,
       from: request.headers.from,

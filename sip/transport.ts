@@ -24,11 +24,14 @@ export interface SipTransportOptions {
   tcpIdleMs?: number;
   /** Most simultaneous TCP connections. */
   maxTcpConnections?: number;
+  /** UDP receive buffer: bursts of REGISTERs from thousands of devices must not overflow it. */
+  udpRecvBufferSize?: number;
   log: Logger;
 }
 
 export interface SipTransportHandlers {
-  onMessage(message: SipMessage, remote: SipRemote): void;
+  /** `data`: the message as received (kept by the SIP log; not reused by the transport). */
+  onMessage(message: SipMessage, remote: SipRemote, data: Buffer): void;
   /** A datagram or stream message that is not SIP (counted, for the per-device log). */
   onMalformed?(data: Buffer, remote: SipRemote, reason: string): void;
 }
@@ -91,19 +94,21 @@ export class SipTransport {
     }
   }
 
-  send(message: SipMessage, remote: SipRemote): void {
-    if (this.closed) return;
+  /** Serialises and sends; returns the bytes sent (undefined once closed). */
+  send(message: SipMessage, remote: SipRemote): Buffer | undefined {
+    if (this.closed) return undefined;
     const data = serializeSipMessage(message);
     this.stats.sent++;
     if (remote.protocol === 'udp') {
       this.udp?.send(data, remote.port, remote.address, (err) => {
         if (err) this.options.log.debug({ err: errorMessage(err), remote: remoteKey(remote) }, 'UDP send failed');
       });
-      return;
+      return data;
     }
     let socket = this.connections.get(remoteKey(remote));
     if (!socket || socket.destroyed) socket = this.connectTcp(remote);
     socket.write(data);
+    return data;
   }
 
   /** Whether a live TCP connection to `remote` exists (a request to a gone one opens a new one). */
@@ -135,6 +140,11 @@ export class SipTransport {
       socket.once('error', reject);
       socket.bind(port, this.options.host, () => {
         socket.off('error', reject);
+        try {
+          socket.setRecvBufferSize(this.options.udpRecvBufferSize ?? 4 * 1024 * 1024);
+        } catch (err) {
+          this.options.log.debug({ err: errorMessage(err) }, 'cannot enlarge the SIP UDP receive buffer');
+        }
         socket.on('error', (err) => this.options.log.warn({ err: errorMessage(err) }, 'SIP UDP socket error'));
         resolve(socket.address().port);
       });
@@ -207,7 +217,7 @@ export class SipTransport {
     }
     this.stats.received++;
     try {
-      this.handlers.onMessage(message, remote);
+      this.handlers.onMessage(message, remote, data);
     } catch (err) {
       this.options.log.error({ err, remote: remoteKey(remote) }, 'SIP message handler failed');
     }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 
 /** Charsets a device may be configured with; GB2312/GBK are read and written as GB18030 (their superset). */
@@ -15,11 +16,9 @@ export interface DecodedText {
  * rare characters GB2312 lacks.
  */
 export function decodeBody(buf: Buffer): DecodedText {
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(buf), charset: 'UTF-8' };
-  } catch {
-    return { text: iconv.decode(buf, 'gb18030'), charset: 'GB18030' };
-  }
+  // isUtf8 checks without throwing (a TextDecoder with fatal: true costs an exception per GB body).
+  if (isUtf8(buf)) return { text: buf.toString('utf8'), charset: 'UTF-8' };
+  return { text: iconv.decode(buf, 'gb18030'), charset: 'GB18030' };
 }
 
 /** Encodes an outgoing body in the device's charset (bytes: Content-Length is their count). */

@@ -81,7 +81,7 @@ function keepalive(session: DeviceSession, incoming: IncomingRequest, ctx: Mansc
   }
   if (moved || now - session.persistedKeepaliveAt >= KEEPALIVE_PERSIST_MS) {
     session.persistedKeepaliveAt = now;
-    ctx.devices.update(session.id, { keepaliveAt: now, ...(moved ? { address: to, transport: incoming.remote.protocol } : {}) });
+    ctx.devices.set(session.id, { keepaliveAt: now, ...(moved ? { address: to, transport: incoming.remote.protocol } : {}) });
   }
   if (moved) ctx.addressChanged(session.id, from, to);
 }

@@ -104,11 +104,26 @@ function checkDepth(text: string): void {
   }
 }
 
+/**
+ * The common keepalive, exactly as devices send it, read without the XML parser (it is most of
+ * the steady-state traffic). Anything else, or anything unusual, goes through the parser.
+ */
+const KEEPALIVE = /^\s*(?:<\?xml[^<>]{0,100}\?>\s*)?<Notify>\s*<CmdType>Keepalive<\/CmdType>\s*<SN>(\d{1,10})<\/SN>\s*<DeviceID>([0-9A-Za-z]{1,64})<\/DeviceID>\s*<Status>([A-Za-z]{0,16})<\/Status>\s*<\/Notify>\s*$/;
+
+function quickKeepalive(text: string, charset: ManscdpMessage['charset']): ManscdpMessage | undefined {
+  if (text.length > 400) return undefined;
+  const m = KEEPALIVE.exec(text);
+  if (!m) return undefined;
+  return { root: 'Notify', cmdType: 'Keepalive', sn: Number(m[1]), deviceId: m[2]!, body: { CmdType: 'Keepalive', SN: m[1]!, DeviceID: m[2]!, Status: m[3]! }, charset };
+}
+
 /** Decodes, repairs and parses a MANSCDP body. */
 export function parseManscdp(body: Buffer): ManscdpMessage {
   parseAssert(body.length > 0, 'empty MANSCDP body');
   parseAssert(body.length <= MAX_MANSCDP_BYTES, `MANSCDP body larger than ${MAX_MANSCDP_BYTES} bytes`);
   const { text, charset } = decodeBody(body);
+  const keepalive = quickKeepalive(text, charset);
+  if (keepalive) return keepalive;
   parseAssert(!/<!(?:DOCTYPE|ENTITY)/i.test(text), 'MANSCDP with a DOCTYPE or ENTITY declaration');
   const repaired = repairXml(text);
   checkDepth(repaired);

@@ -143,7 +143,7 @@ export class GbServer {
   async deviceInfo(id: string): Promise<DeviceInfo> {
     this.requireOnline(id);
     const info = deviceInfoOf(await this.queries.query(id, 'DeviceInfo'));
-    this.options.devices.update(id, { name: info.name, manufacturer: info.manufacturer, model: info.model, firmware: info.firmware });
+    this.options.devices.set(id, { name: info.name, manufacturer: info.manufacturer, model: info.model, firmware: info.firmware });
     return info;
   }
 
@@ -160,7 +160,7 @@ export class GbServer {
     if (!session || (!param.heartbeatInterval && !param.heartbeatCount)) return;
     session.heartbeatInterval = param.heartbeatInterval ?? session.heartbeatInterval;
     session.heartbeatCount = param.heartbeatCount ?? session.heartbeatCount;
-    this.options.devices.update(id, { heartbeatInterval: session.heartbeatInterval, heartbeatCount: session.heartbeatCount });
+    this.options.devices.set(id, { heartbeatInterval: session.heartbeatInterval, heartbeatCount: session.heartbeatCount });
   }
 
   /** INVITEs a channel for live video; resolves with the confirmed dialog. */
@@ -290,7 +290,7 @@ export class GbServer {
   private onCatalog(result: CatalogResult): void {
     try {
       const diff = this.options.channels.applyCatalog(result.deviceId, result.items, result.complete);
-      this.options.devices.update(result.deviceId, { catalogAt: Date.now() });
+      this.options.devices.set(result.deviceId, { catalogAt: Date.now() });
       this.options.log.info({ device: result.deviceId, sn: result.sn, sumNum: result.sumNum, messages: result.messages, complete: result.complete, added: diff.added, updated: diff.updated, removed: diff.removed }, 'catalog stored');
       this.events.emit('catalog', result.deviceId, { ...diff, complete: result.complete });
     } catch (err) {
@@ -301,7 +301,7 @@ export class GbServer {
   private markOffline(id: string, reason: string, now = Date.now()): void {
     this.sessions.delete(id);
     this.subscriptions.forget(id);
-    this.options.devices.update(id, { online: false, offlineAt: now, offlineReason: reason });
+    this.options.devices.set(id, { online: false, offlineAt: now, offlineReason: reason });
     this.options.log.info({ device: id, reason }, 'device offline');
     this.events.emit('offline', id, reason);
     for (const dialog of this.invites.list()) if (dialog.deviceId === id) void this.invites.bye(dialog.callId, `device offline: ${reason}`);
@@ -326,7 +326,7 @@ export class GbServer {
       const expiresAt = (record.registeredAt ?? 0) + (record.expires ?? 0) * 1000;
       const [address, port] = splitAddress(record.address);
       if (expiresAt <= now || !address || !record.callId) {
-        this.options.devices.update(record.id, { online: false, offlineAt: now, offlineReason: 'registration expired while the gateway was down' });
+        this.options.devices.set(record.id, { online: false, offlineAt: now, offlineReason: 'registration expired while the gateway was down' });
         continue;
       }
       this.sessions.set({

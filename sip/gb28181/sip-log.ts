@@ -1,5 +1,5 @@
 import { decodeBody } from './charset';
-import { isRequest, serializeSipMessage, uriUser, type SipMessage } from '../message';
+import { isRequest, type SipMessage } from '../message';
 import type { SipTraceEvent } from '../stack';
 import { remoteKey } from '../transport';
 
@@ -15,8 +15,14 @@ export interface SipLogEntry {
   text: string;
 }
 
+/** Kept small: the wire bytes, not the parsed message (thousands of devices x tens of entries). */
 interface StoredEntry {
-  event: SipTraceEvent;
+  at: number;
+  direction: 'in' | 'out';
+  remote: string;
+  transport: string;
+  data: Buffer;
+  malformed?: string;
   keepalive: boolean;
 }
 
@@ -24,19 +30,26 @@ const MAX_TEXT = 4096;
 const MAX_CALL_IDS = 50_000;
 const MAX_DEVICES = 100_000;
 
-function isKeepalive(message: SipMessage): boolean {
-  if (message.headers.cseq.method !== 'MESSAGE') return false;
-  if (!isRequest(message)) return true; // answers to MESSAGE: keepalive or query, collapsed with the keepalive rule below
-  return message.content !== undefined && message.content.length < 400 && message.content.includes('Keepalive');
+function isKeepaliveRequest(message: SipMessage): boolean {
+  return isRequest(message) && message.method === 'MESSAGE' && message.content !== undefined && message.content.length < 400 && message.content.includes('Keepalive');
+}
+
+/** An exact-size copy: small Buffers are slices of shared 8 KB slabs that a kept slice would pin. */
+function ownCopy(data: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(data.length);
+  data.copy(copy);
+  return copy;
 }
 
 /**
- * The last `size` SIP messages per device, kept as the parsed messages and rendered on request.
+ * The last `size` SIP messages per device, kept as their wire bytes and rendered on request.
  * Consecutive keepalive exchanges are collapsed to the newest pair so that a device's log keeps
  * its registration and queries rather than hours of heartbeats.
  */
 export class SipLog {
   private readonly entries = new Map<string, StoredEntry[]>();
+  /** The Call-ID of each device's last keepalive, to recognise the 200 that answers it. */
+  private readonly keepaliveCallIds = new Map<string, string>();
   private readonly callIds = new Map<string, string>();
 
   constructor(private readonly size: number) {}
@@ -60,22 +73,31 @@ export class SipLog {
       if (this.entries.size >= MAX_DEVICES) return;
       this.entries.set(deviceId, (list = []));
     }
-    const keepalive = !!event.message && isKeepalive(event.message);
+    const message = event.message;
+    const callId = message?.headers['call-id'];
+    let keepalive = false;
+    if (message && isKeepaliveRequest(message)) {
+      keepalive = true;
+      this.keepaliveCallIds.set(deviceId, callId!);
+    } else if (message && !isRequest(message)) {
+      keepalive = this.keepaliveCallIds.get(deviceId) === callId;
+    }
     if (keepalive && list.filter((e) => e.keepalive).length >= 2) {
       list.splice(list.findIndex((e) => e.keepalive), 1);
     }
-    list.push({ event, keepalive });
+    list.push({ at: event.at, direction: event.direction, remote: remoteKey(event.remote), transport: event.remote.protocol, data: ownCopy(event.data), malformed: event.malformed?.reason, keepalive });
     if (list.length > this.size) list.splice(0, list.length - this.size);
   }
 
   /** The newest `limit` entries of a device, oldest first. */
   get(deviceId: string, limit = this.size): SipLogEntry[] {
     const list = this.entries.get(deviceId) ?? [];
-    return list.slice(-limit).map(({ event }) => render(event));
+    return list.slice(-limit).map(render);
   }
 
   forget(deviceId: string): void {
     this.entries.delete(deviceId);
+    this.keepaliveCallIds.delete(deviceId);
   }
 
   private deviceOf(event: SipTraceEvent): string | undefined {
@@ -85,18 +107,18 @@ export class SipLog {
     if (bound) return bound;
     // A request from a device names it in From; our requests name it in To.
     const addr = (event.direction === 'in') === isRequest(message) ? message.headers.from : message.headers.to;
-    const user = uriUser(addr);
-    return user && /^\d{20}$/.test(user) ? user : undefined;
+    const user = addr ? /^sips?:(\d{20})@/.exec(addr.uri)?.[1] : undefined;
+    return user;
   }
 }
 
-function render(event: SipTraceEvent): SipLogEntry {
-  const base = { at: event.at, direction: event.direction, remote: remoteKey(event.remote), transport: event.remote.protocol };
-  if (!event.message) return { ...base, summary: `malformed: ${event.malformed?.reason ?? ''}`, text: event.malformed?.head ?? '' };
-  const message = event.message;
-  const summary = isRequest(message) ? `${message.method} ${message.uri}` : `${message.status} ${message.reason}`;
-  const head = serializeSipMessage({ ...message, content: undefined }).toString('latin1').replace(/Content-Length: 0\r\n\r\n$/, '');
-  const body = message.content?.length ? decodeBody(message.content).text : '';
-  const text = `${head.trimEnd()}\r\n\r\n${body}`;
+function render(entry: StoredEntry): SipLogEntry {
+  const base = { at: entry.at, direction: entry.direction, remote: entry.remote, transport: entry.transport };
+  if (entry.malformed !== undefined) return { ...base, summary: `malformed: ${entry.malformed}`, text: entry.data.toString('latin1') };
+  const end = entry.data.indexOf('\r\n\r\n');
+  const head = entry.data.subarray(0, end < 0 ? entry.data.length : end).toString('latin1');
+  const body = end < 0 ? '' : decodeBody(entry.data.subarray(end + 4)).text;
+  const summary = head.slice(0, head.indexOf('\r\n') < 0 ? head.length : head.indexOf('\r\n')).replace(/ SIP\/2\.0$/, '').replace(/^SIP\/2\.0 /, '');
+  const text = `${head}\r\n\r\n${body}`;
   return { ...base, summary, text: text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text };
 }

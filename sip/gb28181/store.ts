@@ -68,8 +68,10 @@ export interface GbCatalogDiff {
 export interface GbDeviceStore {
   get(id: string): GbDevice | undefined;
   listOnline(): GbDevice[];
-  upsert(id: string, patch: GbDevicePatch): GbDevice;
-  update(id: string, patch: GbDevicePatch): GbDevice | undefined;
+  /** Creates or updates. */
+  upsert(id: string, patch: GbDevicePatch): void;
+  /** Updates an existing device (no-op if it is gone). */
+  set(id: string, patch: GbDevicePatch): void;
 }
 
 export interface GbChannelStore {

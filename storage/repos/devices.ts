@@ -186,24 +186,37 @@ export class DeviceRepo {
 
   /** Creates a device; returns undefined if the id exists. */
   create(id: string, fields: DevicePatch, now = Date.now()): DeviceRecord | undefined {
-    const result = this.db.prepare('INSERT INTO gb_devices (id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING').run(id, now, now);
+    const result = this.prepared('INSERT INTO gb_devices (id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING').run([id, now, now]);
     if (result.changes === 0) return undefined;
     return this.update(id, fields, now);
   }
 
   /** Updates the given fields; returns the new record (undefined if the device does not exist). */
   update(id: string, patch: DevicePatch, now = Date.now()): DeviceRecord | undefined {
-    const fields = (Object.keys(patch) as (keyof DevicePatch)[]).filter((f) => COLUMNS[f] && patch[f] !== undefined);
-    if (fields.length > 0) {
-      const sets = fields.map((f) => `${COLUMNS[f]} = ?`).join(', ');
-      this.prepared(`UPDATE gb_devices SET ${sets}, updated_at = ? WHERE id = ?`).run([...fields.map((f) => toColumnValue(f, patch[f])), now, id]);
-    }
+    this.set(id, patch, now);
     return this.get(id);
   }
 
-  /** Creates or updates (a device registering for the first time is stored). */
-  upsert(id: string, patch: DevicePatch, now = Date.now()): DeviceRecord {
-    return this.create(id, patch, now) ?? this.update(id, patch, now)!;
+  /** Updates the given fields without reading the record back (the signalling hot path). */
+  set(id: string, patch: DevicePatch, now = Date.now()): void {
+    const fields = this.fieldsOf(patch);
+    if (fields.length === 0) return;
+    const sets = fields.map((f) => `${COLUMNS[f]} = ?`).join(', ');
+    this.prepared(`UPDATE gb_devices SET ${sets}, updated_at = ? WHERE id = ?`).run([...fields.map((f) => toColumnValue(f, patch[f])), now, id]);
+  }
+
+  /** Creates or updates in one statement (a device registering is stored), without reading back. */
+  upsert(id: string, patch: DevicePatch, now = Date.now()): void {
+    const fields = this.fieldsOf(patch);
+    const columns = fields.map((f) => COLUMNS[f]);
+    const updates = columns.length ? `${columns.map((c) => `${c} = excluded.${c}`).join(', ')}, ` : '';
+    const sql = `INSERT INTO gb_devices (id, ${columns.map((c) => `${c}, `).join('')}created_at, updated_at) VALUES (?, ${columns.map(() => '?, ').join('')}?, ?)
+      ON CONFLICT (id) DO UPDATE SET ${updates}updated_at = excluded.updated_at`;
+    this.prepared(sql).run([id, ...fields.map((f) => toColumnValue(f, patch[f])), now, now]);
+  }
+
+  private fieldsOf(patch: DevicePatch): (keyof DevicePatch)[] {
+    return (Object.keys(patch) as (keyof DevicePatch)[]).filter((f) => COLUMNS[f] && patch[f] !== undefined);
   }
 
   private prepared(sql: string): ReturnType<Db['prepare']> {

@@ -104,3 +104,16 @@ test('charset: encode per device charset, decode UTF-8 when valid else GB18030',
   assert.deepEqual(decodeBody(gb2312('摄像机')), { text: '摄像机', charset: 'GB18030' });
   assert.deepEqual(decodeBody(Buffer.from('摄像机')), { text: '摄像机', charset: 'UTF-8' });
 });
+
+test('property: the keepalive fast path reads exactly what the XML parser reads', () => {
+  const keepalive = (sn: string, id: string, status: string, extra = ''): Buffer =>
+    Buffer.from(`<?xml version="1.0" encoding="GB2312"?>\r\n<Notify>\r\n<CmdType>Keepalive</CmdType>\r\n<SN>${sn}</SN>\r\n<DeviceID>${id}</DeviceID>\r\n<Status>${status}</Status>${extra}\r\n</Notify>\r\n`);
+  fc.assert(
+    fc.property(fc.stringMatching(/^\d{1,10}$/), fc.stringMatching(/^[0-9A-Za-z]{1,64}$/), fc.stringMatching(/^[A-Za-z]{0,16}$/), (sn, id, status) => {
+      const fast = parseManscdp(keepalive(sn, id, status));
+      const full = parseManscdp(keepalive(sn, id, status, '<!-- forces the parser -->'));
+      assert.deepEqual(fast, full);
+    }),
+    { numRuns: 300 },
+  );
+});

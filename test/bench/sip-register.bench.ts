@@ -6,13 +6,14 @@
  *
  *   node dist/test/bench/sip-register.bench.js [--devices 1000,5000,10000] [--concurrency 200]
  *                                              [--keepalive 10] [--window 20] [--settle 5] [--profile DIR]
+ *                                              [--quiet-below 50] [--quiet-wait 120]
  */
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { GbDeviceSimulator } from '../helpers/gb-device-simulator';
 import { buildRawSip, parseRawSip } from '../helpers/gb-sip-text';
-import { clockTicksPerSecond, machineBusySeconds, processCpuSeconds, processRssKb } from './proc-stats';
+import { clockTicksPerSecond, machineBusySeconds, processCpuSeconds, processRssKb, waitForQuietMachine } from './proc-stats';
 import { ManagedChild, Resources, freePort } from './servers';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -28,10 +29,13 @@ interface Args {
   settleSeconds: number;
   /** Write a V8 CPU profile of the gateway here (--cpu-prof). */
   profileDir: string | undefined;
+  /** Before each round, wait (at most quietWait s) until the rest of the machine uses less than this % of a core. */
+  quietBelow: number;
+  quietWait: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { devices: [1000, 5000, 10_000], concurrency: 200, keepaliveSeconds: 10, windowSeconds: 20, settleSeconds: 5, profileDir: undefined };
+  const args: Args = { devices: [1000, 5000, 10_000], concurrency: 200, keepaliveSeconds: 10, windowSeconds: 20, settleSeconds: 5, profileDir: undefined, quietBelow: 50, quietWait: 120 };
   for (let i = 0; i < argv.length; i += 2) {
     const value = argv[i + 1] ?? '';
     switch (argv[i]) {
@@ -52,6 +56,12 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--profile':
         args.profileDir = value;
+        break;
+      case '--quiet-below':
+        args.quietBelow = Number(value);
+        break;
+      case '--quiet-wait':
+        args.quietWait = Number(value);
         break;
       default:
         throw new Error(`unknown argument ${argv[i]}`);
@@ -115,9 +125,11 @@ interface RoundResult {
   rssBaseMb: number;
   rssKbPerDevice: number;
   othersPercent: number;
+  othersBeforePercent: number;
 }
 
 async function round(n: number, args: Args, resources: Resources, hz: number): Promise<RoundResult> {
+  const othersBeforePercent = await waitForQuietMachine(hz, args.quietBelow, args.quietWait * 1000);
   const port = await freePort();
   const storage = resources.tempDir('gw-sip-bench-');
   const env = {
@@ -211,6 +223,7 @@ async function round(n: number, args: Args, resources: Resources, hz: number): P
       rssBaseMb: rssBase / 1024,
       rssKbPerDevice: (rssPeak - rssBase) / n,
       othersPercent: (others / window) * 100,
+      othersBeforePercent,
     };
   } finally {
     await Promise.all(sims.map((s) => s.close()));
@@ -220,7 +233,7 @@ async function round(n: number, args: Args, resources: Resources, hz: number): P
 }
 
 function render(results: readonly RoundResult[]): string {
-  const header = ['devices', 'registered', 'failed', 'reg/s', 'reg CPU %', 'CPU ms/reg', 'keepalive/s', 'ka CPU %', 'CPU µs/ka', 'ka lost', 'RSS base MB', 'RSS KB/device', 'others %'];
+  const header = ['devices', 'registered', 'failed', 'reg/s', 'reg CPU %', 'CPU ms/reg', 'keepalive/s', 'ka CPU %', 'CPU µs/ka', 'ka lost', 'RSS base MB', 'RSS KB/device', 'others %', 'others before %'];
   const rows = results.map((r) => [
     r.devices,
     r.registered,
@@ -235,6 +248,7 @@ function render(results: readonly RoundResult[]): string {
     r.rssBaseMb.toFixed(0),
     r.rssKbPerDevice.toFixed(1),
     r.othersPercent.toFixed(0),
+    r.othersBeforePercent.toFixed(0),
   ].map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |`;
@@ -260,7 +274,8 @@ async function main(): Promise<void> {
   process.stdout.write(`\nGB28181 registration benchmark (gateway in its own process, devices in this one, loopback UDP, digest MD5)\n${render(results)}\n`);
   process.stdout.write(
     '\nreg/s: 200 OK answers per second over the burst (each = REGISTER, 401, REGISTER with digest, 200); reg CPU %: gateway utime+stime over the burst (also serving DeviceInfo/ConfigDownload/Catalog of the devices already in);\n' +
-      'keepalive/s and ka CPU %: the keepalive window; RSS KB/device: (peak RSS in the window - RSS before the devices) / N; others %: the rest of the machine, this load client included in neither.\n',
+      'keepalive/s and ka CPU %: the keepalive window; RSS KB/device: (peak RSS in the window - RSS before the devices) / N;\n' +
+      'others %: the rest of the machine (neither the gateway nor this load client) during the keepalive window, and before the round (it waits for < --quiet-below %).\n',
   );
 }
 

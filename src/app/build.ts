@@ -16,6 +16,10 @@ import { createGb28181, type Gb28181 } from './gb-bridge/compose';
 import { ProxyRepo } from '../../storage/repos/proxies';
 import { proxiesApi } from '../api/proxies';
 import { ProxyManager, proxySettingsFrom } from './rtsp-proxy/manager';
+import { rtspUdpPorts } from './rtsp-proxy/udp-ports';
+import { PortPool } from '../../rtp/net/port-pool';
+import { RtpServers } from './rtp-servers';
+import { rtpApi } from '../api/rtp';
 
 export interface BoundPorts {
   rtmp?: number;
@@ -54,6 +58,16 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
         idleTimeoutMs: config.rtmp.idleTimeout * 1000,
       })
     : undefined;
+  const rtpPorts = config.rtp.portMin > 0 ? new PortPool(config.rtp.portMin, config.rtp.portMax) : undefined;
+  const rtpServers = new RtpServers({
+    registry,
+    pool: rtpPorts,
+    host: config.rtp.host,
+    timeoutMs: config.rtp.timeout * 1000,
+    ssrcCheck: config.rtp.ssrcCheck,
+    dumpDir: join(config.storage.dir, 'rtp-dumps'),
+    log: log.child({ component: 'rtp' }),
+  });
   const gb28181 = config.sip.enabled ? createGb28181(config, registry, db, log) : undefined;
   const proxies = new ProxyManager({
     registry,
@@ -61,6 +75,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     config: config.proxies,
     settings: proxySettingsFrom(config.rtsp),
     log: log.child({ component: 'rtsp-proxy' }),
+    udpPorts: rtspUdpPorts(config),
   });
   let http: FastifyInstance | undefined;
   let tsRoutes: ReturnType<typeof registerTsRoutes> | undefined;
@@ -75,6 +90,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     });
     await gb28181?.registerApi(http, () => ports);
     await http.register(proxiesApi, { proxies });
+    await http.register(rtpApi, { rtp: rtpServers });
     registerMediaRoutes(http, registry, config.http, log);
     tsRoutes = registerTsRoutes(http, registry, config, log);
     await registerWebRoutes(http, join(__dirname, '..', '..', '..'));
@@ -103,6 +119,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
       stopping ??= (async () => {
         log.info({ reason }, 'gateway stopping');
         tsRoutes?.close(reason);
+        rtpServers.closeAll(reason);
         await proxies.close();
         await registry.close(reason);
         await Promise.allSettled([rtmp?.close(), http?.close(), gb28181?.stop()]);

@@ -19,6 +19,7 @@ export interface RegistrarHooks {
 interface Failures {
   count: number;
   bannedUntil: number;
+  lastAt: number;
 }
 
 /** `2024-05-01T08:00:00.000` in local time: GB28181 devices set their clock from this Date. */
@@ -100,7 +101,10 @@ export class Registrar {
   /** Forgets expired nonces and bans. */
   sweep(now = Date.now()): void {
     this.nonces.sweep(now);
-    for (const [id, f] of this.failures) if (f.bannedUntil !== 0 && f.bannedUntil <= now) this.failures.delete(id);
+    for (const [id, f] of this.failures) {
+      const over = f.bannedUntil !== 0 ? f.bannedUntil <= now : now - f.lastAt > this.config.banMs;
+      if (over) this.failures.delete(id);
+    }
   }
 
   /** Lifts a ban (API: the user fixed the password). */
@@ -134,8 +138,9 @@ export class Registrar {
       this.failures.delete(id);
       return true;
     }
-    const failures = this.failures.get(id) ?? { count: 0, bannedUntil: 0 };
+    const failures = this.failures.get(id) ?? { count: 0, bannedUntil: 0, lastAt: now };
     failures.count++;
+    failures.lastAt = now;
     if (failures.count >= this.config.authFailLimit) {
       failures.bannedUntil = now + this.config.banMs;
       failures.count = 0;

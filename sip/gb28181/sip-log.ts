@@ -28,7 +28,8 @@ interface StoredEntry {
 
 const MAX_TEXT = 4096;
 const MAX_CALL_IDS = 50_000;
-const MAX_DEVICES = 100_000;
+/** Devices with a log; beyond it the oldest device's log is dropped (ids sent by strangers included). */
+const MAX_DEVICES = 20_000;
 
 function isKeepaliveRequest(message: SipMessage): boolean {
   return isRequest(message) && message.method === 'MESSAGE' && message.content !== undefined && message.content.length < 400 && message.content.includes('Keepalive');
@@ -70,7 +71,10 @@ export class SipLog {
     if (!deviceId) return;
     let list = this.entries.get(deviceId);
     if (!list) {
-      if (this.entries.size >= MAX_DEVICES) return;
+      if (this.entries.size >= MAX_DEVICES) {
+        const oldest = this.entries.keys().next().value;
+        if (oldest !== undefined) this.forget(oldest);
+      }
       this.entries.set(deviceId, (list = []));
     }
     const message = event.message;

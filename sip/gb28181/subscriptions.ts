@@ -49,10 +49,11 @@ export class CatalogSubscriptions {
     entry.expiresAt = Date.now() + (Number.isFinite(granted) && granted > 0 ? granted : this.expiresSec) * 1000;
   }
 
-  /** Renews subscriptions that expire within a tenth of their lifetime (at least 30 s). */
+  /** Renews subscriptions close to their expiry. */
   renew(now: number, online: readonly string[]): void {
     if (this.expiresSec <= 0) return;
-    const margin = Math.max(30_000, this.expiresSec * 100);
+    // A tenth of the lifetime (at least 30 s), but never more than half of it.
+    const margin = Math.min(this.expiresSec * 500, Math.max(30_000, this.expiresSec * 100));
     for (const id of online) {
       const entry = this.active.get(id);
       if (!entry || entry.renewing || entry.expiresAt - now > margin) continue;

@@ -100,3 +100,20 @@ test('a device that never answers the catalog query: the refresh fails with why'
     await f.close();
   }
 });
+
+test('the catalog is queried again every catalogRefresh; the SUBSCRIBE is renewed before it expires', async () => {
+  const f = await startServer({ catalogRefreshMs: 700, catalogSubscribeSec: 2 });
+  try {
+    const sim = await f.simulator({ channels: makeChannels(DEVICE_ID, 2) });
+    assert.equal((await sim.register())?.status, 200);
+    const catalogs = (): number => sim.received.filter((r) => r.method === 'MESSAGE' && r.body.includes('<CmdType>Catalog</CmdType>')).length;
+    await waitFor(() => catalogs() >= 3 || undefined, 5000, 'periodic catalog queries');
+    await waitFor(() => sim.received.filter((r) => r.method === 'SUBSCRIBE').length >= 2 || undefined, 5000, 'a renewed SUBSCRIBE');
+    const subscribes = sim.received.filter((r) => r.method === 'SUBSCRIBE');
+    assert.match(subscribes[0]!.headers.get('event')?.[0] ?? '', /^Catalog;id=\d+$/);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.ok(sim.received.filter((r) => r.method === 'SUBSCRIBE').length <= 4, 'renewals are spaced, not on every sweep');
+  } finally {
+    await f.close();
+  }
+});

@@ -88,6 +88,22 @@ export async function waitForQuietMachine(hz: number, maxPercent: number, maxWai
   }
 }
 
+/**
+ * Machine-wide TcpExt ListenOverflows (a full accept queue: a SYN or final ACK dropped, the
+ * client retries after 1, 3, 7 ... s). Spec: /proc/net/netstat (Linux SNMP MIB).
+ */
+export function listenOverflows(): number {
+  const lines = readFileSync('/proc/net/netstat', 'latin1').split('\n');
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    if (!lines[i]!.startsWith('TcpExt:')) continue;
+    const names = lines[i]!.split(' ');
+    const values = lines[i + 1]!.split(' ');
+    const at = names.indexOf('ListenOverflows');
+    return at > 0 ? Number(values[at]) : NaN;
+  }
+  return NaN;
+}
+
 /** Samples a process's VmRSS on a timer and keeps the peak. */
 export class RssSampler {
   peakKb = 0;

@@ -107,6 +107,9 @@ function notesOf(r: PlannedRound): string[] {
   if (!result) return notes;
   if (result.error) notes.push(`- ${tag}: ${oneLine(result.error)}`);
   const phases = Object.entries(result.noKeyframePhases).map(([phase, count]) => `${count} ${phase}`);
+  if (result.listenOverflows > 0) {
+    notes.push(`- ${tag}: ${result.listenOverflows} accept-queue overflows (TcpExt ListenOverflows) while the viewers connected`);
+  }
   if (phases.length > 0) notes.push(`- ${tag}: viewers without a keyframe by the end: ${phases.join(', ')}`);
   for (const [reason, count] of Object.entries(result.closeReasons)) notes.push(`- ${tag}: ${count} viewer(s) closed: ${reason}`);
   for (const [message, count] of Object.entries(result.serverProblems)) notes.push(`- ${tag}: server logged ${count}x ${message}`);

@@ -3,7 +3,7 @@
  * batches, a settle time, a measuring window, then everything closed.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { machineBusySeconds, processCpuSeconds, processRssKb, processIoBytes, RssSampler } from './proc-stats';
+import { listenOverflows, machineBusySeconds, processCpuSeconds, processRssKb, processIoBytes, RssSampler } from './proc-stats';
 import { startGateway, startNms, startPublisher, type Resources, type ServerHandle, type ServerKind } from './servers';
 import { openViewer, type Protocol, type Target, type Viewer, type ViewerContext } from './viewers';
 
@@ -49,6 +49,8 @@ export interface RoundResult {
   publisherCpuPercent: number;
   othersCpuPercent: number;
   clientLoopLagMaxMs: number;
+  /** Machine-wide accept-queue overflows from the first viewer to the end of the window. */
+  listenOverflows: number;
   closeReasons: Record<string, number>;
   serverProblems: Record<string, number>;
   error?: string;
@@ -113,7 +115,15 @@ function countBy(values: readonly string[]): Record<string, number> {
 }
 
 function summarize(
-  base: { server: ServerKind; protocol: Protocol; viewers: Viewer[]; baselineKb: number; peakKb: number; lagMaxMs: number },
+  base: {
+    server: ServerKind;
+    protocol: Protocol;
+    viewers: Viewer[];
+    baselineKb: number;
+    peakKb: number;
+    lagMaxMs: number;
+    listenOverflows: number;
+  },
   a: Snapshot,
   b: Snapshot,
   gapLimitMs: number,
@@ -157,6 +167,7 @@ function summarize(
     publisherCpuPercent: pct(b.publisher - a.publisher),
     othersCpuPercent: pct(b.machine - a.machine - cpu - (b.client - a.client) - (b.publisher - a.publisher)),
     clientLoopLagMaxMs: base.lagMaxMs,
+    listenOverflows: base.listenOverflows,
     closeReasons: countBy(closedReasons),
   };
 }
@@ -175,6 +186,7 @@ export async function runRound(kind: ServerKind, protocol: Protocol, n: number, 
     const baselineKb = processRssKb(server.process.pid) ?? NaN;
     rss = new RssSampler(server.process.pid, 200);
     lag.enable();
+    const overflowsBefore = listenOverflows();
     while (viewers.length < n) {
       const count = Math.min(o.batch, n - viewers.length);
       for (let i = 0; i < count; i++) viewers.push(openViewer(protocol, context));
@@ -189,7 +201,15 @@ export async function runRound(kind: ServerKind, protocol: Protocol, n: number, 
     rss.stop();
     const died = server.process.exitedEarly() ?? publisher.exitedEarly();
     const result = summarize(
-      { server: kind, protocol, viewers, baselineKb, peakKb: rss.peakKb, lagMaxMs: lag.max / 1e6 },
+      {
+        server: kind,
+        protocol,
+        viewers,
+        baselineKb,
+        peakKb: rss.peakKb,
+        lagMaxMs: lag.max / 1e6,
+        listenOverflows: listenOverflows() - overflowsBefore,
+      },
       a,
       b,
       o.gapLimitMs,

@@ -6,7 +6,7 @@
  * Bytes counted: the FLV bytes for HTTP-FLV (after the response head, after de-chunking) and
  * WebSocket-FLV (message payloads); every socket byte for RTMP (chunk headers are the protocol).
  */
-import { connect } from 'node:net';
+import { connect, createConnection, type NetConnectOpts } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { errorMessage } from '../../src/core/errors';
@@ -159,13 +159,22 @@ function openHttpFlv({ target, gapLimitMs, readBuffer }: ViewerContext): Viewer 
 
 function openWsFlv({ target, gapLimitMs }: ViewerContext): Viewer {
   const stats = newStats();
-  const ws = new WebSocket(`ws://${target.host}:${target.httpPort}/${target.app}/${target.stream}.flv`, { perMessageDeflate: false });
+  const ws = new WebSocket(`ws://${target.host}:${target.httpPort}/${target.app}/${target.stream}.flv`, {
+    perMessageDeflate: false,
+    // Our own connection only to see when TCP connects (before the upgrade is answered).
+    createConnection: ((options: NetConnectOpts) => {
+      const socket = createConnection(options);
+      socket.once('connect', () => {
+        if (stats.phase === 'connecting') stats.phase = 'connected';
+      });
+      return socket;
+    }) as typeof createConnection,
+  });
   const fail = (reason: string): void => {
     onClosed(stats, reason);
     ws.terminate();
   };
   const deliver = flvSink(stats, gapLimitMs, fail);
-  ws.on('upgrade', () => (stats.phase = 'connected'));
   ws.on('open', () => (stats.phase = 'accepted'));
   ws.on('message', (data: Buffer) => deliver(data));
   ws.on('unexpected-response', (_req, res) => fail(`HTTP ${res.statusCode ?? '?'} instead of an upgrade`));

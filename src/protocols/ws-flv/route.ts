@@ -24,7 +24,7 @@ export function serveWsFlv(socket: WebSocket, request: StreamRequest, deps: WsFl
   const aborted = new AbortController();
   socket.on('error', () => aborted.abort());
   socket.once('close', () => aborted.abort());
-  const sink = new WsFlvSink(socket, () => deps.bodyCache(path, request.query), remote);
+  const sink = new WsFlvSink(socket, request.raw.socket, () => deps.bodyCache(path, request.query), remote);
   deps.registry.subscribe(path, sink, { signal: aborted.signal }).then(
     (subscription) => {
       if (aborted.signal.aborted) subscription.close('viewer disconnected');

@@ -1,21 +1,48 @@
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Frame } from '../../core/frame';
 import type { Sink, SinkDescription, StreamInfo } from '../../core/sink';
 import type { Track } from '../../core/track';
 import { FlvViewerMuxer, type FlvBodyCache } from '../../formats/flv/viewer-muxer';
 
+const OPCODE_BINARY_FINAL = 0x82;
+
+/**
+ * The header of one unmasked, final, binary WebSocket frame (server to client).
+ * Spec: RFC 6455 §5.2
+ */
+export function binaryFrameHeader(length: number): Buffer {
+  if (length < 126) return Buffer.from([OPCODE_BINARY_FINAL, length]);
+  if (length < 0x10000) {
+    const header = Buffer.allocUnsafe(4);
+    header[0] = OPCODE_BINARY_FINAL;
+    header[1] = 126;
+    header.writeUInt16BE(length, 2);
+    return header;
+  }
+  const header = Buffer.allocUnsafe(10);
+  header[0] = OPCODE_BINARY_FINAL;
+  header[1] = 127;
+  header.writeBigUInt64BE(BigInt(length), 2);
+  return header;
+}
+
 /**
  * One WebSocket-FLV viewer (mpegts.js / flv.js): each frame's FLV tag is one binary message.
- * The tag parts are joined per message (ws frames a message as one payload); the bodies are
- * still built once per stream.
+ * Media frames are written straight to the upgraded socket as [frame header, tag parts] in one
+ * writev, so the frame's shared Buffers are never copied per viewer (ws.send would need them
+ * joined). ws keeps the connection itself: it reads the client's frames, answers pings and
+ * closes. Each frame is written whole within one synchronous call, so frames never interleave
+ * with the control frames ws writes.
  */
 export class WsFlvSink implements Sink {
   private bytesOut = 0;
-  private muxer: FlvViewerMuxer | undefined;
   private ended = false;
+  private muxer: FlvViewerMuxer | undefined;
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly ws: WebSocket,
+    private readonly socket: Socket,
     /** Resolved at start, when the stream (and its shared body cache) exists. */
     private readonly bodyCache: () => FlvBodyCache,
     private readonly remote: string,
@@ -37,22 +64,27 @@ export class WsFlvSink implements Sink {
   onEnd(reason: string): void {
     if (this.ended) return;
     this.ended = true;
-    closeWebSocket(this.socket, 1000, reason);
+    closeWebSocket(this.ws, 1000, reason);
   }
 
   pendingBytes(): number {
-    return this.socket.bufferedAmount;
+    return this.socket.writableLength;
   }
 
   describe(): SinkDescription {
     return { protocol: 'ws-flv', remote: this.remote, bytesOut: this.bytesOut };
   }
 
-  private send(buffers: readonly Buffer[]): void {
-    if (buffers.length === 0 || this.socket.readyState !== this.socket.OPEN) return;
-    const message = buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers as Buffer[]);
-    this.bytesOut += message.length;
-    this.socket.send(message, { binary: true, compress: false });
+  private send(parts: readonly Buffer[]): void {
+    if (parts.length === 0 || this.ws.readyState !== this.ws.OPEN || this.socket.destroyed) return;
+    let length = 0;
+    for (const part of parts) length += part.length;
+    const header = binaryFrameHeader(length);
+    this.socket.cork();
+    this.socket.write(header);
+    for (const part of parts) this.socket.write(part);
+    this.socket.uncork();
+    this.bytesOut += header.length + length;
   }
 }
 

@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { Writable } from 'node:stream';
+
+// ws ships its frame parser (Receiver) without types: a Writable that emits 'message'.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Receiver } = require('ws') as { Receiver: new (options: object) => Writable & EventEmitter };
+import { binaryFrameHeader } from '../../../src/protocols/ws-flv/ws-flv-sink';
+
+/** Our frame headers, parsed by the ws package's own receiver (the client side of the wire). */
+for (const length of [0, 1, 125, 126, 65_535, 65_536, 300_000]) {
+  test(`a ${length}-byte binary frame is read back whole by ws's receiver`, { timeout: 5000 }, async () => {
+    const payload = Buffer.alloc(length, 7);
+    const receiver = new Receiver({ isServer: false, binaryType: 'nodebuffer' });
+    const got = new Promise<Buffer>((resolve) => receiver.on('message', (data: Buffer, isBinary: boolean) => {
+      assert.equal(isBinary, true);
+      resolve(data);
+    }));
+    receiver.write(Buffer.concat([binaryFrameHeader(length), payload]));
+    assert.deepEqual(await got, payload);
+  });
+}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
 import { captureHttp } from '../helpers/capture';
-import { ffmpegPath, ffprobeJson, runTool } from '../helpers/media-tools';
+import { ffmpegPath, ffprobeJson, runTool, startTool } from '../helpers/media-tools';
 import { startRtspPublisher, startRtspServer, waitForPublishing, type RtspTestServer } from '../helpers/rtsp-server';
 import type { ProxyDto } from '../../src/api/proxies';
 
@@ -86,6 +86,33 @@ describe('UDP from rtsp-streaming-server', () => {
     assert.deepEqual(playing.status.tracks, ['h264 320x240', 'aac 44100Hz 1ch']);
     assert.equal((await capture).status, 200);
   });
+});
+
+test('H.265 + G.711A (ffmpeg x265 and pcm_alaw over RTSP): Enhanced FLV that ffprobe decodes', { timeout: 60_000 }, async () => {
+  const server = await startRtspServer('rtsp-streaming-server');
+  const args = ['-hide_banner', '-nostats', '-loglevel', 'info', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000'];
+  args.push('-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'keyint=25:bframes=0:log-level=error', '-c:a', 'pcm_alaw', '-ar', '8000', '-ac', '1');
+  const publisher = startTool(ffmpegPath, [...args, '-strict', 'experimental', '-f', 'rtsp', '-rtsp_transport', 'udp', server.publishUrl('live/hevc')]);
+  const gw = await startTestGateway();
+  try {
+    await waitForPublishing(publisher);
+    await api(gw, 'POST', '/api/proxies', { path: 'cams/hevc', url: server.playUrl('live/hevc'), transport: 'udp' });
+    const file = join(dir, 'hevc.flv');
+    assert.equal((await captureHttp(`${gw.httpUrl}/cams/hevc.flv`, file, 4000)).status, 200);
+    // The project's ffmpeg (2018) predates Enhanced FLV; its ffprobe (2023) reads it.
+    const probe = await ffprobeJson(file, ['-count_frames']);
+    assert.equal(probe.stderr.trim(), '', probe.stderr);
+    const video = probe.streams.find((s) => s.codec_type === 'video');
+    const audio = probe.streams.find((s) => s.codec_type === 'audio');
+    assert.deepEqual([video?.codec_name, video?.width, video?.height], ['hevc', 320, 240]);
+    assert.ok(Number(video?.nb_read_frames) >= 30, `hevc frames: ${video?.nb_read_frames}`);
+    assert.deepEqual([audio?.codec_name, audio?.sample_rate], ['pcm_alaw', '8000']);
+    assert.ok(Number(audio?.nb_read_frames) >= 5, `G.711 frames: ${audio?.nb_read_frames}`);
+  } finally {
+    await gw.stop();
+    await publisher.stop();
+    await server.stop();
+  }
 });
 
 describe('TCP interleaved from node-rtsp-rtmp-server, kill and restart', () => {

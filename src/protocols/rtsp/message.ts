@@ -57,18 +57,29 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  * unusable (there is no way to find the next message reliably in RTSP text).
  */
 export class RtspReader {
-  private pending: Buffer | undefined;
+  /** Chunks of an incomplete item, joined only once the item can be complete. */
+  private parts: Buffer[] = [];
+  private partsLength = 0;
+  /** Bytes the incomplete item needs at least (a `$` frame's full size once its header is in). */
+  private needed = 0;
 
   /** Bytes held waiting for the rest of a message. */
   get buffered(): number {
-    return this.pending?.length ?? 0;
+    return this.partsLength;
   }
 
   feed(chunk: Buffer): RtspItem[] {
     let buf = chunk;
-    if (this.pending) {
-      buf = Buffer.concat([this.pending, chunk]);
-      this.pending = undefined;
+    if (this.partsLength > 0) {
+      // A large `$` frame dribbling in: keep the pieces, copy once when it is all there.
+      if (this.partsLength + chunk.length < this.needed) {
+        this.parts.push(chunk);
+        this.partsLength += chunk.length;
+        return [];
+      }
+      buf = Buffer.concat([...this.parts, chunk]);
+      this.parts = [];
+      this.partsLength = 0;
     }
     const out: RtspItem[] = [];
     let offset = 0;
@@ -82,7 +93,12 @@ export class RtspReader {
       if (used === 0) break;
       offset += used;
     }
-    if (offset < buf.length) this.pending = buf.subarray(offset);
+    if (offset < buf.length) {
+      const rest = buf.subarray(offset);
+      this.parts = [rest];
+      this.partsLength = rest.length;
+      this.needed = rest[0] === DOLLAR && rest.length >= 4 ? 4 + rest.readUInt16BE(2) : 0;
+    }
     return out;
   }
 }

@@ -40,6 +40,7 @@ export interface RtspPullStats {
 
 /** Packets that arrive before the publisher is open (the PLAY answer and media share a chunk). */
 const MAX_EARLY_PACKETS = 4096;
+const MAX_EARLY_BYTES = 8 * 1024 * 1024;
 const TICK_MS = 1000;
 /** Spec: RFC 3550 §6.2: reports every 5 s (the minimum interval). */
 const REPORT_EVERY_TICKS = 5;
@@ -54,6 +55,7 @@ export class RtspPull {
   private media: RtspMediaReceiver | undefined;
   private publisher: Publisher | undefined;
   private early: { track: number; kind: 'rtp' | 'rtcp'; data: Buffer }[] = [];
+  private earlyBytes = 0;
   private sawRtp = false;
   private tick: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -108,6 +110,7 @@ export class RtspPull {
   /** Undefined when UDP carried nothing within the fallback time (the session is closed then). */
   private async play(transport: RtspTransport, probeUdp: boolean): Promise<RtspPullInfo | undefined> {
     this.early = [];
+    this.earlyBytes = 0;
     this.sawRtp = false;
     const session = new RtspClientSession({
       url: this.options.url,
@@ -149,6 +152,7 @@ export class RtspPull {
     this.started = true;
     const early = this.early;
     this.early = [];
+    this.earlyBytes = 0;
     for (const p of early) this.media.onPacket(p.track, p.kind, p.data);
     this.media.lastPacketAt ??= performance.now();
     this.tick = setInterval(() => this.onTick(), TICK_MS);
@@ -163,7 +167,10 @@ export class RtspPull {
       this.schedulePoll();
       return;
     }
-    if (this.early.length < MAX_EARLY_PACKETS) this.early.push({ track, kind, data });
+    if (this.early.length < MAX_EARLY_PACKETS && this.earlyBytes + data.length <= MAX_EARLY_BYTES) {
+      this.early.push({ track, kind, data });
+      this.earlyBytes += data.length;
+    }
   }
 
   private waitForRtp(ms: number): Promise<boolean> {

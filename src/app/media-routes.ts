@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../core/log';
 import type { GatewayConfig } from '../config/schema';
-import { FlvBodyCache } from '../formats/flv/viewer-muxer';
+import { FlvTagCache } from '../formats/flv/viewer-muxer';
 import type { Registry } from '../hub/registry';
 import { serveHttpFlv, type StreamRequest } from '../protocols/http-flv/route';
 import { serveWsFlv } from '../protocols/ws-flv/route';
@@ -17,9 +17,9 @@ type HevcMode = GatewayConfig['http']['flvHevcMode'];
  * WebSocket. `?hevc=legacy|enhanced` picks the H.265 FLV flavour per viewer.
  */
 export function registerMediaRoutes(app: FastifyInstance, registry: Registry, config: GatewayConfig['http'], log: Logger): void {
-  const bodyCache = (path: string, query: Record<string, string | undefined>): FlvBodyCache => {
+  const tagCache = (path: string, query: Record<string, string | undefined>): FlvTagCache => {
     const mode: HevcMode = query.hevc === 'legacy' || query.hevc === 'enhanced' ? query.hevc : config.flvHevcMode;
-    return registry.shared(path, `flv-bodies:${mode}`, () => new FlvBodyCache(mode)) ?? new FlvBodyCache(mode);
+    return registry.shared(path, `flv-tags:${mode}`, () => new FlvTagCache(mode)) ?? new FlvTagCache(mode);
   };
   const extraHeaders = config.cors ? 'Access-Control-Allow-Origin: *\r\n' : '';
   const flvLog = log.child({ component: 'http-flv' });
@@ -37,8 +37,8 @@ export function registerMediaRoutes(app: FastifyInstance, registry: Registry, co
       },
       querystring: { type: 'object', properties: { hevc: { type: 'string', enum: ['enhanced', 'legacy'] } } },
     },
-    handler: (request, reply) => serveHttpFlv(request as StreamRequest, reply, { registry, log: flvLog, extraHeaders, bodyCache }),
-    wsHandler: (socket, request) => serveWsFlv(socket, request as StreamRequest, { registry, log: wsLog, bodyCache }),
+    handler: (request, reply) => serveHttpFlv(request as StreamRequest, reply, { registry, log: flvLog, extraHeaders, tagCache }),
+    wsHandler: (socket, request) => serveWsFlv(socket, request as StreamRequest, { registry, log: wsLog, tagCache }),
   });
 }
 

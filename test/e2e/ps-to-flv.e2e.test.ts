@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RtpIngest } from '../../rtp/ingest';
-import { FlvBodyCache, FlvViewerMuxer } from '../../src/formats/flv/viewer-muxer';
+import { FlvTagCache, FlvViewerMuxer } from '../../src/formats/flv/viewer-muxer';
 import { FakePublisher, impair, readRtpFixture } from '../rtp/helpers';
 import { ffprobeJson } from '../helpers/media-tools';
 
@@ -33,7 +33,7 @@ function ingestToFlv(file: string, arrival: ReturnType<typeof readRtpFixture>, w
   }
   ingest.end();
   publisher.assertTimestamps();
-  const muxer = new FlvViewerMuxer(new FlvBodyCache('enhanced'));
+  const muxer = new FlvViewerMuxer(new FlvTagCache('enhanced'));
   const tracks = publisher.tracks.filter((t) => t.ready);
   const out: Buffer[] = [...muxer.start({ path: 'rtp/test', tracks })];
   // The hub starts viewers at a keyframe; so does this file.

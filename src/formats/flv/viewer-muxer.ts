@@ -1,76 +1,82 @@
 import type { Frame } from '../../core/frame';
 import type { StreamInfo } from '../../core/sink';
 import { isVideoTrack, type Track } from '../../core/track';
-import { flvFileHeader, flvTag } from './tag';
+import { flvFileHeader, flvTag, FLV_TAG_AUDIO, FLV_TAG_SCRIPT, FLV_TAG_VIDEO } from './tag';
 import { audioFrameBody, audioSequenceHeaderBody, videoFrameBody, videoSequenceHeaderBody, type HevcMode } from './bodies';
 import { onMetaDataBody } from './metadata';
 
-const TAG_AUDIO = 8;
-const TAG_VIDEO = 9;
-const TAG_SCRIPT = 18;
+/** FLV timestamps are 32-bit ms (24 bits + an extension byte): the stream clock wraps there. */
+const FLV_CLOCK_WRAP = 2 ** 32;
+
+export function flvTimestampMs(dts: number): number {
+  return Math.round(dts / 90) % FLV_CLOCK_WRAP;
+}
 
 /**
- * Tag bodies of the latest frame, shared by every FLV viewer of one stream (hub rule 9): the
- * body header and NAL length prefixes are built once per frame, viewers add only their own
- * 11-byte tag header. Keeps a reference to the last frame's Buffers only.
+ * The complete FLV tag (header, body, PreviousTagSize) of the latest frame, built once and
+ * shared by every FLV viewer of one stream (hub rule 9): a viewer writes one Buffer per frame.
+ * Tags carry the stream's own timeline, as RTMP play does, so the bytes are the same for all.
+ * The frame's payload is copied once per frame here; nothing is copied per viewer.
  */
-export class FlvBodyCache {
+export class FlvTagCache {
   private lastFrame: Frame | undefined;
-  private lastBody: Buffer[] = [];
+  private lastTag: Buffer = Buffer.alloc(0);
 
   constructor(readonly hevcMode: HevcMode) {}
 
-  body(frame: Frame, track: Track): Buffer[] {
+  tag(frame: Frame, track: Track): Buffer {
     if (frame !== this.lastFrame) {
-      this.lastBody = isVideoTrack(track) ? videoFrameBody(frame, this.hevcMode) : audioFrameBody(frame, track);
+      const video = isVideoTrack(track);
+      const body = video ? videoFrameBody(frame, this.hevcMode) : audioFrameBody(frame, track);
+      this.lastTag = Buffer.concat(flvTag(video ? FLV_TAG_VIDEO : FLV_TAG_AUDIO, flvTimestampMs(frame.dts), body));
       this.lastFrame = frame;
     }
-    return this.lastBody;
+    return this.lastTag;
   }
 }
 
 /**
- * FLV for one viewer: file header, onMetaData and sequence headers at start, then one tag per
- * frame with timestamps rebased so that the viewer's first frame is at 0 ms.
+ * FLV for one viewer: file header and onMetaData at start, the sequence headers just before the
+ * first frame (at its timestamp), then the shared tag of each frame.
  */
 export class FlvViewerMuxer {
   private tracksById = new Map<number, Track>();
-  private baseDts: number | undefined;
+  private headersPending = true;
   private lastMs = 0;
 
-  constructor(private readonly bodies: FlvBodyCache) {}
+  constructor(private readonly tags: FlvTagCache) {}
 
   start(info: StreamInfo): Buffer[] {
-    const hasVideo = info.tracks.some(isVideoTrack);
-    const out: Buffer[] = [flvFileHeader({ hasVideo, hasAudio: info.tracks.some((t) => !isVideoTrack(t)) })];
-    out.push(...flvTag(TAG_SCRIPT, 0, [onMetaDataBody(info.tracks)]));
-    out.push(...this.sequenceHeaders(info.tracks, 0));
-    return out;
+    this.tracksById = new Map(info.tracks.map((t) => [t.id, t]));
+    const header = flvFileHeader({ hasVideo: info.tracks.some(isVideoTrack), hasAudio: info.tracks.some((t) => !isVideoTrack(t)) });
+    return [header, ...flvTag(FLV_TAG_SCRIPT, 0, [onMetaDataBody(info.tracks, undefined, this.tags.hevcMode)])];
   }
 
   /** New sequence headers after a mid-stream config change (new SPS, new ASC). */
   tracks(tracks: readonly Track[]): Buffer[] {
-    return this.sequenceHeaders(tracks, this.lastMs);
+    this.tracksById = new Map(tracks.map((t) => [t.id, t]));
+    if (this.headersPending) return [];
+    return this.sequenceHeaders(this.lastMs);
   }
 
   frame(frame: Frame): Buffer[] {
     const track = this.tracksById.get(frame.trackId);
     if (!track) return [];
-    this.baseDts ??= frame.dts;
-    const ms = Math.max(0, Math.round((frame.dts - this.baseDts) / 90));
-    this.lastMs = ms;
-    return flvTag(isVideoTrack(track) ? TAG_VIDEO : TAG_AUDIO, ms, this.bodies.body(frame, track));
+    const tag = this.tags.tag(frame, track);
+    this.lastMs = flvTimestampMs(frame.dts);
+    if (!this.headersPending) return [tag];
+    this.headersPending = false;
+    return [...this.sequenceHeaders(this.lastMs), tag];
   }
 
-  private sequenceHeaders(tracks: readonly Track[], ms: number): Buffer[] {
-    this.tracksById = new Map(tracks.map((t) => [t.id, t]));
+  private sequenceHeaders(ms: number): Buffer[] {
     const out: Buffer[] = [];
-    for (const track of tracks) {
+    for (const track of this.tracksById.values()) {
       if (isVideoTrack(track)) {
-        out.push(...flvTag(TAG_VIDEO, ms, [videoSequenceHeaderBody(track, this.bodies.hevcMode)]));
+        out.push(...flvTag(FLV_TAG_VIDEO, ms, [videoSequenceHeaderBody(track, this.tags.hevcMode)]));
       } else {
         const body = audioSequenceHeaderBody(track);
-        if (body) out.push(...flvTag(TAG_AUDIO, ms, [body]));
+        if (body) out.push(...flvTag(FLV_TAG_AUDIO, ms, [body]));
       }
     }
     return out;

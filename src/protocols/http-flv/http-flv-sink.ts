@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { Frame } from '../../core/frame';
 import type { Sink, SinkDescription, StreamInfo } from '../../core/sink';
 import type { Track } from '../../core/track';
-import { FlvViewerMuxer, type FlvBodyCache } from '../../formats/flv/viewer-muxer';
+import { FlvViewerMuxer, type FlvTagCache } from '../../formats/flv/viewer-muxer';
 
 /**
  * One HTTP-FLV viewer. The response is written straight to the socket (status line, headers,
@@ -18,7 +18,7 @@ export class HttpFlvSink implements Sink {
   constructor(
     private readonly socket: Socket,
     /** Resolved at start, when the stream (and its shared body cache) exists. */
-    private readonly bodyCache: () => FlvBodyCache,
+    private readonly tagCache: () => FlvTagCache,
     private readonly extraHeaders: string,
     private readonly remote: string,
     /** Called before the first byte: the HTTP framework must let go of the socket. */
@@ -31,7 +31,7 @@ export class HttpFlvSink implements Sink {
     const head =
       'HTTP/1.1 200 OK\r\nContent-Type: video/x-flv\r\nCache-Control: no-cache, no-store\r\nPragma: no-cache\r\n' +
       `Connection: close\r\n${this.extraHeaders}\r\n`;
-    this.muxer = new FlvViewerMuxer(this.bodyCache());
+    this.muxer = new FlvViewerMuxer(this.tagCache());
     this.write([Buffer.from(head, 'latin1'), ...this.muxer.start(info)]);
   }
 

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody, httpStatusOf } from '../../core/errors';
 import type { Logger } from '../../core/log';
-import type { FlvBodyCache } from '../../formats/flv/viewer-muxer';
+import type { FlvTagCache } from '../../formats/flv/viewer-muxer';
 import type { Registry } from '../../hub/registry';
 import { HttpFlvSink } from './http-flv-sink';
 
@@ -11,7 +11,7 @@ export interface FlvRouteDeps {
   /** Extra response header lines (CORS), each ending in CRLF. */
   extraHeaders: string;
   /** The stream's shared FLV body cache for a viewer's query (`?hevc=legacy`). */
-  bodyCache: (path: string, query: Record<string, string | undefined>) => FlvBodyCache;
+  tagCache: (path: string, query: Record<string, string | undefined>) => FlvTagCache;
 }
 
 export type StreamRequest = FastifyRequest<{ Params: { app: string; stream: string }; Querystring: Record<string, string | undefined> }>;
@@ -24,7 +24,7 @@ export async function serveHttpFlv(request: StreamRequest, reply: FastifyReply, 
   const aborted = new AbortController();
   const onClose = (): void => aborted.abort();
   socket.once('close', onClose);
-  const sink = new HttpFlvSink(socket, () => deps.bodyCache(path, request.query), deps.extraHeaders, remote, () => reply.hijack());
+  const sink = new HttpFlvSink(socket, () => deps.tagCache(path, request.query), deps.extraHeaders, remote, () => reply.hijack());
   try {
     const subscription = await deps.registry.subscribe(path, sink, { signal: aborted.signal });
     socket.off('close', onClose);

@@ -2,14 +2,14 @@ import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { errorBody, httpStatusOf } from '../../core/errors';
 import type { Logger } from '../../core/log';
-import type { FlvBodyCache } from '../../formats/flv/viewer-muxer';
+import type { FlvTagCache } from '../../formats/flv/viewer-muxer';
 import type { Registry } from '../../hub/registry';
 import { WsFlvSink, closeWebSocket } from './ws-flv-sink';
 
 export interface WsFlvDeps {
   registry: Registry;
   log: Logger;
-  bodyCache: (path: string, query: Record<string, string | undefined>) => FlvBodyCache;
+  tagCache: (path: string, query: Record<string, string | undefined>) => FlvTagCache;
 }
 
 type StreamRequest = FastifyRequest<{ Params: { app: string; stream: string }; Querystring: Record<string, string | undefined> }>;
@@ -24,7 +24,7 @@ export function serveWsFlv(socket: WebSocket, request: StreamRequest, deps: WsFl
   const aborted = new AbortController();
   socket.on('error', () => aborted.abort());
   socket.once('close', () => aborted.abort());
-  const sink = new WsFlvSink(socket, request.raw.socket, () => deps.bodyCache(path, request.query), remote);
+  const sink = new WsFlvSink(socket, request.raw.socket, () => deps.tagCache(path, request.query), remote);
   deps.registry.subscribe(path, sink, { signal: aborted.signal }).then(
     (subscription) => {
       if (aborted.signal.aborted) subscription.close('viewer disconnected');

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import type { Frame } from '../../core/frame';
 import type { Sink, SinkDescription, StreamInfo } from '../../core/sink';
 import type { Track } from '../../core/track';
-import { FlvViewerMuxer, type FlvBodyCache } from '../../formats/flv/viewer-muxer';
+import { FlvViewerMuxer, type FlvTagCache } from '../../formats/flv/viewer-muxer';
 
 const OPCODE_BINARY_FINAL = 0x82;
 
@@ -44,12 +44,12 @@ export class WsFlvSink implements Sink {
     private readonly ws: WebSocket,
     private readonly socket: Socket,
     /** Resolved at start, when the stream (and its shared body cache) exists. */
-    private readonly bodyCache: () => FlvBodyCache,
+    private readonly tagCache: () => FlvTagCache,
     private readonly remote: string,
   ) {}
 
   onStart(info: StreamInfo): void {
-    this.muxer = new FlvViewerMuxer(this.bodyCache());
+    this.muxer = new FlvViewerMuxer(this.tagCache());
     this.send(this.muxer.start(info));
   }
 

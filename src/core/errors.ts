@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'SOURCE_START_TIMEOUT'
   | 'SUBSCRIBER_LAGGING'
   | 'SESSION_NOT_FOUND'
+  | 'NOT_FOUND'
   | 'BAD_REQUEST'
   | 'UNSUPPORTED_CODEC'
   | 'CLOSED'
@@ -53,6 +54,7 @@ export function httpStatusOf(err: unknown): number {
       return 400;
     case 'STREAM_NOT_FOUND':
     case 'SESSION_NOT_FOUND':
+    case 'NOT_FOUND':
       return 404;
     case 'STREAM_BUSY':
       return 409;

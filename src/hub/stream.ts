@@ -106,8 +106,9 @@ export class Stream {
     return this.publisherId;
   }
 
+  /** The tracks viewers get: those the gate let through, as long as they are ready. */
   get servedTracks(): Track[] {
-    return [...this.servedIds].map((id) => this.tracksById.get(id)).filter((t): t is Track => t !== undefined);
+    return [...this.servedIds].map((id) => this.tracksById.get(id)).filter((t): t is Track => t !== undefined && t.ready);
   }
 
   /** Attaches a new publisher (first one, or a reconnect within the grace period). */
@@ -232,7 +233,7 @@ export class Stream {
 
   private setTracks(tracks: readonly Track[]): void {
     const before = this.servedTracks;
-    this.tracksById = new Map(tracks.map((t) => [t.id, t]));
+    this.tracksById = new Map(tracks.map((t) => [t.id, this.gateOpen ? this.keepReady(t) : t]));
     this.gate.setTracks(tracks);
     if (!this.gateOpen) {
       this.checkGate();
@@ -244,6 +245,17 @@ export class Stream {
       this.log.info({ tracks: after.map((t) => t.codec) }, 'tracks changed');
       for (const subscriber of this.subscribers) subscriber.tracksChanged(after);
     }
+  }
+
+  /**
+   * While viewers are served, a track re-declared without its config (a reconnecting source
+   * announces its tracks before the parameter sets arrive) keeps its last ready value, so that
+   * sinks only ever see ready tracks. A different codec is a new track and waits to be ready.
+   */
+  private keepReady(track: Track): Track {
+    if (track.ready) return track;
+    const previous = this.tracksById.get(track.id);
+    return previous?.ready && previous.codec === track.codec ? previous : track;
   }
 
   private write(input: Frame): void {

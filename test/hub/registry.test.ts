@@ -187,3 +187,24 @@ test('sessions are listed and can be closed; kick ends the stream and closes the
   assert.equal(registry.list().length, 0);
   await registry.close();
 });
+
+test('a reconnecting publisher that re-declares its tracks before their config never hands viewers an unready track', async () => {
+  const registry = makeRegistry();
+  const first = registry.publish('live/redeclare', new TestSource());
+  first.setTracks([H264_TEST_TRACK, AAC_TEST_TRACK]);
+  first.write(videoFrame(0, true));
+  first.write(audioFrame(10));
+  const sink = new RecordingSink();
+  await registry.subscribe('live/redeclare', sink);
+  first.end('camera rebooted');
+  const second = registry.publish('live/redeclare', new TestSource());
+  second.setTracks([pendingTrack(0, 'h264'), pendingTrack(1, 'aac')]);
+  for (const change of sink.trackChanges) assert.ok(change.every((t) => t.ready), 'only ready tracks reach a sink');
+  assert.ok(registry.get('live/redeclare')!.tracks.every((t) => t.ready));
+  const newSps = { ...H264_TEST_TRACK, width: 640 };
+  second.setTracks([newSps, AAC_TEST_TRACK]);
+  assert.equal((sink.trackChanges.at(-1)![0] as { width: number }).width, 640, 'the new config reaches the viewer');
+  second.write(videoFrame(second.resumeDts, true));
+  assert.equal(sink.frames.at(-1)!.dts, second.resumeDts);
+  await registry.close();
+});

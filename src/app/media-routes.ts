@@ -17,9 +17,10 @@ type HevcMode = GatewayConfig['http']['flvHevcMode'];
  * WebSocket. `?hevc=legacy|enhanced` picks the H.265 FLV flavour per viewer.
  */
 export function registerMediaRoutes(app: FastifyInstance, registry: Registry, config: GatewayConfig['http'], log: Logger): void {
+  const shared = <T extends object>(path: string, key: string, create: () => T): T => registry.shared(path, key, create) ?? create();
   const tagCache = (path: string, query: Record<string, string | undefined>): FlvTagCache => {
     const mode: HevcMode = query.hevc === 'legacy' || query.hevc === 'enhanced' ? query.hevc : config.flvHevcMode;
-    return registry.shared(path, `flv-tags:${mode}`, () => new FlvTagCache(mode)) ?? new FlvTagCache(mode);
+    return shared(path, `flv-tags:${mode}`, () => new FlvTagCache(mode));
   };
   const extraHeaders = config.cors ? 'Access-Control-Allow-Origin: *\r\n' : '';
   const flvLog = log.child({ component: 'http-flv' });
@@ -38,7 +39,7 @@ export function registerMediaRoutes(app: FastifyInstance, registry: Registry, co
       querystring: { type: 'object', properties: { hevc: { type: 'string', enum: ['enhanced', 'legacy'] } } },
     },
     handler: (request, reply) => serveHttpFlv(request as StreamRequest, reply, { registry, log: flvLog, extraHeaders, tagCache }),
-    wsHandler: (socket, request) => serveWsFlv(socket, request as StreamRequest, { registry, log: wsLog, tagCache }),
+    wsHandler: (socket, request) => serveWsFlv(socket, request as StreamRequest, { registry, log: wsLog, tagCache, shared }),
   });
 }
 

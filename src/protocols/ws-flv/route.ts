@@ -4,12 +4,14 @@ import { errorBody, httpStatusOf } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { FlvTagCache } from '../../formats/flv/viewer-muxer';
 import type { Registry } from '../../hub/registry';
-import { WsFlvSink, closeWebSocket } from './ws-flv-sink';
+import { WsFlvSink, WsFrameCache, closeWebSocket } from './ws-flv-sink';
 
 export interface WsFlvDeps {
   registry: Registry;
   log: Logger;
   tagCache: (path: string, query: Record<string, string | undefined>) => FlvTagCache;
+  /** Per-stream shared state, created once (the hub's `shared`). */
+  shared: <T extends object>(path: string, key: string, create: () => T) => T;
 }
 
 type StreamRequest = FastifyRequest<{ Params: { app: string; stream: string }; Querystring: Record<string, string | undefined> }>;
@@ -24,7 +26,11 @@ export function serveWsFlv(socket: WebSocket, request: StreamRequest, deps: WsFl
   const aborted = new AbortController();
   socket.on('error', () => aborted.abort());
   socket.once('close', () => aborted.abort());
-  const sink = new WsFlvSink(socket, request.raw.socket, () => deps.tagCache(path, request.query), remote);
+  const caches = (): { tags: FlvTagCache; frames: WsFrameCache } => {
+    const tags = deps.tagCache(path, request.query);
+    return { tags, frames: deps.shared(path, `ws-flv-frames:${tags.hevcMode}`, () => new WsFrameCache()) };
+  };
+  const sink = new WsFlvSink(socket, request.raw.socket, caches, remote);
   deps.registry.subscribe(path, sink, { signal: aborted.signal }).then(
     (subscription) => {
       if (aborted.signal.aborted) subscription.close('viewer disconnected');

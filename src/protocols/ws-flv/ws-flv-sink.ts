@@ -28,12 +28,29 @@ export function binaryFrameHeader(length: number): Buffer {
 }
 
 /**
+ * The WebSocket frame (header + FLV tag) of the latest frame, built once per stream and shared
+ * by every WebSocket-FLV viewer of it: a viewer writes one Buffer per frame.
+ */
+export class WsFrameCache {
+  private lastTag: Buffer | undefined;
+  private lastFrame: Buffer = Buffer.alloc(0);
+
+  frame(tag: Buffer): Buffer {
+    if (tag !== this.lastTag) {
+      this.lastFrame = Buffer.concat([binaryFrameHeader(tag.length), tag]);
+      this.lastTag = tag;
+    }
+    return this.lastFrame;
+  }
+}
+
+/**
  * One WebSocket-FLV viewer (mpegts.js / flv.js): each frame's FLV tag is one binary message.
- * Media frames are written straight to the upgraded socket as [frame header, tag parts] in one
- * writev, so the frame's shared Buffers are never copied per viewer (ws.send would need them
- * joined). ws keeps the connection itself: it reads the client's frames, answers pings and
- * closes. Each frame is written whole within one synchronous call, so frames never interleave
- * with the control frames ws writes.
+ * Frames are written straight to the upgraded socket, the media ones as the stream's shared
+ * WebSocket frame, so nothing is copied or framed per viewer (ws.send frames per call). ws
+ * keeps the connection itself: it reads the client's frames, answers pings and closes. Each
+ * frame is written whole within one synchronous call, so frames never interleave with the
+ * control frames ws writes.
  */
 export class WsFlvSink implements Sink {
   private bytesOut = 0;
@@ -43,13 +60,17 @@ export class WsFlvSink implements Sink {
   constructor(
     private readonly ws: WebSocket,
     private readonly socket: Socket,
-    /** Resolved at start, when the stream (and its shared body cache) exists. */
-    private readonly tagCache: () => FlvTagCache,
+    /** Resolved at start, when the stream (and its shared caches) exists. */
+    private readonly caches: () => { tags: FlvTagCache; frames: WsFrameCache },
     private readonly remote: string,
   ) {}
 
+  private frames: WsFrameCache | undefined;
+
   onStart(info: StreamInfo): void {
-    this.muxer = new FlvViewerMuxer(this.tagCache());
+    const caches = this.caches();
+    this.muxer = new FlvViewerMuxer(caches.tags);
+    this.frames = caches.frames;
     this.send(this.muxer.start(info));
   }
 
@@ -58,7 +79,9 @@ export class WsFlvSink implements Sink {
   }
 
   onFrame(frame: Frame): void {
-    this.send(this.muxer?.frame(frame) ?? []);
+    const parts = this.muxer?.frame(frame) ?? [];
+    if (parts.length === 1 && this.frames) this.write(this.frames.frame(parts[0]!));
+    else this.send(parts);
   }
 
   onEnd(reason: string): void {
@@ -75,8 +98,9 @@ export class WsFlvSink implements Sink {
     return { protocol: 'ws-flv', remote: this.remote, bytesOut: this.bytesOut };
   }
 
+  /** Frames `parts` as one message of this viewer's own. */
   private send(parts: readonly Buffer[]): void {
-    if (parts.length === 0 || this.ws.readyState !== this.ws.OPEN || this.socket.destroyed) return;
+    if (parts.length === 0 || !this.writable()) return;
     let length = 0;
     for (const part of parts) length += part.length;
     const header = binaryFrameHeader(length);
@@ -85,6 +109,17 @@ export class WsFlvSink implements Sink {
     for (const part of parts) this.socket.write(part);
     this.socket.uncork();
     this.bytesOut += header.length + length;
+  }
+
+  /** Writes an already framed, shared message. */
+  private write(message: Buffer): void {
+    if (!this.writable()) return;
+    this.socket.write(message);
+    this.bytesOut += message.length;
+  }
+
+  private writable(): boolean {
+    return this.ws.readyState === this.ws.OPEN && !this.socket.destroyed;
   }
 }
 

@@ -21,3 +21,14 @@ for (const length of [0, 1, 125, 126, 65_535, 65_536, 300_000]) {
     assert.deepEqual(await got, payload);
   });
 }
+
+test('WsFrameCache frames each tag once and hands every viewer the same Buffer', async () => {
+  const { WsFrameCache } = await import('../../../src/protocols/ws-flv/ws-flv-sink');
+  const cache = new WsFrameCache();
+  const tag = Buffer.alloc(200, 1);
+  const first = cache.frame(tag);
+  assert.equal(cache.frame(tag), first);
+  assert.deepEqual(first.subarray(0, 4), binaryFrameHeader(200));
+  assert.deepEqual(first.subarray(4), tag);
+  assert.notEqual(cache.frame(Buffer.alloc(200, 1)), first, 'a new tag is a new frame');
+});

@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 // ws ships its frame parser (Receiver) without types: a Writable that emits 'message'.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Receiver } = require('ws') as { Receiver: new (options: object) => Writable & EventEmitter };
-import { binaryFrameHeader } from '../../../src/protocols/ws-flv/ws-flv-sink';
+import { WsFrameCache, binaryFrameHeader } from '../../../src/protocols/ws-flv/ws-flv-sink';
 
 /** Our frame headers, parsed by the ws package's own receiver (the client side of the wire). */
 for (const length of [0, 1, 125, 126, 65_535, 65_536, 300_000]) {
@@ -22,8 +22,7 @@ for (const length of [0, 1, 125, 126, 65_535, 65_536, 300_000]) {
   });
 }
 
-test('WsFrameCache frames each tag once and hands every viewer the same Buffer', async () => {
-  const { WsFrameCache } = await import('../../../src/protocols/ws-flv/ws-flv-sink');
+test('WsFrameCache frames each tag once and hands every viewer the same Buffer', () => {
   const cache = new WsFrameCache();
   const tag = Buffer.alloc(200, 1);
   const first = cache.frame(tag);

@@ -56,6 +56,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
         hevcMode: config.rtmp.hevcMode,
         chunkSize: config.rtmp.chunkSize,
         idleTimeoutMs: config.rtmp.idleTimeout * 1000,
+        playNoDelay: config.rtmp.playNoDelay,
       })
     : undefined;
   const rtpPorts = config.rtp.portMin > 0 ? new PortPool(config.rtp.portMin, config.rtp.portMax) : undefined;

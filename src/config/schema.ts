@@ -50,6 +50,7 @@ export const schema = {
     chunkSize: int(128, 65536),
     hevcMode: oneOf(['enhanced', 'legacy']),
     idleTimeout: num(1, 3600),
+    playNoDelay: bool(),
   },
   http: {
     enabled: bool(),

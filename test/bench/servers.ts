@@ -150,7 +150,9 @@ export async function startGateway(root: string, resources: Resources): Promise<
     GW_LOG_PRETTY: 'no',
     GW_LOG_LEVEL: 'info',
   };
-  const child = spawn(process.execPath, [join(root, 'dist', 'src', 'app', 'main.js')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
+  // BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway under load.
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'src', 'app', 'main.js')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
   const proc = new ManagedChild('gateway', child, resources);
   const problems = new Map<string, number>();
   const stop = async (): Promise<void> => {

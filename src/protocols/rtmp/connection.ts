@@ -93,6 +93,11 @@ export class RtmpConnection {
   }
 
   /** Resets the idle clock (a publisher's media). */
+  /** Nagle on (false) merges small writes into fewer packets; players may trade latency for CPU. */
+  setNoDelay(noDelay: boolean): void {
+    if (!this.socket.destroyed) this.socket.setNoDelay(noDelay);
+  }
+
   markActive(): void {
     this.lastActivity = performance.now();
   }

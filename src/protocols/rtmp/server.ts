@@ -24,6 +24,11 @@ export interface RtmpServerOptions {
   idleTimeoutMs?: number;
   /** Close a connection that has not finished handshake + connect within this. Default 10 s. */
   handshakeTimeoutMs?: number;
+  /**
+   * TCP_NODELAY for players once they play (handshake and commands always use it). Default
+   * false: the kernel merges small writes, which costs players far less CPU (SRS's default too).
+   */
+  playNoDelay?: boolean;
   /** Most concurrent connections. Default 10000. */
   maxConnections?: number;
   /** Close a session whose socket queues more than this. Default 64 MiB. */
@@ -109,6 +114,7 @@ export class RtmpServer {
       windowAckSize: 2_500_000,
       maxWriteBufferBytes: this.options.maxWriteBufferBytes ?? 64 * 1024 * 1024,
       maxStreams: 8,
+      playNoDelay: this.options.playNoDelay ?? false,
       onClose: (s) => this.live.delete(s.id),
     });
     this.live.set(id, session);

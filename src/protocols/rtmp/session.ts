@@ -46,6 +46,8 @@ export interface RtmpSessionOptions extends ConnectionOptions {
   readonly windowAckSize: number;
   /** Most message streams (createStream) per connection. */
   readonly maxStreams: number;
+  /** TCP_NODELAY once a player plays (see RtmpServerOptions.playNoDelay). */
+  readonly playNoDelay: boolean;
   readonly onClose: (session: RtmpSession) => void;
 }
 
@@ -332,7 +334,10 @@ export class RtmpSession {
     this.options.registry.subscribe(address.path, sink, { signal: play.abort.signal }).then(
       (subscription) => {
         if (slot.play !== play || this.isClosed) subscription.close('viewer left');
-        else play.subscription = subscription;
+        else {
+          play.subscription = subscription;
+          this.connection.setNoDelay(this.options.playNoDelay);
+        }
       },
       (err: unknown) => {
         if (slot.play !== play || this.isClosed) return;

@@ -76,7 +76,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     config: config.proxies,
     settings: proxySettingsFrom(config.rtsp),
     log: log.child({ component: 'rtsp-proxy' }),
-    udpPorts: rtspUdpPorts(config),
+    udpPorts: rtspUdpPorts(rtpPorts),
   });
   let http: FastifyInstance | undefined;
   let tsRoutes: ReturnType<typeof registerTsRoutes> | undefined;

@@ -1,19 +1,16 @@
 import { createSocket, type Socket } from 'node:dgram';
-import type { GatewayConfig } from '../../config/schema';
-import { PortPool } from '../../../rtp/net/port-pool';
+import type { PortPool } from '../../../rtp/net/port-pool';
 import { RtspError } from '../../protocols/rtsp/errors';
 import { osPortAllocator, type UdpPair, type UdpPortAllocator } from '../../protocols/rtsp/udp';
 
 /**
- * RTSP client UDP ports from the RTP port range (`rtp.portMin`..`rtp.portMax`, when the config
- * has one), through rtp/net's PortPool: even RTP port, odd RTCP port. A port some other
+ * RTSP client UDP ports from the gateway's one RTP port pool (`rtp.portMin`..`rtp.portMax`),
+ * shared with the GB28181 and API receivers: even RTP port, odd RTCP port. A port some other
  * process holds is skipped (the pool only knows our own allocations). Without a range the OS
  * picks (osPortAllocator).
  */
-export function rtspUdpPorts(config: GatewayConfig): UdpPortAllocator {
-  const rtp = (config as unknown as { rtp?: { portMin?: unknown; portMax?: unknown } }).rtp;
-  if (typeof rtp?.portMin !== 'number' || typeof rtp.portMax !== 'number' || rtp.portMin === 0) return osPortAllocator;
-  return poolAllocator(new PortPool(rtp.portMin, rtp.portMax));
+export function rtspUdpPorts(pool: PortPool | undefined): UdpPortAllocator {
+  return pool ? poolAllocator(pool) : osPortAllocator;
 }
 
 function bind(host: string, port: number): Promise<Socket> {

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, errorBody, httpStatusOf } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { HlsServer } from './hls-server';
+import { remoteOf } from '../shared/sockets';
 
 export interface HlsRouteDeps {
   hls: HlsServer;
@@ -16,11 +17,6 @@ type SegmentRequest = FastifyRequest<{ Params: { app: string; stream: string; se
 const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
 const MAX_SEQUENCE_DIGITS = 15;
 
-function remoteOf(request: FastifyRequest): string {
-  const socket = request.raw.socket;
-  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-}
-
 async function fail(reply: FastifyReply, err: unknown, log: Logger, what: string): Promise<void> {
   if (reply.sent) return;
   log.debug({ what, err: errorBody(err) }, 'hls request refused');
@@ -33,7 +29,7 @@ async function fail(reply: FastifyReply, err: unknown, log: Logger, what: string
  */
 export async function serveHlsPlaylist(request: PlaylistRequest, reply: FastifyReply, deps: HlsRouteDeps): Promise<void> {
   const path = `${request.params.app}/${request.params.stream}`;
-  const remote = remoteOf(request);
+  const remote = remoteOf(request.raw.socket);
   const aborted = new AbortController();
   const onClose = (): void => aborted.abort();
   request.raw.once('close', onClose);
@@ -56,7 +52,7 @@ export async function serveHlsSegment(request: SegmentRequest, reply: FastifyRep
     if (!new RegExp(`^\\d{1,${MAX_SEQUENCE_DIGITS}}$`).test(name)) throw new GatewayError('BAD_REQUEST', `segment name "${name.slice(0, 40)}" is not a sequence number`);
     const session = request.query.session;
     if (session === undefined) throw new GatewayError('BAD_REQUEST', 'segment URL without ?session=');
-    const data = deps.hls.segment(path, Number(name), session, remoteOf(request));
+    const data = deps.hls.segment(path, Number(name), session, remoteOf(request.raw.socket));
     await reply.code(200).header('Content-Type', 'video/mp2t').header('Cache-Control', `max-age=${deps.segmentMaxAge}`).send(data);
   } catch (err) {
     await fail(reply, err, deps.log, `${path} segment`);

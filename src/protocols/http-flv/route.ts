@@ -4,6 +4,7 @@ import type { Logger } from '../../core/log';
 import type { FlvTagCache } from '../../formats/flv/viewer-muxer';
 import type { Registry } from '../../hub/registry';
 import { HttpFlvSink } from './http-flv-sink';
+import { remoteOf } from '../shared/sockets';
 
 export interface FlvRouteDeps {
   registry: Registry;
@@ -20,7 +21,7 @@ export type StreamRequest = FastifyRequest<{ Params: { app: string; stream: stri
 export async function serveHttpFlv(request: StreamRequest, reply: FastifyReply, deps: FlvRouteDeps): Promise<void> {
   const path = `${request.params.app}/${request.params.stream}`;
   const socket = request.raw.socket;
-  const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+  const remote = remoteOf(socket);
   const aborted = new AbortController();
   const onClose = (): void => aborted.abort();
   socket.once('close', onClose);

@@ -5,6 +5,7 @@ import type { Logger } from '../../core/log';
 import type { TsAttachment, TsFeeds } from '../../formats/mpegts/ts-feeds';
 import type { Registry, Subscription } from '../../hub/registry';
 import { TsViewerSink, TsViewerWriter } from './ts-viewer';
+import { closeWebSocket, remoteOf } from '../shared/sockets';
 
 export interface TsRouteDeps {
   registry: Registry;
@@ -56,7 +57,7 @@ function viewerParts(protocol: 'http-ts' | 'ws-ts', remote: string, backlog: () 
 export async function serveHttpTs(request: TsStreamRequest, reply: FastifyReply, deps: TsRouteDeps): Promise<void> {
   const path = `${request.params.app}/${request.params.stream}`;
   const socket = request.raw.socket;
-  const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+  const remote = remoteOf(socket);
   const aborted = new AbortController();
   const onClose = (): void => aborted.abort();
   socket.once('close', onClose);
@@ -106,14 +107,14 @@ export async function serveHttpTs(request: TsStreamRequest, reply: FastifyReply,
  */
 export function serveWsTs(socket: WebSocket, request: TsStreamRequest, deps: TsRouteDeps): void {
   const path = `${request.params.app}/${request.params.stream}`;
-  const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? 0}`;
+  const remote = remoteOf(request.socket);
   const aborted = new AbortController();
   let joined: Awaited<ReturnType<typeof join>> | undefined;
   const parts = viewerParts('ws-ts', remote, () => socket.bufferedAmount, deps.maxPendingBytes, (reason) => {
     joined?.subscription.close(reason);
     joined?.attachment.detach();
     aborted.abort();
-    closeSocket(socket, 1000, reason);
+    closeWebSocket(socket, 1000, reason);
   });
   socket.on('error', () => parts.finish('viewer disconnected'));
   socket.once('close', () => parts.finish('viewer disconnected'));
@@ -131,19 +132,7 @@ export function serveWsTs(socket: WebSocket, request: TsStreamRequest, deps: TsR
     },
     (err: unknown) => {
       deps.log.debug({ path, remote, err: errorBody(err) }, 'ws-ts viewer refused');
-      closeSocket(socket, 4000 + httpStatusOf(err), errorBody(err).message);
+      closeWebSocket(socket, 4000 + httpStatusOf(err), errorBody(err).message);
     },
   );
-}
-
-/** Closes with a reason trimmed to the 123 bytes a close frame allows. */
-function closeSocket(socket: WebSocket, code: number, reason: string): void {
-  if (socket.readyState === socket.CLOSED || socket.readyState === socket.CLOSING) return;
-  let text = reason;
-  while (Buffer.byteLength(text) > 123) text = text.slice(0, -1);
-  try {
-    socket.close(code, text);
-  } catch {
-    socket.terminate();
-  }
 }

@@ -4,7 +4,8 @@ import { errorBody, httpStatusOf } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { FlvTagCache } from '../../formats/flv/viewer-muxer';
 import type { Registry } from '../../hub/registry';
-import { WsFlvSink, WsFrameCache, closeWebSocket } from './ws-flv-sink';
+import { WsFlvSink, WsFrameCache } from './ws-flv-sink';
+import { closeWebSocket, remoteOf } from '../shared/sockets';
 
 export interface WsFlvDeps {
   registry: Registry;
@@ -22,7 +23,7 @@ type StreamRequest = FastifyRequest<{ Params: { app: string; stream: string }; Q
  */
 export function serveWsFlv(socket: WebSocket, request: StreamRequest, deps: WsFlvDeps): void {
   const path = `${request.params.app}/${request.params.stream}`;
-  const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? 0}`;
+  const remote = remoteOf(request.socket);
   const aborted = new AbortController();
   socket.on('error', () => aborted.abort());
   socket.once('close', () => aborted.abort());

@@ -4,6 +4,7 @@ import type { Frame } from '../../core/frame';
 import type { Sink, SinkDescription, StreamInfo } from '../../core/sink';
 import type { Track } from '../../core/track';
 import { FlvViewerMuxer, type FlvTagCache } from '../../formats/flv/viewer-muxer';
+import { closeWebSocket } from '../shared/sockets';
 
 const OPCODE_BINARY_FINAL = 0x82;
 
@@ -120,17 +121,5 @@ export class WsFlvSink implements Sink {
 
   private writable(): boolean {
     return this.ws.readyState === this.ws.OPEN && !this.socket.destroyed;
-  }
-}
-
-/** Closes with a reason trimmed to the 123 bytes a close frame allows. */
-export function closeWebSocket(socket: WebSocket, code: number, reason: string): void {
-  if (socket.readyState === socket.CLOSED || socket.readyState === socket.CLOSING) return;
-  let text = reason;
-  while (Buffer.byteLength(text) > 123) text = text.slice(0, -1);
-  try {
-    socket.close(code, text);
-  } catch {
-    socket.terminate();
   }
 }

@@ -134,7 +134,11 @@ export class ChannelRepo {
   private readonly statusStmt;
   private readonly countStmt;
 
-  constructor(private readonly db: Db) {
+  /** `devices`: its queued writes are committed before ours (a channel needs its device row). */
+  constructor(
+    private readonly db: Db,
+    private readonly devices?: { flush(): void },
+  ) {
     this.upsertStmt = db.prepare(UPSERT);
     this.idsStmt = db.prepare<[string], { id: string; gone: number }>('SELECT id, gone FROM gb_channels WHERE device_id = ?');
     this.goneStmt = db.prepare<[number, string, string]>('UPDATE gb_channels SET gone = 1, online = 0, updated_at = ? WHERE device_id = ? AND id = ?');
@@ -149,6 +153,7 @@ export class ChannelRepo {
 
   /** Channels of one device (`deviceId`) or of all devices. */
   list(query: ChannelQuery & { deviceId?: string } = {}): { total: number; items: ChannelRecord[] } {
+    this.devices?.flush();
     const where: string[] = [];
     const params: unknown[] = [];
     if (query.deviceId !== undefined) {
@@ -178,6 +183,7 @@ export class ChannelRepo {
    * arrived), entries the device no longer lists are marked gone.
    */
   applyCatalog(deviceId: string, items: readonly ChannelInput[], complete: boolean, now = Date.now()): CatalogDiff {
+    this.devices?.flush();
     return this.db.transaction(() => {
       const existing = new Map(this.idsStmt.all(deviceId).map((r) => [r.id, r.gone === 1]));
       const seen = new Set<string>();
@@ -207,6 +213,7 @@ export class ChannelRepo {
 
   /** Applies a catalog NOTIFY (GB/T 28181-2016 §9.6.4: ADD, DEL, UPDATE, ON, OFF, VLOST, DEFECT). */
   applyEvent(deviceId: string, event: CatalogEventName, items: readonly ChannelInput[], now = Date.now()): CatalogDiff {
+    this.devices?.flush();
     return this.db.transaction(() => {
       const existing = new Map(this.idsStmt.all(deviceId).map((r) => [r.id, r.gone === 1]));
       let added = 0;

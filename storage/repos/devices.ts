@@ -149,6 +149,7 @@ export class DeviceRepo {
   private readonly getStmt;
   private readonly deleteStmt;
   private readonly statements = new Map<string, ReturnType<Db['prepare']>>();
+  private readonly queue: (() => void)[] = [];
 
   constructor(private readonly db: Db) {
     this.getStmt = db.prepare<[string], DeviceRow>('SELECT * FROM gb_devices WHERE id = ?');
@@ -156,11 +157,13 @@ export class DeviceRepo {
   }
 
   get(id: string): DeviceRecord | undefined {
+    this.flush();
     const row = this.getStmt.get(id);
     return row ? fromRow(row) : undefined;
   }
 
   list(query: DeviceQuery = {}): { total: number; items: DeviceRecord[] } {
+    this.flush();
     const where: string[] = [];
     const params: unknown[] = [];
     if (query.q) {
@@ -181,11 +184,13 @@ export class DeviceRepo {
 
   /** Every device the store believes online (to restore registrations after a restart). */
   listOnline(): DeviceRecord[] {
+    this.flush();
     return (this.db.prepare('SELECT * FROM gb_devices WHERE online = 1').all() as DeviceRow[]).map(fromRow);
   }
 
   /** Creates a device; returns undefined if the id exists. */
   create(id: string, fields: DevicePatch, now = Date.now()): DeviceRecord | undefined {
+    this.flush();
     const result = this.prepared('INSERT INTO gb_devices (id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING').run([id, now, now]);
     if (result.changes === 0) return undefined;
     return this.update(id, fields, now);
@@ -193,20 +198,60 @@ export class DeviceRepo {
 
   /** Updates the given fields; returns the new record (undefined if the device does not exist). */
   update(id: string, patch: DevicePatch, now = Date.now()): DeviceRecord | undefined {
-    this.set(id, patch, now);
+    this.flush();
+    this.writeSet(id, patch, now);
     return this.get(id);
   }
 
-  /** Updates the given fields without reading the record back (the signalling hot path). */
+  /**
+   * Updates the given fields without reading the record back (the signalling hot path). The
+   * write is queued and committed with the others of this event-loop turn in one transaction;
+   * every read of this repo commits the queue first.
+   */
   set(id: string, patch: DevicePatch, now = Date.now()): void {
+    this.enqueue(() => this.writeSet(id, patch, now));
+  }
+
+  /** Creates or updates (a device registering is stored), queued like set(). */
+  upsert(id: string, patch: DevicePatch, now = Date.now()): void {
+    this.enqueue(() => this.writeUpsert(id, patch, now));
+  }
+
+  /** Commits the queued writes now (before closing the database, before dependent writes). */
+  flush(): void {
+    if (this.queue.length === 0) return;
+    const writes = this.queue.splice(0);
+    if (!this.db.open) return;
+    this.db.transaction(() => {
+      for (const write of writes) {
+        try {
+          write();
+        } catch (err) {
+          // One bad write (a device deleted meanwhile) must not lose the others or throw from a timer.
+          this.failedWrites++;
+          this.lastWriteError = err instanceof Error ? err.message : String(err);
+        }
+      }
+    })();
+  }
+
+  /** Queued writes that failed, and the last reason (for diagnostics). */
+  failedWrites = 0;
+  lastWriteError: string | undefined;
+
+  private enqueue(write: () => void): void {
+    this.queue.push(write);
+    if (this.queue.length === 1) setImmediate(() => this.flush());
+  }
+
+  private writeSet(id: string, patch: DevicePatch, now: number): void {
     const fields = this.fieldsOf(patch);
     if (fields.length === 0) return;
     const sets = fields.map((f) => `${COLUMNS[f]} = ?`).join(', ');
     this.prepared(`UPDATE gb_devices SET ${sets}, updated_at = ? WHERE id = ?`).run([...fields.map((f) => toColumnValue(f, patch[f])), now, id]);
   }
 
-  /** Creates or updates in one statement (a device registering is stored), without reading back. */
-  upsert(id: string, patch: DevicePatch, now = Date.now()): void {
+  private writeUpsert(id: string, patch: DevicePatch, now: number): void {
     const fields = this.fieldsOf(patch);
     const columns = fields.map((f) => COLUMNS[f]);
     const updates = columns.length ? `${columns.map((c) => `${c} = excluded.${c}`).join(', ')}, ` : '';
@@ -226,11 +271,8 @@ export class DeviceRepo {
   }
 
   delete(id: string): boolean {
+    this.flush();
     return this.deleteStmt.run(id).changes > 0;
   }
 
-  /** Recounts the live (not gone) device-kind channels of a device. */
-  refreshChannelCount(id: string): void {
-    this.db.prepare(`UPDATE gb_devices SET channel_count = (SELECT COUNT(*) FROM gb_channels WHERE device_id = ? AND gone = 0 AND kind = 'device') WHERE id = ?`).run(id, id);
-  }
 }

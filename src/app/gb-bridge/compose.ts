@@ -82,7 +82,7 @@ export function createGb28181(config: GatewayConfig, registry: Registry, db: Db,
   }
   const advertisedHost = sip.advertisedIp || (sip.host !== '0.0.0.0' && sip.host !== '::' ? sip.host : mediaIp);
   const devices = new DeviceRepo(db);
-  const channels = new ChannelRepo(db);
+  const channels = new ChannelRepo(db, devices);
   const server = new GbServer({ host: sip.host, port: sip.port, advertisedHost, config: gbServerConfigFrom(sip), devices, channels, log: gbLog });
   const bridge = new GbBridge({
     gb: server,
@@ -128,6 +128,7 @@ export function createGb28181(config: GatewayConfig, registry: Registry, db: Db,
     async stop() {
       bridge.close();
       await server.close();
+      devices.flush();
     },
   };
 }

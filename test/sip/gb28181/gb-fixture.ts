@@ -29,7 +29,7 @@ export async function startServer(config: Partial<GbServerConfig> = {}, log: Log
   const dir = mkdtempSync(join(tmpdir(), 'gw-gb-'));
   const db = openDatabase(dir, log);
   const devices = new DeviceRepo(db);
-  const channels = new ChannelRepo(db);
+  const channels = new ChannelRepo(db, devices);
   const server = new GbServer({
     host: '127.0.0.1',
     port: 0,
@@ -56,6 +56,7 @@ export async function startServer(config: Partial<GbServerConfig> = {}, log: Log
     async close() {
       await Promise.all(sims.map((s) => s.close()));
       await server.close();
+      devices.flush();
       db.close();
       rmSync(dir, { recursive: true, force: true });
     },

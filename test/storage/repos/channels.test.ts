@@ -16,7 +16,7 @@ test('channels: a complete catalog diffs (added, updated, gone), a partial one d
   const db = openDatabase(dir, silentLogger());
   try {
     const devices = new DeviceRepo(db);
-    const repo = new ChannelRepo(db);
+    const repo = new ChannelRepo(db, devices);
     devices.upsert(DEV, { online: true });
     const first = repo.applyCatalog(DEV, [ch(1), ch(2), ch(3), { id: '340200', kind: 'civil', name: '市', online: false, raw: {} }], true);
     assert.deepEqual({ ...first, removedIds: [] }, { added: 4, updated: 0, removed: 0, total: 4, removedIds: [] });
@@ -44,7 +44,7 @@ test('channels: events, search, online = channel and device online, cascade dele
   const db = openDatabase(dir, silentLogger());
   try {
     const devices = new DeviceRepo(db);
-    const repo = new ChannelRepo(db);
+    const repo = new ChannelRepo(db, devices);
     devices.upsert(DEV, { online: true });
     devices.upsert('34020000001320000002', { online: false });
     repo.applyCatalog(DEV, [ch(1), ch(2)], true);

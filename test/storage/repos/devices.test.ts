@@ -42,3 +42,27 @@ test('devices: create, update, search, page, online filter, survive a reopen', (
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('devices: hot-path writes are queued, committed together, visible to every read, never thrown from the timer', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-repo-'));
+  const db = openDatabase(dir, silentLogger());
+  try {
+    const repo = new DeviceRepo(db);
+    repo.upsert('34020000001320000001', { online: true, address: '10.0.0.1:5060' });
+    repo.set('34020000001320000001', { keepaliveAt: 42 });
+    assert.equal(repo.get('34020000001320000001')!.keepaliveAt, 42, 'a read commits the queue first');
+    repo.set('34020000001320000001', { name: 'later' });
+    db.prepare(`CREATE TRIGGER refuse BEFORE UPDATE OF firmware ON gb_devices BEGIN SELECT RAISE(ABORT, 'refused'); END`).run();
+    repo.set('34020000001320000001', { firmware: 'x' });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(repo.failedWrites, 1);
+    assert.match(repo.lastWriteError ?? '', /refused/);
+    assert.equal(repo.get('34020000001320000001')!.name, 'later', 'the other writes of the batch were kept');
+    repo.set('34020000001320000001', { name: 'after close' });
+    db.close();
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    if (db.open) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

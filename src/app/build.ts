@@ -69,7 +69,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     dumpDir: join(config.storage.dir, 'rtp-dumps'),
     log: log.child({ component: 'rtp' }),
   });
-  const gb28181 = config.sip.enabled ? createGb28181(config, registry, db, log) : undefined;
+  const gb28181 = config.sip.enabled ? createGb28181(config, registry, db, log, rtpPorts) : undefined;
   const proxies = new ProxyManager({
     registry,
     repo: new ProxyRepo(db),

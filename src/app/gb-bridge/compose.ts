@@ -13,7 +13,7 @@ import { channelsApi } from '../../api/channels';
 import { playApi } from '../../api/play';
 import { GbBridge } from './bridge';
 import { createRtpMediaFactory } from './rtp-media';
-import { PortPool } from '../../../rtp/net/port-pool';
+import type { PortPool } from '../../../rtp/net/port-pool';
 
 export interface Gb28181 {
   readonly server: GbServer;
@@ -59,20 +59,11 @@ export function gbServerConfigFrom(sip: GatewayConfig['sip']): GbServerConfig {
 }
 
 /**
- * The RTP port range (`rtp.portMin`..`rtp.portMax`) when the config has one; without it the
- * receivers take OS-chosen ports. Read loosely: the rtp section belongs to the media side.
- */
-function rtpPortPool(config: GatewayConfig): PortPool | undefined {
-  const rtp = (config as unknown as { rtp?: { portMin?: unknown; portMax?: unknown } }).rtp;
-  if (typeof rtp?.portMin !== 'number' || typeof rtp.portMax !== 'number' || rtp.portMin === 0) return undefined;
-  return new PortPool(rtp.portMin, rtp.portMax);
-}
-
-/**
  * The GB28181 part of the gateway: SIP server, device and channel repos, the on-demand bridge
  * for `rtp/{deviceId}_{channelId}` and its API.
  */
-export function createGb28181(config: GatewayConfig, registry: Registry, db: Db, log: pino.Logger): Gb28181 {
+/** `rtpPorts`: the gateway's one RTP port pool (undefined: OS-chosen ports). */
+export function createGb28181(config: GatewayConfig, registry: Registry, db: Db, log: pino.Logger, rtpPorts?: PortPool): Gb28181 {
   const sip = config.sip;
   const gbLog = log.child({ component: 'gb28181' });
   let mediaIp = sip.mediaIp;
@@ -89,7 +80,7 @@ export function createGb28181(config: GatewayConfig, registry: Registry, db: Db,
     registry,
     devices,
     channels,
-    media: createRtpMediaFactory({ registry, log: log.child({ component: 'gb-media' }), pool: rtpPortPool(config) }),
+    media: createRtpMediaFactory({ registry, log: log.child({ component: 'gb-media' }), pool: rtpPorts, host: config.rtp.host }),
     mediaIp,
     mediaTimeoutMs: sip.mediaTimeout * 1000,
     startTimeoutMs: config.hub.startTimeout * 1000,

@@ -1,12 +1,11 @@
 import { GatewayError, errorMessage } from '../../core/errors';
-import { shiftFrame, type Frame } from '../../core/frame';
 import type { Logger } from '../../core/log';
-import type { Publisher, Source } from '../../core/source';
-import type { Track } from '../../core/track';
+import type { Source } from '../../core/source';
 import type { Registry } from '../../hub/registry';
 import type { PortPool } from '../../../rtp/net/port-pool';
 import { RtpReceiver } from '../../../rtp/net/rtp-receiver';
 import type { GbMediaFactory, GbMediaOpenOptions, GbMediaReceiver } from './media';
+import { LazyPublisher } from '../lazy-publisher';
 
 export interface RtpMediaOptions {
   registry: Registry;
@@ -15,62 +14,6 @@ export interface RtpMediaOptions {
   pool?: PortPool;
   /** Address the receivers bind. */
   host?: string;
-}
-
-/**
- * Publishes into the hub only when the first RTP packet is accepted, so that a pull that never
- * gets media fails its viewers with the reason (the on-demand factory rejects) instead of
- * leaving them on an empty stream. Frames are shifted to continue after a stream that is in
- * its reconnect grace (re-INVITE keeps the viewers and their timeline).
- */
-class LazyPublisher {
-  private publisher: Publisher | undefined;
-  private offset = 0;
-  failed: string | undefined;
-  readonly resumeDts = 0;
-
-  constructor(
-    private readonly registry: Registry,
-    private readonly path: string,
-    private readonly source: Source,
-    private readonly onFirst: () => void,
-    private readonly onFail: (reason: string) => void,
-  ) {}
-
-  get published(): Publisher | undefined {
-    return this.publisher;
-  }
-
-  setTracks(tracks: readonly Track[]): void {
-    this.ensure()?.setTracks(tracks);
-  }
-
-  write(frame: Frame): void {
-    this.ensure()?.write(this.offset ? shiftFrame(frame, frame.dts + this.offset, frame.pts + this.offset) : frame);
-  }
-
-  addBytesIn(bytes: number): void {
-    this.ensure()?.addBytesIn(bytes);
-  }
-
-  end(reason: string): void {
-    this.publisher?.end(reason);
-  }
-
-  private ensure(): Publisher | undefined {
-    if (this.publisher || this.failed) return this.publisher;
-    try {
-      this.publisher = this.registry.publish(this.path, this.source);
-    } catch (err) {
-      this.failed = errorMessage(err);
-      const reason = this.failed;
-      setImmediate(() => this.onFail(reason));
-      return undefined;
-    }
-    this.offset = this.publisher.resumeDts;
-    this.onFirst();
-    return this.publisher;
-  }
 }
 
 /** GB28181 receivers on rtp/net: UDP, TCP passive (the device connects) or TCP active (we connect). */

@@ -150,14 +150,28 @@ export class DeviceRepo {
   private readonly deleteStmt;
   private readonly statements = new Map<string, ReturnType<Db['prepare']>>();
   private readonly queue: (() => void)[] = [];
+  /** Devices with queued writes: reading one of them commits the queue first. */
+  private readonly pendingIds = new Set<string>();
+  private readonly commit;
 
   constructor(private readonly db: Db) {
     this.getStmt = db.prepare<[string], DeviceRow>('SELECT * FROM gb_devices WHERE id = ?');
     this.deleteStmt = db.prepare<[string]>('DELETE FROM gb_devices WHERE id = ?');
+    this.commit = db.transaction((writes: (() => void)[]) => {
+      for (const write of writes) {
+        try {
+          write();
+        } catch (err) {
+          // One bad write (a device deleted meanwhile) must not lose the others or throw from a timer.
+          this.failedWrites++;
+          this.lastWriteError = err instanceof Error ? err.message : String(err);
+        }
+      }
+    });
   }
 
   get(id: string): DeviceRecord | undefined {
-    this.flush();
+    if (this.pendingIds.has(id)) this.flush();
     const row = this.getStmt.get(id);
     return row ? fromRow(row) : undefined;
   }
@@ -209,40 +223,32 @@ export class DeviceRepo {
    * every read of this repo commits the queue first.
    */
   set(id: string, patch: DevicePatch, now = Date.now()): void {
-    this.enqueue(() => this.writeSet(id, patch, now));
+    this.enqueue(id, () => this.writeSet(id, patch, now));
   }
 
   /** Creates or updates (a device registering is stored), queued like set(). */
   upsert(id: string, patch: DevicePatch, now = Date.now()): void {
-    this.enqueue(() => this.writeUpsert(id, patch, now));
+    this.enqueue(id, () => this.writeUpsert(id, patch, now));
   }
 
   /** Commits the queued writes now (before closing the database, before dependent writes). */
   flush(): void {
     if (this.queue.length === 0) return;
     const writes = this.queue.splice(0);
+    this.pendingIds.clear();
     if (!this.db.open) return;
-    this.db.transaction(() => {
-      for (const write of writes) {
-        try {
-          write();
-        } catch (err) {
-          // One bad write (a device deleted meanwhile) must not lose the others or throw from a timer.
-          this.failedWrites++;
-          this.lastWriteError = err instanceof Error ? err.message : String(err);
-        }
-      }
-    })();
+    this.commit(writes);
+  }
+
+  private enqueue(id: string, write: () => void): void {
+    this.queue.push(write);
+    this.pendingIds.add(id);
+    if (this.queue.length === 1) setImmediate(() => this.flush());
   }
 
   /** Queued writes that failed, and the last reason (for diagnostics). */
   failedWrites = 0;
   lastWriteError: string | undefined;
-
-  private enqueue(write: () => void): void {
-    this.queue.push(write);
-    if (this.queue.length === 1) setImmediate(() => this.flush());
-  }
 
   private writeSet(id: string, patch: DevicePatch, now: number): void {
     const fields = this.fieldsOf(patch);

@@ -73,7 +73,10 @@ export class DemandManager {
       return;
     }
     if (entry && !entry.closeTimer && !entry.cancelled) {
-      entry.closeTimer = setTimeout(() => this.stop(path, 'no readers'), this.options.closeAfterMs);
+      entry.closeTimer = setTimeout(() => {
+        // Only this entry: a newer start on the same path has its own timer.
+        if (this.entries.get(path) === entry) void this.stop(path, 'no readers');
+      }, this.options.closeAfterMs);
     }
   }
 
@@ -104,6 +107,7 @@ export class DemandManager {
         entry.state = 'ready';
       },
       (err: unknown) => {
+        clearTimeout(entry.closeTimer);
         if (this.entries.get(path) === entry) this.entries.delete(path);
         this.log.warn({ path, err: errorMessage(err) }, 'on-demand source failed to start');
         if (!entry.cancelled) this.hooks.onStartFailed(path, err);

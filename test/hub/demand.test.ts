@@ -71,3 +71,30 @@ test('a slow source times out with SOURCE_START_TIMEOUT and is stopped when it f
   assert.ok(late?.stopped, 'the source that started after everyone left is stopped');
   await registry.close();
 });
+
+test('a start that fails after its readers left leaves no timer that could stop a later start', async () => {
+  const registry = makeRegistry();
+  let attempt = 0;
+  const sources: ReturnType<typeof startSyntheticSource>[] = [];
+  registry.registerOnDemand('flaky/*', async (path) => {
+    attempt++;
+    if (attempt === 1) {
+      await sleep(50); // the viewer gave up at 20 ms: closeAfter (80 ms) is armed and pending
+      throw new Error('first INVITE refused');
+    }
+    const source = startSyntheticSource(registry, path);
+    sources.push(source);
+    return source;
+  });
+  const abort = new AbortController();
+  const first = registry.subscribe('flaky/cam', new RecordingSink(), { signal: abort.signal });
+  await sleep(20);
+  abort.abort();
+  await assert.rejects(first);
+  await sleep(40); // 60 ms: the first start has failed, its close timer would fire at 100 ms
+  const sub = await registry.subscribe('flaky/cam', new RecordingSink());
+  await sleep(150);
+  assert.equal(sources[0]!.stopped, false, 'the second start runs while its viewer watches');
+  sub.close();
+  await registry.close();
+});

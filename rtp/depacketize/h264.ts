@@ -1,5 +1,6 @@
 import { ParseError, parseAssert } from '../../src/core/errors';
 import type { RtpPacket } from '../packet';
+import { FragmentAssembler } from './fragments';
 
 /**
  * H.264 RTP payload (RFC 6184): single NAL unit packets, STAP-A (§5.7.1) and FU-A (§5.8), the
@@ -9,13 +10,9 @@ import type { RtpPacket } from '../packet';
 
 const STAP_A = 24;
 const FU_A = 28;
-/** One NAL unit reassembled from fragments may not exceed this. */
-export const MAX_NAL_BYTES = 8 * 1024 * 1024;
 
 export class H264Depacketizer {
-  private fragments: Buffer[] = [];
-  private fragmentBytes = 0;
-  private fragmentTimestamp = 0;
+  private readonly fragments = new FragmentAssembler('FU-A');
 
   /**
    * NAL units completed by this packet (single NAL and STAP-A units are subarrays of the
@@ -27,11 +24,11 @@ export class H264Depacketizer {
     parseAssert((payload[0]! & 0x80) === 0, 'H.264 forbidden_zero_bit set');
     const type = payload[0]! & 0x1f;
     if (type >= 1 && type <= 23) {
-      this.dropFragments();
+      this.fragments.reset();
       return [payload];
     }
     if (type === STAP_A) {
-      this.dropFragments();
+      this.fragments.reset();
       return splitAggregate(payload, 1);
     }
     if (type === FU_A) return this.fuA(packet);
@@ -40,43 +37,19 @@ export class H264Depacketizer {
 
   /** Forget a partial fragmented unit (after loss). */
   reset(): void {
-    this.dropFragments();
-  }
-
-  private dropFragments(): void {
-    this.fragments = [];
-    this.fragmentBytes = 0;
+    this.fragments.reset();
   }
 
   private fuA(packet: RtpPacket): Buffer[] {
     const payload = packet.payload;
     parseAssert(payload.length >= 2, 'FU-A packet without FU header');
     const fuHeader = payload[1]!;
-    const start = (fuHeader & 0x80) !== 0;
-    const end = (fuHeader & 0x40) !== 0;
-    const body = payload.subarray(2);
-    if (start) {
-      this.dropFragments();
-      const header = Buffer.from([(payload[0]! & 0xe0) | (fuHeader & 0x1f)]);
-      this.fragments.push(header);
-      this.fragmentBytes = 1;
-      this.fragmentTimestamp = packet.timestamp;
-    } else if (this.fragments.length === 0 || packet.timestamp !== this.fragmentTimestamp) {
-      // a middle or end fragment whose start we never saw
-      this.dropFragments();
-      return [];
-    }
-    this.fragmentBytes += body.length;
-    if (this.fragmentBytes > MAX_NAL_BYTES) {
-      this.dropFragments();
-      throw new ParseError('FU-A unit larger than the cap');
-    }
-    this.fragments.push(body);
-    if (!end) return [];
-    const unit = Buffer.concat(this.fragments, this.fragmentBytes);
-    this.dropFragments();
-    return [unit];
+    const flags = { start: (fuHeader & 0x80) !== 0, end: (fuHeader & 0x40) !== 0 };
+    const nalHeader = flags.start ? Buffer.from([(payload[0]! & 0xe0) | (fuHeader & 0x1f)]) : undefined;
+    const unit = this.fragments.add(payload.subarray(2), packet.timestamp, flags, nalHeader);
+    return unit ? [unit] : [];
   }
+
 }
 
 /**

@@ -3,23 +3,10 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { splitAnnexB } from '../../../src/codecs/annexb';
 import { VideoEs, type RawVideoAu } from '../../../rtp/es/video-es';
-import { fixture } from '../helpers';
+import { annexBAccessUnits, fixture } from '../helpers';
 
 const H264 = fixture('ps', 'es-h264-320x240-10f.h264');
 const H265 = fixture('ps', 'es-h265-320x240-10f.h265');
-
-/** The 10 access units of an Annex B file, split at its AUDs (x264/x265 were told to write them). */
-function accessUnits(es: Buffer, codec: 'h264' | 'h265'): Buffer[] {
-  const aud = codec === 'h264' ? Buffer.from([0, 0, 0, 1, 0x09]) : Buffer.from([0, 0, 0, 1, 0x46, 0x01]);
-  const out: Buffer[] = [];
-  let at = es.indexOf(aud);
-  while (at >= 0) {
-    const next = es.indexOf(aud, at + 1);
-    out.push(es.subarray(at, next < 0 ? es.length : next));
-    at = next;
-  }
-  return out;
-}
 
 function collect(codec: 'h264' | 'h265' | undefined): { es: VideoEs; aus: RawVideoAu[] } {
   const aus: RawVideoAu[] = [];
@@ -32,7 +19,7 @@ function unitsHex(units: readonly Buffer[]): string[] {
 
 for (const codec of ['h264', 'h265'] as const) {
   const source = codec === 'h264' ? H264 : H265;
-  const frames = accessUnits(source, codec);
+  const frames = annexBAccessUnits(source, codec);
 
   test(`${codec}: one PES per frame (GB28181 packing)`, () => {
     assert.equal(frames.length, 10);

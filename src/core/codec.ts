@@ -3,13 +3,6 @@ export type VideoCodec = 'h264' | 'h265';
 export type AudioCodec = 'aac' | 'g711a' | 'g711u';
 export type Codec = VideoCodec | AudioCodec;
 
-export const VIDEO_CODECS: readonly VideoCodec[] = ['h264', 'h265'];
-export const AUDIO_CODECS: readonly AudioCodec[] = ['aac', 'g711a', 'g711u'];
-
 export function isVideoCodec(codec: Codec): codec is VideoCodec {
   return codec === 'h264' || codec === 'h265';
-}
-
-export function isAudioCodec(codec: Codec): codec is AudioCodec {
-  return !isVideoCodec(codec);
 }

@@ -18,10 +18,6 @@ export function ticksToMs(ticks: number): number {
   return Math.round(ticks / TICKS_PER_MS);
 }
 
-export function msToTicks(ms: number): number {
-  return Math.round(ms * TICKS_PER_MS);
-}
-
 /**
  * Unwraps a wrapping counter (RTP 32-bit timestamps, MPEG 33-bit PTS, RTMP 32-bit ms) into a
  * monotonic-ish absolute value: each new raw value is placed at the unwrapped value closest to

@@ -16,6 +16,11 @@ function collect(dir, out = []) {
   return out;
 }
 
+// Debian packages of the third-party peers (nginx-rtmp, stunnel, GStreamer ...): installed here
+// when missing, so the README's one test command works on a fresh machine.
+const deps = spawnSync(process.execPath, [join(__dirname, 'system-deps.js')], { stdio: 'inherit' });
+if (deps.status !== 0) process.exit(deps.status ?? 1);
+
 const filter = process.argv.slice(2);
 const all = collect(join(__dirname, '..', 'dist', 'test')).sort();
 const chosen = filter.length ? all.filter((f) => filter.some((pattern) => f.includes(pattern))) : all;

@@ -8,7 +8,12 @@ const { existsSync } = require('node:fs');
 const { spawnSync } = require('node:child_process');
 
 /** @type {{pkg: string, check: string, why: string}[]} */
-const PACKAGES = [];
+const PACKAGES = [
+  // relays: a real RTMP server to push to and pull from, and a TLS terminator for rtmps://
+  { pkg: 'nginx', check: '/usr/sbin/nginx', why: 'RTMP push/pull e2e against nginx-rtmp' },
+  { pkg: 'libnginx-mod-rtmp', check: '/usr/lib/nginx/modules/ngx_rtmp_module.so', why: 'RTMP push/pull e2e against nginx-rtmp' },
+  { pkg: 'stunnel4', check: '/usr/bin/stunnel4', why: 'RTMPS push e2e (TLS in front of nginx-rtmp)' },
+];
 
 function missing() {
   return PACKAGES.filter((p) => !existsSync(p.check));

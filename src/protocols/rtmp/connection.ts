@@ -1,7 +1,8 @@
 /**
- * The transport half of an RTMP session: handshake, chunk streams in and out, protocol
- * control (acknowledgements, pings), timeouts and the output bound. What the messages mean
- * is the session's business (session.ts).
+ * The transport half of an RTMP session, for both sides: handshake (the server's or the
+ * client's, given by the caller), chunk streams in and out, protocol control
+ * (acknowledgements, pings), timeouts and the output bound. What the messages mean is the
+ * business of the server session (session.ts) or the client (client.ts).
  *
  * Spec: RTMP 1.0 §5.2 (handshake), §5.3 (chunking), §5.4 (protocol control), §6.2 (pings).
  */
@@ -11,7 +12,7 @@ import type { Logger } from '../../core/log';
 import { ChunkReader } from './chunk-reader';
 import { chunkMessage } from './chunk-writer';
 import { acknowledgementMessage, decodeControl, isControlMessage, pingRequestMessage, pingResponseMessage } from './control';
-import { ServerHandshake } from './handshake';
+import type { HandshakeMachine } from './handshake';
 import { MessageType, type OutgoingMessage, type RtmpMessage } from './message';
 
 export interface ConnectionOptions {
@@ -49,7 +50,7 @@ export class RtmpConnection {
   private phaseValue: ConnectionPhase = 'handshake';
   private established = false;
   /** Dropped once done (its 1.5 KB buffer is not needed for the life of the session). */
-  private handshake: ServerHandshake | undefined = new ServerHandshake();
+  private handshake: HandshakeMachine | undefined;
   private readonly reader = new ChunkReader();
   /** The chunk size the peer reads with: 128 until our Set Chunk Size went out. */
   private outChunkSize = 128;
@@ -64,7 +65,9 @@ export class RtmpConnection {
     private readonly options: ConnectionOptions,
     private readonly handler: ConnectionHandler,
     private readonly log: Logger,
+    handshake: HandshakeMachine,
   ) {
+    this.handshake = handshake;
     this.remote = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : undefined;
     socket.setNoDelay(true);
     socket.on('data', (data: Buffer) => this.onData(data));
@@ -73,6 +76,8 @@ export class RtmpConnection {
     const tick = Math.min(options.idleTimeoutMs / 3, options.handshakeTimeoutMs / 2);
     this.timer = setInterval(() => this.onTimer(), Math.min(10_000, Math.max(250, Math.floor(tick))));
     this.timer.unref();
+    const opening = handshake.start?.();
+    if (opening) this.write(opening);
   }
 
   get phase(): ConnectionPhase {
@@ -92,12 +97,12 @@ export class RtmpConnection {
     return this.socket.writableLength;
   }
 
-  /** Resets the idle clock (a publisher's media). */
   /** Nagle on (false) merges small writes into fewer packets; players may trade latency for CPU. */
   setNoDelay(noDelay: boolean): void {
     if (!this.socket.destroyed) this.socket.setNoDelay(noDelay);
   }
 
+  /** Resets the idle clock (a publisher's media). */
   markActive(): void {
     this.lastActivity = performance.now();
   }

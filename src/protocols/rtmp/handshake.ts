@@ -100,11 +100,20 @@ export interface HandshakeProgress {
 
 type Phase = 'c0c1' | 'c2' | 'done';
 
+/** Either side's handshake, as RtmpConnection drives it. */
+export interface HandshakeMachine {
+  /** 'simple' or 'digest' once the peer's first block has been read. */
+  readonly mode: 'simple' | 'digest' | undefined;
+  /** Bytes to send as soon as the socket is up (the client's C0+C1). */
+  start?(): readonly Buffer[];
+  feed(chunk: Buffer): HandshakeProgress;
+}
+
 /**
  * Incremental server handshake: `feed` it TCP chunks of any size. Memory is bounded by one
  * C0+C1. Throws ParseError on a C0 other than version 3 (RTMPE, HTTP, garbage).
  */
-export class ServerHandshake {
+export class ServerHandshake implements HandshakeMachine {
   private phase: Phase = 'c0c1';
   private readonly pending = Buffer.alloc(1 + HANDSHAKE_SIZE);
   private filled = 0;

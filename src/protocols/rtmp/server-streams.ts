@@ -1,0 +1,238 @@
+/**
+ * The message streams of one server-side RTMP connection: createStream, publish, play and
+ * deleteStream, each tied to the hub (a Publisher or a Subscription per stream id).
+ *
+ * Spec: RTMP 1.0 §7.2.2 (NetStream commands: play §7.2.2.1, publish §7.2.2.6,
+ * deleteStream §7.2.2.3) and their onStatus replies.
+ */
+import { GatewayError, ParseError, errorMessage } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { Publisher } from '../../core/source';
+import type { HevcMode } from '../../formats/flv/bodies';
+import type { Registry, Subscription } from '../../hub/registry';
+import { streamAddress, type NameWithQuery, type StreamAddress } from './address';
+import { ChunkMemo } from './chunk-writer';
+import { decodeData, metadataOf, onStatusMessage, resultMessage, statusInfo, type Command } from './command';
+import type { ActivityRole, RtmpConnection } from './connection';
+import type { RtmpMessage } from './message';
+import { RtmpPlaySink, type PlayOutput } from './play';
+import { RtmpIngest } from './publish';
+
+export interface ServerStreamsOptions {
+  readonly registry: Registry;
+  readonly hevcMode: HevcMode;
+  readonly chunkSize: number;
+  /** Most message streams (createStream) per connection. */
+  readonly maxStreams: number;
+  /** TCP_NODELAY once a player plays. */
+  readonly playNoDelay: boolean;
+}
+
+/** What the streams need from their session. */
+export interface StreamsHost {
+  readonly connection: RtmpConnection;
+  readonly log: Logger;
+  readonly remote: string | undefined;
+  readonly isClosed: boolean;
+  close(reason: string, graceful?: boolean): void;
+}
+
+interface PlaySlot {
+  readonly address: StreamAddress;
+  readonly abort: AbortController;
+  subscription?: Subscription;
+  /** Set when the client stopped it (deleteStream, close): the sink must not end the session. */
+  stopped: boolean;
+}
+
+interface StreamSlot {
+  publish?: { address: StreamAddress; publisher: Publisher; ingest: RtmpIngest };
+  play?: PlaySlot;
+}
+
+export class ServerStreams {
+  private readonly streams = new Map<number, StreamSlot>();
+  private nextStreamId = 1;
+
+  constructor(
+    private readonly host: StreamsHost,
+    private readonly options: ServerStreamsOptions,
+  ) {}
+
+  role(): ActivityRole {
+    let role: ActivityRole = 'other';
+    for (const slot of this.streams.values()) {
+      if (slot.publish) return 'publishing';
+      if (slot.play?.subscription) role = 'playing';
+    }
+    return role;
+  }
+
+  /** The first stream that publishes or plays, for the session's snapshot. */
+  current(): { role: 'publisher' | 'player'; address: StreamAddress } | undefined {
+    for (const slot of this.streams.values()) {
+      if (slot.publish) return { role: 'publisher', address: slot.publish.address };
+      if (slot.play) return { role: 'player', address: slot.play.address };
+    }
+    return undefined;
+  }
+
+  createStream(cmd: Command): void {
+    if (this.streams.size >= this.options.maxStreams) throw new ParseError('RTMP: too many streams on one connection');
+    const id = this.nextStreamId++;
+    this.streams.set(id, {});
+    this.host.connection.send([resultMessage(cmd.transactionId, id)]);
+  }
+
+  /** Audio, video or aggregate on a publishing stream; false when the stream does not publish. */
+  media(message: RtmpMessage): boolean {
+    const publish = this.streams.get(message.streamId)?.publish;
+    if (!publish) return false;
+    publish.ingest.media(message.typeId, message.timestamp, message.body);
+    return true;
+  }
+
+  data(message: RtmpMessage): void {
+    const publish = this.streams.get(message.streamId)?.publish;
+    if (!publish) return;
+    let metadata: ReturnType<typeof metadataOf>;
+    try {
+      metadata = metadataOf(decodeData(message));
+    } catch (err) {
+      // Metadata is optional: a malformed data message costs itself, not the publish.
+      if (!(err instanceof ParseError)) throw err;
+      this.host.log.debug({ err: err.message }, 'ignoring a malformed data message');
+      return;
+    }
+    if (metadata) publish.ingest.metadata(metadata);
+  }
+
+  publish(app: NameWithQuery, streamId: number, cmd: Command): void {
+    const log = this.host.log;
+    const name = typeof cmd.args[0] === 'string' ? cmd.args[0] : '';
+    const slot = this.slot(streamId);
+    const address = streamAddress(app, name);
+    const refuse = (description: string): void => {
+      log.warn({ name, reason: description }, 'publish refused');
+      this.host.connection.send([onStatusMessage(streamId, statusInfo('error', 'NetStream.Publish.BadName', description))]);
+      this.host.close(`publish refused: ${description}`, true);
+    };
+    if (!address) return refuse(`invalid stream name "${app.name}/${name.slice(0, 100)}"`);
+    if (slot.publish || slot.play) return refuse('this stream is already in use on the connection');
+    let publisher: Publisher;
+    try {
+      publisher = this.options.registry.publish(address.path, {
+        kind: 'rtmp',
+        remote: this.host.remote,
+        close: (reason) => this.host.close(reason, true),
+      });
+    } catch (err) {
+      if (err instanceof GatewayError) return refuse(err.message);
+      throw err;
+    }
+    const ingest = new RtmpIngest(publisher, log.child({ stream: address.path }));
+    slot.publish = { address, publisher, ingest };
+    log.info({ path: address.path, type: cmd.args[1], query: address.query !== '' }, 'publishing');
+    const start = statusInfo('status', 'NetStream.Publish.Start', `${address.path} is now published.`, { details: address.path });
+    this.host.connection.send([onStatusMessage(streamId, start)]);
+  }
+
+  play(app: NameWithQuery, streamId: number, cmd: Command): void {
+    const name = typeof cmd.args[0] === 'string' ? cmd.args[0] : '';
+    const slot = this.slot(streamId);
+    const address = streamAddress(app, name);
+    if (!address || slot.publish || slot.play) {
+      this.notFound(streamId, address ? 'this stream is already in use on the connection' : `invalid stream name "${name.slice(0, 100)}"`);
+      return;
+    }
+    const play: PlaySlot = { address, abort: new AbortController(), stopped: false };
+    slot.play = play;
+    const registry = this.options.registry;
+    const sink = new RtmpPlaySink(this.playOutput(play), {
+      streamId,
+      path: address.path,
+      hevcMode: this.options.hevcMode,
+      memo: () => registry.shared(address.path, 'rtmp-chunks', () => new ChunkMemo()) ?? new ChunkMemo(),
+    });
+    this.host.log.info({ path: address.path, query: address.query !== '' }, 'play requested');
+    registry.subscribe(address.path, sink, { signal: play.abort.signal }).then(
+      (subscription) => {
+        if (slot.play !== play || this.host.isClosed) subscription.close('viewer left');
+        else {
+          play.subscription = subscription;
+          this.host.connection.setNoDelay(this.options.playNoDelay);
+        }
+      },
+      (err: unknown) => {
+        if (slot.play !== play || this.host.isClosed) return;
+        slot.play = undefined;
+        this.notFound(streamId, errorMessage(err));
+      },
+    );
+  }
+
+  deleteStream(streamId: number): void {
+    const slot = this.streams.get(streamId);
+    if (!slot) return;
+    if (slot.publish) {
+      const path = slot.publish.address.path;
+      this.host.connection.send([onStatusMessage(streamId, statusInfo('status', 'NetStream.Unpublish.Success', `${path} is now unpublished.`))]);
+    }
+    this.stopSlot(slot, 'stream deleted by the client');
+    this.streams.delete(streamId);
+  }
+
+  /** Ends every publish and play (the connection closed). */
+  stopAll(reason: string): void {
+    for (const slot of this.streams.values()) this.stopSlot(slot, reason);
+    this.streams.clear();
+  }
+
+  private slot(streamId: number): StreamSlot {
+    let slot = this.streams.get(streamId);
+    if (!slot) {
+      // Some clients publish/play on a stream id they never created: accept it, within bounds.
+      if (this.streams.size >= this.options.maxStreams) throw new ParseError('RTMP: too many streams on one connection');
+      slot = {};
+      this.streams.set(streamId, slot);
+    }
+    return slot;
+  }
+
+  private notFound(streamId: number, description: string): void {
+    this.host.log.info({ reason: description }, 'play refused');
+    this.host.connection.send([onStatusMessage(streamId, statusInfo('error', 'NetStream.Play.StreamNotFound', description))]);
+    this.host.close(`play refused: ${description}`, true);
+  }
+
+  private stopSlot(slot: StreamSlot, reason: string): void {
+    if (slot.publish) {
+      this.host.log.info({ path: slot.publish.address.path, frames: slot.publish.ingest.frames, reason }, 'publish ended');
+      slot.publish.publisher.end(reason);
+      slot.publish = undefined;
+    }
+    if (slot.play) {
+      const play = slot.play;
+      slot.play = undefined;
+      play.stopped = true;
+      play.abort.abort();
+      play.subscription?.close(reason);
+    }
+  }
+
+  private playOutput(play: { stopped: boolean }): PlayOutput {
+    const connection = this.host.connection;
+    return {
+      chunkSize: this.options.chunkSize,
+      remote: this.host.remote,
+      send: (messages) => connection.send(messages),
+      write: (buffers) => connection.write(buffers),
+      pendingBytes: () => connection.pendingBytes,
+      bytesOut: () => connection.bytesOut,
+      ended: (reason) => {
+        // The hub ended the stream or dropped this viewer: the connection has no purpose left.
+        if (!play.stopped) this.host.close(reason, true);
+      },
+    };
+  }
+}

@@ -1,4 +1,5 @@
 import { gb28181Migration } from './002-gb28181';
+import { recordingsMigration } from './004-recordings';
 
 /** Schema migrations, applied in order; `PRAGMA user_version` records the last one applied. */
 export interface Migration {
@@ -34,4 +35,5 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  recordingsMigration,
 ];

@@ -7,7 +7,7 @@ import { FrameAssembler, type FrameAssemblerOptions, type FramePublisher } from 
 import type { RtpPacket } from './packet';
 import { PsDemuxer } from './ps/ps-demuxer';
 import { ReorderBuffer, type ReorderOptions, type ReorderedPacket } from './reorder-buffer';
-import { TsDemuxer, looksLikeTs } from './ts/ts-demuxer';
+import { TsDemuxer, looksLikeTs } from '../src/formats/mpegts/demuxer';
 
 /**
  * The pure half of an RTP receiver: packets (already parsed and SSRC-checked) go through the

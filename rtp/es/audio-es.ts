@@ -1,7 +1,7 @@
 import type { AudioCodec } from '../../src/core/codec';
 import { ParseError } from '../../src/core/errors';
 import { parseAdtsHeader, type AdtsHeader } from '../../src/codecs/aac/adts';
-import { STREAM_TYPE } from './types';
+import { STREAM_TYPE } from '../../src/formats/mpegts/constants';
 
 /**
  * Turns one audio elementary stream (PES payloads) into access units: ADTS AAC split into raw

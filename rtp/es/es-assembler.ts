@@ -2,7 +2,8 @@ import type { AudioCodec, VideoCodec } from '../../src/core/codec';
 import { WrapUnwrapper } from '../../src/core/time';
 import type { AccessUnitSink } from '../access-unit';
 import { AudioEs, type RawAudioAu } from './audio-es';
-import { STREAM_TYPE, type EsStreamDecl, type EsSink, type PesStart } from './types';
+import { STREAM_TYPE } from '../../src/formats/mpegts/constants';
+import type { EsStreamDecl, EsSink, PesStart } from '../../src/formats/mpegts/es-sink';
 import { VideoEs, type RawVideoAu } from './video-es';
 
 /**

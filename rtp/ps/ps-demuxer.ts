@@ -1,6 +1,7 @@
 import { ParseError, parseAssert } from '../../src/core/errors';
-import { parsePesHeader } from '../es/pes-header';
-import { STREAM_TYPE, pesStart, type EsKind, type EsSink, type EsStreamDecl } from '../es/types';
+import { STREAM_TYPE } from '../../src/formats/mpegts/constants';
+import { pesStart, type EsKind, type EsSink, type EsStreamDecl } from '../../src/formats/mpegts/es-sink';
+import { parsePesHeader } from '../../src/formats/mpegts/pes';
 import { parsePsm } from './psm';
 
 /**

@@ -4,7 +4,7 @@ import type { Frame } from '../../src/core/frame';
 import type { Track } from '../../src/core/track';
 import { ParseError } from '../../src/core/errors';
 import { buildRtpPacket, parseRtpPacket, type RtpPacket } from '../../rtp/packet';
-import { buildPesHeader } from '../../rtp/es/pes-header';
+import { pesHeader } from '../../src/formats/mpegts/pes';
 import { buildPsm } from '../../rtp/ps/psm';
 import type { FramePublisher } from '../../rtp/frame-assembler';
 
@@ -163,12 +163,7 @@ export function parseErrorOnly(fn: () => unknown): void {
 
 /** Builds a PES packet with payload (for hand-made program streams). */
 export function pes(streamId: number, payload: Buffer, pts?: number, dts?: number, unbounded = false): Buffer {
-  const header = buildPesHeader({
-    streamId,
-    payloadLength: unbounded ? 0 : payload.length,
-    ...(pts !== undefined ? { pts } : {}),
-    ...(dts !== undefined ? { dts } : {}),
-  });
+  const header = pesHeader(streamId, pts, dts, payload.length, !unbounded);
   return Buffer.concat([header, payload]);
 }
 

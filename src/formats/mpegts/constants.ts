@@ -18,11 +18,20 @@ export const TRANSPORT_STREAM_ID = 1;
 export const TABLE_ID_PAT = 0x00;
 export const TABLE_ID_PMT = 0x02;
 
-/** stream_type values. Spec: ISO/IEC 13818-1 Table 2-34; H.265 from Amd. 3 (0x24). */
+/**
+ * stream_type values (the one table of the project: TS muxer, TS and PS demuxers). Spec:
+ * ISO/IEC 13818-1 Table 2-34; H.265 from Amd. 3 (0x24); 0x90/0x91 are GB/T 28181-2016 Annex C.
+ */
 export const STREAM_TYPE = {
+  MPEG1_AUDIO: 0x03,
+  MPEG2_AUDIO: 0x04,
   AAC_ADTS: 0x0f,
+  AAC_LATM: 0x11,
   H264: 0x1b,
+  AAC_RAW: 0x1c,
   H265: 0x24,
+  G711A: 0x90,
+  G711U: 0x91,
 } as const;
 
 /** PES stream_id for the first video / audio stream. Spec: ISO/IEC 13818-1 Table 2-22. */

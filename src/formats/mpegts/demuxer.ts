@@ -1,209 +1,269 @@
-import { ParseError, parseAssert } from '../../core/errors';
-import { crc32Mpeg2 } from './crc32';
-import { PID_NULL, PID_PAT, TABLE_ID_PAT, TABLE_ID_PMT, TS_PACKET_SIZE, TS_SYNC_BYTE } from './constants';
-import { readPesTimestamp } from './pes';
-
-/** Largest PES accepted (a 4K keyframe is a few MB). */
-export const MAX_PES_BYTES = 16 * 1024 * 1024;
-/** Most elementary streams one PMT may declare. */
-export const MAX_PMT_STREAMS = 32;
-
-export interface TsPmtStream {
-  readonly pid: number;
-  readonly streamType: number;
-}
-
-export type TsDemuxEvent =
-  | { readonly type: 'pat'; readonly pmtPid: number; readonly programNumber: number }
-  | { readonly type: 'pmt'; readonly version: number; readonly pcrPid: number; readonly streams: readonly TsPmtStream[] }
-  | { readonly type: 'pcr'; readonly pid: number; readonly pcr: number }
-  | { readonly type: 'continuity'; readonly pid: number; readonly expected: number; readonly got: number }
-  | {
-      readonly type: 'pes';
-      readonly pid: number;
-      readonly streamType: number;
-      readonly streamId: number;
-      readonly pts?: number;
-      readonly dts?: number;
-      /** random_access_indicator of the packet that started this PES. */
-      readonly randomAccess: boolean;
-      /** PES_packet_length as written (0: unbounded). */
-      readonly declaredLength: number;
-      /** The PES payload (a copy). */
-      readonly payload: Buffer;
-    };
-
-interface PendingPes {
-  parts: Buffer[];
-  bytes: number;
-  randomAccess: boolean;
-  /** PES_packet_length once its 6 bytes arrived. */
-  declared?: number;
-}
+import { ParseError } from '../../core/errors';
+import { PID_NULL, PID_PAT, STREAM_TYPE, TS_PACKET_SIZE, TS_SYNC_BYTE } from './constants';
+import { pesStart, type EsKind, type EsSink, type EsStreamDecl } from './es-sink';
+import { parsePesHeader } from './pes';
+import { MAX_SECTION_LENGTH, parsePat, parsePmt } from './psi';
 
 /**
- * An incremental, strict MPEG-TS demuxer (one program): feed it bytes in any slices and get PSI,
- * PCR, continuity and PES events. Lost sync, a bad CRC, an impossible adaptation field or PES
- * header is a ParseError; continuity gaps are reported as events. Spec: ISO/IEC 13818-1 §2.4.
+ * The project's one MPEG-TS demuxer: TS byte streams and "TS over RTP" (payloads made of
+ * 188-byte packets, RFC 2250 §2; rtp/ingest.ts): PAT -> PMT -> PES of the H.264/H.265/AAC (and
+ * G.711) streams, reported to an EsSink with PIDs as stream ids. Continuity errors drop the
+ * broken PES (and are counted); garbage is skipped by resynchronising on two sync bytes 188
+ * bytes apart. Spec: ISO/IEC 13818-1 §2.4.3 (transport packets), §2.4.4 (PSI).
+ *
+ * Never throws on bad input. Payload handed to the sink is a subarray of the fed chunk.
  */
+
+const SYNC = TS_SYNC_BYTE;
+/** A PES header is at most 9 + 255 bytes (MPEG-2 syntax). */
+const MAX_PES_HEADER = 9 + 255;
+
+export interface TsDemuxerStats {
+  packets: number;
+  pes: number;
+  unsupportedPes: number;
+  continuityErrors: number;
+  garbageBytes: number;
+  errors: number;
+}
+
+interface PesState {
+  kind: EsKind;
+  streamType: number;
+  supported: boolean;
+  cc: number;
+  open: boolean;
+  remaining: number;
+  /** Header bytes gathered when a PES header spans TS packets. */
+  header: Buffer | undefined;
+  /** random_access_indicator of the packet that started the PES being gathered. */
+  randomAccess: boolean;
+}
+
+interface SectionState {
+  cc: number;
+  data: Buffer | undefined;
+}
+
+const VIDEO_TYPES = new Set<number>([STREAM_TYPE.H264, STREAM_TYPE.H265]);
+const AUDIO_TYPES = new Set<number>([STREAM_TYPE.AAC_ADTS, STREAM_TYPE.AAC_RAW, STREAM_TYPE.G711A, STREAM_TYPE.G711U]);
+const OTHER_AUDIO_TYPES = new Set<number>([STREAM_TYPE.MPEG1_AUDIO, STREAM_TYPE.MPEG2_AUDIO, STREAM_TYPE.AAC_LATM, 0x81]);
+
+/** True if a payload looks like TS: whole packets, each opening with the sync byte. */
+export function looksLikeTs(payload: Buffer): boolean {
+  if (payload.length === 0 || payload.length % TS_PACKET_SIZE !== 0) return false;
+  for (let o = 0; o < payload.length; o += TS_PACKET_SIZE) if (payload[o] !== SYNC) return false;
+  return true;
+}
+
 export class TsDemuxer {
-  private remainder: Buffer = Buffer.alloc(0);
+  readonly stats: TsDemuxerStats = { packets: 0, pes: 0, unsupportedPes: 0, continuityErrors: 0, garbageBytes: 0, errors: 0 };
+  private pending: Buffer | undefined;
   private pmtPid: number | undefined;
-  private readonly streamTypes = new Map<number, number>();
-  private readonly continuity = new Map<number, number>();
-  private readonly pending = new Map<number, PendingPes>();
+  private readonly sections = new Map<number, SectionState>();
+  private readonly streams = new Map<number, PesState>();
 
-  feed(chunk: Buffer): TsDemuxEvent[] {
-    const buf = this.remainder.length ? Buffer.concat([this.remainder, chunk]) : chunk;
-    const events: TsDemuxEvent[] = [];
-    let offset = 0;
-    for (; offset + TS_PACKET_SIZE <= buf.length; offset += TS_PACKET_SIZE) {
-      this.packet(buf.subarray(offset, offset + TS_PACKET_SIZE), events);
+  constructor(private readonly sink: EsSink) {}
+
+  feed(chunk: Buffer): void {
+    let buf = chunk;
+    if (this.pending) {
+      buf = Buffer.concat([this.pending, chunk]);
+      this.pending = undefined;
     }
-    this.remainder = Buffer.from(buf.subarray(offset));
-    return events;
-  }
-
-  /** Emits the PES still being assembled on each PID (end of input). */
-  flush(): TsDemuxEvent[] {
-    const events: TsDemuxEvent[] = [];
-    for (const pid of [...this.pending.keys()]) this.emitPes(pid, events);
-    return events;
-  }
-
-  private packet(p: Buffer, events: TsDemuxEvent[]): void {
-    if (p[0] !== TS_SYNC_BYTE) throw new ParseError(`TS sync byte 0x${p[0]!.toString(16)} instead of 0x47`);
-    parseAssert((p[1]! & 0x80) === 0, 'TS transport_error_indicator set');
-    const start = (p[1]! & 0x40) !== 0;
-    const pid = ((p[1]! & 0x1f) << 8) | p[2]!;
-    const control = (p[3]! >>> 4) & 0x03;
-    const cc = p[3]! & 0x0f;
-    parseAssert(control !== 0, 'TS adaptation_field_control 0 is reserved');
-    if (pid === PID_NULL) return;
-    let offset = 4;
-    let randomAccess = false;
-    if (control & 0x02) {
-      const length = p[4]!;
-      parseAssert(length <= (control & 0x01 ? 182 : 183), `TS adaptation_field_length ${length} too long`);
-      if (length > 0) {
-        const flags = p[5]!;
-        randomAccess = (flags & 0x40) !== 0;
-        if (flags & 0x10) {
-          parseAssert(length >= 7, 'TS adaptation field too short for its PCR');
-          const base = p[6]! * 2 ** 25 + ((p[7]! << 17) | (p[8]! << 9) | (p[9]! << 1) | (p[10]! >>> 7));
-          events.push({ type: 'pcr', pid, pcr: base });
+    let o = 0;
+    while (buf.length - o >= TS_PACKET_SIZE) {
+      if (buf[o] !== SYNC) {
+        const next = this.findSync(buf, o + 1);
+        this.stats.garbageBytes += (next < 0 ? buf.length : next) - o;
+        if (next < 0) {
+          o = buf.length;
+          break;
         }
+        o = next;
+        continue;
       }
-      offset = 5 + length;
+      try {
+        this.packet(buf.subarray(o, o + TS_PACKET_SIZE));
+      } catch (err) {
+        if (!(err instanceof ParseError)) throw err;
+        this.stats.errors++;
+      }
+      o += TS_PACKET_SIZE;
     }
-    if (!(control & 0x01)) return;
-    this.checkContinuity(pid, cc, events);
-    const payload = p.subarray(offset);
-    if (pid === PID_PAT) this.section(payload, start, TABLE_ID_PAT, events);
-    else if (pid === this.pmtPid) this.section(payload, start, TABLE_ID_PMT, events);
-    else if (this.streamTypes.has(pid)) this.pesData(pid, payload, start, randomAccess, events);
+    if (o < buf.length) this.pending = buf.subarray(o);
   }
 
-  private checkContinuity(pid: number, cc: number, events: TsDemuxEvent[]): void {
-    const last = this.continuity.get(pid);
-    this.continuity.set(pid, cc);
-    if (last === undefined) return;
-    const expected = (last + 1) & 0x0f;
-    if (cc !== expected) events.push({ type: 'continuity', pid, expected, got: cc });
+  /** Data was lost: every open PES is broken. */
+  discontinuity(): void {
+    this.pending = undefined;
+    for (const s of this.streams.values()) {
+      s.open = false;
+      s.header = undefined;
+      s.cc = -1;
+    }
+    for (const s of this.sections.values()) s.data = undefined;
+    this.sink.onDiscontinuity();
   }
 
-  /** One-packet PSI sections (what every camera and muxer sends for a single program). */
-  private section(payload: Buffer, start: boolean, tableId: number, events: TsDemuxEvent[]): void {
-    if (!start) return;
-    parseAssert(payload.length >= 1, 'PSI without pointer_field');
-    const at = 1 + payload[0]!;
-    parseAssert(at + 3 <= payload.length, 'PSI pointer_field past the packet');
-    const length = ((payload[at + 1]! & 0x0f) << 8) | payload[at + 2]!;
-    parseAssert(payload[at] === tableId, `PSI table_id ${payload[at]} where ${tableId} was expected`);
-    parseAssert(length >= 9 && at + 3 + length <= payload.length, `PSI section_length ${length} does not fit one packet`);
-    const section = payload.subarray(at, at + 3 + length);
-    const crc = section.readUInt32BE(section.length - 4);
-    parseAssert(crc32Mpeg2(section, 0, section.length - 4) === crc, 'PSI CRC32 mismatch');
-    if (tableId === TABLE_ID_PAT) this.pat(section, events);
-    else this.pmt(section, events);
+  /** End of input: every PES still open (an unbounded one waits for the next start) ends now. */
+  flush(): void {
+    for (const [pid, s] of this.streams) if (s.open) this.endPes(pid, s);
   }
 
-  private pat(section: Buffer, events: TsDemuxEvent[]): void {
-    for (let i = 8; i + 4 <= section.length - 4; i += 4) {
-      const programNumber = section.readUInt16BE(i);
-      const pid = section.readUInt16BE(i + 2) & 0x1fff;
-      if (programNumber === 0) continue; // network PID
-      if (this.pmtPid !== pid) this.pmtPid = pid;
-      events.push({ type: 'pat', pmtPid: pid, programNumber });
+  /** A sync byte followed by another one packet later (or at the end of the data). */
+  private findSync(buf: Buffer, from: number): number {
+    for (let i = buf.indexOf(SYNC, from); i >= 0; i = buf.indexOf(SYNC, i + 1)) {
+      if (i + TS_PACKET_SIZE >= buf.length || buf[i + TS_PACKET_SIZE] === SYNC) return i;
+    }
+    return -1;
+  }
+
+  private packet(p: Buffer): void {
+    this.stats.packets++;
+    const pusi = (p[1]! & 0x40) !== 0;
+    const pid = p.readUInt16BE(1) & 0x1fff;
+    const scrambled = p[3]! >> 6 !== 0;
+    const afc = (p[3]! >> 4) & 0x03;
+    const cc = p[3]! & 0x0f;
+    if (scrambled || (afc & 0x01) === 0 || pid === PID_NULL) return;
+    let o = 4;
+    let discontinuityFlag = false;
+    let randomAccess = false;
+    if (afc === 0x03) {
+      const afLength = p[4]!;
+      if (afLength > 183) throw new ParseError(`adaptation_field_length ${afLength} over 183`);
+      discontinuityFlag = afLength > 0 && (p[5]! & 0x80) !== 0;
+      randomAccess = afLength > 0 && (p[5]! & 0x40) !== 0;
+      o = 5 + afLength;
+    }
+    const payload = p.subarray(o);
+    if (pid === PID_PAT || pid === this.pmtPid) {
+      this.section(pid, cc, pusi, payload);
       return;
     }
+    const stream = this.streams.get(pid);
+    if (!stream) return;
+    if (pusi) stream.randomAccess = randomAccess;
+    this.pes(pid, stream, cc, pusi, discontinuityFlag, payload);
   }
 
-  private pmt(section: Buffer, events: TsDemuxEvent[]): void {
-    const version = (section[5]! >>> 1) & 0x1f;
-    const pcrPid = section.readUInt16BE(8) & 0x1fff;
-    const infoLength = section.readUInt16BE(10) & 0x0fff;
-    let i = 12 + infoLength;
-    parseAssert(i <= section.length - 4, 'PMT program_info_length past the section');
-    const streams: TsPmtStream[] = [];
-    while (i + 5 <= section.length - 4) {
-      parseAssert(streams.length < MAX_PMT_STREAMS, `PMT with more than ${MAX_PMT_STREAMS} streams`);
-      const streamType = section[i]!;
-      const pid = section.readUInt16BE(i + 1) & 0x1fff;
-      const esInfo = section.readUInt16BE(i + 3) & 0x0fff;
-      streams.push({ pid, streamType });
-      i += 5 + esInfo;
+  private section(pid: number, cc: number, pusi: boolean, payload: Buffer): void {
+    let state = this.sections.get(pid);
+    if (!state) {
+      state = { cc: -1, data: undefined };
+      this.sections.set(pid, state);
     }
-    parseAssert(i === section.length - 4, 'PMT stream loop does not end at the CRC');
-    this.streamTypes.clear();
-    for (const s of streams) this.streamTypes.set(s.pid, s.streamType);
-    events.push({ type: 'pmt', version, pcrPid, streams });
+    if (state.cc >= 0 && cc !== ((state.cc + 1) & 0x0f)) state.data = undefined;
+    state.cc = cc;
+    let data: Buffer;
+    if (pusi) {
+      const pointer = payload[0] ?? 0;
+      if (1 + pointer > payload.length) throw new ParseError('PSI pointer_field past the packet');
+      data = payload.subarray(1 + pointer);
+    } else {
+      if (!state.data) return;
+      data = Buffer.concat([state.data, payload]);
+    }
+    if (data.length < 3 || data[0] === 0xff) {
+      state.data = data[0] === 0xff ? undefined : data;
+      return;
+    }
+    const total = 3 + (data.readUInt16BE(1) & 0x0fff);
+    if (total - 3 > MAX_SECTION_LENGTH) throw new ParseError('PSI section too long');
+    if (data.length < total) {
+      state.data = Buffer.from(data);
+      return;
+    }
+    state.data = undefined;
+    const section = data.subarray(0, total);
+    if (pid === PID_PAT) this.onPat(section);
+    else this.onPmt(section);
   }
 
-  private pesData(pid: number, payload: Buffer, start: boolean, randomAccess: boolean, events: TsDemuxEvent[]): void {
-    if (start) {
-      this.emitPes(pid, events);
-      this.pending.set(pid, { parts: [], bytes: 0, randomAccess });
+  private onPat(section: Buffer): void {
+    const program = parsePat(section).find((e) => e.program !== 0);
+    if (program && program.pid !== this.pmtPid) {
+      this.pmtPid = program.pid;
+      this.sections.delete(program.pid);
     }
-    const pes = this.pending.get(pid);
-    if (!pes) return; // joined mid-PES: wait for the next start
-    parseAssert(pes.bytes + payload.length <= MAX_PES_BYTES, `PES on PID ${pid} larger than ${MAX_PES_BYTES} bytes`);
-    pes.parts.push(Buffer.from(payload));
-    pes.bytes += payload.length;
-    if (pes.declared === undefined && pes.bytes >= 6) {
-      pes.declared = (pes.parts.length === 1 ? pes.parts[0]! : Buffer.concat(pes.parts)).readUInt16BE(4);
-    }
-    if (pes.declared && pes.bytes >= pes.declared + 6) this.emitPes(pid, events);
   }
 
-  private emitPes(pid: number, events: TsDemuxEvent[]): void {
-    const pes = this.pending.get(pid);
-    if (!pes) return;
-    this.pending.delete(pid);
-    const buf = Buffer.concat(pes.parts);
-    parseAssert(buf.length >= 9 && buf[0] === 0 && buf[1] === 0 && buf[2] === 1, `PES on PID ${pid} without a start code prefix`);
-    const streamId = buf[3]!;
-    const declaredLength = buf.readUInt16BE(4);
-    parseAssert((buf[6]! & 0xc0) === 0x80, 'PES header without the 10 marker bits');
-    const flags = buf[7]! >>> 6;
-    parseAssert(flags !== 1, 'PES PTS_DTS_flags 01 is forbidden');
-    const dataLength = buf[8]!;
-    parseAssert(9 + dataLength <= buf.length, 'PES header data past the PES');
-    parseAssert(dataLength >= (flags === 3 ? 10 : flags === 2 ? 5 : 0), 'PES header too short for its timestamps');
-    const pts = flags & 2 ? readPesTimestamp(buf, 9) : undefined;
-    const dts = flags === 3 ? readPesTimestamp(buf, 14) : pts;
-    const end = declaredLength > 0 ? Math.min(buf.length, 6 + declaredLength) : buf.length;
-    parseAssert(end >= 9 + dataLength, 'PES_packet_length shorter than its header');
-    events.push({
-      type: 'pes',
-      pid,
-      streamType: this.streamTypes.get(pid) ?? 0,
-      streamId,
-      pts,
-      dts,
-      randomAccess: pes.randomAccess,
-      declaredLength,
-      payload: buf.subarray(9 + dataLength, end),
-    });
+  private onPmt(section: Buffer): void {
+    const decls: EsStreamDecl[] = [];
+    for (const { streamType, pid } of parsePmt(section)) {
+      const video = VIDEO_TYPES.has(streamType);
+      const audio = AUDIO_TYPES.has(streamType) || OTHER_AUDIO_TYPES.has(streamType);
+      if (!video && !audio) continue;
+      const kind: EsKind = video ? 'video' : 'audio';
+      const supported = video || AUDIO_TYPES.has(streamType);
+      const existing = this.streams.get(pid);
+      if (!existing || existing.streamType !== streamType) {
+        this.streams.set(pid, { kind, streamType, supported, cc: -1, open: false, remaining: -1, header: undefined, randomAccess: false });
+      }
+      if (supported) decls.push({ id: pid, kind, streamType });
+    }
+    this.sink.onStreams(decls);
+  }
+
+  private pes(pid: number, s: PesState, cc: number, pusi: boolean, reset: boolean, payload: Buffer): void {
+    if (s.cc >= 0 && !reset) {
+      if (cc === s.cc) return; // duplicate packet (§2.4.3.3)
+      if (cc !== ((s.cc + 1) & 0x0f)) {
+        this.stats.continuityErrors++;
+        if (s.open || s.header) {
+          s.open = false;
+          s.header = undefined;
+          this.sink.onDiscontinuity();
+        }
+      }
+    }
+    s.cc = cc;
+    if (pusi) {
+      if (s.open) this.endPes(pid, s);
+      s.header = undefined;
+      this.startPes(pid, s, payload);
+      return;
+    }
+    if (s.header) {
+      this.startPes(pid, s, Buffer.concat([s.header, payload]));
+      return;
+    }
+    if (s.open) this.pesData(pid, s, payload);
+  }
+
+  private startPes(pid: number, s: PesState, data: Buffer): void {
+    const header = parsePesHeader(data, 0);
+    if (!header) {
+      if (data.length > MAX_PES_HEADER) throw new ParseError('PES header spans too many TS packets');
+      s.header = Buffer.from(data);
+      return;
+    }
+    s.header = undefined;
+    if (data[0] !== 0 || data[1] !== 0 || data[2] !== 1) throw new ParseError('PES without start code');
+    if (!s.supported) {
+      this.stats.unsupportedPes++;
+      return;
+    }
+    this.stats.pes++;
+    s.open = true;
+    s.remaining = header.payloadLength;
+    this.sink.onPesStart(pesStart(pid, s.kind, s.streamType, header, s.randomAccess));
+    this.pesData(pid, s, data.subarray(header.headerLength));
+  }
+
+  private pesData(pid: number, s: PesState, data: Buffer): void {
+    let chunk = data;
+    if (s.remaining >= 0 && chunk.length > s.remaining) chunk = chunk.subarray(0, s.remaining);
+    if (chunk.length > 0) this.sink.onPesData(pid, chunk);
+    if (s.remaining >= 0) {
+      s.remaining -= chunk.length;
+      if (s.remaining === 0) this.endPes(pid, s);
+    }
+  }
+
+  private endPes(pid: number, s: PesState): void {
+    s.open = false;
+    this.sink.onPesEnd(pid);
   }
 }

@@ -1,9 +1,10 @@
 export * from './constants';
 export { crc32Mpeg2 } from './crc32';
-export { TsDemuxer, MAX_PES_BYTES, MAX_PMT_STREAMS, type TsDemuxEvent, type TsPmtStream } from './demuxer';
+export { TsDemuxer, looksLikeTs, type TsDemuxerStats } from './demuxer';
+export { pesStart, type EsKind, type EsSink, type EsStreamDecl, type PesStart } from './es-sink';
 export { TsMuxer, type TsMuxedFrame, type TsMuxerOptions, type TsProgramChange } from './muxer';
-export { pesHeader, readPesTimestamp, wrap33, writePesTimestamp } from './pes';
+export { parsePesHeader, pesHeader, readPesTimestamp, wrap33, writePesTimestamp, type PesHeader } from './pes';
 export { adtsConfigOf, layoutProgram, type SkippedTrack, type TsProgramLayout, type TsStream } from './program';
-export { patSection, pmtSection, type ProgramTables } from './psi';
+export { parsePat, parsePmt, patSection, pmtSection, type PatEntry, type PmtEntry, type ProgramTables } from './psi';
 export { TsFeed, type TsChunk, type TsConsumer, type TsFeedOptions } from './ts-feed';
 export { TsFeeds, type TsAttachment, type TsFeedHub } from './ts-feeds';

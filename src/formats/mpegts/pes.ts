@@ -1,6 +1,11 @@
+import { ParseError, parseAssert } from '../../core/errors';
 import { TIMESTAMP_MODULUS, TS_PACKET_SIZE, TS_PAYLOAD_SIZE, TS_SYNC_BYTE } from './constants';
 
-/** PES packets and their TS packetization. Spec: ISO/IEC 13818-1 §2.4.3.2-§2.4.3.5, §2.4.3.6-7. */
+/**
+ * PES packets (read and written; shared by the TS demuxer and muxer and the PS demuxer of rtp/ps)
+ * and their TS packetization. Spec: ISO/IEC 13818-1 §2.4.3.2-§2.4.3.5, §2.4.3.6-7; the MPEG-1
+ * header syntax of MPEG-1 program streams: ISO/IEC 11172-1 §2.4.3.3.
+ */
 
 /** Maps any (possibly huge or negative) 90 kHz value into the 33-bit timestamp space. */
 export function wrap33(ticks: number): number {
@@ -27,14 +32,93 @@ export function readPesTimestamp(buf: Buffer, offset: number): number {
   return high * 2 ** 30 + low;
 }
 
+export interface PesHeader {
+  /** Bytes from the start code to the first payload byte. */
+  readonly headerLength: number;
+  /** Payload bytes after the header, or -1 when PES_packet_length is 0 (unbounded). */
+  readonly payloadLength: number;
+  readonly pts?: number;
+  readonly dts?: number;
+}
+
+/** MPEG-1: at most 16 stuffing bytes (ISO/IEC 11172-1 §2.4.3.3). */
+const MAX_MPEG1_STUFFING = 16;
+
 /**
- * The PES header for one access unit. `payloadLength` sets PES_packet_length when `bounded`
- * and it fits 16 bits; otherwise the length is 0 (unbounded, allowed for video in TS only).
- * DTS is written only when it differs from PTS.
+ * Parses the PES header at `offset` (which points at 00 00 01 stream_id), MPEG-2 or MPEG-1
+ * syntax. Returns undefined when more bytes are needed; throws a ParseError when it is invalid.
  */
-export function pesHeader(streamId: number, pts: number, dts: number, payloadLength: number, bounded: boolean): Buffer {
-  const withDts = wrap33(pts) !== wrap33(dts);
-  const dataLength = withDts ? 10 : 5;
+export function parsePesHeader(buf: Buffer, offset: number): PesHeader | undefined {
+  const avail = buf.length - offset;
+  if (avail < 7) return undefined;
+  const packetLength = buf.readUInt16BE(offset + 4);
+  if ((buf[offset + 6]! & 0xc0) === 0x80) return parseMpeg2(buf, offset, packetLength);
+  return parseMpeg1(buf, offset, packetLength);
+}
+
+function payloadLengthOf(packetLength: number, headerLength: number): number {
+  if (packetLength === 0) return -1;
+  const payload = packetLength + 6 - headerLength;
+  parseAssert(payload >= 0, `PES_packet_length ${packetLength} is shorter than its header`);
+  return payload;
+}
+
+function parseMpeg2(buf: Buffer, offset: number, packetLength: number): PesHeader | undefined {
+  if (buf.length - offset < 9) return undefined;
+  const flags = buf[offset + 7]! >> 6;
+  const dataLength = buf[offset + 8]!;
+  const headerLength = 9 + dataLength;
+  if (buf.length - offset < headerLength) return undefined;
+  const payloadLength = payloadLengthOf(packetLength, headerLength);
+  if (flags === 1) throw new ParseError('PES PTS_DTS_flags 01 is forbidden');
+  if (flags === 2) {
+    parseAssert(dataLength >= 5, 'PES header too short for its PTS');
+    return { headerLength, payloadLength, pts: readPesTimestamp(buf, offset + 9) };
+  }
+  if (flags === 3) {
+    parseAssert(dataLength >= 10, 'PES header too short for its PTS and DTS');
+    return { headerLength, payloadLength, pts: readPesTimestamp(buf, offset + 9), dts: readPesTimestamp(buf, offset + 14) };
+  }
+  return { headerLength, payloadLength };
+}
+
+function parseMpeg1(buf: Buffer, offset: number, packetLength: number): PesHeader | undefined {
+  let pos = offset + 6;
+  let stuffing = 0;
+  while (pos < buf.length && buf[pos] === 0xff) {
+    pos++;
+    parseAssert(++stuffing <= MAX_MPEG1_STUFFING, 'more than 16 MPEG-1 PES stuffing bytes');
+  }
+  if (pos >= buf.length) return undefined;
+  if ((buf[pos]! & 0xc0) === 0x40) {
+    pos += 2; // STD_buffer_scale and size
+    if (pos >= buf.length) return undefined;
+  }
+  const marker = buf[pos]! >> 4;
+  if (marker === 0x2) {
+    if (pos + 5 > buf.length) return undefined;
+    const headerLength = pos + 5 - offset;
+    return { headerLength, payloadLength: payloadLengthOf(packetLength, headerLength), pts: readPesTimestamp(buf, pos) };
+  }
+  if (marker === 0x3) {
+    if (pos + 10 > buf.length) return undefined;
+    const headerLength = pos + 10 - offset;
+    return { headerLength, payloadLength: payloadLengthOf(packetLength, headerLength), pts: readPesTimestamp(buf, pos), dts: readPesTimestamp(buf, pos + 5) };
+  }
+  parseAssert(buf[pos] === 0x0f, `bad MPEG-1 PES header byte 0x${buf[pos]!.toString(16)}`);
+  const headerLength = pos + 1 - offset;
+  return { headerLength, payloadLength: payloadLengthOf(packetLength, headerLength) };
+}
+
+/**
+ * An MPEG-2 PES header. `payloadLength` sets PES_packet_length when `bounded` and it fits 16
+ * bits; otherwise the length is 0 (unbounded, allowed for video in TS only). PTS is written
+ * when given, DTS only when it differs from PTS. Used by the TS muxer and the tests' PS builders.
+ */
+export function pesHeader(streamId: number, pts: number | undefined, dts: number | undefined, payloadLength: number, bounded: boolean): Buffer {
+  const withPts = pts !== undefined;
+  const withDts = withPts && dts !== undefined && wrap33(pts) !== wrap33(dts);
+  const dataLength = withDts ? 10 : withPts ? 5 : 0;
   const header = Buffer.allocUnsafe(9 + dataLength);
   header[0] = 0;
   header[1] = 0;
@@ -43,10 +127,10 @@ export function pesHeader(streamId: number, pts: number, dts: number, payloadLen
   const packetLength = 3 + dataLength + payloadLength;
   header.writeUInt16BE(bounded && packetLength <= 0xffff ? packetLength : 0, 4);
   header[6] = 0x84; // '10', not scrambled, data_alignment_indicator: each PES starts an access unit
-  header[7] = withDts ? 0xc0 : 0x80;
+  header[7] = withDts ? 0xc0 : withPts ? 0x80 : 0;
   header[8] = dataLength;
-  writePesTimestamp(header, 9, withDts ? 0x3 : 0x2, pts);
-  if (withDts) writePesTimestamp(header, 14, 0x1, dts);
+  if (withPts) writePesTimestamp(header, 9, withDts ? 0x3 : 0x2, pts);
+  if (withDts) writePesTimestamp(header, 14, 0x1, dts!);
   return header;
 }
 

@@ -1,3 +1,4 @@
+import { parseAssert } from '../../core/errors';
 import { crc32Mpeg2 } from './crc32';
 import { PID_PAT, PROGRAM_NUMBER, TABLE_ID_PAT, TABLE_ID_PMT, TRANSPORT_STREAM_ID, TS_PACKET_SIZE, TS_SYNC_BYTE } from './constants';
 
@@ -6,6 +7,15 @@ export interface PmtEntry {
   readonly streamType: number;
   readonly pid: number;
 }
+
+/** One program of a PAT (program 0 is the network PID). */
+export interface PatEntry {
+  readonly program: number;
+  readonly pid: number;
+}
+
+/** A section is at most 1021 bytes after its length field (§2.4.4.11). */
+export const MAX_SECTION_LENGTH = 1021;
 
 /** Program-specific information written by the muxer. Spec: ISO/IEC 13818-1 §2.4.4. */
 export interface ProgramTables {
@@ -78,4 +88,47 @@ export function writeProgramTables(out: Buffer, offset: number, tables: ProgramT
 function writeSectionLength(section: Buffer, length: number): void {
   // section_syntax_indicator 1, '0', reserved '11', 12-bit section_length
   section.writeUInt16BE(0xb000 | length, 1);
+}
+
+/*
+ * Reading. The CRC_32 is not checked: cameras are known to send wrong ones, and a bad table is
+ * caught by its own structure (the PS demuxer's psm.ts does the same).
+ */
+
+/** Parses a whole PAT section (starting at table_id). Spec: ISO/IEC 13818-1 §2.4.4.3. */
+export function parsePat(section: Buffer): PatEntry[] {
+  parseAssert(section.length >= 12 && section[0] === TABLE_ID_PAT, 'not a PAT section');
+  const end = sectionEnd(section);
+  const entries: PatEntry[] = [];
+  for (let o = 8; o + 4 <= end - 4; o += 4) {
+    entries.push({ program: section.readUInt16BE(o), pid: section.readUInt16BE(o + 2) & 0x1fff });
+  }
+  return entries;
+}
+
+/** Parses a whole PMT section (starting at table_id). Spec: ISO/IEC 13818-1 §2.4.4.8. */
+export function parsePmt(section: Buffer): PmtEntry[] {
+  parseAssert(section.length >= 16 && section[0] === TABLE_ID_PMT, 'not a PMT section');
+  const end = sectionEnd(section) - 4;
+  const infoLength = section.readUInt16BE(10) & 0x0fff;
+  let o = 12 + infoLength;
+  parseAssert(o <= end, 'PMT program_info runs past the section');
+  const streams: PmtEntry[] = [];
+  while (o + 5 <= end) {
+    const streamType = section[o]!;
+    const pid = section.readUInt16BE(o + 1) & 0x1fff;
+    const esInfoLength = section.readUInt16BE(o + 3) & 0x0fff;
+    o += 5 + esInfoLength;
+    parseAssert(o <= end, 'PMT ES_info runs past the section');
+    streams.push({ streamType, pid });
+  }
+  return streams;
+}
+
+function sectionEnd(section: Buffer): number {
+  const length = section.readUInt16BE(1) & 0x0fff;
+  parseAssert(length <= MAX_SECTION_LENGTH, `section_length ${length} over ${MAX_SECTION_LENGTH}`);
+  const end = 3 + length;
+  parseAssert(end <= section.length && length >= 9, 'section length runs past its data');
+  return end;
 }

@@ -18,7 +18,7 @@ import {
   writePesTimestamp,
 } from '../../../src/formats/mpegts';
 import { AAC_TEST_TRACK, H264_TEST_TRACK } from '../../helpers/hub-fixtures';
-import { accessUnits, demuxAll, expectedVideoSize, muxAll } from './helpers';
+import { accessUnits, demuxAll, expectedVideoSize, muxAll, pmtHeaders, scanPackets } from './helpers';
 
 const H265_TRACK: Track = {
   id: 0,
@@ -85,17 +85,15 @@ test('every packet is 188 bytes with the sync byte; continuity counters run per 
   }
   assert.deepEqual([...counters.keys()].sort((a, b) => a - b), [PID_PAT, PID_VIDEO, PID_AUDIO, PID_PMT]);
   assert.equal(psiBeforeKeyframes, 3);
-  const events = demuxAll(ts, 1000);
-  assert.deepEqual(events.filter((e) => e.type === 'continuity'), []);
+  assert.equal(demuxAll(ts, 1000).stats.continuityErrors, 0);
 });
 
 test('PCR on every video PES equals its DTS; audio never carries PCR when there is video', () => {
   const frames = [video(90_000, true, [3000], 93_600), audio(90_100, 300), video(93_600, false, [800], 100_800), audio(92_190, 300)];
-  const events = demuxAll(muxAll([H264_TEST_TRACK, AAC_TEST_TRACK], frames));
-  const pcrs = events.filter((e) => e.type === 'pcr');
-  assert.deepEqual(pcrs.map((e) => [e.pid, e.pcr]), [[PID_VIDEO, 90_000], [PID_VIDEO, 93_600]]);
-  const pmt = events.find((e) => e.type === 'pmt');
-  assert.equal(pmt?.type === 'pmt' && pmt.pcrPid, PID_VIDEO);
+  const ts = muxAll([H264_TEST_TRACK, AAC_TEST_TRACK], frames);
+  const pcrs = scanPackets(ts).filter((p) => p.pcr !== undefined);
+  assert.deepEqual(pcrs.map((p) => [p.pid, p.pcr]), [[PID_VIDEO, 90_000], [PID_VIDEO, 93_600]]);
+  assert.equal(pmtHeaders(ts, PID_PMT)[0]?.pcrPid, PID_VIDEO);
 });
 
 test('AUD and SPS/PPS (VPS) lead keyframes, AUD alone leads other frames, in-band AUDs are replaced', () => {
@@ -105,7 +103,7 @@ test('AUD and SPS/PPS (VPS) lead keyframes, AUD alone leads other frames, in-ban
     const delta = video(3600, false, [200], 7200, codec);
     const inBandAud = codec === 'h264' ? Buffer.from([0x09, 0x10]) : Buffer.from([0x46, 0x01, 0x10]);
     const withAud: Frame = { ...delta, dts: 7200, pts: 7200, units: [inBandAud, ...delta.units] };
-    const units = accessUnits(demuxAll(muxAll([track], [key, delta, withAud])));
+    const units = accessUnits(demuxAll(muxAll([track], [key, delta, withAud])).pes);
     assert.equal(units.length, 3);
     const types = units.map((u) => u.units.map((n) => (codec === 'h264' ? n[0]! & 0x1f : (n[0]! >>> 1) & 0x3f)));
     if (codec === 'h264') assert.deepEqual(types, [[9, 7, 8, 5, 5], [9, 1], [9, 1]]);
@@ -118,7 +116,7 @@ test('AUD and SPS/PPS (VPS) lead keyframes, AUD alone leads other frames, in-ban
 test('a keyframe that carries its SPS in-band gets no second copy', () => {
   const sps = H264_TEST_TRACK.codec === 'h264' ? H264_TEST_TRACK.sps! : Buffer.alloc(0);
   const key: Frame = { ...video(0, true, [400]), units: [sps, Buffer.from([0x68, 0xce, 0x38, 0x80]), Buffer.alloc(400, 0x65)] };
-  const [unit] = accessUnits(demuxAll(muxAll([H264_TEST_TRACK], [key])));
+  const [unit] = accessUnits(demuxAll(muxAll([H264_TEST_TRACK], [key])).pes);
   assert.deepEqual(unit!.units.map((n) => n[0]! & 0x1f), [9, 7, 8, 5]);
 });
 
@@ -130,7 +128,7 @@ test('adaptation-field stuffing is right for every payload length, including 1- 
       muxer.setTracks([H264_TEST_TRACK]);
       const head = muxer.frame(video(0, true, [10]))!.data; // the PSI goes with this one
       const ts = muxer.frame(frame)!.data;
-      const unit = accessUnits(demuxAll(Buffer.concat([head, ts]))).at(-1);
+      const unit = accessUnits(demuxAll(Buffer.concat([head, ts])).pes).at(-1);
       assert.equal(unit!.payloadBytes, expectedVideoSize(frame, H264_TEST_TRACK));
       assert.deepEqual(unit!.units.at(-1), frame.units[0]);
       assert.equal(unit!.randomAccess, keyframe);
@@ -167,10 +165,10 @@ test('PTS/DTS are 33-bit and wrap; timestamp fields round-trip every 33-bit valu
   );
   const wrapAt = 2 ** 33;
   const frames = [video(wrapAt - 3600, true, [100], wrapAt + 3600), audio(wrapAt + 10, 50)];
-  const events = demuxAll(muxAll([H264_TEST_TRACK, AAC_TEST_TRACK], frames));
-  const units = accessUnits(events).sort((a, b) => a.pid - b.pid);
+  const ts = muxAll([H264_TEST_TRACK, AAC_TEST_TRACK], frames);
+  const units = accessUnits(demuxAll(ts).pes).sort((a, b) => a.pid - b.pid);
   assert.deepEqual(units.map((u) => [u.dts, u.pts]), [[wrapAt - 3600, 3600], [10, 10]]);
-  assert.deepEqual(events.filter((e) => e.type === 'pcr').map((e) => e.type === 'pcr' && e.pcr), [wrapAt - 3600]);
+  assert.deepEqual(scanPackets(ts).flatMap((p) => (p.pcr === undefined ? [] : [p.pcr])), [wrapAt - 3600]);
 });
 
 test('AAC frames get an ADTS header and a bounded PES length; without video, PCR and start points are on audio', () => {
@@ -178,11 +176,13 @@ test('AAC frames get an ADTS header and a bounded PES length; without video, PCR
   muxer.setTracks([AAC_TEST_TRACK]);
   const outs = [0, 2090, 4180, 6270, 8360, 10450].map((dts) => muxer.frame(audio(dts, 300))!);
   assert.deepEqual(outs.map((o) => o.randomAccess), [true, false, false, false, false, true]);
-  const events = demuxAll(Buffer.concat(outs.map((o) => o.data)));
-  const pes = events.filter((e) => e.type === 'pes');
-  assert.ok(pes.every((e) => e.type === 'pes' && e.declaredLength === 3 + 5 + 7 + 300));
-  assert.deepEqual(events.filter((e) => e.type === 'pcr').map((e) => e.type === 'pcr' && e.pid), [PID_AUDIO, PID_AUDIO, PID_AUDIO, PID_AUDIO, PID_AUDIO, PID_AUDIO]);
-  const [first] = accessUnits(events);
+  const ts = Buffer.concat(outs.map((o) => o.data));
+  const packets = scanPackets(ts);
+  const pesStarts = packets.filter((p) => p.pid === PID_AUDIO && p.start);
+  assert.equal(pesStarts.length, 6);
+  assert.ok(pesStarts.every((p) => p.payload.readUInt16BE(4) === 3 + 5 + 7 + 300), 'PES_packet_length as declared');
+  assert.deepEqual(packets.filter((p) => p.pcr !== undefined).map((p) => p.pid), [PID_AUDIO, PID_AUDIO, PID_AUDIO, PID_AUDIO, PID_AUDIO, PID_AUDIO]);
+  const [first] = accessUnits(demuxAll(ts).pes);
   assert.equal(first!.units[0]!.length, 300);
   assert.equal(first!.payloadBytes, 307);
 });
@@ -208,6 +208,6 @@ test('a changed program gets a new PMT version at once; the same config does not
   const other: Track = { ...AAC_TEST_TRACK, asc: Buffer.from([0x11, 0x90]), sampleRate: 48000 } as Track;
   assert.equal(muxer.setTracks([H264_TEST_TRACK, other]).changed, true);
   const next = muxer.frame(audio(100, 20))!.data; // not a keyframe: the new PMT still comes first
-  const versions = demuxAll(Buffer.concat([first, next])).filter((e) => e.type === 'pmt').map((e) => e.type === 'pmt' && e.version);
+  const versions = pmtHeaders(Buffer.concat([first, next]), PID_PMT).map((h) => h.version);
   assert.deepEqual(versions, [0, 1]);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { splitAdts } from '../../../src/codecs/aac/adts';
 import { AudioEs, guessAudioCodec, type RawAudioAu } from '../../../rtp/es/audio-es';
-import { STREAM_TYPE } from '../../../rtp/es/types';
+import { STREAM_TYPE } from '../../../src/formats/mpegts/constants';
 import { fixture } from '../helpers';
 
 const ADTS = fixture('ps', 'es-aac-8k-0.4s.adts');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PsDemuxer } from '../../../rtp/ps/ps-demuxer';
 import { buildPsm } from '../../../rtp/ps/psm';
-import type { EsSink, EsStreamDecl, PesStart } from '../../../rtp/es/types';
+import type { EsSink, EsStreamDecl, PesStart } from '../../../src/formats/mpegts/es-sink';
 import { mpeg1PackHeader, packHeader, pes, systemHeader } from '../helpers';
 
 type Event = { start: PesStart } | { data: number; bytes: string } | { end: number } | { streams: EsStreamDecl[] } | 'disc';

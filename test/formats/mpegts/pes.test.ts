@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildPesHeader, parsePesHeader, readPesTimestamp, writePesTimestamp } from '../../../rtp/es/pes-header';
-import { parseErrorOnly } from '../helpers';
+import { parsePesHeader, pesHeader, readPesTimestamp, writePesTimestamp } from '../../../src/formats/mpegts/pes';
+import { parseErrorOnly } from '../../rtp/helpers';
 import { ParseError } from '../../../src/core/errors';
 
 test('33-bit timestamps round trip, including the top bit', () => {
@@ -14,12 +14,14 @@ test('33-bit timestamps round trip, including the top bit', () => {
 });
 
 test('MPEG-2 PES headers: PTS only, PTS+DTS, none, unbounded', () => {
-  const a = buildPesHeader({ streamId: 0xe0, pts: 123456, payloadLength: 100 });
+  const a = pesHeader(0xe0, 123456, undefined, 100, true);
   assert.deepEqual(parsePesHeader(a, 0), { headerLength: 14, payloadLength: 100, pts: 123456 });
-  const b = buildPesHeader({ streamId: 0xe0, pts: 2 ** 33 - 5, dts: 7, payloadLength: 0 });
+  const b = pesHeader(0xe0, 2 ** 33 - 5, 7, 5000, false);
   assert.deepEqual(parsePesHeader(b, 0), { headerLength: 19, payloadLength: -1, pts: 2 ** 33 - 5, dts: 7 });
-  const c = buildPesHeader({ streamId: 0xc0, payloadLength: 10 });
+  const c = pesHeader(0xc0, undefined, undefined, 10, true);
   assert.deepEqual(parsePesHeader(c, 0), { headerLength: 9, payloadLength: 10 });
+  // PTS equal to DTS: DTS is not written
+  assert.deepEqual(parsePesHeader(pesHeader(0xe0, 90, 90 + 2 ** 33, 1, true), 0), { headerLength: 14, payloadLength: 1, pts: 90 });
   // incomplete header: undefined, not an error
   assert.equal(parsePesHeader(a.subarray(0, 10), 0), undefined);
 });
@@ -36,14 +38,14 @@ test('MPEG-1 PES headers: stuffing, STD buffer, PTS/DTS and 0x0F', () => {
 });
 
 test('a PES_packet_length shorter than the header is a ParseError', () => {
-  const h = buildPesHeader({ streamId: 0xe0, pts: 1, payloadLength: 10 });
+  const h = pesHeader(0xe0, 1, undefined, 10, true);
   h.writeUInt16BE(4, 4);
   assert.throws(() => parsePesHeader(h, 0), ParseError);
 });
 
 test('fuzz: parsePesHeader throws ParseError only', () => {
   fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => parseErrorOnly(() => parsePesHeader(Buffer.from(bytes), 0))), { numRuns: 3000 });
-  const valid = buildPesHeader({ streamId: 0xe0, pts: 5, dts: 3, payloadLength: 50 });
+  const valid = pesHeader(0xe0, 5, 3, 50, true);
   fc.assert(
     fc.property(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), (edits) => {
       const b = Buffer.from(valid);

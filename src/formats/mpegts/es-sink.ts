@@ -1,6 +1,7 @@
 /**
- * The interface between container demuxers (PS, TS) and the elementary-stream assembler:
- * demuxers report PES boundaries and payload bytes; the assembler turns them into access units.
+ * The interface between container demuxers (the TS demuxer here, the PS demuxer of rtp/ps) and
+ * an elementary-stream consumer (rtp/es's assembler, the tests' PES collectors): demuxers report
+ * PES boundaries and payload bytes; the consumer turns them into access units.
  */
 
 export type EsKind = 'video' | 'audio';
@@ -23,6 +24,8 @@ export interface PesStart {
   readonly dts?: number;
   /** PES_packet_length was 0: the payload runs to the next start code (PS) or PES (TS). */
   readonly unbounded?: boolean;
+  /** TS only: random_access_indicator of the packet that started this PES. */
+  readonly randomAccess?: boolean;
 }
 
 export interface EsSink {
@@ -39,29 +42,18 @@ export interface EsSink {
   onDiscontinuity(): void;
 }
 
-/** Stream types. Spec: ISO/IEC 13818-1 Table 2-34; 0x90/0x91 are GB/T 28181-2016 Annex C. */
-export const STREAM_TYPE = {
-  MPEG1_AUDIO: 0x03,
-  MPEG2_AUDIO: 0x04,
-  AAC_ADTS: 0x0f,
-  AAC_LATM: 0x11,
-  H264: 0x1b,
-  AAC_RAW: 0x1c,
-  H265: 0x24,
-  G711A: 0x90,
-  G711U: 0x91,
-} as const;
-
 /** A PesStart without absent keys (built per PES: no object spreads on this path). */
 export function pesStart(
   id: number,
   kind: EsKind,
   streamType: number | undefined,
   header: { pts?: number; dts?: number; payloadLength: number },
+  randomAccess = false,
 ): PesStart {
   let pes: PesStart;
   if (header.pts === undefined) pes = { id, kind, streamType };
   else if (header.dts === undefined) pes = { id, kind, streamType, pts: header.pts };
   else pes = { id, kind, streamType, pts: header.pts, dts: header.dts };
-  return header.payloadLength < 0 ? { ...pes, unbounded: true } : pes;
+  if (header.payloadLength < 0) pes = { ...pes, unbounded: true };
+  return randomAccess ? { ...pes, randomAccess } : pes;
 }

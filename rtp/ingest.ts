@@ -1,6 +1,6 @@
 import { ParseError } from '../src/core/errors';
 import type { AccessUnit, AccessUnitSink } from './access-unit';
-import type { RtpMap } from './depacketize/fmtp';
+import type { RtpMap } from '../src/formats/sdp/sdp';
 import { createRtpTrack, staticRtpMap, type RtpEsTrack } from './depacketize/track';
 import { EsAssembler, type EsAssemblerOptions } from './es/es-assembler';
 import { FrameAssembler, type FrameAssemblerOptions, type FramePublisher } from './frame-assembler';

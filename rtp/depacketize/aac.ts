@@ -1,7 +1,8 @@
 import { ParseError, parseAssert } from '../../src/core/errors';
 import { BitReader } from '../../src/codecs/bit-reader';
 import type { RtpPacket } from '../packet';
-import { fmtpInt, fmtpValue, hexToBuffer, type RtpMap } from './fmtp';
+import type { RtpMap } from '../../src/formats/sdp/sdp';
+import { fmtpInt, fmtpValue, hexToBuffer } from './fmtp';
 
 /**
  * AAC RTP payloads: RFC 3640 mpeg4-generic (AU-headers section, §3.2.1-3.2.3, including

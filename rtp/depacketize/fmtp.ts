@@ -1,28 +1,10 @@
 import { parseAssert } from '../../src/core/errors';
+import type { RtpMap } from '../../src/formats/sdp/sdp';
 
 /**
- * SDP-derived parameters of one RTP stream, as the RTSP client (or a GB28181 INVITE answer)
- * hands them over: `a=rtpmap:<pt> <encoding>/<clock>[/<channels>]` and `a=fmtp:<pt> k=v;...`.
+ * Reading the fmtp parameters of an RtpMap (the SDP-derived parameters of one RTP stream, as the
+ * RTSP client or a GB28181 INVITE answer hands them over; parsed by src/formats/sdp).
  */
-export interface RtpMap {
-  /** Encoding name as in rtpmap, any case: H264, H265, MPEG4-GENERIC, MP4A-LATM, PCMA, PCMU. */
-  readonly encoding: string;
-  readonly clockRate: number;
-  readonly channels?: number;
-  /** fmtp parameters; keys are compared case-insensitively. */
-  readonly fmtp?: Readonly<Record<string, string>>;
-}
-
-/** Parses the value of an `a=fmtp:` line after the payload type: `k=v; k2=v2`. */
-export function parseFmtp(value: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of value.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    out[part.slice(0, eq).trim().toLowerCase()] = part.slice(eq + 1).trim();
-  }
-  return out;
-}
 
 export function fmtpValue(map: RtpMap, key: string): string | undefined {
   if (!map.fmtp) return undefined;

@@ -1,9 +1,9 @@
-import { GatewayError, errorMessage } from '../../src/core/errors';
+import { GatewayError, ParseError, errorMessage } from '../../src/core/errors';
 import type { Logger } from '../../src/core/log';
 import { parseUri, type NameAddr, type SipRequest, type SipResponse } from '../message';
 import type { IncomingRequest, SipStack } from '../stack';
 import type { SipRemote } from '../transport';
-import { parseSdp, type SdpSession } from './sdp';
+import { parseSdp, type SessionDescription } from '../../src/formats/sdp/sdp';
 
 /** Where an in-dialog request goes and who it is for. */
 export interface InviteTarget {
@@ -28,7 +28,7 @@ export interface Dialog {
   readonly to: NameAddr;
   /** Where in-dialog requests go (the 2xx Contact). */
   readonly remoteTarget: string;
-  readonly answer: SdpSession;
+  readonly answer: SessionDescription;
   readonly inviteCseq: number;
   readonly establishedAt: number;
   cseq: number;
@@ -120,9 +120,10 @@ export class InviteClient {
       throw new GatewayError('SOURCE_START_FAILED', `device ${target.deviceId} answered ${response.status} ${response.reason || ''} to ${what}`.replace(/\s+to /, ' to '));
     }
     this.ack(request, response, target.remote);
-    let answer: SdpSession;
+    let answer: SessionDescription;
     try {
       answer = parseSdp(response.content ?? Buffer.alloc(0));
+      if (answer.media.length === 0) throw new ParseError('no m= line');
     } catch (err) {
       dialog = this.makeDialog(target, request, response, { media: [] });
       void this.sendBye(dialog, 'unreadable SDP answer');
@@ -171,7 +172,7 @@ export class InviteClient {
     }
   }
 
-  private makeDialog(target: InviteTarget, request: SipRequest, response: SipResponse, answer: SdpSession): Dialog {
+  private makeDialog(target: InviteTarget, request: SipRequest, response: SipResponse, answer: SessionDescription): Dialog {
     const contact = Array.isArray(response.headers.contact) ? response.headers.contact[0]?.uri : undefined;
     return {
       callId: request.headers['call-id'],

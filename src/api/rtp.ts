@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/errors';
-import type { RtpMap } from '../../rtp/depacketize/fmtp';
+import type { RtpMap } from '../formats/sdp/sdp';
 import type { RtpReceiverStats, RtpTransportKind } from '../../rtp/net/rtp-receiver';
 import { errorResponses, pathParams } from './schemas';
 

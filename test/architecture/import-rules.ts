@@ -26,7 +26,11 @@ export const importRules: ImportRule[] = [
     why: 'the RTP/PS parsing is pure so it can be fuzzed and shared with the RTSP client; it uses the one MPEG-2 systems implementation (TS demuxer, PES headers, stream types) of src/formats/mpegts, which is pure too, instead of a copy of its own',
   },
   { from: 'rtp/net', mayImport: ['src/core', 'src/codecs', 'src/formats', 'rtp'], forbiddenModules: ['node:http', 'node:https', 'fastify'], why: 'receivers only add sockets to the pure rtp/ code' },
-  { from: 'sip', mayImport: ['src/core'], why: 'signalling knows nothing of media muxing; the app bridges it to the hub' },
+  {
+    from: 'sip',
+    mayImport: ['src/core', 'src/formats/sdp'],
+    why: 'signalling knows nothing of media muxing; the app bridges it to the hub. SDP is a format SIP and RTSP both carry: one parser in src/formats/sdp (pure), not one per protocol',
+  },
   { from: 'src/hub', mayImport: ['src/core'], forbiddenModules: SOCKETS_AND_IO, why: 'the hub moves frames between sources and sinks and must not know any protocol' },
   { from: 'src/protocols/shared', mayImport: ['src/core'], why: 'small socket helpers every protocol may use; they know no protocol themselves' },
   { from: 'src/protocols/rtmp', mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'src/protocols/shared'], why: 'a protocol uses the hub and pure code, never another protocol' },
@@ -37,7 +41,7 @@ export const importRules: ImportRule[] = [
   { from: 'src/protocols/rtsp', mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'rtp', 'src/protocols/shared'], why: 'the RTSP client shares the pure rtp/ depacketizers; never another protocol' },
   { from: 'src/protocols/relay', mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'src/protocols/shared'], why: 'a protocol uses the hub and pure code, never another protocol' },
   { from: 'storage', mayImport: ['src/core', 'src/formats', 'storage'], why: 'storage persists data and writes recordings; it must not reach into protocols or the hub' },
-  { from: 'src/api', mayImport: ['src/core', 'src/config'], typeOnly: ['src/hub', 'storage', 'sip', 'rtp'], why: 'the API sees the rest only through types and interfaces the app injects' },
+  { from: 'src/api', mayImport: ['src/core', 'src/config'], typeOnly: ['src/hub', 'src/formats', 'storage', 'sip', 'rtp'], why: 'the API sees the rest only through types and interfaces the app injects' },
   { from: 'src/config', mayImport: ['src/core'], why: 'config is read by the app and handed down as plain values' },
   { from: 'src/app', mayImport: ['src', 'sip', 'rtp', 'storage'], why: 'the app is the one composition root' },
 ];

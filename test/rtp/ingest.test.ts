@@ -6,7 +6,7 @@ import { splitAnnexB } from '../../src/codecs/annexb';
 import { splitAdts } from '../../src/codecs/aac/adts';
 import { RtpIngest, type RtpIngestOptions } from '../../rtp/ingest';
 import type { RtpPacket } from '../../rtp/packet';
-import { parseFmtp } from '../../rtp/depacketize/fmtp';
+import { parseFmtp } from '../../src/formats/sdp/sdp';
 import { FakePublisher, annexBAccessUnits, fixture, impair, muxPs, packetizePs, readRtpFixture, toRtp } from './helpers';
 
 /*

@@ -1,8 +1,7 @@
 import type { Codec } from '../../core/codec';
 import { ParseError } from '../../core/errors';
 import { codecOfEncoding, createRtpTrack, staticRtpMap } from '../../../rtp/depacketize/track';
-import type { RtpMap } from '../../../rtp/depacketize/fmtp';
-import type { MediaDescription, SessionDescription } from './sdp';
+import type { MediaDescription, RtpMap, SessionDescription } from '../../formats/sdp/sdp';
 import { resolveControl } from './url';
 
 /**
@@ -64,7 +63,7 @@ function describeMedia(media: MediaDescription, mediaIndex: number, base: string
   if (!/^RTP\/S?AVPF?$/i.test(media.protocol) && !/^RTP\/AVP\/TCP$/i.test(media.protocol)) return skip(`protocol ${media.protocol}`);
   const codec = codecOfEncoding(map.encoding);
   if (!codec) return skip(`codec ${map.encoding} is not carried (H.264, H.265, AAC, G.711 are)`);
-  const fmtp = Object.fromEntries(media.fmtp.get(payloadType) ?? []);
+  const fmtp = { ...media.fmtp.get(payloadType) };
   if (map.encoding.toUpperCase() === 'MPEG4-GENERIC') {
     const mode = (fmtp['mode'] ?? '').toLowerCase();
     if (mode !== 'aac-hbr' && mode !== 'aac-lbr') return skip(`mpeg4-generic mode "${mode}" is not AAC`);

@@ -5,7 +5,7 @@ import { RtspConnection } from './connection';
 import { RtspError } from './errors';
 import { formatTransport, parsePublic, parseSession, parseTransport, type TransportSpec } from './headers';
 import { header, type RtspResponse } from './message';
-import { parseSdp } from './sdp';
+import { parseSdp } from '../../formats/sdp/sdp';
 import { selectTracks, describeSelection, type SkippedMedia, type TrackSpec } from './sdp-tracks';
 import { UdpTrackChannel, osPortAllocator, type UdpPortAllocator } from './udp';
 import { parseRtspUrl, redactUrl, resolveControl, type Credentials, type RtspUrl } from './url';

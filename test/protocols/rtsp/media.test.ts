@@ -5,7 +5,7 @@ import { silentLogger } from '../../../src/core/log';
 import type { Frame } from '../../../src/core/frame';
 import type { Track } from '../../../src/core/track';
 import { RtspMediaReceiver } from '../../../src/protocols/rtsp/media';
-import { parseSdp } from '../../../src/protocols/rtsp/sdp';
+import { parseSdp } from '../../../src/formats/sdp/sdp';
 import { selectTracks } from '../../../src/protocols/rtsp/sdp-tracks';
 import { fixtureRtp } from '../../helpers/rtsp-script-camera';
 

@@ -7,7 +7,7 @@ import { ParseError } from '../../../src/core/errors';
 import { parseH264Sps } from '../../../src/codecs/h264/sps';
 import { parseH265Sps } from '../../../src/codecs/h265/sps';
 import { parseAudioSpecificConfig } from '../../../src/codecs/aac/asc';
-import { MAX_SDP_MEDIA, parseSdp } from '../../../src/protocols/rtsp/sdp';
+import { MAX_SDP_MEDIA, parseSdp } from '../../../src/formats/sdp/sdp';
 import { describeSelection, selectTracks } from '../../../src/protocols/rtsp/sdp-tracks';
 
 const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'rtsp');

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ParseError } from '../../../src/core/errors';
-import { answerVideo, buildInviteSdp, parseSdp } from '../../../sip/gb28181/sdp';
+import { parseSdp } from '../../../src/formats/sdp/sdp';
+import { answerVideo, buildInviteSdp } from '../../../sip/gb28181/sdp';
 
 const HIK_ANSWER = 'v=0\r\no=34020000001320000001 0 0 IN IP4 192.168.1.64\r\ns=Play\r\nc=IN IP4 192.168.1.64\r\nt=0 0\r\nm=video 15060 TCP/RTP/AVP 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\na=setup:passive\r\na=connection:new\r\ny=0100000001\r\nf=\r\n';
 
@@ -23,15 +24,23 @@ test('a device answer gives its media address, setup and own y=', () => {
   assert.equal(video.media.port, 15060);
   assert.equal(video.media.setup, 'passive');
   assert.equal(video.media.direction, 'sendonly');
-  assert.deepEqual(video.media.rtpmaps, [{ payloadType: 96, encoding: 'PS', clockRate: 90000 }]);
+  assert.deepEqual([...video.media.rtpmap], [[96, { encoding: 'PS', clockRate: 90000 }]]);
   assert.equal(sdp.ssrc, '0100000001');
   assert.equal(sdp.format, '');
   assert.equal(parseSdp(HIK_ANSWER.replace(/\r\n/g, '\n')).ssrc, '0100000001', 'bare LF line ends');
 });
 
-for (const bad of ['', 'm=video 1 RTP/AVP 96', 'v=0\r\nc=IN IP4', 'v=0\r\nm=video 99999 RTP/AVP', 'v=0\r\ny=abc', 'v=1', 'v=0\r\nxx']) {
+for (const bad of ['v=0\r\nm=video 99999 RTP/AVP', 'v=1', 'v=0\r\nm=video']) {
   test(`bad SDP ${JSON.stringify(bad.slice(0, 20))} throws ParseError`, () => assert.throws(() => parseSdp(bad), ParseError));
 }
+
+test('sloppy answers are read as far as they go: a broken c= or y= is left out, not fatal', () => {
+  const sdp = parseSdp('v=0\r\nc=IN IP4\r\ny=abc\r\nxx\r\nm=video 1 RTP/AVP 96\r\n');
+  assert.equal(sdp.connection, undefined);
+  assert.equal(sdp.ssrc, undefined);
+  assert.equal(answerVideo(sdp)?.media.port, 1);
+  assert.equal(answerVideo(parseSdp('')), undefined, 'no media: the INVITE layer refuses the answer');
+});
 
 test('property: built offers parse back (port, proto, setup, ssrc, address)', () => {
   const ip = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'));
@@ -41,9 +50,9 @@ test('property: built offers parse back (port, proto, setup, ssrc, address)', ()
       const video = answerVideo(sdp)!;
       assert.equal(video.address, mediaIp);
       assert.equal(video.media.port, mediaPort);
-      assert.equal(video.media.proto, mode === 'udp' ? 'RTP/AVP' : 'TCP/RTP/AVP');
+      assert.equal(video.media.protocol, mode === 'udp' ? 'RTP/AVP' : 'TCP/RTP/AVP');
       assert.equal(video.media.setup, mode === 'udp' ? undefined : mode === 'tcp-active' ? 'active' : 'passive');
-      assert.equal(video.media.rtpmaps[0]!.encoding, 'PS');
+      assert.equal(video.media.rtpmap.get(96)!.encoding, 'PS');
       assert.equal(sdp.ssrc, ssrc);
     }),
     { numRuns: 500 },

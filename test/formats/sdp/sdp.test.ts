@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { ParseError } from '../../../src/core/errors';
+import { MAX_SDP_BYTES, MAX_SDP_LINES, MAX_SDP_MEDIA, parseFmtp, parseSdp } from '../../../src/formats/sdp/sdp';
+
+const RTSP = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'rtsp');
+
+/** A Hikvision answer to a GB28181 INVITE (TCP passive). */
+const GB_ANSWER = 'v=0\r\no=34020000001320000001 0 0 IN IP4 192.168.1.64\r\ns=Play\r\nc=IN IP4 192.168.1.64\r\nt=0 0\r\nm=video 15060 TCP/RTP/AVP 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\na=setup:passive\r\na=connection:new\r\ny=0100000001\r\nf=\r\n';
+
+test('one parser for both users: an RTSP camera DESCRIBE (controls, fmtp, per-media c=) and a GB28181 answer (setup, y=, f=)', () => {
+  const camera = parseSdp(readFileSync(join(RTSP, 'camera-absolute-control.sdp')));
+  assert.equal(camera.control, 'rtsp://192.168.1.64:554/Streaming/Channels/101/');
+  assert.deepEqual(camera.origin, { username: '-', address: '192.168.1.64' });
+  const [video, audio] = camera.media;
+  assert.deepEqual([video?.type, video?.formats, video?.connection, video?.direction], ['video', [96], '0.0.0.0', 'recvonly']);
+  assert.equal(video?.fmtp.get(96)?.['sprop-parameter-sets'], 'Z2QADayyAoP2AiAAAAMAIAAABkHihUk=,aOvDyyLA');
+  assert.deepEqual(audio?.rtpmap.get(8), { encoding: 'PCMA', clockRate: 8000 });
+  const gb = parseSdp(Buffer.from(GB_ANSWER));
+  assert.deepEqual([gb.connection, gb.ssrc, gb.format, gb.sessionName], ['192.168.1.64', '0100000001', '', 'Play']);
+  assert.deepEqual([gb.media[0]?.protocol, gb.media[0]?.setup, gb.media[0]?.direction, gb.media[0]?.port], ['TCP/RTP/AVP', 'passive', 'sendonly', 15060]);
+  assert.equal(parseSdp(GB_ANSWER.replace(/\r\n/g, '\n')).ssrc, '0100000001', 'bare LF line ends');
+});
+
+test('fmtp: keys lower-cased, values kept, no prototype keys', () => {
+  assert.deepEqual({ ...parseFmtp('Profile-Level-Id=42e01f; packetization-mode=1;config=AbC=;;junk') }, { 'profile-level-id': '42e01f', 'packetization-mode': '1', config: 'AbC=' });
+  assert.equal(Object.getPrototypeOf(parseFmtp('__proto__=x')), Object.prototype);
+});
+
+test('caps and unusable lines are ParseErrors', () => {
+  assert.throws(() => parseSdp('v=0\n' + 'm=video 0 RTP/AVP 96\n'.repeat(MAX_SDP_MEDIA + 1)), ParseError);
+  assert.throws(() => parseSdp('a=x\n'.repeat(MAX_SDP_LINES + 1)), ParseError);
+  assert.throws(() => parseSdp('s=' + 'x'.repeat(MAX_SDP_BYTES)), ParseError);
+  assert.throws(() => parseSdp('m=video x RTP/AVP 96\n'), ParseError);
+  assert.throws(() => parseSdp('v=1\n'), ParseError);
+});
+
+test('property: random and mutated SDP (RTSP and GB) only ever throw ParseError', () => {
+  const valid = [GB_ANSWER, readFileSync(join(RTSP, 'camera-relative-control.sdp'), 'utf8')];
+  fc.assert(
+    fc.property(fc.oneof(fc.string({ maxLength: 500 }), fc.tuple(fc.constantFrom(...valid), fc.array(fc.tuple(fc.nat(), fc.string({ maxLength: 3 })), { maxLength: 6 })).map(([text, edits]) => {
+      let out = text;
+      for (const [at, s] of edits) {
+        const i = at % (out.length + 1);
+        out = out.slice(0, i) + s + out.slice(i + 1);
+      }
+      return out;
+    })), (text) => {
+      try {
+        parseSdp(text);
+      } catch (err) {
+        if (!(err instanceof ParseError)) throw err;
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});

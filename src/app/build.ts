@@ -20,6 +20,10 @@ import { rtspUdpPorts } from './rtsp-proxy/udp-ports';
 import { PortPool } from '../../rtp/net/port-pool';
 import { RtpServers } from './rtp-servers';
 import { rtpApi } from '../api/rtp';
+import { readFileSync } from 'node:fs';
+import { PushRepo } from '../../storage/repos/pushes';
+import { pushesApi } from '../api/pushes';
+import { PushManager, pushSettingsFrom } from './relays/push-manager';
 
 export interface BoundPorts {
   rtmp?: number;
@@ -36,6 +40,8 @@ export interface Gateway {
   readonly gb28181: Gb28181 | undefined;
   /** RTSP pull proxies (config and API). */
   readonly proxies: ProxyManager;
+  /** RTMP/RTMPS pushes to CDNs (config and API). */
+  readonly pushes: PushManager;
   start(): Promise<BoundPorts>;
   /** Stops accepting, ends every session, flushes and closes the database. Idempotent. */
   stop(reason?: string): Promise<void>;
@@ -78,6 +84,13 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     log: log.child({ component: 'rtsp-proxy' }),
     udpPorts: rtspUdpPorts(rtpPorts),
   });
+  const pushes = new PushManager({
+    registry,
+    repo: new PushRepo(db),
+    config: config.pushes,
+    settings: pushSettingsFrom(config.relay, config.relay.tlsCaFile ? readFileSync(config.relay.tlsCaFile, 'utf8') : undefined),
+    log: log.child({ component: 'push' }),
+  });
   let http: FastifyInstance | undefined;
   let tsRoutes: ReturnType<typeof registerTsRoutes> | undefined;
   if (config.http.enabled) {
@@ -91,6 +104,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     });
     await gb28181?.registerApi(http, () => ports);
     await http.register(proxiesApi, { proxies });
+    await http.register(pushesApi, { pushes });
     await http.register(rtpApi, { rtp: rtpServers });
     registerMediaRoutes(http, registry, config.http, log);
     tsRoutes = registerTsRoutes(http, registry, config, log);
@@ -105,6 +119,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     ports,
     gb28181,
     proxies,
+    pushes,
     async start() {
       if (rtmp) ports.rtmp = (await rtmp.listen()).port;
       if (gb28181) ports.sip = await gb28181.start();
@@ -113,6 +128,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
         ports.http = (http.server.address() as AddressInfo).port;
       }
       proxies.start();
+      pushes.start();
       log.info({ ports, storage: config.storage.dir }, 'gateway listening');
       return ports;
     },
@@ -121,6 +137,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
         log.info({ reason }, 'gateway stopping');
         tsRoutes?.close(reason);
         rtpServers.closeAll(reason);
+        pushes.close();
         await proxies.close();
         await registry.close(reason);
         await Promise.allSettled([rtmp?.close(), http?.close(), gb28181?.stop()]);

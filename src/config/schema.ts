@@ -130,6 +130,22 @@ export const schema = {
     transport: optional(oneOf(['auto', 'tcp', 'udp']), 'auto'),
     onDemand: optional(bool(), true),
   }),
+  relay: {
+    connectTimeout: num(0.5, 120),
+    stallTimeout: num(1, 600),
+    reconnectMin: num(0.1, 600),
+    reconnectMax: num(0.1, 3600),
+    maxPendingBytes: int(64 * 1024, 256 * 1024 * 1024),
+    chunkSize: int(128, 65536),
+    tlsCaFile: str(/^.{0,1024}$/, 'a path to a PEM file, or empty'),
+  },
+  pushes: list({
+    path: required(str(/^[A-Za-z0-9_.*-]{1,64}\/[A-Za-z0-9_.*-]{1,64}$/, 'app/stream, * matches any name characters')),
+    url: required(str(/^rtmps?:\/\/[^\s]{1,2040}$/i, 'an rtmp:// or rtmps:// URL ({app} and {stream} are filled in)')),
+    keepSource: optional(bool(), false),
+    hevc: optional(oneOf(['enhanced', 'legacy', 'drop']), 'enhanced'),
+    allowSelfSigned: optional(bool(), false),
+  }),
   shutdown: {
     timeout: num(0.1, 60),
   },

@@ -41,6 +41,8 @@ export class RtpServers {
     if (this.entries.has(path)) throw new GatewayError('STREAM_BUSY', `an RTP receiver is already open for ${path}`);
     if (this.options.registry.get(path)?.publisher) throw new GatewayError('STREAM_BUSY', `stream ${path} already has a publisher`);
     if (request.transport === 'tcp-active' && !request.peer) throw new GatewayError('BAD_REQUEST', 'tcp-active needs peer {host, port} to connect to');
+    await this.options.registry.admission.admit({ action: 'publish', path, protocol: 'rtp', query: {}, internal: true });
+    if (this.entries.has(path)) throw new GatewayError('STREAM_BUSY', `an RTP receiver is already open for ${path}`);
     const log = this.options.log.child({ stream: path, transport: request.transport });
     let receiver: RtpReceiver | undefined;
     const source: Source = {

@@ -4,6 +4,14 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'STREAM_BUSY'
   | 'STREAM_NOT_FOUND'
+  | 'PROXY_NOT_FOUND'
+  | 'DEVICE_NOT_FOUND'
+  | 'DEVICE_OFFLINE'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'UNAVAILABLE'
+  | 'URI_TOO_LONG'
+  | 'HEADERS_TOO_LARGE'
   | 'SOURCE_START_FAILED'
   | 'SOURCE_START_TIMEOUT'
   | 'SUBSCRIBER_LAGGING'
@@ -52,20 +60,32 @@ export function httpStatusOf(err: unknown): number {
     case 'PARSE_ERROR':
     case 'CONFIG_INVALID':
       return 400;
+    case 'UNAUTHORIZED':
+      return 401;
+    case 'FORBIDDEN':
+      return 403;
     case 'STREAM_NOT_FOUND':
+    case 'PROXY_NOT_FOUND':
+    case 'DEVICE_NOT_FOUND':
     case 'SESSION_NOT_FOUND':
     case 'NOT_FOUND':
       return 404;
     case 'STREAM_BUSY':
+    case 'DEVICE_OFFLINE':
       return 409;
+    case 'URI_TOO_LONG':
+      return 414;
     case 'UNSUPPORTED_CODEC':
       return 415;
+    case 'HEADERS_TOO_LARGE':
+      return 431;
     case 'SOURCE_START_FAILED':
       return 502;
     case 'SOURCE_START_TIMEOUT':
     case 'TIMEOUT':
       return 504;
     case 'CLOSED':
+    case 'UNAVAILABLE':
       return 503;
     default:
       return 500;

@@ -3,6 +3,7 @@ import { TypedEmitter } from '../core/events';
 import type { Logger } from '../core/log';
 import type { Sink } from '../core/sink';
 import type { Publisher, Source } from '../core/source';
+import { Admission } from './admission';
 import { DemandManager, type OnDemandFactory } from './demand';
 import { DEFAULT_GOP_LIMITS } from './gop-cache';
 import { assertStreamPath } from './path';
@@ -60,6 +61,8 @@ interface Waiter {
 /** The hub: every source publishes here and every viewer subscribes here. */
 export class Registry {
   readonly events = new TypedEmitter<RegistryEvents>();
+  /** Who may publish and play (hub rule 11): every entry point awaits `admission.check` first. */
+  readonly admission: Admission;
   private readonly streams = new Map<string, Stream>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly subscribers = new Map<string, { subscriber: Subscriber; path: string }>();
@@ -71,6 +74,7 @@ export class Registry {
     private readonly options: RegistryOptions,
     private readonly log: Logger,
   ) {
+    this.admission = new Admission(log.child({ component: 'admission' }));
     this.demand = new DemandManager({ closeAfterMs: options.closeAfterMs }, { onStartFailed: (path, err) => this.failWaiters(path, err) }, log.child({ component: 'demand' }));
   }
 

@@ -100,6 +100,7 @@ export class GbBridge {
     if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
     const ids = parseGbPath(path);
     if (!ids) throw new GatewayError('STREAM_NOT_FOUND', `stream ${path}: GB28181 paths are rtp/{20-digit device id}_{channel id}`);
+    await this.options.registry.admission.admit({ action: 'publish', path, protocol: 'gb28181', query: {}, internal: true });
     const device = this.options.devices.get(ids.deviceId);
     if (!device) throw new GatewayError('SOURCE_START_FAILED', `stream ${path}: device ${ids.deviceId} is not known (it never registered and was not provisioned)`);
     const channel = this.options.channels.get(ids.deviceId, ids.channelId);

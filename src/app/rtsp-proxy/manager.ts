@@ -12,7 +12,7 @@ import type { ProxyRepo } from '../../../storage/repos/proxies';
 import { RtspProxy, type ProxySettings, type ProxySpec } from './proxy';
 
 export interface ProxyManagerDeps {
-  readonly registry: Pick<Registry, 'publish' | 'get' | 'registerOnDemand'>;
+  readonly registry: Pick<Registry, 'publish' | 'get' | 'registerOnDemand' | 'admission'>;
   readonly repo: ProxyRepo;
   readonly config: GatewayConfig['proxies'];
   readonly settings: ProxySettings;

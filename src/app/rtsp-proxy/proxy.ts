@@ -56,7 +56,7 @@ export interface ProxyStatus {
 }
 
 export interface ProxyDeps {
-  readonly registry: Pick<Registry, 'publish' | 'get'>;
+  readonly registry: Pick<Registry, 'publish' | 'get' | 'admission'>;
   readonly log: Logger;
   readonly udpPorts?: UdpPortAllocator;
 }
@@ -141,6 +141,12 @@ export class RtspProxy {
   }
 
   private async connect(): Promise<void> {
+    try {
+      await this.deps.registry.admission.admit({ action: 'publish', path: this.spec.path, protocol: 'rtsp', remote: redactUrl(this.spec.url), query: {}, internal: true });
+    } catch (err) {
+      this.noteError(err);
+      throw err;
+    }
     const pull = new RtspPull({
       url: this.spec.url,
       transport: this.spec.transport,

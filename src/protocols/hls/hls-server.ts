@@ -20,6 +20,12 @@ export interface HlsOptions {
   alwaysRemux: boolean;
 }
 
+/** Who asks: the peer and the URL query (without `session`), for admission. */
+export interface HlsViewer {
+  readonly remote: string;
+  readonly query: Readonly<Record<string, string>>;
+}
+
 export interface HlsDeps {
   registry: Registry;
   feeds: TsFeeds;
@@ -63,8 +69,8 @@ export class HlsServer {
   }
 
   /** `index.m3u8` without a session: a new session and a master playlist pointing at it. */
-  async masterPlaylist(path: string, remote: string): Promise<string> {
-    const session = this.session(path, newSessionId(), remote);
+  async masterPlaylist(path: string, viewer: HlsViewer): Promise<string> {
+    const session = await this.session(path, newSessionId(), viewer);
     const muxer = this.muxer(path);
     try {
       await this.busy(session, muxer, () => muxer.ensureFeed());
@@ -84,8 +90,8 @@ export class HlsServer {
   }
 
   /** The live media playlist of a session; the first one waits (bounded) for two segments. */
-  async mediaPlaylist(path: string, sessionId: string, remote: string, signal?: AbortSignal): Promise<string> {
-    const session = this.session(path, sessionId, remote);
+  async mediaPlaylist(path: string, sessionId: string, viewer: HlsViewer, signal?: AbortSignal): Promise<string> {
+    const session = await this.session(path, sessionId, viewer);
     const muxer = this.muxer(path);
     muxer.ensureFeed().catch(() => undefined); // failures reach the waiter below
     await this.busy(session, muxer, () => muxer.waitForSegments(FIRST_PLAYLIST_SEGMENTS, this.options.playlistWaitMs, signal));
@@ -94,11 +100,11 @@ export class HlsServer {
   }
 
   /** One segment of a running muxer; an unknown session id is (re)created. */
-  segment(path: string, sequence: number, sessionId: string, remote: string): Buffer {
+  async segment(path: string, sequence: number, sessionId: string, viewer: HlsViewer): Promise<Buffer> {
     const muxer = this.muxers.get(path);
     const segment = muxer?.segmenter.segment(sequence);
     if (!muxer || !segment) throw new GatewayError('STREAM_NOT_FOUND', `HLS segment ${sequence} of ${path} is not (or no longer) available`);
-    const session = this.session(path, sessionId, remote);
+    const session = await this.session(path, sessionId, viewer);
     muxer.lastRequestAt = this.now();
     session.bytesOut += segment.data.length;
     return segment.data;
@@ -153,10 +159,16 @@ export class HlsServer {
     }
   }
 
-  private session(path: string, id: string, remote: string): HlsSession {
+  /** The session `id` of `path`; a new one passes admission first (hub rule 11). */
+  private async session(path: string, id: string, viewer: HlsViewer): Promise<HlsSession> {
     if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
     if (!SESSION_ID_PATTERN.test(id)) throw new GatewayError('BAD_REQUEST', 'session must be 8-64 characters of A-Z a-z 0-9 _ -');
     const key = `${path}\n${id}`;
+    if (!this.sessions.has(key)) {
+      await this.deps.registry.admission.admit({ action: 'play', path, protocol: 'hls', remote: viewer.remote, query: viewer.query });
+      if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
+    }
+    const remote = viewer.remote;
     const now = this.now();
     let session = this.sessions.get(key);
     if (!session) {

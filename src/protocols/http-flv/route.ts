@@ -5,6 +5,7 @@ import type { FlvTagCache } from '../../formats/flv/viewer-muxer';
 import type { Registry } from '../../hub/registry';
 import { HttpFlvSink } from './http-flv-sink';
 import { remoteOf } from '../shared/sockets';
+import { playRequest } from '../shared/admission';
 
 export interface FlvRouteDeps {
   registry: Registry;
@@ -27,6 +28,7 @@ export async function serveHttpFlv(request: StreamRequest, reply: FastifyReply, 
   socket.once('close', onClose);
   const sink = new HttpFlvSink(socket, () => deps.tagCache(path, request.query), deps.extraHeaders, remote, () => reply.hijack());
   try {
+    await deps.registry.admission.admit(playRequest('http-flv', path, remote, request.query));
     const subscription = await deps.registry.subscribe(path, sink, { signal: aborted.signal });
     socket.off('close', onClose);
     const end = (): void => subscription.close('viewer disconnected');

@@ -5,7 +5,8 @@ import type { Logger } from '../../core/log';
 import type { TsAttachment, TsFeeds } from '../../formats/mpegts/ts-feeds';
 import type { Registry, Subscription } from '../../hub/registry';
 import { TsViewerSink, TsViewerWriter } from './ts-viewer';
-import { closeWebSocket, remoteOf } from '../shared/sockets';
+import { closeWebSocket, remoteOf, wsCloseCodeOf } from '../shared/sockets';
+import { playRequest, type ParsedQuery } from '../shared/admission';
 
 export interface TsRouteDeps {
   registry: Registry;
@@ -30,7 +31,9 @@ interface ViewerParts {
  * Subscribes a viewer (its own hub reader) and attaches its writer to the stream's shared TS
  * feed. Resolves once both are in place; the caller then answers its peer and calls `open`.
  */
-async function join(path: string, parts: ViewerParts, deps: TsRouteDeps, signal: AbortSignal): Promise<{ subscription: Subscription; attachment: TsAttachment }> {
+async function join(path: string, parts: ViewerParts, deps: TsRouteDeps, signal: AbortSignal, query: ParsedQuery): Promise<{ subscription: Subscription; attachment: TsAttachment }> {
+  const description = parts.sink.describe();
+  await deps.registry.admission.admit(playRequest(description.protocol, path, description.remote, query));
   const subscription = await deps.registry.subscribe(path, parts.sink, { signal });
   try {
     const attachment = await deps.feeds.attach(path, parts.writer, { signal });
@@ -73,7 +76,7 @@ export async function serveHttpTs(request: TsStreamRequest, reply: FastifyReply,
     }
   });
   try {
-    joined = await join(path, parts, deps, aborted.signal);
+    joined = await join(path, parts, deps, aborted.signal, request.query);
   } catch (err) {
     socket.off('close', onClose);
     if (reply.sent || socket.destroyed) return;
@@ -103,7 +106,7 @@ export async function serveHttpTs(request: TsStreamRequest, reply: FastifyReply,
 
 /**
  * The same path over WebSocket: each frame's TS packets are one binary message. A refused viewer
- * gets a close frame with code 4000 + the HTTP status and the error message.
+ * gets a close frame with the code of `wsCloseCodeOf` and the error message.
  */
 export function serveWsTs(socket: WebSocket, request: TsStreamRequest, deps: TsRouteDeps): void {
   const path = `${request.params.app}/${request.params.stream}`;
@@ -118,7 +121,7 @@ export function serveWsTs(socket: WebSocket, request: TsStreamRequest, deps: TsR
   });
   socket.on('error', () => parts.finish('viewer disconnected'));
   socket.once('close', () => parts.finish('viewer disconnected'));
-  join(path, parts, deps, aborted.signal).then(
+  join(path, parts, deps, aborted.signal, request.query).then(
     (result) => {
       joined = result;
       if (aborted.signal.aborted) {
@@ -132,7 +135,7 @@ export function serveWsTs(socket: WebSocket, request: TsStreamRequest, deps: TsR
     },
     (err: unknown) => {
       deps.log.debug({ path, remote, err: errorBody(err) }, 'ws-ts viewer refused');
-      closeWebSocket(socket, 4000 + httpStatusOf(err), errorBody(err).message);
+      closeWebSocket(socket, wsCloseCodeOf(err), errorBody(err).message);
     },
   );
 }

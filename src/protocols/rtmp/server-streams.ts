@@ -5,6 +5,7 @@
  * Spec: RTMP 1.0 §7.2.2 (NetStream commands: play §7.2.2.1, publish §7.2.2.6,
  * deleteStream §7.2.2.3) and their onStatus replies.
  */
+import { queryRecord, type AdmissionRequest } from '../../core/admission';
 import { GatewayError, ParseError, errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { Publisher } from '../../core/source';
@@ -35,6 +36,17 @@ export interface StreamsHost {
   readonly remote: string | undefined;
   readonly isClosed: boolean;
   close(reason: string, graceful?: boolean): void;
+  /** Handles a message held while a publish waited for admission, as if it came just now. */
+  dispatch(message: RtmpMessage): void;
+}
+
+/** Bytes a publisher may send before its admission check answers (a few seconds of a camera). */
+const MAX_HELD_BYTES = 4 * 1024 * 1024;
+
+/** The onStatus code of a refused publish: Unauthorized for admission refusals. */
+function publishRefusalCode(err: unknown): string {
+  const code = err instanceof GatewayError ? err.code : '';
+  return code === 'UNAUTHORIZED' || code === 'FORBIDDEN' ? 'NetStream.Publish.Unauthorized' : 'NetStream.Publish.BadName';
 }
 
 interface PlaySlot {
@@ -46,6 +58,8 @@ interface PlaySlot {
 }
 
 interface StreamSlot {
+  /** A publish waiting for admission: the slot is taken meanwhile. */
+  admitting?: boolean;
   publish?: { address: StreamAddress; publisher: Publisher; ingest: RtmpIngest };
   play?: PlaySlot;
 }
@@ -53,6 +67,8 @@ interface StreamSlot {
 export class ServerStreams {
   private readonly streams = new Map<number, StreamSlot>();
   private nextStreamId = 1;
+  /** Messages that arrived while a publish waits for admission. */
+  private held: { messages: RtmpMessage[]; bytes: number } | undefined;
 
   constructor(
     private readonly host: StreamsHost,
@@ -107,18 +123,48 @@ export class ServerStreams {
     if (metadata) publish.ingest.metadata(metadata);
   }
 
+  /**
+   * Keeps a message that arrived while a publish waits for admission; true if it was taken.
+   * Clients may send media (and deleteStream) without waiting for Publish.Start: it runs, in
+   * order, once admission answered.
+   */
+  hold(message: RtmpMessage): boolean {
+    const held = this.held;
+    if (!held) return false;
+    held.bytes += message.body.length;
+    if (held.bytes > MAX_HELD_BYTES) throw new ParseError(`RTMP: more than ${MAX_HELD_BYTES} bytes sent before the publish was admitted`);
+    held.messages.push(message);
+    return true;
+  }
+
   publish(app: NameWithQuery, streamId: number, cmd: Command): void {
-    const log = this.host.log;
     const name = typeof cmd.args[0] === 'string' ? cmd.args[0] : '';
     const slot = this.slot(streamId);
     const address = streamAddress(app, name);
-    const refuse = (description: string): void => {
-      log.warn({ name, reason: description }, 'publish refused');
-      this.host.connection.send([onStatusMessage(streamId, statusInfo('error', 'NetStream.Publish.BadName', description))]);
-      this.host.close(`publish refused: ${description}`, true);
+    if (!address) return this.refusePublish(streamId, name, `invalid stream name "${app.name}/${name.slice(0, 100)}"`);
+    if (slot.publish || slot.play || slot.admitting) return this.refusePublish(streamId, name, 'this stream is already in use on the connection');
+    const held = { messages: [] as RtmpMessage[], bytes: 0 };
+    this.held = held;
+    slot.admitting = true;
+    const done = (): void => {
+      slot.admitting = false;
+      if (this.held === held) this.held = undefined;
     };
-    if (!address) return refuse(`invalid stream name "${app.name}/${name.slice(0, 100)}"`);
-    if (slot.publish || slot.play) return refuse('this stream is already in use on the connection');
+    this.options.registry.admission.admit(this.admissionRequest('publish', address)).then(
+      () => {
+        done();
+        if (this.host.isClosed) return;
+        this.startPublish(streamId, slot, address, cmd);
+        this.release(held.messages);
+      },
+      (err: unknown) => {
+        done();
+        if (!this.host.isClosed) this.refusePublish(streamId, name, errorMessage(err), publishRefusalCode(err));
+      },
+    );
+  }
+
+  private startPublish(streamId: number, slot: StreamSlot, address: StreamAddress, cmd: Command): void {
     let publisher: Publisher;
     try {
       publisher = this.options.registry.publish(address.path, {
@@ -127,22 +173,50 @@ export class ServerStreams {
         close: (reason) => this.host.close(reason, true),
       });
     } catch (err) {
-      if (err instanceof GatewayError) return refuse(err.message);
+      if (err instanceof GatewayError) return this.refusePublish(streamId, address.stream, err.message);
       throw err;
     }
-    const ingest = new RtmpIngest(publisher, log.child({ stream: address.path }));
+    const ingest = new RtmpIngest(publisher, this.host.log.child({ stream: address.path }));
     slot.publish = { address, publisher, ingest };
-    log.info({ path: address.path, type: cmd.args[1], query: address.query !== '' }, 'publishing');
+    this.host.log.info({ path: address.path, type: cmd.args[1], query: address.query !== '' }, 'publishing');
     const start = statusInfo('status', 'NetStream.Publish.Start', `${address.path} is now published.`, { details: address.path });
     this.host.connection.send([onStatusMessage(streamId, start)]);
+  }
+
+  /** Runs the held messages in their order; one of them may start another wait. */
+  private release(messages: readonly RtmpMessage[]): void {
+    try {
+      for (let i = 0; i < messages.length; i++) {
+        if (this.host.isClosed) return;
+        if (this.held) {
+          this.held.messages.push(...messages.slice(i));
+          return;
+        }
+        this.host.dispatch(messages[i]!);
+      }
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      this.host.log.warn({ err: err.message }, 'closing: bad RTMP input');
+      this.host.close(`bad input: ${err.message}`);
+    }
+  }
+
+  private refusePublish(streamId: number, name: string, description: string, code = 'NetStream.Publish.BadName'): void {
+    this.host.log.warn({ name, reason: description }, 'publish refused');
+    this.host.connection.send([onStatusMessage(streamId, statusInfo('error', code, description))]);
+    this.host.close(`publish refused: ${description}`, true);
+  }
+
+  private admissionRequest(action: 'publish' | 'play', address: StreamAddress): AdmissionRequest {
+    return { action, path: address.path, protocol: 'rtmp', ...(this.host.remote ? { remote: this.host.remote } : {}), query: queryRecord(address.query) };
   }
 
   play(app: NameWithQuery, streamId: number, cmd: Command): void {
     const name = typeof cmd.args[0] === 'string' ? cmd.args[0] : '';
     const slot = this.slot(streamId);
     const address = streamAddress(app, name);
-    if (!address || slot.publish || slot.play) {
-      this.notFound(streamId, address ? 'this stream is already in use on the connection' : `invalid stream name "${name.slice(0, 100)}"`);
+    if (!address || slot.publish || slot.play || slot.admitting) {
+      this.refusePlay(streamId, address ? 'this stream is already in use on the connection' : `invalid stream name "${name.slice(0, 100)}"`);
       return;
     }
     const play: PlaySlot = { address, abort: new AbortController(), stopped: false };
@@ -155,20 +229,27 @@ export class ServerStreams {
       memo: () => registry.shared(address.path, 'rtmp-chunks', () => new ChunkMemo()) ?? new ChunkMemo(),
     });
     this.host.log.info({ path: address.path, query: address.query !== '' }, 'play requested');
-    registry.subscribe(address.path, sink, { signal: play.abort.signal }).then(
-      (subscription) => {
-        if (slot.play !== play || this.host.isClosed) subscription.close('viewer left');
-        else {
-          play.subscription = subscription;
-          this.host.connection.setNoDelay(this.options.playNoDelay);
-        }
-      },
-      (err: unknown) => {
-        if (slot.play !== play || this.host.isClosed) return;
-        slot.play = undefined;
-        this.notFound(streamId, errorMessage(err));
-      },
-    );
+    let admitted = false;
+    registry.admission
+      .admit(this.admissionRequest('play', address))
+      .then(() => {
+        admitted = true;
+        return registry.subscribe(address.path, sink, { signal: play.abort.signal });
+      })
+      .then(
+        (subscription) => {
+          if (slot.play !== play || this.host.isClosed) subscription.close('viewer left');
+          else {
+            play.subscription = subscription;
+            this.host.connection.setNoDelay(this.options.playNoDelay);
+          }
+        },
+        (err: unknown) => {
+          if (slot.play !== play || this.host.isClosed) return;
+          slot.play = undefined;
+          this.refusePlay(streamId, errorMessage(err), admitted ? 'NetStream.Play.StreamNotFound' : 'NetStream.Play.Failed');
+        },
+      );
   }
 
   deleteStream(streamId: number): void {
@@ -199,9 +280,10 @@ export class ServerStreams {
     return slot;
   }
 
-  private notFound(streamId: number, description: string): void {
+  /** Play refused: StreamNotFound from the hub, Play.Failed from admission. */
+  private refusePlay(streamId: number, description: string, code = 'NetStream.Play.StreamNotFound'): void {
     this.host.log.info({ reason: description }, 'play refused');
-    this.host.connection.send([onStatusMessage(streamId, statusInfo('error', 'NetStream.Play.StreamNotFound', description))]);
+    this.host.connection.send([onStatusMessage(streamId, statusInfo('error', code, description))]);
     this.host.close(`play refused: ${description}`, true);
   }
 

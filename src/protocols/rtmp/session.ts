@@ -141,7 +141,12 @@ export class RtmpSession {
     ]);
   }
 
+  dispatch(message: RtmpMessage): void {
+    this.onMessage(message);
+  }
+
   private onMessage(message: RtmpMessage): void {
+    if (this.streams.hold(message)) return;
     switch (message.typeId) {
       case MessageType.audio:
       case MessageType.video:

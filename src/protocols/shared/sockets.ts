@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import { GatewayError, httpStatusOf } from '../../core/errors';
 
 /** `ip:port` of a peer, for logs and the sessions API. */
 export function remoteOf(socket: Pick<Socket, 'remoteAddress' | 'remotePort'>): string {
@@ -16,4 +17,14 @@ export function closeWebSocket(socket: WebSocket, code: number, reason: string):
   } catch {
     socket.terminate();
   }
+}
+
+/**
+ * The close code a refused WebSocket viewer gets: 4401/4403 for admission refusals, 1013 (try
+ * again later) when admission is unavailable, otherwise 4000 + the HTTP status (4404, 4502 ...).
+ * Spec: RFC 6455 §7.4.2 (4000-4999 private use; 1013 from the IANA registry).
+ */
+export function wsCloseCodeOf(err: unknown): number {
+  if (err instanceof GatewayError && err.code === 'UNAVAILABLE') return 1013;
+  return 4000 + httpStatusOf(err);
 }

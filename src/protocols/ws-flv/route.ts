@@ -1,11 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { errorBody, httpStatusOf } from '../../core/errors';
+import { errorBody } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { FlvTagCache } from '../../formats/flv/viewer-muxer';
 import type { Registry } from '../../hub/registry';
 import { WsFlvSink, WsFrameCache } from './ws-flv-sink';
-import { closeWebSocket, remoteOf } from '../shared/sockets';
+import { closeWebSocket, remoteOf, wsCloseCodeOf } from '../shared/sockets';
+import { playRequest } from '../shared/admission';
 
 export interface WsFlvDeps {
   registry: Registry;
@@ -18,8 +19,8 @@ export interface WsFlvDeps {
 type StreamRequest = FastifyRequest<{ Params: { app: string; stream: string }; Querystring: Record<string, string | undefined> }>;
 
 /**
- * The same path as HTTP-FLV over WebSocket. A refused viewer gets a close frame with code
- * 4000 + the HTTP status (4404 not found, 4502 source failed) and the error message.
+ * The same path as HTTP-FLV over WebSocket. A refused viewer gets a close frame with the code
+ * of `wsCloseCodeOf` (4401, 4403, 1013, 4404 not found, 4502 source failed) and the message.
  */
 export function serveWsFlv(socket: WebSocket, request: StreamRequest, deps: WsFlvDeps): void {
   const path = `${request.params.app}/${request.params.stream}`;
@@ -32,14 +33,17 @@ export function serveWsFlv(socket: WebSocket, request: StreamRequest, deps: WsFl
     return { tags, frames: deps.shared(path, `ws-flv-frames:${tags.hevcMode}`, () => new WsFrameCache()) };
   };
   const sink = new WsFlvSink(socket, request.raw.socket, caches, remote);
-  deps.registry.subscribe(path, sink, { signal: aborted.signal }).then(
+  deps.registry.admission
+    .admit(playRequest('ws-flv', path, remote, request.query))
+    .then(() => deps.registry.subscribe(path, sink, { signal: aborted.signal }))
+    .then(
     (subscription) => {
       if (aborted.signal.aborted) subscription.close('viewer disconnected');
       else aborted.signal.addEventListener('abort', () => subscription.close('viewer disconnected'), { once: true });
     },
     (err: unknown) => {
       deps.log.debug({ path, remote, err: errorBody(err) }, 'ws-flv viewer refused');
-      closeWebSocket(socket, 4000 + httpStatusOf(err), errorBody(err).message);
+      closeWebSocket(socket, wsCloseCodeOf(err), errorBody(err).message);
     },
   );
 }

@@ -7,7 +7,10 @@ import { parsePlaylist } from '../../../src/formats/hls';
 import { TsFeeds } from '../../../src/formats/mpegts';
 import { DEFAULT_REGISTRY_OPTIONS, Registry } from '../../../src/hub/registry';
 import { HlsServer, type HlsOptions } from '../../../src/protocols/hls/hls-server';
+import type { HlsViewer } from '../../../src/protocols/hls/hls-server';
 import { AAC_TEST_TRACK, H264_TEST_TRACK, TestSource, audioFrame, sleep, videoFrame } from '../../helpers/hub-fixtures';
+
+const viewer = (remote: string): HlsViewer => ({ remote, query: {} });
 
 const OPTIONS: HlsOptions = { segmentSeconds: 1, windowSegments: 3, closeAfterMs: 5000, playlistWaitMs: 500, alwaysRemux: false };
 
@@ -37,13 +40,13 @@ test('master playlist names a session; the media playlist waits for two segments
   const publisher = registry.publish('live/a', new TestSource());
   publisher.setTracks([H264_TEST_TRACK, AAC_TEST_TRACK]);
   write(publisher, 0, 10);
-  const master = await hls.masterPlaylist('live/a', '127.0.0.1:1');
+  const master = await hls.masterPlaylist('live/a', viewer('127.0.0.1:1'));
   const variant = parsePlaylist(master).variants[0]!;
   assert.equal(variant.attributes.CODECS, 'avc1.42c00d,mp4a.40.2');
   assert.equal(variant.attributes.RESOLUTION, '320x240');
   const session = sessionOf(master);
   assert.match(session, /^[A-Za-z0-9_-]{16}$/);
-  const media = hls.mediaPlaylist('live/a', session, '127.0.0.1:1');
+  const media = hls.mediaPlaylist('live/a', session, viewer('127.0.0.1:1'));
   let answered = false;
   void media.then(() => (answered = true));
   write(publisher, 10, 30); // one segment (0..1 s) done at frame 50 only
@@ -55,14 +58,14 @@ test('master playlist names a session; the media playlist waits for two segments
   assert.equal(playlist.targetDuration, 1);
   assert.equal(playlist.mediaSequence, 0);
   assert.deepEqual(playlist.segments.map((s) => [s.uri, s.duration]), [[`0.ts?session=${session}`, 1], [`1.ts?session=${session}`, 1]]);
-  const data = hls.segment('live/a', 1, session, '127.0.0.1:1');
+  const data = await hls.segment('live/a', 1, session, viewer('127.0.0.1:1'));
   assert.equal(data[0], 0x47);
   assert.equal(((data[1]! & 0x1f) << 8) | data[2]!, 0, 'a segment starts with the PAT');
   write(publisher, 51, 200);
-  const later = parsePlaylist(await hls.mediaPlaylist('live/a', session, '127.0.0.1:1'));
+  const later = parsePlaylist(await hls.mediaPlaylist('live/a', session, viewer('127.0.0.1:1')));
   assert.deepEqual(later.segments.map((s) => s.uri.split('.')[0]), ['4', '5', '6']);
-  assert.throws(() => hls.segment('live/a', 0, session, 'x'), (err: unknown) => err instanceof GatewayError && err.code === 'STREAM_NOT_FOUND');
-  assert.ok(hls.segment('live/a', 2, session, 'x').length > 0, 'just left the window: still downloadable');
+  await assert.rejects(hls.segment('live/a', 0, session, viewer('x')), (err: unknown) => err instanceof GatewayError && err.code === 'STREAM_NOT_FOUND');
+  assert.ok((await hls.segment('live/a', 2, session, viewer('x'))).length > 0, 'just left the window: still downloadable');
   hls.close();
   await registry.close();
 });
@@ -72,15 +75,15 @@ test('each session is an hls reader; sessions and the muxer close closeAfter aft
   const publisher = registry.publish('live/b', new TestSource());
   publisher.setTracks([H264_TEST_TRACK]);
   write(publisher, 0, 60);
-  const one = sessionOf(await hls.masterPlaylist('live/b', 'a:1'));
-  const two = sessionOf(await hls.masterPlaylist('live/b', 'b:2'));
-  const first = hls.mediaPlaylist('live/b', one, 'a:1');
+  const one = sessionOf(await hls.masterPlaylist('live/b', viewer('a:1')));
+  const two = sessionOf(await hls.masterPlaylist('live/b', viewer('b:2')));
+  const first = hls.mediaPlaylist('live/b', one, viewer('a:1'));
   write(publisher, 60, 110); // the hub cache primed frames 50..59; two segments by frame 100
   await first;
   await sleep(10);
   assert.deepEqual(registry.get('live/b')!.readers.byProtocol, { hls: 2, 'ts-mux': 1 });
   advance(3000);
-  await hls.mediaPlaylist('live/b', one, 'a:1');
+  await hls.mediaPlaylist('live/b', one, viewer('a:1'));
   advance(3000);
   hls.sweep();
   assert.deepEqual(registry.get('live/b')!.readers.byProtocol, { hls: 1, 'ts-mux': 1 }, 'the quiet session is gone');
@@ -89,17 +92,17 @@ test('each session is an hls reader; sessions and the muxer close closeAfter aft
   hls.sweep();
   assert.equal(registry.readerCount('live/b'), 0, 'no HLS reader left: the hub may close on-demand sources');
   assert.deepEqual(hls.stats(), { muxers: 0, sessions: 0, bytes: 0 });
-  assert.throws(() => hls.segment('live/b', 0, two, 'b:2'), GatewayError);
+  await assert.rejects(hls.segment('live/b', 0, two, viewer('b:2')), GatewayError);
   hls.close();
   await registry.close();
 });
 
 test('an unknown stream answers STREAM_NOT_FOUND and leaves no session; a bad session id is a BAD_REQUEST', async () => {
   const { registry, hls } = setup();
-  await assert.rejects(hls.masterPlaylist('live/none', 'x:1'), (err: unknown) => err instanceof GatewayError && err.code === 'STREAM_NOT_FOUND');
+  await assert.rejects(hls.masterPlaylist('live/none', viewer('x:1')), (err: unknown) => err instanceof GatewayError && err.code === 'STREAM_NOT_FOUND');
   assert.equal(hls.stats().sessions, 0);
-  await assert.rejects(hls.mediaPlaylist('live/none', 'abcdefgh', 'x:1'), (err: unknown) => err instanceof GatewayError && err.code === 'STREAM_NOT_FOUND');
-  await assert.rejects(hls.mediaPlaylist('live/none', 'bad id!', 'x:1'), (err: unknown) => err instanceof GatewayError && err.code === 'BAD_REQUEST');
+  await assert.rejects(hls.mediaPlaylist('live/none', 'abcdefgh', viewer('x:1')), (err: unknown) => err instanceof GatewayError && err.code === 'STREAM_NOT_FOUND');
+  await assert.rejects(hls.mediaPlaylist('live/none', 'bad id!', viewer('x:1')), (err: unknown) => err instanceof GatewayError && err.code === 'BAD_REQUEST');
   hls.close();
   await registry.close();
 });
@@ -109,8 +112,8 @@ test('a source that ends and comes back continues the playlist after an EXT-X-DI
   let publisher = registry.publish('live/c', new TestSource());
   publisher.setTracks([H264_TEST_TRACK]);
   write(publisher, 0, 60);
-  const session = sessionOf(await hls.masterPlaylist('live/c', 'a:1'));
-  const first = hls.mediaPlaylist('live/c', session, 'a:1');
+  const session = sessionOf(await hls.masterPlaylist('live/c', viewer('a:1')));
+  const first = hls.mediaPlaylist('live/c', session, viewer('a:1'));
   write(publisher, 60, 110);
   await first;
   write(publisher, 110, 130);
@@ -118,9 +121,9 @@ test('a source that ends and comes back continues the playlist after an EXT-X-DI
   await sleep(10);
   publisher = registry.publish('live/c', new TestSource());
   publisher.setTracks([H264_TEST_TRACK]);
-  await hls.mediaPlaylist('live/c', session, 'a:1'); // re-attaches
+  await hls.mediaPlaylist('live/c', session, viewer('a:1')); // re-attaches
   write(publisher, 0, 60); // the clock restarts at 0
-  const playlist = parsePlaylist(await hls.mediaPlaylist('live/c', session, 'a:1'));
+  const playlist = parsePlaylist(await hls.mediaPlaylist('live/c', session, viewer('a:1')));
   const flags = playlist.segments.map((s) => s.discontinuity);
   assert.equal(flags.filter(Boolean).length, 1, JSON.stringify(playlist.segments));
   const at = flags.indexOf(true);
@@ -139,8 +142,8 @@ test('hls.alwaysRemux: a published stream is segmented before anyone asks', asyn
   write(publisher, 5, 80);
   assert.equal(hls.stats().muxers, 1);
   assert.ok(hls.stats().bytes > 0);
-  const session = sessionOf(await hls.masterPlaylist('live/d', 'a:1'));
-  const playlist = parsePlaylist(await hls.mediaPlaylist('live/d', session, 'a:1'));
+  const session = sessionOf(await hls.masterPlaylist('live/d', viewer('a:1')));
+  const playlist = parsePlaylist(await hls.mediaPlaylist('live/d', session, viewer('a:1')));
   assert.equal(playlist.segments.length, 3, 'answered at once from the segments already cut');
   hls.close();
   await registry.close();
@@ -151,8 +154,8 @@ test('a first playlist still waiting for segments keeps its session and the muxe
   const publisher = registry.publish('live/e', new TestSource());
   publisher.setTracks([H264_TEST_TRACK]);
   write(publisher, 0, 1);
-  const session = sessionOf(await hls.masterPlaylist('live/e', 'a:1'));
-  const waiting = hls.mediaPlaylist('live/e', session, 'a:1');
+  const session = sessionOf(await hls.masterPlaylist('live/e', viewer('a:1')));
+  const waiting = hls.mediaPlaylist('live/e', session, viewer('a:1'));
   await sleep(10);
   advance(6000);
   hls.sweep();

@@ -1,3 +1,4 @@
+import type { StreamMode } from '../../src/core/gb28181';
 import { ParseError, errorMessage } from '../../src/core/errors';
 import { TypedEmitter } from '../../src/core/events';
 import { RateLimitedLog, type Logger } from '../../src/core/log';
@@ -23,10 +24,8 @@ import { UdpTransport } from './udp-transport';
  * whoever owns the stream does, on 'closed'.
  */
 
-export type RtpTransportKind = 'udp' | 'tcp-passive' | 'tcp-active';
-
 export interface RtpReceiverOptions {
-  transport: RtpTransportKind;
+  transport: StreamMode;
   publisher: FramePublisher & Partial<Pick<Publisher, 'addBytesIn'>>;
   logger: Logger;
   /** Where ports come from (`rtp.portMin`..`rtp.portMax`); without it `port` (0: any) is used. */
@@ -55,7 +54,7 @@ export interface RtpReceiverOptions {
 }
 
 export interface RtpReceiverStats extends Omit<RtpIngestStats, 'container'> {
-  transport: RtpTransportKind;
+  transport: StreamMode;
   port: number;
   peer: string | undefined;
   /** Wall-clock ms of the first accepted packet. */
@@ -89,7 +88,7 @@ const OUR_SSRC_BASE = 0x52545000;
 export class RtpReceiver extends TypedEmitter<ReceiverEvents> {
   private log: Logger;
   private readonly ingest: RtpIngest;
-  private readonly transportKind: RtpTransportKind;
+  private readonly transportKind: StreamMode;
   private transport: ReceiverTransport | undefined;
   private port = 0;
   private pooled = false;

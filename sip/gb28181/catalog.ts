@@ -1,4 +1,4 @@
-import type { GbCatalogItem } from './store';
+import type { GbCatalogItem } from '../../src/core/gb28181';
 
 /** A Catalog answer put back together from its messages. */
 export interface CatalogResult {

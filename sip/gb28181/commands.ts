@@ -1,7 +1,7 @@
 import { encodeBody, type DeviceCharset } from './charset';
 import { catalogNodeKind, isCatalogNodeId } from './ids';
 import { attributeOf, childOf, listOf, numberOf, textOf, type ManscdpMessage, type ManscdpRoot, type XmlObject, type XmlValue } from './manscdp';
-import type { GbCatalogEvent, GbCatalogItem } from './store';
+import type { GbCatalogEvent, GbCatalogItem } from '../../src/core/gb28181';
 
 /** Field values of an outgoing MANSCDP body: text, numbers, or nested elements (in order). */
 export interface XmlFields {

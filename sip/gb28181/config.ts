@@ -1,5 +1,5 @@
 import type { DeviceCharset } from './charset';
-import type { StreamMode } from './store';
+import type { StreamMode } from '../../src/core/gb28181';
 
 /** Settings of the GB28181 server (the `sip:` config section, durations converted to ms). */
 export interface GbServerConfig {

@@ -8,7 +8,8 @@ import { isGbId } from './ids';
 import { parseManscdp, textOf, type ManscdpMessage } from './manscdp';
 import type { DeviceQueries } from './queries';
 import type { DeviceSession, DeviceSessions } from './sessions';
-import type { GbCatalogDiff, GbCatalogEvent, GbCatalogItem, GbChannelStore, GbDeviceStore } from './store';
+import type { GbCatalogDiff, GbCatalogEvent, GbCatalogItem } from '../../src/core/gb28181';
+import type { GbChannelStore, GbDeviceStore } from './store';
 
 export interface ManscdpContext {
   sessions: DeviceSessions;

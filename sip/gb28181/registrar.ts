@@ -7,7 +7,8 @@ import { isDeviceCharset } from './charset';
 import type { GbServerConfig } from './config';
 import { isGbId } from './ids';
 import type { DeviceSession, DeviceSessions } from './sessions';
-import type { GbDevice, GbDeviceStore } from './store';
+import type { GbDevice } from '../../src/core/gb28181';
+import type { GbDeviceStore } from './store';
 
 export interface RegistrarHooks {
   /** A REGISTER succeeded; `first` when the device was not online before. */

@@ -1,5 +1,5 @@
 import type { MediaDescription, SessionDescription } from '../../src/formats/sdp/sdp';
-import type { StreamMode } from './store';
+import type { StreamMode } from '../../src/core/gb28181';
 
 /**
  * The SDP of a GB28181 INVITE (built here) and what the gateway reads from the device's answer

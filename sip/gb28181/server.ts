@@ -13,7 +13,8 @@ import { DeviceQueries } from './queries';
 import { Registrar } from './registrar';
 import { DeviceSessions, type DeviceSession } from './sessions';
 import { SipLog, type SipLogEntry } from './sip-log';
-import type { GbCatalogDiff, GbChannelStore, GbDeviceStore, StreamMode } from './store';
+import type { GbCatalogDiff, StreamMode } from '../../src/core/gb28181';
+import type { GbChannelStore, GbDeviceStore } from './store';
 import { handleManscdpRequest } from './incoming';
 import { CatalogSubscriptions } from './subscriptions';
 

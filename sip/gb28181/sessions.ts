@@ -1,6 +1,6 @@
 import type { SipRemote } from '../transport';
 import type { DeviceCharset } from './charset';
-import type { StreamMode } from './store';
+import type { StreamMode } from '../../src/core/gb28181';
 
 /** A registered (online) device as the signalling layer tracks it in memory. */
 export interface DeviceSession {

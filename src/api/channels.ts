@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { ChannelQuery, ChannelRecord } from '../../storage/repos/channels';
+import type { GbChannel } from '../core/gb28181';
+import type { ChannelQuery } from '../../storage/repos/channels';
 import { channelDto } from './devices';
 import { channelSchema, gbErrorResponses, pageOf, pageQuery } from './gb-schemas';
 
 export interface ChannelsApiDeps {
-  channels: { list(query: ChannelQuery & { deviceId?: string }): { total: number; items: ChannelRecord[] } };
+  channels: { list(query: ChannelQuery & { deviceId?: string }): { total: number; items: GbChannel[] } };
 }
 
 /** /api/channels: every device's channels (online = the channel and its device online). */

@@ -4,19 +4,20 @@ import type { CatalogResult } from '../../sip/gb28181/catalog';
 import type { DeviceStatus } from '../../sip/gb28181/commands';
 import type { DeviceSession } from '../../sip/gb28181/sessions';
 import type { SipLogEntry } from '../../sip/gb28181/sip-log';
-import type { DevicePatch, DeviceQuery, DeviceRecord } from '../../storage/repos/devices';
-import type { ChannelQuery, ChannelRecord } from '../../storage/repos/channels';
+import type { GbChannel, GbDevice, GbDevicePatch } from '../core/gb28181';
+import type { DeviceQuery } from '../../storage/repos/devices';
+import type { ChannelQuery } from '../../storage/repos/channels';
 import { channelSchema, deviceBody, deviceIdParams, deviceSchema, gbErrorResponses, pageOf, pageQuery, sipLogEntrySchema } from './gb-schemas';
 
 export interface DevicesApiDeps {
   devices: {
-    get(id: string): DeviceRecord | undefined;
-    list(query: DeviceQuery): { total: number; items: DeviceRecord[] };
-    create(id: string, patch: DevicePatch): DeviceRecord | undefined;
-    update(id: string, patch: DevicePatch): DeviceRecord | undefined;
+    get(id: string): GbDevice | undefined;
+    list(query: DeviceQuery): { total: number; items: GbDevice[] };
+    create(id: string, patch: GbDevicePatch): GbDevice | undefined;
+    update(id: string, patch: GbDevicePatch): GbDevice | undefined;
     delete(id: string): boolean;
   };
-  channels: { list(query: ChannelQuery & { deviceId?: string }): { total: number; items: ChannelRecord[] } };
+  channels: { list(query: ChannelQuery & { deviceId?: string }): { total: number; items: GbChannel[] } };
   gb: {
     session(id: string): DeviceSession | undefined;
     refreshCatalog(id: string): Promise<CatalogResult>;
@@ -29,10 +30,10 @@ export interface DevicesApiDeps {
   stopDevice(id: string, reason: string): Promise<void>;
 }
 
-type DeviceBody = { name?: string; password?: string | null; noAuth?: boolean; streamMode?: DeviceRecord['streamMode']; charset?: string };
+type DeviceBody = { name?: string; password?: string | null; noAuth?: boolean; streamMode?: GbDevice['streamMode']; charset?: string };
 
 /** The device as the API shows it: never its password. */
-export function deviceDto(record: DeviceRecord, session: DeviceSession | undefined): Record<string, unknown> {
+export function deviceDto(record: GbDevice, session: DeviceSession | undefined): Record<string, unknown> {
   const { password, callId: _callId, ...rest } = record;
   void _callId;
   const offlineAt = session ? Math.min(session.registeredAt + session.expires * 1000, session.lastKeepaliveAt + session.heartbeatInterval * session.heartbeatCount * 1000) : undefined;
@@ -54,11 +55,11 @@ export function deviceDto(record: DeviceRecord, session: DeviceSession | undefin
   };
 }
 
-export function channelDto(record: ChannelRecord): Record<string, unknown> {
+export function channelDto(record: GbChannel): Record<string, unknown> {
   return { ...record, stream: `rtp/${record.deviceId}_${record.id}` };
 }
 
-function patchOf(body: DeviceBody): DevicePatch {
+function patchOf(body: DeviceBody): GbDevicePatch {
   return {
     name: body.name,
     password: body.password === undefined ? undefined : body.password === '' ? null : body.password,
@@ -70,7 +71,7 @@ function patchOf(body: DeviceBody): DevicePatch {
 
 /** /api/devices: GB28181 devices (wvp-like shapes), their channels, catalog refresh and SIP log. */
 export async function devicesApi(app: FastifyInstance, deps: DevicesApiDeps): Promise<void> {
-  const requireDevice = (id: string): DeviceRecord => {
+  const requireDevice = (id: string): GbDevice => {
     const record = deps.devices.get(id);
     if (!record) throw new GatewayError('STREAM_NOT_FOUND', `device ${id} is not known`);
     return record;

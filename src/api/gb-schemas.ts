@@ -1,3 +1,5 @@
+import { STREAM_MODES } from '../core/gb28181';
+
 /** JSON schemas of the GB28181 API (devices, channels, play, invites, SIP log). */
 const nullableString = { type: ['string', 'null'] } as const;
 const nullableInteger = { type: ['integer', 'null'] } as const;
@@ -44,7 +46,7 @@ export const deviceSchema = {
     transport: { type: 'string', enum: ['udp', 'tcp'], description: 'SIP transport it registered over' },
     address: { ...nullableString, description: 'ip:port it last sent from (requests go there)' },
     charset: { type: 'string' },
-    streamMode: { type: 'string', enum: ['udp', 'tcp-passive', 'tcp-active'] },
+    streamMode: { type: 'string', enum: [...STREAM_MODES] },
     hasPassword: { type: 'boolean', description: 'a per-device password is set (else the global one)' },
     noAuth: { type: 'boolean' },
     provisioned: { type: 'boolean', description: 'created through the API' },
@@ -117,7 +119,7 @@ export const deviceBody = {
     name: { type: 'string', maxLength: 100 },
     password: { type: ['string', 'null'], maxLength: 64, description: 'per-device digest password; null: use sip.password' },
     noAuth: { type: 'boolean', description: 'accept REGISTER without digest' },
-    streamMode: { type: 'string', enum: ['udp', 'tcp-passive', 'tcp-active'] },
+    streamMode: { type: 'string', enum: [...STREAM_MODES] },
     charset: { type: 'string', enum: ['GB2312', 'GBK', 'GB18030', 'UTF-8'] },
   },
 } as const;

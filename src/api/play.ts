@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Track } from '../core/track';
-import type { StreamMode } from '../../sip/gb28181/store';
+import type { StreamMode } from '../core/gb28181';
 import { gbErrorResponses, inviteSchema, playParams, streamUrlsSchema } from './gb-schemas';
 
 /** A live (or recently ended) INVITE pull as GET /api/invites shows it. */

@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/errors';
 import type { RtpMap } from '../formats/sdp/sdp';
-import type { RtpReceiverStats, RtpTransportKind } from '../../rtp/net/rtp-receiver';
+import type { RtpReceiverStats } from '../../rtp/net/rtp-receiver';
+import { STREAM_MODES, type StreamMode } from '../core/gb28181';
 import { errorResponses, pathParams } from './schemas';
 
 export interface OpenRtpRequest {
   /** Hub path the media is published on (`app/stream`). */
   path: string;
-  transport: RtpTransportKind;
+  transport: StreamMode;
   /** Expected SSRC; packets of another SSRC are dropped (unless ssrcCheck is off). */
   ssrc?: number;
   ssrcCheck?: boolean;
@@ -83,7 +84,7 @@ export async function rtpApi(app: FastifyInstance, deps: RtpApiDeps): Promise<vo
         type: 'object',
         properties: {
           stream: { type: 'string', description: 'app/stream, e.g. rtp/34020000001320000001_34020000001310000001', maxLength: 140 },
-          transport: { type: 'string', enum: ['udp', 'tcp-passive', 'tcp-active'], default: 'udp' },
+          transport: { type: 'string', enum: [...STREAM_MODES], default: 'udp' },
           ssrc: { type: 'integer', minimum: 0, maximum: 4294967295 },
           ssrcCheck: { type: 'boolean' },
           peer: { type: 'object', properties: { host: { type: 'string', maxLength: 64 }, port: { type: 'integer', minimum: 1, maximum: 65535 } }, required: ['host', 'port'] },

@@ -6,7 +6,8 @@ import type { Source } from '../core/source';
 import type { Registry } from '../hub/registry';
 import { assertStreamPath } from '../hub/path';
 import type { PortPool } from '../../rtp/net/port-pool';
-import { RtpReceiver, type RtpTransportKind } from '../../rtp/net/rtp-receiver';
+import { RtpReceiver } from '../../rtp/net/rtp-receiver';
+import type { StreamMode } from '../core/gb28181';
 import type { OpenRtpRequest, RtpServerInfo } from '../api/rtp';
 import { LazyPublisher } from './lazy-publisher';
 
@@ -36,7 +37,7 @@ export class RtpServers {
 
   constructor(private readonly options: RtpServersOptions) {}
 
-  async open(request: OpenRtpRequest): Promise<{ path: string; port: number; transport: RtpTransportKind }> {
+  async open(request: OpenRtpRequest): Promise<{ path: string; port: number; transport: StreamMode }> {
     const path = assertStreamPath(request.path);
     if (this.entries.has(path)) throw new GatewayError('STREAM_BUSY', `an RTP receiver is already open for ${path}`);
     if (this.options.registry.get(path)?.publisher) throw new GatewayError('STREAM_BUSY', `stream ${path} already has a publisher`);

@@ -2,6 +2,8 @@
  * Every setting the gateway reads: its type and bounds. Defaults and one-line docs live in
  * conf/default.yaml (a test keeps the two in step). Durations are in seconds unless named *Ms.
  */
+import { STREAM_MODES } from '../core/gb28181';
+
 type ScalarField =
   | { kind: 'int'; min: number; max: number }
   | { kind: 'number'; min: number; max: number }
@@ -103,7 +105,7 @@ export const schema = {
     catalogSubscribe: int(0, 86_400),
     inviteTimeout: num(1, 120),
     mediaTimeout: num(1, 600),
-    streamMode: oneOf(['udp', 'tcp-passive', 'tcp-active']),
+    streamMode: oneOf(STREAM_MODES),
     charset: oneOf(['GB2312', 'GBK', 'GB18030', 'UTF-8']),
     sipLogSize: int(0, 10_000),
   },

@@ -1,50 +1,6 @@
+import type { GbCatalogDiff, GbCatalogEvent, GbCatalogItem, GbChannel, GbChannelKind } from '../../src/core/gb28181';
 import type { Db } from '../db';
 import { likePattern } from './devices';
-
-export type ChannelKind = 'civil' | 'group' | 'org' | 'device';
-
-/** One catalog entry as a device reports it (a channel, or a tree node: civil code, group). */
-export interface ChannelInput {
-  id: string;
-  kind: ChannelKind;
-  name?: string;
-  parentId?: string;
-  civilCode?: string;
-  businessGroupId?: string;
-  manufacturer?: string;
-  model?: string;
-  owner?: string;
-  address?: string;
-  ipAddress?: string;
-  port?: number;
-  status?: string;
-  online: boolean;
-  ptzType?: number;
-  longitude?: number;
-  latitude?: number;
-  /** Every field of the item as received. */
-  raw: Record<string, unknown>;
-}
-
-export interface ChannelRecord extends Omit<ChannelInput, 'raw'> {
-  deviceId: string;
-  /** No longer in the device's catalog (kept for history; not playable). */
-  gone: boolean;
-  raw: Record<string, unknown>;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface CatalogDiff {
-  added: number;
-  updated: number;
-  removed: number;
-  /** Catalog entries live after the change. */
-  total: number;
-  removedIds: string[];
-}
-
-export type CatalogEventName = 'ADD' | 'DEL' | 'UPDATE' | 'ON' | 'OFF' | 'VLOST' | 'DEFECT';
 
 export interface ChannelQuery {
   page?: number;
@@ -52,14 +8,14 @@ export interface ChannelQuery {
   q?: string;
   /** Channel reported online and its device online. */
   online?: boolean;
-  kind?: ChannelKind;
+  kind?: GbChannelKind;
   includeGone?: boolean;
 }
 
 interface ChannelRow {
   device_id: string;
   id: string;
-  kind: ChannelKind;
+  kind: GbChannelKind;
   name: string | null;
   parent_id: string | null;
   civil_code: string | null;
@@ -81,7 +37,7 @@ interface ChannelRow {
   updated_at: number;
 }
 
-function fromRow(row: ChannelRow): ChannelRecord {
+function fromRow(row: ChannelRow): GbChannel {
   let raw: Record<string, unknown> = {};
   try {
     raw = JSON.parse(row.raw) as Record<string, unknown>;
@@ -146,13 +102,13 @@ export class ChannelRepo {
     this.countStmt = db.prepare<[string, string]>(`UPDATE gb_devices SET channel_count = (SELECT COUNT(*) FROM gb_channels WHERE device_id = ? AND gone = 0 AND kind = 'device') WHERE id = ?`);
   }
 
-  get(deviceId: string, id: string): ChannelRecord | undefined {
+  get(deviceId: string, id: string): GbChannel | undefined {
     const row = this.db.prepare('SELECT * FROM gb_channels WHERE device_id = ? AND id = ?').get(deviceId, id) as ChannelRow | undefined;
     return row ? fromRow(row) : undefined;
   }
 
   /** Channels of one device (`deviceId`) or of all devices. */
-  list(query: ChannelQuery & { deviceId?: string } = {}): { total: number; items: ChannelRecord[] } {
+  list(query: ChannelQuery & { deviceId?: string } = {}): { total: number; items: GbChannel[] } {
     this.devices?.flush();
     const where: string[] = [];
     const params: unknown[] = [];
@@ -182,7 +138,7 @@ export class ChannelRepo {
    * Stores a catalog answer in one transaction. When `complete` (every item the device announced
    * arrived), entries the device no longer lists are marked gone.
    */
-  applyCatalog(deviceId: string, items: readonly ChannelInput[], complete: boolean, now = Date.now()): CatalogDiff {
+  applyCatalog(deviceId: string, items: readonly GbCatalogItem[], complete: boolean, now = Date.now()): GbCatalogDiff {
     this.devices?.flush();
     return this.db.transaction(() => {
       const existing = new Map(this.idsStmt.all(deviceId).map((r) => [r.id, r.gone === 1]));
@@ -212,7 +168,7 @@ export class ChannelRepo {
   }
 
   /** Applies a catalog NOTIFY (GB/T 28181-2016 §9.6.4: ADD, DEL, UPDATE, ON, OFF, VLOST, DEFECT). */
-  applyEvent(deviceId: string, event: CatalogEventName, items: readonly ChannelInput[], now = Date.now()): CatalogDiff {
+  applyEvent(deviceId: string, event: GbCatalogEvent, items: readonly GbCatalogItem[], now = Date.now()): GbCatalogDiff {
     this.devices?.flush();
     return this.db.transaction(() => {
       const existing = new Map(this.idsStmt.all(deviceId).map((r) => [r.id, r.gone === 1]));
@@ -241,7 +197,7 @@ export class ChannelRepo {
     })();
   }
 
-  private params(deviceId: string, item: ChannelInput, now: number): Record<string, unknown> {
+  private params(deviceId: string, item: GbCatalogItem, now: number): Record<string, unknown> {
     return {
       deviceId,
       id: item.id,

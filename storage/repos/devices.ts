@@ -1,44 +1,5 @@
+import type { GbDevice, GbDevicePatch, SipTransportName, StreamMode } from '../../src/core/gb28181';
 import type { Db } from '../db';
-
-export type StreamMode = 'udp' | 'tcp-passive' | 'tcp-active';
-export type SipTransportName = 'udp' | 'tcp';
-
-/** A GB28181 device as stored: identity and settings, plus its last known registration state. */
-export interface DeviceRecord {
-  id: string;
-  name: string | null;
-  manufacturer: string | null;
-  model: string | null;
-  firmware: string | null;
-  transport: SipTransportName;
-  /** `ip:port` the device last sent from. */
-  address: string | null;
-  charset: string;
-  streamMode: StreamMode;
-  /** Per-device password; null: the global one. */
-  password: string | null;
-  noAuth: boolean;
-  /** Created through the API (kept when it unregisters), not only by registering. */
-  provisioned: boolean;
-  online: boolean;
-  callId: string | null;
-  registeredAt: number | null;
-  keepaliveAt: number | null;
-  /** Registration lifetime the device asked for, seconds. */
-  expires: number | null;
-  heartbeatInterval: number | null;
-  heartbeatCount: number | null;
-  onlineAt: number | null;
-  offlineAt: number | null;
-  offlineReason: string | null;
-  catalogAt: number | null;
-  channelCount: number;
-  createdAt: number;
-  updatedAt: number;
-}
-
-/** The fields settable through the API or learned from the device. */
-export type DevicePatch = Partial<Omit<DeviceRecord, 'id' | 'createdAt' | 'updatedAt' | 'channelCount'>>;
 
 export interface DeviceQuery {
   page?: number;
@@ -48,7 +9,7 @@ export interface DeviceQuery {
   online?: boolean;
 }
 
-const COLUMNS: Record<keyof DevicePatch, string> = {
+const COLUMNS: Record<keyof GbDevicePatch, string> = {
   name: 'name',
   manufacturer: 'manufacturer',
   model: 'model',
@@ -72,7 +33,7 @@ const COLUMNS: Record<keyof DevicePatch, string> = {
   offlineReason: 'offline_reason',
   catalogAt: 'catalog_at',
 };
-const BOOLEAN_FIELDS = new Set<keyof DevicePatch>(['noAuth', 'provisioned', 'online']);
+const BOOLEAN_FIELDS = new Set<keyof GbDevicePatch>(['noAuth', 'provisioned', 'online']);
 
 interface DeviceRow {
   id: string;
@@ -103,7 +64,7 @@ interface DeviceRow {
   updated_at: number;
 }
 
-function fromRow(row: DeviceRow): DeviceRecord {
+function fromRow(row: DeviceRow): GbDevice {
   return {
     id: row.id,
     name: row.name,
@@ -134,7 +95,7 @@ function fromRow(row: DeviceRow): DeviceRecord {
   };
 }
 
-function toColumnValue(field: keyof DevicePatch, value: unknown): unknown {
+function toColumnValue(field: keyof GbDevicePatch, value: unknown): unknown {
   if (BOOLEAN_FIELDS.has(field)) return value ? 1 : 0;
   return value ?? null;
 }
@@ -170,13 +131,13 @@ export class DeviceRepo {
     });
   }
 
-  get(id: string): DeviceRecord | undefined {
+  get(id: string): GbDevice | undefined {
     if (this.pendingIds.has(id)) this.flush();
     const row = this.getStmt.get(id);
     return row ? fromRow(row) : undefined;
   }
 
-  list(query: DeviceQuery = {}): { total: number; items: DeviceRecord[] } {
+  list(query: DeviceQuery = {}): { total: number; items: GbDevice[] } {
     this.flush();
     const where: string[] = [];
     const params: unknown[] = [];
@@ -197,13 +158,13 @@ export class DeviceRepo {
   }
 
   /** Every device the store believes online (to restore registrations after a restart). */
-  listOnline(): DeviceRecord[] {
+  listOnline(): GbDevice[] {
     this.flush();
     return (this.db.prepare('SELECT * FROM gb_devices WHERE online = 1').all() as DeviceRow[]).map(fromRow);
   }
 
   /** Creates a device; returns undefined if the id exists. */
-  create(id: string, fields: DevicePatch, now = Date.now()): DeviceRecord | undefined {
+  create(id: string, fields: GbDevicePatch, now = Date.now()): GbDevice | undefined {
     this.flush();
     const result = this.prepared('INSERT INTO gb_devices (id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING').run([id, now, now]);
     if (result.changes === 0) return undefined;
@@ -211,7 +172,7 @@ export class DeviceRepo {
   }
 
   /** Updates the given fields; returns the new record (undefined if the device does not exist). */
-  update(id: string, patch: DevicePatch, now = Date.now()): DeviceRecord | undefined {
+  update(id: string, patch: GbDevicePatch, now = Date.now()): GbDevice | undefined {
     this.flush();
     this.writeSet(id, patch, now);
     return this.get(id);
@@ -222,12 +183,12 @@ export class DeviceRepo {
    * write is queued and committed with the others of this event-loop turn in one transaction;
    * every read of this repo commits the queue first.
    */
-  set(id: string, patch: DevicePatch, now = Date.now()): void {
+  set(id: string, patch: GbDevicePatch, now = Date.now()): void {
     this.enqueue(id, () => this.writeSet(id, patch, now));
   }
 
   /** Creates or updates (a device registering is stored), queued like set(). */
-  upsert(id: string, patch: DevicePatch, now = Date.now()): void {
+  upsert(id: string, patch: GbDevicePatch, now = Date.now()): void {
     this.enqueue(id, () => this.writeUpsert(id, patch, now));
   }
 
@@ -250,14 +211,14 @@ export class DeviceRepo {
   failedWrites = 0;
   lastWriteError: string | undefined;
 
-  private writeSet(id: string, patch: DevicePatch, now: number): void {
+  private writeSet(id: string, patch: GbDevicePatch, now: number): void {
     const fields = this.fieldsOf(patch);
     if (fields.length === 0) return;
     const sets = fields.map((f) => `${COLUMNS[f]} = ?`).join(', ');
     this.prepared(`UPDATE gb_devices SET ${sets}, updated_at = ? WHERE id = ?`).run([...fields.map((f) => toColumnValue(f, patch[f])), now, id]);
   }
 
-  private writeUpsert(id: string, patch: DevicePatch, now: number): void {
+  private writeUpsert(id: string, patch: GbDevicePatch, now: number): void {
     const fields = this.fieldsOf(patch);
     const columns = fields.map((f) => COLUMNS[f]);
     const updates = columns.length ? `${columns.map((c) => `${c} = excluded.${c}`).join(', ')}, ` : '';
@@ -266,8 +227,8 @@ export class DeviceRepo {
     this.prepared(sql).run([id, ...fields.map((f) => toColumnValue(f, patch[f])), now, now]);
   }
 
-  private fieldsOf(patch: DevicePatch): (keyof DevicePatch)[] {
-    return (Object.keys(patch) as (keyof DevicePatch)[]).filter((f) => COLUMNS[f] && patch[f] !== undefined);
+  private fieldsOf(patch: GbDevicePatch): (keyof GbDevicePatch)[] {
+    return (Object.keys(patch) as (keyof GbDevicePatch)[]).filter((f) => COLUMNS[f] && patch[f] !== undefined);
   }
 
   private prepared(sql: string): ReturnType<Db['prepare']> {

@@ -1,4 +1,4 @@
-import type { StreamMode } from '../../../sip/gb28181/store';
+import type { StreamMode } from '../../core/gb28181';
 
 /**
  * What the GB28181 bridge needs from the media side: a receiver for one INVITE that listens

@@ -4,7 +4,7 @@ import type { Dialog } from '../../../sip/gb28181/invite';
 import { answerVideo, buildInviteSdp } from '../../../sip/gb28181/sdp';
 import type { GbServer } from '../../../sip/gb28181/server';
 import { ssrcNumber, type SsrcAllocator } from '../../../sip/gb28181/ssrc';
-import type { StreamMode } from '../../../sip/gb28181/store';
+import type { StreamMode } from '../../core/gb28181';
 import type { GbMediaFactory, GbMediaReceiver, GbMediaStats } from './media';
 
 export interface PlaySessionDeps {

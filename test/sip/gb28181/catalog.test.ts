@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CatalogCollector, type CatalogResult } from '../../../sip/gb28181/catalog';
-import type { GbCatalogItem } from '../../../sip/gb28181/store';
+import type { GbCatalogItem } from '../../../src/core/gb28181';
 import { waitFor } from '../../helpers/gateway';
 import { makeChannels } from '../../helpers/gb-sim-manscdp';
 import { DEVICE_ID, startServer } from './gb-fixture';

@@ -1,5 +1,6 @@
 import { GatewayError, errorMessage } from '../../src/core/errors';
 import { TypedEmitter } from '../../src/core/events';
+import { SipCounters } from './counters';
 import type { Logger } from '../../src/core/log';
 import { SipStack, type IncomingRequest } from '../stack';
 import { parseUri, type SipResponse } from '../message';
@@ -55,6 +56,8 @@ export interface PlayTarget {
 export class GbServer {
   readonly events = new TypedEmitter<GbServerEvents>();
   readonly sessions = new DeviceSessions();
+  /** Requests by kind and result, and our INVITEs by answer, for /metrics. */
+  readonly counters = new SipCounters();
   private readonly stack: SipStack;
   private readonly registrar: Registrar;
   private readonly queries: DeviceQueries;
@@ -70,7 +73,7 @@ export class GbServer {
     this.sipLog = new SipLog(config.sipLogSize);
     this.stack = new SipStack(
       { host: options.host, port: options.port, advertisedHost: options.advertisedHost, userAgent: 'gateway', log, onTrace: (e) => this.sipLog.record(e) },
-      (incoming) => this.onRequest(incoming),
+      (incoming) => this.onRequest(this.counters.counting(incoming)),
     );
     this.registrar = new Registrar(config, options.devices, this.sessions, {
       registered: (session, first) => this.onRegistered(session, first),
@@ -168,7 +171,7 @@ export class GbServer {
   async invite(target: PlayTarget, onCallId?: (callId: string) => void): Promise<Dialog> {
     const session = this.requireOnline(target.deviceId);
     const remote = this.reachable(session);
-    return this.invites.invite(
+    const dialog = this.invites.invite(
       { deviceId: target.deviceId, channelId: target.channelId, remote, requestUri: `sip:${target.channelId}@${remoteKey(session.remote)}` },
       { sdp: target.sdp, subject: `${target.channelId}:${target.ssrc},${this.options.config.id}:0`, timeoutMs: this.options.config.inviteTimeoutMs },
       (callId) => {
@@ -176,6 +179,11 @@ export class GbServer {
         onCallId?.(callId);
       },
     );
+    dialog.then(
+      () => this.counters.add('invite', 'ok'),
+      (err: unknown) => this.counters.add('invite', /answered [1-6]\d\d/.test(errorMessage(err)) ? 'refused' : 'failed'),
+    );
+    return dialog;
   }
 
   bye(callId: string, reason: string): Promise<void> {

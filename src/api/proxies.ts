@@ -12,7 +12,7 @@ export interface ProxyDto {
   transport: 'auto' | 'tcp' | 'udp';
   onDemand: boolean;
   /** `config`: declared in the config file (read-only here); `api`: added through the API. */
-  origin: 'config' | 'api';
+  origin: 'config' | 'api' | 'hook';
   createdAt: number;
   updatedAt: number;
   status: {
@@ -63,7 +63,7 @@ export const proxySchema = {
     url: { type: 'string' },
     transport: TRANSPORT,
     onDemand: { type: 'boolean' },
-    origin: { type: 'string', enum: ['config', 'api'] },
+    origin: { type: 'string', enum: ['config', 'api', 'hook'] },
     createdAt: { type: 'integer' },
     updatedAt: { type: 'integer' },
     status: {

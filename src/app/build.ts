@@ -24,6 +24,11 @@ import { readFileSync } from 'node:fs';
 import { PushRepo } from '../../storage/repos/pushes';
 import { pushesApi } from '../api/pushes';
 import { PushManager, pushSettingsFrom } from './relays/push-manager';
+import { metricsApi } from '../api/metrics';
+import { GatewayMetrics, type RtpReceiverNumbers } from './metrics/metrics';
+import { attachAccessLog } from './metrics/access-log';
+import { createWebhooks } from './hooks/compose';
+import type { Webhooks } from './hooks/webhooks';
 
 export interface BoundPorts {
   rtmp?: number;
@@ -42,6 +47,10 @@ export interface Gateway {
   readonly proxies: ProxyManager;
   /** RTMP/RTMPS pushes to CDNs (config and API). */
   readonly pushes: PushManager;
+  /** The webhooks (undefined when no hooks.on_* URL is set). */
+  readonly webhooks: Webhooks | undefined;
+  /** The Prometheus registry behind GET /metrics (undefined when metrics.enabled is false). */
+  readonly metrics: GatewayMetrics | undefined;
   start(): Promise<BoundPorts>;
   /** Stops accepting, ends every session, flushes and closes the database. Idempotent. */
   stop(reason?: string): Promise<void>;
@@ -91,6 +100,37 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     settings: pushSettingsFrom(config.relay, config.relay.tlsCaFile ? readFileSync(config.relay.tlsCaFile, 'utf8') : undefined),
     log: log.child({ component: 'push' }),
   });
+  const metrics = config.metrics.enabled
+    ? new GatewayMetrics(
+        {
+          registry,
+          ...(gb28181 ? { devicesOnline: () => gb28181.server.sessions.size, sip: () => gb28181.server.counters.list() } : {}),
+          rtpReceivers: () => rtpReceiverNumbers(rtpServers, gb28181),
+        },
+        { perStream: config.metrics.perStream },
+      )
+    : undefined;
+  const stopAccessLog = attachAccessLog(registry, log.child({ component: 'access' }));
+  const hooks = createWebhooks(
+    config,
+    {
+      registry,
+      pulls: proxies.hookPulls,
+      keepalive: () => keepaliveNumbers(registry, startedAt, gb28181, hooks?.client.queued ?? 0),
+      log: log.child({ component: 'hooks' }),
+    },
+    metrics?.hookCalled ?? (() => undefined),
+    log.child({ component: 'hooks' }),
+  );
+  const webhooks = hooks?.webhooks;
+  webhooks?.attach();
+  if (webhooks && gb28181) {
+    gb28181.server.events.on('online', (id) => {
+      const remote = gb28181.server.session(id)?.remote;
+      webhooks.deviceOnline(id, remote ? `${remote.address}:${remote.port}` : undefined);
+    });
+    gb28181.server.events.on('offline', (id, reason) => webhooks.deviceOffline(id, reason));
+  }
   let http: FastifyInstance | undefined;
   let tsRoutes: ReturnType<typeof registerTsRoutes> | undefined;
   if (config.http.enabled) {
@@ -106,6 +146,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     await http.register(proxiesApi, { proxies });
     await http.register(pushesApi, { pushes });
     await http.register(rtpApi, { rtp: rtpServers });
+    if (metrics) await http.register(metricsApi, { text: () => metrics.text(), contentType: metrics.contentType });
     registerMediaRoutes(http, registry, config.http, log);
     tsRoutes = registerTsRoutes(http, registry, config, log);
     await registerWebRoutes(http, join(__dirname, '..', '..', '..'));
@@ -120,6 +161,8 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     gb28181,
     proxies,
     pushes,
+    webhooks,
+    metrics,
     async start() {
       if (rtmp) ports.rtmp = (await rtmp.listen()).port;
       if (gb28181) ports.sip = await gb28181.start();
@@ -130,11 +173,15 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
       proxies.start();
       pushes.start();
       log.info({ ports, storage: config.storage.dir }, 'gateway listening');
+      webhooks?.serverStarted(version, { ...ports } as Record<string, number>, startedAt);
       return ports;
     },
     stop(reason = 'shutting down') {
       stopping ??= (async () => {
         log.info({ reason }, 'gateway stopping');
+        webhooks?.close();
+        hooks?.client.close();
+        stopAccessLog();
         tsRoutes?.close(reason);
         rtpServers.closeAll(reason);
         pushes.close();
@@ -142,9 +189,32 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
         await registry.close(reason);
         await Promise.allSettled([rtmp?.close(), http?.close(), gb28181?.stop()]);
         db.close();
+        metrics?.close();
         log.info('gateway stopped');
       })();
       return stopping;
     },
+  };
+}
+
+function rtpReceiverNumbers(rtpServers: RtpServers, gb28181: Gb28181 | undefined): RtpReceiverNumbers[] {
+  const out: RtpReceiverNumbers[] = rtpServers.list().map((r) => ({ owner: 'api', path: r.path, packets: r.packets, lost: r.lost, reordered: r.reordered }));
+  for (const play of gb28181?.bridge.invites() ?? []) {
+    if (play.media && !play.endReason) out.push({ owner: 'gb28181', path: play.path, packets: play.media.packets, lost: play.media.lost ?? 0, reordered: play.media.reordered ?? 0 });
+  }
+  return out;
+}
+
+function keepaliveNumbers(registry: Registry, startedAt: number, gb28181: Gb28181 | undefined, hookQueue: number): Record<string, number> {
+  const streams = registry.list();
+  const memory = process.memoryUsage();
+  return {
+    uptimeMs: Date.now() - startedAt,
+    streams: streams.length,
+    readers: streams.reduce((n, s) => n + s.readers.total, 0),
+    devicesOnline: gb28181?.server.sessions.size ?? 0,
+    rss: memory.rss,
+    heapUsed: memory.heapUsed,
+    hookQueue,
   };
 }

@@ -35,6 +35,7 @@ const list = <const I extends { readonly [key: string]: ItemField }>(item: I) =>
 const required = <const F extends ScalarField>(field: F) => ({ field }) as const;
 const optional = <const F extends ScalarField, const D extends string | number | boolean>(field: F, fallback: D) => ({ field, default: fallback }) as const;
 const port = () => int(0, 65535);
+const hookUrl = () => str(/^(?:|https?:\/\/[^\s]{1,2040})$/i, 'an http:// or https:// URL, or empty (hook off)');
 const host = () => str(/^[A-Za-z0-9.:_-]+$/, 'an IP address or host name');
 
 export const schema = {
@@ -150,6 +151,31 @@ export const schema = {
   }),
   shutdown: {
     timeout: num(0.1, 60),
+  },
+  hooks: {
+    timeout: num(0.1, 60),
+    secret: str(/^[\x20-\x7e]{0,256}$/, 'up to 256 printable ASCII characters, or empty'),
+    failOpen: bool(),
+    retries: int(0, 10),
+    queueSize: int(1, 100_000),
+    serverId: str(/^[\x21-\x7e]{0,64}$/, 'up to 64 printable ASCII characters, or empty'),
+    keepaliveInterval: num(1, 86_400),
+    noneReaderDelay: num(0, 3600),
+    on_publish: hookUrl(),
+    on_play: hookUrl(),
+    on_stream_changed: hookUrl(),
+    on_stream_none_reader: hookUrl(),
+    on_stream_not_found: hookUrl(),
+    on_record_segment: hookUrl(),
+    on_device_online: hookUrl(),
+    on_device_offline: hookUrl(),
+    on_alarm: hookUrl(),
+    on_server_started: hookUrl(),
+    on_server_keepalive: hookUrl(),
+  },
+  metrics: {
+    enabled: bool(),
+    perStream: bool(),
   },
 } as const satisfies SchemaNode;
 

@@ -8,7 +8,7 @@ import { DemandManager, type OnDemandFactory } from './demand';
 import { DEFAULT_GOP_LIMITS } from './gop-cache';
 import { assertStreamPath } from './path';
 import { Stream, type StreamOptions, type StreamSnapshot } from './stream';
-import { DEFAULT_BACKPRESSURE, Subscriber } from './subscriber';
+import { DEFAULT_BACKPRESSURE, Subscriber, type SubscriberStats } from './subscriber';
 
 export interface RegistryOptions extends StreamOptions {
   /** How long a viewer of an unknown path waits for a publisher before STREAM_NOT_FOUND, ms. */
@@ -33,6 +33,18 @@ export interface RegistryEvents extends Record<string, unknown[]> {
   publish: [path: string, source: Source];
   streamEnd: [path: string, reason: string];
   readers: [path: string, count: number];
+  /** A viewer session ended (access log, metrics). */
+  viewerEnd: [session: ViewerSessionEnd];
+  /** A stream ended: its last numbers (metrics keep the totals). */
+  streamClosed: [snapshot: StreamSnapshot, reason: string];
+}
+
+export interface ViewerSessionEnd extends SubscriberStats {
+  readonly path: string;
+  readonly reason: string;
+  /** False when the viewer left (or was refused) before the stream started for it. */
+  readonly started: boolean;
+  readonly endedAt: number;
 }
 
 export interface Subscription {
@@ -83,6 +95,11 @@ export class Registry {
     return this.demand.register(pattern, factory);
   }
 
+  /** True when a registered on-demand source (GB28181 channel, RTSP proxy) serves `path`. */
+  hasOnDemandSource(path: string): boolean {
+    return this.demand.matches(path);
+  }
+
   /** Starts publishing `path`. Throws STREAM_BUSY if a publisher is live there. */
   publish(path: string, source: Source): Publisher {
     assertStreamPath(path);
@@ -126,6 +143,7 @@ export class Registry {
       const log = this.log.child({ session: id, stream: path, protocol: safeProtocol(sink) });
       const subscriber = new Subscriber(id, sink, this.options.backpressure, log, (s, reason) => {
         this.subscriberClosed(s, path);
+        this.events.emit('viewerEnd', { ...s.stats(), path, reason, started: s.isStarted, endedAt: Date.now() });
         if (!settled) {
           settled = true;
           clearTimeout(timer);
@@ -264,6 +282,7 @@ export class Registry {
 
   private streamEnded(stream: Stream, reason: string): void {
     if (this.streams.get(stream.path) === stream) this.streams.delete(stream.path);
+    this.events.emit('streamClosed', stream.snapshot(), reason);
     this.events.emit('streamEnd', stream.path, reason);
     this.readersChanged(stream.path);
   }

@@ -13,6 +13,7 @@ export interface GbMediaStats {
   /** Packets with another SSRC, dropped. */
   ssrcMismatches?: number;
   lost?: number;
+  reordered?: number;
 }
 
 export interface GbMediaReceiver {

@@ -58,7 +58,7 @@ export function createRtpMediaFactory(options: RtpMediaOptions): GbMediaFactory 
       expectSsrc: (ssrc) => active.setExpectedSsrc(ssrc),
       stats: () => {
         const s = active.stats();
-        return { packets: s.packets, bytes: s.bytes, peer: s.peer, ssrcMismatches: s.ssrcMismatch, lost: s.lost };
+        return { packets: s.packets, bytes: s.bytes, peer: s.peer, ssrcMismatches: s.ssrcMismatch, lost: s.lost, reordered: s.reordered };
       },
       close: (reason) => {
         closing = true;

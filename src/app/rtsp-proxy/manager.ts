@@ -105,6 +105,24 @@ export class ProxyManager implements ProxiesService {
     return true;
   }
 
+  /**
+   * Pulls for on_stream_not_found answers: always-on while they have readers, never stored;
+   * the hooks stop them when the stream has no readers left.
+   */
+  readonly hookPulls = {
+    start: (path: string, url: string): void => {
+      this.assertOpen();
+      const spec: ProxySpec = { id: `hook-${randomBytes(5).toString('hex')}`, path, url, transport: 'auto', onDemand: false, origin: 'hook' };
+      this.validate(spec);
+      const now = Date.now();
+      this.add(spec, now, now);
+    },
+    stop: async (path: string, reason: string): Promise<void> => {
+      for (const [id, entry] of this.entries) if (entry.proxy.spec.origin === 'hook' && entry.proxy.spec.path === path) await this.removeEntry(id, reason);
+    },
+    has: (path: string): boolean => [...this.entries.values()].some((e) => e.proxy.spec.origin === 'hook' && e.proxy.spec.path === path),
+  };
+
   /** Stops every proxy (TEARDOWN). Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
@@ -147,6 +165,7 @@ export class ProxyManager implements ProxiesService {
     const entry = this.entries.get(id);
     if (!entry) throw new GatewayError('STREAM_NOT_FOUND', `proxy ${id} not found`);
     if (entry.proxy.spec.origin === 'config') throw new GatewayError('BAD_REQUEST', `proxy ${id} is declared in the config file: change it there`);
+    if (entry.proxy.spec.origin === 'hook') throw new GatewayError('BAD_REQUEST', `proxy ${id} was started by the on_stream_not_found hook: it stops with its last reader`);
     return entry;
   }
 

@@ -16,7 +16,8 @@ export interface ProxySpec {
   readonly url: string;
   readonly transport: RtspTransportChoice;
   readonly onDemand: boolean;
-  readonly origin: 'config' | 'api';
+  /** config file, POST /api/proxies, or an on_stream_not_found hook answer (kept in memory only). */
+  readonly origin: 'config' | 'api' | 'hook';
 }
 
 /** From the `rtsp:` config section, in ms. */

@@ -1,0 +1,218 @@
+import { errorMessage } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { Registry } from '../../hub/registry';
+import { eventBody, peerBody, streamBody, type HookName, type StreamContext } from './bodies';
+import type { HookClient } from './client';
+
+/** The request the hub's admission chain hands every check (pinned in INTERFACES.md). */
+export interface HookAdmissionRequest {
+  readonly action: 'publish' | 'play';
+  readonly path: string;
+  readonly protocol: string;
+  readonly remote?: string;
+  readonly query: Readonly<Record<string, string>>;
+  readonly user?: string;
+  readonly internal?: boolean;
+}
+
+export type HookAdmissionResult =
+  | { readonly allow: true; readonly user?: string }
+  | { readonly allow: false; readonly status: 'unauthorized' | 'forbidden' | 'unavailable'; readonly reason: string };
+
+/** Pulls started by on_stream_not_found answers (RTSP proxies the manager keeps in memory only). */
+export interface HookPulls {
+  start(path: string, url: string): void;
+  stop(path: string, reason: string): Promise<void>;
+  has(path: string): boolean;
+}
+
+export interface WebhookSettings {
+  readonly urls: Readonly<Partial<Record<HookName, string>>>;
+  readonly serverId: string;
+  /** on_publish / on_play receiver unreachable or late: true admits, false refuses. */
+  readonly failOpen: boolean;
+  /** on_server_keepalive period, ms (0: never). */
+  readonly keepaliveMs: number;
+  /** A stream without readers this long gets on_stream_none_reader (and hook pulls stop), ms. */
+  readonly noneReaderDelayMs: number;
+}
+
+export interface WebhookDeps {
+  readonly registry: Pick<Registry, 'events' | 'get' | 'kick' | 'readerCount' | 'hasOnDemandSource'>;
+  readonly client: HookClient;
+  readonly pulls?: HookPulls;
+  /** Numbers for on_server_keepalive. */
+  readonly keepalive: () => Record<string, number>;
+  readonly log: Logger;
+}
+
+const REASON_MAX = 200;
+
+/**
+ * ZLMediaKit's hook set on top of the hub: on_publish and on_play as one admission check,
+ * stream up/down and no-reader notifications from the registry's events, on_stream_not_found
+ * starting a pull, and notification entry points for devices, alarms, recordings and the server.
+ */
+export class Webhooks {
+  private readonly schemas = new Map<string, string>();
+  private readonly noReaderTimers = new Map<string, NodeJS.Timeout>();
+  private readonly notFoundPending = new Map<string, Promise<void>>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly settings: WebhookSettings,
+    private readonly deps: WebhookDeps,
+  ) {}
+
+  /** Subscribes to the hub's events and starts on_server_keepalive. */
+  attach(): void {
+    const events = this.deps.registry.events;
+    this.unsubscribe.push(
+      events.on('publish', (path, source) => this.streamUp(path, source.kind, source.remote)),
+      events.on('streamEnd', (path, reason) => this.streamDown(path, reason)),
+      events.on('readers', (path, count) => this.readersChanged(path, count)),
+    );
+    if (this.settings.keepaliveMs > 0 && this.settings.urls.on_server_keepalive) {
+      this.keepaliveTimer = setInterval(() => this.notify('on_server_keepalive', this.deps.keepalive()), this.settings.keepaliveMs);
+      this.keepaliveTimer.unref();
+    }
+  }
+
+  /** The admission check: on_publish / on_play, then on_stream_not_found for a missing stream. */
+  readonly check = async (request: HookAdmissionRequest): Promise<HookAdmissionResult> => {
+    if (request.internal) return { allow: true };
+    const hook: HookName = request.action === 'publish' ? 'on_publish' : 'on_play';
+    const verdict = await this.ask(hook, request);
+    if (!verdict.allow || request.action !== 'play') return verdict;
+    await this.pullIfMissing(request);
+    return verdict;
+  };
+
+  serverStarted(version: string, ports: Record<string, number>, startedAt: number): void {
+    this.notify('on_server_started', { version, ports, startedAt });
+  }
+
+  deviceOnline(deviceId: string, remote?: string): void {
+    this.notify('on_device_online', remote ? { deviceId, remote } : { deviceId });
+  }
+
+  deviceOffline(deviceId: string, reason: string): void {
+    this.notify('on_device_offline', { deviceId, reason });
+  }
+
+  /** A recorder's `segment` event. */
+  recordSegment(segment: { path: string; format: string; file: string; startMs: number; endMs: number; bytes: number }): void {
+    const [app = '', stream = ''] = segment.path.split('/');
+    this.notify('on_record_segment', { app, stream, ...segment, durationMs: Math.max(0, segment.endMs - segment.startMs) });
+  }
+
+  alarm(fields: { deviceId: string } & Record<string, string | undefined>): void {
+    this.notify('on_alarm', Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
+  }
+
+  close(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+    for (const timer of this.noReaderTimers.values()) clearTimeout(timer);
+    this.noReaderTimers.clear();
+    clearInterval(this.keepaliveTimer);
+  }
+
+  private async ask(hook: 'on_publish' | 'on_play', request: HookAdmissionRequest): Promise<HookAdmissionResult> {
+    const url = this.settings.urls[hook];
+    if (!url) return { allow: true };
+    const answer = await this.deps.client.call(hook, url, peerBody(hook, this.settings.serverId, request));
+    if (!answer.ok) {
+      this.deps.log.warn({ hook, path: request.path, reason: answer.reason, failOpen: this.settings.failOpen }, `${hook} hook failed`);
+      return this.settings.failOpen ? { allow: true } : { allow: false, status: 'unavailable', reason: `${hook} hook failed: ${answer.reason}` };
+    }
+    if (answer.body.code === 0) return { allow: true };
+    return { allow: false, status: 'forbidden', reason: cleanReason(answer.body.msg, `refused by the ${hook} hook`) };
+  }
+
+  /** on_stream_not_found: only for a path with no stream and no on-demand source of its own. */
+  private async pullIfMissing(request: HookAdmissionRequest): Promise<void> {
+    const url = this.settings.urls.on_stream_not_found;
+    const { registry, pulls } = this.deps;
+    if (!url || !pulls || registry.get(request.path) || registry.hasOnDemandSource(request.path) || pulls.has(request.path)) return;
+    const pending = this.notFoundPending.get(request.path);
+    if (pending) return pending;
+    const asked = this.askForPull(url, request, pulls).finally(() => this.notFoundPending.delete(request.path));
+    this.notFoundPending.set(request.path, asked);
+    return asked;
+  }
+
+  private async askForPull(url: string, request: HookAdmissionRequest, pulls: HookPulls): Promise<void> {
+    const answer = await this.deps.client.call('on_stream_not_found', url, peerBody('on_stream_not_found', this.settings.serverId, request));
+    if (!answer.ok || answer.body.code !== 0 || typeof answer.body.url !== 'string') return;
+    try {
+      pulls.start(request.path, answer.body.url);
+      this.armNoReader(request.path);
+    } catch (err) {
+      this.deps.log.warn({ path: request.path, err: errorMessage(err) }, 'on_stream_not_found answered a URL that cannot be pulled');
+    }
+  }
+
+  private streamUp(path: string, protocol: string, remote?: string): void {
+    this.schemas.set(path, protocol);
+    const body = streamBody('on_stream_changed', this.settings.serverId, { path, protocol });
+    this.notifyBody('on_stream_changed', { ...body, regist: true, ...(remote ? { remote } : {}) });
+  }
+
+  private streamDown(path: string, reason: string): void {
+    const protocol = this.schemas.get(path) ?? 'unknown';
+    this.schemas.delete(path);
+    const body = streamBody('on_stream_changed', this.settings.serverId, { path, protocol });
+    this.notifyBody('on_stream_changed', { ...body, regist: false, reason: reason.slice(0, REASON_MAX) });
+  }
+
+  private readersChanged(path: string, count: number): void {
+    if (count > 0) {
+      clearTimeout(this.noReaderTimers.get(path));
+      this.noReaderTimers.delete(path);
+      return;
+    }
+    if (this.deps.registry.get(path) || this.deps.pulls?.has(path)) this.armNoReader(path);
+  }
+
+  private armNoReader(path: string): void {
+    if (this.noReaderTimers.has(path)) return;
+    const timer = setTimeout(() => {
+      this.noReaderTimers.delete(path);
+      if (this.deps.registry.readerCount(path) === 0) void this.noReaders(path);
+    }, this.settings.noneReaderDelayMs);
+    this.noReaderTimers.set(path, timer);
+  }
+
+  /** Without an answer, a hook pull stops and a published stream stays (as without hooks). */
+  private async noReaders(path: string): Promise<void> {
+    const url = this.settings.urls.on_stream_none_reader;
+    const hookPull = this.deps.pulls?.has(path) ?? false;
+    let close = hookPull;
+    if (url) {
+      const context: StreamContext = { path, protocol: this.schemas.get(path) ?? (hookPull ? 'rtsp' : 'unknown') };
+      const answer = await this.deps.client.call('on_stream_none_reader', url, streamBody('on_stream_none_reader', this.settings.serverId, context));
+      if (answer.ok && typeof answer.body.close === 'boolean') close = answer.body.close;
+    }
+    if (!close || this.deps.registry.readerCount(path) > 0) return;
+    this.deps.log.info({ path, hookPull }, 'stream without readers: closing');
+    if (hookPull) await this.deps.pulls?.stop(path, 'no readers');
+    else this.deps.registry.kick(path, 'closed by on_stream_none_reader');
+  }
+
+  private notify(hook: HookName, fields: Record<string, unknown>): void {
+    this.notifyBody(hook, eventBody(hook, this.settings.serverId, fields));
+  }
+
+  private notifyBody(hook: HookName, body: Record<string, unknown>): void {
+    const url = this.settings.urls[hook];
+    if (url) this.deps.client.notify(hook, url, body);
+  }
+}
+
+/** A receiver's reason goes back to a client: printable, short. */
+function cleanReason(value: unknown, fallback: string): string {
+  if (typeof value !== 'string') return fallback;
+  const text = value.replace(/[^\x20-\x7e\u00a0-\uffff]/g, '').trim().slice(0, REASON_MAX);
+  return text || fallback;
+}

@@ -1,0 +1,12 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** Heap in use after a full collection: what is retained, not garbage waiting to be swept. */
+export function retainedHeap(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}

@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config/load';
 import type { GatewayConfig } from '../../src/config/schema';
 import { buildGateway, type BoundPorts, type Gateway } from '../../src/app/build';
 import { createRootLogger } from '../../src/app/logger';
+import pino from 'pino';
 
 export const PROJECT_ROOT = join(__dirname, '..', '..', '..');
 export const DEFAULTS_FILE = join(PROJECT_ROOT, 'conf', 'default.yaml');
@@ -22,7 +23,7 @@ export interface TestGateway {
  * A whole gateway in this process on 127.0.0.1 with OS-chosen ports and a temporary storage
  * dir. `env` takes GW_ overrides exactly as the CLI does.
  */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway(env: Record<string, string> = {}, options: { log?: pino.Logger } = {}): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-e2e-'));
   const config = loadConfig({
     defaultsFile: DEFAULTS_FILE,
@@ -41,7 +42,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
       ...env,
     },
   });
-  const gateway = await buildGateway(config, createRootLogger(config.log, false), 'test');
+  const gateway = await buildGateway(config, options.log ?? createRootLogger(config.log, false), 'test');
   const bound = await gateway.start();
   const ports = { http: bound.http ?? 0, rtmp: bound.rtmp ?? 0, sip: bound.sip ?? 0 };
   return {
@@ -66,4 +67,11 @@ export async function waitFor<T>(check: () => T | undefined | false | Promise<T 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** A pino logger whose JSON lines are kept in `lines` (to check what the gateway logs). */
+export function capturingLogger(level = 'info'): { log: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
+  return { log: pino({ level }, stream), lines };
 }

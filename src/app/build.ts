@@ -106,6 +106,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
           registry,
           ...(gb28181 ? { devicesOnline: () => gb28181.server.sessions.size, sip: () => gb28181.server.counters.list() } : {}),
           rtpReceivers: () => rtpReceiverNumbers(rtpServers, gb28181),
+          pushStates: () => pushes.list().flatMap((rule) => rule.pushes.map((p) => p.state)),
         },
         { perStream: config.metrics.perStream },
       )

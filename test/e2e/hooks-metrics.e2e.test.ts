@@ -10,11 +10,9 @@ import { verifyHookSignature } from '../../src/app/hooks/signature';
 import { capturingLogger, startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
 import { HookReceiver } from '../helpers/hook-receiver';
 import { publishTestPattern } from '../helpers/publisher';
-import { captureHttp } from '../helpers/capture';
 import { scrapeMetrics } from '../helpers/prometheus';
 import { GbDeviceSimulator } from '../helpers/gb-device-simulator';
 import { ffprobeJson } from '../helpers/media-tools';
-import { startRtspPublisher, startRtspServer, waitForPublishing, type RtspTestServer } from '../helpers/rtsp-server';
 
 /**
  * Webhooks, /metrics and the access log against a whole gateway: ffmpeg publishes over RTMP,
@@ -140,41 +138,5 @@ describe('notifications, metrics and the access log', () => {
       seen.add(r.hook);
     }
     for (const hook of ['on_server_started', 'on_stream_changed', 'on_server_keepalive', 'on_device_online']) assert.ok(seen.has(hook), `${hook} was sent`);
-  });
-});
-
-describe('on_stream_not_found answered with an RTSP URL', () => {
-  let receiver: HookReceiver;
-  let server: RtspTestServer;
-  let camera: ReturnType<typeof startRtspPublisher>;
-  let gw: TestGateway;
-  before(async () => {
-    server = await startRtspServer('rtsp-streaming-server');
-    camera = startRtspPublisher(server.publishUrl('cams/door'), { transport: 'udp' });
-    await waitForPublishing(camera);
-    receiver = await new HookReceiver().listen();
-    receiver.respond('on_stream_not_found', (body) => (body.app === 'pulled' ? { json: { code: 0, url: server.playUrl(`cams/${String(body.stream)}`) } } : { json: { code: 404 } }));
-    gw = await startTestGateway({ ...hookEnv(receiver, ['on_stream_not_found', 'on_stream_none_reader']), GW_HOOKS_NONE_READER_DELAY: '0.5', GW_HUB_WAIT_FOR_PUBLISHER: '5' });
-  });
-  after(async () => {
-    await gw.stop();
-    await receiver.close();
-    await camera.stop();
-    await server.stop();
-  });
-
-  test('the viewer plays the pulled stream; the pull stops once nobody watches', async () => {
-    const file = join(dir, 'pulled.flv');
-    const result = await captureHttp(`${gw.httpUrl}/pulled/door.flv`, file, 4000);
-    assert.equal(result.status, 200, result.body);
-    const probe = await ffprobeJson(file, ['-count_frames']);
-    const video = probe.streams.find((s) => s.codec_type === 'video');
-    assert.equal(video?.codec_name, 'h264');
-    assert.ok(Number(video?.nb_read_frames) > 10, `frames: ${String(video?.nb_read_frames)}`);
-    assert.equal(receiver.of('on_stream_not_found')[0]?.body.path, 'pulled/door');
-    await waitFor(() => receiver.of('on_stream_none_reader').length >= 1, 5000, 'on_stream_none_reader');
-    await waitFor(() => gw.gateway.proxies.list().length === 0 && !gw.gateway.registry.get('pulled/door'), 5000, 'the hook pull to stop');
-    const missing = await captureHttp(`${gw.httpUrl}/other/none.flv`, join(dir, 'none.flv'), 15_000);
-    assert.equal(missing.status, 404, 'a refused not_found leaves the usual 404');
   });
 });

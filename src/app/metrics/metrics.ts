@@ -12,6 +12,8 @@ export interface MetricSources {
   readonly sip?: () => readonly { kind: string; result: string; count: number }[];
   /** Live RTP receivers: their owner (api, gb28181) and counters. */
   readonly rtpReceivers?: () => readonly RtpReceiverNumbers[];
+  /** The state of every push (waiting, connecting, pushing, retrying, stopped). */
+  readonly pushStates?: () => readonly string[];
   /** Named limits' refusals since start (limit name -> count). */
   readonly limits?: () => Readonly<Record<string, number>>;
 }
@@ -123,6 +125,11 @@ export class GatewayMetrics {
       for (const [protocol, n] of totals) set({ protocol }, n);
     });
     counter(this.prom, 'gateway_frames_dropped_total', 'Frames dropped for lagging viewers', [], (set) => set({}, this.closedDrops + sum(registry.list(), (s) => s.framesDropped)));
+    gauge(this.prom, 'gateway_pushes', 'Pushes to CDNs by state', ['state'], (set) => {
+      const counts = new Map<string, number>();
+      for (const state of this.sources.pushStates?.() ?? []) counts.set(state, (counts.get(state) ?? 0) + 1);
+      for (const [state, n] of counts) set({ state }, n);
+    });
     counter(this.prom, 'gateway_limit_refusals_total', 'Connections, messages or requests refused by a named limit', ['limit'], (set) => {
       for (const [limit, n] of Object.entries(this.sources.limits?.() ?? {})) set({ limit }, n);
     });
@@ -161,32 +168,20 @@ type Setter = (labels: Labels, value: number) => void;
 
 /** A gauge whose values are read at scrape time. */
 function gauge(prom: PromRegistry, name: string, help: string, labelNames: string[], read: (set: Setter) => void): void {
-  new Gauge({
-    name,
-    help,
-    labelNames,
-    registers: [prom],
-    collect() {
-      this.reset();
-      read((labels, value) => this.set(labels, value));
-    },
-  });
+  new Gauge({ name, help, labelNames, registers: [prom], collect: scraped((metric, labels, value) => metric.set(labels, value), read) });
 }
 
 /** A counter whose (monotonic) totals are computed at scrape time. */
 function counter(prom: PromRegistry, name: string, help: string, labelNames: string[], read: (set: Setter) => void): void {
-  new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [prom],
-    collect() {
-      this.reset();
-      read((labels, value) => {
-        if (value > 0) this.inc(labels, value);
-      });
-    },
-  });
+  new Counter({ name, help, labelNames, registers: [prom], collect: scraped((metric, labels, value) => value > 0 && metric.inc(labels, value), read) });
+}
+
+/** The collect callback of both: clear the last scrape's series, then store this one's. */
+function scraped<M extends { reset(): void }>(store: (metric: M, labels: Labels, value: number) => void, read: (set: Setter) => void): (this: M) => void {
+  return function collect(this: M) {
+    this.reset();
+    read((labels, value) => store(this, labels, value));
+  };
 }
 
 function sum<T>(items: readonly T[], pick: (item: T) => number): number {

@@ -16,7 +16,7 @@ import { DeviceSessions, type DeviceSession } from './sessions';
 import { SipLog, type SipLogEntry } from './sip-log';
 import type { GbCatalogDiff, StreamMode } from '../../src/core/gb28181';
 import type { GbChannelStore, GbDeviceStore } from './store';
-import { handleManscdpRequest } from './incoming';
+import { handleManscdpRequest } from './incoming/index';
 import { CatalogSubscriptions } from './subscriptions';
 
 export interface GbServerEvents extends Record<string, unknown[]> {

@@ -125,6 +125,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
   );
   const webhooks = hooks?.webhooks;
   webhooks?.attach();
+  if (webhooks) registry.admission.add('hooks', webhooks.check);
   if (webhooks && gb28181) {
     gb28181.server.events.on('online', (id) => {
       const remote = gb28181.server.session(id)?.remote;

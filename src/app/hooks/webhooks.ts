@@ -1,23 +1,9 @@
+import type { AdmissionCheck, AdmissionRequest, AdmissionResult } from '../../core/admission';
 import { errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { Registry } from '../../hub/registry';
 import { eventBody, peerBody, streamBody, type HookName, type StreamContext } from './bodies';
 import type { HookClient } from './client';
-
-/** The request the hub's admission chain hands every check (pinned in INTERFACES.md). */
-export interface HookAdmissionRequest {
-  readonly action: 'publish' | 'play';
-  readonly path: string;
-  readonly protocol: string;
-  readonly remote?: string;
-  readonly query: Readonly<Record<string, string>>;
-  readonly user?: string;
-  readonly internal?: boolean;
-}
-
-export type HookAdmissionResult =
-  | { readonly allow: true; readonly user?: string }
-  | { readonly allow: false; readonly status: 'unauthorized' | 'forbidden' | 'unavailable'; readonly reason: string };
 
 /** Pulls started by on_stream_not_found answers (RTSP proxies the manager keeps in memory only). */
 export interface HookPulls {
@@ -80,7 +66,7 @@ export class Webhooks {
   }
 
   /** The admission check: on_publish / on_play, then on_stream_not_found for a missing stream. */
-  readonly check = async (request: HookAdmissionRequest): Promise<HookAdmissionResult> => {
+  readonly check: AdmissionCheck = async (request) => {
     if (request.internal) return { allow: true };
     const hook: HookName = request.action === 'publish' ? 'on_publish' : 'on_play';
     const verdict = await this.ask(hook, request);
@@ -118,7 +104,7 @@ export class Webhooks {
     clearInterval(this.keepaliveTimer);
   }
 
-  private async ask(hook: 'on_publish' | 'on_play', request: HookAdmissionRequest): Promise<HookAdmissionResult> {
+  private async ask(hook: 'on_publish' | 'on_play', request: AdmissionRequest): Promise<AdmissionResult> {
     const url = this.settings.urls[hook];
     if (!url) return { allow: true };
     const answer = await this.deps.client.call(hook, url, peerBody(hook, this.settings.serverId, request));
@@ -131,7 +117,7 @@ export class Webhooks {
   }
 
   /** on_stream_not_found: only for a path with no stream and no on-demand source of its own. */
-  private async pullIfMissing(request: HookAdmissionRequest): Promise<void> {
+  private async pullIfMissing(request: AdmissionRequest): Promise<void> {
     const url = this.settings.urls.on_stream_not_found;
     const { registry, pulls } = this.deps;
     if (!url || !pulls || registry.get(request.path) || registry.hasOnDemandSource(request.path) || pulls.has(request.path)) return;
@@ -142,7 +128,7 @@ export class Webhooks {
     return asked;
   }
 
-  private async askForPull(url: string, request: HookAdmissionRequest, pulls: HookPulls): Promise<void> {
+  private async askForPull(url: string, request: AdmissionRequest, pulls: HookPulls): Promise<void> {
     const answer = await this.deps.client.call('on_stream_not_found', url, peerBody('on_stream_not_found', this.settings.serverId, request));
     if (!answer.ok || answer.body.code !== 0 || typeof answer.body.url !== 'string') return;
     try {

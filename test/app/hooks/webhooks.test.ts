@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import Ajv from 'ajv';
 import { DEFAULT_HOOK_CLIENT, HookClient } from '../../../src/app/hooks/client';
 import { HOOK_BODY_SCHEMAS, type HookName } from '../../../src/app/hooks/bodies';
-import { Webhooks, type HookAdmissionRequest, type HookPulls, type WebhookSettings } from '../../../src/app/hooks/webhooks';
+import { Webhooks, type HookPulls, type WebhookSettings } from '../../../src/app/hooks/webhooks';
+import type { AdmissionRequest } from '../../../src/core/admission';
 import { silentLogger } from '../../../src/core/log';
 import { DEFAULT_REGISTRY_OPTIONS, Registry } from '../../../src/hub/registry';
 import { H264_TEST_TRACK, RecordingSink, videoFrame } from '../../helpers/hub-fixtures';
@@ -38,7 +39,7 @@ function setup(settings: Partial<WebhookSettings>, pulls?: HookPulls, timeoutMs 
   return { registry, webhooks, close };
 }
 
-const play = (path: string, extra: Partial<HookAdmissionRequest> = {}): HookAdmissionRequest => ({ action: 'play', path, protocol: 'http-flv', remote: '127.0.0.1:5555', query: { token: 'abc' }, ...extra });
+const play = (path: string, extra: Partial<AdmissionRequest> = {}): AdmissionRequest => ({ action: 'play', path, protocol: 'http-flv', remote: '127.0.0.1:5555', query: { token: 'abc' }, ...extra });
 
 test('on_publish / on_play: the receiver denies with its reason, admits with code 0; the body has its schema', async () => {
   receiver.respond('deny_play', (body) => (body.stream === 'secret' ? { json: { code: 401, msg: 'no ticket for this camera' } } : { json: { code: 0 } }));

@@ -29,6 +29,10 @@ import { GatewayMetrics, type RtpReceiverNumbers } from './metrics/metrics';
 import { attachAccessLog } from './metrics/access-log';
 import { createWebhooks } from './hooks/compose';
 import type { Webhooks } from './hooks/webhooks';
+import { TsFeeds } from '../formats/mpegts/ts-feeds';
+import { createRecording, type Recording } from './recording/compose';
+import { recordingsApi } from '../api/recordings';
+import { gbPath } from './gb-bridge/bridge';
 
 export interface BoundPorts {
   rtmp?: number;
@@ -51,6 +55,8 @@ export interface Gateway {
   readonly webhooks: Webhooks | undefined;
   /** The Prometheus registry behind GET /metrics (undefined when metrics.enabled is false). */
   readonly metrics: GatewayMetrics | undefined;
+  /** Recorders, plans, the recordings index and retention. */
+  readonly recording: Recording;
   start(): Promise<BoundPorts>;
   /** Stops accepting, ends every session, flushes and closes the database. Idempotent. */
   stop(reason?: string): Promise<void>;
@@ -133,6 +139,8 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     });
     gb28181.server.events.on('offline', (id, reason) => webhooks.deviceOffline(id, reason));
   }
+  const tsFeeds = new TsFeeds(registry, log.child({ component: 'ts-feed' }));
+  const recording = createRecording({ config, registry, feeds: tsFeeds, db, log, gbPaths: gb28181 ? gbPathsOf(gb28181) : undefined });
   let http: FastifyInstance | undefined;
   let tsRoutes: ReturnType<typeof registerTsRoutes> | undefined;
   if (config.http.enabled) {
@@ -150,7 +158,8 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     await http.register(rtpApi, { rtp: rtpServers });
     if (metrics) await http.register(metricsApi, { text: () => metrics.text(), contentType: metrics.contentType });
     registerMediaRoutes(http, registry, config.http, log);
-    tsRoutes = registerTsRoutes(http, registry, config, log);
+    tsRoutes = registerTsRoutes(http, registry, config, log, tsFeeds);
+    await http.register(recordingsApi, { recordings: recording.service });
     await registerWebRoutes(http, join(__dirname, '..', '..', '..'));
   }
 
@@ -165,6 +174,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     pushes,
     webhooks,
     metrics,
+    recording,
     async start() {
       if (rtmp) ports.rtmp = (await rtmp.listen()).port;
       if (gb28181) ports.sip = await gb28181.start();
@@ -174,6 +184,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
       }
       proxies.start();
       pushes.start();
+      recording.start();
       log.info({ ports, storage: config.storage.dir }, 'gateway listening');
       webhooks?.serverStarted(version, { ...ports } as Record<string, number>, startedAt);
       return ports;
@@ -184,7 +195,9 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
         webhooks?.close();
         hooks?.client.close();
         stopAccessLog();
+        await recording.close();
         tsRoutes?.close(reason);
+        tsFeeds.close(reason);
         rtpServers.closeAll(reason);
         pushes.close();
         await proxies.close();
@@ -218,5 +231,13 @@ function keepaliveNumbers(registry: Registry, startedAt: number, gb28181: Gb2818
     rss: memory.rss,
     heapUsed: memory.heapUsed,
     hookQueue,
+  };
+}
+
+/** A GB28181 device id stands for its channels, a channel id for itself (record plans). */
+function gbPathsOf(gb: Gb28181): (id: string) => string[] {
+  return (id) => {
+    if (gb.devices.get(id)) return gb.channels.list({ deviceId: id, count: 10_000 }).items.filter((c) => !c.gone).map((c) => gbPath(id, c.id));
+    return gb.channels.list({ q: id, count: 100 }).items.filter((c) => c.id === id && !c.gone).map((c) => gbPath(c.deviceId, c.id));
   };
 }

@@ -48,8 +48,13 @@ export function registerMediaRoutes(app: FastifyInstance, registry: Registry, co
  * (`/{app}/{stream}/index.m3u8` and its `{sequence}.ts?session=` segments), all fed by one TS mux
  * per stream (hub rule 9). `close()` ends every HLS session and TS feed.
  */
-export function registerTsRoutes(app: FastifyInstance, registry: Registry, config: GatewayConfig, log: Logger): { feeds: TsFeeds; hls: HlsServer; close(reason?: string): void } {
-  const feeds = new TsFeeds(registry, log.child({ component: 'ts-feed' }));
+export function registerTsRoutes(
+  app: FastifyInstance,
+  registry: Registry,
+  config: GatewayConfig,
+  log: Logger,
+  feeds: TsFeeds = new TsFeeds(registry, log.child({ component: 'ts-feed' })),
+): { feeds: TsFeeds; hls: HlsServer; close(reason?: string): void } {
   const hls = new HlsServer(
     { registry, feeds, log: log.child({ component: 'hls' }) },
     {

@@ -106,6 +106,7 @@ export class RecordingsRepo {
   private readonly selectBefore;
   private readonly sumBytes;
   private readonly statusOne;
+  private readonly selectAfterId;
 
   constructor(private readonly db: Db) {
     this.insertOne = db.prepare(
@@ -121,6 +122,7 @@ export class RecordingsRepo {
     this.selectOpen = db.prepare<[], Row>(`SELECT * FROM recordings WHERE status = 'recording' ORDER BY id`);
     this.selectOldest = db.prepare<[number], Row>(`SELECT * FROM recordings WHERE status IN ('complete', 'recovered', 'missing') ORDER BY start_ms LIMIT ?`);
     this.selectBefore = db.prepare<[number, number], Row>(`SELECT * FROM recordings WHERE start_ms < ? AND status <> 'recording' ORDER BY start_ms LIMIT ?`);
+    this.selectAfterId = db.prepare<[number, number], Row>(`SELECT * FROM recordings WHERE id > ? AND status <> 'recording' ORDER BY id LIMIT ?`);
     this.sumBytes = db.prepare<[], { total: number | null }>(`SELECT SUM(bytes) AS total FROM recordings WHERE status <> 'missing'`);
   }
 
@@ -196,6 +198,11 @@ export class RecordingsRepo {
   /** Closed segments that started before `beforeMs`, oldest first. */
   startedBefore(beforeMs: number, limit: number): RecordingRow[] {
     return this.selectBefore.all(beforeMs, limit).map(fromRow);
+  }
+
+  /** Closed segments with an id above `afterId`, by id (the missing-file sweep walks these). */
+  closedAfterId(afterId: number, limit: number): RecordingRow[] {
+    return this.selectAfterId.all(afterId, limit).map(fromRow);
   }
 
   /** Bytes of every segment whose file should exist. */

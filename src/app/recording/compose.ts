@@ -1,0 +1,135 @@
+import { join } from 'node:path';
+import type { Logger } from '../../core/log';
+import { assertTimeZone, systemTimeZone } from '../../core/zoned-time';
+import { GatewayError } from '../../core/errors';
+import type { GatewayConfig } from '../../config/schema';
+import type { TsFeeds } from '../../formats/mpegts/ts-feeds';
+import { FlvTagCache } from '../../formats/flv/viewer-muxer';
+import type { Registry } from '../../hub/registry';
+import type { Db } from '../../../storage/db';
+import { RecordingsRepo } from '../../../storage/repos/recordings';
+import { RecordPlanRepo, type RecordPlan } from '../../../storage/repos/record-plans';
+import { RecordingLayout } from '../../../storage/recording/layout';
+import { SegmentStore } from '../../../storage/recording/segment-store';
+import { Retention } from '../../../storage/recording/retention';
+import { recoverOpenSegments } from '../../../storage/recording/recovery';
+import { existsSync } from 'node:fs';
+import type { RecordingsService } from '../../api/recordings';
+import { RecordingManager } from './manager';
+import { normalizePlan } from './plans';
+
+export interface Recording {
+  readonly manager: RecordingManager;
+  readonly repo: RecordingsRepo;
+  readonly layout: RecordingLayout;
+  readonly retention: Retention;
+  /** What the API calls. */
+  readonly service: RecordingsService;
+  /** Recovers segments a crash left open, then starts the plans. */
+  start(): void;
+  close(): Promise<void>;
+}
+
+export interface RecordingCompose {
+  readonly config: GatewayConfig;
+  readonly registry: Registry;
+  readonly feeds: TsFeeds;
+  readonly db: Db;
+  readonly log: Logger;
+  readonly gbPaths?: (id: string) => string[];
+}
+
+/** Builds the recording side (index, store, retention, manager) from the config. */
+export function createRecording({ config, registry, feeds, db, log, gbPaths }: RecordingCompose): Recording {
+  const record = config.record;
+  const timeZone = record.timezone || systemTimeZone();
+  try {
+    assertTimeZone(timeZone);
+  } catch {
+    throw new GatewayError('CONFIG_INVALID', `config key "record.timezone": "${timeZone}" is not a time zone this system knows`);
+  }
+  const layout = new RecordingLayout(record.dir || join(config.storage.dir, 'record'), timeZone);
+  const repo = new RecordingsRepo(db);
+  const recLog = log.child({ component: 'recording' });
+  let manager: RecordingManager | undefined;
+  const store = new SegmentStore({ layout, repo, flushMs: record.flushSeconds * 1000, log: recLog, onSegment: (event) => manager?.events.emit('segment', event) });
+  const retention = new Retention({
+    store,
+    repo,
+    log: recLog.child({ part: 'retention' }),
+    daysFor: (planId) => manager?.daysFor(planId) ?? record.deleteAfterDays,
+    shortestDays: () => manager?.shortestDays() ?? record.deleteAfterDays,
+    minFreeBytes: record.minFreeBytes,
+    maxBytes: record.maxBytes,
+  });
+  const configPlans: RecordPlan[] = record.plans.map((p) => {
+    try {
+      return normalizePlan(p, timeZone);
+    } catch (err) {
+      throw new GatewayError('CONFIG_INVALID', `config key "record.plans" (${p.id}): ${(err as Error).message}`);
+    }
+  });
+  const hevcMode = config.http.flvHevcMode;
+  manager = new RecordingManager({
+    registry,
+    feeds,
+    store,
+    retention,
+    plans: new RecordPlanRepo(db),
+    configPlans,
+    tagCache: (path) => registry.shared(path, `flv-tags:${hevcMode}`, () => new FlvTagCache(hevcMode)) ?? new FlvTagCache(hevcMode),
+    settings: {
+      segmentSeconds: record.segmentSeconds,
+      timeZone,
+      retryMs: record.retry * 1000,
+      maxPendingBytes: record.maxPendingBytes,
+      preRollMaxBytes: record.preRollMaxBytes,
+      deleteAfterDays: record.deleteAfterDays,
+    },
+    log: recLog,
+    gbPaths,
+  });
+  const ready = manager;
+  const service: RecordingsService = {
+    find(query) {
+      const rows = repo.find(query);
+      for (const row of rows) {
+        // A file deleted by hand: the row says so from now on.
+        if ((row.status === 'complete' || row.status === 'recovered') && !existsSync(layout.inside(row.file))) {
+          repo.setStatus(row.id, 'missing');
+          row.status = 'missing';
+        }
+      }
+      return { rows, total: repo.count(query) };
+    },
+    remove(id) {
+      const row = repo.get(id);
+      if (!row) return false;
+      if (row.status === 'recording') throw new GatewayError('STREAM_BUSY', `recording ${id} is still being written`);
+      return retention.deleteRow(row);
+    },
+    startManual: (path, formats, duration) => ready.startManual(path, formats, duration),
+    stopManual: (path) => ready.stopManual(path),
+    event: (path, pre, post) => ready.event(path, pre, post),
+    active: () => ready.active(),
+    listPlans: () => ready.listPlans(),
+    getPlan: (id) => ready.getPlan(id),
+    createPlan: (body) => ready.createPlan(body),
+    updatePlan: (id, body) => ready.updatePlan(id, body),
+    deletePlan: (id) => ready.deletePlan(id),
+  };
+  return {
+    manager: ready,
+    repo,
+    layout,
+    retention,
+    service,
+    start() {
+      const result = recoverOpenSegments(repo, layout, recLog);
+      for (const folder of result.hlsFolders) store.writePlaylist(folder.path, folder.startMs, true);
+      if (result.recovered || result.missing) recLog.warn(result, 'segments left open by an unclean stop were recovered');
+      ready.start();
+    },
+    close: () => ready.close(),
+  };
+}

@@ -1,0 +1,241 @@
+import { errorMessage } from '../../core/errors';
+import type { Frame } from '../../core/frame';
+import type { Logger } from '../../core/log';
+import type { Sink, SinkDescription, StreamInfo } from '../../core/sink';
+import { isVideoTrack, type Track } from '../../core/track';
+import type { FlvTagCache } from '../../formats/flv/viewer-muxer';
+import type { TsChunk, TsConsumer } from '../../formats/mpegts/ts-feed';
+import type { TsFeeds } from '../../formats/mpegts/ts-feeds';
+import type { Registry } from '../../hub/registry';
+import type { RecordingFormat } from '../../../storage/repos/recordings';
+import { FlvSegmentMuxer } from '../../../storage/recording/flv-segment-muxer';
+import type { SegmentStore } from '../../../storage/recording/segment-store';
+import { SegmentSeries, type SeriesContext } from './segment-series';
+
+/** Where a recorder's frames come from: the hub, or a pre-roll buffer that replays first. */
+export interface FrameSource {
+  subscribe(path: string, sink: Sink): Promise<{ close(reason?: string): void }>;
+}
+
+export interface RecorderDeps {
+  readonly registry: Registry;
+  readonly feeds: TsFeeds;
+  readonly store: SegmentStore;
+  readonly tagCache: (path: string) => FlvTagCache;
+  readonly log: Logger;
+  readonly onWriteError: (recorder: Recorder, format: RecordingFormat, err: NodeJS.ErrnoException) => void;
+}
+
+export interface RecorderSpec {
+  readonly path: string;
+  readonly formats: readonly RecordingFormat[];
+  readonly reason: 'plan' | 'manual' | 'event';
+  readonly planId: string | null;
+  readonly segmentSeconds: number;
+  readonly maxPendingBytes: number;
+  /** Delay before a failed subscription or write is tried again. */
+  readonly retryMs: number;
+  /** FLV frames come from here instead of the hub (event pre-roll). */
+  readonly frames?: FrameSource;
+}
+
+/** A recorder as GET /api/record/active shows it. */
+export interface ActiveRecording {
+  readonly path: string;
+  readonly formats: readonly RecordingFormat[];
+  readonly reason: string;
+  readonly planId: string | null;
+  readonly since: string;
+  readonly sinceMs: number;
+  readonly state: 'waiting' | 'recording';
+  readonly bytes: number;
+  readonly files: readonly string[];
+  readonly segments: number;
+  readonly drops: number;
+  readonly lastError: string | null;
+  readonly until: string | null;
+}
+
+function codecsOf(tracks: readonly Track[]): { videoCodec: string | null; width: number | null; height: number | null; audioCodec: string | null } {
+  const video = tracks.find(isVideoTrack);
+  const audio = tracks.find((t) => !isVideoTrack(t));
+  return { videoCodec: video?.codec ?? null, width: video?.width ?? null, height: video?.height ?? null, audioCodec: audio?.codec ?? null };
+}
+
+/**
+ * Records one stream for one reason (a plan, a manual start, an event): FLV from the hub's
+ * frames, TS and HLS from the stream's shared TS feed. It is a hub reader, so it keeps an
+ * on-demand source up while it records; when the stream ends or is not there yet it tries
+ * again every `retryMs` until stopped.
+ */
+export class Recorder {
+  readonly sinceMs = Date.now();
+  until: number | undefined;
+  private readonly series = new Map<RecordingFormat, SegmentSeries>();
+  private flv: { close(reason?: string): void } | undefined;
+  private ts: { detach(): void } | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private tracks: readonly Track[] = [];
+  private tsTracks: readonly Track[] = [];
+  private lastConnectError: string | undefined;
+  private readonly log: Logger;
+
+  constructor(
+    readonly spec: RecorderSpec,
+    private readonly deps: RecorderDeps,
+  ) {
+    this.log = deps.log.child({ stream: spec.path, recorder: spec.reason, planId: spec.planId ?? undefined });
+    const ctx: SeriesContext = {
+      store: deps.store,
+      path: spec.path,
+      planId: spec.planId,
+      reason: spec.reason,
+      segmentMs: () => this.spec.segmentSeconds * 1000,
+      maxPendingBytes: spec.maxPendingBytes,
+      retryMs: spec.retryMs,
+      log: this.log,
+      onWriteError: (format, err) => deps.onWriteError(this, format, err),
+    };
+    for (const format of spec.formats) {
+      const tracks = (): readonly Track[] => (format === 'flv' ? this.tracks : this.tsTracks);
+      this.series.set(format, new SegmentSeries(format, ctx, () => codecsOf(tracks())));
+    }
+  }
+
+  get path(): string {
+    return this.spec.path;
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** Ends the recording: open segments are closed (HLS playlists get ENDLIST). */
+  async stop(reason: string): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.flv?.close(reason);
+    this.flv = undefined;
+    this.ts?.detach();
+    this.ts = undefined;
+    await Promise.all([...this.series.values()].map((s) => s.close(true)));
+    this.log.info({ reason }, 'recording stopped');
+  }
+
+  snapshot(): ActiveRecording {
+    const all = [...this.series.values()];
+    const files = all.map((s) => s.file).filter((f): f is string => f !== undefined);
+    const lastError = all.map((s) => s.lastError).find((e) => e !== undefined) ?? this.lastConnectError ?? null;
+    return {
+      path: this.spec.path,
+      formats: this.spec.formats,
+      reason: this.spec.reason,
+      planId: this.spec.planId,
+      since: new Date(this.sinceMs).toISOString(),
+      sinceMs: this.sinceMs,
+      state: files.length > 0 ? 'recording' : 'waiting',
+      bytes: all.reduce((n, s) => n + s.bytes, 0),
+      files,
+      segments: all.reduce((n, s) => n + s.segments, 0),
+      drops: all.reduce((n, s) => n + s.dropped, 0),
+      lastError,
+      until: this.until === undefined ? null : new Date(this.until).toISOString(),
+    };
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const wantsFlv = this.series.has('flv');
+    const wantsTs = this.series.has('ts') || this.series.has('hls');
+    if (wantsFlv && !this.flv) this.connectFlv();
+    if (wantsTs && !this.ts) this.connectTs();
+  }
+
+  private retry(err: unknown): void {
+    const message = errorMessage(err);
+    if (message !== this.lastConnectError) this.log.info({ err: message }, 'recording waits for its stream');
+    this.lastConnectError = message;
+    if (this.stopped || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connect();
+    }, this.spec.retryMs);
+  }
+
+  private connectFlv(): void {
+    const flv = this.series.get('flv')!;
+    const muxer = new FlvSegmentMuxer(this.deps.tagCache(this.spec.path));
+    const placeholder = { close: () => undefined };
+    this.flv = placeholder;
+    const sink: Sink = {
+      onStart: (info: StreamInfo) => {
+        this.tracks = info.tracks;
+        this.lastConnectError = undefined;
+      },
+      onTracks: (tracks) => {
+        this.tracks = tracks;
+        flv.requestCut();
+      },
+      onFrame: (frame: Frame) => {
+        const video = frame.codec === 'h264' || frame.codec === 'h265';
+        const hasVideo = this.tracks.some(isVideoTrack);
+        const unit = { dts: frame.dts, receivedAt: frame.receivedAt, startable: video ? frame.keyframe : !hasVideo, clock: video || !hasVideo };
+        flv.push(unit, (opening) => (opening ? [...muxer.begin(this.tracks, frame.dts), ...muxer.frame(frame)] : muxer.frame(frame)));
+      },
+      onEnd: (reason) => {
+        if (this.flv === placeholder || this.flv === subscription) this.flv = undefined;
+        void flv.close(true);
+        if (!this.stopped) this.retry(new Error(`stream ended: ${reason}`));
+      },
+      pendingBytes: () => 0, // the series drops to the next keyframe itself; the hub must never close a recorder
+      describe: (): SinkDescription => ({ protocol: 'record', bytesOut: flv.bytes }),
+    };
+    let subscription: { close(reason?: string): void } | undefined;
+    const source = this.spec.frames ?? this.deps.registry;
+    source.subscribe(this.spec.path, sink).then(
+      (sub) => {
+        subscription = sub;
+        if (this.stopped || this.flv !== placeholder) sub.close('recording stopped');
+        else this.flv = sub;
+      },
+      (err: unknown) => {
+        if (this.flv === placeholder) this.flv = undefined;
+        this.retry(err);
+      },
+    );
+  }
+
+  private connectTs(): void {
+    const targets = (['ts', 'hls'] as const).map((f) => this.series.get(f)).filter((s): s is SegmentSeries => s !== undefined);
+    const placeholder = { detach: () => undefined };
+    this.ts = placeholder;
+    const consumer: TsConsumer = {
+      onChunk: (chunk: TsChunk) => {
+        if (chunk.discontinuity || this.tsTracks.length === 0) this.tsTracks = this.deps.feeds.get(this.spec.path)?.tracks ?? [];
+        if (chunk.discontinuity) for (const s of targets) s.requestCut();
+        const unit = { dts: chunk.dts, receivedAt: chunk.receivedAt, startable: chunk.randomAccess, clock: chunk.video || !this.tsTracks.some(isVideoTrack) };
+        for (const s of targets) s.push(unit, () => [chunk.data]);
+      },
+      onEnd: (reason) => {
+        if (this.ts === placeholder || this.ts === attachment) this.ts = undefined;
+        for (const s of targets) void s.close(true);
+        if (!this.stopped) this.retry(new Error(`stream ended: ${reason}`));
+      },
+    };
+    let attachment: { detach(): void } | undefined;
+    this.deps.feeds.attach(this.spec.path, consumer).then(
+      (att) => {
+        attachment = att;
+        this.tsTracks = att.feed.tracks;
+        if (this.stopped || this.ts !== placeholder) att.detach();
+        else this.ts = att;
+      },
+      (err: unknown) => {
+        if (this.ts === placeholder) this.ts = undefined;
+        this.retry(err);
+      },
+    );
+  }
+}

@@ -1,0 +1,184 @@
+import { errorMessage } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { RecordingFormat } from '../../../storage/repos/recordings';
+import type { OpenSegment, SegmentMeta, SegmentStore } from '../../../storage/recording/segment-store';
+
+/** One unit of media offered to a series: a frame (FLV) or a TS chunk (TS, HLS). */
+export interface SeriesUnit {
+  /** 90 kHz, the stream's timeline. */
+  readonly dts: number;
+  /** performance.now() when the source received it. */
+  readonly receivedAt: number;
+  /** A segment may start here (video keyframe, TS random access point, audio without video). */
+  readonly startable: boolean;
+  /** Its dts drives durations (video, or audio when there is no video). */
+  readonly clock: boolean;
+}
+
+export interface SeriesContext {
+  readonly store: SegmentStore;
+  readonly path: string;
+  readonly planId: string | null;
+  readonly reason: string;
+  readonly segmentMs: () => number;
+  /** Bytes not yet on disk above which the series drops to the next startable unit. */
+  readonly maxPendingBytes: number;
+  /** After a write error, the series waits this long before it opens a new file. */
+  readonly retryMs: number;
+  readonly log: Logger;
+  /** A write failed (the recorder reports it and may ask retention for space). */
+  readonly onWriteError: (format: RecordingFormat, err: NodeJS.ErrnoException) => void;
+}
+
+/** A timeline step larger than this between wall clock and media clock is a source restart. */
+const MAX_CLOCK_SKEW_MS = 5000;
+
+/**
+ * The segments of one format of one recording: opens a file at a startable unit, cuts at the
+ * first startable unit after segmentSeconds (or at a requested cut: codec or size change,
+ * timeline jump), drops to the next startable unit when the disk falls behind, and after a
+ * write error stops until `retryMs` passed. Wall clock: a segment starts at its first unit's
+ * receive time, and ends at start + media duration.
+ */
+export class SegmentSeries {
+  private open: OpenSegment | undefined;
+  private firstDts = 0;
+  private lastDts = 0;
+  private step = 0;
+  private cutRequested = false;
+  private dropping = false;
+  private retryAt = 0;
+  private closing: Promise<unknown>[] = [];
+  dropped = 0;
+  segments = 0;
+  bytesClosed = 0;
+  lastError: string | undefined;
+
+  constructor(
+    readonly format: RecordingFormat,
+    private readonly ctx: SeriesContext,
+    private readonly meta: () => Pick<SegmentMeta, 'videoCodec' | 'width' | 'height' | 'audioCodec'>,
+  ) {}
+
+  get file(): string | undefined {
+    return this.open?.file;
+  }
+
+  get bytes(): number {
+    return this.bytesClosed + (this.open?.bytes ?? 0);
+  }
+
+  get pendingBytes(): number {
+    return this.open?.pendingBytes ?? 0;
+  }
+
+  /** The next startable unit begins a new segment (tracks changed). */
+  requestCut(): void {
+    this.cutRequested = true;
+  }
+
+  /**
+   * Offers one unit; `data(opening)` builds its bytes (with the file's header first when
+   * `opening`). Returns whether it was written.
+   */
+  push(unit: SeriesUnit, data: (opening: boolean) => readonly Buffer[]): boolean {
+    if (this.open && this.open.error) this.fail(this.open.error);
+    if (!this.open) return this.tryOpen(unit, data);
+    if (unit.startable && this.shouldCut(unit)) {
+      this.cut(unit);
+      return this.tryOpen(unit, data);
+    }
+    if (this.dropping || this.open.pendingBytes > this.ctx.maxPendingBytes) {
+      if (!this.dropping) this.ctx.log.warn({ format: this.format, pending: this.open.pendingBytes }, 'recording falls behind the disk: dropping to the next keyframe');
+      this.dropping = !unit.startable;
+      if (this.dropping) {
+        this.dropped++;
+        return false;
+      }
+    }
+    this.write(unit, data(false));
+    return true;
+  }
+
+  /** Closes the open segment; `ended`: the recording stops (HLS: ENDLIST). */
+  async close(ended: boolean): Promise<void> {
+    const open = this.open;
+    this.open = undefined;
+    if (open) this.closing.push(this.finish(open, ended, open.meta.startMs + this.mediaMs()));
+    await Promise.allSettled(this.closing);
+    this.closing = [];
+  }
+
+  private tryOpen(unit: SeriesUnit, data: (opening: boolean) => readonly Buffer[]): boolean {
+    if (!unit.startable || performance.now() < this.retryAt) {
+      this.dropped++;
+      return false;
+    }
+    const startMs = Math.round(performance.timeOrigin + unit.receivedAt);
+    try {
+      this.open = this.ctx.store.open({ path: this.ctx.path, format: this.format, startMs, planId: this.ctx.planId, reason: this.ctx.reason, ...this.meta() }, () => undefined);
+    } catch (err) {
+      this.fail(err as NodeJS.ErrnoException);
+      return false;
+    }
+    this.segments++;
+    this.firstDts = unit.dts;
+    this.lastDts = unit.dts;
+    this.step = 0;
+    this.cutRequested = false;
+    this.dropping = false;
+    this.write(unit, data(true));
+    return true;
+  }
+
+  private write(unit: SeriesUnit, buffers: readonly Buffer[]): void {
+    const open = this.open!;
+    if (unit.clock && unit.dts > this.lastDts) {
+      this.step = unit.dts - this.lastDts;
+      this.lastDts = unit.dts;
+    }
+    open.write(buffers, open.meta.startMs + this.mediaMs(), unit.startable && unit.clock);
+  }
+
+  private mediaMs(): number {
+    return Math.round((this.lastDts + this.step - this.firstDts) / 90);
+  }
+
+  private shouldCut(unit: SeriesUnit): boolean {
+    if (this.cutRequested) return true;
+    const elapsedMs = (unit.dts - this.firstDts) / 90;
+    if (elapsedMs >= this.ctx.segmentMs()) return true;
+    const wallMs = performance.timeOrigin + unit.receivedAt - this.open!.meta.startMs;
+    return Math.abs(wallMs - elapsedMs) > MAX_CLOCK_SKEW_MS;
+  }
+
+  private cut(next: SeriesUnit): void {
+    const open = this.open!;
+    this.open = undefined;
+    // The segment ends where the next one begins on the media clock: no gap, no overlap.
+    const endMs = open.meta.startMs + Math.round((Math.max(next.dts, this.lastDts) - this.firstDts) / 90);
+    this.closing.push(this.finish(open, false, endMs));
+    if (this.closing.length > 4) this.closing = this.closing.slice(-4);
+  }
+
+  private async finish(open: OpenSegment, ended: boolean, endMs: number | undefined): Promise<void> {
+    try {
+      await open.close(endMs, ended);
+      this.bytesClosed += open.bytes;
+    } catch (err) {
+      this.ctx.log.warn({ err: errorMessage(err), file: open.file }, 'recording segment did not close cleanly');
+    }
+  }
+
+  private fail(err: NodeJS.ErrnoException): void {
+    this.lastError = `${err.code ?? 'ERROR'}: ${errorMessage(err)}`;
+    this.retryAt = performance.now() + this.ctx.retryMs;
+    this.ctx.log.error({ format: this.format, err: this.lastError }, 'recording write failed: this format stops and retries later');
+    if (this.open) {
+      const open = this.open;
+      this.open = undefined;
+      this.closing.push(this.finish(open, true, undefined));
+    }
+    this.ctx.onWriteError(this.format, err);
+  }
+}

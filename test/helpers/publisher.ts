@@ -8,6 +8,8 @@ export interface PublishOptions {
   gop?: number;
   audio?: boolean;
   bitrate?: string;
+  /** Stop publishing after this many seconds of media (ffmpeg -t); default: until stopped. */
+  seconds?: number;
 }
 
 /**
@@ -15,11 +17,12 @@ export interface PublishOptions {
  * Resolves once the gateway reports the stream ready.
  */
 export async function publishTestPattern(gw: TestGateway, path: string, options: PublishOptions = {}) {
-  const { size = '640x360', rate = 25, gop = 25, audio = true, bitrate = '800k' } = options;
+  const { size = '640x360', rate = 25, gop = 25, audio = true, bitrate = '800k', seconds } = options;
   const args = ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${rate}`];
   if (audio) args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100');
   args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', String(gop), '-b:v', bitrate);
   if (audio) args.push('-c:a', 'aac', '-b:a', '96k', '-ac', '2');
+  if (seconds !== undefined) args.push('-t', String(seconds));
   args.push('-f', 'flv', `${gw.rtmpUrl}/${path}`);
   const tool = startTool(ffmpegPath, args);
   try {

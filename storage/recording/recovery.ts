@@ -61,34 +61,36 @@ export function scanFlv(fd: number, size: number): ScanResult {
  * PES timestamps of the packets read give the media time. Spec: ISO/IEC 13818-1 §2.4.3.
  */
 export function scanTs(fd: number, size: number): ScanResult {
-  const demuxer = new TsDemuxer();
-  const block = Buffer.alloc(BLOCK - (BLOCK % TS_PACKET_SIZE));
-  let offset = 0;
   let first: number | undefined;
   let last = 0;
   let keyframes = 0;
+  const demuxer = new TsDemuxer({
+    onStreams: () => undefined,
+    onPesStart: (pes) => {
+      const dts = pes.dts ?? pes.pts;
+      if (dts === undefined) return;
+      first ??= dts;
+      if (dts > last) last = dts;
+      if (pes.randomAccess && pes.kind === 'video') keyframes++;
+    },
+    onPesData: () => undefined,
+    onPesEnd: () => undefined,
+    onDiscontinuity: () => undefined,
+  });
+  const block = Buffer.alloc(BLOCK - (BLOCK % TS_PACKET_SIZE));
+  let offset = 0;
   scan: while (offset + TS_PACKET_SIZE <= size) {
     const want = Math.min(block.length, size - offset - ((size - offset) % TS_PACKET_SIZE));
     const got = readSync(fd, block, 0, want, offset);
     const whole = got - (got % TS_PACKET_SIZE);
     for (let p = 0; p < whole; p += TS_PACKET_SIZE) {
       if (block[p] !== TS_SYNC_BYTE) break scan;
-      let events;
-      try {
-        events = demuxer.feed(block.subarray(p, p + TS_PACKET_SIZE));
-      } catch {
-        break scan;
-      }
-      for (const event of events) {
-        if (event.type !== 'pes' || event.dts === undefined) continue;
-        first ??= event.dts;
-        if (event.dts > last) last = event.dts;
-        if (event.randomAccess) keyframes++;
-      }
+      demuxer.feed(block.subarray(p, p + TS_PACKET_SIZE));
       offset += TS_PACKET_SIZE;
     }
     if (whole === 0) break;
   }
+  // The timestamps are 33-bit; a segment is far shorter than a wrap (26.5 h).
   return { validBytes: offset, durationMs: first === undefined ? 0 : Math.round((last - first) / 90), keyframes };
 }
 

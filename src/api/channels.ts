@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { GbChannel } from '../core/gb28181';
 import type { ChannelQuery } from '../../storage/repos/channels';
-import { channelDto } from './devices';
+import type { ChannelDto, Page } from './dto';
+import { channelDto } from './gb-dto';
 import { channelSchema, gbErrorResponses, pageOf, pageQuery } from './gb-schemas';
 
 export interface ChannelsApiDeps {
@@ -17,7 +18,7 @@ export async function channelsApi(app: FastifyInstance, deps: ChannelsApiDeps): 
       querystring: { type: 'object', properties: { ...pageQuery, kind: { type: 'string', enum: ['civil', 'group', 'org', 'device'] } } },
       response: { 200: pageOf(channelSchema), ...gbErrorResponses },
     },
-  }, async (request) => {
+  }, async (request): Promise<Page<ChannelDto>> => {
     const { page = 1, count = 100 } = request.query;
     const result = deps.channels.list({ kind: 'device', ...request.query });
     return { total: result.total, page, count, items: result.items.map(channelDto) };

@@ -2,12 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/errors';
 import { errorResponses } from './schemas';
 
-/** What the API shows of one RTSP pull proxy. */
+/** What the API shows of one pull proxy (RTSP, RTMP/RTMPS or HTTP-FLV). */
 export interface ProxyDto {
   id: string;
   /** Hub path `app/stream`: play it at /{app}/{stream}.flv and the other outputs. */
   path: string;
-  /** The camera URL with the password replaced by `***`. */
+  /** The source URL with the password (and an RTMP stream key) masked. */
   url: string;
   transport: 'auto' | 'tcp' | 'udp';
   onDemand: boolean;
@@ -51,7 +51,13 @@ export interface ProxiesApiDeps {
 }
 
 const PATH = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}/[A-Za-z0-9_.-]{1,64}$', description: 'hub path app/stream' } as const;
-const URL = { type: 'string', pattern: '^[Rr][Tt][Ss][Pp]://', minLength: 8, maxLength: 2048, description: 'rtsp://[user:pass@]host[:port]/path' } as const;
+const URL = {
+  type: 'string',
+  pattern: '^([Rr][Tt][Ss][Pp]|[Rr][Tt][Mm][Pp][Ss]?|[Hh][Tt][Tt][Pp][Ss]?)://',
+  minLength: 8,
+  maxLength: 2048,
+  description: 'rtsp://[user:pass@]host[:port]/path, rtmp[s]://host[:port]/app/stream or http(s)://host/path.flv',
+} as const;
 const TRANSPORT = { type: 'string', enum: ['auto', 'tcp', 'udp'], description: 'auto: UDP first, TCP when UDP carries nothing' } as const;
 
 export const proxySchema = {

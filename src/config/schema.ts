@@ -129,7 +129,7 @@ export const schema = {
   },
   proxies: list({
     path: required(str(/^[A-Za-z0-9_.-]{1,64}\/[A-Za-z0-9_.-]{1,64}$/, 'app/stream ([A-Za-z0-9_.-])')),
-    url: required(str(/^rtsp:\/\/[^\s]{1,2040}$/i, 'an rtsp:// URL')),
+    url: required(str(/^(?:rtsp|rtmps?|https?):\/\/[^\s]{1,2040}$/i, 'an rtsp://, rtmp://, rtmps:// or http(s)://...flv URL')),
     transport: optional(oneOf(['auto', 'tcp', 'udp']), 'auto'),
     onDemand: optional(bool(), true),
   }),

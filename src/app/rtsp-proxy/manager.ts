@@ -5,11 +5,11 @@ import type { Registry } from '../../hub/registry';
 import { assertStreamPath } from '../../hub/path';
 import type { RtspTransportChoice } from '../../protocols/rtsp/pull';
 import type { UdpPortAllocator } from '../../protocols/rtsp/udp';
-import { parseRtspUrl, redactUrl } from '../../protocols/rtsp/url';
 import type { GatewayConfig } from '../../config/schema';
 import type { ProxyDto, ProxyInput, ProxyPatchInput, ProxiesService } from '../../api/proxies';
 import type { ProxyRepo } from '../../../storage/repos/proxies';
 import { RtspProxy, type ProxySettings, type ProxySpec } from './proxy';
+import { maskPullUrl, validatePullUrl } from './pull-clients';
 
 export interface ProxyManagerDeps {
   readonly registry: Pick<Registry, 'publish' | 'get' | 'registerOnDemand' | 'admission'>;
@@ -41,7 +41,7 @@ export function proxySettingsFrom(rtsp: GatewayConfig['rtsp']): ProxySettings {
 }
 
 /**
- * Every RTSP pull proxy: those declared in config (read-only through the API) and those added
+ * Every pull proxy (rtsp://, rtmp://, rtmps://, http(s)://...flv): those declared in config (read-only through the API) and those added
  * through the API (kept in SQLite, so they survive restarts). On-demand proxies are registered
  * with the hub for their exact path; always-on ones connect at start.
  */
@@ -134,7 +134,7 @@ export class ProxyManager implements ProxiesService {
       this.validate(spec);
       this.add(spec, createdAt, updatedAt);
     } catch (err) {
-      this.deps.log.error({ proxy: spec.id, path: spec.path, err: errorMessage(err) }, 'RTSP proxy not started');
+      this.deps.log.error({ proxy: spec.id, path: spec.path, err: errorMessage(err) }, 'proxy not started');
     }
   }
 
@@ -171,7 +171,7 @@ export class ProxyManager implements ProxiesService {
 
   private validate(spec: ProxySpec, replacing?: string): void {
     assertStreamPath(spec.path);
-    parseRtspUrl(spec.url);
+    validatePullUrl(spec.url);
     if (!['auto', 'tcp', 'udp'].includes(spec.transport)) throw new GatewayError('BAD_REQUEST', `transport must be auto, tcp or udp`);
     for (const [id, entry] of this.entries) {
       if (id !== replacing && entry.proxy.spec.path === spec.path) throw new GatewayError('STREAM_BUSY', `path ${spec.path} is already pulled by proxy ${id}`);
@@ -187,7 +187,7 @@ export class ProxyManager implements ProxiesService {
     return {
       id: spec.id,
       path: spec.path,
-      url: redactUrl(spec.url),
+      url: maskPullUrl(spec.url),
       transport: spec.transport as RtspTransportChoice,
       onDemand: spec.onDemand,
       origin: spec.origin,

@@ -4,10 +4,10 @@ import type { Publisher, Source } from '../../core/source';
 import { describeTrack, type Track } from '../../core/track';
 import type { Registry } from '../../hub/registry';
 import { RateMeter } from '../../hub/rate-meter';
-import { RtspError, type RtspFailure } from '../../protocols/rtsp/errors';
-import { RtspPull, type RtspPullInfo, type RtspTransportChoice } from '../../protocols/rtsp/pull';
+import type { RtspFailure } from '../../protocols/rtsp/errors';
+import type { RtspTransportChoice } from '../../protocols/rtsp/pull';
 import type { UdpPortAllocator } from '../../protocols/rtsp/udp';
-import { redactUrl } from '../../protocols/rtsp/url';
+import { createPullClient, maskPullUrl, pullProtocolOf, type PullClient } from './pull-clients';
 
 /** One proxy as declared in config or through the API. */
 export interface ProxySpec {
@@ -35,8 +35,8 @@ export interface ProxySettings {
 export type ProxyState = 'idle' | 'connecting' | 'playing' | 'retrying' | 'stopped';
 
 export interface ProxyError {
-  /** auth, unreachable, not-found, unsupported-codec, timeout, protocol, transport, busy */
-  readonly kind: RtspFailure | 'busy';
+  /** auth, unreachable, not-found, unsupported-codec, timeout, protocol, transport, busy; RTMP also refused, tls, rejected, bad-name, reset, stall */
+  readonly kind: RtspFailure | 'busy' | string;
   /** Plain words: "auth failed: user "admin" was refused (401 Unauthorized)". */
   readonly message: string;
   readonly at: number;
@@ -63,16 +63,16 @@ export interface ProxyDeps {
 }
 
 /**
- * One RTSP pull proxy: connects, publishes into the hub at its path, and reconnects with
+ * One pull proxy (RTSP, RTMP/RTMPS or HTTP-FLV, by the URL's scheme): connects, publishes into the hub at its path, and reconnects with
  * exponential backoff (reconnectMin doubling up to reconnectMax) after a camera reboot, a
  * network cut or a stuck stream. Each reconnect publishes again on the same path, so viewers
  * stay (within hub.reconnectGrace) and their timestamps continue from the publisher's resumeDts.
  */
 export class RtspProxy {
   private state: ProxyState = 'idle';
-  private pull: RtspPull | undefined;
+  private pull: PullClient | undefined;
   private publisher: Publisher | undefined;
-  private info: RtspPullInfo | undefined;
+  private announced: string[] = [];
   private lastError: ProxyError | undefined;
   private reconnects = 0;
   private failuresInARow = 0;
@@ -101,7 +101,7 @@ export class RtspProxy {
       await this.connect();
     } catch (err) {
       if ((this.state as ProxyState) !== 'stopped') this.state = 'idle';
-      throw new GatewayError('SOURCE_START_FAILED', `RTSP proxy ${this.spec.path}: ${errorMessage(err)}`, { cause: err });
+      throw new GatewayError('SOURCE_START_FAILED', `proxy ${this.spec.path}: ${errorMessage(err)}`, { cause: err });
     }
   }
 
@@ -121,13 +121,13 @@ export class RtspProxy {
     this.pull = undefined;
     this.endPublisher(reason);
     await pull?.close(reason);
-    this.log.info({ reason }, 'RTSP proxy stopped');
+    this.log.info({ reason }, 'proxy stopped');
   }
 
   status(): ProxyStatus {
     const bytesIn = this.bytesBefore + (this.pull?.stats().bytes ?? 0);
     const live = this.deps.registry.get(this.spec.path)?.tracks.filter((t) => t.ready);
-    const tracks = live && live.length > 0 ? live.map(describeTrack) : (this.info?.tracks.map((t) => `${t.codec}`) ?? []);
+    const tracks = live && live.length > 0 ? live.map(describeTrack) : this.announced;
     const transport = this.pull?.stats().transport;
     return {
       state: this.state,
@@ -143,28 +143,21 @@ export class RtspProxy {
 
   private async connect(): Promise<void> {
     try {
-      await this.deps.registry.admission.admit({ action: 'publish', path: this.spec.path, protocol: 'rtsp', remote: redactUrl(this.spec.url), query: {}, internal: true });
+      await this.deps.registry.admission.admit({ action: 'publish', path: this.spec.path, protocol: pullProtocolOf(this.spec.url), remote: maskPullUrl(this.spec.url), query: {}, internal: true });
     } catch (err) {
       this.noteError(err);
       throw err;
     }
-    const pull = new RtspPull({
-      url: this.spec.url,
-      transport: this.spec.transport,
-      connectTimeoutMs: this.settings.connectTimeoutMs,
-      requestTimeoutMs: this.settings.requestTimeoutMs,
-      udpFallbackMs: this.settings.udpFallbackMs,
-      stallTimeoutMs: this.settings.stallTimeoutMs,
-      reorderDelayMs: this.settings.reorderDelayMs,
-      userAgent: this.settings.userAgent,
+    const pull: PullClient = createPullClient({ url: this.spec.url, transport: this.spec.transport }, this.settings, {
       log: this.log,
       ...(this.deps.udpPorts ? { udpPorts: this.deps.udpPorts } : {}),
-      openPublisher: (info) => this.openPublisher(info),
+      openPublisher: (remote) => this.openPublisher(remote),
       onClose: (err) => this.lost(pull, err),
     });
     this.pull = pull;
     try {
-      this.info = await pull.start();
+      await pull.start();
+      this.announced = pull.announcedCodecs();
     } catch (err) {
       if (this.pull === pull) this.pull = undefined;
       this.noteError(err);
@@ -177,11 +170,12 @@ export class RtspProxy {
     }
     this.state = 'playing';
     this.playingSince = Date.now();
-    this.log.info({ url: redactUrl(this.spec.url), transport: pull.stats().transport, reconnects: this.reconnects }, 'RTSP proxy playing');
+    this.log.info({ url: maskPullUrl(this.spec.url), transport: pull.stats().transport, reconnects: this.reconnects }, 'proxy playing');
   }
 
-  private openPublisher(info: RtspPullInfo): Publisher {
-    const source: Source = { kind: 'rtsp', remote: redactUrl(info.url), close: (reason) => this.kicked(reason) };
+  private openPublisher(remote: string): Publisher {
+    const kind = this.spec.url.toLowerCase().startsWith('rtsp') ? 'rtsp' : this.spec.url.toLowerCase().startsWith('rtmp') ? 'rtmp-pull' : 'http-flv-pull';
+    const source: Source = { kind, remote, close: (reason) => this.kicked(reason) };
     const previous = this.deps.registry.get(this.spec.path)?.tracks ?? [];
     let publisher: Publisher;
     try {
@@ -197,11 +191,11 @@ export class RtspProxy {
   }
 
   /** The pull died while playing: end the publisher (viewers wait out the grace) and retry. */
-  private lost(pull: RtspPull, err: RtspError): void {
+  private lost(pull: PullClient, err: Error): void {
     if (pull !== this.pull || this.state === 'stopped') return;
     this.retire(pull, err.message);
     this.noteError(err);
-    this.log.warn({ err: err.message }, 'RTSP proxy lost its camera: reconnecting');
+    this.log.warn({ err: err.message }, 'proxy lost its source: reconnecting');
     this.scheduleRetry();
   }
 
@@ -214,7 +208,7 @@ export class RtspProxy {
     this.scheduleRetry();
   }
 
-  private retire(pull: RtspPull, reason: string): void {
+  private retire(pull: PullClient, reason: string): void {
     this.bytesBefore += pull.stats().bytes;
     this.pull = undefined;
     if (this.playingSince !== undefined && Date.now() - this.playingSince >= this.settings.reconnectMaxMs) this.failuresInARow = 0;
@@ -234,7 +228,7 @@ export class RtspProxy {
       this.state = 'connecting';
       this.connect().catch(() => this.scheduleRetry());
     }, delay);
-    this.log.debug({ delayMs: delay }, 'RTSP proxy reconnect scheduled');
+    this.log.debug({ delayMs: delay }, 'proxy reconnect scheduled');
   }
 
   private endPublisher(reason: string): void {
@@ -244,7 +238,8 @@ export class RtspProxy {
   }
 
   private noteError(err: unknown): void {
-    const kind = err instanceof RtspError ? err.failure : err instanceof GatewayError && err.code === 'STREAM_BUSY' ? 'busy' : 'protocol';
+    const failure = (err as { failure?: unknown }).failure;
+    const kind = err instanceof GatewayError && err.code === 'STREAM_BUSY' ? 'busy' : typeof failure === 'string' ? failure : 'protocol';
     this.lastError = { kind, message: errorMessage(err), at: Date.now() };
   }
 }

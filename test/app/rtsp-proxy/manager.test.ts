@@ -35,7 +35,9 @@ test('API proxies persist across restarts; config proxies are listed read-only',
     expectCode(() => manager.create({ path: 'cams/gate', url: 'rtsp://x/y' }), 'STREAM_BUSY', /already pulled/);
     expectCode(() => manager.create({ path: 'cfg/door', url: 'rtsp://x/y' }), 'STREAM_BUSY', /config-1/);
     expectCode(() => manager.create({ path: 'no-slash', url: 'rtsp://x/y' }), 'BAD_REQUEST', /invalid stream path/);
-    expectCode(() => manager.create({ path: 'a/b', url: 'http://x/y' }), 'BAD_REQUEST', /not an rtsp:\/\/ URL/);
+    expectCode(() => manager.create({ path: 'a/b', url: 'http://x/y' }), 'BAD_REQUEST', /must end in \.flv/);
+    expectCode(() => manager.create({ path: 'a/b', url: 'ftp://x/y.flv' }), 'BAD_REQUEST', /rtsp:\/\/, rtmp:\/\/, rtmps:\/\/ or http/);
+    expectCode(() => manager.create({ path: 'a/b', url: 'rtmp://x/app' }), 'BAD_REQUEST', /needs an app and a stream name/);
     await assert.rejects(manager.update('config-1', { transport: 'tcp' }), /declared in the config file/);
     await assert.rejects(manager.update('nope', { transport: 'tcp' }), /proxy nope not found/);
     const updated = await manager.update(created.id, { transport: 'udp', onDemand: false });
@@ -113,7 +115,7 @@ test('config: proxies entries are checked and a fault names the key and the inde
       { path: 'cams/b', url: 'rtsp://10.0.0.2/y', transport: 'tcp', onDemand: false },
     ]);
     expectError('proxies:\n  - path: cams/a\n', /"proxies\[0\]\.url": missing/);
-    expectError('proxies:\n  - path: cams/a\n    url: rtsp://x/\n  - path: cams/b\n    url: http://x/\n', /"proxies\[1\]\.url": expected an rtsp:\/\/ URL/);
+    expectError('proxies:\n  - path: cams/a\n    url: rtsp://x/\n  - path: cams/b\n    url: ftp://x/\n', /"proxies\[1\]\.url": expected an rtsp:\/\/, rtmp:\/\/, rtmps:\/\/ or http\(s\):\/\/\.\.\.flv URL/);
     expectError('proxies:\n  - path: cams/a\n    url: rtsp://x/\n    transport: quic\n', /"proxies\[0\]\.transport": expected one of auto, tcp, udp/);
     expectError('proxies:\n  - path: cams/a\n    url: rtsp://x/\n    color: red\n', /"proxies\[0\]\.color": unknown key/);
     expectError('proxies: cams/a\n', /"proxies": expected a list/);

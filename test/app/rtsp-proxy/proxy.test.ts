@@ -37,7 +37,7 @@ test('an on-demand start that fails says why in SOURCE_START_FAILED and in the s
     await assert.rejects(proxy.startOnce(), (err: unknown) => {
       assert.ok(err instanceof GatewayError);
       assert.equal(err.code, 'SOURCE_START_FAILED');
-      assert.match(err.message, /^RTSP proxy cams\/front: auth failed: /);
+      assert.match(err.message, /^proxy cams\/front: auth failed: /);
       return true;
     });
     const status = proxy.status();

@@ -25,7 +25,7 @@ export interface PushRule {
 }
 
 export interface PushManagerDeps {
-  readonly registry: Pick<Registry, 'subscribe' | 'list' | 'events'>;
+  readonly registry: Pick<Registry, 'subscribe' | 'list' | 'events' | 'admission'>;
   readonly repo: PushRepo;
   readonly config: GatewayConfig['pushes'];
   readonly settings: PushSettings;

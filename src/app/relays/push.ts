@@ -57,7 +57,7 @@ export interface PushStatus {
 }
 
 export interface PushDeps {
-  readonly registry: Pick<Registry, 'subscribe'>;
+  readonly registry: Pick<Registry, 'subscribe' | 'admission'>;
   readonly log: Logger;
   /** The stream ended and this push has no reason to go on (not keepSource). */
   readonly onFinished: (push: Push) => void;
@@ -97,7 +97,11 @@ export class Push {
     if (this.state === 'stopped' || this.subscription || this.subscribing) return;
     const abort = new AbortController();
     this.subscribing = abort;
-    this.deps.registry.subscribe(this.target.path, this.sink, { signal: abort.signal }).then(
+    const request = { action: 'play', path: this.target.path, protocol: 'relay', remote: maskRtmpUrl(this.target.url), query: {}, internal: true } as const;
+    this.deps.registry.admission
+      .admit(request)
+      .then(() => (abort.signal.aborted ? Promise.reject(new Error('push stopped')) : this.deps.registry.subscribe(this.target.path, this.sink, { signal: abort.signal })))
+      .then(
       (subscription) => {
         this.subscribing = undefined;
         if (this.state === 'stopped') return subscription.close('push stopped');

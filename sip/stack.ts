@@ -141,6 +141,10 @@ export class SipStack {
   request(request: SipRequest, remote: SipRemote, options: RequestOptions = {}): Promise<SipResponse> {
     if (this.closed) return Promise.reject(new GatewayError('CLOSED', 'the SIP stack is closed'));
     request.headers.via = [this.via(remote.protocol), ...request.headers.via];
+    return this.send(request, remote, options);
+  }
+
+  private send(request: SipRequest, remote: SipRemote, options: RequestOptions): Promise<SipResponse> {
     const raw = toKirm(request);
     return new Promise<SipResponse>((resolve, reject) => {
       let final = false;
@@ -166,6 +170,31 @@ export class SipStack {
         resolve(response);
       });
     });
+  }
+
+  /**
+   * CANCELs an INVITE we sent (still without a final answer): same Request-URI, Call-ID, From,
+   * To and CSeq number, and the INVITE's own top Via (its branch), in a transaction of its own.
+   * Spec: RFC 3261 §9.1
+   */
+  cancel(invite: SipRequest, remote: SipRemote): Promise<SipResponse> {
+    if (this.closed) return Promise.reject(new GatewayError('CLOSED', 'the SIP stack is closed'));
+    const top = invite.headers.via[0];
+    if (!top) return Promise.reject(new GatewayError('PROTOCOL_ERROR', 'CANCEL of a request that was never sent'));
+    const cancel: SipRequest = {
+      method: 'CANCEL',
+      uri: invite.uri,
+      headers: {
+        via: [top],
+        from: invite.headers.from,
+        to: invite.headers.to,
+        'call-id': invite.headers['call-id'],
+        cseq: { seq: invite.headers.cseq.seq, method: 'CANCEL' },
+        'max-forwards': '70',
+        ...(this.options.userAgent ? { 'user-agent': this.options.userAgent } : {}),
+      },
+    };
+    return this.send(cancel, remote, {});
   }
 
   /** Sends a request outside any transaction (ACK for a 2xx). */

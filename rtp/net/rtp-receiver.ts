@@ -101,6 +101,7 @@ export class RtpReceiver extends TypedEmitter<ReceiverEvents> {
   private firstPacketAt: number | undefined;
   private lastPacketAt: number | undefined;
   private lastActivity = 0;
+  private held = false;
   private counters = { bytes: 0, ssrcMismatch: 0, otherPeerPackets: 0, badPackets: 0, rtcpReceived: 0, rtcpSent: 0 };
   private readonly reception = new ReceptionStats(90_000);
   private readonly extender = new SequenceExtender();
@@ -166,6 +167,15 @@ export class RtpReceiver extends TypedEmitter<ReceiverEvents> {
     this.expectedSsrc = ssrc;
     if (this.transport instanceof TcpPassiveTransport || this.transport instanceof TcpActiveTransport) this.transport.setExpectedSsrc(ssrc);
     this.log.info({ ssrc }, 'expected SSRC updated');
+  }
+
+  /**
+   * While held, silence does not close the receiver (a paused GB28181 playback sends nothing);
+   * the silence clock restarts when the hold ends.
+   */
+  holdTimeout(hold: boolean): void {
+    this.held = hold;
+    this.lastActivity = performance.now();
   }
 
   get isClosed(): boolean {
@@ -366,6 +376,7 @@ export class RtpReceiver extends TypedEmitter<ReceiverEvents> {
     this.watchdog = setTimeout(() => {
       this.watchdog = undefined;
       if (this.closedReason !== undefined) return;
+      if (this.held) this.lastActivity = performance.now();
       if (performance.now() - this.lastActivity >= this.timeoutMs) {
         const reason = `no RTP for ${Math.round(this.timeoutMs / 1000)} s`;
         this.log.warn({ port: this.port, peer: this.peer, packets: this.ingest.stats.packets }, reason);

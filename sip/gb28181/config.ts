@@ -20,6 +20,8 @@ export interface GbServerConfig {
   minExpires: number;
   maxExpires: number;
   queryTimeoutMs: number;
+  /** A RecordInfo answer not complete by then is returned as partial. */
+  recordInfoTimeoutMs: number;
   /** A multi-message Catalog answer with no new message for this long is complete. */
   catalogIdleMs: number;
   /** Re-query every online device's catalog this often; 0: never. */
@@ -43,6 +45,7 @@ export const DEFAULT_GB_CONFIG: Omit<GbServerConfig, 'id' | 'domain' | 'password
   minExpires: 60,
   maxExpires: 86_400,
   queryTimeoutMs: 10_000,
+  recordInfoTimeoutMs: 15_000,
   catalogIdleMs: 10_000,
   catalogRefreshMs: 0,
   catalogSubscribeSec: 0,

@@ -29,6 +29,8 @@ export interface Dialog {
   /** Where in-dialog requests go (the 2xx Contact). */
   readonly remoteTarget: string;
   readonly answer: SessionDescription;
+  /** The 200 OK carried no SDP: the offer was taken as accepted as sent. */
+  readonly answerFromOffer?: boolean;
   readonly inviteCseq: number;
   readonly establishedAt: number;
   cseq: number;
@@ -46,6 +48,8 @@ export interface InviteOptions {
 export interface InviteHooks {
   /** The device ended the dialog (BYE), or it was torn down. */
   ended(dialog: Dialog, reason: string): void;
+  /** A device bent the rules (shown in its SIP log). */
+  warn?(deviceId: string, callId: string, text: string): void;
 }
 
 /**
@@ -96,6 +100,7 @@ export class InviteClient {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         abandoned = true;
+        this.cancel(request, target);
         reject(new GatewayError('TIMEOUT', `device ${target.deviceId} did not answer ${what} within ${Math.round(options.timeoutMs / 1000)} s`));
       }, options.timeoutMs);
     });
@@ -121,15 +126,25 @@ export class InviteClient {
     }
     this.ack(request, response, target.remote);
     let answer: SessionDescription;
+    let answerFromOffer = false;
     try {
-      answer = parseSdp(response.content ?? Buffer.alloc(0));
+      if (!response.content?.length) {
+        // Some camera firmware answers 200 with no body: it takes the offer as it is.
+        answer = parseSdp(options.sdp);
+        answerFromOffer = true;
+        const text = `device ${target.deviceId} answered ${what} with 200 OK without SDP: taken as accepting the offer as sent`;
+        this.log.warn({ device: target.deviceId, callId }, text);
+        this.hooks.warn?.(target.deviceId, callId, text);
+      } else {
+        answer = parseSdp(response.content);
+      }
       if (answer.media.length === 0) throw new ParseError('no m= line');
     } catch (err) {
       dialog = this.makeDialog(target, request, response, { media: [] });
       void this.sendBye(dialog, 'unreadable SDP answer');
       throw new GatewayError('SOURCE_START_FAILED', `device ${target.deviceId} answered ${what} with unreadable SDP: ${errorMessage(err)}`);
     }
-    dialog = this.makeDialog(target, request, response, answer);
+    dialog = { ...this.makeDialog(target, request, response, answer), ...(answerFromOffer ? { answerFromOffer } : {}) };
     this.dialogs.set(callId, dialog);
     this.log.info({ device: target.deviceId, channel: target.channelId, callId }, 'INVITE dialog established');
     return dialog;
@@ -141,6 +156,15 @@ export class InviteClient {
     if (!dialog || dialog.state === 'terminated') return;
     this.terminate(dialog, reason);
     await this.sendBye(dialog, reason);
+  }
+
+  /** Sends a request inside a confirmed dialog (INFO for playback control); resolves with the answer. */
+  async inDialog(callId: string, method: string, contentType: string, content: Buffer): Promise<SipResponse> {
+    const dialog = this.dialogs.get(callId);
+    if (!dialog || dialog.state !== 'confirmed') throw new GatewayError('SESSION_NOT_FOUND', `no confirmed dialog ${callId}`);
+    const request = this.stack.newRequest({ method, uri: dialog.remoteTarget, from: dialog.from, to: dialog.to, callId, cseq: ++dialog.cseq, contentType, content });
+    request.headers.from = dialog.from;
+    return this.stack.request(request, dialog.remote);
   }
 
   /** A BYE from a device: true if it matched one of our dialogs. */
@@ -188,6 +212,18 @@ export class InviteClient {
       cseq: request.headers.cseq.seq,
       state: 'confirmed',
     };
+  }
+
+  /**
+   * The INVITE timed out: CANCEL it, so the device stops setting up the call (its 487 to the
+   * INVITE is ACKed by the transaction layer). Sent even without a provisional answer: many
+   * devices send none, and without it a device that answers late keeps a half-open call.
+   */
+  private cancel(request: SipRequest, target: InviteTarget): void {
+    this.stack.cancel(request, target.remote).then(
+      (response) => this.log.info({ device: target.deviceId, callId: request.headers['call-id'], status: response.status }, 'INVITE timed out: CANCEL sent'),
+      (err: unknown) => this.log.debug({ callId: request.headers['call-id'], err: errorMessage(err) }, 'CANCEL not sent'),
+    );
   }
 
   /** ACK for a 2xx: a new transaction-less request (RFC 3261 §13.2.2.4). */

@@ -3,9 +3,17 @@ import type { SipResponse } from '../message';
 import { CatalogCollector, type CatalogResult } from './catalog';
 import type { ManscdpMessage } from './manscdp';
 import { catalogItems, sumNumOf, type XmlFields } from './commands';
+import { RecordInfoCollector, type RecordInfoResult } from './records';
+
+/** Root element and DeviceID of a request that is not a plain Query of the device itself. */
+export interface ManscdpTarget {
+  root?: 'Query' | 'Control';
+  /** DeviceID in the body (a channel); default the device. */
+  targetId?: string;
+}
 
 /** Sends one MANSCDP request (MESSAGE or SUBSCRIBE) to a device; resolves with its SIP answer. */
-export type ManscdpSender = (deviceId: string, cmdType: string, sn: number, extra: XmlFields) => Promise<SipResponse>;
+export type ManscdpSender = (deviceId: string, cmdType: string, sn: number, extra: XmlFields, target?: ManscdpTarget) => Promise<SipResponse>;
 
 interface PendingQuery {
   resolve: (message: ManscdpMessage) => void;
@@ -22,6 +30,7 @@ interface PendingQuery {
 export class DeviceQueries {
   private readonly pending = new Map<string, PendingQuery>();
   private readonly collector: CatalogCollector;
+  private readonly records: RecordInfoCollector;
   private sn: number;
 
   constructor(
@@ -29,8 +38,10 @@ export class DeviceQueries {
     private readonly timeoutMs: number,
     catalogIdleMs: number,
     onCatalog: (result: CatalogResult) => void,
+    recordInfoTimeoutMs = 15_000,
   ) {
     this.collector = new CatalogCollector(catalogIdleMs, onCatalog);
+    this.records = new RecordInfoCollector(recordInfoTimeoutMs);
     this.sn = 1 + Math.floor(Math.random() * 100_000);
   }
 
@@ -40,7 +51,7 @@ export class DeviceQueries {
   }
 
   /** Sends a Query and waits for the device's Response with the same SN. */
-  query(deviceId: string, cmdType: string, extra: XmlFields = {}): Promise<ManscdpMessage> {
+  query(deviceId: string, cmdType: string, extra: XmlFields = {}, target?: ManscdpTarget): Promise<ManscdpMessage> {
     const sn = this.nextSn();
     const key = `${deviceId}:${cmdType}:${sn}`;
     const answer = new Promise<ManscdpMessage>((resolve, reject) => {
@@ -52,7 +63,7 @@ export class DeviceQueries {
     });
     answer.catch(() => undefined);
     // The device's 200 to the MESSAGE and its answer race; a refusal fails the query at once.
-    Promise.resolve().then(() => this.send(deviceId, cmdType, sn, extra)).then(
+    Promise.resolve().then(() => this.send(deviceId, cmdType, sn, extra, target)).then(
       (response) => this.checkSent(deviceId, cmdType, response).catch((err: Error) => this.settle(key, undefined, err)),
       (err: Error) => this.settle(key, undefined, err),
     );
@@ -71,12 +82,32 @@ export class DeviceQueries {
     return result;
   }
 
+  /** Sends a request the device only answers with the 200 of the MESSAGE (PTZ, TeleBoot). */
+  async command(deviceId: string, cmdType: string, extra: XmlFields, target: ManscdpTarget): Promise<void> {
+    const response = await this.send(deviceId, cmdType, this.nextSn(), extra, target);
+    if (response.status === 408) throw new GatewayError('TIMEOUT', `device ${deviceId} did not answer the ${cmdType} MESSAGE`);
+    if (response.status >= 300) throw new GatewayError('SOURCE_START_FAILED', `device ${deviceId} answered ${response.status} ${response.reason} to ${cmdType}`);
+  }
+
+  /** Sends a RecordInfo query for a channel and joins its (multi-message) answer. */
+  recordInfo(deviceId: string, channelId: string, extra: XmlFields): Promise<RecordInfoResult> {
+    const sn = this.nextSn();
+    const result = this.records.expect(deviceId, channelId, sn);
+    result.catch(() => undefined);
+    Promise.resolve().then(() => this.send(deviceId, 'RecordInfo', sn, extra, { targetId: channelId })).then(
+      (response) => this.checkSent(deviceId, 'RecordInfo', response).catch((err: Error) => this.records.cancel(deviceId, sn, err)),
+      (err: Error) => this.records.cancel(deviceId, sn, err),
+    );
+    return result;
+  }
+
   /** A Response MESSAGE from a device: true if it answered one of our queries (or is a Catalog part). */
   handleResponse(deviceId: string, message: ManscdpMessage): boolean {
     if (message.cmdType === 'Catalog') {
       this.collector.add(deviceId, message.sn, sumNumOf(message), catalogItems(message));
       return true;
     }
+    if (message.cmdType === 'RecordInfo') return this.records.add(deviceId, message);
     return this.settle(`${deviceId}:${message.cmdType}:${message.sn}`, message);
   }
 
@@ -84,6 +115,7 @@ export class DeviceQueries {
     const err = new GatewayError('CLOSED', 'the SIP server is shutting down');
     for (const key of [...this.pending.keys()]) this.settle(key, undefined, err);
     this.collector.close(err);
+    this.records.close(err);
   }
 
   private async checkSent(deviceId: string, cmdType: string, response: SipResponse): Promise<void> {

@@ -16,6 +16,17 @@ export interface InviteSdpFields {
   mode: StreamMode;
   ssrc: string;
   sessionName?: 'Play' | 'Playback' | 'Download';
+  /** Playback/Download: the recording range, Unix seconds (t= line), and u= `{channelId}:0`. */
+  range?: { start: number; end: number };
+  /** Download: how many times faster than real time the device sends. */
+  downloadSpeed?: number;
+  /** Sub-stream (0 main, 1 sub) in the forms devices read: `a=streamnumber` (2022) and the vendor ones wvp sends. */
+  streamNumber?: number;
+}
+
+/** The a= lines that ask for a sub-stream: GB/T 28181-2022 streamnumber, Hikvision/most `stream`, Dahua streamprofile, TP-LINK streamMode. */
+export function streamNumberLines(n: number): string[] {
+  return [`a=streamnumber:${n}`, `a=stream:${n}`, `a=streamprofile:${n}`, `a=streamMode:${n === 0 ? 'MAIN' : 'SUB'}`];
 }
 
 /**
@@ -28,14 +39,17 @@ export function buildInviteSdp(f: InviteSdpFields): Buffer {
     'v=0',
     `o=${f.channelId} 0 0 IN IP4 ${f.mediaIp}`,
     `s=${f.sessionName ?? 'Play'}`,
+    ...(f.range ? [`u=${f.channelId}:0`] : []),
     `c=IN IP4 ${f.mediaIp}`,
-    't=0 0',
+    f.range ? `t=${f.range.start} ${f.range.end}` : 't=0 0',
     `m=video ${f.mediaPort} ${tcp ? 'TCP/RTP/AVP' : 'RTP/AVP'} 96 98 99`,
     'a=recvonly',
     'a=rtpmap:96 PS/90000',
     'a=rtpmap:98 H264/90000',
     'a=rtpmap:99 H265/90000',
     ...(tcp ? [`a=setup:${f.mode === 'tcp-active' ? 'active' : 'passive'}`, 'a=connection:new'] : []),
+    ...(f.downloadSpeed ? [`a=downloadspeed:${f.downloadSpeed}`] : []),
+    ...(f.streamNumber !== undefined ? streamNumberLines(f.streamNumber) : []),
     `y=${f.ssrc}`,
   ];
   return Buffer.from(`${lines.join('\r\n')}\r\n`, 'latin1');

@@ -10,13 +10,15 @@ import { isDeviceCharset } from './charset';
 import { MANSCDP_CONTENT_TYPE, basicParamOf, buildManscdp, deviceInfoOf, deviceStatusOf, type DeviceInfo, type DeviceStatus, type XmlFields } from './commands';
 import type { GbServerConfig } from './config';
 import { InviteClient, type Dialog } from './invite';
-import { DeviceQueries } from './queries';
+import { DeviceCommands } from './device-commands';
+import { DeviceQueries, type ManscdpTarget } from './queries';
 import { Registrar } from './registrar';
 import { DeviceSessions, type DeviceSession } from './sessions';
 import { SipLog, type SipLogEntry } from './sip-log';
 import type { GbCatalogDiff, StreamMode } from '../../src/core/gb28181';
 import type { GbChannelStore, GbDeviceStore } from './store';
 import { handleManscdpRequest } from './incoming/index';
+import { MANSRTSP_CONTENT_TYPE, mansrtspBody, type PlaybackControl } from './mansrtsp';
 import { CatalogSubscriptions } from './subscriptions';
 
 export interface GbServerEvents extends Record<string, unknown[]> {
@@ -58,6 +60,8 @@ export class GbServer {
   readonly sessions = new DeviceSessions();
   /** Requests by kind and result, and our INVITEs by answer, for /metrics. */
   readonly counters = new SipCounters();
+  /** Control commands, RecordInfo and PresetQuery. */
+  readonly commands: DeviceCommands;
   private readonly stack: SipStack;
   private readonly registrar: Registrar;
   private readonly queries: DeviceQueries;
@@ -65,6 +69,7 @@ export class GbServer {
   private readonly subscriptions: CatalogSubscriptions;
   private readonly sipLog: SipLog;
   private readonly lastCatalog = new Map<string, number>();
+  private mansrtspCseq = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -79,8 +84,12 @@ export class GbServer {
       registered: (session, first) => this.onRegistered(session, first),
       unregistered: (id, reason) => this.markOffline(id, reason),
     }, log.child({ component: 'registrar' }));
-    this.queries = new DeviceQueries((id, cmdType, sn, extra) => this.sendQuery(id, 'MESSAGE', cmdType, sn, extra), config.queryTimeoutMs, config.catalogIdleMs, (r) => this.onCatalog(r));
-    this.invites = new InviteClient(this.stack, { id: config.id, domain: config.domain }, { ended: (d, reason) => this.events.emit('dialogEnded', d, reason) }, log.child({ component: 'invite' }));
+    this.queries = new DeviceQueries((id, cmdType, sn, extra, target) => this.sendQuery(id, 'MESSAGE', cmdType, sn, extra, {}, target), config.queryTimeoutMs, config.catalogIdleMs, (r) => this.onCatalog(r), config.recordInfoTimeoutMs);
+    this.commands = new DeviceCommands(this.queries, (id) => void this.requireOnline(id));
+    this.invites = new InviteClient(this.stack, { id: config.id, domain: config.domain }, {
+      ended: (d, reason) => this.events.emit('dialogEnded', d, reason),
+      warn: (deviceId, _callId, text) => this.sipLog.note(deviceId, text),
+    }, log.child({ component: 'invite' }));
     this.subscriptions = new CatalogSubscriptions(config.catalogSubscribeSec, (id, sn, extra, headers) => this.sendQuery(id, 'SUBSCRIBE', 'Catalog', sn, extra, headers), () => this.queries.nextSn(), log);
   }
 
@@ -186,6 +195,20 @@ export class GbServer {
     return dialog;
   }
 
+  /** Playback control in a Playback dialog (INFO, Application/MANSRTSP); throws when the device refuses it. */
+  async playbackControl(callId: string, control: PlaybackControl): Promise<void> {
+    const dialog = this.invites.get(callId);
+    if (!dialog) throw new GatewayError('SESSION_NOT_FOUND', `no dialog ${callId}`);
+    const response = await this.invites.inDialog(callId, 'INFO', MANSRTSP_CONTENT_TYPE, mansrtspBody(control, ++this.mansrtspCseq));
+    if (response.status === 408) throw new GatewayError('TIMEOUT', `device ${dialog.deviceId} did not answer the ${control.action} INFO`);
+    if (response.status >= 300) throw new GatewayError('SOURCE_START_FAILED', `device ${dialog.deviceId} answered ${response.status} ${response.reason} to ${control.action}`);
+  }
+
+  /** IFameCmd: asks the channel for a keyframe now (sent when a live INVITE starts). */
+  requestKeyframe(deviceId: string, channelId: string): void {
+    this.commands.device(deviceId, channelId, { kind: 'iframe' }).catch((err: unknown) => this.options.log.debug({ device: deviceId, channel: channelId, err: errorMessage(err) }, 'IFameCmd not delivered'));
+  }
+
   bye(callId: string, reason: string): Promise<void> {
     return this.invites.bye(callId, reason);
   }
@@ -212,7 +235,7 @@ export class GbServer {
     return session.remote;
   }
 
-  private sendQuery(id: string, method: 'MESSAGE' | 'SUBSCRIBE', cmdType: string, sn: number, extra: XmlFields, headers: Record<string, unknown> = {}): Promise<SipResponse> {
+  private sendQuery(id: string, method: 'MESSAGE' | 'SUBSCRIBE', cmdType: string, sn: number, extra: XmlFields, headers: Record<string, unknown> = {}, target: ManscdpTarget = {}): Promise<SipResponse> {
     const session = this.requireOnline(id);
     const { config } = this.options;
     const request = this.stack.newRequest({
@@ -222,7 +245,7 @@ export class GbServer {
       to: { uri: `sip:${id}@${config.domain}`, params: {} },
       contact: method === 'SUBSCRIBE',
       contentType: MANSCDP_CONTENT_TYPE,
-      content: buildManscdp('Query', cmdType, sn, id, extra, session.charset),
+      content: buildManscdp(target.root ?? 'Query', cmdType, sn, target.targetId ?? id, extra, session.charset),
       headers,
     });
     this.sipLog.bindCallId(request.headers['call-id'], id);

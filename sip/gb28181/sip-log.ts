@@ -23,6 +23,8 @@ interface StoredEntry {
   transport: string;
   data: Buffer;
   malformed?: string;
+  /** A note of ours (a device that bent the rules), not a message. */
+  warning?: string;
   keepalive: boolean;
 }
 
@@ -93,6 +95,15 @@ export class SipLog {
     if (list.length > this.size) list.splice(0, list.length - this.size);
   }
 
+  /** A warning about a device's behaviour, shown in its log between the messages. */
+  note(deviceId: string, text: string): void {
+    if (this.size <= 0) return;
+    let list = this.entries.get(deviceId);
+    if (!list) this.entries.set(deviceId, (list = []));
+    list.push({ at: Date.now(), direction: 'in', remote: '', transport: '', data: Buffer.alloc(0), warning: text.slice(0, 500), keepalive: false });
+    if (list.length > this.size) list.splice(0, list.length - this.size);
+  }
+
   /** The newest `limit` entries of a device, oldest first. */
   get(deviceId: string, limit = this.size): SipLogEntry[] {
     const list = this.entries.get(deviceId) ?? [];
@@ -118,6 +129,7 @@ export class SipLog {
 
 function render(entry: StoredEntry): SipLogEntry {
   const base = { at: entry.at, direction: entry.direction, remote: entry.remote, transport: entry.transport };
+  if (entry.warning !== undefined) return { ...base, summary: `warning: ${entry.warning}`, text: entry.warning };
   if (entry.malformed !== undefined) return { ...base, summary: `malformed: ${entry.malformed}`, text: entry.data.toString('latin1') };
   const end = entry.data.indexOf('\r\n\r\n');
   const head = entry.data.subarray(0, end < 0 ? entry.data.length : end).toString('latin1');

@@ -109,6 +109,8 @@ export const schema = {
     streamMode: oneOf(STREAM_MODES),
     charset: oneOf(['GB2312', 'GBK', 'GB18030', 'UTF-8']),
     sipLogSize: int(0, 10_000),
+    recordInfoTimeout: num(1, 600),
+    playbackPauseTimeout: num(1, 86_400),
   },
   rtp: {
     host: host(),

@@ -8,15 +8,43 @@ import { SsrcAllocator } from '../../../sip/gb28181/ssrc';
 import type { GbChannelStore, GbDeviceStore } from '../../../sip/gb28181/store';
 import type { GbMediaFactory } from './media';
 import { PlaySession, type PlayInfo } from './play-session';
+import type { PlaybackControl } from '../../../sip/gb28181/mansrtsp';
 
 export const GB_APP = 'rtp';
-const STREAM = /^(\d{20})_([0-9A-Za-z]{10,32})$/;
+const STREAM = /^(\d{20})_([0-9A-Za-z]{10,32})(?:_(sub)|_(\d{10}|\d{14})_(\d{10}|\d{14}))?$/;
 
-/** `rtp/{deviceId}_{channelId}` -> its ids; undefined for other paths. */
-export function parseGbPath(path: string): { deviceId: string; channelId: string } | undefined {
+export interface GbPath {
+  deviceId: string;
+  channelId: string;
+  /** `_sub`: the channel's second stream. */
+  streamNumber?: number;
+  /** `_{start}_{end}`: a playback of the device's recording, Unix seconds. */
+  range?: { start: number; end: number };
+}
+
+/** Unix seconds (10 digits) or local `YYYYMMDDHHMMSS` (wvp's form) -> Unix seconds. */
+function pathTime(text: string): number {
+  if (text.length === 10) return Number(text);
+  const [y, mo, d, h, mi, se] = [0, 4, 6, 8, 10, 12].map((at, i) => Number(text.slice(at, at + (i === 0 ? 4 : 2))));
+  return Math.floor(new Date(y!, mo! - 1, d!, h!, mi!, se!).getTime() / 1000);
+}
+
+/**
+ * `rtp/{deviceId}_{channelId}` (live), `..._sub` (sub-stream), `..._{start}_{end}` (playback)
+ * -> its parts; undefined for other paths.
+ */
+export function parseGbPath(path: string): GbPath | undefined {
   const [app, stream] = path.split('/');
   const match = app === GB_APP && stream ? STREAM.exec(stream) : null;
-  return match ? { deviceId: match[1]!, channelId: match[2]! } : undefined;
+  if (!match) return undefined;
+  const out: GbPath = { deviceId: match[1]!, channelId: match[2]! };
+  if (match[3]) out.streamNumber = 1;
+  if (match[4] && match[5]) out.range = { start: pathTime(match[4]), end: pathTime(match[5]) };
+  return out;
+}
+
+export function playbackPath(deviceId: string, channelId: string, start: number, end: number): string {
+  return `${GB_APP}/${deviceId}_${channelId}_${start}_${end}`;
 }
 
 export function gbPath(deviceId: string, channelId: string): string {
@@ -31,6 +59,8 @@ export interface GbBridgeOptions {
   media: GbMediaFactory;
   mediaIp: string;
   mediaTimeoutMs: number;
+  /** A paused playback is held this long at most. */
+  pauseTimeoutMs?: number;
   /** How long POST /api/play waits for the stream. */
   startTimeoutMs: number;
   log: Logger;
@@ -47,6 +77,8 @@ export class GbBridge {
   private readonly pulls = new Map<string, PlaySession>();
   private readonly recent: PlayInfo[] = [];
   private readonly unsubscribe: (() => void)[] = [];
+  /** Paused playbacks: the reader that keeps each one up, and the timer that ends it. */
+  private readonly holds = new Map<string, { release(): void }>();
   private closed = false;
 
   constructor(private readonly options: GbBridgeOptions) {
@@ -76,8 +108,7 @@ export class GbBridge {
   }
 
   /** Stops a pull now (BYE) and ends its stream. */
-  async stop(deviceId: string, channelId: string, reason = 'stopped through the API'): Promise<boolean> {
-    const path = gbPath(deviceId, channelId);
+  async stop(deviceId: string, channelId: string, reason = 'stopped through the API', path = gbPath(deviceId, channelId)): Promise<boolean> {
     const session = this.pulls.get(path);
     const kicked = this.options.registry.kick(path, reason);
     if (!session) return kicked;
@@ -93,13 +124,15 @@ export class GbBridge {
 
   close(): void {
     this.closed = true;
+    for (const path of [...this.holds.keys()]) this.release(path);
     for (const off of this.unsubscribe) off();
   }
 
   private async startPull(path: string): Promise<{ stop(reason: string): Promise<void> }> {
     if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
     const ids = parseGbPath(path);
-    if (!ids) throw new GatewayError('STREAM_NOT_FOUND', `stream ${path}: GB28181 paths are rtp/{20-digit device id}_{channel id}`);
+    if (!ids) throw new GatewayError('STREAM_NOT_FOUND', `stream ${path}: GB28181 paths are rtp/{20-digit device id}_{channel id}[_sub | _{start}_{end}]`);
+    if (ids.range && !(ids.range.end > ids.range.start)) throw new GatewayError('STREAM_NOT_FOUND', `stream ${path}: the playback range ends before it starts`);
     await this.options.registry.admission.admit({ action: 'publish', path, protocol: 'gb28181', query: {}, internal: true });
     const device = this.options.devices.get(ids.deviceId);
     if (!device) throw new GatewayError('SOURCE_START_FAILED', `stream ${path}: device ${ids.deviceId} is not known (it never registered and was not provisioned)`);
@@ -108,7 +141,8 @@ export class GbBridge {
     if (!this.options.gb.session(ids.deviceId)) {
       throw new GatewayError('SOURCE_START_FAILED', `stream ${path}: device ${ids.deviceId} is offline${device.offlineReason ? ` (${device.offlineReason})` : ''}`);
     }
-    await this.runSession(path, ids.deviceId, ids.channelId, device.streamMode);
+    const first = await this.runSession(path, ids, device.streamMode);
+    if (first.kind === 'playback') return { stop: (reason: string) => this.pulls.get(path)?.stop(reason) ?? Promise.resolve() };
     // After a pull ended by itself the hub keeps this source until closeAfter: a viewer coming
     // back meanwhile starts a new pull here.
     let stopped = false;
@@ -117,7 +151,7 @@ export class GbBridge {
       if (changed !== path || stopped || count === 0 || this.pulls.has(path) || Date.now() - lastRestart < 3000) return;
       lastRestart = Date.now();
       const mode = this.options.devices.get(ids.deviceId)?.streamMode ?? device.streamMode;
-      this.runSession(path, ids.deviceId, ids.channelId, mode).catch((err: unknown) => this.options.registry.kick(path, errorMessage(err)));
+      this.runSession(path, ids, mode).catch((err: unknown) => this.options.registry.kick(path, errorMessage(err)));
     });
     return {
       stop: async (reason: string) => {
@@ -128,11 +162,11 @@ export class GbBridge {
     };
   }
 
-  private async runSession(path: string, deviceId: string, channelId: string, mode: PlaySession['target']['mode'], retried = false): Promise<PlaySession> {
+  private async runSession(path: string, ids: GbPath, mode: PlaySession['target']['mode'], retried = false): Promise<PlaySession> {
     const { options } = this;
     const session = new PlaySession(
       { gb: options.gb, ssrcs: this.ssrcs, media: options.media, mediaIp: options.mediaIp, mediaTimeoutMs: options.mediaTimeoutMs, log: options.log },
-      { path, deviceId, channelId, mode },
+      { path, deviceId: ids.deviceId, channelId: ids.channelId, mode, kind: ids.range ? 'playback' : 'live', ...(ids.range ? { range: ids.range } : {}), ...(ids.streamNumber !== undefined ? { streamNumber: ids.streamNumber } : {}) },
     );
     this.pulls.set(path, session);
     try {
@@ -148,20 +182,59 @@ export class GbBridge {
   /** A live pull ended by itself: INVITE once more if viewers are still there, else end the stream. */
   private sessionEnded(session: PlaySession, reason: string, retried: boolean): void {
     this.forget(session);
-    const { path, deviceId, channelId, mode } = session.target;
+    const { path, deviceId, mode } = session.target;
     if (this.closed) return;
-    if (retried || this.options.registry.readerCount(path) === 0 || !this.options.gb.session(deviceId)) {
+    // A playback that ended (MediaStatus 121, BYE) is over: its viewers get the end of the stream.
+    if (retried || session.kind === 'playback' || this.options.registry.readerCount(path) === 0 || !this.options.gb.session(deviceId)) {
       this.options.registry.kick(path, reason);
       return;
     }
     this.options.log.info({ stream: path, reason }, 'GB28181 pull ended with viewers left: INVITE again');
-    this.runSession(path, deviceId, channelId, mode, true).catch((err: unknown) => {
+    this.runSession(path, parseGbPath(path)!, mode, true).catch((err: unknown) => {
       this.options.log.warn({ stream: path, err: errorMessage(err) }, 'GB28181 re-INVITE failed');
       this.options.registry.kick(path, `${reason}; INVITE again failed: ${errorMessage(err)}`);
     });
   }
 
+  /**
+   * Playback control. A paused playback is held by a reader of its own (no close for lack of
+   * viewers) and its receiver ignores silence, for `pauseTimeoutMs` at most (wvp#797).
+   */
+  async control(path: string, control: PlaybackControl): Promise<PlayInfo> {
+    const session = this.pulls.get(path);
+    if (!session) throw new GatewayError('STREAM_NOT_FOUND', `no GB28181 playback at ${path}`);
+    await session.control(control);
+    if (control.action === 'pause') await this.hold(session);
+    else this.release(path);
+    return session.info();
+  }
+
+  private async hold(session: PlaySession): Promise<void> {
+    const path = session.target.path;
+    if (this.holds.has(path)) return;
+    const limit = this.options.pauseTimeoutMs ?? 300_000;
+    const subscription = await this.options.registry.subscribe(path, apiSink(), { waitMs: 1000 });
+    const timer = setTimeout(() => {
+      this.release(path);
+      void this.stop(session.target.deviceId, session.target.channelId, `paused longer than sip.playbackPauseTimeout (${Math.round(limit / 1000)} s)`, path);
+    }, limit);
+    this.holds.set(path, {
+      release: () => {
+        clearTimeout(timer);
+        subscription.close('playback resumed');
+      },
+    });
+  }
+
+  private release(path: string): void {
+    const hold = this.holds.get(path);
+    if (!hold) return;
+    this.holds.delete(path);
+    hold.release();
+  }
+
   private forget(session: PlaySession): void {
+    this.release(session.target.path);
     if (this.pulls.get(session.target.path) === session) this.pulls.delete(session.target.path);
     this.recent.unshift(session.info());
     this.recent.splice(20);

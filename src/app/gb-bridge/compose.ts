@@ -11,7 +11,12 @@ import { GbServer } from '../../../sip/gb28181/server';
 import { devicesApi } from '../../api/devices';
 import { channelsApi } from '../../api/channels';
 import { playApi } from '../../api/play';
-import { GbBridge } from './bridge';
+import { GbBridge, playbackPath } from './bridge';
+import { gbControlApi } from '../../api/gb-control';
+import { MAX_SPEED, MIN_SPEED } from '../../../sip/gb28181/mansrtsp';
+import { PTZ_COMMANDS, presetCommand, ptzRequestCommand } from '../../../sip/gb28181/ptz';
+import { RECORD_TYPES } from '../../../sip/gb28181/records';
+import { deviceConfigBasicParam, type BasicParamSettings } from '../../../sip/gb28181/control';
 import { createRtpMediaFactory } from './rtp-media';
 import type { PortPool } from '../../../rtp/net/port-pool';
 
@@ -48,6 +53,7 @@ export function gbServerConfigFrom(sip: GatewayConfig['sip']): GbServerConfig {
     heartbeatCount: sip.heartbeatCount,
     maxExpires: sip.maxExpires,
     queryTimeoutMs: sip.queryTimeout * 1000,
+    recordInfoTimeoutMs: sip.recordInfoTimeout * 1000,
     catalogIdleMs: sip.catalogIdle * 1000,
     catalogRefreshMs: sip.catalogRefresh * 1000,
     catalogSubscribeSec: sip.catalogSubscribe,
@@ -83,6 +89,7 @@ export function createGb28181(config: GatewayConfig, registry: Registry, db: Db,
     media: createRtpMediaFactory({ registry, log: log.child({ component: 'gb-media' }), pool: rtpPorts, host: config.rtp.host }),
     mediaIp,
     mediaTimeoutMs: sip.mediaTimeout * 1000,
+    pauseTimeoutMs: sip.playbackPauseTimeout * 1000,
     startTimeoutMs: config.hub.startTimeout * 1000,
     log: gbLog,
   });
@@ -95,6 +102,15 @@ export function createGb28181(config: GatewayConfig, registry: Registry, db: Db,
     async registerApi(http, ports) {
       await http.register(devicesApi, { devices, channels, gb: server, stopDevice: (id: string, reason: string) => bridge.stopDevice(id, reason) });
       await http.register(channelsApi, { channels });
+      await http.register(gbControlApi, {
+        commands: server.commands,
+        configure: (id: string, settings: BasicParamSettings) => configureDevice(server, devices, id, settings),
+        playback: bridge,
+        playbackPath,
+        ptz: { commands: PTZ_COMMANDS, encode: ptzRequestCommand, preset: presetCommand },
+        recordTypes: RECORD_TYPES,
+        speeds: { min: MIN_SPEED, max: MAX_SPEED },
+      });
       await http.register(playApi, {
         bridge,
         tracks: (path: string) => registry.get(path)?.tracks ?? [],
@@ -122,4 +138,16 @@ export function createGb28181(config: GatewayConfig, registry: Registry, db: Db,
       devices.flush();
     },
   };
+}
+
+/** DeviceConfig BasicParam; once the device says OK, the new heartbeat rules apply at once. */
+async function configureDevice(server: GbServer, devices: DeviceRepo, id: string, settings: BasicParamSettings) {
+  const result = await server.commands.control(id, id, deviceConfigBasicParam(settings));
+  const session = server.session(id);
+  if (session) {
+    session.heartbeatInterval = settings.heartbeatInterval ?? session.heartbeatInterval;
+    session.heartbeatCount = settings.heartbeatCount ?? session.heartbeatCount;
+    devices.set(id, { heartbeatInterval: session.heartbeatInterval, heartbeatCount: session.heartbeatCount, ...(settings.name ? { name: settings.name } : {}) });
+  }
+  return result;
 }

@@ -24,6 +24,10 @@ export interface GbMediaReceiver {
   /** The SSRC the device will really use (a device may answer with its own y=). */
   expectSsrc(ssrc: number): void;
   stats(): GbMediaStats;
+  /** Playback speed: timestamps from now on are divided by it (see PlaybackClock). */
+  setSpeed(speed: number): void;
+  /** A paused playback: silence does not end it while held. */
+  holdSilence(hold: boolean): void;
   /** Stops receiving, ends the publisher, frees the port. Idempotent. */
   close(reason: string): void;
 }

@@ -5,10 +5,11 @@ import { answerVideo, buildInviteSdp } from '../../../sip/gb28181/sdp';
 import type { GbServer } from '../../../sip/gb28181/server';
 import { ssrcNumber, type SsrcAllocator } from '../../../sip/gb28181/ssrc';
 import type { StreamMode } from '../../core/gb28181';
+import type { PlaybackControl } from '../../../sip/gb28181/mansrtsp';
 import type { GbMediaFactory, GbMediaReceiver, GbMediaStats } from './media';
 
 export interface PlaySessionDeps {
-  gb: Pick<GbServer, 'invite' | 'bye'>;
+  gb: Pick<GbServer, 'invite' | 'bye' | 'playbackControl' | 'requestKeyframe'>;
   ssrcs: SsrcAllocator;
   media: GbMediaFactory;
   mediaIp: string;
@@ -21,6 +22,11 @@ export interface PlayTarget {
   deviceId: string;
   channelId: string;
   mode: StreamMode;
+  /** Live video, or the device's own recording of `range` (Unix seconds). */
+  kind?: 'live' | 'playback';
+  range?: { start: number; end: number };
+  /** 1: the channel's sub-stream. */
+  streamNumber?: number;
 }
 
 export type PlayState = 'inviting' | 'waiting-media' | 'live' | 'ended';
@@ -31,8 +37,13 @@ export interface PlayInfo {
   deviceId: string;
   channelId: string;
   state: PlayState;
+  kind: 'live' | 'playback';
   mode: StreamMode;
   ssrc: string;
+  /** Playback: paused by the API, and the speed asked for. */
+  paused?: boolean;
+  speed?: number;
+  range?: { start: number; end: number };
   callId?: string;
   localPort?: number;
   /** Where the device said it sends from / listens (its SDP answer). */
@@ -61,6 +72,8 @@ export class PlaySession {
   private hangingUp: Promise<void> | undefined;
   private ssrcReleased = false;
   private readonly startedAt = Date.now();
+  paused = false;
+  speed = 1;
   private firstPacket: (() => void) | undefined;
   private onEnd: ((reason: string) => void) | undefined;
   private readonly log: Logger;
@@ -81,7 +94,7 @@ export class PlaySession {
     this.onEnd = onEnd;
     const { deps, target } = this;
     try {
-      this.ssrc = deps.ssrcs.allocate('live');
+      this.ssrc = deps.ssrcs.allocate(this.kind);
       const flowing = new Promise<void>((resolve) => (this.firstPacket = resolve));
       this.receiver = await deps.media({
         path: target.path,
@@ -93,13 +106,22 @@ export class PlaySession {
         onClosed: (reason) => this.end(this.state === 'waiting-media' && target.mode === 'tcp-active' ? this.connectFailedMessage(reason) : reason),
       });
       this.throwIfEnded();
-      const sdp = buildInviteSdp({ channelId: target.channelId, mediaIp: deps.mediaIp, mediaPort: this.receiver.localPort, mode: target.mode, ssrc: this.ssrc });
+      const sdp = buildInviteSdp({
+        channelId: target.channelId,
+        mediaIp: deps.mediaIp,
+        mediaPort: this.receiver.localPort,
+        mode: target.mode,
+        ssrc: this.ssrc,
+        ...(this.kind === 'playback' ? { sessionName: 'Playback' as const, range: target.range } : {}),
+        ...(target.streamNumber !== undefined ? { streamNumber: target.streamNumber } : {}),
+      });
       this.dialog = await deps.gb.invite(
         { deviceId: target.deviceId, channelId: target.channelId, mediaIp: deps.mediaIp, mediaPort: this.receiver.localPort, mode: target.mode, ssrc: this.ssrc, sdp },
         (callId) => (this.callId = callId),
       );
       this.throwIfEnded();
       this.state = 'waiting-media';
+      if (this.kind === 'live') deps.gb.requestKeyframe(target.deviceId, target.channelId);
       this.adoptDeviceSsrc();
       if (target.mode === 'tcp-active') await this.connectActive();
       await this.waitForMedia(flowing);
@@ -121,6 +143,30 @@ export class PlaySession {
     await this.release(reason);
   }
 
+  get kind(): 'live' | 'playback' {
+    return this.target.kind ?? 'live';
+  }
+
+  /** Pause, resume, seek or speed of a playback (INFO MANSRTSP in its dialog). */
+  async control(control: PlaybackControl): Promise<void> {
+    if (this.kind !== 'playback') throw new GatewayError('BAD_REQUEST', `stream ${this.target.path} is live video, not a playback`);
+    if (this.state !== 'live' || !this.callId) throw new GatewayError('SESSION_NOT_FOUND', `playback ${this.target.path} is not playing (${this.state})`);
+    await this.deps.gb.playbackControl(this.callId, control);
+    if (control.action === 'pause') {
+      this.paused = true;
+      this.receiver?.holdSilence(true);
+    } else {
+      // PLAY (resume, seek, speed) sets a paused playback going again.
+      this.paused = false;
+      this.receiver?.holdSilence(false);
+    }
+    if (control.action === 'speed') {
+      this.speed = control.speed;
+      this.receiver?.setSpeed(control.speed);
+    }
+    this.log.info({ control }, 'playback control sent');
+  }
+
   /** The device hung up (BYE): end without sending BYE back. */
   dialogEnded(reason: string): void {
     this.dialog = undefined;
@@ -134,7 +180,9 @@ export class PlaySession {
       deviceId: this.target.deviceId,
       channelId: this.target.channelId,
       state: this.state,
+      kind: this.kind,
       mode: this.target.mode,
+      ...(this.kind === 'playback' ? { paused: this.paused, speed: this.speed, range: this.target.range } : {}),
       ssrc: this.deviceSsrc ?? this.ssrc,
       callId: this.callId,
       localPort: this.receiver?.localPort,

@@ -6,6 +6,7 @@ import type { PortPool } from '../../../rtp/net/port-pool';
 import { RtpReceiver } from '../../../rtp/net/rtp-receiver';
 import type { GbMediaFactory, GbMediaOpenOptions, GbMediaReceiver } from './media';
 import { LazyPublisher } from '../lazy-publisher';
+import { PlaybackClock } from './playback-clock';
 
 export interface RtpMediaOptions {
   registry: Registry;
@@ -31,9 +32,10 @@ export function createRtpMediaFactory(options: RtpMediaOptions): GbMediaFactory 
       },
     };
     const publisher = new LazyPublisher(options.registry, open.path, source, () => open.onFirstPacket(), (reason) => receiver?.close(`cannot publish: ${reason}`));
+    const clock = new PlaybackClock(publisher);
     receiver = new RtpReceiver({
       transport: open.mode,
-      publisher,
+      publisher: { setTracks: (t) => clock.setTracks(t), write: (f) => clock.write(f), get resumeDts() { return clock.resumeDts; }, addBytesIn: (n) => publisher.addBytesIn(n) },
       logger: options.log.child({ stream: open.path }),
       ...(options.pool ? { pool: options.pool } : { port: 0 }),
       ...(options.host ? { host: options.host } : {}),
@@ -56,6 +58,8 @@ export function createRtpMediaFactory(options: RtpMediaOptions): GbMediaFactory 
       localPort: port,
       connect: async (host, peerPort) => active.connect({ host, port: peerPort }),
       expectSsrc: (ssrc) => active.setExpectedSsrc(ssrc),
+      setSpeed: (speed) => clock.setSpeed(speed),
+      holdSilence: (hold) => active.holdTimeout(hold),
       stats: () => {
         const s = active.stats();
         return { packets: s.packets, bytes: s.bytes, peer: s.peer, ssrcMismatches: s.ssrcMismatch, lost: s.lost, reordered: s.reordered };

@@ -38,6 +38,8 @@ class FakeMedia {
     return {
       localPort: 40_000 + this.opened.length,
       connect: async () => undefined,
+      setSpeed: () => undefined,
+      holdSilence: () => undefined,
       expectSsrc: () => undefined,
       stats: () => ({ packets: dts / 3600, bytes: dts }),
       close: (reason: string) => {

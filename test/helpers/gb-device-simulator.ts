@@ -3,11 +3,20 @@ import { connect, type Socket } from 'node:net';
 import iconv from 'iconv-lite';
 import { PS_FIXTURE_H264, RtpFixtureSender, listenForMedia } from './gb-media-sender';
 import { authorization, buildRawSip, header, parseChallenge, parseRawSip, parseSimpleSdp, RawSipFramer, token, type RawSip } from './gb-sip-text';
-import { catalogBodies, manscdpResponse, type SimChannel } from './gb-sim-manscdp';
+import { alarmNotify, catalogBodies, controlResponse, manscdpResponse, mediaStatusEnd, presetQueryResponse, recordInfoBodies, type SimChannel, type SimRecord } from './gb-sim-manscdp';
 
-export type { SimChannel } from './gb-sim-manscdp';
+export type { SimChannel, SimRecord } from './gb-sim-manscdp';
 
-export type InviteAnswer = 'ok' | 'no-rtp' | 'ignore' | number;
+/** 200 and stream, 200 without RTP, 200 without SDP (and stream to the offer), no answer, or a status code. */
+export type InviteAnswer = 'ok' | 'no-rtp' | 'no-sdp' | 'ignore' | number;
+
+/** A DeviceControl / DeviceConfig / PresetQuery the device got. */
+export interface SimControl {
+  cmdType: string;
+  targetId: string;
+  xml: string;
+  ptzCmd?: string;
+}
 
 export interface SimulatorOptions {
   deviceId: string;
@@ -34,6 +43,14 @@ export interface SimulatorOptions {
   acceptSubscribe?: boolean;
   /** Do not answer queries (a device that registers but ignores MESSAGE). */
   silent?: boolean;
+  /** Recordings answered to RecordInfo, `recordChunk` items per message. */
+  records?: SimRecord[];
+  recordChunk?: number;
+  presets?: { id: number; name: string }[];
+  /** Result of RecordCmd, GuardCmd, AlarmCmd and DeviceConfig; 'none': never answer them. */
+  controlResult?: 'OK' | 'ERROR' | 'none';
+  /** Playback/Download media (sent once, then MediaStatus 121); default the live fixture. */
+  playbackFixture?: string;
 }
 
 export interface SimDialog {
@@ -43,6 +60,12 @@ export interface SimDialog {
   sender?: RtpFixtureSender;
   byeReceived: boolean;
   mediaStarted: boolean;
+  /** s= of the INVITE: Play, Playback, Download. */
+  session: string;
+  /** INFO MANSRTSP bodies received in this dialog. */
+  infos: string[];
+  /** MediaStatus 121 was sent. */
+  endSent: boolean;
 }
 
 interface PendingRequest {
@@ -67,6 +90,9 @@ export class GbDeviceSimulator {
   acks = 0;
   /** 401 answers received to REGISTER. */
   challenges = 0;
+  cancels = 0;
+  readonly controls: SimControl[] = [];
+  private readonly unanswered = new Map<string, RawSip>();
   localPort = 0;
   private udp: UdpSocket | undefined;
   private tcp: Socket | undefined;
@@ -310,6 +336,16 @@ export class GbDeviceSimulator {
       case 'INVITE':
         await this.answerInvite(rq);
         return;
+      case 'INFO':
+        this.reply(rq, this.onInfo(rq) ? 200 : 481, 'OK');
+        return;
+      case 'CANCEL': {
+        this.cancels++;
+        const invite = this.unanswered.get(header(rq, 'call-id') ?? '');
+        this.reply(rq, invite ? 200 : 481, invite ? 'OK' : 'Call Does Not Exist');
+        if (invite) this.reply(invite, 487, 'Request Terminated');
+        return;
+      }
       case 'ACK':
         this.acks++;
         this.startMedia(header(rq, 'call-id') ?? '');
@@ -334,6 +370,15 @@ export class GbDeviceSimulator {
     const cmdType = /<CmdType>(\w+)<\/CmdType>/.exec(xml)?.[1];
     const sn = /<SN>(\d+)<\/SN>/.exec(xml)?.[1] ?? '0';
     if (!cmdType) return;
+    const targetId = /<DeviceID>(\w+)<\/DeviceID>/.exec(xml)?.[1] ?? this.id;
+    if (cmdType === 'RecordInfo') {
+      for (const body of recordInfoBodies(targetId, sn, this.options.records ?? [], this.options.recordChunk ?? 10)) await this.sendManscdp('MESSAGE', body);
+      return;
+    }
+    if (cmdType === 'DeviceControl' || cmdType === 'DeviceConfig' || cmdType === 'PresetQuery') {
+      await this.answerControl(cmdType, targetId, sn, xml);
+      return;
+    }
     if (cmdType === 'Catalog') {
       for (const body of catalogBodies(this.id, sn, this.options.channels ?? [], this.options.catalogChunk ?? 20)) {
         await this.sendManscdp('MESSAGE', body);
@@ -344,10 +389,49 @@ export class GbDeviceSimulator {
     if (body) await this.sendManscdp('MESSAGE', body);
   }
 
+  private async answerControl(cmdType: string, targetId: string, sn: string, xml: string): Promise<void> {
+    const ptzCmd = /<PTZCmd>([0-9A-Fa-f]+)<\/PTZCmd>/.exec(xml)?.[1];
+    this.controls.push({ cmdType, targetId, xml, ...(ptzCmd ? { ptzCmd } : {}) });
+    if (cmdType === 'PresetQuery') {
+      await this.sendManscdp('MESSAGE', presetQueryResponse(targetId, sn, this.options.presets ?? []));
+      return;
+    }
+    const confirmed = cmdType === 'DeviceConfig' || /<(?:RecordCmd|GuardCmd|AlarmCmd)>/.test(xml);
+    const result = this.options.controlResult ?? 'OK';
+    if (confirmed && result !== 'none') await this.sendManscdp('MESSAGE', controlResponse(cmdType, targetId, sn, result));
+  }
+
+  /** An Alarm NOTIFY (or MESSAGE) for one of the device's channels. */
+  sendAlarm(channelId: string, alarm: { priority: number; method: number; type?: number; timeMs?: number; description?: string }, method: 'MESSAGE' | 'NOTIFY' = 'MESSAGE'): Promise<RawSip | undefined> {
+    return this.sendManscdp(method, alarmNotify(channelId, this.sn++, { timeMs: Date.now(), ...alarm }));
+  }
+
+  /** INFO MANSRTSP in a playback dialog: PAUSE, PLAY (Range: npt=now- | npt=N-), Scale. */
+  private onInfo(rq: RawSip): boolean {
+    const dialog = this.dialogs.get(header(rq, 'call-id') ?? '');
+    if (!dialog) return false;
+    const body = rq.body.toString('latin1');
+    dialog.infos.push(body);
+    const sender = dialog.sender;
+    if (/^PAUSE /.test(body)) sender?.pause();
+    const range = /Range:\s*npt=(now|[\d.]+)-/i.exec(body)?.[1];
+    if (range === 'now') sender?.resume();
+    else if (range !== undefined) sender?.seek(Number(range));
+    const scale = /Scale:\s*([\d.]+)/i.exec(body)?.[1];
+    if (scale) {
+      sender?.setSpeed(Number(scale));
+      sender?.resume();
+    }
+    return true;
+  }
+
   private async answerInvite(rq: RawSip): Promise<void> {
     this.invites++;
     const answer = this.options.inviteAnswer ?? 'ok';
-    if (answer === 'ignore') return;
+    if (answer === 'ignore') {
+      this.unanswered.set(header(rq, 'call-id') ?? '', rq);
+      return;
+    }
     if (typeof answer === 'number') {
       this.reply(rq, answer, answer === 488 ? 'Not Acceptable Here' : 'Rejected');
       return;
@@ -355,24 +439,39 @@ export class GbDeviceSimulator {
     const offer = parseSimpleSdp(rq.body.toString('latin1'));
     const callId = header(rq, 'call-id') ?? '';
     const ssrc = this.options.ownSsrc ?? offer.ssrc ?? '0';
-    const dialog: SimDialog = { callId, offer, ssrc, byeReceived: false, mediaStarted: false };
+    const session = offer.session ?? 'Play';
+    const dialog: SimDialog = { callId, offer, ssrc, byeReceived: false, mediaStarted: false, session, infos: [], endSent: false };
+    const recorded = session === 'Playback' || session === 'Download';
+    const fixture = recorded ? (this.options.playbackFixture ?? this.options.fixture ?? PS_FIXTURE_H264) : (this.options.fixture ?? PS_FIXTURE_H264);
+    const senderOptions = recorded ? { loop: false, speed: offer.downloadSpeed ?? 1, onEnd: () => void this.mediaEnded(dialog) } : {};
     let port = 15060;
     let setup = '';
     if (offer.proto === 'TCP/RTP/AVP' && offer.setup === 'active') {
       const listener = await listenForMedia();
       port = listener.port;
       setup = 'a=setup:passive\r\na=connection:new\r\n';
-      if (answer === 'ok') dialog.sender = new RtpFixtureSender(this.options.fixture ?? PS_FIXTURE_H264, Number(ssrc), { kind: 'tcp-listen', server: listener.server });
+      if (answer === 'ok') dialog.sender = new RtpFixtureSender(fixture, Number(ssrc), { kind: 'tcp-listen', server: listener.server }, senderOptions);
       else listener.server.close();
     } else if (offer.proto === 'TCP/RTP/AVP') {
       setup = 'a=setup:active\r\na=connection:new\r\n';
-      if (answer === 'ok') dialog.sender = new RtpFixtureSender(this.options.fixture ?? PS_FIXTURE_H264, Number(ssrc), { kind: 'tcp-connect', host: offer.ip ?? '127.0.0.1', port: offer.port ?? 0 });
-    } else if (answer === 'ok') {
-      dialog.sender = new RtpFixtureSender(this.options.fixture ?? PS_FIXTURE_H264, Number(ssrc), { kind: 'udp', host: offer.ip ?? '127.0.0.1', port: offer.port ?? 0 });
+      if (answer !== 'no-rtp') dialog.sender = new RtpFixtureSender(fixture, Number(ssrc), { kind: 'tcp-connect', host: offer.ip ?? '127.0.0.1', port: offer.port ?? 0 }, senderOptions);
+    } else if (answer !== 'no-rtp') {
+      dialog.sender = new RtpFixtureSender(fixture, Number(ssrc), { kind: 'udp', host: offer.ip ?? '127.0.0.1', port: offer.port ?? 0 }, senderOptions);
     }
     this.dialogs.set(callId, dialog);
-    const sdp = `v=0\r\no=${this.id} 0 0 IN IP4 127.0.0.1\r\ns=Play\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video ${port} ${offer.proto ?? 'RTP/AVP'} 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\n${setup}y=${ssrc}\r\nf=\r\n`;
+    if (answer === 'no-sdp') {
+      this.reply(rq, 200, 'OK', [['Contact', `<sip:${this.id}@127.0.0.1:${this.localPort}>`]]);
+      return;
+    }
+    const sdp = `v=0\r\no=${this.id} 0 0 IN IP4 127.0.0.1\r\ns=${session}\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video ${port} ${offer.proto ?? 'RTP/AVP'} 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\n${setup}y=${ssrc}\r\nf=\r\n`;
     this.reply(rq, 200, 'OK', [['Contact', `<sip:${this.id}@127.0.0.1:${this.localPort}>`], ['Content-Type', 'APPLICATION/SDP']], Buffer.from(sdp, 'latin1'));
+  }
+
+  /** The recording played to its end: MediaStatus 121 in the dialog (same Call-ID). */
+  private async mediaEnded(dialog: SimDialog): Promise<void> {
+    if (dialog.byeReceived || dialog.endSent) return;
+    dialog.endSent = true;
+    await this.request('MESSAGE', this.serverUri(), [['Content-Type', 'Application/MANSCDP+xml']], this.body(mediaStatusEnd(this.id, this.sn++)), undefined, dialog.callId);
   }
 
   private startMedia(callId: string): void {

@@ -24,14 +24,35 @@ export function readRtp4571(file: string): Buffer[] {
 
 export type MediaTransport = { kind: 'udp'; host: string; port: number } | { kind: 'tcp-connect'; host: string; port: number } | { kind: 'tcp-listen'; server: Server };
 
+export interface SenderOptions {
+  /** Loop the fixture (live) or send it once and call onEnd (a recording played back). Default true. */
+  loop?: boolean;
+  /** Content seconds per wall second (playback speed, download speed). */
+  speed?: number;
+  onEnd?: () => void;
+}
+
+/** A packet that starts a keyframe: a PS system header or an H.264 IDR/SPS NAL in its payload. */
+function startsKeyframe(packet: Buffer): boolean {
+  const payload = packet.subarray(12);
+  for (let i = payload.indexOf(Buffer.from([0, 0, 1])); i >= 0 && i + 3 < payload.length; i = payload.indexOf(Buffer.from([0, 0, 1]), i + 3)) {
+    const b = payload[i + 3]!;
+    if (b === 0xbb || b === 0x65 || b === 0x67) return true;
+  }
+  return false;
+}
+
 /**
  * Sends a PS-over-RTP fixture as a camera does: SSRC rewritten to the INVITE's y=, paced in real
- * time by RTP timestamp, looped with continuing sequence numbers and timestamps. UDP packets go
+ * time by RTP timestamp (times `speed`), looped with continuing sequence numbers and timestamps
+ * or sent once. Like real devices it keeps the recording's own timestamps when it speeds up,
+ * pauses (nothing sent) and seeks (to the keyframe at or before the position). UDP packets go
  * without the length prefix; TCP keeps the RFC 4571 framing.
  */
 export class RtpFixtureSender {
   packetsSent = 0;
   connected = false;
+  ended = false;
   private readonly packets: Buffer[];
   private udp: UdpSocket | undefined;
   private tcp: Socket | undefined;
@@ -39,20 +60,30 @@ export class RtpFixtureSender {
   private stopped = false;
   private index = 0;
   private loop = 0;
-  private startedAt = 0;
+  private seq = 0;
+  private contentMs = 0;
+  private lastTick = 0;
+  private paused = false;
+  private speed: number;
   private readonly firstTs: number;
   private readonly span: number;
-  private readonly seqSpan: number;
 
   constructor(
     fixture: string,
     private readonly ssrc: number,
     private readonly transport: MediaTransport,
+    private readonly options: SenderOptions = {},
   ) {
     this.packets = readRtp4571(fixture);
     this.firstTs = this.packets[0]!.readUInt32BE(4);
     this.span = this.packets.at(-1)!.readUInt32BE(4) - this.firstTs + 3600;
-    this.seqSpan = this.packets.length;
+    this.speed = options.speed ?? 1;
+    this.seq = this.packets[0]!.readUInt16BE(2);
+  }
+
+  /** Content length of the fixture, s. */
+  get durationSeconds(): number {
+    return this.span / 90_000;
   }
 
   start(): void {
@@ -79,6 +110,37 @@ export class RtpFixtureSender {
     }
   }
 
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+  }
+
+  setSpeed(speed: number): void {
+    if (speed > 0) this.speed = speed;
+  }
+
+  /** Jumps to the keyframe at or before `seconds` of content (and plays on). */
+  seek(seconds: number): void {
+    const target = seconds * 90_000;
+    let found = 0;
+    for (let i = 0; i < this.packets.length; i++) {
+      const ts = this.packets[i]!.readUInt32BE(4) - this.firstTs;
+      if (ts > target) break;
+      if (startsKeyframe(this.packets[i]!) && (i === 0 || this.packets[i - 1]!.readUInt32BE(4) !== this.packets[i]!.readUInt32BE(4))) found = i;
+    }
+    this.index = found;
+    this.contentMs = (this.packets[found]!.readUInt32BE(4) - this.firstTs + this.loop * this.span) / 90;
+    this.paused = false;
+  }
+
+  /** Content position, s (what the device would report). */
+  get positionSeconds(): number {
+    return this.contentMs / 1000;
+  }
+
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
@@ -89,31 +151,41 @@ export class RtpFixtureSender {
   }
 
   private begin(): void {
-    this.startedAt = performance.now();
+    this.lastTick = performance.now();
     this.tick();
   }
 
   private tick(): void {
     if (this.stopped) return;
-    const elapsed = performance.now() - this.startedAt;
+    const now = performance.now();
+    if (!this.paused) this.contentMs += (now - this.lastTick) * this.speed;
+    this.lastTick = now;
     const batch: Buffer[] = [];
-    for (;;) {
+    while (!this.paused) {
       const packet = this.packets[this.index]!;
       const ts = packet.readUInt32BE(4) - this.firstTs + this.loop * this.span;
-      if ((ts / 90) > elapsed) break;
+      if (ts / 90 > this.contentMs) break;
       batch.push(this.rewrite(packet, ts));
       if (++this.index >= this.packets.length) {
+        if (this.options.loop === false) {
+          this.ended = true;
+          break;
+        }
         this.index = 0;
         this.loop++;
       }
     }
     for (const packet of batch) this.send(packet);
+    if (this.ended) {
+      this.options.onEnd?.();
+      return;
+    }
     this.timer = setTimeout(() => this.tick(), 10);
   }
 
   private rewrite(packet: Buffer, ts: number): Buffer {
     const out = Buffer.from(packet);
-    out.writeUInt16BE((packet.readUInt16BE(2) + this.loop * this.seqSpan) & 0xffff, 2);
+    out.writeUInt16BE(this.seq++ & 0xffff, 2);
     out.writeUInt32BE((this.firstTs + ts) >>> 0, 4);
     out.writeUInt32BE(this.ssrc >>> 0, 8);
     return out;

@@ -78,3 +78,73 @@ export function manscdpResponse(cmdType: string, deviceId: string, sn: string, o
       return undefined;
   }
 }
+
+/** A recording on the simulated device (RecordInfo items). */
+export interface SimRecord {
+  startMs: number;
+  endMs: number;
+  type?: 'time' | 'alarm' | 'manual';
+  name?: string;
+}
+
+function localGbTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/**
+ * The RecordInfo answer for `channelId` in messages of `chunk` items, each with SumNum = the
+ * total; the items are sent newest first (as some NVRs do), so the gateway has to sort them.
+ */
+export function recordInfoBodies(channelId: string, sn: string, records: readonly SimRecord[], chunk: number): string[] {
+  const sorted = [...records].sort((a, b) => b.startMs - a.startMs);
+  const head = `<?xml version="1.0" encoding="GB2312"?>\r\n<Response>\r\n<CmdType>RecordInfo</CmdType>\r\n<SN>${sn}</SN>\r\n<DeviceID>${channelId}</DeviceID>\r\n<Name>模拟通道</Name>\r\n<SumNum>${records.length}</SumNum>\r\n`;
+  const out: string[] = [];
+  for (let i = 0; i < Math.max(1, sorted.length); i += chunk) {
+    const part = sorted.slice(i, i + chunk);
+    const items = part.map((r, k) =>
+      [
+        '<Item>',
+        `<DeviceID>${channelId}</DeviceID>`,
+        `<Name>${r.name ?? `录像${i + k + 1}`}</Name>`,
+        `<FilePath>/sd/${r.startMs}.ps</FilePath>`,
+        '<Address>SD</Address>',
+        `<StartTime>${localGbTime(r.startMs)}</StartTime>`,
+        `<EndTime>${localGbTime(r.endMs)}</EndTime>`,
+        '<Secrecy>0</Secrecy>',
+        `<Type>${r.type ?? 'time'}</Type>`,
+        `<FileSize>${Math.round((r.endMs - r.startMs) / 1000) * 50_000}</FileSize>`,
+        '</Item>',
+      ].join('\r\n'),
+    );
+    out.push(`${head}<RecordList Num="${part.length}">\r\n${items.join('\r\n')}\r\n</RecordList>\r\n</Response>\r\n`);
+  }
+  return out;
+}
+
+/** A DeviceControl / DeviceConfig answer. */
+export function controlResponse(cmdType: string, deviceId: string, sn: string, result: 'OK' | 'ERROR'): string {
+  return `<?xml version="1.0" encoding="GB2312"?>\r\n<Response>\r\n<CmdType>${cmdType}</CmdType>\r\n<SN>${sn}</SN>\r\n<DeviceID>${deviceId}</DeviceID>\r\n<Result>${result}</Result>\r\n</Response>\r\n`;
+}
+
+export function presetQueryResponse(channelId: string, sn: string, presets: readonly { id: number; name: string }[]): string {
+  const items = presets.map((p) => `<Item>\r\n<PresetID>${p.id}</PresetID>\r\n<PresetName>${p.name}</PresetName>\r\n</Item>`).join('\r\n');
+  return `<?xml version="1.0" encoding="GB2312"?>\r\n<Response>\r\n<CmdType>PresetQuery</CmdType>\r\n<SN>${sn}</SN>\r\n<DeviceID>${channelId}</DeviceID>\r\n<PresetList Num="${presets.length}">\r\n${items}\r\n</PresetList>\r\n</Response>\r\n`;
+}
+
+/** MediaStatus 121: the device reached the end of the recording it plays back. */
+export function mediaStatusEnd(deviceId: string, sn: number): string {
+  return `<?xml version="1.0" encoding="GB2312"?>\r\n<Notify>\r\n<CmdType>MediaStatus</CmdType>\r\n<SN>${sn}</SN>\r\n<DeviceID>${deviceId}</DeviceID>\r\n<NotifyType>121</NotifyType>\r\n</Notify>\r\n`;
+}
+
+/** An Alarm notification (GB/T 28181-2016 §A.2.5.5). */
+export function alarmNotify(channelId: string, sn: number, alarm: { priority: number; method: number; type?: number; timeMs: number; description?: string }): string {
+  return (
+    `<?xml version="1.0" encoding="GB2312"?>\r\n<Notify>\r\n<CmdType>Alarm</CmdType>\r\n<SN>${sn}</SN>\r\n<DeviceID>${channelId}</DeviceID>\r\n` +
+    `<AlarmPriority>${alarm.priority}</AlarmPriority>\r\n<AlarmMethod>${alarm.method}</AlarmMethod>\r\n<AlarmTime>${localGbTime(alarm.timeMs)}</AlarmTime>\r\n` +
+    `<AlarmDescription>${alarm.description ?? '移动侦测报警'}</AlarmDescription>\r\n<Longitude>116.397128</Longitude>\r\n<Latitude>39.916527</Latitude>\r\n` +
+    (alarm.type !== undefined ? `<Info>\r\n<AlarmType>${alarm.type}</AlarmType>\r\n</Info>\r\n` : '') +
+    `</Notify>\r\n`
+  );
+}

@@ -109,6 +109,13 @@ export interface SimpleSdp {
   proto?: string;
   setup?: string;
   ssrc?: string;
+  /** s=: Play, Playback or Download. */
+  session?: string;
+  uri?: string;
+  /** t=: start and end, Unix seconds. */
+  time?: [number, number];
+  downloadSpeed?: number;
+  attributes?: string[];
 }
 
 export function parseSimpleSdp(text: string): SimpleSdp {
@@ -121,6 +128,11 @@ export function parseSimpleSdp(text: string): SimpleSdp {
       out.proto = parts[2];
     } else if (line.startsWith('a=setup:')) out.setup = line.slice(8).trim();
     else if (line.startsWith('y=')) out.ssrc = line.slice(2).trim();
+    else if (line.startsWith('s=')) out.session = line.slice(2).trim();
+    else if (line.startsWith('u=')) out.uri = line.slice(2).trim();
+    else if (line.startsWith('t=')) out.time = line.slice(2).trim().split(/\s+/).map(Number) as [number, number];
+    else if (line.startsWith('a=downloadspeed:')) out.downloadSpeed = Number(line.slice(16));
+    else if (line.startsWith('a=')) (out.attributes ??= []).push(line.slice(2).trim());
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import type { ByteBudget } from '../src/core/budget';
 import { randomBytes } from 'node:crypto';
 import * as kirm from 'sip';
 import { GatewayError, errorMessage } from '../src/core/errors';
@@ -27,6 +28,9 @@ export interface SipStackOptions {
   tcp?: boolean;
   log: Logger;
   onTrace?: (event: SipTraceEvent) => void;
+  /** TCP message size cap and the shared budget for unfinished TCP messages. */
+  tcpMaxBody?: number;
+  tcpBudget?: ByteBudget;
 }
 
 export interface ReplyOptions {
@@ -83,7 +87,7 @@ export class SipStack {
   ) {
     this.transactions = kirm.makeTransactionLayer({}, null);
     this.transport = new SipTransport(
-      { host: options.host, port: options.port, udp: options.udp, tcp: options.tcp, log: options.log },
+      { host: options.host, port: options.port, udp: options.udp, tcp: options.tcp, log: options.log, tcpMaxBody: options.tcpMaxBody, tcpBudget: options.tcpBudget },
       {
         onMessage: (message, remote, data) => this.dispatch(message, remote, data),
         onMalformed: (data, remote, reason) => this.trace({ direction: 'in', remote, at: Date.now(), data: data.subarray(0, 200), malformed: { reason, head: data.subarray(0, 200).toString('latin1') } }),
@@ -105,6 +109,11 @@ export class SipStack {
 
   stats(): TransportStats {
     return this.transport.snapshot();
+  }
+
+  /** TCP messages refused with 513 for their size. */
+  get tooLargeCount(): number {
+    return this.transport.tooLarge;
   }
 
   hasConnection(remote: Pick<SipRemote, 'address' | 'port'>): boolean {

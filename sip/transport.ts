@@ -1,9 +1,10 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { BudgetSpentError, type ByteBudget } from '../src/core/budget';
 import { errorMessage } from '../src/core/errors';
 import { RateLimitedLog, type Logger } from '../src/core/log';
 import { SipStreamFramer } from './framing';
-import { parseSipMessage, serializeSipMessage, type SipMessage } from './message';
+import { isRequest, parseSipMessage, serializeSipMessage, type SipMessage } from './message';
 
 export type SipProtocol = 'udp' | 'tcp';
 
@@ -26,6 +27,10 @@ export interface SipTransportOptions {
   maxTcpConnections?: number;
   /** UDP receive buffer: bursts of REGISTERs from thousands of devices must not overflow it. */
   udpRecvBufferSize?: number;
+  /** Largest body of a TCP message; larger ones get 513 Message Too Large (sip.tcpMaxBody). */
+  tcpMaxBody?: number;
+  /** Shared by every TCP connection: bytes of unfinished messages (sip.tcpPartialBudget). */
+  tcpBudget?: ByteBudget;
   log: Logger;
 }
 
@@ -61,6 +66,9 @@ export class SipTransport {
   private readonly connections = new Map<string, Socket>();
   private readonly stats: TransportStats = { received: 0, sent: 0, malformed: 0, tcpConnections: 0 };
   private readonly malformedLog: RateLimitedLog;
+  private readonly tooLargeLog: RateLimitedLog;
+  /** TCP messages refused for their size since start. */
+  tooLarge = 0;
   private boundPort = 0;
   private closed = false;
 
@@ -69,6 +77,7 @@ export class SipTransport {
     private readonly handlers: SipTransportHandlers,
   ) {
     this.malformedLog = new RateLimitedLog(options.log.warn.bind(options.log), 'malformed SIP messages dropped', 5000);
+    this.tooLargeLog = new RateLimitedLog(options.log.warn.bind(options.log), 'SIP over TCP: message over the size cap refused with 513', 5000);
   }
 
   get port(): number {
@@ -181,7 +190,11 @@ export class SipTransport {
 
   private attach(socket: Socket, remote: SipRemote): void {
     const key = remoteKey(remote);
-    const framer = new SipStreamFramer();
+    const framer = new SipStreamFramer({
+      ...(this.options.tcpMaxBody ? { maxBody: this.options.tcpMaxBody } : {}),
+      ...(this.options.tcpBudget ? { budget: this.options.tcpBudget } : {}),
+      onTooLarge: (head, length) => this.refuseTooLarge(head, length, remote),
+    });
     this.connections.get(key)?.destroy();
     this.connections.set(key, socket);
     socket.setNoDelay(true);
@@ -191,7 +204,7 @@ export class SipTransport {
       try {
         messages = framer.feed(chunk);
       } catch (err) {
-        this.malformed(chunk, remote, errorMessage(err));
+        if (!(err instanceof BudgetSpentError)) this.malformed(chunk, remote, errorMessage(err));
         socket.destroy();
         return;
       }
@@ -199,13 +212,14 @@ export class SipTransport {
     });
     socket.on('error', (err) => this.options.log.debug({ err: errorMessage(err), remote: key }, 'SIP TCP connection error'));
     socket.on('close', () => {
+      framer.release();
       if (this.connections.get(key) === socket) this.connections.delete(key);
     });
   }
 
   private received(data: Buffer, remote: SipRemote): void {
     if (this.closed) return;
-    if (data.length > MAX_UDP_DATAGRAM) return;
+    if (remote.protocol === 'udp' && data.length > MAX_UDP_DATAGRAM) return;
     // RFC 5626 keep-alive (CRLF only): nothing to parse.
     if (data.length <= 4 && data.every((b) => b === 0x0d || b === 0x0a)) return;
     let message: SipMessage;
@@ -221,6 +235,21 @@ export class SipTransport {
     } catch (err) {
       this.options.log.error({ err, remote: remoteKey(remote) }, 'SIP message handler failed');
     }
+  }
+
+  /** A stateless 513 (the body was never read, so no transaction exists for it). */
+  private refuseTooLarge(head: Buffer, contentLength: number, remote: SipRemote): void {
+    this.tooLarge++;
+    let message: SipMessage | undefined;
+    try {
+      message = parseSipMessage(head);
+    } catch {
+      message = undefined;
+    }
+    this.tooLargeLog.hit({ remote: remoteKey(remote), contentLength, cap: this.options.tcpMaxBody, method: message && isRequest(message) ? message.method : undefined });
+    if (!message || !isRequest(message)) return;
+    const { via, from, to, 'call-id': callId, cseq } = message.headers;
+    this.send({ status: 513, reason: 'Message Too Large', headers: { via, from, to, 'call-id': callId, cseq } }, remote);
   }
 
   private malformed(data: Buffer, remote: SipRemote, reason: string): void {

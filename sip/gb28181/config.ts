@@ -32,6 +32,10 @@ export interface GbServerConfig {
   defaultStreamMode: StreamMode;
   defaultCharset: DeviceCharset;
   sipLogSize: number;
+  /** Bytes the whole SIP log may hold (oldest devices' logs are dropped beyond). */
+  sipLogBytes: number;
+  /** Largest body of a SIP message over TCP; larger ones get 513. */
+  tcpMaxBody: number;
   /** How often online devices are checked against their deadlines. */
   sweepMs: number;
 }
@@ -53,5 +57,7 @@ export const DEFAULT_GB_CONFIG: Omit<GbServerConfig, 'id' | 'domain' | 'password
   defaultStreamMode: 'tcp-passive',
   defaultCharset: 'GB2312',
   sipLogSize: 50,
+  sipLogBytes: 32 * 1024 * 1024,
+  tcpMaxBody: 1024 * 1024,
   sweepMs: 1000,
 };

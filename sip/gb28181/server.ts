@@ -1,6 +1,7 @@
 import { GatewayError, errorMessage } from '../../src/core/errors';
 import { TypedEmitter } from '../../src/core/events';
 import { SipCounters } from './counters';
+import type { ByteBudget } from '../../src/core/budget';
 import type { Logger } from '../../src/core/log';
 import { SipStack, type IncomingRequest } from '../stack';
 import { parseUri, type SipResponse } from '../message';
@@ -39,6 +40,8 @@ export interface GbServerOptions {
   devices: GbDeviceStore;
   channels: GbChannelStore;
   log: Logger;
+  /** Shared budget for unfinished SIP-over-TCP messages (sip.tcpPartialBudget). */
+  tcpBudget?: ByteBudget;
 }
 
 export interface PlayTarget {
@@ -75,9 +78,18 @@ export class GbServer {
 
   constructor(private readonly options: GbServerOptions) {
     const { config, log } = options;
-    this.sipLog = new SipLog(config.sipLogSize);
+    this.sipLog = new SipLog(config.sipLogSize, config.sipLogBytes);
     this.stack = new SipStack(
-      { host: options.host, port: options.port, advertisedHost: options.advertisedHost, userAgent: 'gateway', log, onTrace: (e) => this.sipLog.record(e) },
+      {
+        host: options.host,
+        port: options.port,
+        advertisedHost: options.advertisedHost,
+        userAgent: 'gateway',
+        log,
+        onTrace: (e) => this.sipLog.record(e),
+        tcpMaxBody: config.tcpMaxBody,
+        ...(options.tcpBudget ? { tcpBudget: options.tcpBudget } : {}),
+      },
       (incoming) => this.onRequest(this.counters.counting(incoming)),
     );
     this.registrar = new Registrar(config, options.devices, this.sessions, {
@@ -128,6 +140,11 @@ export class GbServer {
 
   stats(): { devicesOnline: number; dialogs: number } & ReturnType<SipStack['stats']> {
     return { devicesOnline: this.sessions.size, dialogs: this.invites.list().length, ...this.stack.stats() };
+  }
+
+  /** Refusals of the SIP bounds: TCP messages over the size cap, device logs dropped for the byte budget. */
+  limitCounts(): { tooLarge: number; logEvictions: number } {
+    return { tooLarge: this.stack.tooLargeCount, logEvictions: this.sipLog.evictions };
   }
 
   /** Applies changed settings (API PATCH) to an online device. */

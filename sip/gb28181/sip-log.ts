@@ -29,6 +29,10 @@ interface StoredEntry {
 }
 
 const MAX_TEXT = 4096;
+/** Bytes kept of one message: more than is ever shown (MAX_TEXT), never a whole 1 MiB NOTIFY. */
+const MAX_STORED = 8192;
+/** Default byte budget of the whole log (sip.logBytes). */
+export const DEFAULT_SIP_LOG_BYTES = 32 * 1024 * 1024;
 const MAX_CALL_IDS = 50_000;
 /** Devices with a log; beyond it the oldest device's log is dropped (ids sent by strangers included). */
 const MAX_DEVICES = 20_000;
@@ -54,8 +58,19 @@ export class SipLog {
   /** The Call-ID of each device's last keepalive, to recognise the 200 that answers it. */
   private readonly keepaliveCallIds = new Map<string, string>();
   private readonly callIds = new Map<string, string>();
+  private bytes = 0;
+  /** Device logs dropped to stay within the byte budget (for /metrics). */
+  evictions = 0;
 
-  constructor(private readonly size: number) {}
+  constructor(
+    private readonly size: number,
+    private readonly maxBytes = DEFAULT_SIP_LOG_BYTES,
+  ) {}
+
+  /** Bytes held by every device's log. */
+  get heldBytes(): number {
+    return this.bytes;
+  }
 
   /** Messages of this Call-ID belong to `deviceId` (INVITE To is the channel, not the device). */
   bindCallId(callId: string, deviceId: string): void {
@@ -89,10 +104,27 @@ export class SipLog {
       keepalive = this.keepaliveCallIds.get(deviceId) === callId;
     }
     if (keepalive && list.filter((e) => e.keepalive).length >= 2) {
-      list.splice(list.findIndex((e) => e.keepalive), 1);
+      this.dropped(list.splice(list.findIndex((e) => e.keepalive), 1));
     }
-    list.push({ at: event.at, direction: event.direction, remote: remoteKey(event.remote), transport: event.remote.protocol, data: ownCopy(event.data), malformed: event.malformed?.reason, keepalive });
-    if (list.length > this.size) list.splice(0, list.length - this.size);
+    const data = ownCopy(event.data.subarray(0, MAX_STORED));
+    list.push({ at: event.at, direction: event.direction, remote: remoteKey(event.remote), transport: event.remote.protocol, data, malformed: event.malformed?.reason, keepalive });
+    this.bytes += data.length;
+    if (list.length > this.size) this.dropped(list.splice(0, list.length - this.size));
+    this.keepWithinBudget(deviceId);
+  }
+
+  /** The oldest devices' logs go first; the device just logged keeps its newest entries. */
+  private keepWithinBudget(current: string): void {
+    for (const id of this.entries.keys()) {
+      if (this.bytes <= this.maxBytes) return;
+      if (id === current) continue;
+      this.forget(id);
+      this.evictions++;
+    }
+  }
+
+  private dropped(entries: readonly StoredEntry[]): void {
+    for (const entry of entries) this.bytes -= entry.data.length;
   }
 
   /** A warning about a device's behaviour, shown in its log between the messages. */
@@ -111,6 +143,7 @@ export class SipLog {
   }
 
   forget(deviceId: string): void {
+    this.dropped(this.entries.get(deviceId) ?? []);
     this.entries.delete(deviceId);
     this.keepaliveCallIds.delete(deviceId);
   }

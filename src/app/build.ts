@@ -28,6 +28,7 @@ import { metricsApi } from '../api/metrics';
 import { GatewayMetrics, type RtpReceiverNumbers } from './metrics/metrics';
 import { attachAccessLog } from './metrics/access-log';
 import { createWebhooks } from './hooks/compose';
+import { Limits } from './limits';
 import type { Webhooks } from './hooks/webhooks';
 import { TsFeeds } from '../formats/mpegts/ts-feeds';
 import { createRecording, type Recording } from './recording/compose';
@@ -65,6 +66,7 @@ export interface Gateway {
 /** The composition root: builds every component from the config and wires them together. */
 export async function buildGateway(config: GatewayConfig, log: pino.Logger, version: string): Promise<Gateway> {
   const startedAt = Date.now();
+  const limits = new Limits(log.child({ component: 'limits' }));
   const registry = new Registry(registryOptionsFrom(config.hub), log.child({ component: 'hub' }));
   const db = openDatabase(config.storage.dir, log.child({ component: 'storage' }));
   const ports: BoundPorts = {};
@@ -78,6 +80,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
         chunkSize: config.rtmp.chunkSize,
         idleTimeoutMs: config.rtmp.idleTimeout * 1000,
         playNoDelay: config.rtmp.playNoDelay,
+        partialBudget: limits.budget('rtmp.partialBudget', config.rtmp.partialBudget),
       })
     : undefined;
   const rtpPorts = config.rtp.portMin > 0 ? new PortPool(config.rtp.portMin, config.rtp.portMax) : undefined;
@@ -90,7 +93,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     dumpDir: join(config.storage.dir, 'rtp-dumps'),
     log: log.child({ component: 'rtp' }),
   });
-  const gb28181 = config.sip.enabled ? createGb28181(config, registry, db, log, rtpPorts) : undefined;
+  const gb28181 = config.sip.enabled ? createGb28181(config, registry, db, log, rtpPorts, limits.budget('sip.tcpPartialBudget', config.sip.tcpPartialBudget)) : undefined;
   const proxies = new ProxyManager({
     registry,
     repo: new ProxyRepo(db),
@@ -112,6 +115,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
           registry,
           ...(gb28181 ? { devicesOnline: () => gb28181.server.sessions.size, sip: () => gb28181.server.counters.list() } : {}),
           rtpReceivers: () => rtpReceiverNumbers(rtpServers, gb28181),
+          limits: () => limits.snapshot(),
           pushStates: () => pushes.list().flatMap((rule) => rule.pushes.map((p) => p.state)),
         },
         { perStream: config.metrics.perStream },
@@ -130,6 +134,10 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     log.child({ component: 'hooks' }),
   );
   const webhooks = hooks?.webhooks;
+  if (gb28181) {
+    limits.track('sip.tcpMaxBody', () => gb28181.server.limitCounts().tooLarge);
+    limits.track('sip.sipLogBytes', () => gb28181.server.limitCounts().logEvictions);
+  }
   webhooks?.attach();
   if (webhooks) registry.admission.add('hooks', webhooks.check);
   if (webhooks && gb28181) {

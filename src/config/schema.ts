@@ -54,6 +54,7 @@ export const schema = {
     hevcMode: oneOf(['enhanced', 'legacy']),
     idleTimeout: num(1, 3600),
     playNoDelay: bool(),
+    partialBudget: int(8 * 1024 * 1024, 16 * 1024 * 1024 * 1024),
   },
   http: {
     enabled: bool(),
@@ -111,6 +112,9 @@ export const schema = {
     sipLogSize: int(0, 10_000),
     recordInfoTimeout: num(1, 600),
     playbackPauseTimeout: num(1, 86_400),
+    sipLogBytes: int(0, 1024 * 1024 * 1024),
+    tcpMaxBody: int(65_536, 1024 * 1024),
+    tcpPartialBudget: int(1024 * 1024, 4 * 1024 * 1024 * 1024),
   },
   rtp: {
     host: host(),

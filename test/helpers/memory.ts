@@ -10,3 +10,10 @@ export function retainedHeap(): number {
   gc();
   return process.memoryUsage().heapUsed;
 }
+
+/** Bytes of Buffers and ArrayBuffers alive after a full collection (what the floods try to pile up). */
+export function retainedBuffers(): number {
+  gc();
+  gc();
+  return process.memoryUsage().arrayBuffers;
+}

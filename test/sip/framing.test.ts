@@ -29,7 +29,7 @@ test('messages split anywhere across chunks come out whole, bodies by Content-Le
 
 test('a bad or oversized Content-Length, or endless headers, throw ParseError', () => {
   assert.throws(() => new SipStreamFramer().feed(Buffer.from(REGISTER.replace('Content-Length: 0', 'Content-Length: abc'))), ParseError);
-  assert.throws(() => new SipStreamFramer(1000).feed(Buffer.from(REGISTER.replace('Content-Length: 0', 'Content-Length: 5000'))), ParseError);
+  assert.throws(() => new SipStreamFramer({ maxBody: 1000 }).feed(Buffer.from(REGISTER.replace('Content-Length: 0', 'Content-Length: 5000'))), ParseError);
   assert.throws(() => new SipStreamFramer().feed(Buffer.alloc(20_000, 0x41)), ParseError);
 });
 

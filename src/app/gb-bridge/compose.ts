@@ -19,6 +19,7 @@ import { RECORD_TYPES } from '../../../sip/gb28181/records';
 import { deviceConfigBasicParam, type BasicParamSettings } from '../../../sip/gb28181/control';
 import { createRtpMediaFactory } from './rtp-media';
 import type { PortPool } from '../../../rtp/net/port-pool';
+import type { ByteBudget } from '../../core/budget';
 
 export interface Gb28181 {
   readonly server: GbServer;
@@ -61,6 +62,8 @@ export function gbServerConfigFrom(sip: GatewayConfig['sip']): GbServerConfig {
     defaultStreamMode: sip.streamMode,
     defaultCharset: sip.charset,
     sipLogSize: sip.sipLogSize,
+    sipLogBytes: sip.sipLogBytes,
+    tcpMaxBody: sip.tcpMaxBody,
   };
 }
 
@@ -69,7 +72,8 @@ export function gbServerConfigFrom(sip: GatewayConfig['sip']): GbServerConfig {
  * for `rtp/{deviceId}_{channelId}` and its API.
  */
 /** `rtpPorts`: the gateway's one RTP port pool (undefined: OS-chosen ports). */
-export function createGb28181(config: GatewayConfig, registry: Registry, db: Db, log: pino.Logger, rtpPorts?: PortPool): Gb28181 {
+/** `tcpBudget`: shared by every SIP TCP connection for unfinished messages. */
+export function createGb28181(config: GatewayConfig, registry: Registry, db: Db, log: pino.Logger, rtpPorts?: PortPool, tcpBudget?: ByteBudget): Gb28181 {
   const sip = config.sip;
   const gbLog = log.child({ component: 'gb28181' });
   let mediaIp = sip.mediaIp;
@@ -80,7 +84,7 @@ export function createGb28181(config: GatewayConfig, registry: Registry, db: Db,
   const advertisedHost = sip.advertisedIp || (sip.host !== '0.0.0.0' && sip.host !== '::' ? sip.host : mediaIp);
   const devices = new DeviceRepo(db);
   const channels = new ChannelRepo(db, devices);
-  const server = new GbServer({ host: sip.host, port: sip.port, advertisedHost, config: gbServerConfigFrom(sip), devices, channels, log: gbLog });
+  const server = new GbServer({ host: sip.host, port: sip.port, advertisedHost, config: gbServerConfigFrom(sip), devices, channels, log: gbLog, ...(tcpBudget ? { tcpBudget } : {}) });
   const bridge = new GbBridge({
     gb: server,
     registry,

@@ -10,6 +10,7 @@
  * 4 bytes equal the stored extended value they are the field (the client repeats), otherwise
  * they are payload (it does not), and the reader keeps that behaviour for the connection.
  */
+import { takeOrThrow, type ByteBudget } from '../../core/budget';
 import { ParseError, parseAssert } from '../../core/errors';
 import { MessageType, type RtmpMessage } from './message';
 
@@ -24,7 +25,12 @@ export interface ChunkReaderLimits {
   maxChunkStreams?: number;
   /** Most bytes of partly received messages, summed over chunk streams. Default 16 MiB. */
   maxPendingBytes?: number;
+  /** Shared by every connection: the buffers of unfinished messages are taken from it. */
+  budget?: ByteBudget;
 }
+
+/** A message body buffer starts this large (or the message's length) and doubles as bytes come. */
+const FIRST_BODY_BYTES = 64 * 1024;
 
 /** Basic header (3) + type-0 message header (11) + extended timestamp (4). */
 const MAX_HEADER = 18;
@@ -71,6 +77,9 @@ export class ChunkReader {
   private readonly maxChunkSize: number;
   private readonly maxChunkStreams: number;
   private readonly maxPendingBytes: number;
+  private budget: ByteBudget | undefined;
+  /** Bytes this reader holds from the budget. */
+  private taken = 0;
   /** Total bytes fed, for acknowledgements (Spec: RTMP 1.0 §5.4.3). */
   bytesIn = 0;
 
@@ -79,6 +88,27 @@ export class ChunkReader {
     this.maxChunkSize = limits.maxChunkSize ?? 16 * 1024 * 1024;
     this.maxChunkStreams = limits.maxChunkStreams ?? 64;
     this.maxPendingBytes = limits.maxPendingBytes ?? 16 * 1024 * 1024;
+    this.budget = limits.budget;
+  }
+
+  /** Gives the buffers of unfinished messages back to the budget (the connection closed). Idempotent. */
+  release(): void {
+    for (const state of this.streams.values()) this.dropBody(state);
+  }
+
+  /** Whether buffers still come from the shared budget. */
+  get budgeted(): boolean {
+    return this.budget !== undefined;
+  }
+
+  /**
+   * An admitted publisher's frames no longer count against the shared budget (its own caps
+   * still hold): peers that never got in cannot starve the cameras of memory.
+   */
+  leaveBudget(): void {
+    this.budget?.give(this.taken);
+    this.taken = 0;
+    this.budget = undefined;
   }
 
   /** The peer's current chunk size. */
@@ -227,19 +257,51 @@ export class ChunkReader {
       this.complete(header.csid, state, Buffer.alloc(0), out);
       return;
     }
-    state.body = Buffer.allocUnsafe(state.length);
+    state.body = this.allocate(Math.min(state.length, FIRST_BODY_BYTES));
     this.pendingBytes += state.length;
+  }
+
+  /** A body buffer of `bytes`, taken from the shared budget. */
+  private allocate(bytes: number): Buffer {
+    takeOrThrow(this.budget, bytes, 'RTMP: unfinished messages');
+    if (this.budget) this.taken += bytes;
+    return Buffer.allocUnsafe(bytes);
+  }
+
+  private giveBack(bytes: number): void {
+    if (!this.budget) return;
+    this.budget.give(bytes);
+    this.taken -= bytes;
+  }
+
+  /** Grows the body of `state` so that `needed` bytes fit (never past the message length). */
+  private grow(state: ChunkStreamState, needed: number): void {
+    const old = state.body!;
+    const next = this.allocate(Math.min(state.length, Math.max(old.length * 2, needed)));
+    old.copy(next, 0, 0, state.received);
+    this.giveBack(old.length);
+    state.body = next;
+  }
+
+  private dropBody(state: ChunkStreamState): void {
+    if (!state.body) return;
+    this.giveBack(state.body.length);
+    this.pendingBytes -= state.length;
+    state.body = undefined;
+    state.received = 0;
   }
 
   private readPayload(chunk: Buffer, pos: number, out: RtmpMessage[]): number {
     const state = this.current!;
     const take = Math.min(this.chunkLeft, chunk.length - pos);
+    if (state.received + take > state.body!.length) this.grow(state, state.received + take);
     chunk.copy(state.body!, state.received, pos, pos + take);
     state.received += take;
     this.chunkLeft -= take;
     if (state.received === state.length) {
       const body = state.body!;
       state.body = undefined;
+      this.giveBack(body.length);
       this.pendingBytes -= state.length;
       this.current = undefined;
       this.complete(this.currentCsid, state, body, out);
@@ -275,9 +337,6 @@ export class ChunkReader {
   private abort(body: Buffer): void {
     parseAssert(body.length >= 4, 'RTMP: short Abort');
     const state = this.streams.get(body.readUInt32BE(0));
-    if (!state?.body) return;
-    this.pendingBytes -= state.length;
-    state.body = undefined;
-    state.received = 0;
+    if (state) this.dropBody(state);
   }
 }

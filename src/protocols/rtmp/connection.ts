@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net';
 import { ParseError, errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/log';
+import { BudgetSpentError, type ByteBudget } from '../../core/budget';
 import { ChunkReader } from './chunk-reader';
 import { chunkMessage } from './chunk-writer';
 import { acknowledgementMessage, decodeControl, isControlMessage, pingRequestMessage, pingResponseMessage } from './control';
@@ -24,6 +25,8 @@ export interface ConnectionOptions {
   readonly handshakeTimeoutMs: number;
   /** Close a connection whose socket holds more than this many unsent bytes. */
   readonly maxWriteBufferBytes: number;
+  /** Shared by all connections: buffers of partly received messages (rtmp.partialBudget). */
+  readonly partialBudget?: ByteBudget;
 }
 
 /**
@@ -51,7 +54,7 @@ export class RtmpConnection {
   private established = false;
   /** Dropped once done (its 1.5 KB buffer is not needed for the life of the session). */
   private handshake: HandshakeMachine | undefined;
-  private readonly reader = new ChunkReader();
+  private readonly reader: ChunkReader;
   /** The chunk size the peer reads with: 128 until our Set Chunk Size went out. */
   private outChunkSize = 128;
   private peerWindow = 0;
@@ -68,6 +71,7 @@ export class RtmpConnection {
     handshake: HandshakeMachine,
   ) {
     this.handshake = handshake;
+    this.reader = new ChunkReader({ budget: options.partialBudget });
     this.remote = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : undefined;
     socket.setNoDelay(true);
     socket.on('data', (data: Buffer) => this.onData(data));
@@ -140,6 +144,7 @@ export class RtmpConnection {
     if (this.phaseValue === 'closed') return;
     this.phaseValue = 'closed';
     clearInterval(this.timer);
+    this.reader.release();
     if (graceful && !this.socket.destroyed) {
       // Let the last status messages out; a peer that does not read gets cut off.
       this.socket.end();
@@ -169,7 +174,9 @@ export class RtmpConnection {
       }
       this.onChunks(data);
     } catch (err) {
-      if (err instanceof ParseError) {
+      if (err instanceof BudgetSpentError) {
+        this.close(`refused: ${err.message}`);
+      } else if (err instanceof ParseError) {
         this.log.warn({ err: err.message, established: this.established }, 'closing: bad RTMP input');
         this.close(`bad input: ${err.message}`);
       } else {
@@ -180,6 +187,7 @@ export class RtmpConnection {
   }
 
   private onChunks(data: Buffer): void {
+    if (this.reader.budgeted && this.handler.role() === 'publishing') this.reader.leaveBudget();
     for (const message of this.reader.feed(data)) {
       if (this.phaseValue === 'closed') return;
       if (isControlMessage(message.typeId)) this.onControl(message);

@@ -2,6 +2,7 @@
  * The RTMP server: accepts TCP connections on rtmp://HOST:PORT and runs one RtmpSession per
  * connection. Publish and play go through the hub registry (`${app}/${stream}`).
  */
+import type { ByteBudget } from '../../core/budget';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../core/log';
 import type { HevcMode } from '../../formats/flv/bodies';
@@ -33,6 +34,8 @@ export interface RtmpServerOptions {
   maxConnections?: number;
   /** Close a session whose socket queues more than this. Default 64 MiB. */
   maxWriteBufferBytes?: number;
+  /** Bytes all connections together may hold for partly received messages (rtmp.partialBudget). */
+  partialBudget?: ByteBudget;
 }
 
 export class RtmpServer {
@@ -113,6 +116,7 @@ export class RtmpServer {
       handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? 10_000,
       windowAckSize: 2_500_000,
       maxWriteBufferBytes: this.options.maxWriteBufferBytes ?? 64 * 1024 * 1024,
+      ...(this.options.partialBudget ? { partialBudget: this.options.partialBudget } : {}),
       maxStreams: 8,
       playNoDelay: this.options.playNoDelay ?? false,
       onClose: (s) => this.live.delete(s.id),

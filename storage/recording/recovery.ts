@@ -57,24 +57,23 @@ export function scanFlv(fd: number, size: number): ScanResult {
 }
 
 /**
- * Scans an MPEG-TS file: whole 188-byte packets that start with the sync byte count, and the
- * PES timestamps of the packets read give the media time. Spec: ISO/IEC 13818-1 §2.4.3.
+ * Scans an MPEG-TS file: whole 188-byte packets that start with the sync byte count; the file
+ * is then cut before the first PES still open at the end (a frame whose end is not there), so
+ * the rest decodes cleanly. An unbounded video PES cannot be known complete: the last frame
+ * may go with it. Spec: ISO/IEC 13818-1 §2.4.3.
  */
 export function scanTs(fd: number, size: number): ScanResult {
-  let first: number | undefined;
-  let last = 0;
-  let keyframes = 0;
+  let packetAt = 0;
+  const open = new Map<number, number>();
+  const starts: { offset: number; dts: number | undefined; key: boolean }[] = [];
   const demuxer = new TsDemuxer({
     onStreams: () => undefined,
     onPesStart: (pes) => {
-      const dts = pes.dts ?? pes.pts;
-      if (dts === undefined) return;
-      first ??= dts;
-      if (dts > last) last = dts;
-      if (pes.randomAccess && pes.kind === 'video') keyframes++;
+      open.set(pes.id, packetAt);
+      starts.push({ offset: packetAt, dts: pes.dts ?? pes.pts, key: pes.randomAccess === true && pes.kind === 'video' });
     },
     onPesData: () => undefined,
-    onPesEnd: () => undefined,
+    onPesEnd: (id) => void open.delete(id),
     onDiscontinuity: () => undefined,
   });
   const block = Buffer.alloc(BLOCK - (BLOCK % TS_PACKET_SIZE));
@@ -85,13 +84,24 @@ export function scanTs(fd: number, size: number): ScanResult {
     const whole = got - (got % TS_PACKET_SIZE);
     for (let p = 0; p < whole; p += TS_PACKET_SIZE) {
       if (block[p] !== TS_SYNC_BYTE) break scan;
+      packetAt = offset;
       demuxer.feed(block.subarray(p, p + TS_PACKET_SIZE));
       offset += TS_PACKET_SIZE;
     }
     if (whole === 0) break;
   }
+  const validBytes = Math.min(offset, ...open.values());
+  let first: number | undefined;
+  let last = 0;
+  let keyframes = 0;
+  for (const start of starts) {
+    if (start.offset >= validBytes || start.dts === undefined) continue;
+    first ??= start.dts;
+    if (start.dts > last) last = start.dts;
+    if (start.key) keyframes++;
+  }
   // The timestamps are 33-bit; a segment is far shorter than a wrap (26.5 h).
-  return { validBytes: offset, durationMs: first === undefined ? 0 : Math.round((last - first) / 90), keyframes };
+  return { validBytes, durationMs: first === undefined ? 0 : Math.round((last - first) / 90), keyframes };
 }
 
 /** Scans `absolute` as `format` and cuts it after its last complete tag/packet. */

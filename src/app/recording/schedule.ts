@@ -109,19 +109,26 @@ function nextMidnight(p: { year: number; month: number; day: number }, timeZone:
   return zonedToEpoch(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), 0, 0, 0, timeZone);
 }
 
+/** How far back a run may lie and still be found when a DST gap moved it (croner maps a run
+ * inside a spring-forward gap to just after it, but only when asked from before the gap). */
+const DST_LOOKBACK_MS = 2 * 3_600_000;
+
 /** A cron window opens at each run and lasts `durationMs`; overlapping runs extend it. */
 function cronWindow(crons: readonly Cron[], durationMs: number, now: number): PlanWindow {
   let until: number | null = null;
   let next: number | null = null;
   for (const cron of crons) {
-    let run = cron.nextRun(new Date(now - durationMs))?.getTime();
-    for (let guard = 0; run !== undefined && run <= now && guard < 1000; guard++) {
-      until = Math.max(until ?? 0, run + durationMs);
-      run = cron.nextRun(new Date(run))?.getTime();
+    for (const back of [0, DST_LOOKBACK_MS]) {
+      if (back > 0 && until !== null) break;
+      let run = cron.nextRun(new Date(now - durationMs - back))?.getTime();
+      for (let guard = 0; run !== undefined && run <= now && guard < 1000; guard++) {
+        if (run + durationMs > now) until = Math.max(until ?? 0, run + durationMs);
+        run = cron.nextRun(new Date(run))?.getTime();
+      }
+      if (run !== undefined && run > now && (next === null || run < next)) next = run;
     }
-    if (run !== undefined && (next === null || run < next)) next = run;
   }
-  if (until !== null && until > now) return { active: true, until };
+  if (until !== null) return { active: true, until };
   return { active: false, next };
 }
 

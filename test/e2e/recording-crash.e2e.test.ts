@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { PROJECT_ROOT, waitFor } from '../helpers/gateway';
+import { ffmpegPath, startTool } from '../helpers/media-tools';
+import { probeSegment, type RecordingJson } from '../helpers/recordings';
+
+const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'app', 'main.js');
+
+/** The gateway as a real child process (what kill -9 hits), on OS-chosen ports. */
+function runGateway(env: Record<string, string>) {
+  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', () => undefined);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ports = async (): Promise<{ http: number; rtmp: number }> => {
+    const line = await waitFor(() => stdout.split('\n').find((l) => l.includes('gateway listening')), 20_000, 'the listening log line');
+    return (JSON.parse(line) as { ports: { http: number; rtmp: number } }).ports;
+  };
+  return { child, exited, ports, out: () => stdout };
+}
+
+async function rows(http: number, path: string): Promise<RecordingJson[]> {
+  const res = await fetch(`http://127.0.0.1:${http}/api/recordings?path=${path}&start=0`);
+  return ((await res.json()) as { recordings: RecordingJson[] }).recordings;
+}
+
+test('kill -9 mid-segment, restart: the segments are cut after their last complete tag/packet, marked recovered, decode, lose at most flushSeconds, and the database is intact', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-crash-'));
+  const env = {
+    GW_HTTP_HOST: '127.0.0.1',
+    GW_HTTP_PORT: '0',
+    GW_RTMP_HOST: '127.0.0.1',
+    GW_RTMP_PORT: '0',
+    GW_SIP_ENABLED: 'false',
+    GW_STORAGE_DIR: dir,
+    GW_LOG_PRETTY: 'no',
+    GW_RECORD_SEGMENT_SECONDS: '60',
+    GW_RECORD_FLUSH_SECONDS: '1',
+    GW_RECORD_PLANS: JSON.stringify([{ id: 'all', streams: 'live/*', formats: 'flv,ts' }]),
+  };
+  const first = runGateway(env);
+  let publisher: ReturnType<typeof startTool> | undefined;
+  let second: ReturnType<typeof runGateway> | undefined;
+  try {
+    const ports = await first.ports();
+    publisher = startTool(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=44100', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-c:a', 'aac', '-f', 'flv', `rtmp://127.0.0.1:${ports.rtmp}/live/crash`]);
+    const open = await waitFor(async () => {
+      const list = await rows(ports.http, 'live/crash');
+      return list.length === 2 && list.every((r) => r.status === 'recording') && list;
+    }, 20_000, 'two open segments');
+    await new Promise((resolve) => setTimeout(resolve, 7000));
+    const killedAt = Date.now();
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await publisher.stop();
+    const expectedMs = killedAt - Math.min(...open.map((r) => r.startMs));
+
+    second = runGateway({ ...env, GW_RECORD_PLANS: '[]' });
+    const ports2 = await second.ports();
+    const after = await rows(ports2.http, 'live/crash');
+    assert.equal(after.length, 2);
+    for (const row of after) {
+      assert.equal(row.status, 'recovered', `${row.file} is recovered`);
+      const file = join(dir, 'record', row.file);
+      assert.equal(statSync(file).size, row.bytes, `${row.file}: size and row agree`);
+      const probe = await probeSegment(file);
+      assert.equal(probe.decodeErrors, '', `${row.file} decodes silently`);
+      t.diagnostic(`${row.format}: recovered ${row.durationMs} ms of ${expectedMs} ms recorded before kill -9 (${row.bytes} bytes)`);
+      assert.ok(row.durationMs >= expectedMs - 1000 - 300, `${row.format}: ${row.durationMs} ms recovered of ~${expectedMs} ms (flushSeconds 1)`);
+      assert.ok(Math.abs(probe.mediaSeconds * 1000 - row.durationMs) < 300, `${row.format}: the row's duration is the file's (${probe.mediaSeconds}s)`);
+    }
+    second.child.kill('SIGTERM');
+    await second.exited;
+    const db = new Database(join(dir, 'gateway.db'), { readonly: true });
+    try {
+      assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+      assert.equal((db.prepare(`SELECT COUNT(*) AS n FROM recordings WHERE status = 'recording'`).get() as { n: number }).n, 0);
+    } finally {
+      db.close();
+    }
+  } finally {
+    await publisher?.stop();
+    first.child.kill('SIGKILL');
+    second?.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -34,6 +34,7 @@ import { TsFeeds } from '../formats/mpegts/ts-feeds';
 import { createRecording, type Recording } from './recording/compose';
 import { recordingsApi } from '../api/recordings';
 import { gbPath } from './gb-bridge/bridge';
+import { registerPlayback } from './playback';
 
 export interface BoundPorts {
   rtmp?: number;
@@ -168,6 +169,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     registerMediaRoutes(http, registry, config.http, log);
     tsRoutes = registerTsRoutes(http, registry, config, log, tsFeeds);
     await http.register(recordingsApi, { recordings: recording.service });
+    registerPlayback(http, db, config, log);
     await registerWebRoutes(http, join(__dirname, '..', '..', '..'));
   }
 

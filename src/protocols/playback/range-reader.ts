@@ -13,6 +13,8 @@ export type RangeEvent =
 
 export interface RangeReadOptions {
   readonly chunkSize?: number;
+  /** Wall-clock ms that is output time 0 (default: the first frame read); HLS VOD segments share one. */
+  readonly originWallMs?: number;
 }
 
 /**
@@ -50,7 +52,7 @@ function sameTracks(a: readonly Track[] | undefined, b: readonly Track[]): boole
  * that left) closes the open file at once.
  */
 export async function* readRange(plan: RangePlan, dir: string, options: RangeReadOptions = {}): AsyncGenerator<RangeEvent> {
-  let originWall: number | undefined;
+  let originWall: number | undefined = options.originWallMs;
   let tracks: readonly Track[] | undefined;
   const lastDts = new Map<number, number>();
   let extraClosedMs = 0;
@@ -70,7 +72,7 @@ export async function* readRange(plan: RangePlan, dir: string, options: RangeRea
     }
     let announced = false;
     try {
-      for await (const event of readPart(handle, part, { first: index === 0 || originWall === undefined, chunkSize: options.chunkSize })) {
+      for await (const event of readPart(handle, part, { first: index === 0, chunkSize: options.chunkSize })) {
         if (event.kind === 'tracks') {
           if (event.tracks.length === 0 || sameTracks(tracks, event.tracks)) continue;
           tracks = event.tracks;

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../core/log';
 import { systemTimeZone } from '../core/zoned-time';
 import type { GatewayConfig } from '../config/schema';
+import type { Registry } from '../hub/registry';
 import { registerPlaybackRoutes } from '../protocols/playback/routes';
 import type { Db } from '../../storage/db';
 import { RecordingsRepo } from '../../storage/repos/recordings';
@@ -17,7 +18,7 @@ interface RecordSettings {
  * Playback of recordings on the HTTP server: ranges, HLS VOD, segment files, timeline and days,
  * read from the recordings index and record.dir.
  */
-export function registerPlayback(http: FastifyInstance, db: Db, config: GatewayConfig, log: Logger): void {
+export function registerPlayback(http: FastifyInstance, db: Db, config: GatewayConfig, log: Logger, registry: Registry): void {
   const record = (config as GatewayConfig & { record?: RecordSettings }).record ?? {};
   registerPlaybackRoutes(http, {
     index: new RecordingsRepo(db),
@@ -25,6 +26,7 @@ export function registerPlayback(http: FastifyInstance, db: Db, config: GatewayC
     timeZone: record.timezone || systemTimeZone(),
     log: log.child({ component: 'playback' }),
     hevcMode: config.http.flvHevcMode,
+    admission: (request) => registry.admission.admit(request),
     extraHeaders: config.http.cors ? { 'Access-Control-Allow-Origin': '*' } : {},
   });
 }

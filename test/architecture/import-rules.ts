@@ -39,7 +39,7 @@ export const importRules: ImportRule[] = [
   { from: 'src/protocols/http-ts', mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'src/protocols/shared'], why: 'a protocol uses the hub and pure code, never another protocol' },
   { from: 'src/protocols/hls', mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'src/protocols/shared'], why: 'a protocol uses the hub and pure code, never another protocol' },
   { from: 'src/protocols/rtsp', mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'rtp', 'src/protocols/shared'], why: 'the RTSP client shares the pure rtp/ depacketizers; never another protocol' },
-  { from: 'src/protocols/playback', mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'rtp', 'src/protocols/shared'], why: 'playback reads recorded TS with the one TS demuxer and frame assembler of rtp/ (pure); never another protocol' },
+  { from: 'src/protocols/playback', mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'rtp', 'src/protocols/shared'], why: 'playback turns recorded TS back into frames with the elementary-stream and frame assemblers of rtp/ (pure), as TS-over-RTP ingest does; never another protocol' },
   { from: 'src/protocols/relay', mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'src/protocols/shared'], why: 'a protocol uses the hub and pure code, never another protocol' },
   { from: 'storage', mayImport: ['src/core', 'src/formats', 'storage'], why: 'storage persists data and writes recordings; it must not reach into protocols or the hub' },
   { from: 'src/api', mayImport: ['src/core', 'src/config'], typeOnly: ['src/hub', 'src/formats', 'storage', 'sip', 'rtp'], why: 'the API sees the rest only through types and interfaces the app injects' },

@@ -1,6 +1,8 @@
 import type { Logger } from '../../core/log';
 import type { HevcMode } from '../../formats/flv/bodies';
+import type { AdmissionRequest } from '../../core/admission';
 import { GatewayError, errorBody, httpStatusOf } from '../../core/errors';
+import { playRequest, type ParsedQuery } from '../shared/admission';
 import type { PlanSegment } from './range-plan';
 
 /** A recording row as playback reads it (storage/repos/recordings.ts RecordingRow). */
@@ -16,14 +18,8 @@ export interface RecordingIndex {
   days(path: string, monthStartMs: number, monthEndMs: number, timeZone: string): string[];
 }
 
-/** The admission check of live play (registry.admission.check), when the app has one. */
-export type PlayAdmission = (request: {
-  action: 'play';
-  path: string;
-  protocol: string;
-  remote?: string;
-  query: Readonly<Record<string, string>>;
-}) => Promise<{ allow: true } | { allow: false; status: 'unauthorized' | 'forbidden' | 'unavailable'; reason: string }>;
+/** registry.admission.admit: resolves when allowed, throws UNAUTHORIZED/FORBIDDEN/UNAVAILABLE. */
+export type PlayAdmission = (request: AdmissionRequest) => Promise<unknown>;
 
 export interface PlaybackDeps {
   readonly index: RecordingIndex;
@@ -69,39 +65,12 @@ export function parseSpeed(value: string | undefined): number | undefined {
   return speed;
 }
 
-/** The query without the playback's own keys: what admission and segment URIs carry on. */
-export function passThroughQuery(query: Readonly<Record<string, string | undefined>>, own: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(query)) if (value !== undefined && !own.includes(key)) out[key] = value;
-  return out;
-}
-
-/** A refused admission: the HTTP status and `{code, message}` live play answers too. */
-export class PlayRefused extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export function refusal(result: { status: 'unauthorized' | 'forbidden' | 'unavailable'; reason: string }): PlayRefused {
-  if (result.status === 'unauthorized') return new PlayRefused(401, 'UNAUTHORIZED', result.reason);
-  if (result.status === 'forbidden') return new PlayRefused(403, 'FORBIDDEN', result.reason);
-  return new PlayRefused(503, 'UNAVAILABLE', result.reason);
-}
-
 /** Status and body of any error a playback request ends with. */
 export function failure(err: unknown): { status: number; body: { code: string; message: string } } {
-  if (err instanceof PlayRefused) return { status: err.status, body: { code: err.code, message: err.message } };
   return { status: httpStatusOf(err), body: errorBody(err) };
 }
 
-/** Runs the play admission (if any) for this request. */
-export async function admit(deps: PlaybackDeps, path: string, protocol: string, remote: string, query: Record<string, string>): Promise<void> {
-  if (!deps.admission) return;
-  const result = await deps.admission({ action: 'play', path, protocol, remote, query });
-  if (!result.allow) throw refusal(result);
+/** Runs the play admission (if any) for this request, with the query minus playback's own keys. */
+export async function admit(deps: PlaybackDeps, path: string, protocol: string, remote: string, query: ParsedQuery, own: readonly string[]): Promise<void> {
+  await deps.admission?.(playRequest(protocol, path, remote, Object.fromEntries(Object.entries(query).filter(([k]) => !own.includes(k)))));
 }

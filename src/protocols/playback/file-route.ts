@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../../core/errors';
 import { remoteOf } from '../shared/sockets';
-import { admit, failure, passThroughQuery, type PlaybackDeps } from './deps';
+import { admit, failure, type PlaybackDeps } from './deps';
 import { openRecordingFile } from './range-reader';
 
 export type FileRequest = FastifyRequest<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>;
@@ -39,7 +39,7 @@ export async function serveRecordingFile(request: FileRequest, reply: FastifyRep
     const id = Number(request.params.id);
     const row = Number.isSafeInteger(id) && id > 0 ? deps.index.get(id) : undefined;
     if (!row || row.status === 'missing') throw new GatewayError('NOT_FOUND', `no recording ${request.params.id.slice(0, 40)}`);
-    await admit(deps, row.path, 'record-file', remoteOf(request.raw.socket), passThroughQuery(request.query, []));
+    await admit(deps, row.path, 'record-file', remoteOf(request.raw.socket), request.query, []);
     const handle = await openRecordingFile(deps.dir, row.file).catch(() => {
       throw new GatewayError('NOT_FOUND', `the file of recording ${id} is gone`);
     });

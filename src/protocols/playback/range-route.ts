@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { closeWebSocket, remoteOf } from '../shared/sockets';
-import { admit, failure, parseSpeed, parseTime, passThroughQuery, streamPath, type PlaybackDeps } from './deps';
+import { closeWebSocket, remoteOf, wsCloseCodeOf } from '../shared/sockets';
+import { admit, failure, parseSpeed, parseTime, streamPath, type PlaybackDeps } from './deps';
 import { CONTENT_TYPES, type PlaybackFormat } from './output';
 import type { RangePlan } from './range-plan';
 import { planRequest, pumpRange, rangeHeaders, type PumpOptions, type RangeOutput } from './range-stream';
@@ -44,7 +44,7 @@ export async function serveRangeHttp(request: RangeRequest, reply: FastifyReply,
   let plan: RangePlan;
   try {
     info = requestInfo(request, format);
-    await admit(deps, info.path, `record-${format}`, remote, passThroughQuery(request.query, OWN_KEYS));
+    await admit(deps, info.path, `record-${format}`, remote, request.query, OWN_KEYS);
     plan = planRequest(deps, info.path, info.startMs, info.endMs, format);
   } catch (err) {
     const { status, body } = failure(err);
@@ -99,13 +99,12 @@ export function serveRangeWs(socket: WebSocket, request: RangeRequest, deps: Pla
   void (async () => {
     try {
       const info = requestInfo(request, format);
-      await admit(deps, info.path, `record-ws-${format}`, remote, passThroughQuery(request.query, OWN_KEYS));
+      await admit(deps, info.path, `record-ws-${format}`, remote, request.query, OWN_KEYS);
       const plan = planRequest(deps, info.path, info.startMs, info.endMs, format);
       await pumpRange(deps, plan, format, wsOutput(socket, aborted.signal), aborted.signal, { speed: info.speed });
       closeWebSocket(socket, 1000, 'end of range');
     } catch (err) {
-      const { status, body } = failure(err);
-      closeWebSocket(socket, 4000 + status, body.message);
+      closeWebSocket(socket, wsCloseCodeOf(err), failure(err).body.message);
     }
   })();
 }

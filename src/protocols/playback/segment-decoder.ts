@@ -5,7 +5,7 @@ import { FlvBodyDecoder, FlvDemuxer, FLV_TAG_AUDIO, FLV_TAG_VIDEO, flvFileHeader
 import type { AccessUnit } from '../../../rtp/access-unit';
 import { EsAssembler } from '../../../rtp/es/es-assembler';
 import { FrameAssembler } from '../../../rtp/frame-assembler';
-import { TsDemuxer } from '../../../rtp/ts/ts-demuxer';
+import { TsDemuxer } from '../../formats/mpegts/demuxer';
 
 /**
  * What a recorded segment decodes to: Track values and Frames, each frame with `srcTicks`, its

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../../core/errors';
 import { zonedToEpoch } from '../../core/zoned-time';
 import { remoteOf } from '../shared/sockets';
-import { admit, failure, parseTime, passThroughQuery, type PlaybackDeps } from './deps';
+import { admit, failure, parseTime, type PlaybackDeps } from './deps';
 import { mergeIntervals } from './range-plan';
 import { playable } from './range-stream';
 
@@ -25,7 +25,7 @@ export async function serveTimeline(request: TimelineRequest, reply: FastifyRepl
     const startMs = parseTime(request.query.start, 'start');
     const endMs = parseTime(request.query.end, 'end');
     if (endMs <= startMs || endMs - startMs > MAX_TIMELINE_MS) throw new GatewayError('BAD_REQUEST', 'end must be after start, at most 32 days later');
-    await admit(deps, path, 'record-api', remoteOf(request.raw.socket), passThroughQuery(request.query, ['path', 'start', 'end']));
+    await admit(deps, path, 'record-api', remoteOf(request.raw.socket), request.query, ['path', 'start', 'end']);
     const rows = deps.index.find({ path, startMs, endMs }).filter(playable);
     const intervals = mergeIntervals(rows, startMs, endMs).map((i) => ({ start: new Date(i.startMs).toISOString(), end: new Date(i.endMs).toISOString(), startMs: i.startMs, endMs: i.endMs }));
     return reply.send({ path, start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), intervals });
@@ -43,7 +43,7 @@ export async function serveDays(request: TimelineRequest, reply: FastifyReply, d
     const year = Number(m?.[1]);
     const month = Number(m?.[2]);
     if (!m || month < 1 || month > 12) throw new GatewayError('BAD_REQUEST', 'month is YYYY-MM');
-    await admit(deps, path, 'record-api', remoteOf(request.raw.socket), passThroughQuery(request.query, ['path', 'month']));
+    await admit(deps, path, 'record-api', remoteOf(request.raw.socket), request.query, ['path', 'month']);
     const from = zonedToEpoch(year, month, 1, 0, 0, 0, deps.timeZone);
     const to = month === 12 ? zonedToEpoch(year + 1, 1, 1, 0, 0, 0, deps.timeZone) : zonedToEpoch(year, month + 1, 1, 0, 0, 0, deps.timeZone);
     return reply.send({ path, month: request.query.month, timeZone: deps.timeZone, days: deps.index.days(path, from, to, deps.timeZone) });

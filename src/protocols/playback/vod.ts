@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../../core/errors';
 import { remoteOf } from '../shared/sockets';
-import { admit, failure, parseTime, passThroughQuery, streamPath, type PlaybackDeps } from './deps';
+import { admissionQuery } from '../shared/admission';
+import { admit, failure, parseTime, streamPath, type PlaybackDeps } from './deps';
 import { planRange, type PlanPart, type RangePlan } from './range-plan';
 import { readPart } from './segment-reader';
 import { openRecordingFile } from './range-reader';
@@ -63,8 +64,8 @@ export async function vodEntries(deps: PlaybackDeps, plan: RangePlan, query: str
 export async function serveVodPlaylist(request: VodRequest, reply: FastifyReply, deps: PlaybackDeps): Promise<void> {
   try {
     const path = streamPath(request.params.app, request.params.stream);
-    const pass = passThroughQuery(request.query, OWN_KEYS);
-    await admit(deps, path, 'record-hls', remoteOf(request.raw.socket), pass);
+    await admit(deps, path, 'record-hls', remoteOf(request.raw.socket), request.query, OWN_KEYS);
+    const pass = admissionQuery(request.query, OWN_KEYS);
     const startMs = parseTime(request.query.start, 'start');
     const endMs = request.query.end ? parseTime(request.query.end, 'end') : undefined;
     const plan = planRequest(deps, path, startMs, endMs, 'ts');
@@ -83,7 +84,7 @@ export async function serveVodPlaylist(request: VodRequest, reply: FastifyReply,
 export async function serveVodSegment(request: VodSegmentRequest, reply: FastifyReply, deps: PlaybackDeps): Promise<void> {
   try {
     const path = streamPath(request.params.app, request.params.stream);
-    await admit(deps, path, 'record-hls', remoteOf(request.raw.socket), passThroughQuery(request.query, OWN_KEYS));
+    await admit(deps, path, 'record-hls', remoteOf(request.raw.socket), request.query, OWN_KEYS);
     const row = deps.index.get(Number(request.params.id));
     if (!row || row.path !== path || !playable(row)) throw new GatewayError('NOT_FOUND', `no segment ${request.params.id.slice(0, 40)} of ${path}`);
     const from = parseTime(request.query.from, 'from');

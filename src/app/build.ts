@@ -169,7 +169,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     registerMediaRoutes(http, registry, config.http, log);
     tsRoutes = registerTsRoutes(http, registry, config, log, tsFeeds);
     await http.register(recordingsApi, { recordings: recording.service });
-    registerPlayback(http, db, config, log, registry);
+    registerPlayback(http, recording, config, log, registry);
     await registerWebRoutes(http, join(__dirname, '..', '..', '..'));
   }
 

@@ -1,29 +1,19 @@
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../core/log';
-import { systemTimeZone } from '../core/zoned-time';
 import type { GatewayConfig } from '../config/schema';
 import type { Registry } from '../hub/registry';
 import { registerPlaybackRoutes } from '../protocols/playback/routes';
-import type { Db } from '../../storage/db';
-import { RecordingsRepo } from '../../storage/repos/recordings';
-
-/** The record settings playback reads (record.dir default `{storage.dir}/record`, record.timezone). */
-interface RecordSettings {
-  readonly dir?: string;
-  readonly timezone?: string;
-}
+import type { Recording } from './recording/compose';
 
 /**
  * Playback of recordings on the HTTP server: ranges, HLS VOD, segment files, timeline and days,
- * read from the recordings index and record.dir.
+ * read from the recording's index and folder (record.dir, record.timezone), admitted like live play.
  */
-export function registerPlayback(http: FastifyInstance, db: Db, config: GatewayConfig, log: Logger, registry: Registry): void {
-  const record = (config as GatewayConfig & { record?: RecordSettings }).record ?? {};
+export function registerPlayback(http: FastifyInstance, recording: Recording, config: GatewayConfig, log: Logger, registry: Registry): void {
   registerPlaybackRoutes(http, {
-    index: new RecordingsRepo(db),
-    dir: record.dir ?? join(config.storage.dir, 'record'),
-    timeZone: record.timezone || systemTimeZone(),
+    index: recording.repo,
+    dir: recording.layout.root,
+    timeZone: recording.layout.timeZone,
     log: log.child({ component: 'playback' }),
     hevcMode: config.http.flvHevcMode,
     admission: (request) => registry.admission.admit(request),

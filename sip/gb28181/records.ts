@@ -51,7 +51,9 @@ export function gbTime(ms: number): string {
 export function parseGbTime(text: string | undefined): number | undefined {
   const m = text ? /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})/.exec(text.trim()) : null;
   if (!m) return undefined;
-  const ms = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])).getTime();
+  const [mo, d, h, mi, s] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return undefined;
+  const ms = new Date(Number(m[1]), mo - 1, d, h, mi, s).getTime();
   return Number.isFinite(ms) ? ms : undefined;
 }
 

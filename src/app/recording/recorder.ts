@@ -76,6 +76,7 @@ export class Recorder {
   private ts: { detach(): void } | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private admitting = false;
   private tracks: readonly Track[] = [];
   private tsTracks: readonly Track[] = [];
   private lastConnectError: string | undefined;
@@ -145,12 +146,23 @@ export class Recorder {
     };
   }
 
+  /** Passes the admission chain as an internal reader (hub rule 11), then subscribes what is missing. */
   private connect(): void {
-    if (this.stopped) return;
-    const wantsFlv = this.series.has('flv');
-    const wantsTs = this.series.has('ts') || this.series.has('hls');
-    if (wantsFlv && !this.flv) this.connectFlv();
-    if (wantsTs && !this.ts) this.connectTs();
+    if (this.stopped || this.admitting) return;
+    this.admitting = true;
+    const request = { action: 'play', path: this.spec.path, protocol: 'record', query: {}, internal: true } as const;
+    this.deps.registry.admission.admit(request).then(
+      () => {
+        this.admitting = false;
+        if (this.stopped) return;
+        if (this.series.has('flv') && !this.flv) this.connectFlv();
+        if ((this.series.has('ts') || this.series.has('hls')) && !this.ts) this.connectTs();
+      },
+      (err: unknown) => {
+        this.admitting = false;
+        this.retry(err);
+      },
+    );
   }
 
   private retry(err: unknown): void {

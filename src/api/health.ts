@@ -6,7 +6,12 @@ export interface HealthDeps {
   /** Listener ports actually bound (port 0 in config picks a free one). */
   ports: () => Record<string, number>;
   streams: () => number;
+  /** HTTP connections against their cap (read from counters: health opens nothing). */
+  httpLoad?: () => { connections: number; maxConnections: number; fdLimit: number | undefined };
 }
+
+/** At this share of the HTTP connection cap health says `degraded`. */
+const CONNECTIONS_WARN_SHARE = 0.9;
 
 export async function healthApi(app: FastifyInstance, deps: HealthDeps): Promise<void> {
   app.get('/api/health', {
@@ -23,14 +28,23 @@ export async function healthApi(app: FastifyInstance, deps: HealthDeps): Promise
             streams: { type: 'integer' },
             ports: { type: 'object', additionalProperties: { type: 'integer' } },
             memory: { type: 'object', properties: { rss: { type: 'integer' }, heapUsed: { type: 'integer' } } },
+            http: { type: 'object', properties: { connections: { type: 'integer' }, maxConnections: { type: 'integer' }, fdLimit: { type: 'integer' } } },
+            warnings: { type: 'array', items: { type: 'string' } },
           },
         },
       },
     },
   }, async () => {
     const memory = process.memoryUsage();
+    const load = deps.httpLoad?.();
+    const warnings: string[] = [];
+    if (load && load.connections >= load.maxConnections * CONNECTIONS_WARN_SHARE) {
+      warnings.push(`HTTP connections ${load.connections} of ${load.maxConnections} (http.maxConnections): new clients are being refused`);
+    }
     return {
-      status: 'ok',
+      status: warnings.length ? 'degraded' : 'ok',
+      ...(load ? { http: { connections: load.connections, maxConnections: load.maxConnections, ...(load.fdLimit ? { fdLimit: load.fdLimit } : {}) } } : {}),
+      warnings,
       version: deps.version,
       uptimeMs: Date.now() - deps.startedAt,
       streams: deps.streams(),

@@ -29,6 +29,7 @@ import { GatewayMetrics, type RtpReceiverNumbers } from './metrics/metrics';
 import { attachAccessLog } from './metrics/access-log';
 import { createWebhooks } from './hooks/compose';
 import { Limits } from './limits';
+import { applyHttpLimits } from './http-limits';
 import type { Webhooks } from './hooks/webhooks';
 import { TsFeeds } from '../formats/mpegts/ts-feeds';
 import { createRecording, type Recording } from './recording/compose';
@@ -154,12 +155,14 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
   let tsRoutes: ReturnType<typeof registerTsRoutes> | undefined;
   if (config.http.enabled) {
     http = await createHttpServer(config.http, log.child({ component: 'http' }), version);
+    const httpLoad = applyHttpLimits(http, config.http, limits);
     await http.register(streamsApi, { registry });
     await http.register(healthApi, {
       version,
       startedAt,
       ports: () => ({ ...ports }) as Record<string, number>,
       streams: () => registry.list().length,
+      httpLoad,
     });
     await gb28181?.registerApi(http, () => ports);
     await http.register(proxiesApi, { proxies });

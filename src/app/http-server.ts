@@ -19,6 +19,10 @@ export async function createHttpServer(config: GatewayConfig['http'], log: pino.
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 200 },
     forceCloseConnections: true,
+    requestTimeout: config.requestTimeout * 1000,
+    // Node checks header and request timeouts this often (default 30 s, which would let a slow
+    // client hold its connection three times http.headersTimeout).
+    http: { connectionsCheckingInterval: Math.min(5000, Math.max(250, (config.headersTimeout * 1000) / 4)) },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
   });
   if (config.cors) await app.register(cors, { origin: '*', methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] });

@@ -62,6 +62,9 @@ export const schema = {
     port: port(),
     cors: bool(),
     flvHevcMode: oneOf(['enhanced', 'legacy']),
+    maxConnections: int(0, 1_000_000),
+    headersTimeout: num(1, 600),
+    requestTimeout: num(1, 3600),
   },
   hub: {
     closeAfter: num(0, 3600),

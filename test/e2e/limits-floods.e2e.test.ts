@@ -40,7 +40,7 @@ describe('floods', () => {
   let viewer: Promise<{ status: number; bytes: number }>;
   let stopPublisher: () => Promise<void>;
   before(async () => {
-    gw = await startTestGateway({ GW_RTMP_PARTIAL_BUDGET: String(16 * MiB), GW_SIP_TCP_PARTIAL_BUDGET: String(4 * MiB), GW_SIP_PASSWORD: 'flood-pass' });
+    gw = await startTestGateway({ GW_RTMP_PARTIAL_BUDGET: String(16 * MiB), GW_SIP_TCP_PARTIAL_BUDGET: String(4 * MiB), GW_SIP_PASSWORD: 'flood-pass', GW_HTTP_MAX_CONNECTIONS: '60', GW_HTTP_HEADERS_TIMEOUT: '2' });
     const ffmpeg = await publishTestPattern(gw, 'live/cam', { size: '320x240' });
     stopPublisher = () => ffmpeg.stop();
     viewer = captureHttp(`${gw.httpUrl}/live/cam.flv`, join(dir, 'viewer.flv'), 25_000);
@@ -104,6 +104,40 @@ describe('floods', () => {
       assert.equal((await sim.keepalive())?.status, 200, 'the connection stays usable after the refused message');
     } finally {
       await sim.close();
+    }
+  });
+
+  test('HTTP: slow clients fill the connection cap; health says so, more are dropped and counted, headersTimeout frees them', async () => {
+    const slow: Socket[] = [];
+    const openSlow = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) {
+        const socket = connect(gw.ports.http, '127.0.0.1');
+        socket.on('error', () => undefined);
+        socket.resume();
+        socket.write('GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+        slow.push(socket);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    };
+    try {
+      await openSlow(54);
+      const degraded = (await (await fetch(`${gw.httpUrl}/api/health`)).json()) as { status: string; warnings: string[]; http: { connections: number; maxConnections: number } };
+      assert.equal(degraded.status, 'degraded');
+      assert.equal(degraded.http.maxConnections, 60);
+      assert.match(degraded.warnings[0] ?? '', /HTTP connections \d+ of 60/);
+      await openSlow(40);
+      await waitFor(() => slow.filter((s) => s.destroyed || s.readableEnded).length >= 30, 5000, 'connections over the cap to be dropped');
+      await waitFor(() => slow.every((s) => s.destroyed || s.readableEnded), 10_000, 'headersTimeout to close the slow clients');
+      const health = await waitFor(async () => {
+        const response = await fetch(`${gw.httpUrl}/api/health`).catch(() => undefined);
+        return response?.status === 200 ? ((await response.json()) as { status: string }) : undefined;
+      }, 5000, 'health to answer again');
+      assert.equal(health.status, 'ok');
+      const metrics = await scrapeMetrics(gw.httpUrl);
+      assert.ok(metrics.value('gateway_limit_refusals_total', { limit: 'http.maxConnections' }) >= 30);
+      assert.equal(gw.gateway.registry.get('live/cam')?.readers.total, 1, 'the viewer stayed connected');
+    } finally {
+      for (const socket of slow) socket.destroy();
     }
   });
 

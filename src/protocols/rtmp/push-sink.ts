@@ -43,7 +43,9 @@ export interface PushSinkOptions {
 const SET_DATA_FRAME = encodeAmf0('@setDataFrame');
 
 export class RtmpPushSink implements Sink {
+  /** The tracks sent (H.265 left out with hevc: drop). */
   private tracks: readonly Track[] = [];
+  private sourceCodecs: string[] = [];
   private connection: PushConnection | undefined;
   /** hub dts (ticks) that is 0 ms on the current connection. */
   private base: number | undefined;
@@ -73,12 +75,12 @@ export class RtmpPushSink implements Sink {
 
   /** Codecs of the source, for the status (`h264`, `aac` ...). */
   get codecs(): string[] {
-    return this.tracks.map((t) => t.codec);
+    return this.sourceCodecs;
   }
 
   /** True when H.265 video is dropped (hevc: drop) and the target gets audio only. */
   get videoDropped(): boolean {
-    return this.options.hevcMode === 'drop' && this.tracks.some((t) => t.codec === 'h265');
+    return this.options.hevcMode === 'drop' && this.sourceCodecs.includes('h265');
   }
 
   onStart(info: StreamInfo): void {
@@ -87,6 +89,7 @@ export class RtmpPushSink implements Sink {
   }
 
   onTracks(tracks: readonly Track[]): void {
+    this.sourceCodecs = tracks.map((t) => t.codec);
     this.tracks = tracks.filter((t) => this.carried(t));
     this.headersDue = true;
   }

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../core/log';
 import type { GatewayConfig } from '../config/schema';
-import { FlvTagCache } from '../formats/flv/viewer-muxer';
+import { FLV_TAG_FEEDS, type FlvTagCache } from '../formats/flv/viewer-muxer';
+import type { FeedKey } from '../core/sink';
 import type { Registry } from '../hub/registry';
 import { serveHttpFlv, type StreamRequest } from '../protocols/http-flv/route';
 import { serveWsFlv } from '../protocols/ws-flv/route';
@@ -17,10 +18,9 @@ type HevcMode = GatewayConfig['http']['flvHevcMode'];
  * WebSocket. `?hevc=legacy|enhanced` picks the H.265 FLV flavour per viewer.
  */
 export function registerMediaRoutes(app: FastifyInstance, registry: Registry, config: GatewayConfig['http'], log: Logger): void {
-  const shared = <T extends object>(path: string, key: string, create: () => T): T => registry.shared(path, key, create) ?? create();
-  const tagCache = (path: string, query: Record<string, string | undefined>): FlvTagCache => {
+  const tagFeed = (query: Record<string, string | undefined>): FeedKey<FlvTagCache> => {
     const mode: HevcMode = query.hevc === 'legacy' || query.hevc === 'enhanced' ? query.hevc : config.flvHevcMode;
-    return shared(path, `flv-tags:${mode}`, () => new FlvTagCache(mode));
+    return FLV_TAG_FEEDS[mode];
   };
   const extraHeaders = config.cors ? 'Access-Control-Allow-Origin: *\r\n' : '';
   const flvLog = log.child({ component: 'http-flv' });
@@ -38,8 +38,8 @@ export function registerMediaRoutes(app: FastifyInstance, registry: Registry, co
       },
       querystring: { type: 'object', properties: { hevc: { type: 'string', enum: ['enhanced', 'legacy'] } } },
     },
-    handler: (request, reply) => serveHttpFlv(request as StreamRequest, reply, { registry, log: flvLog, extraHeaders, tagCache }),
-    wsHandler: (socket, request) => serveWsFlv(socket, request as StreamRequest, { registry, log: wsLog, tagCache, shared }),
+    handler: (request, reply) => serveHttpFlv(request as StreamRequest, reply, { registry, log: flvLog, extraHeaders, tagFeed }),
+    wsHandler: (socket, request) => serveWsFlv(socket, request as StreamRequest, { registry, log: wsLog, tagFeed }),
   });
 }
 
@@ -65,7 +65,7 @@ export function registerTsRoutes(
       alwaysRemux: config.hls.alwaysRemux,
     },
   );
-  const ts = { registry, feeds, extraHeaders: config.http.cors ? 'Access-Control-Allow-Origin: *\r\n' : '', maxPendingBytes: config.hub.viewer.maxPendingBytes };
+  const ts = { registry, feeds, extraHeaders: config.http.cors ? 'Access-Control-Allow-Origin: *\r\n' : '', maxPendingBytes: config.hub.viewer.maxPendingBytes, maxLagMs: config.hub.viewer.maxLag * 1000 };
   const httpTs = { ...ts, log: log.child({ component: 'http-ts' }) };
   const wsTs = { ...ts, log: log.child({ component: 'ws-ts' }) };
   const params = { type: 'object', properties: { app: { type: 'string' }, stream: { type: 'string' } }, required: ['app', 'stream'] } as const;

@@ -1,10 +1,14 @@
 import { EventEmitter } from 'node:events';
 
-/** An EventEmitter whose event names and argument lists are checked by the compiler. */
+/**
+ * An EventEmitter whose event names and argument lists are checked by the compiler. A listener
+ * that throws is reported to `onListenerError` (logged by the owner) and never reaches the
+ * emitter's caller, nor stops the other listeners: `publish` is not broken by a bad hook.
+ */
 export class TypedEmitter<Events extends Record<string, unknown[]>> {
   private readonly emitter = new EventEmitter();
 
-  constructor() {
+  constructor(private readonly onListenerError: (event: string, err: unknown) => void = () => undefined) {
     this.emitter.setMaxListeners(0);
   }
 
@@ -18,7 +22,17 @@ export class TypedEmitter<Events extends Record<string, unknown[]>> {
   }
 
   emit<K extends keyof Events & string>(event: K, ...args: Events[K]): void {
-    this.emitter.emit(event, ...args);
+    for (const listener of this.emitter.rawListeners(event) as ((...a: unknown[]) => void)[]) {
+      try {
+        listener(...args);
+      } catch (err) {
+        try {
+          this.onListenerError(event, err);
+        } catch {
+          // the reporter itself failed: nothing more to do
+        }
+      }
+    }
   }
 
   removeAllListeners(): void {

@@ -1,12 +1,30 @@
 import type { Frame } from './frame';
 import type { Track } from './track';
 
+/**
+ * A per-stream output built once per frame and shared by its consumers (hub rule 9): FLV tags,
+ * RTMP chunks, WebSocket frames, and the ones recording and relays add. The stream creates the
+ * value on the first `info.feed(key)` and closes it (`close(value)`, else `value.close()`) when
+ * its last consumer leaves or the stream ends. Keys are compared by identity: define one const
+ * per feed (and variant) next to the value's class.
+ */
+export interface FeedKey<T> {
+  readonly name: string;
+  create(path: string): T;
+  close?(value: T): void;
+}
+
 /** What a sink learns when its stream is ready (track gate passed). */
 export interface StreamInfo {
   /** `app/stream` */
   readonly path: string;
-  /** Ready tracks only: tracks that never became ready were dropped by the track gate. */
+  /**
+   * Ready tracks only (tracks that never became ready were dropped by the track gate), and of
+   * those only the ones this subscription selected.
+   */
   readonly tracks: readonly Track[];
+  /** The stream's shared feed for `key`, leased to this sink until it ends. */
+  feed<T>(key: FeedKey<T>): T;
 }
 
 export interface SinkDescription {
@@ -34,3 +52,6 @@ export interface Sink {
   pendingBytes(): number;
   describe(): SinkDescription;
 }
+
+/** Which tracks a subscription wants (hub rule 10): a TS feed leaves G.711 out, an audio feed video. */
+export type TrackSelector = (track: Track) => boolean;

@@ -1,4 +1,4 @@
-import { errorMessage } from '../core/errors';
+import { GatewayError, errorMessage } from '../core/errors';
 import type { Logger } from '../core/log';
 import { pathPatternToRegExp } from './path';
 
@@ -7,8 +7,13 @@ export interface OnDemandSource {
   stop(reason: string): void | Promise<void>;
 }
 
-/** Starts the pull for `path`; resolves once it is started (it publishes when media flows). */
-export type OnDemandFactory = (path: string) => Promise<OnDemandSource>;
+/**
+ * Starts the pull for `path`; resolves once it is started (it publishes when media flows).
+ * Resolves `undefined` when the path matches the pattern but is not one this factory serves
+ * (`rtp/cam7` for the GB28181 factory of `rtp/*`): its viewers then wait for a publisher, as
+ * for an unknown path. A rejection with STREAM_NOT_FOUND means the same.
+ */
+export type OnDemandFactory = (path: string) => Promise<OnDemandSource | undefined>;
 
 export interface DemandOptions {
   /** Ms after the last reader leaves before the source is stopped. */
@@ -37,6 +42,8 @@ interface Entry {
 export class DemandManager {
   private readonly factories: { pattern: RegExp; factory: OnDemandFactory; name: string }[] = [];
   private readonly entries = new Map<string, Entry>();
+  /** Paths whose factory said it does not serve them; forgotten when their readers are gone. */
+  private readonly declined = new Set<string>();
 
   constructor(
     private readonly options: DemandOptions,
@@ -61,11 +68,17 @@ export class DemandManager {
     return this.entries.get(path)?.state ?? 'idle';
   }
 
-  readersChanged(path: string, readers: number): void {
+  /**
+   * `published`: the path has a publisher (ready or not): no factory is started for it, its
+   * readers wait for that publisher.
+   */
+  readersChanged(path: string, readers: number, published = false): void {
     const entry = this.entries.get(path);
+    if (readers === 0) this.declined.delete(path);
     if (readers > 0) {
-      if (!entry) this.start(path);
-      else if (entry.closeTimer) {
+      if (!entry) {
+        if (!published && !this.declined.has(path)) this.start(path);
+      } else if (entry.closeTimer) {
         clearTimeout(entry.closeTimer);
         entry.closeTimer = undefined;
         this.log.debug({ path }, 'on-demand close cancelled: a reader came back');
@@ -91,7 +104,7 @@ export class DemandManager {
     const entry: Entry = { state: 'starting', cancelled: false };
     this.entries.set(path, entry);
     this.log.info({ path, factory: found.name }, 'on-demand source starting');
-    let started: Promise<OnDemandSource>;
+    let started: Promise<OnDemandSource | undefined>;
     try {
       started = found.factory(path);
     } catch (err) {
@@ -99,6 +112,7 @@ export class DemandManager {
     }
     started.then(
       (source) => {
+        if (!source) return this.decline(path, entry, found.name);
         if (entry.cancelled) {
           void this.stopSource(path, source, 'no readers left while starting');
           return;
@@ -107,12 +121,21 @@ export class DemandManager {
         entry.state = 'ready';
       },
       (err: unknown) => {
+        if (err instanceof GatewayError && err.code === 'STREAM_NOT_FOUND') return this.decline(path, entry, found.name, err.message);
         clearTimeout(entry.closeTimer);
         if (this.entries.get(path) === entry) this.entries.delete(path);
         this.log.warn({ path, err: errorMessage(err) }, 'on-demand source failed to start');
         if (!entry.cancelled) this.hooks.onStartFailed(path, err);
       },
     );
+  }
+
+  private decline(path: string, entry: Entry, factory: string, why?: string): void {
+    clearTimeout(entry.closeTimer);
+    if (this.entries.get(path) !== entry) return;
+    this.entries.delete(path);
+    if (!entry.cancelled) this.declined.add(path);
+    this.log.info({ path, factory, why }, 'on-demand factory does not serve this path: its viewers wait for a publisher');
   }
 
   private async stop(path: string, reason: string): Promise<void> {

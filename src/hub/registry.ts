@@ -1,14 +1,15 @@
 import { GatewayError, errorMessage } from '../core/errors';
 import { TypedEmitter } from '../core/events';
 import type { Logger } from '../core/log';
-import type { Sink } from '../core/sink';
+import type { Sink, TrackSelector } from '../core/sink';
 import type { Publisher, Source } from '../core/source';
 import { Admission } from './admission';
 import { DemandManager, type OnDemandFactory } from './demand';
 import { DEFAULT_GOP_LIMITS } from './gop-cache';
 import { assertStreamPath } from './path';
+import { Reader, type ReaderOptions } from './reader';
 import { Stream, type StreamOptions, type StreamSnapshot } from './stream';
-import { DEFAULT_BACKPRESSURE, Subscriber, type SubscriberStats } from './subscriber';
+import { DEFAULT_BACKPRESSURE, Subscriber, type BackpressureOptions, type SubscriberStats } from './subscriber';
 
 export interface RegistryOptions extends StreamOptions {
   /** How long a viewer of an unknown path waits for a publisher before STREAM_NOT_FOUND, ms. */
@@ -53,6 +54,21 @@ export interface Subscription {
   close(reason?: string): void;
 }
 
+export interface SubscribeOptions {
+  /** How long to wait for the stream to start, ms (default: by whether the path is on demand). */
+  waitMs?: number;
+  signal?: AbortSignal;
+  /** This subscription's own backpressure (a CDN push is not a browser tile); the hub's otherwise. */
+  backpressure?: Partial<BackpressureOptions>;
+  /** The tracks it wants (hub rule 10); all when absent. */
+  tracks?: TrackSelector;
+  /**
+   * Counted as a reader (default true). A shared feed subscribes uncounted: its consumers hold
+   * reader handles (`registry.reader`) and are counted once each.
+   */
+  counted?: boolean;
+}
+
 export interface SessionSnapshot {
   id: string;
   role: 'publisher' | 'subscriber';
@@ -72,12 +88,13 @@ interface Waiter {
 
 /** The hub: every source publishes here and every viewer subscribes here. */
 export class Registry {
-  readonly events = new TypedEmitter<RegistryEvents>();
+  readonly events: TypedEmitter<RegistryEvents>;
   /** Who may publish and play (hub rule 11): every entry point awaits `admission.check` first. */
   readonly admission: Admission;
   private readonly streams = new Map<string, Stream>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly subscribers = new Map<string, { subscriber: Subscriber; path: string }>();
+  private readonly readers = new Map<string, Set<Reader>>();
   private readonly demand: DemandManager;
   private sequence = 0;
   private closed = false;
@@ -86,6 +103,7 @@ export class Registry {
     private readonly options: RegistryOptions,
     private readonly log: Logger,
   ) {
+    this.events = new TypedEmitter<RegistryEvents>((event, err) => log.warn({ event, err: errorMessage(err) }, 'registry event listener threw (ignored)'));
     this.admission = new Admission(log.child({ component: 'admission' }));
     this.demand = new DemandManager({ closeAfterMs: options.closeAfterMs }, { onStartFailed: (path, err) => this.failWaiters(path, err) }, log.child({ component: 'demand' }));
   }
@@ -128,85 +146,45 @@ export class Registry {
    * replayed); rejects with STREAM_NOT_FOUND, SOURCE_START_FAILED or SOURCE_START_TIMEOUT, in
    * which case the sink was never called and the caller answers its peer.
    */
-  subscribe(path: string, sink: Sink, options: { waitMs?: number; signal?: AbortSignal } = {}): Promise<Subscription> {
+  subscribe(path: string, sink: Sink, options: SubscribeOptions = {}): Promise<Subscription> {
     try {
-      assertStreamPath(path);
-      if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
+      this.assertOpen(path);
     } catch (err) {
       return Promise.reject(err);
     }
-    const id = `sub-${++this.sequence}`;
-    const onDemand = this.demand.matches(path);
-    const waitMs = options.waitMs ?? (onDemand ? this.options.startTimeoutMs : this.options.waitForPublisherMs);
-    return new Promise<Subscription>((resolve, reject) => {
-      let settled = false;
-      const log = this.log.child({ session: id, stream: path, protocol: safeProtocol(sink) });
-      const subscriber = new Subscriber(id, sink, this.options.backpressure, log, (s, reason) => {
-        this.subscriberClosed(s, path);
-        this.events.emit('viewerEnd', { ...s.stats(), path, reason, started: s.isStarted, endedAt: Date.now() });
-        if (!settled) {
-          settled = true;
-          clearTimeout(timer);
-          reject(new GatewayError('CLOSED', reason));
-        }
-      });
-      const fail = (err: GatewayError): void => {
-        options.signal?.removeEventListener('abort', onAbort);
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        subscriber.abandon(err.message);
-        reject(err);
-      };
-      const timer = setTimeout(() => {
-        const code = onDemand ? 'SOURCE_START_TIMEOUT' : 'STREAM_NOT_FOUND';
-        const message = onDemand
-          ? `stream ${path}: its on-demand source did not start within ${waitMs} ms`
-          : this.streams.has(path)
-            ? `stream ${path} has no playable track yet (waited ${waitMs} ms)`
-            : `stream ${path} not found (waited ${waitMs} ms for a publisher)`;
-        fail(new GatewayError(code, message));
-      }, waitMs);
-      const onAbort = (): void => fail(new GatewayError('CLOSED', 'the viewer left before the stream started'));
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      const onStarted = (): void => {
-        options.signal?.removeEventListener('abort', onAbort);
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        log.info('viewer started');
-        resolve({ id, path, close: (reason = 'closed by the viewer') => subscriber.close(reason) });
-      };
-      this.subscribers.set(id, { subscriber, path });
-      const stream = this.streams.get(path);
-      if (stream) {
-        stream.attach(subscriber, onStarted);
-      } else {
-        let set = this.waiters.get(path);
-        if (!set) this.waiters.set(path, (set = new Set()));
-        set.add({ subscriber, onStarted, fail });
-        this.readersChanged(path);
-      }
-      if (options.signal?.aborted) onAbort();
-    });
+    return new Promise<Subscription>((resolve, reject) => this.startSubscription(path, sink, options, resolve, reject));
+  }
+
+  /**
+   * A reader that takes no frames from the hub (an HTTP-TS viewer or HLS session fed by the
+   * stream's TS feed, a recorder, a push): counted for demand and in the stream's readers from
+   * now until `close()`, whether the stream exists yet or not, listed in `sessions()` and
+   * closable through `closeSession` (which calls `onClose`).
+   */
+  reader(path: string, options: ReaderOptions): Reader {
+    this.assertOpen(path);
+    const reader = new Reader(`rdr-${++this.sequence}`, path, options, (r, reason) => this.readerClosed(r, reason));
+    let set = this.readers.get(path);
+    if (!set) this.readers.set(path, (set = new Set()));
+    set.add(reader);
+    this.readersChanged(path);
+    return reader;
   }
 
   get(path: string): StreamSnapshot | undefined {
-    return this.streams.get(path)?.snapshot();
+    const snapshot = this.streams.get(path)?.snapshot();
+    return snapshot && this.withReaders(snapshot);
   }
 
   list(): StreamSnapshot[] {
-    return [...this.streams.values()].map((s) => s.snapshot());
+    return [...this.streams.values()].map((s) => this.withReaders(s.snapshot()));
   }
 
-  /** Readers of `path`, including viewers still waiting for it to start. */
+  /** Readers of `path`: counted subscribers, viewers still waiting for it, reader handles. */
   readerCount(path: string): number {
-    return (this.streams.get(path)?.readerCount ?? 0) + (this.waiters.get(path)?.size ?? 0);
-  }
-
-  /** Per-stream shared state for muxers (hub rule 9); undefined if the stream is gone. */
-  shared<T extends object>(path: string, key: string, create: () => T): T | undefined {
-    return this.streams.get(path)?.shared(key, create);
+    let waiting = 0;
+    for (const waiter of this.waiters.get(path) ?? []) if (waiter.subscriber.counted) waiting++;
+    return (this.streams.get(path)?.readerCount ?? 0) + waiting + (this.readers.get(path)?.size ?? 0);
   }
 
   /** Disconnects the publisher of `path` and ends the stream. */
@@ -228,15 +206,25 @@ export class Registry {
         out.push({ id: s.id, role: 'subscriber', path: snap.path, protocol: s.protocol, remote: s.remote, since: s.since, bytes: s.bytesOut, framesDropped: s.framesDropped });
       }
     }
+    for (const [path, set] of this.readers) {
+      for (const r of set) out.push({ id: r.id, role: 'subscriber', path, protocol: r.protocol, remote: r.remote, since: r.since, bytes: r.bytesOut });
+    }
     return out;
   }
 
-  /** Closes one session: a viewer, or a publisher (which ends its stream). */
+  /** Closes one session: a viewer, a reader, or a publisher (which ends its stream). */
   closeSession(id: string, reason = 'closed by the API'): boolean {
     const entry = this.subscribers.get(id);
     if (entry) {
       entry.subscriber.close(reason);
       return true;
+    }
+    for (const set of this.readers.values()) {
+      for (const reader of set) {
+        if (reader.id !== id) continue;
+        reader.end(reason);
+        return true;
+      }
     }
     for (const stream of this.streams.values()) {
       if (stream.publisherSessionId === id && stream.hasPublisher) {
@@ -247,12 +235,93 @@ export class Registry {
     return false;
   }
 
-  /** Ends every stream and on-demand source. */
+  /** Ends every stream, reader and on-demand source. */
   async close(reason = 'shutting down'): Promise<void> {
     this.closed = true;
     for (const [path] of this.waiters) this.failWaiters(path, new GatewayError('CLOSED', reason));
+    for (const set of [...this.readers.values()]) for (const reader of [...set]) reader.end(reason);
     for (const stream of [...this.streams.values()]) stream.kick(reason);
     await this.demand.close();
+  }
+
+  private assertOpen(path: string): void {
+    assertStreamPath(path);
+    if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
+  }
+
+  /** The body of `subscribe`: a Subscriber, its bounded wait, then attach (or wait for a publisher). */
+  private startSubscription(path: string, sink: Sink, options: SubscribeOptions, resolve: (s: Subscription) => void, reject: (err: unknown) => void): void {
+    const id = `sub-${++this.sequence}`;
+    const waitMs = options.waitMs ?? (this.demand.matches(path) && !this.streams.get(path)?.hasPublisher ? this.options.startTimeoutMs : this.options.waitForPublisherMs);
+    const log = this.log.child({ session: id, stream: path, protocol: safeProtocol(sink) });
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const subscriberOptions = { backpressure: { ...this.options.backpressure, ...options.backpressure }, tracks: options.tracks, counted: options.counted ?? true };
+    const subscriber = new Subscriber(id, sink, subscriberOptions, log, (s, reason) => {
+      this.subscriberClosed(s, path);
+      if (s.counted) this.events.emit('viewerEnd', { ...s.stats(), path, reason, started: s.isStarted, endedAt: Date.now() });
+      if (settle()) reject(new GatewayError('CLOSED', reason));
+    });
+    const fail = (err: GatewayError): void => {
+      if (!settle()) return;
+      subscriber.abandon(err.message);
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(this.waitError(path, waitMs)), waitMs);
+    const onAbort = (): void => fail(new GatewayError('CLOSED', 'the viewer left before the stream started'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const onStarted = (): void => {
+      if (!settle()) return;
+      log.info('viewer started');
+      resolve({ id, path, close: (reason = 'closed by the viewer') => subscriber.close(reason) });
+    };
+    this.subscribers.set(id, { subscriber, path });
+    this.attachOrWait(path, { subscriber, onStarted, fail });
+    if (options.signal?.aborted) onAbort();
+  }
+
+  private attachOrWait(path: string, waiter: Waiter): void {
+    const stream = this.streams.get(path);
+    if (stream) {
+      stream.attach(waiter.subscriber, waiter.onStarted);
+      return;
+    }
+    let set = this.waiters.get(path);
+    if (!set) this.waiters.set(path, (set = new Set()));
+    set.add(waiter);
+    this.readersChanged(path);
+  }
+
+  /** Why a wait ran out: an on-demand source that is still starting, or no (playable) stream. */
+  private waitError(path: string, waitMs: number): GatewayError {
+    if (this.demand.state(path) === 'starting') {
+      return new GatewayError('SOURCE_START_TIMEOUT', `stream ${path}: its on-demand source did not start within ${waitMs} ms`);
+    }
+    if (this.streams.has(path)) return new GatewayError('STREAM_NOT_FOUND', `stream ${path} has no playable track yet (waited ${waitMs} ms)`);
+    return new GatewayError('STREAM_NOT_FOUND', `stream ${path} not found (waited ${waitMs} ms for a publisher)`);
+  }
+
+  private withReaders(snapshot: StreamSnapshot): StreamSnapshot {
+    const set = this.readers.get(snapshot.path);
+    if (!set || set.size === 0) return snapshot;
+    const byProtocol = { ...snapshot.readers.byProtocol };
+    const extra = [...set].map((r) => r.stats());
+    for (const r of extra) byProtocol[r.protocol] = (byProtocol[r.protocol] ?? 0) + 1;
+    return { ...snapshot, readers: { total: snapshot.readers.total + extra.length, byProtocol }, subscribers: [...snapshot.subscribers, ...extra] };
+  }
+
+  private readerClosed(reader: Reader, reason: string): void {
+    const set = this.readers.get(reader.path);
+    if (!set?.delete(reader)) return;
+    if (set.size === 0) this.readers.delete(reader.path);
+    this.readersChanged(reader.path);
+    this.events.emit('viewerEnd', { ...reader.stats(), path: reader.path, reason, started: true, endedAt: Date.now() });
   }
 
   private subscriberClosed(subscriber: Subscriber, path: string): void {
@@ -274,15 +343,19 @@ export class Registry {
     for (const waiter of [...set]) waiter.fail(error);
   }
 
+  /**
+   * Demand follows the readers (hub rule 7), except that a path with a publisher (ready or not)
+   * is never handed to an on-demand factory: its viewers wait for that publisher.
+   */
   private readersChanged(path: string): void {
     const count = this.readerCount(path);
-    this.demand.readersChanged(path, count);
+    this.demand.readersChanged(path, count, this.streams.get(path)?.hasPublisher ?? false);
     this.events.emit('readers', path, count);
   }
 
   private streamEnded(stream: Stream, reason: string): void {
     if (this.streams.get(stream.path) === stream) this.streams.delete(stream.path);
-    this.events.emit('streamClosed', stream.snapshot(), reason);
+    this.events.emit('streamClosed', this.withReaders(stream.snapshot()), reason);
     this.events.emit('streamEnd', stream.path, reason);
     this.readersChanged(stream.path);
   }

@@ -3,6 +3,7 @@ import type { Logger } from '../core/log';
 import type { StreamInfo } from '../core/sink';
 import type { Publisher, Source, SourceDescription } from '../core/source';
 import type { Track } from '../core/track';
+import { StreamFeeds } from './feeds';
 import { GopCache, type GopCacheLimits } from './gop-cache';
 import { RateMeter } from './rate-meter';
 import { Subscriber, type BackpressureOptions, type SubscriberStats } from './subscriber';
@@ -66,7 +67,7 @@ export class Stream {
   private readonly subscribers = new Set<Subscriber>();
   private readonly pendingStarts = new Map<Subscriber, () => void>();
   private readonly lastDts = new Map<number, number>();
-  private readonly sharedValues = new Map<string, object>();
+  private readonly feeds: StreamFeeds;
   private maxDts = -RESUME_STEP_TICKS;
   private bytesIn = 0;
   private framesIn = 0;
@@ -84,6 +85,7 @@ export class Stream {
   ) {
     this.gate = new TrackGate({ waitMs: options.trackWaitMs });
     this.gop = new GopCache(options.gop);
+    this.feeds = new StreamFeeds(path, log);
   }
 
   get state(): StreamState {
@@ -94,8 +96,16 @@ export class Stream {
     return this.gateOpen;
   }
 
+  /** Counted subscribers (a shared feed's own subscription is not a reader). */
   get readerCount(): number {
-    return this.subscribers.size;
+    let count = 0;
+    for (const subscriber of this.subscribers) if (subscriber.counted) count++;
+    return count;
+  }
+
+  /** Feeds open on this stream (for tests and stats). */
+  get feedCount(): number {
+    return this.feeds.size;
   }
 
   get hasPublisher(): boolean {
@@ -138,7 +148,9 @@ export class Stream {
         if (isCurrent()) this.publisherEnded(reason);
       },
       addBytesIn: (bytes) => {
-        if (isCurrent()) this.bytesIn += bytes;
+        if (!isCurrent()) return;
+        this.bytesIn += bytes;
+        this.rateIn.add(bytes);
       },
     };
   }
@@ -155,24 +167,12 @@ export class Stream {
   detach(subscriber: Subscriber): void {
     if (!this.subscribers.delete(subscriber)) return;
     this.pendingStarts.delete(subscriber);
+    this.feeds.releaseAll(subscriber);
     const stats = subscriber.stats();
     this.closedBytesOut += stats.bytesOut;
     this.closedDrops += stats.framesDropped;
     this.hooks.onReadersChanged(this);
     if (this.stateValue === 'grace' && this.subscribers.size === 0) this.end('publisher gone and no viewer left');
-  }
-
-  /**
-   * Per-stream state shared by all viewers of one protocol (hub rule 9: mux once per stream),
-   * created lazily and closed (if it has `close()`) when the stream ends.
-   */
-  shared<T extends object>(key: string, create: () => T): T {
-    let value = this.sharedValues.get(key) as T | undefined;
-    if (!value) {
-      value = create();
-      this.sharedValues.set(key, value);
-    }
-    return value;
   }
 
   /** Closes the publisher (kick) and ends the stream at once, without a grace period. */
@@ -190,23 +190,23 @@ export class Stream {
     clearTimeout(this.gateTimer);
     for (const subscriber of [...this.subscribers]) subscriber.close(reason);
     this.gop.clear();
-    for (const value of this.sharedValues.values()) {
-      (value as { close?: () => void }).close?.();
-    }
-    this.sharedValues.clear();
+    this.feeds.closeAll();
     this.log.info({ reason }, 'stream ended');
     this.hooks.onEnded(this, reason);
   }
 
   snapshot(): StreamSnapshot {
-    const subscribers = [...this.subscribers].map((s) => s.stats());
+    const all = [...this.subscribers].map((s) => ({ counted: s.counted, stats: s.stats() }));
+    const subscribers = all.filter((s) => s.counted).map((s) => s.stats);
     const byProtocol: Record<string, number> = {};
     let bytesOut = this.closedBytesOut;
     let drops = this.closedDrops + this.framesDroppedHere;
-    for (const s of subscribers) {
-      byProtocol[s.protocol] = (byProtocol[s.protocol] ?? 0) + 1;
+    for (const { stats: s } of all) {
       bytesOut += s.bytesOut;
       drops += s.framesDropped;
+    }
+    for (const s of subscribers) {
+      byProtocol[s.protocol] = (byProtocol[s.protocol] ?? 0) + 1;
     }
     const source = this.source;
     return {
@@ -221,8 +221,8 @@ export class Stream {
       readers: { total: subscribers.length, byProtocol },
       bytesIn: this.bytesIn,
       bytesOut,
-      bitrateInKbps: this.rateIn.sample(this.bytesIn),
-      bitrateOutKbps: this.rateOut.sample(bytesOut),
+      bitrateInKbps: this.rateIn.kbps(),
+      bitrateOutKbps: this.rateOut.kbps(),
       framesIn: this.framesIn,
       framesDropped: drops,
       uptimeMs: Date.now() - this.createdAt,
@@ -274,7 +274,9 @@ export class Stream {
       return;
     }
     this.gop.push(frame);
-    for (const subscriber of this.subscribers) subscriber.deliver(frame);
+    let delivered = 0;
+    for (const subscriber of this.subscribers) if (subscriber.deliver(frame)) delivered++;
+    if (delivered > 0) this.rateOut.add(frame.byteLength * delivered);
   }
 
   /** Safety net behind the source adapters (hub rule 5): dts never goes back on a track. */
@@ -311,7 +313,7 @@ export class Stream {
 
   private startSubscriber(subscriber: Subscriber, onStarted: () => void): void {
     this.pendingStarts.delete(subscriber);
-    const info: StreamInfo = { path: this.path, tracks: this.servedTracks };
+    const info: StreamInfo = { path: this.path, tracks: this.servedTracks, feed: (key) => this.feeds.lease(key, subscriber) };
     const cached = this.gop.snapshot().filter((f) => this.servedIds.has(f.trackId));
     if (subscriber.start(info, cached)) onStarted();
   }

@@ -2,7 +2,7 @@ import { isVideoCodec } from '../core/codec';
 import { errorMessage } from '../core/errors';
 import type { Frame } from '../core/frame';
 import type { Logger } from '../core/log';
-import type { Sink, StreamInfo } from '../core/sink';
+import type { Sink, StreamInfo, TrackSelector } from '../core/sink';
 import type { Track } from '../core/track';
 
 export interface BackpressureOptions {
@@ -13,6 +13,18 @@ export interface BackpressureOptions {
 }
 
 export const DEFAULT_BACKPRESSURE: BackpressureOptions = { maxPendingBytes: 4 * 1024 * 1024, maxLagMs: 10_000 };
+
+/** What one subscription asks for (hub rule 10). */
+export interface SubscriberOptions {
+  readonly backpressure: BackpressureOptions;
+  /** Tracks this subscriber gets; all when absent. */
+  readonly tracks?: TrackSelector;
+  /**
+   * Counted as a reader for demand and in the stream's readers (default). A shared feed's own
+   * subscription is not: its consumers are counted, each once.
+   */
+  readonly counted: boolean;
+}
 
 export interface SubscriberStats {
   readonly id: string;
@@ -41,14 +53,22 @@ export class Subscriber {
   private lagSince: number | undefined;
   private framesOut = 0;
   private framesDropped = 0;
+  private selected = new Set<number>();
+  private readonly backpressure: BackpressureOptions;
 
   constructor(
     readonly id: string,
     private readonly sink: Sink,
-    private readonly options: BackpressureOptions,
+    private readonly options: SubscriberOptions,
     private readonly log: Logger,
     private readonly onClosed: (subscriber: Subscriber, reason: string) => void,
-  ) {}
+  ) {
+    this.backpressure = options.backpressure;
+  }
+
+  get counted(): boolean {
+    return this.options.counted;
+  }
 
   get isStarted(): boolean {
     return this.started;
@@ -66,9 +86,10 @@ export class Subscriber {
   start(info: StreamInfo, cached: readonly Frame[]): boolean {
     if (this.closed || this.started) return !this.closed;
     this.started = true;
-    this.hasVideo = info.tracks.some((t) => isVideoCodec(t.codec));
+    const tracks = this.select(info.tracks);
+    this.hasVideo = tracks.some((t) => isVideoCodec(t.codec));
     this.needKeyframe = this.hasVideo;
-    if (!this.call(() => this.sink.onStart(info))) return false;
+    if (!this.call(() => this.sink.onStart({ path: info.path, tracks, feed: (key) => info.feed(key) }))) return false;
     for (const frame of cached) {
       this.deliver(frame);
       if (this.closed) return false;
@@ -77,14 +98,18 @@ export class Subscriber {
   }
 
   tracksChanged(tracks: readonly Track[]): void {
-    if (this.started && !this.closed) this.call(() => this.sink.onTracks(tracks));
+    if (!this.started || this.closed) return;
+    const selected = this.select(tracks);
+    this.hasVideo = selected.some((t) => isVideoCodec(t.codec));
+    if (selected.length > 0) this.call(() => this.sink.onTracks(selected));
   }
 
-  deliver(frame: Frame): void {
-    if (!this.started || this.closed) return;
-    if (this.pendingBytes() > this.options.maxPendingBytes) {
+  /** Hands `frame` to the sink; true if it was delivered (not skipped, dropped or unselected). */
+  deliver(frame: Frame): boolean {
+    if (!this.started || this.closed || !this.selected.has(frame.trackId)) return false;
+    if (this.pendingBytes() > this.backpressure.maxPendingBytes) {
       this.markLagging(frame);
-      return;
+      return false;
     }
     if (this.lagSince !== undefined) {
       this.log.debug({ lagMs: Math.round(performance.now() - this.lagSince), dropped: this.framesDropped }, 'viewer queue drained');
@@ -95,13 +120,13 @@ export class Subscriber {
       // picture and sound start together. Audio-only streams never need one.
       if (!(isVideoCodec(frame.codec) && frame.keyframe)) {
         if (this.skipping) this.dropped(frame);
-        return;
+        return false;
       }
       this.needKeyframe = false;
       this.skipping = false;
     }
     this.framesOut++;
-    this.call(() => this.sink.onFrame(frame));
+    return this.call(() => this.sink.onFrame(frame));
   }
 
   close(reason: string): void {
@@ -145,9 +170,25 @@ export class Subscriber {
     this.dropped(frame);
     this.skipping = true;
     this.needKeyframe = this.hasVideo;
-    if (now - this.lagSince > this.options.maxLagMs) {
+    if (now - this.lagSince > this.backpressure.maxLagMs) {
       this.log.warn({ dropped: this.framesDropped }, 'viewer stayed behind: closing');
-      this.close(`viewer too slow: lagging for more than ${this.options.maxLagMs} ms`);
+      this.close(`viewer too slow: lagging for more than ${this.backpressure.maxLagMs} ms`);
+    }
+  }
+
+  private select(tracks: readonly Track[]): Track[] {
+    const wanted = this.options.tracks;
+    const selected = wanted ? tracks.filter((t) => this.safeSelect(wanted, t)) : [...tracks];
+    this.selected = new Set(selected.map((t) => t.id));
+    return selected;
+  }
+
+  private safeSelect(wanted: TrackSelector, track: Track): boolean {
+    try {
+      return wanted(track);
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err), codec: track.codec }, 'track selector threw: track left out');
+      return false;
     }
   }
 

@@ -71,7 +71,7 @@ test('two HTTP-TS viewers and a WebSocket-TS viewer share one TS mux', async () 
   const ws = captureWs(`${gw.httpUrl.replace('http', 'ws')}/live/ts.ts`, files[2]!, 2500);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const stream = gw.gateway.registry.get('live/ts')!;
-  assert.deepEqual(stream.readers.byProtocol, { 'http-ts': 2, 'ws-ts': 1, 'ts-mux': 1 });
+  assert.deepEqual(stream.readers.byProtocol, { 'http-ts': 2, 'ws-ts': 1 });
   const [ra, rb, rws] = await Promise.all([a, b, ws]);
   assert.equal(ra.status, 200);
   assert.equal(rb.status, 200);

@@ -72,3 +72,8 @@ export class TestSource implements Source {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** A StreamInfo as the hub gives it, for sinks tested on their own: every feed is made fresh. */
+export function streamInfo(path: string, tracks: readonly Track[]): StreamInfo {
+  return { path, tracks, feed: (key) => key.create(path) };
+}

@@ -128,11 +128,12 @@ export class GbBridge {
     for (const off of this.unsubscribe) off();
   }
 
-  private async startPull(path: string): Promise<{ stop(reason: string): Promise<void> }> {
+  private async startPull(path: string): Promise<{ stop(reason: string): Promise<void> } | undefined> {
     if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
     const ids = parseGbPath(path);
-    if (!ids) throw new GatewayError('STREAM_NOT_FOUND', `stream ${path}: GB28181 paths are rtp/{20-digit device id}_{channel id}[_sub | _{start}_{end}]`);
-    if (ids.range && !(ids.range.end > ids.range.start)) throw new GatewayError('STREAM_NOT_FOUND', `stream ${path}: the playback range ends before it starts`);
+    // Not a GB28181 path (rtp/cam7 of an API receiver): its viewers wait for a publisher.
+    if (!ids) return undefined;
+    if (ids.range && !(ids.range.end > ids.range.start)) throw new GatewayError('BAD_REQUEST', `stream ${path}: the playback range ends before it starts`);
     await this.options.registry.admission.admit({ action: 'publish', path, protocol: 'gb28181', query: {}, internal: true });
     const device = this.options.devices.get(ids.deviceId);
     if (!device) throw new GatewayError('SOURCE_START_FAILED', `stream ${path}: device ${ids.deviceId} is not known (it never registered and was not provisioned)`);

@@ -1,5 +1,5 @@
 import type { Frame } from '../../core/frame';
-import type { StreamInfo } from '../../core/sink';
+import type { FeedKey, StreamInfo } from '../../core/sink';
 import { isVideoTrack, type Track } from '../../core/track';
 import { flvFileHeader, flvTag, FLV_TAG_AUDIO, FLV_TAG_SCRIPT, FLV_TAG_VIDEO } from './tag';
 import { audioFrameBody, audioSequenceHeaderBody, videoFrameBody, videoSequenceHeaderBody, type HevcMode } from './bodies';
@@ -35,6 +35,12 @@ export class FlvTagCache {
   }
 }
 
+/** The FLV tag feed of a stream per H.265 flavour (HTTP-FLV, WS-FLV, recorder, push lease it). */
+export const FLV_TAG_FEEDS: Readonly<Record<HevcMode, FeedKey<FlvTagCache>>> = {
+  enhanced: { name: 'flv-tags:enhanced', create: () => new FlvTagCache('enhanced') },
+  legacy: { name: 'flv-tags:legacy', create: () => new FlvTagCache('legacy') },
+};
+
 /**
  * FLV for one viewer: file header and onMetaData at start, the sequence headers just before the
  * first frame (at its timestamp), then the shared tag of each frame.
@@ -46,7 +52,7 @@ export class FlvViewerMuxer {
 
   constructor(private readonly tags: FlvTagCache) {}
 
-  start(info: StreamInfo): Buffer[] {
+  start(info: Pick<StreamInfo, 'path' | 'tracks'>): Buffer[] {
     this.tracksById = new Map(info.tracks.map((t) => [t.id, t]));
     const header = flvFileHeader({ hasVideo: info.tracks.some(isVideoTrack), hasAudio: info.tracks.some((t) => !isVideoTrack(t)) });
     return [header, ...flvTag(FLV_TAG_SCRIPT, 0, [onMetaDataBody(info.tracks, undefined, this.tags.hevcMode)])];

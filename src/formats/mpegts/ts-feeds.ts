@@ -1,12 +1,15 @@
 import { GatewayError } from '../../core/errors';
 import type { Logger } from '../../core/log';
-import type { Sink } from '../../core/sink';
+import type { Sink, TrackSelector } from '../../core/sink';
 import { TsFeed, type TsConsumer, type TsFeedOptions } from './ts-feed';
 
 /** What the feeds need from the hub: `Registry.subscribe` fits (formats may not import the hub). */
 export interface TsFeedHub {
-  subscribe(path: string, sink: Sink, options: { signal?: AbortSignal }): Promise<{ close(reason?: string): void }>;
+  subscribe(path: string, sink: Sink, options: { signal?: AbortSignal; counted?: boolean; tracks?: TrackSelector }): Promise<{ close(reason?: string): void }>;
 }
+
+/** The codecs this TS carries: G.711 has no MPEG-TS stream type players agree on, so a TS feed never sees it. */
+export const carriedInTs: TrackSelector = (track) => track.codec === 'h264' || track.codec === 'h265' || track.codec === 'aac';
 
 export interface TsAttachment {
   readonly feed: TsFeed;
@@ -24,8 +27,9 @@ interface FeedEntry {
 
 /**
  * The TS feeds of every stream: a feed (one hub subscription, one muxer) is created with its
- * first consumer and closed with its last (DESIGN hub rule 9). HTTP-TS viewers, HLS muxers and
- * the recorder all attach here.
+ * first consumer and closed with its last (hub rule 9). HTTP-TS viewers, HLS muxers and the
+ * recorder all attach here. The feed's hub subscription is not counted as a reader: each
+ * consumer that is a reader (a viewer, an HLS session) holds a `registry.reader` handle.
  */
 export class TsFeeds {
   private readonly feeds = new Map<string, FeedEntry>();
@@ -95,7 +99,8 @@ export class TsFeeds {
       feed,
       abort,
       released: false,
-      started: this.hub.subscribe(path, feed, { signal: abort.signal }).then(
+      // Uncounted: the feed's consumers hold their own reader handles (hub rule 10).
+      started: this.hub.subscribe(path, feed, { signal: abort.signal, counted: false, tracks: carriedInTs }).then(
         (subscription) => {
           entry.subscription = subscription;
           if (entry.released) subscription.close('no TS consumer left');

@@ -164,6 +164,7 @@ export class HlsServer {
     if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
     if (!SESSION_ID_PATTERN.test(id)) throw new GatewayError('BAD_REQUEST', 'session must be 8-64 characters of A-Z a-z 0-9 _ -');
     const key = `${path}\n${id}`;
+    if (this.sessions.get(key)?.isClosed) this.sessions.delete(key); // closed through the API: a new one asks again
     if (!this.sessions.has(key)) {
       await this.deps.registry.admission.admit({ action: 'play', path, protocol: 'hls', remote: viewer.remote, query: viewer.query });
       if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');

@@ -18,7 +18,7 @@ export class HttpFlvSink implements Sink {
   constructor(
     private readonly socket: Socket,
     /** Resolved at start, when the stream (and its shared body cache) exists. */
-    private readonly tagCache: () => FlvTagCache,
+    private readonly tagCache: (info: StreamInfo) => FlvTagCache,
     private readonly extraHeaders: string,
     private readonly remote: string,
     /** Called before the first byte: the HTTP framework must let go of the socket. */
@@ -31,7 +31,7 @@ export class HttpFlvSink implements Sink {
     const head =
       'HTTP/1.1 200 OK\r\nContent-Type: video/x-flv\r\nCache-Control: no-cache, no-store\r\nPragma: no-cache\r\n' +
       `Connection: close\r\n${this.extraHeaders}\r\n`;
-    this.muxer = new FlvViewerMuxer(this.tagCache());
+    this.muxer = new FlvViewerMuxer(this.tagCache(info));
     this.write([Buffer.from(head, 'latin1'), ...this.muxer.start(info)]);
   }
 

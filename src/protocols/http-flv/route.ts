@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody, httpStatusOf } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { FlvTagCache } from '../../formats/flv/viewer-muxer';
+import type { FeedKey } from '../../core/sink';
 import type { Registry } from '../../hub/registry';
 import { HttpFlvSink } from './http-flv-sink';
 import { remoteOf } from '../shared/sockets';
@@ -12,8 +13,8 @@ export interface FlvRouteDeps {
   log: Logger;
   /** Extra response header lines (CORS), each ending in CRLF. */
   extraHeaders: string;
-  /** The stream's shared FLV body cache for a viewer's query (`?hevc=legacy`). */
-  tagCache: (path: string, query: Record<string, string | undefined>) => FlvTagCache;
+  /** The stream's FLV tag feed for a viewer's query (`?hevc=legacy`). */
+  tagFeed: (query: Record<string, string | undefined>) => FeedKey<FlvTagCache>;
 }
 
 export type StreamRequest = FastifyRequest<{ Params: { app: string; stream: string }; Querystring: Record<string, string | undefined> }>;
@@ -26,7 +27,7 @@ export async function serveHttpFlv(request: StreamRequest, reply: FastifyReply, 
   const aborted = new AbortController();
   const onClose = (): void => aborted.abort();
   socket.once('close', onClose);
-  const sink = new HttpFlvSink(socket, () => deps.tagCache(path, request.query), deps.extraHeaders, remote, () => reply.hijack());
+  const sink = new HttpFlvSink(socket, (info) => info.feed(deps.tagFeed(request.query)), deps.extraHeaders, remote, () => reply.hijack());
   try {
     await deps.registry.admission.admit(playRequest('http-flv', path, remote, request.query));
     const subscription = await deps.registry.subscribe(path, sink, { signal: aborted.signal });

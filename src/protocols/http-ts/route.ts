@@ -3,8 +3,9 @@ import type { WebSocket } from 'ws';
 import { errorBody, httpStatusOf } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { TsAttachment, TsFeeds } from '../../formats/mpegts/ts-feeds';
-import type { Registry, Subscription } from '../../hub/registry';
-import { TsViewerSink, TsViewerWriter } from './ts-viewer';
+import type { Registry } from '../../hub/registry';
+import type { Reader } from '../../hub/reader';
+import { TsViewerWriter } from './ts-viewer';
 import { closeWebSocket, remoteOf, wsCloseCodeOf } from '../shared/sockets';
 import { playRequest, type ParsedQuery } from '../shared/admission';
 
@@ -16,44 +17,51 @@ export interface TsRouteDeps {
   extraHeaders: string;
   /** A viewer with more unsent bytes than this skips to the next keyframe (hub.viewer.maxPendingBytes). */
   maxPendingBytes: number;
+  /** A viewer behind for longer than this is closed, ms (hub.viewer.maxLag). */
+  maxLagMs: number;
 }
 
 export type TsStreamRequest = FastifyRequest<{ Params: { app: string; stream: string }; Querystring: Record<string, string | undefined> }>;
 
 interface ViewerParts {
-  sink: TsViewerSink;
+  protocol: 'http-ts' | 'ws-ts';
+  remote: string;
   writer: TsViewerWriter;
   /** Ends the viewer once (either side, or the stream). */
   finish: (reason: string) => void;
 }
 
+interface Joined {
+  reader: Reader;
+  attachment: TsAttachment;
+}
+
 /**
- * Subscribes a viewer (its own hub reader) and attaches its writer to the stream's shared TS
- * feed. Resolves once both are in place; the caller then answers its peer and calls `open`.
+ * Admits a viewer, counts it (a hub reader handle, hub rule 10) and attaches its writer to the
+ * stream's shared TS feed. Resolves once both are in place; the caller then answers its peer
+ * and calls `open`.
  */
-async function join(path: string, parts: ViewerParts, deps: TsRouteDeps, signal: AbortSignal, query: ParsedQuery): Promise<{ subscription: Subscription; attachment: TsAttachment }> {
-  const description = parts.sink.describe();
-  await deps.registry.admission.admit(playRequest(description.protocol, path, description.remote, query));
-  const subscription = await deps.registry.subscribe(path, parts.sink, { signal });
+async function join(path: string, parts: ViewerParts, deps: TsRouteDeps, signal: AbortSignal, query: ParsedQuery): Promise<Joined> {
+  await deps.registry.admission.admit(playRequest(parts.protocol, path, parts.remote, query));
+  const reader = deps.registry.reader(path, { protocol: parts.protocol, remote: parts.remote, bytesOut: () => parts.writer.bytesOut, onClose: parts.finish });
   try {
     const attachment = await deps.feeds.attach(path, parts.writer, { signal });
-    return { subscription, attachment };
+    return { reader, attachment };
   } catch (err) {
-    subscription.close('TS feed refused');
+    reader.close();
     throw err;
   }
 }
 
-function viewerParts(protocol: 'http-ts' | 'ws-ts', remote: string, backlog: () => number, maxPendingBytes: number, end: (reason: string) => void): ViewerParts {
+function viewerParts(protocol: 'http-ts' | 'ws-ts', remote: string, backlog: () => number, deps: TsRouteDeps, end: (reason: string) => void): ViewerParts {
   let done = false;
   const finish = (reason: string): void => {
     if (done) return;
     done = true;
     end(reason);
   };
-  const writer = new TsViewerWriter(backlog, maxPendingBytes, finish);
-  const sink = new TsViewerSink(protocol, remote, backlog, () => writer.bytesOut, finish);
-  return { sink, writer, finish };
+  const writer = new TsViewerWriter(backlog, deps.maxPendingBytes, finish, deps.maxLagMs);
+  return { protocol, remote, writer, finish };
 }
 
 /** `GET /{app}/{stream}.ts`: waits (bounded) for the stream, then one continuous TS from a keyframe. */
@@ -64,10 +72,11 @@ export async function serveHttpTs(request: TsStreamRequest, reply: FastifyReply,
   const aborted = new AbortController();
   const onClose = (): void => aborted.abort();
   socket.once('close', onClose);
-  let joined: Awaited<ReturnType<typeof join>> | undefined;
+  let joined: Joined | undefined;
   let started = false;
-  const parts = viewerParts('http-ts', remote, () => socket.writableLength, deps.maxPendingBytes, (reason) => {
-    joined?.subscription.close(reason);
+  const parts = viewerParts('http-ts', remote, () => socket.writableLength, deps, (reason) => {
+    deps.log.debug({ path, remote, reason }, 'http-ts viewer ended');
+    joined?.reader.close();
     joined?.attachment.detach();
     aborted.abort();
     if (started && !socket.destroyed) {
@@ -112,9 +121,9 @@ export function serveWsTs(socket: WebSocket, request: TsStreamRequest, deps: TsR
   const path = `${request.params.app}/${request.params.stream}`;
   const remote = remoteOf(request.socket);
   const aborted = new AbortController();
-  let joined: Awaited<ReturnType<typeof join>> | undefined;
-  const parts = viewerParts('ws-ts', remote, () => socket.bufferedAmount, deps.maxPendingBytes, (reason) => {
-    joined?.subscription.close(reason);
+  let joined: Joined | undefined;
+  const parts = viewerParts('ws-ts', remote, () => socket.bufferedAmount, deps, (reason) => {
+    joined?.reader.close();
     joined?.attachment.detach();
     aborted.abort();
     closeWebSocket(socket, 1000, reason);
@@ -125,7 +134,7 @@ export function serveWsTs(socket: WebSocket, request: TsStreamRequest, deps: TsR
     (result) => {
       joined = result;
       if (aborted.signal.aborted) {
-        result.subscription.close('viewer disconnected');
+        result.reader.close();
         result.attachment.detach();
         return;
       }

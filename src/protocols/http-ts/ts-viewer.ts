@@ -1,43 +1,11 @@
-import type { Sink, SinkDescription } from '../../core/sink';
 import type { TsChunk, TsConsumer } from '../../formats/mpegts/ts-feed';
-
-/**
- * A TS viewer's own hub subscription. The TS bytes come from the stream's shared feed; this
- * sink ignores frames and exists so that the hub counts the viewer as a reader (`http-ts`,
- * `ws-ts`), sees its socket backlog (closing it when it lags too long, hub rule 4) and tells it
- * when the stream ends.
- */
-export class TsViewerSink implements Sink {
-  constructor(
-    private readonly protocol: 'http-ts' | 'ws-ts',
-    private readonly remote: string,
-    private readonly backlog: () => number,
-    private readonly bytesOut: () => number,
-    private readonly onClosed: (reason: string) => void,
-  ) {}
-
-  onStart(): void {}
-  onTracks(): void {}
-  onFrame(): void {}
-
-  onEnd(reason: string): void {
-    this.onClosed(reason);
-  }
-
-  pendingBytes(): number {
-    return this.backlog();
-  }
-
-  describe(): SinkDescription {
-    return { protocol: this.protocol, remote: this.remote, bytesOut: this.bytesOut() };
-  }
-}
 
 /**
  * Writes a stream's TS chunks to one viewer. Chunks that arrive before `open()` (the feed's
  * cache, replayed on attach) wait for it. While the viewer's backlog is over `maxPendingBytes`
  * chunks are dropped until the next random access point finds it drained: the same rule the hub
- * applies to FLV viewers, so a slow viewer never grows memory or slows anyone else.
+ * applies to FLV viewers, so a slow viewer never grows memory or slows anyone else; one that
+ * stays behind longer than `maxLagMs` is ended (hub rule 4).
  */
 export class TsViewerWriter implements TsConsumer {
   private write: ((data: Buffer) => void) | undefined;
@@ -45,11 +13,14 @@ export class TsViewerWriter implements TsConsumer {
   private skipping = false;
   private bytes = 0;
   private dropped = 0;
+  private lagSince: number | undefined;
 
   constructor(
     private readonly backlog: () => number,
     private readonly maxPendingBytes: number,
     private readonly onEnded: (reason: string) => void,
+    private readonly maxLagMs = Number.POSITIVE_INFINITY,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   get bytesOut(): number {
@@ -76,8 +47,11 @@ export class TsViewerWriter implements TsConsumer {
     if (this.backlog() > this.maxPendingBytes) {
       this.skipping = true;
       this.dropped++;
+      this.lagSince ??= this.now();
+      if (this.now() - this.lagSince > this.maxLagMs) this.onEnded(`viewer too slow: lagging for more than ${this.maxLagMs} ms`);
       return;
     }
+    this.lagSince = undefined;
     if (this.skipping && !chunk.randomAccess) {
       this.dropped++;
       return;

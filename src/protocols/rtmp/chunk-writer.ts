@@ -6,6 +6,7 @@
  * never depend on what was sent before on the connection: a frame chunked once can be written
  * to every viewer of a stream. That costs 11 bytes per message over type-1/2 deltas.
  */
+import type { FeedKey } from '../../core/sink';
 import type { OutgoingMessage } from './message';
 
 export const MAX_CSID = 65599;
@@ -113,6 +114,9 @@ export function byteLengthOf(buffers: readonly Buffer[]): number {
  * stream id, HEVC signalling) that change the bytes.
  */
 export class ChunkMemo {
+  /** The stream's memo, leased by each RTMP player (hub rule 9). */
+  static readonly FEED: FeedKey<ChunkMemo> = { name: 'rtmp-chunks', create: () => new ChunkMemo() };
+
   private readonly variants = new Map<string, WeakMap<object, Buffer[]>>();
 
   get(key: object, variant: string, build: () => Buffer[]): Buffer[] {

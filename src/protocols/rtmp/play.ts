@@ -47,7 +47,7 @@ export interface PlaySinkOptions {
   readonly path: string;
   readonly hevcMode: HevcMode;
   /** Shared by the RTMP viewers of this stream (one per stream, from the hub). */
-  readonly memo: () => ChunkMemo;
+  readonly memo: (info: StreamInfo) => ChunkMemo;
 }
 
 export class RtmpPlaySink implements Sink {
@@ -69,7 +69,7 @@ export class RtmpPlaySink implements Sink {
   onStart(info: StreamInfo): void {
     const { streamId, path } = this.options;
     this.tracksById = new Map(info.tracks.map((t) => [t.id, t]));
-    this.memo = this.options.memo();
+    this.memo = this.options.memo(info);
     // Spec: RTMP 1.0 §7.2.2.1 (play): StreamBegin, then NetStream.Play.Reset and .Start.
     this.output.send([
       streamBeginMessage(streamId),

@@ -226,7 +226,7 @@ export class ServerStreams {
       streamId,
       path: address.path,
       hevcMode: this.options.hevcMode,
-      memo: () => registry.shared(address.path, 'rtmp-chunks', () => new ChunkMemo()) ?? new ChunkMemo(),
+      memo: (info) => info.feed(ChunkMemo.FEED),
     });
     this.host.log.info({ path: address.path, query: address.query !== '' }, 'play requested');
     let admitted = false;

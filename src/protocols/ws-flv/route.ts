@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import { errorBody } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { FlvTagCache } from '../../formats/flv/viewer-muxer';
+import type { FeedKey, StreamInfo } from '../../core/sink';
 import type { Registry } from '../../hub/registry';
 import { WsFlvSink, WsFrameCache } from './ws-flv-sink';
 import { closeWebSocket, remoteOf, wsCloseCodeOf } from '../shared/sockets';
@@ -11,9 +12,8 @@ import { playRequest } from '../shared/admission';
 export interface WsFlvDeps {
   registry: Registry;
   log: Logger;
-  tagCache: (path: string, query: Record<string, string | undefined>) => FlvTagCache;
-  /** Per-stream shared state, created once (the hub's `shared`). */
-  shared: <T extends object>(path: string, key: string, create: () => T) => T;
+  /** The stream's FLV tag feed for a viewer's query (`?hevc=legacy`). */
+  tagFeed: (query: Record<string, string | undefined>) => FeedKey<FlvTagCache>;
 }
 
 type StreamRequest = FastifyRequest<{ Params: { app: string; stream: string }; Querystring: Record<string, string | undefined> }>;
@@ -28,9 +28,9 @@ export function serveWsFlv(socket: WebSocket, request: StreamRequest, deps: WsFl
   const aborted = new AbortController();
   socket.on('error', () => aborted.abort());
   socket.once('close', () => aborted.abort());
-  const caches = (): { tags: FlvTagCache; frames: WsFrameCache } => {
-    const tags = deps.tagCache(path, request.query);
-    return { tags, frames: deps.shared(path, `ws-flv-frames:${tags.hevcMode}`, () => new WsFrameCache()) };
+  const caches = (info: StreamInfo): { tags: FlvTagCache; frames: WsFrameCache } => {
+    const tags = info.feed(deps.tagFeed(request.query));
+    return { tags, frames: info.feed(WsFrameCache.FEEDS[tags.hevcMode]) };
   };
   const sink = new WsFlvSink(socket, request.raw.socket, caches, remote);
   deps.registry.admission

@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Frame } from '../../core/frame';
-import type { Sink, SinkDescription, StreamInfo } from '../../core/sink';
+import type { FeedKey, Sink, SinkDescription, StreamInfo } from '../../core/sink';
 import type { Track } from '../../core/track';
+import type { HevcMode } from '../../formats/flv/bodies';
 import { FlvViewerMuxer, type FlvTagCache } from '../../formats/flv/viewer-muxer';
 import { closeWebSocket } from '../shared/sockets';
 
@@ -33,6 +34,12 @@ export function binaryFrameHeader(length: number): Buffer {
  * by every WebSocket-FLV viewer of it: a viewer writes one Buffer per frame.
  */
 export class WsFrameCache {
+  /** The stream's WebSocket frames per H.265 flavour, leased by each WS-FLV viewer. */
+  static readonly FEEDS: Readonly<Record<HevcMode, FeedKey<WsFrameCache>>> = {
+    enhanced: { name: 'ws-flv-frames:enhanced', create: () => new WsFrameCache() },
+    legacy: { name: 'ws-flv-frames:legacy', create: () => new WsFrameCache() },
+  };
+
   private lastTag: Buffer | undefined;
   private lastFrame: Buffer = Buffer.alloc(0);
 
@@ -62,14 +69,14 @@ export class WsFlvSink implements Sink {
     private readonly ws: WebSocket,
     private readonly socket: Socket,
     /** Resolved at start, when the stream (and its shared caches) exists. */
-    private readonly caches: () => { tags: FlvTagCache; frames: WsFrameCache },
+    private readonly caches: (info: StreamInfo) => { tags: FlvTagCache; frames: WsFrameCache },
     private readonly remote: string,
   ) {}
 
   private frames: WsFrameCache | undefined;
 
   onStart(info: StreamInfo): void {
-    const caches = this.caches();
+    const caches = this.caches(info);
     this.muxer = new FlvViewerMuxer(caches.tags);
     this.frames = caches.frames;
     this.send(this.muxer.start(info));

@@ -81,12 +81,12 @@ test('each session is an hls reader; sessions and the muxer close closeAfter aft
   write(publisher, 60, 110); // the hub cache primed frames 50..59; two segments by frame 100
   await first;
   await sleep(10);
-  assert.deepEqual(registry.get('live/b')!.readers.byProtocol, { hls: 2, 'ts-mux': 1 });
+  assert.deepEqual(registry.get('live/b')!.readers.byProtocol, { hls: 2 }, 'one reader per session; the shared TS feed is none');
   advance(3000);
   await hls.mediaPlaylist('live/b', one, viewer('a:1'));
   advance(3000);
   hls.sweep();
-  assert.deepEqual(registry.get('live/b')!.readers.byProtocol, { hls: 1, 'ts-mux': 1 }, 'the quiet session is gone');
+  assert.deepEqual(registry.get('live/b')!.readers.byProtocol, { hls: 1 }, 'the quiet session is gone');
   assert.equal(hls.stats().muxers, 1);
   advance(5001);
   hls.sweep();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TsChunk } from '../../../src/formats/mpegts';
-import { TsViewerSink, TsViewerWriter } from '../../../src/protocols/http-ts/ts-viewer';
+import { TsViewerWriter } from '../../../src/protocols/http-ts/ts-viewer';
 
 function chunk(n: number, randomAccess: boolean): TsChunk {
   return { data: Buffer.from([n]), randomAccess, dts: n * 3600, video: true, discontinuity: false, receivedAt: 0 };
@@ -36,11 +36,25 @@ test('a viewer over its backlog bound skips to the next random access point once
   assert.equal(writer.chunksDropped, 3);
 });
 
-test('the viewer sink reports its protocol, backlog and bytes, and ends the viewer when the hub ends it', () => {
+test('a viewer that stays behind longer than maxLagMs is ended; catching up in time resets the clock', () => {
+  let now = 0;
+  let backlog = 500;
   let ended = '';
-  const sink = new TsViewerSink('ws-ts', '1.2.3.4:5', () => 42, () => 7, (reason) => (ended = reason));
-  assert.deepEqual(sink.describe(), { protocol: 'ws-ts', remote: '1.2.3.4:5', bytesOut: 7 });
-  assert.equal(sink.pendingBytes(), 42);
-  sink.onEnd('viewer too slow');
-  assert.equal(ended, 'viewer too slow');
+  const writer = new TsViewerWriter(() => backlog, 100, (reason) => (ended = reason), 1000, () => now);
+  writer.open(() => undefined);
+  const chunk = { data: Buffer.alloc(188), randomAccess: true, dts: 0, video: true, discontinuity: false, receivedAt: 0 };
+  writer.onChunk(chunk);
+  now = 900;
+  writer.onChunk(chunk);
+  backlog = 0;
+  writer.onChunk(chunk);
+  backlog = 500;
+  now = 1500;
+  writer.onChunk(chunk);
+  now = 2400;
+  writer.onChunk(chunk);
+  assert.equal(ended, '', 'behind for 900 ms at most each time');
+  now = 2600;
+  writer.onChunk(chunk);
+  assert.match(ended, /viewer too slow/);
 });

@@ -11,7 +11,7 @@ import { decodeCommand } from '../../../src/protocols/rtmp/command';
 import { MessageType, type OutgoingMessage, type RtmpMessage } from '../../../src/protocols/rtmp/message';
 import { RtmpPlaySink, type PlayOutput } from '../../../src/protocols/rtmp/play';
 import type { Track } from '../../../src/core/track';
-import { AAC_TEST_TRACK, H264_TEST_TRACK, audioFrame, videoFrame } from '../../helpers/hub-fixtures';
+import { AAC_TEST_TRACK, H264_TEST_TRACK, audioFrame, streamInfo, videoFrame } from '../../helpers/hub-fixtures';
 
 class FakeOutput implements PlayOutput {
   readonly chunkSize = 4096;
@@ -49,7 +49,7 @@ function read(writes: (readonly Buffer[])[]): RtmpMessage[] {
   return writes.flatMap((w) => reader.feed(Buffer.concat(w)));
 }
 
-const info = { path: 'live/x', tracks: [H264_TEST_TRACK, AAC_TEST_TRACK] };
+const info = streamInfo('live/x', [H264_TEST_TRACK, AAC_TEST_TRACK]);
 
 describe('RtmpPlaySink', () => {
   it('starts with the play statuses, then headers before the first frame', () => {
@@ -116,7 +116,7 @@ describe('RtmpPlaySink', () => {
       const track = h265Track(0, vps, sps, pps);
       const out = new FakeOutput();
       const sink = new RtmpPlaySink(out, { streamId: 1, path: 'live/h', hevcMode: mode, memo: () => new ChunkMemo() });
-      sink.onStart({ path: 'live/h', tracks: [track] });
+      sink.onStart(streamInfo('live/h', [track]));
       out.sent = [];
       const idr = units.find((u) => type(u) === 19 || type(u) === 20)!;
       sink.onFrame({ trackId: 0, codec: 'h265', dts: 0, pts: 0, keyframe: true, units: [idr], byteLength: idr.length, receivedAt: 0 });

@@ -4,7 +4,7 @@ import { assertTimeZone, systemTimeZone } from '../../core/zoned-time';
 import { GatewayError } from '../../core/errors';
 import type { GatewayConfig } from '../../config/schema';
 import type { TsFeeds } from '../../formats/mpegts/ts-feeds';
-import { FlvTagCache } from '../../formats/flv/viewer-muxer';
+import { FLV_TAG_FEEDS } from '../../formats/flv/viewer-muxer';
 import type { Registry } from '../../hub/registry';
 import type { Db } from '../../../storage/db';
 import { RecordingsRepo } from '../../../storage/repos/recordings';
@@ -77,7 +77,7 @@ export function createRecording({ config, registry, feeds, db, log, gbPaths }: R
     retention,
     plans: new RecordPlanRepo(db),
     configPlans,
-    tagCache: (path) => registry.shared(path, `flv-tags:${hevcMode}`, () => new FlvTagCache(hevcMode)) ?? new FlvTagCache(hevcMode),
+    tagCache: (info) => info.feed(FLV_TAG_FEEDS[hevcMode]),
     settings: {
       segmentSeconds: record.segmentSeconds,
       timeZone,

@@ -4,6 +4,7 @@ import type { Logger } from '../../core/log';
 import type { Registry } from '../../hub/registry';
 import { assertStreamPath } from '../../hub/path';
 import type { FlvTagCache } from '../../formats/flv/viewer-muxer';
+import type { StreamInfo } from '../../core/sink';
 import type { TsFeeds } from '../../formats/mpegts/ts-feeds';
 import type { RecordPlan, RecordPlanRepo } from '../../../storage/repos/record-plans';
 import type { RecordingFormat } from '../../../storage/repos/recordings';
@@ -30,7 +31,7 @@ export interface RecordingManagerDeps {
   readonly retention: Retention;
   readonly plans: RecordPlanRepo;
   readonly configPlans: readonly RecordPlan[];
-  readonly tagCache: (path: string) => FlvTagCache;
+  readonly tagCache: (info: StreamInfo) => FlvTagCache;
   readonly settings: RecordingSettings;
   readonly log: Logger;
   /** Paths of a GB28181 device id (its channels) or channel id. */

@@ -21,7 +21,8 @@ export interface RecorderDeps {
   readonly registry: Registry;
   readonly feeds: TsFeeds;
   readonly store: SegmentStore;
-  readonly tagCache: (path: string) => FlvTagCache;
+  /** The stream's shared FLV tags, leased at start (hub rule 9). */
+  readonly tagCache: (info: StreamInfo) => FlvTagCache;
   readonly log: Logger;
   readonly onWriteError: (recorder: Recorder, format: RecordingFormat, err: NodeJS.ErrnoException) => void;
 }
@@ -178,11 +179,12 @@ export class Recorder {
 
   private connectFlv(): void {
     const flv = this.series.get('flv')!;
-    const muxer = new FlvSegmentMuxer(this.deps.tagCache(this.spec.path));
+    let muxer: FlvSegmentMuxer | undefined;
     const placeholder = { close: () => undefined };
     this.flv = placeholder;
     const sink: Sink = {
       onStart: (info: StreamInfo) => {
+        muxer = new FlvSegmentMuxer(this.deps.tagCache(info));
         this.tracks = info.tracks;
         this.lastConnectError = undefined;
       },
@@ -194,7 +196,8 @@ export class Recorder {
         const video = frame.codec === 'h264' || frame.codec === 'h265';
         const hasVideo = this.tracks.some(isVideoTrack);
         const unit = { dts: frame.dts, receivedAt: frame.receivedAt, startable: video ? frame.keyframe : !hasVideo, clock: video || !hasVideo };
-        flv.push(unit, (opening) => (opening ? [...muxer.begin(this.tracks, frame.dts), ...muxer.frame(frame)] : muxer.frame(frame)));
+        const m = muxer!;
+        flv.push(unit, (opening) => (opening ? [...m.begin(this.tracks, frame.dts), ...m.frame(frame)] : m.frame(frame)));
       },
       onEnd: (reason) => {
         if (this.flv === placeholder || this.flv === subscription) this.flv = undefined;
@@ -231,20 +234,29 @@ export class Recorder {
         for (const s of targets) s.push(unit, () => [chunk.data]);
       },
       onEnd: (reason) => {
-        if (this.ts === placeholder || this.ts === attachment) this.ts = undefined;
+        reader.close(reason);
+        if (this.ts === placeholder || this.ts === counted) this.ts = undefined;
         for (const s of targets) void s.close(true);
         if (!this.stopped) this.retry(new Error(`stream ended: ${reason}`));
       },
     };
-    let attachment: { detach(): void } | undefined;
+    // The TS feed is shared and uncounted: the recorder counts itself as a reader (hub rule 10).
+    const reader = this.deps.registry.reader(this.spec.path, { protocol: 'record', bytesOut: () => targets.reduce((n, s) => n + s.bytes, 0) });
+    let counted: { detach(): void } | undefined;
     this.deps.feeds.attach(this.spec.path, consumer).then(
       (att) => {
-        attachment = att;
+        counted = {
+          detach: () => {
+            att.detach();
+            reader.close('recording stopped');
+          },
+        };
         this.tsTracks = att.feed.tracks;
-        if (this.stopped || this.ts !== placeholder) att.detach();
-        else this.ts = att;
+        if (this.stopped || this.ts !== placeholder) counted.detach();
+        else this.ts = counted;
       },
       (err: unknown) => {
+        reader.close('TS feed refused');
         if (this.ts === placeholder) this.ts = undefined;
         this.retry(err);
       },

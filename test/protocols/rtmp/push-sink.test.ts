@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { splitAnnexB } from '../../../src/codecs/annexb';
 import { h265NalType } from '../../../src/codecs/h265/nal';
 import { h265Track } from '../../../src/codecs/h265/track';
-import { AAC_TEST_TRACK, H264_TEST_TRACK, audioFrame, videoFrame } from '../../helpers/hub-fixtures';
+import { AAC_TEST_TRACK, H264_TEST_TRACK, audioFrame, streamInfo, videoFrame } from '../../helpers/hub-fixtures';
 
 class FakeConnection implements PushConnection {
   readonly streamId = 1;
@@ -27,7 +27,7 @@ function sink(hevcMode: 'enhanced' | 'legacy' | 'drop' = 'enhanced'): RtmpPushSi
 describe('RtmpPushSink', () => {
   test('each connection starts with metadata, sequence headers and a keyframe, at time 0', () => {
     const s = sink();
-    s.onStart({ path: 'live/a', tracks: [H264_TEST_TRACK, AAC_TEST_TRACK] });
+    s.onStart(streamInfo('live/a', [H264_TEST_TRACK, AAC_TEST_TRACK]));
     const first = new FakeConnection();
     s.attach(first);
     s.onFrame(audioFrame(90_000));
@@ -47,7 +47,7 @@ describe('RtmpPushSink', () => {
 
   test('a backed-up connection drops to the next keyframe and counts the drops', () => {
     const s = sink();
-    s.onStart({ path: 'live/a', tracks: [H264_TEST_TRACK] });
+    s.onStart(streamInfo('live/a', [H264_TEST_TRACK]));
     const c = new FakeConnection();
     s.attach(c);
     s.onFrame(videoFrame(0, true));
@@ -66,7 +66,7 @@ describe('RtmpPushSink', () => {
     const units = splitAnnexB(readFileSync(join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'rtmp', 'h265-160x120.h265')));
     const find = (type: number): Buffer => units.find((u) => h265NalType(u) === type)!;
     const h265 = h265Track(0, find(32), find(33), find(34));
-    s.onStart({ path: 'live/a', tracks: [h265, AAC_TEST_TRACK] });
+    s.onStart(streamInfo('live/a', [h265, AAC_TEST_TRACK]));
     assert.equal(s.videoDropped, true);
     const c = new FakeConnection();
     s.attach(c);

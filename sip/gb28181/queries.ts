@@ -7,7 +7,7 @@ import { RecordInfoCollector, type RecordInfoResult } from './records';
 
 /** Root element and DeviceID of a request that is not a plain Query of the device itself. */
 export interface ManscdpTarget {
-  root?: 'Query' | 'Control';
+  root?: 'Query' | 'Control' | 'Response';
   /** DeviceID in the body (a channel); default the device. */
   targetId?: string;
 }
@@ -87,6 +87,11 @@ export class DeviceQueries {
     const response = await this.send(deviceId, cmdType, this.nextSn(), extra, target);
     if (response.status === 408) throw new GatewayError('TIMEOUT', `device ${deviceId} did not answer the ${cmdType} MESSAGE`);
     if (response.status >= 300) throw new GatewayError('SOURCE_START_FAILED', `device ${deviceId} answered ${response.status} ${response.reason} to ${cmdType}`);
+  }
+
+  /** Answers a device's notification (Response with its SN); failures are only logged by the caller. */
+  async answer(deviceId: string, cmdType: string, sn: number, extra: XmlFields, target: ManscdpTarget): Promise<void> {
+    await this.send(deviceId, cmdType, sn, extra, { ...target, root: 'Response' });
   }
 
   /** Sends a RecordInfo query for a channel and joins its (multi-message) answer. */

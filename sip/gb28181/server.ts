@@ -19,6 +19,7 @@ import { SipLog, type SipLogEntry } from './sip-log';
 import type { GbCatalogDiff, StreamMode } from '../../src/core/gb28181';
 import type { GbChannelStore, GbDeviceStore } from './store';
 import { handleManscdpRequest } from './incoming/index';
+import type { GbAlarm, GbAlarmStore } from './alarms';
 import { MANSRTSP_CONTENT_TYPE, mansrtspBody, type PlaybackControl } from './mansrtsp';
 import { CatalogSubscriptions } from './subscriptions';
 
@@ -29,6 +30,8 @@ export interface GbServerEvents extends Record<string, unknown[]> {
   catalog: [deviceId: string, diff: GbCatalogDiff & { complete: boolean }];
   addressChanged: [deviceId: string, from: string, to: string];
   dialogEnded: [dialog: Dialog, reason: string];
+  /** A device reported an alarm (stored: `id`); for the console, hooks and event recording. */
+  alarm: [alarm: GbAlarm & { id: number | null }];
 }
 
 export interface GbServerOptions {
@@ -40,6 +43,8 @@ export interface GbServerOptions {
   devices: GbDeviceStore;
   channels: GbChannelStore;
   log: Logger;
+  /** Where device alarms are stored (migration 005). */
+  alarms?: GbAlarmStore;
   /** Shared budget for unfinished SIP-over-TCP messages (sip.tcpPartialBudget). */
   tcpBudget?: ByteBudget;
 }
@@ -307,7 +312,21 @@ export class GbServer {
       addressChanged: (id, from, to) => this.events.emit('addressChanged', id, from, to),
       catalogChanged: (id, diff) => this.events.emit('catalog', id, { ...diff, complete: false }),
       mediaEnded: (callId) => void this.invites.bye(callId, 'the device reported the end of the media (MediaStatus 121)'),
+      alarm: (alarm) => this.onAlarm(alarm),
     };
+  }
+
+  /** Spec: GB/T 28181-2016 §9.4.2: the platform confirms an alarm with a Response, Result OK. */
+  private onAlarm(alarm: GbAlarm): void {
+    let id: number | null = null;
+    try {
+      id = this.options.alarms?.add(alarm) ?? null;
+    } catch (err) {
+      this.options.log.error({ err, device: alarm.deviceId }, 'storing an alarm failed');
+    }
+    this.options.log.info({ device: alarm.deviceId, channel: alarm.channelId, priority: alarm.priority, method: alarm.method, type: alarm.type, id }, 'device alarm');
+    this.queries.answer(alarm.deviceId, 'Alarm', alarm.sn, { Result: 'OK' }, { targetId: alarm.channelId }).catch((err: unknown) => this.options.log.debug({ device: alarm.deviceId, err: errorMessage(err) }, 'alarm answer not delivered'));
+    this.events.emit('alarm', { ...alarm, id });
   }
 
   private onRegistered(session: DeviceSession, first: boolean): void {

@@ -22,6 +22,7 @@ export interface GbControlApiDeps {
   /** The PTZCmd hex of a request body, and of a preset action (sip/gb28181/ptz.ts). */
   ptz: { commands: readonly string[]; encode(body: PtzBody): string; preset(action: PresetAction, preset: number): string };
   recordTypes: readonly RecordType[];
+  alarms: { find(query: { deviceId?: string; startMs?: number; endMs?: number; limit?: number; offset?: number }): { total: number; items: object[] } };
   speeds: { min: number; max: number };
 }
 
@@ -88,6 +89,33 @@ export async function gbControlApi(app: FastifyInstance, deps: GbControlApiDeps)
         playback: deps.playbackPath(id, channelId, Math.floor(r.startMs / 1000), Math.floor(r.endMs / 1000)),
       })),
     };
+  });
+
+  app.get<{ Querystring: { device?: string; start?: string; end?: string; limit?: number; offset?: number } }>('/api/alarms', {
+    schema: {
+      tags: ['gb28181'],
+      summary: 'Device alarms (Notify/Alarm), newest first; device, start and end (Unix seconds or ISO 8601) filter',
+      querystring: {
+        type: 'object',
+        properties: {
+          device: { type: 'string', pattern: '^\\d{20}$' },
+          start: { type: 'string', maxLength: 40 },
+          end: { type: 'string', maxLength: 40 },
+          limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          offset: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 0 },
+        },
+      },
+      response: { ...gbErrorResponses },
+    },
+  }, async (request) => {
+    const q = request.query;
+    return deps.alarms.find({
+      ...(q.device ? { deviceId: q.device } : {}),
+      ...(q.start ? { startMs: parseApiTime(q.start, 'start') } : {}),
+      ...(q.end ? { endMs: parseApiTime(q.end, 'end') } : {}),
+      limit: q.limit ?? 100,
+      offset: q.offset ?? 0,
+    });
   });
 
   app.post<{ Params: { id: string; channelId: string }; Body: PtzBody }>('/api/devices/:id/channels/:channelId/ptz', {

@@ -12,7 +12,7 @@ import { createHttpServer } from './http-server';
 import { registerMediaRoutes, registerTsRoutes } from './media-routes';
 import { registerWebRoutes } from './web-routes';
 import { registryOptionsFrom } from './registry-options';
-import { createGb28181, type Gb28181 } from './gb-bridge/compose';
+import { attachAlarmRecording, createGb28181, type Gb28181 } from './gb-bridge/compose';
 import { ProxyRepo } from '../../storage/repos/proxies';
 import { proxiesApi } from '../api/proxies';
 import { ProxyManager, proxySettingsFrom } from './rtsp-proxy/manager';
@@ -151,6 +151,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
   }
   const tsFeeds = new TsFeeds(registry, log.child({ component: 'ts-feed' }));
   const recording = createRecording({ config, registry, feeds: tsFeeds, db, log, gbPaths: gb28181 ? gbPathsOf(gb28181) : undefined });
+  if (gb28181) attachAlarmRecording(gb28181, recording.service, config.sip, log);
   let http: FastifyInstance | undefined;
   let tsRoutes: ReturnType<typeof registerTsRoutes> | undefined;
   if (config.http.enabled) {

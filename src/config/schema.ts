@@ -115,6 +115,8 @@ export const schema = {
     sipLogSize: int(0, 10_000),
     recordInfoTimeout: num(1, 600),
     playbackPauseTimeout: num(1, 86_400),
+    alarmRecordPre: num(0, 300),
+    alarmRecordPost: num(0, 3600),
     sipLogBytes: int(0, 1024 * 1024 * 1024),
     tcpMaxBody: int(65_536, 1024 * 1024),
     tcpPartialBudget: int(1024 * 1024, 4 * 1024 * 1024 * 1024),

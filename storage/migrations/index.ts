@@ -1,5 +1,6 @@
 import { gb28181Migration } from './002-gb28181';
 import { recordingsMigration } from './004-recordings';
+import { gbAlarmsMigration } from './005-gb-alarms';
 import { pushesMigration } from './006-pushes';
 
 /** Schema migrations, applied in order; `PRAGMA user_version` records the last one applied. */
@@ -37,5 +38,6 @@ export const migrations: readonly Migration[] = [
     `,
   },
   recordingsMigration,
+  gbAlarmsMigration,
   pushesMigration,
 ];

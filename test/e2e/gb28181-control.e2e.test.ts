@@ -117,3 +117,29 @@ test('an INVITE the device never answers is CANCELled (and its 487 absorbed)', a
     assert.equal(gw.gateway.gb28181!.bridge.inUseSsrcs(), 0);
   }, { inviteAnswer: 'ignore' }, { GW_SIP_INVITE_TIMEOUT: '1' });
 });
+
+test('an alarm is stored, confirmed to the device, emitted for the console, and starts an event recording that decodes', async () => {
+  await withDevice(async (gw, sim) => {
+    const gb = gw.gateway.gb28181!;
+    const events: { channelId: string; id: number | null }[] = [];
+    gb.server.events.on('alarm', (alarm) => void events.push(alarm));
+    const alarmAt = Math.floor(Date.now() / 1000) * 1000 - 2000;
+    assert.equal((await sim.sendAlarm(CHANNEL, { priority: 1, method: 5, type: 2, timeMs: alarmAt, description: '移动侦测' }, 'NOTIFY'))?.status, 200);
+    await waitFor(() => events.length === 1 || undefined, 2000, 'the alarm event');
+    const listed = (await api(gw, 'GET', `/api/alarms?device=${DEVICE}&start=${alarmAt / 1000 - 60}&end=${new Date(alarmAt + 60_000).toISOString()}`)).json();
+    assert.equal(listed.total, 1);
+    assert.deepEqual(
+      { ...listed.items[0], id: undefined, receivedAt: undefined },
+      { id: undefined, receivedAt: undefined, deviceId: DEVICE, channelId: CHANNEL, priority: 1, method: 5, type: 2, alarmAt, description: '移动侦测', longitude: 116.397128, latitude: 39.916527 },
+    );
+    assert.equal(events[0]!.id, listed.items[0].id);
+    await waitFor(() => sim.received.find((r) => r.method === 'MESSAGE' && /<Response>[\s\S]*<CmdType>Alarm<\/CmdType>[\s\S]*<Result>OK<\/Result>/.test(r.body.toString())) ?? undefined, 2000, 'the alarm Response at the device');
+    assert.equal((await api(gw, 'GET', `/api/alarms?device=34020000001320000099`)).json().total, 0);
+
+    const path = `rtp/${DEVICE}_${CHANNEL}`;
+    const row = await waitFor(() => gw.gateway.recording.repo.find({ path, startMs: 0, endMs: Date.now() + 60_000 }).find((r) => r.reason === 'event' && r.status === 'complete'), 15_000, 'the event recording');
+    const probe = await ffprobeJson(gw.gateway.recording.layout.inside(row.file), ['-count_frames']);
+    assert.equal(probe.streams[0]?.codec_name, 'h264', probe.stderr);
+    assert.ok(Number(probe.streams[0]?.nb_read_frames) >= 25, `decoded ${probe.streams[0]?.nb_read_frames} frames`);
+  }, {}, { GW_SIP_ALARM_RECORD_POST: '2', GW_SIP_ALARM_RECORD_PRE: '0' });
+});

@@ -1,6 +1,7 @@
 import type { GbCatalogDiff } from '../../../src/core/gb28181';
 import type { Logger } from '../../../src/core/log';
 import type { IncomingRequest } from '../../stack';
+import type { GbAlarm } from '../alarms';
 import type { ManscdpMessage } from '../manscdp';
 import type { DeviceQueries } from '../queries';
 import type { DeviceSession, DeviceSessions } from '../sessions';
@@ -16,6 +17,8 @@ export interface ManscdpContext {
   addressChanged(id: string, from: string, to: string): void;
   catalogChanged(id: string, diff: GbCatalogDiff): void;
   mediaEnded(callId: string): void;
+  /** A device reported an alarm. */
+  alarm(alarm: GbAlarm): void;
 }
 
 /** One MESSAGE or NOTIFY from a registered device, its body parsed (already answered 200). */

@@ -3,6 +3,7 @@ import { uriUser } from '../../message';
 import type { IncomingRequest } from '../../stack';
 import { isGbId } from '../ids';
 import { parseManscdp, type ManscdpMessage } from '../manscdp';
+import { alarmNotify } from './alarm';
 import { catalogNotify } from './catalog';
 import type { ManscdpContext, ManscdpHandler } from './context';
 import { keepalive } from './keepalive';
@@ -19,6 +20,7 @@ const HANDLERS: Readonly<Record<string, ManscdpHandler>> = {
   'Notify/Keepalive': keepalive,
   'Notify/Catalog': catalogNotify,
   'Notify/MediaStatus': mediaStatus,
+  'Notify/Alarm': alarmNotify,
   'Response/*': queryResponse,
 };
 

@@ -11,8 +11,10 @@ import { GbServer } from '../../../sip/gb28181/server';
 import { devicesApi } from '../../api/devices';
 import { channelsApi } from '../../api/channels';
 import { playApi } from '../../api/play';
-import { GbBridge, playbackPath } from './bridge';
+import { GbBridge, gbPath, playbackPath } from './bridge';
+import { errorMessage } from '../../core/errors';
 import { gbControlApi } from '../../api/gb-control';
+import { AlarmRepo } from '../../../storage/repos/gb-alarms';
 import { MAX_SPEED, MIN_SPEED } from '../../../sip/gb28181/mansrtsp';
 import { PTZ_COMMANDS, presetCommand, ptzRequestCommand } from '../../../sip/gb28181/ptz';
 import { RECORD_TYPES } from '../../../sip/gb28181/records';
@@ -84,7 +86,8 @@ export function createGb28181(config: GatewayConfig, registry: Registry, db: Db,
   const advertisedHost = sip.advertisedIp || (sip.host !== '0.0.0.0' && sip.host !== '::' ? sip.host : mediaIp);
   const devices = new DeviceRepo(db);
   const channels = new ChannelRepo(db, devices);
-  const server = new GbServer({ host: sip.host, port: sip.port, advertisedHost, config: gbServerConfigFrom(sip), devices, channels, log: gbLog, ...(tcpBudget ? { tcpBudget } : {}) });
+  const alarms = new AlarmRepo(db);
+  const server = new GbServer({ host: sip.host, port: sip.port, advertisedHost, config: gbServerConfigFrom(sip), devices, channels, alarms, log: gbLog, ...(tcpBudget ? { tcpBudget } : {}) });
   const bridge = new GbBridge({
     gb: server,
     registry,
@@ -113,6 +116,7 @@ export function createGb28181(config: GatewayConfig, registry: Registry, db: Db,
         playbackPath,
         ptz: { commands: PTZ_COMMANDS, encode: ptzRequestCommand, preset: presetCommand },
         recordTypes: RECORD_TYPES,
+        alarms,
         speeds: { min: MIN_SPEED, max: MAX_SPEED },
       });
       await http.register(playApi, {
@@ -154,4 +158,21 @@ async function configureDevice(server: GbServer, devices: DeviceRepo, id: string
     devices.set(id, { heartbeatInterval: session.heartbeatInterval, heartbeatCount: session.heartbeatCount, ...(settings.name ? { name: settings.name } : {}) });
   }
   return result;
+}
+
+/**
+ * Event recording of the alarming channel (sip.alarmRecordPost > 0): the recorder is a reader of
+ * `rtp/{deviceId}_{channelId}`, so the live INVITE starts if nobody watched.
+ */
+export function attachAlarmRecording(gb: Gb28181, recording: { event(path: string, pre: number, post: number): unknown }, sip: GatewayConfig['sip'], log: pino.Logger): () => void {
+  if (sip.alarmRecordPost <= 0) return () => undefined;
+  return gb.server.events.on('alarm', (alarm) => {
+    const path = gbPath(alarm.deviceId, alarm.channelId === alarm.deviceId ? (gb.channels.list({ deviceId: alarm.deviceId }).items[0]?.id ?? alarm.channelId) : alarm.channelId);
+    try {
+      recording.event(path, sip.alarmRecordPre, sip.alarmRecordPost);
+      log.info({ path, alarm: alarm.id }, 'alarm: event recording started');
+    } catch (err) {
+      log.warn({ path, err: errorMessage(err) }, 'alarm: event recording could not start');
+    }
+  });
 }

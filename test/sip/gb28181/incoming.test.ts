@@ -28,6 +28,7 @@ function harness(overrides: Partial<ManscdpContext> = {}) {
     addressChanged: () => undefined,
     catalogChanged: () => undefined,
     mediaEnded: (callId) => void calls.mediaEnded.push(callId),
+    alarm: () => undefined,
     ...overrides,
   };
   const send = (body: string, from = DEVICE): number[] => {

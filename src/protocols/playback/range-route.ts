@@ -13,6 +13,8 @@ export type RangeRequest = FastifyRequest<{ Params: { app: string; stream: strin
 const OWN_KEYS = ['start', 'end', 'speed', 'download'];
 /** A WebSocket peer with this much unsent is waited for before the next frame. */
 const WS_HIGH_WATER = 1024 * 1024;
+/** An HTTP response with less than this unsent takes the next frame without waiting for drain. */
+const HTTP_HIGH_WATER = 1024 * 1024;
 
 interface RangeRequestInfo {
   path: string;
@@ -75,17 +77,16 @@ export async function streamPlan(request: FastifyRequest, reply: FastifyReply, d
 
 function httpOutput(raw: ServerResponse, signal: AbortSignal): RangeOutput {
   return {
-    async write(parts) {
+    write(parts) {
       raw.cork();
       let ok = true;
       for (const part of parts) ok = raw.write(part) && ok;
       raw.uncork();
-      if (ok || signal.aborted) return;
-      try {
-        await once(raw, 'drain', { signal });
-      } catch {
-        // aborted: the pump stops
-      }
+      if (ok || signal.aborted || raw.writableLength < HTTP_HIGH_WATER) return;
+      return once(raw, 'drain', { signal }).then(
+        () => undefined,
+        () => undefined, // aborted: the pump stops
+      );
     },
   };
 }

@@ -6,6 +6,10 @@ import { Pacer, rangeMuxer, type PlaybackFormat, type RangeMuxer } from './outpu
 import { planRange, type RangePlan, type SegmentFormat } from './range-plan';
 import { readRange } from './range-reader';
 
+const PACED_CHUNK = 32 * 1024;
+const DOWNLOAD_CHUNK = 512 * 1024;
+const DOWNLOAD_BATCH = 256 * 1024;
+
 /** Where the range is open-ended: what exists up to a day past now. */
 const OPEN_END_MS = 24 * 3600_000;
 
@@ -73,9 +77,22 @@ export interface PumpOptions {
 export async function pumpRange(deps: PlaybackDeps, plan: RangePlan, format: PlaybackFormat, out: RangeOutput, signal: AbortSignal, options: PumpOptions = {}): Promise<number> {
   const muxer: RangeMuxer = rangeMuxer(format, deps.hevcMode);
   const pacer = options.speed === undefined ? undefined : new Pacer(options.speed);
-  const reader = readRange(plan, deps.dir, { originWallMs: options.originWallMs, chunkSize: options.chunkSize });
+  // Paced players need little read-ahead; downloads read big chunks.
+  const chunkSize = options.chunkSize ?? (pacer ? PACED_CHUNK : DOWNLOAD_CHUNK);
+  const reader = readRange(plan, deps.dir, { originWallMs: options.originWallMs, chunkSize });
   let frames = 0;
   let lastDts = 0;
+  // Downloads write in batches (one write per ~256 KB, not per frame); paced output per frame.
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const parts = batch;
+    batch = [];
+    batchBytes = 0;
+    const wait = out.write(parts);
+    if (wait) await wait;
+  };
   try {
     for await (const event of reader) {
       if (signal.aborted) break;
@@ -83,17 +100,19 @@ export async function pumpRange(deps: PlaybackDeps, plan: RangePlan, format: Pla
       if (event.type === 'tracks') parts = muxer.tracks(event.tracks);
       else if (event.type === 'gap') parts = muxer.gap(event.gap, lastDts);
       else {
-        await pace(pacer, event.frame, signal);
+        if (pacer) await pace(pacer, event.frame, signal);
         if (signal.aborted) break;
         parts = muxer.frame(event.frame);
         lastDts = event.frame.dts;
         frames++;
       }
-      if (parts.length) await out.write(parts);
+      for (const part of parts) batchBytes += part.length;
+      batch.push(...parts);
+      if (pacer || batchBytes >= DOWNLOAD_BATCH) await flush();
     }
     if (!signal.aborted) {
-      const tail = muxer.end();
-      if (tail.length) await out.write(tail);
+      batch.push(...muxer.end());
+      await flush();
     }
   } finally {
     await reader.return(undefined);
@@ -101,8 +120,7 @@ export async function pumpRange(deps: PlaybackDeps, plan: RangePlan, format: Pla
   return frames;
 }
 
-async function pace(pacer: Pacer | undefined, frame: Frame, signal: AbortSignal): Promise<void> {
-  if (!pacer) return;
+async function pace(pacer: Pacer, frame: Frame, signal: AbortSignal): Promise<void> {
   const wait = pacer.delayMs(frame.dts);
   if (wait < 1) return;
   try {

@@ -23,27 +23,42 @@ const LATER_PART_SLACK_MS = 100;
 /** How long the start waits for a declared track's config. */
 const TRACK_WAIT_MS = 1000;
 
-interface Cursor {
-  readonly handle: FileHandle;
-  position: number;
-  readonly chunkSize: number;
-}
+/**
+ * Sequential reads of one file with one chunk read ahead (the next read runs while the caller
+ * works on this one); never more than one chunk ahead of what the caller took.
+ */
+class Cursor {
+  private ahead: Promise<Buffer | undefined> | undefined;
 
-async function readChunk(cursor: Cursor): Promise<Buffer | undefined> {
-  // A new Buffer per read: frames keep subarrays of it.
-  const buf = Buffer.allocUnsafe(cursor.chunkSize);
-  const { bytesRead } = await cursor.handle.read(buf, 0, cursor.chunkSize, cursor.position);
-  if (bytesRead === 0) return undefined;
-  cursor.position += bytesRead;
-  return bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+  constructor(
+    private readonly handle: FileHandle,
+    public position: number,
+    private readonly chunkSize: number,
+  ) {}
+
+  next(): Promise<Buffer | undefined> {
+    const current = this.ahead ?? this.read();
+    this.ahead = current.then((chunk) => (chunk ? this.read() : undefined));
+    this.ahead.catch(() => undefined); // a read cut short by close(): nobody waits for it
+    return current;
+  }
+
+  private async read(): Promise<Buffer | undefined> {
+    // A new Buffer per read: frames keep subarrays of it.
+    const buf = Buffer.allocUnsafe(this.chunkSize);
+    const { bytesRead } = await this.handle.read(buf, 0, this.chunkSize, this.position);
+    if (bytesRead === 0) return undefined;
+    this.position += bytesRead;
+    return bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+  }
 }
 
 /** Reads from the head until the first frame: its clock value and (FLV) the codec state. */
 async function readHead(handle: FileHandle, format: string, chunkSize: number): Promise<{ decoder: SegmentDecoder; headSrc: number } | undefined> {
   const decoder = decoderFor(format);
-  const cursor: Cursor = { handle, position: 0, chunkSize };
+  const cursor = new Cursor(handle, 0, chunkSize);
   while (cursor.position < MAX_HEAD_BYTES) {
-    const chunk = await readChunk(cursor);
+    const chunk = await cursor.next();
     if (!chunk) return undefined;
     const first = decoder.feed(chunk).find((item) => item.kind === 'frame');
     if (first?.kind === 'frame') return { decoder, headSrc: first.srcTicks };
@@ -56,7 +71,7 @@ async function resyncFlv(cursor: Cursor): Promise<Buffer | undefined> {
   let buf: Buffer = Buffer.alloc(0);
   let from = 0;
   while (buf.length < MAX_RESYNC_BYTES) {
-    const chunk = await readChunk(cursor);
+    const chunk = await cursor.next();
     if (!chunk) return undefined;
     buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
     const at = findFlvTagStart(buf, from);
@@ -91,7 +106,7 @@ async function* scanPart(
 ): AsyncGenerator<PartEvent, 'done' | 'overshot'> {
   const segment = part.segment;
   const modulo = segment.format === 'flv' ? FLV_CLOCK_TICKS : TS_CLOCK_TICKS;
-  const cursor: Cursor = { handle, position: startByte, chunkSize };
+  const cursor = new Cursor(handle, startByte, chunkSize);
   let decoder: SegmentDecoder;
   let pending: Buffer | undefined;
   if (startByte > 0 && head instanceof FlvSegmentDecoder) {
@@ -106,7 +121,7 @@ async function* scanPart(
   let gopWall: number[] = [];
   let started = false;
   while (true) {
-    const chunk = pending ?? (await readChunk(cursor));
+    const chunk = pending ?? (await cursor.next());
     pending = undefined;
     const items: DecodedItem[] = chunk ? decoder.feed(chunk) : decoder.end();
     for (const item of items) {

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { GatewayError } from '../../core/errors';
+import { GatewayError, ParseError } from '../../core/errors';
 import type { Frame } from '../../core/frame';
 import type { Track } from '../../core/track';
 import type { Interval, RangePlan } from './range-plan';
@@ -48,7 +48,8 @@ function sameTracks(a: readonly Track[] | undefined, b: readonly Track[]): boole
 /**
  * One continuous stream of frames for a plan: segment after segment, on one timeline that starts
  * at 0 at the first (key)frame and closes every gap; gaps and codec changes are announced before
- * the frames after them. A segment whose file is gone is reported as a gap. Returning (a client
+ * the frames after them. A segment whose file is gone, or the rest of a damaged one, is
+ * reported as a gap. Returning (a client
  * that left) closes the open file at once.
  */
 export async function* readRange(plan: RangePlan, dir: string, options: RangeReadOptions = {}): AsyncGenerator<RangeEvent> {
@@ -71,6 +72,7 @@ export async function* readRange(plan: RangePlan, dir: string, options: RangeRea
       continue;
     }
     let announced = false;
+    let reachedMs = part.fromMs;
     try {
       for await (const event of readPart(handle, part, { first: index === 0, chunkSize: options.chunkSize })) {
         if (event.kind === 'tracks') {
@@ -86,8 +88,14 @@ export async function* readRange(plan: RangePlan, dir: string, options: RangeRea
         const last = lastDts.get(frame.trackId);
         if (last !== undefined && dts < last) dts = last;
         lastDts.set(frame.trackId, dts);
+        reachedMs = event.wallMs;
         yield { type: 'frame', frame: { ...frame, dts, pts: dts + (frame.pts - frame.dts) }, wallMs: event.wallMs };
       }
+    } catch (err) {
+      // A damaged file costs the rest of its part (reported as a gap), never the range.
+      if (!(err instanceof ParseError)) throw err;
+      yield { type: 'gap', gap: { startMs: reachedMs, endMs: part.toMs } };
+      extraClosedMs += Math.max(0, part.toMs - reachedMs);
     } finally {
       await handle.close();
     }

@@ -118,6 +118,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
           ...(gb28181 ? { devicesOnline: () => gb28181.server.sessions.size, sip: () => gb28181.server.counters.list() } : {}),
           rtpReceivers: () => rtpReceiverNumbers(rtpServers, gb28181),
           limits: () => limits.snapshot(),
+          recorderStates: () => recording.manager.active().map((r) => r.state),
           pushStates: () => pushes.list().flatMap((rule) => rule.pushes.map((p) => p.state)),
         },
         { perStream: config.metrics.perStream },
@@ -148,10 +149,12 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
       webhooks.deviceOnline(id, remote ? `${remote.address}:${remote.port}` : undefined);
     });
     gb28181.server.events.on('offline', (id, reason) => webhooks.deviceOffline(id, reason));
+    gb28181.server.events.on('alarm', (alarm) => webhooks.alarm(alarm));
   }
   const tsFeeds = new TsFeeds(registry, log.child({ component: 'ts-feed' }));
   const recording = createRecording({ config, registry, feeds: tsFeeds, db, log, gbPaths: gb28181 ? gbPathsOf(gb28181) : undefined });
   if (gb28181) attachAlarmRecording(gb28181, recording.service, config.sip, log);
+  if (webhooks) recording.manager.events.on('segment', (segment) => webhooks.recordSegment(segment));
   let http: FastifyInstance | undefined;
   let tsRoutes: ReturnType<typeof registerTsRoutes> | undefined;
   if (config.http.enabled) {

@@ -83,7 +83,11 @@ describe('notifications, metrics and the access log', () => {
       const playStarted = Date.now();
       const playing = readUntilClose(`${gw.httpUrl}/live/cam.flv`, join(dir, 'play.flv'), 15_000);
       await waitFor(() => gw.gateway.registry.get('live/cam')?.readers.total === 1, 5000, 'the viewer');
+      const record = await fetch(`${gw.httpUrl}/api/record/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: 'live/cam', formats: ['flv'] }) });
+      assert.equal(record.status, 200, await record.text());
+      await waitFor(() => gw.gateway.recording.manager.active().some((r) => r.state === 'recording'), 5000, 'the recorder to write');
       const during = await scrapeMetrics(gw.httpUrl);
+      assert.equal(during.value('gateway_recorders', { state: 'recording' }), 1);
       assert.equal(during.value('gateway_streams'), 1);
       assert.equal(during.value('gateway_readers', { protocol: 'http-flv' }), 1);
       await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -123,6 +127,11 @@ describe('notifications, metrics and the access log', () => {
       await sim.close();
     }
     await waitFor(() => receiver.of('on_stream_changed').length >= 2 && receiver.of('on_server_keepalive').length >= 1, 5000, 'stream up/down and a keepalive');
+    const segment = await waitFor(() => receiver.of('on_record_segment')[0]?.body, 10_000, 'on_record_segment');
+    assert.equal(segment.path, 'live/cam');
+    assert.equal(segment.format, 'flv');
+    assert.match(String(segment.file), /^live\/cam\/\d{4}-\d{2}-\d{2}\/\d{2}-\d{2}-\d{2}\.flv$/);
+    assert.ok(Number(segment.bytes) > 10_000 && Number(segment.durationMs) > 500, JSON.stringify(segment));
     const changed = receiver.of('on_stream_changed').map((r) => r.body.regist);
     assert.deepEqual(changed.slice(0, 2), [true, false]);
   });
@@ -137,6 +146,6 @@ describe('notifications, metrics and the access log', () => {
       assert.equal(verifyHookSignature('another key', r.headers['x-gateway-timestamp'] as string, r.raw, r.headers['x-gateway-signature'] as string), false);
       seen.add(r.hook);
     }
-    for (const hook of ['on_server_started', 'on_stream_changed', 'on_server_keepalive', 'on_device_online']) assert.ok(seen.has(hook), `${hook} was sent`);
+    for (const hook of ['on_server_started', 'on_stream_changed', 'on_server_keepalive', 'on_device_online', 'on_record_segment']) assert.ok(seen.has(hook), `${hook} was sent`);
   });
 });

@@ -5,6 +5,20 @@ import type { Registry } from '../../hub/registry';
 import { eventBody, peerBody, streamBody, type HookName, type StreamContext } from './bodies';
 import type { HookClient } from './client';
 
+/** What the hooks read of a device alarm. */
+export interface GbAlarmEvent {
+  readonly id: number | null;
+  readonly deviceId: string;
+  readonly channelId: string;
+  readonly priority: number | null;
+  readonly method: number | null;
+  readonly type: number | null;
+  readonly alarmAt: number;
+  readonly description: string | null;
+  readonly longitude: number | null;
+  readonly latitude: number | null;
+}
+
 /** Pulls started by on_stream_not_found answers (RTSP proxies the manager keeps in memory only). */
 export interface HookPulls {
   start(path: string, url: string): void;
@@ -89,12 +103,26 @@ export class Webhooks {
 
   /** A recorder's `segment` event. */
   recordSegment(segment: { path: string; format: string; file: string; startMs: number; endMs: number; bytes: number }): void {
-    const [app = '', stream = ''] = segment.path.split('/');
-    this.notify('on_record_segment', { app, stream, ...segment, durationMs: Math.max(0, segment.endMs - segment.startMs) });
+    const { path, format, file, startMs, endMs, bytes } = segment;
+    const [app = '', stream = ''] = path.split('/');
+    this.notify('on_record_segment', { app, stream, path, format, file, startMs, endMs, durationMs: Math.max(0, endMs - startMs), bytes });
   }
 
-  alarm(fields: { deviceId: string } & Record<string, string | undefined>): void {
-    this.notify('on_alarm', Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
+  /** A GB28181 device alarm (the SIP server's `alarm` event); absent fields are left out. */
+  alarm(alarm: GbAlarmEvent): void {
+    const fields: Record<string, unknown> = {
+      deviceId: alarm.deviceId,
+      channelId: alarm.channelId,
+      alarmId: alarm.id,
+      priority: alarm.priority,
+      method: alarm.method,
+      alarmType: alarm.type,
+      alarmTime: alarm.alarmAt,
+      description: alarm.description,
+      longitude: alarm.longitude,
+      latitude: alarm.latitude,
+    };
+    this.notify('on_alarm', Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null && v !== undefined)));
   }
 
   close(): void {

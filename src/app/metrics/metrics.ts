@@ -12,6 +12,8 @@ export interface MetricSources {
   readonly sip?: () => readonly { kind: string; result: string; count: number }[];
   /** Live RTP receivers: their owner (api, gb28181) and counters. */
   readonly rtpReceivers?: () => readonly RtpReceiverNumbers[];
+  /** The state of every recorder (waiting, recording). */
+  readonly recorderStates?: () => readonly string[];
   /** The state of every push (waiting, connecting, pushing, retrying, stopped). */
   readonly pushStates?: () => readonly string[];
   /** Named limits' refusals since start (limit name -> count). */
@@ -125,11 +127,8 @@ export class GatewayMetrics {
       for (const [protocol, n] of totals) set({ protocol }, n);
     });
     counter(this.prom, 'gateway_frames_dropped_total', 'Frames dropped for lagging viewers', [], (set) => set({}, this.closedDrops + sum(registry.list(), (s) => s.framesDropped)));
-    gauge(this.prom, 'gateway_pushes', 'Pushes to CDNs by state', ['state'], (set) => {
-      const counts = new Map<string, number>();
-      for (const state of this.sources.pushStates?.() ?? []) counts.set(state, (counts.get(state) ?? 0) + 1);
-      for (const [state, n] of counts) set({ state }, n);
-    });
+    byState(this.prom, 'gateway_pushes', 'Pushes to CDNs by state', () => this.sources.pushStates?.() ?? []);
+    byState(this.prom, 'gateway_recorders', 'Recorders by state', () => this.sources.recorderStates?.() ?? []);
     counter(this.prom, 'gateway_limit_refusals_total', 'Connections, messages or requests refused by a named limit', ['limit'], (set) => {
       for (const [limit, n] of Object.entries(this.sources.limits?.() ?? {})) set({ limit }, n);
     });
@@ -165,6 +164,15 @@ export class GatewayMetrics {
 }
 
 type Setter = (labels: Labels, value: number) => void;
+
+/** A gauge counting items by their `state` label. */
+function byState(prom: PromRegistry, name: string, help: string, states: () => readonly string[]): void {
+  gauge(prom, name, help, ['state'], (set) => {
+    const counts = new Map<string, number>();
+    for (const state of states()) counts.set(state, (counts.get(state) ?? 0) + 1);
+    for (const [state, n] of counts) set({ state }, n);
+  });
+}
 
 /** A gauge whose values are read at scrape time. */
 function gauge(prom: PromRegistry, name: string, help: string, labelNames: string[], read: (set: Setter) => void): void {

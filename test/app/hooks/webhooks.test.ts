@@ -23,7 +23,7 @@ function assertSchema(hook: HookName, body: unknown): void {
   assert.ok(validate(body), `${hook} body ${JSON.stringify(body)}: ${ajv.errorsText(validate.errors)}`);
 }
 
-function setup(settings: Partial<WebhookSettings>, pulls?: HookPulls, timeoutMs = 1000) {
+function setup(settings: Partial<WebhookSettings>, pulls?: HookPulls, timeoutMs = 5000) {
   const registry = new Registry({ ...DEFAULT_REGISTRY_OPTIONS, waitForPublisherMs: 2000, reconnectGraceMs: 0 }, silentLogger());
   const client = new HookClient({ ...DEFAULT_HOOK_CLIENT, timeoutMs }, silentLogger(), () => undefined);
   const webhooks = new Webhooks(
@@ -123,11 +123,13 @@ test('notification bodies: devices, alarm, record segment, server started', asyn
   const { webhooks, close } = setup({ urls });
   webhooks.deviceOnline('34020000001320000001', '127.0.0.1:5060');
   webhooks.deviceOffline('34020000001320000001', 'keepalive timeout');
-  webhooks.alarm({ deviceId: '34020000001320000001', priority: '1', method: '5', description: undefined });
+  webhooks.alarm({ id: 7, deviceId: '34020000001320000001', channelId: '34020000001340000001', priority: 1, method: 5, type: null, alarmAt: 1_700_000_000_000, description: null, longitude: 116.3, latitude: null });
   webhooks.recordSegment({ path: 'live/cam', format: 'flv', file: 'live/cam/2026-12-01/10-00-00.flv', startMs: 1000, endMs: 61000, bytes: 12345 });
   webhooks.serverStarted('1.0', { http: 8080 }, 1000);
   await waitFor(() => receiver.received.filter((r) => r.hook.startsWith('n_')).length === 5, 3000, 'five notifications');
   for (const r of receiver.received.filter((x) => x.hook.startsWith('n_'))) assertSchema(r.hook.slice(2) as HookName, r.body);
   assert.equal(receiver.of('n_on_record_segment')[0]!.body.durationMs, 60000);
+  const alarm = receiver.of('n_on_alarm')[0]!.body;
+  assert.deepEqual([alarm.alarmId, alarm.priority, alarm.method, alarm.alarmTime, alarm.longitude, 'alarmType' in alarm, 'description' in alarm], [7, 1, 5, 1_700_000_000_000, 116.3, false, false]);
   await close();
 });

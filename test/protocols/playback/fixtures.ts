@@ -40,7 +40,7 @@ async function mediaSpan(file: string): Promise<{ first: number; last: number }>
  * Three 15 s segments cut by ffmpeg's segment muxer (H.264 GOP 1 s + AAC) in `format`, the
  * third 10 s after the second ended (a publisher gap), indexed through the RecordingsRepo.
  */
-export async function makeRecordings(dir: string, db: Db, format: 'flv' | 'ts', path = 'live/cam'): Promise<{ ids: number[]; files: string[]; starts: number[] }> {
+export async function makeRecordings(dir: string, db: Db, format: 'flv' | 'ts', path = 'live/cam', rowFormat: 'flv' | 'ts' | 'hls' = format): Promise<{ ids: number[]; files: string[]; starts: number[] }> {
   const folder = join(dir, path, '2026-03-01');
   mkdirSync(folder, { recursive: true });
   const pattern = join(folder, `seg-%d.${format}`);
@@ -65,7 +65,7 @@ export async function makeRecordings(dir: string, db: Db, format: 'flv' | 'ts', 
     starts.push(startMs);
     files.push(file);
     ids.push(repo.insert({
-      path, format, file, startMs, endMs: startMs + Math.round((span.last - span.first) * 1000), bytes: statSync(join(dir, file)).size,
+      path, format: rowFormat, file, startMs, endMs: startMs + Math.round((span.last - span.first) * 1000), bytes: statSync(join(dir, file)).size,
       videoCodec: 'h264', width: 320, height: 240, audioCodec: 'aac', keyframes: 15, status: 'complete', planId: null, reason: 'plan',
     }));
   }

@@ -11,12 +11,14 @@ const dir = mkdtempSync(join(tmpdir(), 'gw-playback-'));
 let server: { app: FastifyInstance; base: string };
 let flv: Awaited<ReturnType<typeof makeRecordings>>;
 let ts: Awaited<ReturnType<typeof makeRecordings>>;
+let hls: Awaited<ReturnType<typeof makeRecordings>>;
 
 before(async () => {
   const started = await startPlaybackServer(dir);
   server = started;
   flv = await makeRecordings(dir, started.db, 'flv', 'live/cam');
   ts = await makeRecordings(dir, started.db, 'ts', 'live/tscam');
+  hls = await makeRecordings(dir, started.db, 'ts', 'live/hlscam', 'hls');
 });
 after(async () => {
   await server.app.close();
@@ -35,8 +37,8 @@ async function probeRange(url: string, ext: string): Promise<{ packets: ProbePac
   return { packets: probe.packets!.filter((p) => p.stream_index === video.index), stderr: probe.stderr, file };
 }
 
-for (const [name, path, source] of [['FLV', 'live/cam', () => flv], ['TS', 'live/tscam', () => ts]] as const) {
-  for (const ext of ['flv', 'ts', 'mp4']) {
+for (const [name, path, source, exts] of [['FLV', 'live/cam', () => flv, ['flv', 'ts', 'mp4']], ['TS', 'live/tscam', () => ts, ['flv', 'ts', 'mp4']], ['HLS', 'live/hlscam', () => hls, ['ts']]] as const) {
+  for (const ext of exts) {
     test(`${name} recordings as .${ext}: a mid-segment range over three segments starts on a keyframe, closes the gap, keeps time moving forward`, async () => {
       assert.equal(source().ids.length, 3);
       // 7 s into the first segment to 5 s into the third (which starts after a 10 s gap).

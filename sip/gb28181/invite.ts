@@ -45,11 +45,32 @@ export interface InviteOptions {
   timeoutMs: number;
 }
 
+/** What is kept of a confirmed dialog so that a restarted gateway can still BYE it. */
+export interface StoredDialog {
+  callId: string;
+  deviceId: string;
+  channelId: string;
+  remote: SipRemote;
+  from: NameAddr;
+  to: NameAddr;
+  remoteTarget: string;
+  cseq: number;
+}
+
+/** Dialogs in storage (migration 005, gb_dialogs): saved when confirmed, removed when ended. */
+export interface GbDialogStore {
+  save(dialog: StoredDialog): void;
+  remove(callId: string): void;
+  list(): StoredDialog[];
+}
+
 export interface InviteHooks {
   /** The device ended the dialog (BYE), or it was torn down. */
   ended(dialog: Dialog, reason: string): void;
   /** A device bent the rules (shown in its SIP log). */
   warn?(deviceId: string, callId: string, text: string): void;
+  /** Keeps dialogs across a restart. */
+  store?: GbDialogStore;
 }
 
 /**
@@ -146,6 +167,7 @@ export class InviteClient {
     }
     dialog = { ...this.makeDialog(target, request, response, answer), ...(answerFromOffer ? { answerFromOffer } : {}) };
     this.dialogs.set(callId, dialog);
+    this.persist(() => this.hooks.store?.save(storedOf(dialog!)));
     this.log.info({ device: target.deviceId, channel: target.channelId, callId }, 'INVITE dialog established');
     return dialog;
   }
@@ -183,8 +205,34 @@ export class InviteClient {
     this.dialogs.clear();
   }
 
+  /**
+   * Dialogs a previous run left open (it crashed or was killed): BYE each one, so cameras stop
+   * sending to a port nobody reads, and forget them. Resolves with how many there were.
+   */
+  async byeStale(reason: string): Promise<number> {
+    const stale = this.hooks.store?.list() ?? [];
+    await Promise.all(
+      stale.map(async (stored) => {
+        this.persist(() => this.hooks.store?.remove(stored.callId));
+        const dialog: Dialog = { ...stored, answer: { media: [] } as unknown as SessionDescription, inviteCseq: stored.cseq, establishedAt: 0, state: 'terminated', endReason: reason };
+        this.log.info({ device: stored.deviceId, channel: stored.channelId, callId: stored.callId }, 'BYE to a dialog left open before the restart');
+        await this.sendBye(dialog, reason);
+      }),
+    );
+    return stale.length;
+  }
+
+  private persist(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.log.error({ err }, 'storing the dialog failed');
+    }
+  }
+
   private terminate(dialog: Dialog, reason: string): void {
     if (dialog.state === 'terminated') return;
+    this.persist(() => this.hooks.store?.remove(dialog.callId));
     dialog.state = 'terminated';
     dialog.endReason = reason;
     this.dialogs.delete(dialog.callId);
@@ -263,4 +311,8 @@ export class InviteClient {
       clearTimeout(timer);
     }
   }
+}
+
+function storedOf(d: Dialog): StoredDialog {
+  return { callId: d.callId, deviceId: d.deviceId, channelId: d.channelId, remote: d.remote, from: d.from, to: d.to, remoteTarget: d.remoteTarget, cseq: d.cseq };
 }

@@ -10,7 +10,7 @@ import type { CatalogResult } from './catalog';
 import { isDeviceCharset } from './charset';
 import { MANSCDP_CONTENT_TYPE, basicParamOf, buildManscdp, deviceInfoOf, deviceStatusOf, type DeviceInfo, type DeviceStatus, type XmlFields } from './commands';
 import type { GbServerConfig } from './config';
-import { InviteClient, type Dialog } from './invite';
+import { InviteClient, type Dialog, type GbDialogStore } from './invite';
 import { DeviceCommands } from './device-commands';
 import { DeviceQueries, type ManscdpTarget } from './queries';
 import { Registrar } from './registrar';
@@ -43,6 +43,8 @@ export interface GbServerOptions {
   devices: GbDeviceStore;
   channels: GbChannelStore;
   log: Logger;
+  /** Where open dialogs are kept, to BYE them after a restart (migration 005). */
+  dialogs?: GbDialogStore;
   /** Where device alarms are stored (migration 005). */
   alarms?: GbAlarmStore;
   /** Shared budget for unfinished SIP-over-TCP messages (sip.tcpPartialBudget). */
@@ -106,6 +108,7 @@ export class GbServer {
     this.invites = new InviteClient(this.stack, { id: config.id, domain: config.domain }, {
       ended: (d, reason) => this.events.emit('dialogEnded', d, reason),
       warn: (deviceId, _callId, text) => this.sipLog.note(deviceId, text),
+      ...(options.dialogs ? { store: options.dialogs } : {}),
     }, log.child({ component: 'invite' }));
     this.subscriptions = new CatalogSubscriptions(config.catalogSubscribeSec, (id, sn, extra, headers) => this.sendQuery(id, 'SUBSCRIBE', 'Catalog', sn, extra, headers), () => this.queries.nextSn(), log);
   }
@@ -121,6 +124,7 @@ export class GbServer {
   async listen(): Promise<{ port: number }> {
     const bound = await this.stack.listen();
     this.restoreSessions(Date.now());
+    void this.invites.byeStale('left open by a gateway that stopped without hanging up (restart)').catch((err: unknown) => this.options.log.warn({ err: errorMessage(err) }, 'BYE of stale dialogs failed'));
     this.sweepTimer = setInterval(() => this.sweep(Date.now()), this.options.config.sweepMs);
     return bound;
   }

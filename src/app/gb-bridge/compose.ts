@@ -15,6 +15,8 @@ import { GbBridge, gbPath, playbackPath } from './bridge';
 import { errorMessage } from '../../core/errors';
 import { gbControlApi } from '../../api/gb-control';
 import { AlarmRepo } from '../../../storage/repos/gb-alarms';
+import { DialogRepo } from '../../../storage/repos/gb-dialogs';
+import type { StoredDialog } from '../../../sip/gb28181/invite';
 import { MAX_SPEED, MIN_SPEED } from '../../../sip/gb28181/mansrtsp';
 import { PTZ_COMMANDS, presetCommand, ptzRequestCommand } from '../../../sip/gb28181/ptz';
 import { RECORD_TYPES } from '../../../sip/gb28181/records';
@@ -87,7 +89,9 @@ export function createGb28181(config: GatewayConfig, registry: Registry, db: Db,
   const devices = new DeviceRepo(db);
   const channels = new ChannelRepo(db, devices);
   const alarms = new AlarmRepo(db);
-  const server = new GbServer({ host: sip.host, port: sip.port, advertisedHost, config: gbServerConfigFrom(sip), devices, channels, alarms, log: gbLog, ...(tcpBudget ? { tcpBudget } : {}) });
+  const dialogRepo = new DialogRepo(db);
+  const dialogs = { save: (d: StoredDialog) => dialogRepo.save(d), remove: (id: string) => dialogRepo.remove(id), list: () => dialogRepo.list<StoredDialog>() };
+  const server = new GbServer({ host: sip.host, port: sip.port, advertisedHost, config: gbServerConfigFrom(sip), devices, channels, alarms, dialogs, log: gbLog, ...(tcpBudget ? { tcpBudget } : {}) });
   const bridge = new GbBridge({
     gb: server,
     registry,

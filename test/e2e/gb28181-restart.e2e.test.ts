@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROJECT_ROOT, startTestGateway, waitFor } from '../helpers/gateway';
+import { GbDeviceSimulator } from '../helpers/gb-device-simulator';
+import { makeChannels } from '../helpers/gb-sim-manscdp';
+
+const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'app', 'main.js');
+const DEVICE = '34020000001320000001';
+const CHANNEL = makeChannels(DEVICE, 1)[0]!.id;
+
+test('after a gateway crash (SIGKILL) the dialog it left open gets its BYE from the restarted gateway', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-gb-restart-'));
+  const env = { GW_HTTP_PORT: '0', GW_RTMP_PORT: '0', GW_SIP_PORT: '0', GW_HTTP_HOST: '127.0.0.1', GW_RTMP_HOST: '127.0.0.1', GW_SIP_HOST: '127.0.0.1', GW_SIP_MEDIA_IP: '127.0.0.1', GW_RTP_HOST: '127.0.0.1', GW_RTP_PORT_MIN: '0', GW_STORAGE_DIR: dir, GW_LOG_PRETTY: 'no', GW_HUB_CLOSE_AFTER: '60' };
+  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let sim: GbDeviceSimulator | undefined;
+  try {
+    const line = await waitFor(() => stdout.split('\n').find((l) => l.includes('gateway listening')), 15_000, 'the listening log line');
+    const ports = (JSON.parse(line) as { ports: { http: number; sip: number } }).ports;
+    sim = new GbDeviceSimulator({ deviceId: DEVICE, serverPort: ports.sip, serverId: '34020000002000000001', domain: '3402000000', password: '12345678', channels: makeChannels(DEVICE, 1) });
+    await sim.start();
+    assert.equal((await sim.register())?.status, 200);
+    const played = await fetch(`http://127.0.0.1:${ports.http}/api/play/${DEVICE}/${CHANNEL}`, { method: 'POST' });
+    assert.equal(played.status, 200, await played.text());
+    const dialog = [...sim.dialogs.values()][0]!;
+    assert.equal(dialog.mediaStarted, true);
+    child.kill('SIGKILL');
+    await exited;
+    assert.equal(sim.byes, 0, 'a killed gateway sends no BYE');
+
+    const gw = await startTestGateway({ GW_STORAGE_DIR: dir, GW_SIP_MEDIA_IP: '127.0.0.1' });
+    try {
+      await waitFor(() => dialog.byeReceived || undefined, 5000, 'the BYE of the stale dialog');
+      const bye = sim.received.find((r) => r.method === 'BYE')!;
+      assert.equal(bye.headers.get('call-id')?.[0], dialog.callId);
+      const left = gw.gateway.db.prepare('SELECT COUNT(*) AS n FROM gb_dialogs').get() as { n: number };
+      assert.equal(left.n, 0, 'the stale dialog is forgotten');
+    } finally {
+      await gw.stop();
+    }
+  } finally {
+    child.kill('SIGKILL');
+    await sim?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -9,6 +9,8 @@ export interface GbServerConfig {
   domain: string;
   /** Global password; empty: only provisioned devices may register. */
   password: string;
+  /** Unknown device ids may register with the global password; false: only provisioned ones. */
+  autoRegister: boolean;
   nonceTtlMs: number;
   /** Consecutive digest failures before a device id is banned. */
   authFailLimit: number;
@@ -41,6 +43,7 @@ export interface GbServerConfig {
 }
 
 export const DEFAULT_GB_CONFIG: Omit<GbServerConfig, 'id' | 'domain' | 'password'> = {
+  autoRegister: true,
   nonceTtlMs: 300_000,
   authFailLimit: 3,
   banMs: 600_000,

@@ -190,8 +190,24 @@ export class InviteClient {
   }
 
   /** A BYE from a device: true if it matched one of our dialogs. */
+  /**
+   * The dialog an in-dialog request from a device belongs to: same Call-ID, its From tag is the
+   * device's tag and its To tag ours, and it comes from the device's IP. Anything else (a BYE
+   * with a Call-ID alone, from anywhere) matches nothing.
+   * Spec: RFC 3261 §12.2.2
+   */
+  match(incoming: IncomingRequest): Dialog | undefined {
+    const { request, remote } = incoming;
+    const dialog = this.dialogs.get(request.headers['call-id']);
+    if (!dialog) return undefined;
+    const theirTag = request.headers.from?.params.tag;
+    const ourTag = request.headers.to?.params.tag;
+    const tagsMatch = !!theirTag && !!ourTag && theirTag === dialog.to.params.tag && ourTag === dialog.from.params.tag;
+    return tagsMatch && remote.address === dialog.remote.address ? dialog : undefined;
+  }
+
   handleBye(incoming: IncomingRequest): boolean {
-    const dialog = this.dialogs.get(incoming.request.headers['call-id']);
+    const dialog = this.match(incoming);
     if (!dialog) return false;
     incoming.reply(200, 'OK');
     this.terminate(dialog, `device ${dialog.deviceId} sent BYE`);

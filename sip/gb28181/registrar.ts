@@ -23,6 +23,14 @@ interface Failures {
   lastAt: number;
 }
 
+/**
+ * Bans are per device id AND source IP: wrong passwords sent by a stranger under a camera's id
+ * lock out the stranger's address, never the camera.
+ */
+function banKey(id: string, address: string): string {
+  return `${id}|${address}`;
+}
+
 /** `2024-05-01T08:00:00.000` in local time: GB28181 devices set their clock from this Date. */
 export function gbDate(now: number): string {
   const d = new Date(now);
@@ -40,8 +48,9 @@ function requestedExpires(request: IncomingRequest['request']): number | undefin
 
 /**
  * REGISTER: digest MD5 (qop=auth) with nonces we issued and remember, per-device password or the
- * global one (or no auth), refresh by Call-ID from the same address, unregister with Expires 0,
- * and a ban after repeated failures.
+ * global one (or no auth; unknown ids only with sip.autoRegister), refresh by Call-ID from the
+ * same address, unregister with Expires 0, and a ban of the id for the failing address after
+ * repeated failures.
  * Spec: GB/T 28181-2016 §9.1.2; RFC 3261 §10.3; RFC 2617 §3.2
  */
 export class Registrar {
@@ -66,9 +75,9 @@ export class Registrar {
       return;
     }
     const log = this.log.child({ device: id, remote: remoteKey(remote) });
-    const failures = this.failures.get(id);
+    const failures = this.failures.get(banKey(id, remote.address));
     if (failures && failures.bannedUntil > now) {
-      log.warn({ until: new Date(failures.bannedUntil).toISOString() }, 'REGISTER refused: device id banned after repeated authentication failures');
+      log.warn({ until: new Date(failures.bannedUntil).toISOString() }, 'REGISTER refused: device id banned for this address after repeated authentication failures');
       incoming.reply(403, 'Forbidden (banned after repeated authentication failures)');
       return;
     }
@@ -78,6 +87,11 @@ export class Registrar {
       return;
     }
     const record = this.store.get(id);
+    if (!record && !this.config.autoRegister) {
+      log.warn('REGISTER refused: unknown device and sip.autoRegister is off (provision it with POST /api/devices)');
+      incoming.reply(403, 'Forbidden (unknown device)');
+      return;
+    }
     const password = record?.password || this.config.password;
     if (!record?.noAuth && !password) {
       log.warn('REGISTER refused: unknown device and the global password is empty (provision it with POST /api/devices)');
@@ -108,9 +122,9 @@ export class Registrar {
     }
   }
 
-  /** Lifts a ban (API: the user fixed the password). */
+  /** Lifts the device's bans from every address (API: the user fixed the password). */
   unban(id: string): void {
-    this.failures.delete(id);
+    for (const key of this.failures.keys()) if (key.startsWith(`${id}|`)) this.failures.delete(key);
   }
 
   private authenticate(incoming: IncomingRequest, id: string, password: string, log: Logger, now: number): boolean {
@@ -135,18 +149,19 @@ export class Registrar {
       log.info({ nonce: check }, `REGISTER with a ${check} nonce: challenged again`);
       return challenge(check === 'expired', `${check} nonce`);
     }
+    const key = banKey(id, remote.address);
     if (credentials.username === id && verifyDigest(credentials, request.method, password)) {
-      this.failures.delete(id);
+      this.failures.delete(key);
       return true;
     }
-    const failures = this.failures.get(id) ?? { count: 0, bannedUntil: 0, lastAt: now };
+    const failures = this.failures.get(key) ?? { count: 0, bannedUntil: 0, lastAt: now };
     failures.count++;
     failures.lastAt = now;
     if (failures.count >= this.config.authFailLimit) {
       failures.bannedUntil = now + this.config.banMs;
       failures.count = 0;
     }
-    this.failures.set(id, failures);
+    this.failures.set(key, failures);
     log.warn({ failures: failures.count, banned: failures.bannedUntil > now }, credentials.username === id ? 'REGISTER refused: wrong password' : `REGISTER refused: digest username ${credentials.username} is not the device id`);
     incoming.reply(403, 'Forbidden (wrong password)');
     return false;

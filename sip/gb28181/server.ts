@@ -289,14 +289,19 @@ export class GbServer {
         handleManscdpRequest(incoming, this.manscdpContext());
         return;
       case 'BYE':
-        if (!this.invites.handleBye(incoming)) incoming.reply(481, 'Call/Transaction Does Not Exist');
+        if (!this.invites.handleBye(incoming)) this.noDialog(incoming);
         return;
       case 'OPTIONS':
-      case 'INFO':
         incoming.reply(200, 'OK');
         return;
+      case 'INFO':
+        if (this.invites.match(incoming)) incoming.reply(200, 'OK');
+        else this.noDialog(incoming);
+        return;
       case 'INVITE':
-        incoming.reply(488, 'Not Acceptable Here');
+        // A re-INVITE (To tag) is answered only inside its dialog; we change no session either way.
+        if (request.headers.to?.params.tag && !this.invites.match(incoming)) this.noDialog(incoming);
+        else incoming.reply(488, 'Not Acceptable Here');
         return;
       case 'CANCEL':
         incoming.reply(481, 'Call/Transaction Does Not Exist');
@@ -304,6 +309,12 @@ export class GbServer {
       default:
         incoming.reply(405, 'Method Not Allowed', { headers: { allow: 'REGISTER, MESSAGE, NOTIFY, BYE, OPTIONS, INFO, ACK' } });
     }
+  }
+
+  /** An in-dialog request that matches no dialog of ours (or not from the device's address). */
+  private noDialog(incoming: IncomingRequest): void {
+    this.options.log.debug({ method: incoming.request.method, remote: remoteKey(incoming.remote) }, 'in-dialog request matches no dialog: 481');
+    incoming.reply(481, 'Call/Transaction Does Not Exist');
   }
 
   private manscdpContext(): Parameters<typeof handleManscdpRequest>[1] {
@@ -315,7 +326,9 @@ export class GbServer {
       log: this.options.log,
       addressChanged: (id, from, to) => this.events.emit('addressChanged', id, from, to),
       catalogChanged: (id, diff) => this.events.emit('catalog', id, { ...diff, complete: false }),
-      mediaEnded: (callId) => void this.invites.bye(callId, 'the device reported the end of the media (MediaStatus 121)'),
+      mediaEnded: (deviceId, callId) => {
+        if (this.invites.get(callId)?.deviceId === deviceId) void this.invites.bye(callId, 'the device reported the end of the media (MediaStatus 121)');
+      },
       alarm: (alarm) => this.onAlarm(alarm),
     };
   }

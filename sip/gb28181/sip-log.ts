@@ -160,12 +160,20 @@ export class SipLog {
   }
 }
 
+/**
+ * The digest `response=` of Authorization headers becomes `***`: with the nonce beside it, it
+ * would let anyone who reads the log guess the device password offline.
+ */
+export function maskDigestResponse(text: string): string {
+  return text.replace(/(\bresponse\s*=\s*)("[^"\r\n]*"|[^,\s]+)/gi, '$1"***"');
+}
+
 function render(entry: StoredEntry): SipLogEntry {
   const base = { at: entry.at, direction: entry.direction, remote: entry.remote, transport: entry.transport };
   if (entry.warning !== undefined) return { ...base, summary: `warning: ${entry.warning}`, text: entry.warning };
-  if (entry.malformed !== undefined) return { ...base, summary: `malformed: ${entry.malformed}`, text: entry.data.toString('latin1') };
+  if (entry.malformed !== undefined) return { ...base, summary: `malformed: ${entry.malformed}`, text: maskDigestResponse(entry.data.toString('latin1')) };
   const end = entry.data.indexOf('\r\n\r\n');
-  const head = entry.data.subarray(0, end < 0 ? entry.data.length : end).toString('latin1');
+  const head = maskDigestResponse(entry.data.subarray(0, end < 0 ? entry.data.length : end).toString('latin1'));
   const body = end < 0 ? '' : decodeBody(entry.data.subarray(end + 4)).text;
   const summary = head.slice(0, head.indexOf('\r\n') < 0 ? head.length : head.indexOf('\r\n')).replace(/ SIP\/2\.0$/, '').replace(/^SIP\/2\.0 /, '');
   const text = `${head}\r\n\r\n${body}`;

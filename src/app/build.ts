@@ -36,6 +36,11 @@ import { createRecording, type Recording } from './recording/compose';
 import { recordingsApi } from '../api/recordings';
 import { gbPath } from './gb-bridge/bridge';
 import { registerPlayback } from './playback';
+import { authApi, installApiGuard } from '../api/auth';
+import { AccessControl } from './access/access';
+import { loadSecrets, withSecrets, type LoadedSecrets } from './access/secrets';
+import { streamUrls } from './stream-urls';
+import { corsOrigins } from './http-server';
 
 export interface BoundPorts {
   rtmp?: number;
@@ -60,15 +65,23 @@ export interface Gateway {
   readonly metrics: GatewayMetrics | undefined;
   /** Recorders, plans, the recordings index and retention. */
   readonly recording: Recording;
+  /** The effective secrets (config wins over storage.dir/secrets.json) and which were generated now. */
+  readonly secrets: LoadedSecrets;
+  /** API credentials, publish keys, signed URLs, path ownership. */
+  readonly access: AccessControl;
+  /** The config with the effective secrets filled in. */
+  readonly config: GatewayConfig;
   start(): Promise<BoundPorts>;
   /** Stops accepting, ends every session, flushes and closes the database. Idempotent. */
   stop(reason?: string): Promise<void>;
 }
 
 /** The composition root: builds every component from the config and wires them together. */
-export async function buildGateway(config: GatewayConfig, log: pino.Logger, version: string): Promise<Gateway> {
+export async function buildGateway(configured: GatewayConfig, log: pino.Logger, version: string): Promise<Gateway> {
   const startedAt = Date.now();
   const limits = new Limits(log.child({ component: 'limits' }));
+  const secrets = loadSecrets(configured, log.child({ component: 'access' }));
+  const config = withSecrets(configured, secrets);
   const registry = new Registry(registryOptionsFrom(config.hub), log.child({ component: 'hub' }));
   const db = openDatabase(config.storage.dir, log.child({ component: 'storage' }));
   const ports: BoundPorts = {};
@@ -111,6 +124,12 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     settings: pushSettingsFrom(config.relay, config.relay.tlsCaFile ? readFileSync(config.relay.tlsCaFile, 'utf8') : undefined),
     log: log.child({ component: 'push' }),
   });
+  const access = new AccessControl(config.auth, registry, (path) => {
+    if (proxies.list().some((proxy) => proxy.path === path)) return 'an RTSP proxy';
+    if (rtpServers.list().some((receiver) => receiver.path === path)) return 'an RTP receiver';
+    return undefined;
+  });
+  const urls = (path: string, host: string, query = access.playQuery(path)) => streamUrls(config, () => ports, path, host, query);
   const metrics = config.metrics.enabled
     ? new GatewayMetrics(
         {
@@ -160,6 +179,9 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
   if (config.http.enabled) {
     http = await createHttpServer(config.http, log.child({ component: 'http' }), version);
     const httpLoad = applyHttpLimits(http, config.http, limits);
+    const authDeps = { service: { isAdminSecret: (v: string | undefined) => access.isAdminSecret(v), sessions: access.sessions, sign: access.sign.bind(access), urls }, origins: corsOrigins(config.http), loginLimit: config.auth.loginLimit, sessionTtlSec: config.auth.sessionTtl };
+    installApiGuard(http, authDeps);
+    await http.register(authApi, authDeps);
     await http.register(streamsApi, { registry });
     await http.register(healthApi, {
       version,
@@ -168,7 +190,7 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
       streams: () => registry.list().length,
       httpLoad,
     });
-    await gb28181?.registerApi(http, () => ports);
+    await gb28181?.registerApi(http, (path, host) => urls(path, host));
     await http.register(proxiesApi, { proxies });
     await http.register(pushesApi, { pushes });
     await http.register(rtpApi, { rtp: rtpServers });
@@ -192,6 +214,9 @@ export async function buildGateway(config: GatewayConfig, log: pino.Logger, vers
     webhooks,
     metrics,
     recording,
+    secrets,
+    access,
+    config,
     async start() {
       if (rtmp) ports.rtmp = (await rtmp.listen()).port;
       if (gb28181) ports.sip = await gb28181.start();

@@ -8,8 +8,13 @@ import { GatewayError, errorBody, httpStatusOf } from '../core/errors';
 import type { GatewayConfig } from '../config/schema';
 import { sharedSchemas } from '../api/schemas';
 
+/** http.cors.origins as a list (`*` is never a configured origin: the schema refuses it). */
+export function corsOrigins(config: GatewayConfig['http']): readonly string[] {
+  return config.cors.origins.split(/[\s,]+/).filter((origin) => origin !== '' && origin !== '*');
+}
+
 /**
- * The fastify instance every HTTP feature registers on: CORS, WebSocket upgrades, OpenAPI at
+ * The fastify instance every HTTP feature registers on: CORS for the configured origins only, WebSocket upgrades, OpenAPI at
  * /docs, `{code, message}` errors everywhere.
  */
 export async function createHttpServer(config: GatewayConfig['http'], log: pino.Logger, version: string): Promise<FastifyInstance> {
@@ -25,7 +30,10 @@ export async function createHttpServer(config: GatewayConfig['http'], log: pino.
     http: { connectionsCheckingInterval: Math.min(5000, Math.max(250, (config.headersTimeout * 1000) / 4)) },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
   });
-  if (config.cors) await app.register(cors, { origin: '*', methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] });
+  const origins = corsOrigins(config);
+  if (origins.length > 0) {
+    await app.register(cors, { origin: [...origins], methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], allowedHeaders: ['authorization', 'content-type', 'x-csrf-token'] });
+  }
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(swagger, {
     openapi: {

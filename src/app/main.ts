@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load';
 import { GatewayError, errorMessage } from '../core/errors';
 import { createRootLogger } from './logger';
 import { buildGateway } from './build';
+import { secretsNotice } from './access/secrets';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -60,7 +61,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   try {
-    await gateway.start();
+    const ports = await gateway.start();
+    // On stderr, not in the log: stdout stays JSON lines, and the log never carries a secret.
+    process.stderr.write(secretsNotice(gateway.secrets, gateway.config, ports));
   } catch (err) {
     log.fatal({ err }, `gateway failed to start: ${errorMessage(err)}`);
     await gateway.stop('start failed');

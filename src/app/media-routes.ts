@@ -10,8 +10,19 @@ import { TsFeeds } from '../formats/mpegts/ts-feeds';
 import { serveHttpTs, serveWsTs, type TsStreamRequest } from '../protocols/http-ts/route';
 import { HlsServer } from '../protocols/hls/hls-server';
 import { serveHlsPlaylist, serveHlsSegment } from '../protocols/hls/route';
+import { corsOrigins } from './http-server';
 
 type HevcMode = GatewayConfig['http']['flvHevcMode'];
+
+/**
+ * CORS lines of the raw (hijacked) HTTP-FLV and HTTP-TS answers: written before the request's
+ * Origin is known, so only a single configured origin can be named. (WebSocket needs no CORS:
+ * admission guards it; HLS answers go through fastify's CORS.)
+ */
+function mediaCorsHeaders(config: GatewayConfig['http']): string {
+  const origins = corsOrigins(config);
+  return origins.length === 1 ? `Access-Control-Allow-Origin: ${origins[0]}\r\nVary: Origin\r\n` : '';
+}
 
 /**
  * Media URLs on the HTTP port: `/{app}/{stream}.flv` as HTTP-FLV, and the same path over
@@ -22,7 +33,7 @@ export function registerMediaRoutes(app: FastifyInstance, registry: Registry, co
     const mode: HevcMode = query.hevc === 'legacy' || query.hevc === 'enhanced' ? query.hevc : config.flvHevcMode;
     return FLV_TAG_FEEDS[mode];
   };
-  const extraHeaders = config.cors ? 'Access-Control-Allow-Origin: *\r\n' : '';
+  const extraHeaders = mediaCorsHeaders(config);
   const flvLog = log.child({ component: 'http-flv' });
   const wsLog = log.child({ component: 'ws-flv' });
   app.route({
@@ -65,7 +76,7 @@ export function registerTsRoutes(
       alwaysRemux: config.hls.alwaysRemux,
     },
   );
-  const ts = { registry, feeds, extraHeaders: config.http.cors ? 'Access-Control-Allow-Origin: *\r\n' : '', maxPendingBytes: config.hub.viewer.maxPendingBytes, maxLagMs: config.hub.viewer.maxLag * 1000 };
+  const ts = { registry, feeds, extraHeaders: mediaCorsHeaders(config.http), maxPendingBytes: config.hub.viewer.maxPendingBytes, maxLagMs: config.hub.viewer.maxLag * 1000 };
   const httpTs = { ...ts, log: log.child({ component: 'http-ts' }) };
   const wsTs = { ...ts, log: log.child({ component: 'ws-ts' }) };
   const params = { type: 'object', properties: { app: { type: 'string' }, stream: { type: 'string' } }, required: ['app', 'stream'] } as const;

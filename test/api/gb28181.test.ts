@@ -21,7 +21,7 @@ after(async () => {
   await gw.stop();
 });
 
-const inject = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) => gw.gateway.http!.inject({ method, url, payload });
+const inject = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) => gw.api(method, url, payload);
 
 test('GET /api/devices pages and filters; a device shows its live registration and never its password', async () => {
   const list = await inject('GET', '/api/devices?online=true&count=10');

@@ -18,7 +18,7 @@ before(async () => {
 
 after(() => gw.stop());
 
-const inject = (method: 'GET' | 'DELETE', url: string) => gw.gateway.http!.inject({ method, url });
+const inject = (method: 'GET' | 'DELETE', url: string) => gw.api(method, url);
 
 test('GET /api/streams lists tracks, publisher and readers per protocol', async () => {
   const res = await inject('GET', '/api/streams');

@@ -4,7 +4,7 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { listenOverflows, machineBusySeconds, processCpuSeconds, processRssKb, processIoBytes, RssSampler } from './proc-stats';
-import { startGateway, startNms, startPublisher, type Resources, type ServerHandle, type ServerKind } from './servers';
+import { BENCH_SECRETS, startGateway, startNms, startPublisher, type Resources, type ServerHandle, type ServerKind } from './servers';
 import { openViewer, type Protocol, type Target, type Viewer, type ViewerContext } from './viewers';
 
 export interface RoundOptions {
@@ -176,7 +176,8 @@ export async function runRound(kind: ServerKind, protocol: Protocol, n: number, 
   const server = kind === 'gateway' ? await startGateway(o.root, o.resources) : await startNms(o.resources);
   const target: Target = { host: '127.0.0.1', httpPort: server.httpPort, rtmpPort: server.rtmpPort, app: 'live', stream: 'bench' };
   const context: ViewerContext = { target, gapLimitMs: o.gapLimitMs, readBuffer: Buffer.allocUnsafe(64 * 1024) };
-  const publisher = startPublisher(o.source, `rtmp://127.0.0.1:${server.rtmpPort}/live/bench`, o.resources);
+  const key = kind === 'gateway' ? `?key=${BENCH_SECRETS.publishKey}` : '';
+  const publisher = startPublisher(o.source, `rtmp://127.0.0.1:${server.rtmpPort}/live/bench${key}`, o.resources);
   const viewers: Viewer[] = [];
   const lag = monitorEventLoopDelay({ resolution: 10 });
   let rss: RssSampler | undefined;

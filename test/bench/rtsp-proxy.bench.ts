@@ -14,7 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { Resources, ensureSource, startGateway, type ServerHandle } from './servers';
+import { BENCH_SECRETS, Resources, ensureSource, startGateway, type ServerHandle } from './servers';
 import { clockTicksPerSecond, machineBusySeconds, processCpuSeconds, processRssKb } from './proc-stats';
 import { startRtspServer } from '../helpers/rtsp-server';
 import { ffmpegPath, startTool } from '../helpers/media-tools';
@@ -37,7 +37,7 @@ interface Row {
 }
 
 async function proxiesOf(gw: ServerHandle): Promise<ProxyDto[]> {
-  const res = await fetch(`http://127.0.0.1:${gw.httpPort}/api/proxies`);
+  const res = await fetch(`http://127.0.0.1:${gw.httpPort}/api/proxies`, { headers: { authorization: `Bearer ${BENCH_SECRETS.secret}` } });
   return ((await res.json()) as { proxies: ProxyDto[] }).proxies;
 }
 

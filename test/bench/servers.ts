@@ -134,6 +134,9 @@ function readGatewayLog(proc: ManagedChild, problems: Map<string, number>): Prom
   });
 }
 
+/** Credentials the benchmarked gateway is started with (play open: the bench measures fan-out, not tokens). */
+export const BENCH_SECRETS = { secret: 'bench-admin-secret-0123456789', publishKey: 'bench-publish-key' } as const;
+
 /**
  * `node dist/src/app/main.js` on 127.0.0.1 with OS-chosen ports; resolves once its
  * 'gateway listening' log line has named them.
@@ -152,6 +155,9 @@ export async function startGateway(root: string, resources: Resources): Promise<
     GW_STORAGE_DIR: storage,
     GW_LOG_PRETTY: 'no',
     GW_LOG_LEVEL: 'info',
+    GW_AUTH_SECRET: BENCH_SECRETS.secret,
+    GW_AUTH_PUBLISH_KEY: BENCH_SECRETS.publishKey,
+    GW_AUTH_PLAY: 'open',
   };
   // BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway under load.
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);

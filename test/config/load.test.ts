@@ -47,14 +47,14 @@ test('defaults load and have the documented values', () => {
 
 test('--config merges over the defaults and GW_ variables override single keys', () => {
   const file = tempYaml('http:\n  port: 9000\nhub:\n  gopCache:\n    maxGops: 2\n');
-  const config = loadConfig({ defaultsFile, configFile: file, env: { GW_RTMP_PORT: '0', GW_HUB_CLOSE_AFTER: '2.5', GW_HTTP_CORS: 'false', PATH: '/bin' } });
+  const config = loadConfig({ defaultsFile, configFile: file, env: { GW_RTMP_PORT: '0', GW_HUB_CLOSE_AFTER: '2.5', GW_HTTP_CORS_ORIGINS: 'https://a.example https://b.example', PATH: '/bin' } });
   assert.equal(config.http.port, 9000);
   assert.equal(config.http.host, '0.0.0.0');
   assert.equal(config.hub.gopCache.maxGops, 2);
   assert.equal(config.hub.gopCache.maxFrames, 1500);
   assert.equal(config.rtmp.port, 0);
   assert.equal(config.hub.closeAfter, 2.5);
-  assert.equal(config.http.cors, false);
+  assert.equal(config.http.cors.origins, 'https://a.example https://b.example');
   assert.equal(envNameOf('hub.gopCache.maxBytes'), 'GW_HUB_GOP_CACHE_MAX_BYTES');
 });
 

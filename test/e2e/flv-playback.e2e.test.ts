@@ -81,7 +81,7 @@ test('RTMP play: ffprobe reads codec, resolution and frame rate and ffmpeg decod
 test('the API shows the stream with tracks, publisher and readers per protocol', async () => {
   const viewing = captureHttp(`${gw.httpUrl}/live/e2e.flv`, join(dir, 'api.flv'), 1500);
   await new Promise((resolve) => setTimeout(resolve, 700));
-  const res = await fetch(`${gw.httpUrl}/api/streams/live/e2e`);
+  const res = await fetch(`${gw.httpUrl}/api/streams/live/e2e`, { headers: gw.authHeaders });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('access-control-allow-origin'), '*');
   const stream = (await res.json()) as {
@@ -101,9 +101,9 @@ test('the API shows the stream with tracks, publisher and readers per protocol',
   assert.equal(stream.readers.byProtocol['http-flv'], 1);
   assert.ok(stream.bytesIn > 0);
   await viewing;
-  const list = (await (await fetch(`${gw.httpUrl}/api/streams`)).json()) as { streams: { path: string }[] };
+  const list = (await (await fetch(`${gw.httpUrl}/api/streams`, { headers: gw.authHeaders })).json()) as { streams: { path: string }[] };
   assert.deepEqual(list.streams.map((s) => s.path), ['live/e2e']);
-  const sessions = (await (await fetch(`${gw.httpUrl}/api/sessions`)).json()) as { sessions: { role: string; protocol: string }[] };
+  const sessions = (await (await fetch(`${gw.httpUrl}/api/sessions`, { headers: gw.authHeaders })).json()) as { sessions: { role: string; protocol: string }[] };
   assert.ok(sessions.sessions.some((s) => s.role === 'publisher' && s.protocol === 'rtmp'));
 });
 
@@ -117,6 +117,6 @@ test('an unknown stream gets a 404 {code, message} after the bounded wait, over 
   const ws = await captureWs(`${gw.httpUrl.replace('http', 'ws')}/live/nothing.flv`, join(dir, 'none-ws.flv'), 15_000);
   assert.equal(ws.closeCode, 4404);
   assert.match(ws.closeReason ?? '', /not found/);
-  const bad = await fetch(`${gw.httpUrl}/api/streams/live/..%2F..`);
+  const bad = await fetch(`${gw.httpUrl}/api/streams/live/..%2F..`, { headers: gw.authHeaders });
   assert.equal(bad.status, 400);
 });

@@ -27,15 +27,15 @@ async function withGateway(env: Record<string, string>, run: (gw: TestGateway, d
   }
 }
 
-const getDevice = async (gw: TestGateway, id = DEVICE) => (await gw.gateway.http!.inject({ method: 'GET', url: `/api/devices/${id}` })).json();
+const getDevice = async (gw: TestGateway, id = DEVICE) => (await gw.api('GET', `/api/devices/${id}`)).json();
 
 test('wrong password: 403, the device never appears, and its SIP log says why', async () => {
   await withGateway({}, async (gw, device) => {
     const sim = await device();
     const answer = await sim.register({ password: 'not-the-password' });
     assert.equal(answer?.status, 403);
-    assert.equal((await gw.gateway.http!.inject({ method: 'GET', url: `/api/devices/${DEVICE}` })).statusCode, 404);
-    const log = (await gw.gateway.http!.inject({ method: 'GET', url: `/api/devices/${DEVICE}/sip-log` })).json();
+    assert.equal((await gw.api('GET', `/api/devices/${DEVICE}`)).statusCode, 404);
+    const log = (await gw.api('GET', `/api/devices/${DEVICE}/sip-log`)).json();
     assert.deepEqual(log.entries.map((e: { summary: string }) => e.summary.split(' ')[0]), ['REGISTER', '401', 'REGISTER', '403']);
   });
 });
@@ -53,7 +53,7 @@ test('offline detection: expiry and missed keepalives show in the API with the r
     const gone = await getDevice(gw, silent.id);
     assert.match(gone.offlineReason, /no keepalive for 2 s/);
     assert.equal(gone.session, null);
-    const play = await gw.gateway.http!.inject({ method: 'POST', url: `/api/play/${silent.id}/34020000001310000001` });
+    const play = await gw.api('POST', `/api/play/${silent.id}/34020000001310000001`);
     assert.equal(play.statusCode, 502);
     assert.match(play.json().message, /is offline \(no keepalive/);
   });
@@ -87,9 +87,9 @@ test('a catalog of 800 channels over 40 GB2312 messages, queried again through t
     const sim = await device({ channels: makeChannels(DEVICE, 800), catalogChunk: 20 });
     assert.equal((await sim.register())?.status, 200);
     await waitFor(async () => (await getDevice(gw)).channelCount === 800 || undefined, 15_000, '800 channels');
-    const refreshed = await gw.gateway.http!.inject({ method: 'POST', url: `/api/devices/${DEVICE}/catalog` });
+    const refreshed = await gw.api('POST', `/api/devices/${DEVICE}/catalog`);
     assert.deepEqual(refreshed.json(), { deviceId: DEVICE, sumNum: 800, received: 800, messages: 40, complete: true, channelCount: 800 });
-    const page = (await gw.gateway.http!.inject({ method: 'GET', url: `/api/devices/${DEVICE}/channels?q=${encodeURIComponent('摄像机800号')}` })).json();
+    const page = (await gw.api('GET', `/api/devices/${DEVICE}/channels?q=${encodeURIComponent('摄像机800号')}`)).json();
     assert.equal(page.total, 1);
     assert.equal(page.items[0].name, '摄像机800号 东门');
   });

@@ -33,7 +33,7 @@ async function withGateway(run: (gw: TestGateway, dir: string, device: (o?: Part
   }
 }
 
-const api = (gw: TestGateway, method: 'GET' | 'POST', url: string, payload?: object) => gw.gateway.http!.inject({ method, url, payload });
+const api = (gw: TestGateway, method: 'GET' | 'POST', url: string, payload?: object) => gw.api(method, url, payload);
 
 const MODES: { mode: 'udp' | 'tcp-passive' | 'tcp-active'; sip: 'udp' | 'tcp'; fixture: string; audio: boolean }[] = [
   { mode: 'udp', sip: 'udp', fixture: PS_FIXTURE_H264, audio: false },

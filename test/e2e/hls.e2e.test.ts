@@ -88,7 +88,7 @@ test('playlists and segments: version 3, target duration, sliding media sequence
 test('an HLS viewer is a reader of the stream (readers.byProtocol.hls) while it asks', async () => {
   const watching = followHls(`${gw.httpUrl}/live/hls/index.m3u8`, 4000);
   await new Promise((resolve) => setTimeout(resolve, 2500));
-  const stream = (await (await fetch(`${gw.httpUrl}/api/streams/live/hls`)).json()) as { readers: { byProtocol: Record<string, number> } };
+  const stream = (await (await fetch(`${gw.httpUrl}/api/streams/live/hls`, { headers: gw.authHeaders })).json()) as { readers: { byProtocol: Record<string, number> } };
   assert.ok(stream.readers.byProtocol.hls! >= 1, JSON.stringify(stream.readers));
   await watching;
 });

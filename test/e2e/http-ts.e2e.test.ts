@@ -55,7 +55,7 @@ test('HTTP-TS: a viewer joining mid-stream gets a continuous TS from a keyframe 
   const file = join(dir, 'http.ts');
   const viewing = captureHttp(`${gw.httpUrl}/live/ts.ts`, file, 3000);
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  const stream = (await (await fetch(`${gw.httpUrl}/api/streams/live/ts`)).json()) as { readers: { byProtocol: Record<string, number> } };
+  const stream = (await (await fetch(`${gw.httpUrl}/api/streams/live/ts`, { headers: gw.authHeaders })).json()) as { readers: { byProtocol: Record<string, number> } };
   assert.equal(stream.readers.byProtocol['http-ts'], 1);
   const result = await viewing;
   assert.equal(result.status, 200);

@@ -20,7 +20,7 @@ after(async () => {
 });
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${gw.httpUrl}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${gw.httpUrl}${path}`, { method, headers: { ...gw.authHeaders, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
   return { status: res.status, json: (await res.json()) as T };
 }
 

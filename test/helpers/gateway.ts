@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { LightMyRequestResponse } from 'fastify';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load';
@@ -10,20 +11,52 @@ import pino from 'pino';
 export const PROJECT_ROOT = join(__dirname, '..', '..', '..');
 export const DEFAULTS_FILE = join(PROJECT_ROOT, 'conf', 'default.yaml');
 
+/**
+ * The secrets every test gateway is given through its config (GW_ variables), so that tests
+ * pass credentials the way a user's scripts do. No test relies on a shipped secret.
+ */
+export const TEST_SECRETS = {
+  secret: 'test-admin-secret-0123456789abcdef',
+  publishKey: 'test-publish-key-42',
+  sipPassword: 'test-sip-password',
+} as const;
+
+type InjectMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+
 export interface TestGateway {
   gateway: Gateway;
   ports: Required<BoundPorts>;
+  /** The effective config (secrets filled in). */
   config: GatewayConfig;
   httpUrl: string;
   rtmpUrl: string;
+  /** `Authorization: Bearer <auth.secret>` for fetch() and inject(). */
+  authHeaders: { authorization: string };
+  /** `rtmp://.../{path}?key=<auth.publishKey>`: where an encoder publishes. */
+  publishUrl(path: string): string;
+  /** An API call with the admin credentials (fastify inject, no socket). */
+  api(method: InjectMethod, url: string, payload?: object): Promise<LightMyRequestResponse>;
+  /** Every log line of the gateway so far (JSON), when started with `captureLogs`. */
+  logs(): string[];
   stop(): Promise<void>;
+}
+
+export interface TestGatewayOptions {
+  /** Keep every log line in memory (`logs()`), for tests that grep them (the gateway's own masking logger). */
+  captureLogs?: boolean;
+  /** A logger of the test's own instead. */
+  log?: pino.Logger;
 }
 
 /**
  * A whole gateway in this process on 127.0.0.1 with OS-chosen ports and a temporary storage
  * dir. `env` takes GW_ overrides exactly as the CLI does.
  */
-export async function startTestGateway(env: Record<string, string> = {}, options: { log?: pino.Logger } = {}): Promise<TestGateway> {
+/**
+ * Play is `open` here unless the test sets GW_AUTH_PLAY: tests of media features are not about
+ * play tokens; test/e2e/access*.e2e.test.ts run with the shipped default (token).
+ */
+export async function startTestGateway(env: Record<string, string> = {}, options: TestGatewayOptions = {}): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-e2e-'));
   const config = loadConfig({
     defaultsFile: DEFAULTS_FILE,
@@ -39,18 +72,30 @@ export async function startTestGateway(env: Record<string, string> = {}, options
       GW_RTP_PORT_MIN: '0',
       GW_LOG_LEVEL: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
       GW_LOG_PRETTY: 'no',
+      GW_AUTH_SECRET: TEST_SECRETS.secret,
+      GW_AUTH_PUBLISH_KEY: TEST_SECRETS.publishKey,
+      GW_SIP_PASSWORD: TEST_SECRETS.sipPassword,
+      GW_AUTH_PLAY: 'open',
       ...env,
     },
   });
-  const gateway = await buildGateway(config, options.log ?? createRootLogger(config.log, false), 'test');
+  const lines: string[] = [];
+  const destination = options.captureLogs ? { write: (line: string) => void lines.push(line) } : undefined;
+  const gateway = await buildGateway(config, options.log ?? createRootLogger(config.log, false, destination), 'test');
   const bound = await gateway.start();
   const ports = { http: bound.http ?? 0, rtmp: bound.rtmp ?? 0, sip: bound.sip ?? 0 };
+  const rtmpUrl = `rtmp://127.0.0.1:${ports.rtmp}`;
+  const authHeaders = { authorization: `Bearer ${gateway.config.auth.secret}` };
   return {
     gateway,
     ports,
-    config,
+    config: gateway.config,
     httpUrl: `http://127.0.0.1:${ports.http}`,
-    rtmpUrl: `rtmp://127.0.0.1:${ports.rtmp}`,
+    rtmpUrl,
+    authHeaders,
+    publishUrl: (path) => `${rtmpUrl}/${path}?key=${encodeURIComponent(gateway.config.auth.publishKey)}`,
+    api: (method, url, payload) => gateway.http!.inject({ method, url, payload, headers: authHeaders }),
+    logs: () => [...lines],
     async stop() {
       await gateway.stop('test done');
       rmSync(dir, { recursive: true, force: true });

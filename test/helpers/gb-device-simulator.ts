@@ -22,6 +22,8 @@ export interface SimulatorOptions {
   deviceId: string;
   serverPort: number;
   serverHost?: string;
+  /** Bind here instead of 127.0.0.1 (127.0.0.2 is "another host" on loopback). */
+  localHost?: string;
   serverId: string;
   domain: string;
   password: string;
@@ -66,6 +68,9 @@ export interface SimDialog {
   infos: string[];
   /** MediaStatus 121 was sent. */
   endSent: boolean;
+  /** Our To tag in the 200 and the platform's From of the INVITE: the dialog's ids (RFC 3261 §12). */
+  localTag: string;
+  remoteFrom: string;
 }
 
 interface PendingRequest {
@@ -115,6 +120,11 @@ export class GbDeviceSimulator {
     return this.options.serverHost ?? '127.0.0.1';
   }
 
+  /** The device's own address (another loopback address plays another host, e.g. 127.0.0.2). */
+  private get localHost(): string {
+    return this.options.localHost ?? '127.0.0.1';
+  }
+
   private get transportName(): 'UDP' | 'TCP' {
     return this.options.transport === 'tcp' ? 'TCP' : 'UDP';
   }
@@ -124,7 +134,7 @@ export class GbDeviceSimulator {
     if (this.options.transport === 'tcp') {
       const framer = new RawSipFramer();
       this.tcp = await new Promise<Socket>((resolve, reject) => {
-        const socket = connect({ host: this.host, port: this.options.serverPort }, () => resolve(socket));
+        const socket = connect({ host: this.host, port: this.options.serverPort, localAddress: this.localHost }, () => resolve(socket));
         socket.once('error', reject);
       });
       this.tcp.on('error', () => undefined);
@@ -135,7 +145,7 @@ export class GbDeviceSimulator {
     const socket = createSocket('udp4');
     socket.on('message', (data) => this.onData(data));
     socket.on('error', () => undefined);
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => socket.bind(0, this.localHost, () => resolve()));
     this.udp = socket;
     this.localPort = socket.address().port;
   }
@@ -177,11 +187,18 @@ export class GbDeviceSimulator {
     return this.challenge;
   }
 
-  /** The device hangs up a play dialog (BYE from the device). */
-  hangUp(callId: string): Promise<RawSip | undefined> {
+  /** The device hangs up a play dialog (BYE from the device, with the dialog's tags unless `tags` says otherwise). */
+  hangUp(callId: string, tags: { from?: string; to?: string } = {}): Promise<RawSip | undefined> {
+    this.dialogs.get(callId)?.sender?.stop();
+    return this.inDialog('BYE', callId, tags);
+  }
+
+  /** An in-dialog request (BYE, INFO, re-INVITE) with the dialog's Call-ID and tags, or the `tags` given. */
+  inDialog(method: 'BYE' | 'INFO' | 'INVITE', callId: string, tags: { from?: string; to?: string } = {}): Promise<RawSip | undefined> {
     const dialog = this.dialogs.get(callId);
-    dialog?.sender?.stop();
-    return this.request('BYE', `sip:${this.options.serverId}@${this.host}:${this.options.serverPort}`, [], undefined, undefined, callId);
+    const from = `<sip:${this.id}@${this.options.domain}>;tag=${tags.from ?? dialog?.localTag ?? token(4)}`;
+    const to = tags.to !== undefined ? `<sip:${this.options.serverId}@${this.options.domain}>;tag=${tags.to}` : (dialog?.remoteFrom ?? `<sip:${this.options.serverId}@${this.options.domain}>`);
+    return this.request(method, `sip:${this.options.serverId}@${this.host}:${this.options.serverPort}`, [], undefined, undefined, callId, { from, to });
   }
 
   /** Re-sends the last Authorization unchanged (same nonce and nc): a replay. */
@@ -250,20 +267,20 @@ export class GbDeviceSimulator {
   }
 
   private via(branch: string): string {
-    return `SIP/2.0/${this.transportName} 127.0.0.1:${this.localPort};rport;branch=${branch}`;
+    return `SIP/2.0/${this.transportName} ${this.localHost}:${this.localPort};rport;branch=${branch}`;
   }
 
-  private request(method: string, uri: string, extra: [string, string][], body?: Buffer, auth?: string, dialogCallId?: string): Promise<RawSip | undefined> {
+  private request(method: string, uri: string, extra: [string, string][], body?: Buffer, auth?: string, dialogCallId?: string, dialogIds?: { from: string; to: string }): Promise<RawSip | undefined> {
     const cseq = this.cseq++;
     const callId = dialogCallId ?? (method === 'REGISTER' ? this.callId : `${token(8)}@127.0.0.1`);
     const toUser = method === 'REGISTER' ? this.id : this.options.serverId;
     const headers: [string, string][] = [
       ['Via', this.via(`z9hG4bK${token(6)}`)],
-      ['From', `<sip:${this.id}@${this.options.domain}>;tag=${token(4)}`],
-      ['To', `<sip:${toUser}@${this.options.domain}>`],
+      ['From', dialogIds?.from ?? `<sip:${this.id}@${this.options.domain}>;tag=${token(4)}`],
+      ['To', dialogIds?.to ?? `<sip:${toUser}@${this.options.domain}>`],
       ['Call-ID', callId],
       ['CSeq', `${cseq} ${method}`],
-      ['Contact', `<sip:${this.id}@127.0.0.1:${this.localPort}>`],
+      ['Contact', `<sip:${this.id}@${this.localHost}:${this.localPort}>`],
       ['Max-Forwards', '70'],
       ['User-Agent', 'gb-device-simulator'],
       ...(auth ? ([['Authorization', auth]] as [string, string][]) : []),
@@ -308,12 +325,12 @@ export class GbDeviceSimulator {
     void this.onRequest(msg);
   }
 
-  private reply(rq: RawSip, status: number, reason: string, extra: [string, string][] = [], body?: Buffer): void {
+  private reply(rq: RawSip, status: number, reason: string, extra: [string, string][] = [], body?: Buffer, toTag = token(4)): void {
     const to = header(rq, 'to') ?? '';
     const headers: [string, string][] = [
       ...(rq.headers.get('via') ?? []).map((v): [string, string] => ['Via', v]),
       ['From', header(rq, 'from') ?? ''],
-      ['To', /;tag=/.test(to) ? to : `${to};tag=${token(4)}`],
+      ['To', /;tag=/.test(to) ? to : `${to};tag=${toTag}`],
       ['Call-ID', header(rq, 'call-id') ?? ''],
       ['CSeq', header(rq, 'cseq') ?? ''],
       ['User-Agent', 'gb-device-simulator'],
@@ -440,7 +457,8 @@ export class GbDeviceSimulator {
     const callId = header(rq, 'call-id') ?? '';
     const ssrc = this.options.ownSsrc ?? offer.ssrc ?? '0';
     const session = offer.session ?? 'Play';
-    const dialog: SimDialog = { callId, offer, ssrc, byeReceived: false, mediaStarted: false, session, infos: [], endSent: false };
+    const localTag = token(4);
+    const dialog: SimDialog = { callId, offer, ssrc, byeReceived: false, mediaStarted: false, session, infos: [], endSent: false, localTag, remoteFrom: header(rq, 'from') ?? '' };
     const recorded = session === 'Playback' || session === 'Download';
     const fixture = recorded ? (this.options.playbackFixture ?? this.options.fixture ?? PS_FIXTURE_H264) : (this.options.fixture ?? PS_FIXTURE_H264);
     const senderOptions = recorded ? { loop: false, speed: offer.downloadSpeed ?? 1, onEnd: () => void this.mediaEnded(dialog) } : {};
@@ -460,11 +478,11 @@ export class GbDeviceSimulator {
     }
     this.dialogs.set(callId, dialog);
     if (answer === 'no-sdp') {
-      this.reply(rq, 200, 'OK', [['Contact', `<sip:${this.id}@127.0.0.1:${this.localPort}>`]]);
+      this.reply(rq, 200, 'OK', [['Contact', `<sip:${this.id}@${this.localHost}:${this.localPort}>`]], undefined, localTag);
       return;
     }
     const sdp = `v=0\r\no=${this.id} 0 0 IN IP4 127.0.0.1\r\ns=${session}\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video ${port} ${offer.proto ?? 'RTP/AVP'} 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\n${setup}y=${ssrc}\r\nf=\r\n`;
-    this.reply(rq, 200, 'OK', [['Contact', `<sip:${this.id}@127.0.0.1:${this.localPort}>`], ['Content-Type', 'APPLICATION/SDP']], Buffer.from(sdp, 'latin1'));
+    this.reply(rq, 200, 'OK', [['Contact', `<sip:${this.id}@${this.localHost}:${this.localPort}>`], ['Content-Type', 'APPLICATION/SDP']], Buffer.from(sdp, 'latin1'), localTag);
   }
 
   /** The recording played to its end: MediaStatus 121 in the dialog (same Call-ID). */

@@ -23,7 +23,7 @@ export async function publishTestPattern(gw: TestGateway, path: string, options:
   args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', String(gop), '-b:v', bitrate);
   if (audio) args.push('-c:a', 'aac', '-b:a', '96k', '-ac', '2');
   if (seconds !== undefined) args.push('-t', String(seconds));
-  args.push('-f', 'flv', `${gw.rtmpUrl}/${path}`);
+  args.push('-f', 'flv', gw.publishUrl(path));
   const tool = startTool(ffmpegPath, args);
   try {
     await waitFor(() => gw.gateway.registry.get(path)?.ready, 20_000, `stream ${path} to be ready (ffmpeg: ${tool.stderr()})`);

@@ -16,7 +16,8 @@ export interface ManscdpContext {
   log: Logger;
   addressChanged(id: string, from: string, to: string): void;
   catalogChanged(id: string, diff: GbCatalogDiff): void;
-  mediaEnded(callId: string): void;
+  /** MediaStatus 121 from `deviceId`: ends the dialog `callId` if it is that device's. */
+  mediaEnded(deviceId: string, callId: string): void;
   /** A device reported an alarm. */
   alarm(alarm: GbAlarm): void;
 }

@@ -1,6 +1,7 @@
 import { errorMessage } from '../../../src/core/errors';
 import { uriUser } from '../../message';
 import type { IncomingRequest } from '../../stack';
+import { remoteKey } from '../../transport';
 import { isGbId } from '../ids';
 import { parseManscdp, type ManscdpMessage } from '../manscdp';
 import { alarmNotify } from './alarm';
@@ -30,7 +31,8 @@ function handlerOf(message: ManscdpMessage): ManscdpHandler | undefined {
 
 /**
  * MESSAGE and NOTIFY from a device: keepalives (with NAT rebinding), answers to our queries,
- * catalog change notifications, media status. Answered with 200 before the body is handled.
+ * catalog change notifications, media status, only from the host the device registered from.
+ * Answered with 200 before the body is handled.
  * Spec: GB/T 28181-2016 §9.6 (keepalive), §9.5 (queries), §9.7 (catalog subscription)
  */
 export function handleManscdpRequest(incoming: IncomingRequest, ctx: ManscdpContext, now = Date.now()): void {
@@ -43,6 +45,12 @@ export function handleManscdpRequest(incoming: IncomingRequest, ctx: ManscdpCont
   const session = ctx.sessions.get(deviceId);
   if (!session) {
     incoming.reply(403, 'Forbidden (device not registered)');
+    return;
+  }
+  if (session.remote.address !== incoming.remote.address) {
+    // Not the registered host: neither liveness nor a move (a NAT rebinding keeps the IP; a new IP registers again).
+    ctx.log.debug({ device: deviceId, registered: session.remote.address, from: remoteKey(incoming.remote) }, 'MESSAGE from another address than the registered one: 403');
+    incoming.reply(403, 'Forbidden (not the registered address: REGISTER from it first)');
     return;
   }
   let message: ManscdpMessage;

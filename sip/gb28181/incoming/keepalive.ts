@@ -5,8 +5,8 @@ import type { ManscdpHandler } from './context';
 const KEEPALIVE_PERSIST_MS = 30_000;
 
 /**
- * Notify/Keepalive: proves the device alive; one from a new address moves the device there (NAT
- * rebinding). Spec: GB/T 28181-2016 §9.6.
+ * Notify/Keepalive: proves the device alive; one from a new port of its registered IP moves the
+ * device there (NAT rebinding; another IP was refused before this). Spec: GB/T 28181-2016 §9.6.
  */
 export const keepalive: ManscdpHandler = ({ session, incoming, now }, ctx) => {
   session.lastKeepaliveAt = now;

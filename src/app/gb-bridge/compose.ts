@@ -10,7 +10,7 @@ import { DEFAULT_GB_CONFIG, type GbServerConfig } from '../../../sip/gb28181/con
 import { GbServer } from '../../../sip/gb28181/server';
 import { devicesApi } from '../../api/devices';
 import { channelsApi } from '../../api/channels';
-import { playApi } from '../../api/play';
+import { playApi, type PlayApiDeps } from '../../api/play';
 import { GbBridge, gbPath, playbackPath } from './bridge';
 import { errorMessage } from '../../core/errors';
 import { gbControlApi } from '../../api/gb-control';
@@ -31,7 +31,8 @@ export interface Gb28181 {
   readonly devices: DeviceRepo;
   readonly channels: ChannelRepo;
   readonly mediaIp: string;
-  registerApi(http: FastifyInstance, ports: () => { http?: number; rtmp?: number }): Promise<void>;
+  /** `urls`: every protocol's URL of a path for the client's host name (playable under auth.play). */
+  registerApi(http: FastifyInstance, urls: PlayApiDeps['urls']): Promise<void>;
   /** Binds the SIP port (UDP and TCP); resolves with it. */
   start(): Promise<number>;
   stop(): Promise<void>;
@@ -51,6 +52,7 @@ export function gbServerConfigFrom(sip: GatewayConfig['sip']): GbServerConfig {
     id: sip.id,
     domain: sip.domain,
     password: sip.password,
+    autoRegister: sip.autoRegister,
     nonceTtlMs: sip.nonceTtl * 1000,
     authFailLimit: sip.authFailLimit,
     banMs: sip.banTime * 1000,
@@ -110,7 +112,7 @@ export function createGb28181(config: GatewayConfig, registry: Registry, db: Db,
     devices,
     channels,
     mediaIp,
-    async registerApi(http, ports) {
+    async registerApi(http, urls) {
       await http.register(devicesApi, { devices, channels, gb: server, stopDevice: (id: string, reason: string) => bridge.stopDevice(id, reason) });
       await http.register(channelsApi, { channels });
       await http.register(gbControlApi, {
@@ -126,17 +128,7 @@ export function createGb28181(config: GatewayConfig, registry: Registry, db: Db,
       await http.register(playApi, {
         bridge,
         tracks: (path: string) => registry.get(path)?.tracks ?? [],
-        urls: (path: string, host: string) => {
-          const { http: httpPort, rtmp } = ports();
-          const base = `${host}:${httpPort ?? config.http.port}`;
-          return {
-            rtmp: `rtmp://${host}:${rtmp ?? config.rtmp.port}/${path}`,
-            flv: `http://${base}/${path}.flv`,
-            ws_flv: `ws://${base}/${path}.flv`,
-            hls: `http://${base}/${path}/index.m3u8`,
-            ts: `http://${base}/${path}.ts`,
-          };
-        },
+        urls,
       });
     },
     async start() {

@@ -4,7 +4,7 @@ import { RtspError } from './errors';
 import { RtspMediaReceiver, type RtspTrackStats } from './media';
 import { RtspClientSession, type RtspSessionInfo, type RtspTransport } from './session';
 import type { UdpPortAllocator } from './udp';
-import type { Credentials } from './url';
+import { redactUrl, type Credentials } from './url';
 
 export type RtspTransportChoice = RtspTransport | 'auto';
 
@@ -80,7 +80,7 @@ export class RtspPull {
         const info = await this.play(transport, fallbackPossible);
         if (info) return info;
         lastError = new RtspError('transport', `no UDP packet within ${this.options.udpFallbackMs} ms`);
-        this.options.log.info({ url: this.options.url }, 'RTSP over UDP carried nothing: falling back to TCP');
+        this.options.log.info({ url: redactUrl(this.options.url) }, 'RTSP over UDP carried nothing: falling back to TCP');
       } catch (err) {
         if (!(err instanceof RtspError) || !fallbackPossible || err.failure !== 'transport') throw err;
         lastError = err;

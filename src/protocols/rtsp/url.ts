@@ -1,3 +1,4 @@
+import { maskSecrets } from '../../core/redact';
 import { GatewayError } from '../../core/errors';
 
 /** Spec: RFC 2326 §3.2: rtsp URLs default to port 554. */
@@ -53,12 +54,9 @@ function safeDecode(text: string): string {
   }
 }
 
-/** The URL with any password replaced by `***`, for logs and the API. */
+/** The URL with any password (userinfo or credential query values) replaced by `***`, for logs and the API. */
 export function redactUrl(input: string): string {
-  return input.replace(/^(rtsp:\/\/)([^/?#]*@)/i, (_all, scheme: string, userinfo: string) => {
-    const colon = userinfo.indexOf(':');
-    return colon >= 0 ? `${scheme}${userinfo.slice(0, colon)}:***@` : `${scheme}${userinfo}`;
-  });
+  return maskSecrets(input);
 }
 
 /**

@@ -129,6 +129,9 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     if (rtpServers.list().some((receiver) => receiver.path === path)) return 'an RTP receiver';
     return undefined;
   });
+  // First in the chain: hooks and other checks only ever see callers with credentials.
+  registry.admission.add('access-publish', access.publishCheck);
+  registry.admission.add('access-play', access.playCheck);
   const urls = (path: string, host: string, query = access.playQuery(path)) => streamUrls(config, () => ports, path, host, query);
   const metrics = config.metrics.enabled
     ? new GatewayMetrics(

@@ -23,7 +23,7 @@ const dir = mkdtempSync(join(tmpdir(), 'gw-admission-'));
 async function check(request: AdmissionRequest): Promise<AdmissionResult> {
   asked.push(request);
   if (request.internal) return request.path === 'rtp/denied' ? { allow: false, status: 'forbidden', reason: 'no RTP here' } : { allow: true };
-  if (request.action === 'publish') return request.query.key === 'pub' ? { allow: true } : { allow: false, status: 'unauthorized', reason: 'publish key missing' };
+  if (request.action === 'publish') return request.query.key === 'pub-key-of-this-test' && request.query.camera !== 'no' ? { allow: true } : { allow: false, status: 'unauthorized', reason: 'publish key missing' };
   const token = request.query.token;
   if (token === 'boom') throw new Error('token service down');
   if (token === 'slow') await new Promise((resolve) => setTimeout(resolve, 300));
@@ -33,11 +33,12 @@ async function check(request: AdmissionRequest): Promise<AdmissionResult> {
 }
 
 before(async () => {
-  gw = await startTestGateway({ GW_HUB_WAIT_FOR_PUBLISHER: '1' });
+  // The gateway's own access check (auth.publishKey) runs first in the chain: give it the key this test's check wants.
+  gw = await startTestGateway({ GW_HUB_WAIT_FOR_PUBLISHER: '1', GW_AUTH_PUBLISH_KEY: 'pub-key-of-this-test' });
   gw.gateway.registry.admission.add('test', check);
   publisher = startTool(ffmpegPath, [
     '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-f', 'flv', `${gw.rtmpUrl}/live/ok?key=pub`,
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-f', 'flv', `${gw.rtmpUrl}/live/ok?key=pub-key-of-this-test`,
   ]);
   await waitFor(() => gw.gateway.registry.get('live/ok')?.ready, 20_000, `live/ok to be ready (ffmpeg: ${publisher.stderr()})`);
 });
@@ -49,13 +50,13 @@ after(async () => {
 });
 
 test('RTMP: a publish without its key is refused with NetStream.Publish.Unauthorized and the reason', async () => {
-  const ffmpeg = await runTool(ffmpegPath, ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-f', 'flv', `${gw.rtmpUrl}/live/nokey`], 15_000);
+  const ffmpeg = await runTool(ffmpegPath, ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-f', 'flv', `${gw.rtmpUrl}/live/nokey?key=pub-key-of-this-test&camera=no`], 15_000);
   assert.notEqual(ffmpeg.code, 0, 'ffmpeg must fail to publish');
   assert.equal(gw.gateway.registry.get('live/nokey'), undefined);
   const client = await TestRtmpClient.open(gw.ports.rtmp);
   try {
     const streamId = await client.connectAndCreateStream('live');
-    client.command(streamId, 'publish', 0, null, 'nokey', 'live');
+    client.command(streamId, 'publish', 0, null, 'nokey?key=pub-key-of-this-test&camera=no', 'live');
     const status = await client.waitCommand('onStatus', 'NetStream.Publish.Unauthorized');
     assert.equal((status.args[0] as { description?: string }).description, 'publish key missing');
     await client.closed;
@@ -133,7 +134,7 @@ test('an asynchronous check lets the viewer in once it answers, on every protoco
 
 test('internal publishers ask too: an RTP receiver the check refuses is a 403 FORBIDDEN', async () => {
   const open = async (stream: string): Promise<{ status: number; body: { code?: string; message?: string } }> => {
-    const response = await fetch(`${gw.httpUrl}/api/rtp/open`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stream, transport: 'udp' }) });
+    const response = await fetch(`${gw.httpUrl}/api/rtp/open`, { method: 'POST', headers: { ...gw.authHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ stream, transport: 'udp' }) });
     return { status: response.status, body: (await response.json()) as { code?: string; message?: string } };
   };
   const denied = await open('rtp/denied');
@@ -143,5 +144,5 @@ test('internal publishers ask too: an RTP receiver the check refuses is a 403 FO
   assert.equal(allowed.status, 200, JSON.stringify(allowed.body));
   const request = asked.find((r) => r.path === 'rtp/allowed');
   assert.deepEqual(request, { action: 'publish', path: 'rtp/allowed', protocol: 'rtp', query: {}, internal: true });
-  await fetch(`${gw.httpUrl}/api/rtp/rtp/allowed`, { method: 'DELETE' });
+  await fetch(`${gw.httpUrl}/api/rtp/rtp/allowed`, { method: 'DELETE', headers: gw.authHeaders });
 });

@@ -116,6 +116,7 @@ export function withSecrets(config: GatewayConfig, secrets: Secrets): GatewayCon
 export function secretsNotice(secrets: LoadedSecrets, config: GatewayConfig, ports: { http?: number; rtmp?: number; sip?: number }): string {
   if (secrets.generated.length === 0) return `gateway: secrets in ${secrets.file} (config and GW_ values override it)\n`;
   const shown = (key: keyof Secrets): string => (secrets.configured.includes(key) ? '(the value in your config)' : secrets[key]);
+  const use = (key: keyof Secrets): string => (secrets.configured.includes(key) ? `<${KEY_NAMES[key]}>` : secrets[key]);
   const http = `http://127.0.0.1:${ports.http ?? config.http.port}`;
   const rtmp = `rtmp://127.0.0.1:${ports.rtmp ?? config.rtmp.port}`;
   const lines = [
@@ -124,16 +125,16 @@ export function secretsNotice(secrets: LoadedSecrets, config: GatewayConfig, por
     'They are shown this once; read them again from that file. Set your own in the config or GW_ variables.',
     '',
     `  auth.secret      ${shown('secret')}`,
-    `      API: curl -H 'Authorization: Bearer ${secrets.secret}' ${http}/api/streams`,
+    `      API: curl -H 'Authorization: Bearer ${use('secret')}' ${http}/api/streams`,
     `      console: ${http}/ (log in with this secret)`,
     `  auth.publishKey  ${shown('publishKey')}`,
-    `      publish: ffmpeg -re -f lavfi -i testsrc2=size=1280x720:rate=25 -c:v libx264 -g 50 -f flv '${rtmp}/live/cam1?key=${secrets.publishKey}'`,
-    `      OBS: server ${rtmp}/live, stream key cam1?key=${secrets.publishKey}`,
+    `      publish: ffmpeg -re -f lavfi -i testsrc2=size=1280x720:rate=25 -c:v libx264 -g 50 -f flv '${rtmp}/live/cam1?key=${use('publishKey')}'`,
+    `      OBS: server ${rtmp}/live, stream key cam1?key=${use('publishKey')}`,
     `  sip.password     ${shown('sipPassword')}`,
     '      the password to set on GB28181 cameras and NVRs',
     '',
     config.auth.play === 'token'
-      ? `  play (auth.play: token): curl -X POST -H 'Authorization: Bearer ${secrets.secret}' -H 'content-type: application/json' -d '{"path":"live/cam1"}' ${http}/api/auth/sign\n      answers signed URLs: ffplay "<urls.flv>"; set auth.play: open to let anyone who reaches the port watch`
+      ? `  play (auth.play: token): curl -X POST -H 'Authorization: Bearer ${use('secret')}' -H 'content-type: application/json' -d '{"path":"live/cam1"}' ${http}/api/auth/sign\n      answers signed URLs: ffplay "<urls.flv>"; set auth.play: open to let anyone who reaches the port watch`
       : `  play (auth.play: ${config.auth.play}): ffplay ${http}/live/cam1.flv`,
     '',
   ];

@@ -1,8 +1,56 @@
 // Lists the live streams (GET /api/streams) and plays the chosen one over WebSocket-FLV with
-// mpegts.js. Talks to the gateway over HTTP/WS only.
+// mpegts.js. Talks to the gateway over HTTP/WS only. The API needs a console login (HttpOnly
+// session cookie; the CSRF token it answers goes with every POST); play URLs are signed by
+// POST /api/auth/sign, so they play under auth.play: token.
 'use strict';
 
-const state = { player: null, path: null };
+const state = { player: null, path: null, csrfToken: null };
+
+function showLogin(show) {
+  document.getElementById('login').hidden = !show;
+  document.getElementById('streams').hidden = show;
+  if (show) setStatus('log in to see the streams', false);
+}
+
+async function api(method, url, body) {
+  const headers = { 'x-csrf-token': state.csrfToken ?? '' };
+  if (body) headers['content-type'] = 'application/json';
+  const res = await fetch(url, { method, headers, body: body ? JSON.stringify(body) : undefined, credentials: 'same-origin' });
+  if (res.status === 401) {
+    showLogin(true);
+    throw new Error('not logged in');
+  }
+  const json = await res.json();
+  if (!res.ok) throw new Error(json.message ?? `HTTP ${res.status}`);
+  return json;
+}
+
+async function restoreSession() {
+  try {
+    const session = await api('GET', '/api/auth/session');
+    state.csrfToken = session.csrfToken ?? null;
+    showLogin(false);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+document.getElementById('login').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const input = document.getElementById('secret');
+  const res = await fetch('/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret: input.value }) });
+  input.value = '';
+  if (!res.ok) {
+    const body = await res.json().catch(() => ({}));
+    setStatus(res.status === 429 ? 'too many attempts: wait a minute' : body.message ?? `login failed (${res.status})`, true);
+    return;
+  }
+  state.csrfToken = (await res.json()).csrfToken;
+  showLogin(false);
+  await refresh();
+  if (initial) void play(initial);
+});
 
 function describeTracks(tracks) {
   return tracks
@@ -18,8 +66,7 @@ function setStatus(text, isError) {
 
 async function refresh() {
   try {
-    const res = await fetch('/api/streams');
-    const { streams } = await res.json();
+    const { streams } = await api('GET', '/api/streams');
     const list = document.getElementById('streams');
     list.replaceChildren();
     if (streams.length === 0) {
@@ -38,18 +85,25 @@ async function refresh() {
     }
     setStatus(`${streams.length} stream(s)`, false);
   } catch (err) {
-    setStatus(`API unreachable: ${err.message}`, true);
+    if (err.message !== 'not logged in') setStatus(`API unreachable: ${err.message}`, true);
   }
 }
 
-function play(path) {
+async function play(path) {
+  let query;
+  try {
+    query = (await api('POST', '/api/auth/sign', { path })).query;
+  } catch (err) {
+    setStatus(`${path}: ${err.message}`, true);
+    return;
+  }
   if (state.player) {
     state.player.destroy();
     state.player = null;
   }
   state.path = path;
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const url = `${scheme}://${location.host}/${path}.flv`;
+  const url = `${scheme}://${location.host}/${path}.flv?${query}`;
   const video = document.getElementById('video');
   const player = mpegts.createPlayer({ type: 'flv', isLive: true, url }, { enableWorker: false, liveBufferLatencyChasing: true });
   player.on(mpegts.Events.ERROR, (type, detail) => setStatus(`${path}: ${type} ${detail}`, true));
@@ -59,11 +113,16 @@ function play(path) {
   state.player = player;
   document.getElementById('player').hidden = false;
   document.getElementById('player-title').textContent = path;
-  document.getElementById('player-info').textContent = url;
+  document.getElementById('player-info').textContent = url.replace(/token=[^&]+/, 'token=…');
   void refresh();
 }
 
 const initial = new URLSearchParams(location.search).get('play');
-if (initial) play(initial);
-void refresh();
-setInterval(refresh, 5000);
+void restoreSession().then((loggedIn) => {
+  if (!loggedIn) return;
+  void refresh();
+  if (initial) void play(initial);
+});
+setInterval(() => {
+  if (document.getElementById('login').hidden) void refresh();
+}, 5000);

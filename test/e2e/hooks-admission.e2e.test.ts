@@ -39,13 +39,13 @@ describe('a hook receiver that denies, is slow, then is down', () => {
   });
 
   test('on_publish denied: RTMP publish refused with the receiver\'s reason; ffmpeg fails', async () => {
-    const ffmpeg = await runTool(ffmpegPath, ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-f', 'flv', `${gw.rtmpUrl}/live/blocked`], 15_000);
+    const ffmpeg = await runTool(ffmpegPath, ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-f', 'flv', gw.publishUrl('live/blocked')], 15_000);
     assert.notEqual(ffmpeg.code, 0);
     assert.equal(gw.gateway.registry.get('live/blocked'), undefined);
     const client = await TestRtmpClient.open(gw.ports.rtmp);
     try {
       const streamId = await client.connectAndCreateStream('live');
-      client.command(streamId, 'publish', 0, null, 'blocked', 'live');
+      client.command(streamId, 'publish', 0, null, `blocked?key=${gw.config.auth.publishKey}`, 'live');
       const status = await client.waitCommand('onStatus', 'NetStream.Publish.Unauthorized');
       assert.equal((status.args[0] as { description?: string }).description, 'camera not provisioned');
     } finally {

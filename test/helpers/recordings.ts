@@ -25,7 +25,7 @@ export interface RecordingJson {
 }
 
 export async function listRecordings(gw: TestGateway, path: string, extra = ''): Promise<{ recordings: RecordingJson[]; total: number }> {
-  const res = await fetch(`${gw.httpUrl}/api/recordings?path=${encodeURIComponent(path)}&start=0&count=1000${extra}`);
+  const res = await fetch(`${gw.httpUrl}/api/recordings?path=${encodeURIComponent(path)}&start=0&count=1000${extra}`, { headers: gw.authHeaders });
   if (res.status !== 200) throw new Error(`GET /api/recordings: ${res.status} ${await res.text()}`);
   return (await res.json()) as { recordings: RecordingJson[]; total: number };
 }

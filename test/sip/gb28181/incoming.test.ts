@@ -27,7 +27,7 @@ function harness(overrides: Partial<ManscdpContext> = {}) {
     log,
     addressChanged: () => undefined,
     catalogChanged: () => undefined,
-    mediaEnded: (callId) => void calls.mediaEnded.push(callId),
+    mediaEnded: (_deviceId, callId) => void calls.mediaEnded.push(callId),
     alarm: () => undefined,
     ...overrides,
   };

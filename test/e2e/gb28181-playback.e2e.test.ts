@@ -26,7 +26,7 @@ async function withDevice(run: (gw: TestGateway, sim: GbDeviceSimulator, dir: st
   const gw = await startTestGateway({ GW_SIP_MEDIA_IP: '127.0.0.1', GW_HUB_CLOSE_AFTER: '1', GW_SIP_MEDIA_TIMEOUT: '3' });
   const sim = new GbDeviceSimulator({ deviceId: DEVICE, serverPort: gw.ports.sip, serverId: gw.config.sip.id, domain: gw.config.sip.domain, password: gw.config.sip.password, channels: CHANNELS, playbackFixture: PS_FIXTURE_H264, ...options });
   try {
-    const created = await gw.gateway.http!.inject({ method: 'POST', url: '/api/devices', payload: { id: DEVICE, streamMode: 'udp' } });
+    const created = await gw.api('POST', '/api/devices', { id: DEVICE, streamMode: 'udp' });
     assert.equal(created.statusCode, 201, created.body);
     await sim.start();
     assert.equal((await sim.register())?.status, 200);
@@ -38,8 +38,8 @@ async function withDevice(run: (gw: TestGateway, sim: GbDeviceSimulator, dir: st
   }
 }
 
-const post = (gw: TestGateway, url: string, payload?: object) => gw.gateway.http!.inject({ method: 'POST', url, ...(payload ? { payload } : {}) });
-const playbackInfo = async (gw: TestGateway) => (await gw.gateway.http!.inject({ method: 'GET', url: '/api/invites' })).json().invites.find((i: { path: string }) => i.path === PATH);
+const post = (gw: TestGateway, url: string, payload?: object) => gw.api('POST', url, payload);
+const playbackInfo = async (gw: TestGateway) => (await gw.api('GET', '/api/invites')).json().invites.find((i: { path: string }) => i.path === PATH);
 const waitLive = (gw: TestGateway) => waitFor(async () => (await playbackInfo(gw))?.state === 'live' || undefined, 8000, 'the playback to go live');
 
 function videoPackets(packets: ProbePacket[] | undefined): number[] {

@@ -22,7 +22,7 @@ async function withDevice(run: (gw: TestGateway, sim: GbDeviceSimulator, dir: st
   const gw = await startTestGateway({ GW_SIP_MEDIA_IP: '127.0.0.1', GW_HUB_CLOSE_AFTER: '1', GW_SIP_MEDIA_TIMEOUT: '3', GW_SIP_QUERY_TIMEOUT: '2', ...env });
   const sim = new GbDeviceSimulator({ deviceId: DEVICE, serverPort: gw.ports.sip, serverId: gw.config.sip.id, domain: gw.config.sip.domain, password: gw.config.sip.password, channels: CHANNELS, records: RECORDS, recordChunk: 3, presets: [{ id: 1, name: '大门' }, { id: 2, name: 'Gate 2' }], ...options });
   try {
-    assert.equal((await gw.gateway.http!.inject({ method: 'POST', url: '/api/devices', payload: { id: DEVICE, streamMode: 'udp' } })).statusCode, 201);
+    assert.equal((await gw.api('POST', '/api/devices', { id: DEVICE, streamMode: 'udp' })).statusCode, 201);
     await sim.start();
     assert.equal((await sim.register())?.status, 200);
     await run(gw, sim, dir);
@@ -33,7 +33,7 @@ async function withDevice(run: (gw: TestGateway, sim: GbDeviceSimulator, dir: st
   }
 }
 
-const api = (gw: TestGateway, method: 'GET' | 'POST', url: string, payload?: object) => gw.gateway.http!.inject({ method, url, ...(payload ? { payload } : {}) });
+const api = (gw: TestGateway, method: 'GET' | 'POST', url: string, payload?: object) => gw.api(method, url, payload);
 
 test('RecordInfo over 3 messages joins to the full sorted list at GET .../records', async () => {
   await withDevice(async (gw, sim) => {

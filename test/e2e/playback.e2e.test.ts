@@ -89,11 +89,11 @@ for (const ext of ['flv', 'ts', 'mp4']) {
 }
 
 test('the timeline shows the publisher gap as two intervals', async () => {
-  const body = (await (await fetch(`${gw.httpUrl}/api/recordings/timeline?path=${PATH}&start=${flv[0]!.startMs - 60_000}&end=${Date.now()}`)).json()) as { intervals: { startMs: number; endMs: number }[] };
+  const body = (await (await fetch(`${gw.httpUrl}/api/recordings/timeline?path=${PATH}&start=${flv[0]!.startMs - 60_000}&end=${Date.now()}`, { headers: gw.authHeaders })).json()) as { intervals: { startMs: number; endMs: number }[] };
   assert.equal(body.intervals.length, 2, JSON.stringify(body));
   assert.ok(body.intervals[1]!.startMs - body.intervals[0]!.endMs >= 8_000);
   const day = iso(flv[0]!.startMs).slice(0, 7);
-  const days = (await (await fetch(`${gw.httpUrl}/api/recordings/days?path=${PATH}&month=${day}`)).json()) as { days: string[] };
+  const days = (await (await fetch(`${gw.httpUrl}/api/recordings/days?path=${PATH}&month=${day}`, { headers: gw.authHeaders })).json()) as { days: string[] };
   assert.ok(days.days.length >= 1);
 });
 
@@ -103,12 +103,12 @@ test('Range requests on a recorded segment: first bytes, middle, suffix, invalid
   const url = `${gw.httpUrl}/api/recordings/${row.id}/file`;
   const mid = Math.floor(bytes.length / 2);
   for (const [range, from, to] of [['bytes=0-1023', 0, 1023], [`bytes=${mid}-${mid + 4095}`, mid, mid + 4095], ['bytes=-2000', bytes.length - 2000, bytes.length - 1]] as const) {
-    const response = await fetch(url, { headers: { range } });
+    const response = await fetch(url, { headers: { ...gw.authHeaders, range } });
     assert.equal(response.status, 206, range);
     assert.equal(response.headers.get('content-range'), `bytes ${from}-${to}/${bytes.length}`);
     assert.ok(Buffer.from(await response.arrayBuffer()).equals(bytes.subarray(from, to + 1)), range);
   }
-  const invalid = await fetch(url, { headers: { range: `bytes=${bytes.length + 10}-` } });
+  const invalid = await fetch(url, { headers: { ...gw.authHeaders, range: `bytes=${bytes.length + 10}-` } });
   assert.equal(invalid.status, 416);
   assert.equal(invalid.headers.get('content-range'), `bytes */${bytes.length}`);
   await invalid.arrayBuffer();

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { PROJECT_ROOT, waitFor } from '../helpers/gateway';
+import { PROJECT_ROOT, TEST_SECRETS, waitFor } from '../helpers/gateway';
 import { ffmpegPath, startTool } from '../helpers/media-tools';
 import { probeSegment, type RecordingJson } from '../helpers/recordings';
 
@@ -26,7 +26,7 @@ function runGateway(env: Record<string, string>) {
 }
 
 async function rows(http: number, path: string): Promise<RecordingJson[]> {
-  const res = await fetch(`http://127.0.0.1:${http}/api/recordings?path=${path}&start=0`);
+  const res = await fetch(`http://127.0.0.1:${http}/api/recordings?path=${path}&start=0`, { headers: { authorization: `Bearer ${TEST_SECRETS.secret}` } });
   return ((await res.json()) as { recordings: RecordingJson[] }).recordings;
 }
 
@@ -38,6 +38,8 @@ test('kill -9 mid-segment, restart: the segments are cut after their last comple
     GW_RTMP_HOST: '127.0.0.1',
     GW_RTMP_PORT: '0',
     GW_SIP_ENABLED: 'false',
+    GW_AUTH_SECRET: TEST_SECRETS.secret,
+    GW_AUTH_PUBLISH_KEY: TEST_SECRETS.publishKey,
     GW_STORAGE_DIR: dir,
     GW_LOG_PRETTY: 'no',
     GW_RECORD_SEGMENT_SECONDS: '60',
@@ -49,7 +51,7 @@ test('kill -9 mid-segment, restart: the segments are cut after their last comple
   let second: ReturnType<typeof runGateway> | undefined;
   try {
     const ports = await first.ports();
-    publisher = startTool(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=44100', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-c:a', 'aac', '-f', 'flv', `rtmp://127.0.0.1:${ports.rtmp}/live/crash`]);
+    publisher = startTool(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=44100', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-c:a', 'aac', '-f', 'flv', `rtmp://127.0.0.1:${ports.rtmp}/live/crash?key=${TEST_SECRETS.publishKey}`]);
     const open = await waitFor(async () => {
       const list = await rows(ports.http, 'live/crash');
       return list.length === 2 && list.every((r) => r.status === 'recording') && list;

@@ -25,7 +25,7 @@ function freeBytes(dir: string): number {
 
 type Active = { recorders: { path: string; lastError: string | null; state: string; bytes: number }[] };
 async function active(gw: TestGateway, path: string): Promise<Active['recorders'][number] | undefined> {
-  const body = (await (await fetch(`${gw.httpUrl}/api/record/active`)).json()) as Active;
+  const body = (await (await fetch(`${gw.httpUrl}/api/record/active`, { headers: gw.authHeaders })).json()) as Active;
   return body.recorders.find((r) => r.path === path);
 }
 

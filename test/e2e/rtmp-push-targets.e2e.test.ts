@@ -42,7 +42,7 @@ import type { PushDto, PushStatusDto } from '../../src/api/pushes';
 const dir = mkdtempSync(join(tmpdir(), 'gw-push-targets-'));
 
 async function api<T>(gw: TestGateway, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${gw.httpUrl}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+  const res = await fetch(`${gw.httpUrl}${path}`, { method, headers: { ...gw.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   return { status: res.status, json: (await res.json()) as T };
 }
 

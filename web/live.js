@@ -72,7 +72,7 @@ async function refresh() {
     if (streams.length === 0) {
       const p = document.createElement('p');
       p.className = 'empty';
-      p.textContent = 'No live stream. Publish one: ffmpeg … -f flv rtmp://HOST:1935/live/cam1';
+      p.textContent = 'No live stream. Publish one: ffmpeg … -f flv "rtmp://HOST:1935/live/cam1?key=<auth.publishKey>"';
       list.append(p);
     }
     for (const stream of streams) {

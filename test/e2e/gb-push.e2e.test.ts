@@ -40,15 +40,15 @@ after(async () => {
 });
 
 test('keepSource pushes a GB28181 channel with no viewer to nginx-rtmp, which plays it as sent', async () => {
-  const created = await gw.gateway.http!.inject({ method: 'POST', url: '/api/devices', payload: { id: DEVICE, streamMode: 'udp' } });
+  const created = await gw.api('POST', '/api/devices', { id: DEVICE, streamMode: 'udp' });
   assert.equal(created.statusCode, 201);
   assert.equal((await sim.register())?.status, 200);
   await waitFor(() => gw.gateway.gb28181!.channels.list({ deviceId: DEVICE }).total === CHANNELS.length || undefined, 5000, 'the catalog');
-  const push = await gw.gateway.http!.inject({ method: 'POST', url: '/api/pushes', payload: { path: PATH, url: nginx.url('gbcam'), keepSource: true } });
+  const push = await gw.api('POST', '/api/pushes', { path: PATH, url: nginx.url('gbcam'), keepSource: true });
   assert.equal(push.statusCode, 201, push.body);
   const id = (push.json() as PushDto).id;
   await waitFor(async () => {
-    const s = ((await gw.gateway.http!.inject({ method: 'GET', url: `/api/pushes/${id}` })).json() as PushDto).pushes[0];
+    const s = ((await gw.api('GET', `/api/pushes/${id}`)).json() as PushDto).pushes[0];
     return s?.state === 'pushing' && s.framesOut > 10;
   }, 20_000, 'the push of the camera');
   assert.equal(sim.invites, 1, 'the push alone invited the camera');
@@ -68,7 +68,7 @@ test('keepSource pushes a GB28181 channel with no viewer to nginx-rtmp, which pl
   const decode = await runTool(ffmpegPath, ['-v', 'error', '-rw_timeout', '5000000', '-i', nginx.url('gbcam'), '-t', '2', '-f', 'null', '-'], 30_000);
   assert.equal(decode.stderr.trim(), '', decode.stderr);
 
-  const removed = await gw.gateway.http!.inject({ method: 'DELETE', url: `/api/pushes/${id}` });
+  const removed = await gw.api('DELETE', `/api/pushes/${id}`);
   assert.equal(removed.statusCode, 200);
   await waitFor(() => sim.byes === 1 || undefined, 8000, 'the BYE once the push is gone');
 });

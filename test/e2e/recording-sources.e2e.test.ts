@@ -14,7 +14,7 @@ const CHANNEL = CHANNELS[0]!.id;
 const GB_PATH = `rtp/${DEVICE}_${CHANNEL}`;
 
 async function api(gw: TestGateway, method: string, url: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(`${gw.httpUrl}${url}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${gw.httpUrl}${url}`, { method, headers: { ...gw.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, json: text ? (JSON.parse(text) as unknown) : undefined };
 }

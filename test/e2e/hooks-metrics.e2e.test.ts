@@ -83,7 +83,7 @@ describe('notifications, metrics and the access log', () => {
       const playStarted = Date.now();
       const playing = readUntilClose(`${gw.httpUrl}/live/cam.flv`, join(dir, 'play.flv'), 15_000);
       await waitFor(() => gw.gateway.registry.get('live/cam')?.readers.total === 1, 5000, 'the viewer');
-      const record = await fetch(`${gw.httpUrl}/api/record/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: 'live/cam', formats: ['flv'] }) });
+      const record = await fetch(`${gw.httpUrl}/api/record/start`, { method: 'POST', headers: { ...gw.authHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ path: 'live/cam', formats: ['flv'] }) });
       assert.equal(record.status, 200, await record.text());
       await waitFor(() => gw.gateway.recording.manager.active().some((r) => r.state === 'recording'), 5000, 'the recorder to write');
       const during = await scrapeMetrics(gw.httpUrl);

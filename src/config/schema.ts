@@ -245,6 +245,8 @@ export type GatewayConfig = ValueOf<typeof schema>;
 /** Rules across keys: the key named is the one reported when the rule fails. */
 export const crossChecks: { key: string; fault: string; ok: (config: GatewayConfig) => boolean }[] = [
   { key: 'rtp.portMax', fault: 'must not be below rtp.portMin', ok: (c) => c.rtp.portMin === 0 || c.rtp.portMax >= c.rtp.portMin + 1 },
+  // Without the webhook, `hook` would let everyone watch: refuse the start instead.
+  { key: 'auth.play', fault: 'hook needs hooks.on_play (the webhook that decides who may watch)', ok: (c) => c.auth.play !== 'hook' || c.hooks.on_play !== '' },
 ];
 
 export function isField(node: Field | SchemaNode): node is Field {

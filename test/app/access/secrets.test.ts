@@ -69,3 +69,8 @@ test('a value in the config or GW_ wins over the stored or generated one', () =>
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('auth.play: hook without hooks.on_play stops the start (it would let everyone watch)', () => {
+  assert.throws(() => loadConfig({ defaultsFile: DEFAULTS_FILE, env: { GW_AUTH_PLAY: 'hook' } }), /config key "auth\.play": hook needs hooks\.on_play/);
+  assert.equal(loadConfig({ defaultsFile: DEFAULTS_FILE, env: { GW_AUTH_PLAY: 'hook', GW_HOOKS_ON_PLAY: 'http://127.0.0.1:9/on_play' } }).auth.play, 'hook');
+});

@@ -75,6 +75,11 @@ describe('push to nginx-rtmp', () => {
       return s?.state === 'pushing' && s.framesOut > 0 ? s : undefined;
     }, 15_000, 'the push to be pushing');
     assert.ok(!status.target.includes('secret123'), status.target);
+    const flowing = await waitFor(async () => {
+      const s = await pushStatus(gw, pushId, 'live/cam1');
+      return s && s.bitrateKbps > 100 ? s : undefined;
+    }, 5000, 'a bit rate in the status');
+    assert.ok(flowing.bytesOut > 0 && flowing.uptimeMs > 0, JSON.stringify(flowing));
     const back = await readBack(nginx.url('cam1'), 3, 'first');
     assert.deepEqual(back.video, { codec: 'h264', width: 640, height: 360, rate: '25/1' });
     assert.equal(back.audio, 'aac');

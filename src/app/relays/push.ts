@@ -89,6 +89,7 @@ export class Push {
       maxPendingBytes: settings.maxPendingBytes,
       remote: maskRtmpUrl(target.url),
       onEnd: (reason) => this.sourceEnded(reason),
+      onSent: (bytes) => this.rate.add(bytes),
     });
   }
 
@@ -139,7 +140,7 @@ export class Push {
       ...(this.lastError ? { lastError: this.lastError } : {}),
       reconnects: this.reconnects,
       bytesOut,
-      bitrateKbps: pushing ? this.rate.sample(bytesOut) : 0,
+      bitrateKbps: pushing ? this.rate.kbps() : 0,
       framesOut: this.sink.framesOut,
       framesDropped: this.sink.framesDropped,
       uptimeMs: pushing && this.pushingSince !== undefined ? Date.now() - this.pushingSince : 0,

@@ -38,6 +38,8 @@ export interface PushSinkOptions {
   readonly remote: string;
   /** The stream ended, or the hub dropped this reader. */
   readonly onEnd: (reason: string) => void;
+  /** Media bytes handed to the connection (for a bit-rate meter). */
+  readonly onSent?: (bytes: number) => void;
 }
 
 const SET_DATA_FRAME = encodeAmf0('@setDataFrame');
@@ -121,6 +123,7 @@ export class RtmpPushSink implements Sink {
     messages.push(this.mediaMessage(connection.streamId, frame, track, ms));
     connection.send(messages);
     this.framesOut++;
+    this.options.onSent?.(frame.byteLength);
   }
 
   onEnd(reason: string): void {

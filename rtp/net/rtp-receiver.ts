@@ -46,6 +46,8 @@ export interface RtpReceiverOptions {
   recvBufferSize?: number;
   /** Writes every RTP payload, in sequence order, to this file (debugging "no picture"). */
   dumpPath?: string;
+  /** Size cap of the dump file (rtp.dumpMaxBytes). */
+  dumpMaxBytes?: number;
   ingest?: RtpIngestOptions;
   /** tcp-active connection set-up. */
   connectTimeoutMs?: number;
@@ -136,7 +138,7 @@ export class RtpReceiver extends TypedEmitter<ReceiverEvents> {
     this.opened = true;
     try {
       await this.bindTransport();
-      if (this.options.dumpPath) this.dump = new PayloadDump(this.options.dumpPath, this.log);
+      if (this.options.dumpPath) this.dump = new PayloadDump(this.options.dumpPath, this.log, this.options.dumpMaxBytes);
     } catch (err) {
       this.close(`open failed: ${errorMessage(err)}`);
       throw err;

@@ -106,6 +106,9 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     timeoutMs: config.rtp.timeout * 1000,
     ssrcCheck: config.rtp.ssrcCheck,
     dumpDir: join(config.storage.dir, 'rtp-dumps'),
+    apiShare: config.rtp.apiShare,
+    dumpMaxBytes: config.rtp.dumpMaxBytes,
+    refused: limits.counter('rtp.apiShare'),
     log: log.child({ component: 'rtp' }),
   });
   const gb28181 = config.sip.enabled ? createGb28181(config, registry, db, log, rtpPorts, limits.budget('sip.tcpPartialBudget', config.sip.tcpPartialBudget)) : undefined;

@@ -19,7 +19,16 @@ export interface RtpServersOptions {
   ssrcCheck: boolean;
   dumpDir: string;
   log: Logger;
+  /** Share of the port pool receivers opened through the API may hold (the rest stays for GB28181). */
+  apiShare?: number;
+  /** Size cap of one dump file. */
+  dumpMaxBytes?: number;
+  /** Called when a receiver is refused for the API's share of the pool. */
+  refused?: (details: object) => void;
 }
+
+/** Receivers the API may open when there is no port pool (the OS picks ports). */
+const API_RECEIVERS_WITHOUT_POOL = 500;
 
 interface Entry {
   receiver: RtpReceiver;
@@ -41,6 +50,11 @@ export class RtpServers {
     const path = assertStreamPath(request.path);
     if (this.entries.has(path)) throw new GatewayError('STREAM_BUSY', `an RTP receiver is already open for ${path}`);
     if (this.options.registry.get(path)?.publisher) throw new GatewayError('STREAM_BUSY', `stream ${path} already has a publisher`);
+    const cap = this.apiCap();
+    if (this.entries.size >= cap) {
+      this.options.refused?.({ open: this.entries.size, cap });
+      throw new GatewayError('UNAVAILABLE', `RTP receivers opened through the API are at their cap of ${cap} (rtp.apiShare of the port pool; the rest is kept for GB28181)`);
+    }
     if (request.transport === 'tcp-active' && !request.peer) throw new GatewayError('BAD_REQUEST', 'tcp-active needs peer {host, port} to connect to');
     await this.options.registry.admission.admit({ action: 'publish', path, protocol: 'rtp', query: {}, internal: true });
     if (this.entries.has(path)) throw new GatewayError('STREAM_BUSY', `an RTP receiver is already open for ${path}`);
@@ -71,6 +85,7 @@ export class RtpServers {
       peer: request.peer,
       timeoutMs: this.options.timeoutMs,
       dumpPath,
+      ...(this.options.dumpMaxBytes ? { dumpMaxBytes: this.options.dumpMaxBytes } : {}),
       ingest: esPayloadTypes ? { esPayloadTypes } : undefined,
     });
     const entry: Entry = { receiver, openedAt: Date.now(), dumpPath };
@@ -100,6 +115,12 @@ export class RtpServers {
 
   list(): RtpServerInfo[] {
     return [...this.entries].map(([path, entry]) => ({ ...entry.receiver.stats(), path, openedAt: entry.openedAt, dumpPath: entry.dumpPath }));
+  }
+
+  private apiCap(): number {
+    const pool = this.options.pool;
+    if (!pool) return API_RECEIVERS_WITHOUT_POOL;
+    return Math.max(1, Math.floor(pool.size * (this.options.apiShare ?? 0.5)));
   }
 
   closeAll(reason: string): void {

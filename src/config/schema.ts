@@ -138,6 +138,8 @@ export const schema = {
     portMax: int(0, 65535),
     timeout: num(1, 3600),
     ssrcCheck: bool(),
+    apiShare: num(0, 1),
+    dumpMaxBytes: int(1024 * 1024, 64 * 1024 * 1024 * 1024),
   },
   rtsp: {
     connectTimeout: num(0.5, 120),

@@ -28,8 +28,9 @@ export class RecordingLayout {
 
   /** The folder (relative, forward slashes) a segment of `path` starting at `startMs` goes to. */
   folder(path: string, format: RecordingFormat, startMs: number): string {
-    const [app, stream] = path.split('/');
-    if (!app || !stream || app === '.' || app === '..' || stream === '.' || stream === '..' || !/^[A-Za-z0-9_.-]+$/.test(app + stream)) {
+    const parts = path.split('/');
+    const [app, stream] = parts;
+    if (parts.length !== 2 || !app || !stream || app === '.' || app === '..' || stream === '.' || stream === '..' || !/^[A-Za-z0-9_.-]+$/.test(app + stream)) {
       throw new GatewayError('BAD_REQUEST', `invalid stream path "${path.slice(0, 140)}"`);
     }
     const p = zonedParts(startMs, this.timeZone);

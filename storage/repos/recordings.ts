@@ -1,4 +1,5 @@
 import { localDayBounds } from '../../src/core/zoned-time';
+import type Database from 'better-sqlite3';
 import type { Db } from '../db';
 
 export type RecordingFormat = 'flv' | 'ts' | 'hls';
@@ -107,6 +108,7 @@ export class RecordingsRepo {
   private readonly sumBytes;
   private readonly statusOne;
   private readonly selectAfterId;
+  private readonly statements = new Map<string, Database.Statement<unknown[], unknown>>();
 
   constructor(private readonly db: Db) {
     this.insertOne = db.prepare(
@@ -158,14 +160,14 @@ export class RecordingsRepo {
   find(query: RecordingQuery): RecordingRow[] {
     const { sql, params } = this.rangeSql(query, 'SELECT *');
     const limit = Math.min(Math.max(query.limit ?? MAX_PAGE, 0), MAX_PAGE);
-    const rows = this.db.prepare<unknown[], Row>(`${sql} ORDER BY start_ms, id LIMIT ? OFFSET ?`).all(...params, limit, Math.max(query.offset ?? 0, 0));
+    const rows = this.statement<Row>(`${sql} ORDER BY start_ms, id LIMIT ? OFFSET ?`).all(...params, limit, Math.max(query.offset ?? 0, 0));
     return rows.map(fromRow);
   }
 
   /** How many segments `find` would return without limit and offset. */
   count(query: RecordingQuery): number {
     const { sql, params } = this.rangeSql(query, 'SELECT COUNT(*) AS n');
-    return (this.db.prepare<unknown[], { n: number }>(sql).get(...params)?.n ?? 0);
+    return this.statement<{ n: number }>(sql).get(...params)?.n ?? 0;
   }
 
   /**
@@ -208,6 +210,16 @@ export class RecordingsRepo {
   /** Bytes of every segment whose file should exist. */
   totalBytes(): number {
     return this.sumBytes.get()?.total ?? 0;
+  }
+
+  /** The range queries come in four shapes (with/without format, rows/count): prepared once each. */
+  private statement<R>(sql: string): Database.Statement<unknown[], R> {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<unknown[], unknown>(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement as Database.Statement<unknown[], R>;
   }
 
   private rangeSql(query: RecordingQuery, select: string): { sql: string; params: unknown[] } {

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
 import { publishTestPattern } from '../helpers/publisher';
@@ -48,6 +48,8 @@ async function closedRows(path: string, minimum: number): Promise<RecordingJson[
 }
 
 async function mainCase(): Promise<void> {
+  const events: { path: string; format: string; file: string; bytes: number }[] = [];
+  const off = gw.gateway.recording.manager.events.on('segment', (e) => events.push(e));
   const publisher = await publishTestPattern(gw, 'live/main', { seconds: 50, gop: 25, rate: 25 });
   await new Promise<void>((resolve) => publisher.child.once('exit', () => resolve()));
   await waitFor(() => !gw.gateway.registry.get('live/main'), 15_000, 'the stream to end');
@@ -84,8 +86,14 @@ async function mainCase(): Promise<void> {
   assert.match(playlist, /#EXT-X-ENDLIST/);
   assert.equal((playlist.match(/#EXTINF/g) ?? []).length, rows.filter((r) => r.format === 'hls').length);
   assert.equal(await probeErrors(playlistFile), '', 'the VOD playlist probes silently');
-  // Index and files in step: every .flv/.ts under the stream's folder has its row.
+  // Index and files in step; one segment event per closed segment (hooks' on_record_segment).
   for (const row of rows) assert.equal(statSync(join(root, row.file)).size, row.bytes);
+  off();
+  const mine = events.filter((e) => e.path === 'live/main');
+  assert.deepEqual(mine.map((e) => `${e.file} ${e.bytes}`).sort(), rows.map((r) => `${r.file} ${r.bytes}`).sort());
+  // A file deleted by hand: its row says missing from the next query on.
+  rmSync(join(root, rows[0]!.file));
+  assert.equal((await listRecordings(gw, 'live/main')).recordings.find((r) => r.id === rows[0]!.id)?.status, 'missing');
 }
 
 async function eventCase(): Promise<void> {

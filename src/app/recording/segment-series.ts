@@ -48,6 +48,7 @@ export class SegmentSeries {
   private cutRequested = false;
   private dropping = false;
   private retryAt = 0;
+  private continueAtMs: number | undefined;
   private closing: Promise<unknown>[] = [];
   dropped = 0;
   segments = 0;
@@ -84,8 +85,9 @@ export class SegmentSeries {
   push(unit: SeriesUnit, data: (opening: boolean) => readonly Buffer[]): boolean {
     if (this.open && this.open.error) this.fail(this.open.error);
     if (!this.open) return this.tryOpen(unit, data);
-    if (unit.startable && this.shouldCut(unit)) {
-      this.cut(unit);
+    const cut = unit.startable ? this.shouldCut(unit) : undefined;
+    if (cut) {
+      this.cut(unit, cut === 'continuous');
       return this.tryOpen(unit, data);
     }
     if (this.dropping || this.open.pendingBytes > this.ctx.maxPendingBytes) {
@@ -114,7 +116,10 @@ export class SegmentSeries {
       this.dropped++;
       return false;
     }
-    const startMs = Math.round(performance.timeOrigin + unit.receivedAt);
+    // A segment that continues the previous one starts where it ended (media time); only the
+    // first one, and one after a jump, takes the wall clock of its first frame.
+    const startMs = this.continueAtMs ?? Math.round(performance.timeOrigin + unit.receivedAt);
+    this.continueAtMs = undefined;
     try {
       this.open = this.ctx.store.open({ path: this.ctx.path, format: this.format, startMs, planId: this.ctx.planId, reason: this.ctx.reason, ...this.meta() }, () => undefined);
     } catch (err) {
@@ -144,19 +149,21 @@ export class SegmentSeries {
     return Math.round((this.lastDts + this.step - this.firstDts) / 90);
   }
 
-  private shouldCut(unit: SeriesUnit): boolean {
-    if (this.cutRequested) return true;
+  /** Whether to cut before `unit`: 'continuous' (same timeline) or 'jump' (re-anchor on the wall clock). */
+  private shouldCut(unit: SeriesUnit): 'continuous' | 'jump' | undefined {
     const elapsedMs = (unit.dts - this.firstDts) / 90;
-    if (elapsedMs >= this.ctx.segmentMs()) return true;
     const wallMs = performance.timeOrigin + unit.receivedAt - this.open!.meta.startMs;
-    return Math.abs(wallMs - elapsedMs) > MAX_CLOCK_SKEW_MS;
+    if (Math.abs(wallMs - elapsedMs) > MAX_CLOCK_SKEW_MS) return 'jump';
+    if (this.cutRequested || elapsedMs >= this.ctx.segmentMs()) return 'continuous';
+    return undefined;
   }
 
-  private cut(next: SeriesUnit): void {
+  private cut(next: SeriesUnit, continuous: boolean): void {
     const open = this.open!;
     this.open = undefined;
     // The segment ends where the next one begins on the media clock: no gap, no overlap.
     const endMs = open.meta.startMs + Math.round((Math.max(next.dts, this.lastDts) - this.firstDts) / 90);
+    if (continuous) this.continueAtMs = endMs;
     this.closing.push(this.finish(open, false, endMs));
     if (this.closing.length > 4) this.closing = this.closing.slice(-4);
   }

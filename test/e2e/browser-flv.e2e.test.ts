@@ -68,10 +68,12 @@ for (const scheme of ['ws', 'http'] as const) {
   });
 }
 
-test('the web page at / lists the live stream and plays it when clicked', async () => {
+test('the web page at / lists the live stream after the login and plays it when clicked', async () => {
   const page = await browser.newPage();
   try {
     await page.goto(`${gw.httpUrl}/`);
+    await page.fill('#secret', gw.config.auth.secret); // the console logs in with the admin secret (test/e2e/console.e2e.test.ts)
+    await page.click('#login button');
     const button = page.locator('#streams button[data-path="live/browser"]');
     await button.waitFor({ timeout: 10_000 });
     assert.match((await button.textContent()) ?? '', /h264 640x360/);

@@ -38,7 +38,7 @@ async function restoreSession() {
 
 document.getElementById('login').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const input = document.getElementById('secret');
+  const input = /** @type {HTMLInputElement} */ (document.getElementById('secret'));
   const res = await fetch('/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret: input.value }) });
   input.value = '';
   if (!res.ok) {
@@ -104,7 +104,7 @@ async function play(path) {
   state.path = path;
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const url = `${scheme}://${location.host}/${path}.flv?${query}`;
-  const video = document.getElementById('video');
+  const video = /** @type {HTMLVideoElement} */ (document.getElementById('video'));
   const player = mpegts.createPlayer({ type: 'flv', isLive: true, url }, { enableWorker: false, liveBufferLatencyChasing: true });
   player.on(mpegts.Events.ERROR, (type, detail) => setStatus(`${path}: ${type} ${detail}`, true));
   player.attachMediaElement(video);

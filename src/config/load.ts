@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parseDocument, visit } from 'yaml';
 import { GatewayError, errorMessage } from '../core/errors';
 import { crossChecks, schema, schemaKeys, type Field, type GatewayConfig, type ListField } from './schema';
 
@@ -21,6 +21,31 @@ function configError(key: string, fault: string): GatewayError {
   return new GatewayError('CONFIG_INVALID', `config key "${key}": ${fault}`);
 }
 
+/**
+ * A plain YAML integer as written. YAML reads `id: 34020000002000000000` as a number, rounded
+ * past 2^53 (to 34020000002000000000 for ...001); GB28181 ids and domains are digit strings.
+ * The loader keeps the digits: a string key gets them as written, a number key their value.
+ */
+class YamlDigits {
+  constructor(readonly text: string) {}
+  toJSON(): string {
+    return this.text;
+  }
+}
+
+const PLAIN_INTEGER = /^[-+]?\d+$/;
+
+function parseYaml(text: string): unknown {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) throw doc.errors[0]!;
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'number' && node.type === 'PLAIN' && node.source !== undefined && PLAIN_INTEGER.test(node.source)) node.value = new YamlDigits(node.source);
+    },
+  });
+  return doc.toJS();
+}
+
 function readYaml(file: string): Record<string, unknown> {
   let text: string;
   try {
@@ -30,7 +55,7 @@ function readYaml(file: string): Record<string, unknown> {
   }
   let value: unknown;
   try {
-    value = parse(text);
+    value = parseYaml(text);
   } catch (err) {
     throw new GatewayError('CONFIG_INVALID', `config file ${file} is not valid YAML: ${errorMessage(err)}`);
   }
@@ -46,7 +71,7 @@ function flatten(source: Record<string, unknown>, file: string, prefix = '', out
     const path = prefix ? `${prefix}.${key}` : key;
     if (known.has(path)) {
       out.set(path, value);
-    } else if (value && typeof value === 'object' && !Array.isArray(value) && [...known.keys()].some((k) => k.startsWith(`${path}.`))) {
+    } else if (value && typeof value === 'object' && !Array.isArray(value) && !(value instanceof YamlDigits) && [...known.keys()].some((k) => k.startsWith(`${path}.`))) {
       flatten(value as Record<string, unknown>, file, path, out);
     } else {
       throw configError(path, `unknown key (in ${file})`);
@@ -58,6 +83,7 @@ function flatten(source: Record<string, unknown>, file: string, prefix = '', out
 function coerce(key: string, field: Field, raw: unknown, fromEnv: boolean): unknown {
   if (field.kind === 'list') return coerceList(key, field, raw, fromEnv);
   let value = raw;
+  if (raw instanceof YamlDigits) value = field.kind === 'string' ? raw.text : Number(raw.text);
   if (fromEnv && typeof raw === 'string') {
     if (field.kind === 'int' || field.kind === 'number') value = raw.trim() === '' ? NaN : Number(raw);
     else if (field.kind === 'boolean') value = raw === 'true' ? true : raw === 'false' ? false : raw;

@@ -177,7 +177,7 @@ export const schema = {
     dir: str(/^[^\0]*$/, 'a directory path, or empty for {storage.dir}/record'),
     segmentSeconds: num(1, 86_400),
     flushSeconds: num(0.1, 60),
-    timezone: str(/^[A-Za-z0-9_+\/-]{0,64}$/, 'an IANA time zone such as Asia/Shanghai, or empty for the system zone'),
+    timezone: str(/^[A-Za-z0-9_+/-]{0,64}$/, 'an IANA time zone such as Asia/Shanghai, or empty for the system zone'),
     deleteAfterDays: num(0, 36_500),
     minFreeBytes: int(0, Number.MAX_SAFE_INTEGER),
     maxBytes: int(0, Number.MAX_SAFE_INTEGER),
@@ -186,7 +186,7 @@ export const schema = {
     preRollMaxBytes: int(64 * 1024, 1024 * 1024 * 1024),
     plans: list({
       id: required(str(/^[A-Za-z0-9_.-]{1,64}$/, '1-64 characters of [A-Za-z0-9_.-]')),
-      streams: required(str(/^[A-Za-z0-9_.*\/, -]{1,4000}$/, 'comma-separated paths (live/cam1), patterns (live/*) or GB28181 ids')),
+      streams: required(str(/^[A-Za-z0-9_.*/, -]{1,4000}$/, 'comma-separated paths (live/cam1), patterns (live/*) or GB28181 ids')),
       formats: optional(str(/^[a-z, ]{1,20}$/, 'comma-separated flv, ts, hls'), 'flv'),
       when: optional(oneOf(['always', 'weekly', 'cron']), 'always'),
       weekly: optional(str(/^[A-Za-z0-9:,; -]{0,1000}$/, 'e.g. mon-fri 08:00-18:00; sat 10:00-12:00'), ''),

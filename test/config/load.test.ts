@@ -69,3 +69,15 @@ test('a bad config names the key and the fault', () => {
   expectConfigError(() => loadConfig({ defaultsFile, configFile: '/nonexistent/gw.yaml' }), /cannot read/);
   expectConfigError(() => loadConfig({ defaultsFile, env: { GW_RTP_PORT_MIN: '31000', GW_RTP_PORT_MAX: '30000' } }), /"rtp\.portMax".*below rtp\.portMin/);
 });
+
+test('unquoted digit strings (a 20-digit sip.id, a 10-digit domain, a zero-led password) are read as written, not as rounded numbers', () => {
+  // 34020000002000000001 is past 2^53: as a YAML number it would read 34020000002000000000.
+  const file = tempYaml('sip:\n  id: 34020000002000000001\n  domain: 3402000000\n  password: 00123456\nhttp:\n  port: 9000\n');
+  const config = loadConfig({ defaultsFile, configFile: file });
+  assert.equal(config.sip.id, '34020000002000000001');
+  assert.equal(config.sip.domain, '3402000000');
+  assert.equal(config.sip.password, '00123456');
+  assert.equal(config.http.port, 9000, 'number keys still read numbers');
+  expectConfigError(() => loadConfig({ defaultsFile, configFile: tempYaml('http:\n  port: 99999999999999999999\n') }), /http\.port.*out of range/);
+  expectConfigError(() => loadConfig({ defaultsFile, configFile: tempYaml('log:\n  level: 5\n') }), /log\.level.*got "5"/);
+});

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ParseError } from '../../../src/core/errors';
 import { buildAuthorization, chooseChallenge, parseChallenges, type ChosenChallenge } from '../../../src/protocols/rtsp/auth';
+import { createHash } from 'node:crypto';
 
 function params(authorization: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -75,7 +76,6 @@ test('Digest without qop (RFC 2069, what most cameras use); the nonce count goes
   assert.equal(p.get('uri'), 'rtsp://10.0.0.2/live');
   assert.equal(p.has('nc'), false);
   // HA1 = MD5(admin:IP Camera:12345), HA2 = MD5(DESCRIBE:rtsp://10.0.0.2/live), response = MD5(HA1:abc:HA2)
-  const { createHash } = require('node:crypto') as typeof import('node:crypto');
   const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
   assert.equal(p.get('response'), md5(`${md5('admin:IP Camera:12345')}:abc:${md5('DESCRIBE:rtsp://10.0.0.2/live')}`));
   const state = { nc: 0 };

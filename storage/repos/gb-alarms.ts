@@ -71,9 +71,13 @@ export class AlarmRepo {
   find(query: AlarmQuery = {}): { total: number; items: AlarmRecord[] } {
     const where: string[] = [];
     const params: Record<string, string | number> = {};
-    if (query.deviceId) (where.push('device_id = @deviceId'), (params.deviceId = query.deviceId));
-    if (query.startMs !== undefined) (where.push('alarm_at >= @startMs'), (params.startMs = query.startMs));
-    if (query.endMs !== undefined) (where.push('alarm_at < @endMs'), (params.endMs = query.endMs));
+    const filter = (sql: string, name: string, value: string | number): void => {
+      where.push(sql);
+      params[name] = value;
+    };
+    if (query.deviceId) filter('device_id = @deviceId', 'deviceId', query.deviceId);
+    if (query.startMs !== undefined) filter('alarm_at >= @startMs', 'startMs', query.startMs);
+    if (query.endMs !== undefined) filter('alarm_at < @endMs', 'endMs', query.endMs);
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM gb_alarms ${clause}`).get(params) as { n: number }).n;
     const rows = this.db.prepare(`SELECT * FROM gb_alarms ${clause} ORDER BY alarm_at DESC, id DESC LIMIT @limit OFFSET @offset`).all({ ...params, limit: query.limit ?? 100, offset: query.offset ?? 0 }) as Row[];

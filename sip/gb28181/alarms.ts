@@ -1,24 +1,13 @@
+import type { GbAlarmFields } from '../../src/core/gb28181';
 import { childOf, numberOf, textOf, type ManscdpMessage, type XmlValue } from './manscdp';
 import { parseGbTime } from './records';
 
 /**
- * An alarm from a device (Notify/Alarm, by MESSAGE or NOTIFY). Priority 1-4 (1 highest); method
- * 1 phone, 2 device, 3 SMS, 4 GPS, 5 video, 6 device fault, 7 other; type depends on the method
- * (video: 1 manual, 2 motion, ...). The device id in the body is the alarming channel.
+ * An alarm from a device (Notify/Alarm, by MESSAGE or NOTIFY); the body's DeviceID is the
+ * alarming channel. `sn` is kept to answer it.
  * Spec: GB/T 28181-2016 §9.4, §A.2.5.5
  */
-export interface GbAlarm {
-  deviceId: string;
-  channelId: string;
-  priority: number | null;
-  method: number | null;
-  type: number | null;
-  /** When the device says it happened (its local time), else when it arrived; ms. */
-  alarmAt: number;
-  receivedAt: number;
-  description: string | null;
-  longitude: number | null;
-  latitude: number | null;
+export interface GbAlarm extends GbAlarmFields {
   sn: number;
 }
 

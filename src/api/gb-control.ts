@@ -3,7 +3,7 @@ import { GatewayError } from '../core/errors';
 import type { ControlResult } from '../../sip/gb28181/device-commands';
 import type { BasicParamSettings, ControlRequest, DeviceControlCommand, Preset } from '../../sip/gb28181/control';
 import type { PlaybackControl } from '../../sip/gb28181/mansrtsp';
-import type { PresetAction, PtzCommand } from '../../sip/gb28181/ptz';
+import type { PresetAction, PtzRequest } from '../../sip/gb28181/ptz';
 import type { RecordInfoResult, RecordType } from '../../sip/gb28181/records';
 import { gbErrorResponses } from './gb-schemas';
 
@@ -42,16 +42,7 @@ const channelParams = {
 } as const;
 const speed = { type: 'integer', minimum: 0, maximum: 255 } as const;
 
-export type PtzBody = {
-  command: PtzCommand | 'cruise' | 'scan';
-  speed?: number;
-  panSpeed?: number;
-  tiltSpeed?: number;
-  zoomSpeed?: number;
-  action?: string;
-  group?: number;
-  value?: number;
-};
+type PtzBody = PtzRequest;
 
 /**
  * The device's own recordings (RecordInfo), PTZ and presets, device control and configuration,

@@ -97,3 +97,22 @@ export interface GbCatalogDiff {
   total: number;
   removedIds: string[];
 }
+
+/**
+ * A device alarm (Notify/Alarm) as read and as stored. Priority 1-4 (1 highest); method 1 phone,
+ * 2 device, 3 SMS, 4 GPS, 5 video, 6 device fault, 7 other; type depends on the method. Times ms.
+ * Spec: GB/T 28181-2016 §A.2.5.5
+ */
+export interface GbAlarmFields {
+  deviceId: string;
+  channelId: string;
+  priority: number | null;
+  method: number | null;
+  type: number | null;
+  /** When the device says it happened (its local time), else when it arrived. */
+  alarmAt: number;
+  receivedAt: number;
+  description: string | null;
+  longitude: number | null;
+  latitude: number | null;
+}

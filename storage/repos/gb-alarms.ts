@@ -1,18 +1,9 @@
+import type { GbAlarmFields } from '../../src/core/gb28181';
 import type { Db } from '../db';
 
-/** A device alarm as stored (migration 005). Times in ms since the epoch. */
-export interface AlarmRecord {
+/** A device alarm as stored (migration 005). */
+export interface AlarmRecord extends GbAlarmFields {
   id: number;
-  deviceId: string;
-  channelId: string;
-  priority: number | null;
-  method: number | null;
-  type: number | null;
-  alarmAt: number;
-  receivedAt: number;
-  description: string | null;
-  longitude: number | null;
-  latitude: number | null;
 }
 
 export type AlarmInput = Omit<AlarmRecord, 'id'>;

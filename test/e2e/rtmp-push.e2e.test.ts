@@ -115,4 +115,23 @@ describe('push to nginx-rtmp', () => {
     // 9 s at 25 fps read live from the start of a GOP: a viewer that stalled would have far fewer.
     assert.ok(frames >= 25 * 7, `the gateway viewer got ${frames} frames in 9 s`);
   });
+
+  test('the source reconnects within the hub grace: the CDN stream goes on, its timestamps never go back', async () => {
+    const before = await pushStatus(gw, pushId, 'live/cam1');
+    const file = join(dir, 'across.flv');
+    const reading = runTool(ffmpegPath, ['-v', 'error', '-rw_timeout', '8000000', '-i', nginx.url('cam1'), '-t', '7', '-c', 'copy', '-y', file], 40_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    await publisher.stop();
+    publisher = await publishTestPattern(gw, 'live/cam1', { size: '640x360', rate: 25, gop: 25 });
+    const copied = await reading;
+    assert.equal(copied.code, 0, copied.stderr);
+    const after = await pushStatus(gw, pushId, 'live/cam1');
+    assert.equal(after?.state, 'pushing');
+    assert.equal(after?.reconnects, before?.reconnects, 'the CDN connection was kept');
+    const probe = await ffprobeJson(file, ['-show_packets']);
+    const video = probe.streams.find((s) => s.codec_type === 'video');
+    const dts = (probe.packets ?? []).filter((p) => p.stream_index === video?.index).map((p) => Number(p.dts_time));
+    assert.ok(dts.length > 50, `packets: ${dts.length}`);
+    for (let i = 1; i < dts.length; i++) assert.ok(dts[i]! >= dts[i - 1]!, `dts goes back at packet ${i}: ${dts[i - 1]} -> ${dts[i]}`);
+  });
 });

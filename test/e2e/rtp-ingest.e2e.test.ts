@@ -102,3 +102,25 @@ test('the receiver API refuses bad requests and a busy path, and closes what it 
   const list = await api<{ receivers: unknown[] }>('GET', '/api/rtp');
   assert.deepEqual(list.json.receivers, []);
 });
+
+test('a viewer that asks before the first RTP packet of an API receiver at rtp/cam7 waits and plays (the GB28181 factory of rtp/* does not take it)', async () => {
+  const stream = 'rtp/cam7';
+  const opened = await api<{ port: number }>('POST', '/api/rtp/open', { stream, transport: 'udp', payloadTypes: { 96: { encoding: 'H264', clockRate: 90000, fmtp: { 'packetization-mode': '1' } } }, ssrcCheck: false });
+  assert.equal(opened.status, 200, JSON.stringify(opened.json));
+  const file = join(dir, 'cam7.flv');
+  const viewer = captureHttp(`${gw.httpUrl}/${stream}.flv`, file, 6000);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  assert.equal(gw.gateway.registry.get(stream), undefined, 'no publisher yet: the viewer is waiting');
+  const sender = startTool(ffmpegPath, ['-hide_banner', '-loglevel', 'error', ...VIDEO_SOURCE, ...VIDEO_CODEC, '-f', 'rtp', `rtp://127.0.0.1:${opened.json.port}`]);
+  try {
+    const captured = await viewer;
+    assert.equal(captured.status, 200, captured.body);
+    const probe = await ffprobeJson(file, ['-count_frames']);
+    const video = probe.streams.find((s) => s.codec_type === 'video');
+    assert.equal(video?.codec_name, 'h264');
+    assert.ok(Number(video?.nb_read_frames) >= 25, `${video?.nb_read_frames} frames`);
+  } finally {
+    await sender.stop();
+    await api('DELETE', `/api/rtp/${stream}`);
+  }
+});

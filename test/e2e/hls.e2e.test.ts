@@ -102,3 +102,20 @@ test('an unknown stream answers 404 STREAM_NOT_FOUND; a bad segment name 400', a
   const gone = await fetch(`${gw.httpUrl}/live/hls/999999.ts?session=abcdefgh`);
   assert.equal(gone.status, 404);
 });
+
+test('one request for a playlist is one viewer (its session), not two: the shared TS feed is no reader', async () => {
+  const fresh = await startTestGateway();
+  const pub = await publishTestPattern(fresh, 'live/once', { size: '320x180', audio: false });
+  try {
+    const response = await fetch(`${fresh.httpUrl}/live/once/index.m3u8`);
+    assert.equal(response.status, 200);
+    await response.text();
+    const stream = (await (await fetch(`${fresh.httpUrl}/api/streams/live/once`)).json()) as { readers: { total: number; byProtocol: Record<string, number> } };
+    assert.deepEqual(stream.readers, { total: 1, byProtocol: { hls: 1 } });
+    const sessions = (await (await fetch(`${fresh.httpUrl}/api/sessions`)).json()) as { sessions: { role: string; path: string; protocol: string }[] };
+    assert.deepEqual(sessions.sessions.filter((s) => s.role === 'subscriber' && s.path === 'live/once').map((s) => s.protocol), ['hls']);
+  } finally {
+    await pub.stop();
+    await fresh.stop();
+  }
+});

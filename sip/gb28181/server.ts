@@ -247,7 +247,7 @@ export class GbServer {
     const session = this.sessions.get(id);
     if (!session) {
       const known = this.options.devices.get(id);
-      throw new GatewayError(known ? 'SOURCE_START_FAILED' : 'STREAM_NOT_FOUND', known ? `device ${id} is offline${known.offlineReason ? ` (${known.offlineReason})` : ''}` : `device ${id} is not known`);
+      throw new GatewayError(known ? 'DEVICE_OFFLINE' : 'DEVICE_NOT_FOUND', known ? `device ${id} is offline${known.offlineReason ? ` (${known.offlineReason})` : ''}` : `device ${id} is not known`);
     }
     return session;
   }

@@ -37,7 +37,7 @@ export interface DevicesApiDeps {
 export async function devicesApi(app: FastifyInstance, deps: DevicesApiDeps): Promise<void> {
   const requireDevice = (id: string): GbDevice => {
     const record = deps.devices.get(id);
-    if (!record) throw new GatewayError('STREAM_NOT_FOUND', `device ${id} is not known`);
+    if (!record) throw new GatewayError('DEVICE_NOT_FOUND', `device ${id} is not known`);
     return record;
   };
 

@@ -7,6 +7,7 @@ const nullableInteger = { type: ['integer', 'null'] } as const;
 export const gbErrorResponses = {
   400: { $ref: 'Error#' },
   404: { $ref: 'Error#' },
+  409: { $ref: 'Error#' },
   500: { $ref: 'Error#' },
   502: { $ref: 'Error#' },
   503: { $ref: 'Error#' },

@@ -100,7 +100,7 @@ const idParams = { type: 'object', properties: { id: { type: 'string', pattern: 
 /** /api/proxies: RTSP pull proxies, their state, last error, reconnects, bitrate and tracks. */
 export async function proxiesApi(app: FastifyInstance, deps: ProxiesApiDeps): Promise<void> {
   app.addSchema(proxySchema);
-  const notFound = (id: string): GatewayError => new GatewayError('STREAM_NOT_FOUND', `proxy ${id} not found`);
+  const notFound = (id: string): GatewayError => new GatewayError('PROXY_NOT_FOUND', `proxy ${id} not found`);
 
   app.get('/api/proxies', {
     schema: { tags: ['proxies'], summary: 'Every RTSP pull proxy with its status', response: { 200: { type: 'object', properties: { proxies: { type: 'array', items: { $ref: 'Proxy#' } } } } } },

@@ -7,6 +7,7 @@ import type pino from 'pino';
 import { GatewayError, errorBody, httpStatusOf } from '../core/errors';
 import type { GatewayConfig } from '../config/schema';
 import { sharedSchemas } from '../api/schemas';
+import { clientError, frameworkError } from './http-errors';
 
 /** http.cors.origins as a list (`*` is never a configured origin: the schema refuses it). */
 export function corsOrigins(config: GatewayConfig['http']): readonly string[] {
@@ -29,6 +30,8 @@ export async function createHttpServer(config: GatewayConfig['http'], log: pino.
     // client hold its connection three times http.headersTimeout).
     http: { connectionsCheckingInterval: Math.min(5000, Math.max(250, (config.headersTimeout * 1000) / 4)) },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
   });
   const origins = corsOrigins(config);
   if (origins.length > 0) {

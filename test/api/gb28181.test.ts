@@ -40,7 +40,7 @@ test('GET /api/devices pages and filters; a device shows its live registration a
   assert.equal((await inject('GET', `/api/devices/${DEVICE}`)).json().streamMode, 'tcp-passive');
   const missing = await inject('GET', '/api/devices/34020000001320009999');
   assert.equal(missing.statusCode, 404);
-  assert.equal(missing.json().code, 'STREAM_NOT_FOUND');
+  assert.equal(missing.json().code, 'DEVICE_NOT_FOUND');
   assert.equal((await inject('GET', '/api/devices/abc')).statusCode, 400);
 });
 
@@ -106,8 +106,9 @@ test('play: a refused INVITE answers 502 with the device status; /api/invites li
   assert.equal(invites[0].state, 'ended');
   assert.match(invites[0].endReason, /488/);
   assert.equal(gw.gateway.gb28181!.bridge.inUseSsrcs(), 0, 'the SSRC was released');
-  const offline = await inject('POST', '/api/play/34020000001320000077/34020000001310000001');
-  assert.equal(offline.statusCode, 502);
-  assert.match(offline.json().message, /not known/);
+  const unknown = await inject('POST', '/api/play/34020000001320000077/34020000001310000001');
+  assert.equal(unknown.statusCode, 404);
+  assert.equal(unknown.json().code, 'DEVICE_NOT_FOUND');
+  assert.match(unknown.json().message, /not known/);
   assert.equal((await inject('POST', `/api/play/${DEVICE}/34020000001310000001/stop`)).json().stopped, `rtp/${DEVICE}_34020000001310000001`);
 });

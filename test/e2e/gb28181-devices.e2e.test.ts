@@ -54,7 +54,8 @@ test('offline detection: expiry and missed keepalives show in the API with the r
     assert.match(gone.offlineReason, /no keepalive for 2 s/);
     assert.equal(gone.session, null);
     const play = await gw.api('POST', `/api/play/${silent.id}/34020000001310000001`);
-    assert.equal(play.statusCode, 502);
+    assert.equal(play.statusCode, 409);
+    assert.equal(play.json().code, 'DEVICE_OFFLINE');
     assert.match(play.json().message, /is offline \(no keepalive/);
   });
 });

@@ -136,11 +136,11 @@ export class GbBridge {
     if (ids.range && !(ids.range.end > ids.range.start)) throw new GatewayError('BAD_REQUEST', `stream ${path}: the playback range ends before it starts`);
     await this.options.registry.admission.admit({ action: 'publish', path, protocol: 'gb28181', query: {}, internal: true });
     const device = this.options.devices.get(ids.deviceId);
-    if (!device) throw new GatewayError('SOURCE_START_FAILED', `stream ${path}: device ${ids.deviceId} is not known (it never registered and was not provisioned)`);
+    if (!device) throw new GatewayError('DEVICE_NOT_FOUND', `stream ${path}: device ${ids.deviceId} is not known (it never registered and was not provisioned)`);
     const channel = this.options.channels.get(ids.deviceId, ids.channelId);
     if (channel?.gone) throw new GatewayError('SOURCE_START_FAILED', `stream ${path}: channel ${ids.channelId} is no longer in the catalog of device ${ids.deviceId}`);
     if (!this.options.gb.session(ids.deviceId)) {
-      throw new GatewayError('SOURCE_START_FAILED', `stream ${path}: device ${ids.deviceId} is offline${device.offlineReason ? ` (${device.offlineReason})` : ''}`);
+      throw new GatewayError('DEVICE_OFFLINE', `stream ${path}: device ${ids.deviceId} is offline${device.offlineReason ? ` (${device.offlineReason})` : ''}`);
     }
     const first = await this.runSession(path, ids, device.streamMode);
     if (first.kind === 'playback') return { stop: (reason: string) => this.pulls.get(path)?.stop(reason) ?? Promise.resolve() };

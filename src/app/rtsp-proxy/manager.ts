@@ -163,7 +163,7 @@ export class ProxyManager implements ProxiesService {
 
   private mutable(id: string): Entry {
     const entry = this.entries.get(id);
-    if (!entry) throw new GatewayError('STREAM_NOT_FOUND', `proxy ${id} not found`);
+    if (!entry) throw new GatewayError('PROXY_NOT_FOUND', `proxy ${id} not found`);
     if (entry.proxy.spec.origin === 'config') throw new GatewayError('BAD_REQUEST', `proxy ${id} is declared in the config file: change it there`);
     if (entry.proxy.spec.origin === 'hook') throw new GatewayError('BAD_REQUEST', `proxy ${id} was started by the on_stream_not_found hook: it stops with its last reader`);
     return entry;

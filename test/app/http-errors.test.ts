@@ -31,10 +31,10 @@ function raw(text: string): Promise<{ status: number; body: { code?: string; mes
 }
 
 test('a missing proxy is PROXY_NOT_FOUND, a missing device DEVICE_NOT_FOUND (404), never STREAM_NOT_FOUND', async () => {
-  const proxy = await fetch(`${gw.httpUrl}/api/proxies/nope`);
+  const proxy = await fetch(`${gw.httpUrl}/api/proxies/nope`, { headers: gw.authHeaders });
   assert.equal(proxy.status, 404);
   assert.equal(((await proxy.json()) as { code: string }).code, 'PROXY_NOT_FOUND');
-  const device = await fetch(`${gw.httpUrl}/api/devices/34020000001320009999`);
+  const device = await fetch(`${gw.httpUrl}/api/devices/34020000001320009999`, { headers: gw.authHeaders });
   assert.equal(device.status, 404);
   assert.equal(((await device.json()) as { code: string }).code, 'DEVICE_NOT_FOUND');
   const viewer = await fetch(`${gw.httpUrl}/rtp/34020000001320009999_34020000001310000001.flv`);

@@ -119,6 +119,8 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     settings: proxySettingsFrom(config.rtsp),
     log: log.child({ component: 'rtsp-proxy' }),
     udpPorts: rtspUdpPorts(rtpPorts),
+    maxProxies: config.rtsp.maxProxies,
+    refused: limits.counter('rtsp.maxProxies'),
   });
   const pushes = new PushManager({
     registry,

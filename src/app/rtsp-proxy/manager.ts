@@ -18,6 +18,10 @@ export interface ProxyManagerDeps {
   readonly settings: ProxySettings;
   readonly log: Logger;
   readonly udpPorts?: UdpPortAllocator;
+  /** Most proxies at once (config, API and hook pulls together): rtsp.maxProxies. */
+  readonly maxProxies?: number;
+  /** Called when a proxy is refused for the cap. */
+  readonly refused?: (details: object) => void;
 }
 
 interface Entry {
@@ -170,6 +174,11 @@ export class ProxyManager implements ProxiesService {
   }
 
   private validate(spec: ProxySpec, replacing?: string): void {
+    const cap = this.deps.maxProxies;
+    if (cap !== undefined && replacing === undefined && this.entries.size >= cap) {
+      this.deps.refused?.({ proxies: this.entries.size, cap });
+      throw new GatewayError('UNAVAILABLE', `at most ${cap} pull proxies (rtsp.maxProxies)`);
+    }
     assertStreamPath(spec.path);
     validatePullUrl(spec.url);
     if (!['auto', 'tcp', 'udp'].includes(spec.transport)) throw new GatewayError('BAD_REQUEST', `transport must be auto, tcp or udp`);

@@ -103,7 +103,7 @@ export class RtspConnection {
       const credentials = this.options.credentials;
       if (!credentials) throw new RtspError('auth', `${method} needs credentials and the URL and config give none`);
       const chosen = chooseChallenge(this.readChallenges(response));
-      if (!chosen) throw new RtspError('auth', `the server asks for an authentication scheme we cannot answer: ${(response.headers.get('www-authenticate') ?? []).join(' | ').slice(0, 200)}`);
+      if (!chosen) throw new RtspError('auth', `the server asks for an authentication scheme we cannot answer (${(response.headers.get('www-authenticate') ?? []).map((h) => /^\s*([A-Za-z]{1,20})/.exec(h)?.[1] ?? '?').join(', ')})`);
       // Always one retry under the new challenge: some cameras hand out a fresh nonce per request.
       this.challenge = chosen;
       this.digestState = { nc: 0 };

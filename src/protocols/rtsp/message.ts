@@ -123,7 +123,7 @@ function readInterleaved(buf: Buffer, offset: number, out: RtspItem[]): number {
 
 function readMessage(buf: Buffer, offset: number, out: RtspItem[]): number {
   const probe = buf.subarray(offset, Math.min(buf.length, offset + PROBE_BYTES)).toString('latin1');
-  if (!looksLikeStart(probe)) throw new ParseError(`expected an RTSP message or a $ frame, got ${JSON.stringify(probe)}`);
+  if (!looksLikeStart(probe)) throw new ParseError(`expected an RTSP message or a $ frame, got ${probe.length} bytes of something else (not shown: peer bytes are never echoed)`);
   const end = buf.indexOf(HEADER_END, offset);
   if (end < 0) {
     if (buf.length - offset > MAX_HEADER_BYTES) throw new ParseError(`RTSP header block longer than ${MAX_HEADER_BYTES} bytes`);
@@ -136,7 +136,7 @@ function readMessage(buf: Buffer, offset: number, out: RtspItem[]): number {
   const lengthText = header(headers, 'content-length');
   let bodyLength = 0;
   if (lengthText !== undefined) {
-    if (!/^\s*\d{1,9}\s*$/.test(lengthText)) throw new ParseError(`bad Content-Length ${JSON.stringify(lengthText.slice(0, 40))}`);
+    if (!/^\s*\d{1,9}\s*$/.test(lengthText)) throw new ParseError('bad Content-Length (not a decimal number)');
     bodyLength = Number(lengthText);
     if (bodyLength > MAX_BODY_BYTES) throw new ParseError(`RTSP body of ${bodyLength} bytes is over the ${MAX_BODY_BYTES}-byte cap`);
   }
@@ -154,7 +154,7 @@ function parseStartLine(line: string, headers: RtspHeaders, body: Buffer): RtspR
   }
   const request = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) RTSP\/\d\.\d$/.exec(line);
   if (request) return { kind: 'request', method: request[1]!, uri: request[2]!, headers, body };
-  throw new ParseError(`bad RTSP start line ${JSON.stringify(line.slice(0, 80))}`);
+  throw new ParseError(`bad RTSP start line (${line.length} characters, neither a request nor an RTSP/1.0 status line)`);
 }
 
 function parseHeaderLines(lines: string[]): RtspHeaders {
@@ -170,9 +170,9 @@ function parseHeaderLines(lines: string[]): RtspHeaders {
       continue;
     }
     const colon = line.indexOf(':');
-    if (colon <= 0) throw new ParseError(`bad RTSP header line ${JSON.stringify(line.slice(0, 80))}`);
+    if (colon <= 0) throw new ParseError('bad RTSP header line (no name: value)');
     const name = line.slice(0, colon).trim().toLowerCase();
-    if (!TOKEN.test(name)) throw new ParseError(`bad RTSP header name ${JSON.stringify(name.slice(0, 40))}`);
+    if (!TOKEN.test(name)) throw new ParseError('bad RTSP header name (not a token)');
     if (++count > MAX_HEADER_COUNT) throw new ParseError(`more than ${MAX_HEADER_COUNT} RTSP headers`);
     let values = headers.get(name);
     if (!values) headers.set(name, (values = []));

@@ -126,3 +126,26 @@ test('config: proxies entries are checked and a fault names the key and the inde
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('rtsp.maxProxies caps config, API and hook pulls together; refusals are counted', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-proxy-cap-'));
+  const db = openDatabase(dir, silentLogger());
+  const hub = new Registry(DEFAULT_REGISTRY_OPTIONS, silentLogger());
+  let refusals = 0;
+  const manager = new ProxyManager({ registry: hub, repo: new ProxyRepo(db), config: [{ path: 'cfg/one', url: 'rtsp://10.0.0.9/live', transport: 'auto', onDemand: true }], settings, log: silentLogger(), maxProxies: 2, refused: () => refusals++ });
+  try {
+    manager.start();
+    const second = manager.create({ path: 'api/two', url: 'rtsp://10.0.0.8/live' });
+    expectCode(() => manager.create({ path: 'api/three', url: 'rtsp://10.0.0.7/live' }), 'UNAVAILABLE', /at most 2 pull proxies \(rtsp\.maxProxies\)/);
+    expectCode(() => manager.hookPulls.start('hook/four', 'rtsp://10.0.0.6/live'), 'UNAVAILABLE', /rtsp\.maxProxies/);
+    assert.equal(refusals, 2);
+    await manager.update(second.id, { transport: 'tcp' });
+    assert.equal(await manager.remove(second.id), true);
+    manager.create({ path: 'api/three', url: 'rtsp://10.0.0.7/live' });
+  } finally {
+    await manager.close();
+    await hub.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

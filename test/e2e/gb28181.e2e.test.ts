@@ -98,3 +98,31 @@ test('GB28181 play API: URLs of every protocol once it plays; a device that neve
     assert.equal(gw.gateway.gb28181!.bridge.inUseSsrcs(), 0);
   });
 });
+
+test('GB28181 sub-stream: rtp/{dev}_{ch}_sub INVITEs with a=streamnumber:1 and the vendor forms, and decodes; the main path sends none', async () => {
+  await withGateway(async (gw, dir, device) => {
+    const created = await api(gw, 'POST', '/api/devices', { id: DEVICE, streamMode: 'udp' });
+    assert.equal(created.statusCode, 201, created.body);
+    const sim = await device({ transport: 'udp' });
+    assert.equal((await sim.register())?.status, 200);
+    const file = join(dir, 'sub.flv');
+    const capture = await captureHttp(`${gw.httpUrl}/${PATH}_sub.flv`, file, 3000);
+    assert.equal(capture.status, 200, capture.body);
+    const offers = sim.received.filter((r) => r.method === 'INVITE').map((r) => r.body.toString());
+    assert.equal(offers.length, 1);
+    const sub = offers[0]!;
+    assert.match(sub, /^s=Play$/m);
+    assert.match(sub, /^a=streamnumber:1$/m);
+    assert.match(sub, /^a=stream:1$/m);
+    assert.match(sub, /^a=streamprofile:1$/m);
+    assert.match(sub, /^a=streamMode:SUB$/m);
+    const video = (await ffprobeJson(file)).streams.find((s) => s.codec_type === 'video');
+    assert.equal(video?.codec_name, 'h264');
+    await waitFor(() => sim.byes === 1 || undefined, 5000, 'the BYE of the sub-stream dialog');
+
+    const main = await captureHttp(`${gw.httpUrl}/${PATH}.flv`, join(dir, 'main.flv'), 1500);
+    assert.equal(main.status, 200, main.body);
+    const mainOffer = sim.received.filter((r) => r.method === 'INVITE').map((r) => r.body.toString())[1]!;
+    assert.doesNotMatch(mainOffer, /^a=stream(number|profile|Mode)?:/m);
+  });
+});

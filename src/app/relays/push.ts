@@ -12,6 +12,7 @@ import { RateMeter } from '../../hub/rate-meter';
 import { RtmpClient, RtmpClientError, type RtmpFailure } from '../../protocols/rtmp/client';
 import { RtmpPushSink, type PushHevcMode } from '../../protocols/rtmp/push-sink';
 import { maskRtmpUrl } from '../../protocols/rtmp/url';
+import { Backoff } from '../backoff';
 
 /** From the `relay:` config section, in ms and bytes. */
 export interface PushSettings {
@@ -71,8 +72,7 @@ export class Push {
   private client: RtmpClient | undefined;
   private lastError: PushStatus['lastError'];
   private reconnects = 0;
-  private failuresInARow = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly backoff: Backoff;
   private pushingSince: number | undefined;
   private readonly rate = new RateMeter(2000);
   private readonly log: Logger;
@@ -83,6 +83,7 @@ export class Push {
     private readonly settings: PushSettings,
     private readonly deps: PushDeps,
   ) {
+    this.backoff = new Backoff({ minMs: settings.reconnectMinMs, maxMs: settings.reconnectMaxMs });
     this.log = deps.log.child({ push: target.ruleId, stream: target.path, target: maskRtmpUrl(target.url) });
     this.sink = new RtmpPushSink({
       hevcMode: target.hevc,
@@ -121,7 +122,7 @@ export class Push {
   stop(reason: string): void {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    clearTimeout(this.timer);
+    this.backoff.cancel();
     this.subscribing?.abort();
     this.dropClient(reason);
     const subscription = this.subscription;
@@ -210,21 +211,18 @@ export class Push {
 
   private retryLater(run: () => void): void {
     this.state = 'retrying';
-    const delay = Math.min(this.settings.reconnectMaxMs, this.settings.reconnectMinMs * 2 ** Math.min(this.failuresInARow, 20));
-    this.failuresInARow++;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    this.backoff.schedule(() => {
       if (this.state === 'stopped') return;
       this.reconnects++;
       run();
-    }, delay);
+    });
   }
 
   private dropClient(reason: string): void {
     const client = this.client;
     this.client = undefined;
     this.sink.attach(undefined);
-    if (this.pushingSince !== undefined && Date.now() - this.pushingSince >= this.settings.reconnectMaxMs) this.failuresInARow = 0;
+    if (this.pushingSince !== undefined) this.backoff.connectionEnded(Date.now() - this.pushingSince);
     this.pushingSince = undefined;
     client?.close(reason);
   }

@@ -7,6 +7,7 @@ import { RateMeter } from '../../hub/rate-meter';
 import type { RtspFailure } from '../../protocols/rtsp/errors';
 import type { RtspTransportChoice } from '../../protocols/rtsp/pull';
 import type { UdpPortAllocator } from '../../protocols/rtsp/udp';
+import { Backoff } from '../backoff';
 import { createPullClient, maskPullUrl, pullProtocolOf, type PullClient } from './pull-clients';
 
 /** One proxy as declared in config or through the API. */
@@ -75,8 +76,7 @@ export class RtspProxy {
   private announced: string[] = [];
   private lastError: ProxyError | undefined;
   private reconnects = 0;
-  private failuresInARow = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly backoff: Backoff;
   private playingSince: number | undefined;
   private bytesBefore = 0;
   private readonly rate = new RateMeter(2000);
@@ -87,6 +87,7 @@ export class RtspProxy {
     private readonly settings: ProxySettings,
     private readonly deps: ProxyDeps,
   ) {
+    this.backoff = new Backoff({ minMs: settings.reconnectMinMs, maxMs: settings.reconnectMaxMs });
     this.log = deps.log.child({ proxy: spec.id, stream: spec.path });
   }
 
@@ -116,7 +117,7 @@ export class RtspProxy {
   async stop(reason: string): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    clearTimeout(this.retryTimer);
+    this.backoff.cancel();
     const pull = this.pull;
     this.pull = undefined;
     this.endPublisher(reason);
@@ -211,7 +212,7 @@ export class RtspProxy {
   private retire(pull: PullClient, reason: string): void {
     this.bytesBefore += pull.stats().bytes;
     this.pull = undefined;
-    if (this.playingSince !== undefined && Date.now() - this.playingSince >= this.settings.reconnectMaxMs) this.failuresInARow = 0;
+    if (this.playingSince !== undefined) this.backoff.connectionEnded(Date.now() - this.playingSince);
     this.playingSince = undefined;
     this.endPublisher(reason);
   }
@@ -219,15 +220,12 @@ export class RtspProxy {
   private scheduleRetry(): void {
     if (this.state === 'stopped') return;
     this.state = 'retrying';
-    const delay = Math.min(this.settings.reconnectMaxMs, this.settings.reconnectMinMs * 2 ** Math.min(this.failuresInARow, 20));
-    this.failuresInARow++;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => {
+    const delay = this.backoff.schedule(() => {
       if (this.state === 'stopped') return;
       this.reconnects++;
       this.state = 'connecting';
       this.connect().catch(() => this.scheduleRetry());
-    }, delay);
+    });
     this.log.debug({ delayMs: delay }, 'proxy reconnect scheduled');
   }
 

@@ -12,9 +12,7 @@ test('the heartbeat interval and count come from ConfigDownload; silence past in
     assert.equal((await sim.register())?.status, 200);
     await waitFor(() => f.devices.get(DEVICE_ID)?.heartbeatInterval === 1, 3000, 'BasicParam to be learned');
     assert.equal(f.server.session(DEVICE_ID)?.heartbeatCount, 2);
-    const started = Date.now();
     await waitFor(() => f.devices.get(DEVICE_ID)?.online === false, 5000, 'offline after 2 s of silence');
-    assert.ok(Date.now() - started >= 1000);
     assert.match(f.devices.get(DEVICE_ID)?.offlineReason ?? '', /no keepalive for 2 s/);
   } finally {
     await f.close();

@@ -90,11 +90,11 @@ test('property: text with stray & and < always parses after repair, content pres
   );
 });
 
-test('pathological XML stays linear', () => {
+// No wall-clock bound (the machine may be loaded): a parser that went quadratic on these
+// 300-500 KB bodies would take minutes and trip the test's timeout.
+test('pathological XML stays linear', { timeout: 20_000 }, () => {
   for (const body of ['<a '.repeat(100_000), '&'.repeat(300_000), '<!--'.repeat(100_000), `<Query>${'<a>'.repeat(30)}${'x'.repeat(500_000)}`]) {
-    const started = performance.now();
     onlyParseErrors(Buffer.from(body));
-    assert.ok(performance.now() - started < 1500, `${body.slice(0, 10)}: ${Math.round(performance.now() - started)} ms`);
   }
 });
 

@@ -14,6 +14,8 @@ export interface DeviceSession {
   /** Registration lifetime, s. */
   expires: number;
   lastKeepaliveAt: number;
+  /** A keepalive came after the last REGISTER: the device is alive past its registration expiry. */
+  keepaliveSinceRegister?: boolean;
   heartbeatInterval: number;
   heartbeatCount: number;
   charset: DeviceCharset;
@@ -28,17 +30,19 @@ export interface OfflineVerdict {
 }
 
 /**
- * When a device is declared offline: the registration expired, or heartbeat interval x count
- * passed without a keepalive, whichever comes first.
+ * When a device is declared offline. Heartbeat interval x count without a keepalive always is.
+ * The registration expiry (Expires not refreshed) is too, unless the device sent a keepalive
+ * since its last REGISTER: many devices never refresh but keep their keepalives going (wvp keeps
+ * them online the same way), so from then on only keepalive silence ends them.
  * Spec: GB/T 28181-2016 §9.6.1
  */
 export function offlineDeadline(session: DeviceSession): { at: number; reason: string } {
   const expiry = session.registeredAt + session.expires * 1000;
   const silence = session.heartbeatInterval * session.heartbeatCount;
   const heartbeat = session.lastKeepaliveAt + silence * 1000;
-  return heartbeat < expiry
+  return heartbeat < expiry || session.keepaliveSinceRegister
     ? { at: heartbeat, reason: `no keepalive for ${silence} s (heartbeat ${session.heartbeatInterval} s x ${session.heartbeatCount})` }
-    : { at: expiry, reason: `registration expired (Expires ${session.expires} s not refreshed)` };
+    : { at: expiry, reason: `registration expired (Expires ${session.expires} s not refreshed, no keepalive since)` };
 }
 
 /** The online devices, by id. */

@@ -10,6 +10,7 @@ const KEEPALIVE_PERSIST_MS = 30_000;
  */
 export const keepalive: ManscdpHandler = ({ session, incoming, now }, ctx) => {
   session.lastKeepaliveAt = now;
+  session.keepaliveSinceRegister = true;
   const from = remoteKey(session.remote);
   const to = remoteKey(incoming.remote);
   const moved = from !== to || session.remote.protocol !== incoming.remote.protocol;

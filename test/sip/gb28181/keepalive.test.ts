@@ -74,3 +74,22 @@ test('devices registered before a restart stay online and keep sending keepalive
     await f.close();
   }
 });
+
+test('a device that never refreshes its REGISTER but keeps sending keepalives stays online past Expires; silence then ends it', async () => {
+  const f = await startServer();
+  try {
+    const sim = await f.simulator({ expires: 1, heartbeatInterval: 1, heartbeatCount: 2 });
+    assert.equal((await sim.register())?.status, 200);
+    await waitFor(() => f.devices.get(DEVICE_ID)?.heartbeatInterval === 1, 3000, 'BasicParam to be learned');
+    sim.startKeepalives(300);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.equal(f.devices.get(DEVICE_ID)?.online, true, 'online 2.5 s after a 1 s registration, on keepalives alone');
+    sim.stopKeepalives();
+    const stopped = Date.now();
+    await waitFor(() => f.devices.get(DEVICE_ID)?.online === false, 5000, 'offline once the keepalives stop');
+    assert.ok(Date.now() - stopped >= 1000, 'not before interval x count of silence');
+    assert.match(f.devices.get(DEVICE_ID)?.offlineReason ?? '', /no keepalive for 2 s/);
+  } finally {
+    await f.close();
+  }
+});

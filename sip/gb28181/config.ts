@@ -30,6 +30,8 @@ export interface GbServerConfig {
   catalogRefreshMs: number;
   /** Expires of the Catalog SUBSCRIBE; 0: do not subscribe. */
   catalogSubscribeSec: number;
+  /** Expires of the Alarm SUBSCRIBE; 0: do not subscribe (alarms then come only as the device sends them). */
+  alarmSubscribeSec: number;
   inviteTimeoutMs: number;
   defaultStreamMode: StreamMode;
   defaultCharset: DeviceCharset;
@@ -56,6 +58,7 @@ export const DEFAULT_GB_CONFIG: Omit<GbServerConfig, 'id' | 'domain' | 'password
   catalogIdleMs: 10_000,
   catalogRefreshMs: 0,
   catalogSubscribeSec: 0,
+  alarmSubscribeSec: 0,
   inviteTimeoutMs: 10_000,
   defaultStreamMode: 'tcp-passive',
   defaultCharset: 'GB2312',

@@ -21,7 +21,7 @@ import type { GbChannelStore, GbDeviceStore } from './store';
 import { handleManscdpRequest } from './incoming/index';
 import type { GbAlarm, GbAlarmStore } from './alarms';
 import { MANSRTSP_CONTENT_TYPE, mansrtspBody, type PlaybackControl } from './mansrtsp';
-import { CatalogSubscriptions } from './subscriptions';
+import { ALARM_SUBSCRIBE_QUERY, CatalogSubscriptions } from './subscriptions';
 
 export interface GbServerEvents extends Record<string, unknown[]> {
   online: [deviceId: string];
@@ -77,6 +77,7 @@ export class GbServer {
   private readonly queries: DeviceQueries;
   private readonly invites: InviteClient;
   private readonly subscriptions: CatalogSubscriptions;
+  private readonly alarmSubscriptions: CatalogSubscriptions;
   private readonly sipLog: SipLog;
   private readonly lastCatalog = new Map<string, number>();
   private mansrtspCseq = 0;
@@ -111,6 +112,7 @@ export class GbServer {
       ...(options.dialogs ? { store: options.dialogs } : {}),
     }, log.child({ component: 'invite' }));
     this.subscriptions = new CatalogSubscriptions(config.catalogSubscribeSec, (id, sn, extra, headers) => this.sendQuery(id, 'SUBSCRIBE', 'Catalog', sn, extra, headers), () => this.queries.nextSn(), log);
+    this.alarmSubscriptions = new CatalogSubscriptions(config.alarmSubscribeSec, (id, sn, extra, headers) => this.sendQuery(id, 'SUBSCRIBE', 'Alarm', sn, extra, headers), () => this.queries.nextSn(), log, 'Alarm', ALARM_SUBSCRIBE_QUERY);
   }
 
   get port(): number {
@@ -136,6 +138,7 @@ export class GbServer {
     await this.invites.close('gateway shutting down');
     this.queries.close();
     this.subscriptions.close();
+    this.alarmSubscriptions.close();
     await this.stack.close();
   }
 
@@ -171,6 +174,7 @@ export class GbServer {
     this.sipLog.forget(id);
     this.registrar.unban(id);
     this.subscriptions.forget(id);
+    this.alarmSubscriptions.forget(id);
   }
 
   async refreshCatalog(id: string): Promise<CatalogResult> {
@@ -353,7 +357,7 @@ export class GbServer {
     void this.afterFirstRegistration(session.id);
   }
 
-  /** DeviceInfo, ConfigDownload BasicParam, Catalog, then the catalog subscription. */
+  /** DeviceInfo, ConfigDownload BasicParam, Catalog, then the catalog and alarm subscriptions. */
   private async afterFirstRegistration(id: string): Promise<void> {
     const log = this.options.log.child({ device: id });
     const steps: [string, () => Promise<unknown>][] = [
@@ -361,6 +365,7 @@ export class GbServer {
       ['ConfigDownload', () => this.loadBasicParam(id)],
       ['Catalog', () => this.refreshCatalog(id)],
       ['Catalog SUBSCRIBE', () => this.subscriptions.subscribe(id)],
+      ['Alarm SUBSCRIBE', () => this.alarmSubscriptions.subscribe(id)],
     ];
     for (const [name, step] of steps) {
       if (this.closed || !this.sessions.get(id)) return;
@@ -386,6 +391,7 @@ export class GbServer {
   private markOffline(id: string, reason: string, now = Date.now()): void {
     this.sessions.delete(id);
     this.subscriptions.forget(id);
+    this.alarmSubscriptions.forget(id);
     this.options.devices.set(id, { online: false, offlineAt: now, offlineReason: reason });
     this.options.log.info({ device: id, reason }, 'device offline');
     this.events.emit('offline', id, reason);
@@ -396,6 +402,7 @@ export class GbServer {
     for (const verdict of this.sessions.sweep(now)) this.markOffline(verdict.id, verdict.reason, now);
     this.registrar.sweep(now);
     this.subscriptions.renew(now, this.sessions.ids());
+    this.alarmSubscriptions.renew(now, this.sessions.ids());
     const refresh = this.options.config.catalogRefreshMs;
     if (refresh > 0) {
       for (const id of this.sessions.ids()) {

@@ -10,10 +10,13 @@ interface Subscription {
   renewing: boolean;
 }
 
+/** The Alarm subscription's query body: every priority (1-4) and method (0: all). Spec: GB/T 28181-2016 §9.7.3, A.2.4.7. */
+export const ALARM_SUBSCRIBE_QUERY: XmlFields = { StartAlarmPriority: '1', EndAlarmPriority: '4', AlarmMethod: '0' };
+
 /**
- * Catalog subscriptions: SUBSCRIBE (Event: Catalog) after registration, renewed before it
- * expires; a device that refuses is not asked again until it registers anew.
- * Spec: GB/T 28181-2016 §9.7; RFC 6665
+ * Device subscriptions of one event (Catalog, Alarm): SUBSCRIBE after registration, renewed
+ * before it expires; a device that refuses is not asked again until it registers anew.
+ * Spec: GB/T 28181-2016 §9.7, §9.11; RFC 6665
  */
 export class CatalogSubscriptions {
   private readonly active = new Map<string, Subscription>();
@@ -24,6 +27,8 @@ export class CatalogSubscriptions {
     private readonly send: Subscriber,
     private readonly nextSn: () => number,
     private readonly log: Logger,
+    private readonly event: 'Catalog' | 'Alarm' = 'Catalog',
+    private readonly query: XmlFields = {},
   ) {}
 
   async subscribe(deviceId: string, now = Date.now()): Promise<void> {
@@ -34,7 +39,7 @@ export class CatalogSubscriptions {
     this.active.set(deviceId, entry);
     let response: SipResponse;
     try {
-      response = await this.send(deviceId, sn, {}, { event: `Catalog;id=${sn}`, expires: String(this.expiresSec) });
+      response = await this.send(deviceId, sn, this.query, { event: `${this.event};id=${sn}`, expires: String(this.expiresSec) });
     } catch (err) {
       this.active.delete(deviceId);
       throw err;
@@ -42,7 +47,7 @@ export class CatalogSubscriptions {
     entry.renewing = false;
     if (response.status >= 300) {
       this.active.delete(deviceId);
-      this.log.info({ device: deviceId, status: response.status }, 'device refused the catalog subscription');
+      this.log.info({ device: deviceId, status: response.status }, `device refused the ${this.event} subscription`);
       return;
     }
     const granted = Number(typeof response.headers.expires === 'string' ? response.headers.expires : this.expiresSec);
@@ -57,7 +62,7 @@ export class CatalogSubscriptions {
     for (const id of online) {
       const entry = this.active.get(id);
       if (!entry || entry.renewing || entry.expiresAt - now > margin) continue;
-      this.subscribe(id, now).catch((err: unknown) => this.log.debug({ device: id, err: errorMessage(err) }, 'catalog subscription renewal failed'));
+      this.subscribe(id, now).catch((err: unknown) => this.log.debug({ device: id, err: errorMessage(err) }, `${this.event} subscription renewal failed`));
     }
   }
 

@@ -119,6 +119,7 @@ export const schema = {
     catalogIdle: num(0.5, 120),
     catalogRefresh: num(0, 7 * 86_400),
     catalogSubscribe: int(0, 86_400),
+    alarmSubscribe: int(0, 86_400),
     inviteTimeout: num(1, 120),
     mediaTimeout: num(1, 600),
     streamMode: oneOf(STREAM_MODES),

@@ -64,6 +64,7 @@ export function gbServerConfigFrom(sip: GatewayConfig['sip']): GbServerConfig {
     catalogIdleMs: sip.catalogIdle * 1000,
     catalogRefreshMs: sip.catalogRefresh * 1000,
     catalogSubscribeSec: sip.catalogSubscribe,
+    alarmSubscribeSec: sip.alarmSubscribe,
     inviteTimeoutMs: sip.inviteTimeout * 1000,
     defaultStreamMode: sip.streamMode,
     defaultCharset: sip.charset,

@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { parseManscdp } from '../../../sip/gb28181/manscdp';
 import { alarmOf } from '../../../sip/gb28181/alarms';
 import { alarmNotify } from '../../helpers/gb-sim-manscdp';
+import { waitFor } from '../../helpers/gateway';
+import { DEVICE_ID, startServer } from './gb-fixture';
 
 const DEVICE = '34020000001320000001';
 const CHANNEL = '34020000001310000001';
@@ -28,4 +30,34 @@ test('property: any Alarm body gives bounded fields or nulls, never a throw', ()
     }),
     { numRuns: 500 },
   );
+});
+
+test('alarmSubscribe: an Alarm SUBSCRIBE with the query body after registration, renewed before it expires; off by default', async () => {
+  const off = await startServer();
+  try {
+    const sim = await off.simulator();
+    assert.equal((await sim.register())?.status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    assert.equal(sim.received.filter((r) => r.method === 'SUBSCRIBE' && r.body.includes('<CmdType>Alarm</CmdType>')).length, 0);
+  } finally {
+    await off.close();
+  }
+  const f = await startServer({ alarmSubscribeSec: 2 });
+  try {
+    const sim = await f.simulator();
+    assert.equal((await sim.register())?.status, 200);
+    const alarmSubscribes = () => sim.received.filter((r) => r.method === 'SUBSCRIBE' && r.body.includes('<CmdType>Alarm</CmdType>'));
+    await waitFor(() => alarmSubscribes().length >= 2 || undefined, 5000, 'a renewed Alarm SUBSCRIBE');
+    const first = alarmSubscribes()[0]!;
+    assert.match(first.headers.get('event')?.[0] ?? '', /^Alarm;id=\d+$/);
+    assert.equal(first.headers.get('expires')?.[0], '2');
+    const body = first.body.toString();
+    assert.match(body, /<Query>/);
+    assert.match(body, /<StartAlarmPriority>1<\/StartAlarmPriority>/);
+    assert.match(body, /<EndAlarmPriority>4<\/EndAlarmPriority>/);
+    assert.match(body, /<AlarmMethod>0<\/AlarmMethod>/);
+    assert.match(body, new RegExp(`<DeviceID>${DEVICE_ID}</DeviceID>`));
+  } finally {
+    await f.close();
+  }
 });

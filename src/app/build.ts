@@ -5,6 +5,7 @@ import type pino from 'pino';
 import type { GatewayConfig } from '../config/schema';
 import { Registry } from '../hub/registry';
 import { RtmpServer } from '../protocols/rtmp/server';
+import { RtspServer } from '../protocols/rtsp/server';
 import { openDatabase, type Db } from '../../storage/db';
 import { streamsApi } from '../api/streams';
 import { healthApi } from '../api/health';
@@ -44,6 +45,7 @@ import { corsOrigins } from './http-server';
 
 export interface BoundPorts {
   rtmp?: number;
+  rtsp?: number;
   http?: number;
   sip?: number;
 }
@@ -85,6 +87,9 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
   const registry = new Registry(registryOptionsFrom(config.hub), log.child({ component: 'hub' }));
   const db = openDatabase(config.storage.dir, log.child({ component: 'storage' }));
   const ports: BoundPorts = {};
+  const rtsp = config.rtsp.enabled
+    ? new RtspServer({ host: config.rtsp.host, port: config.rtsp.port, registry, logger: log.child({ component: 'rtsp-server' }) })
+    : undefined;
   const rtmp = config.rtmp.enabled
     ? new RtmpServer({
         host: config.rtmp.host,
@@ -227,6 +232,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     config,
     async start() {
       if (rtmp) ports.rtmp = (await rtmp.listen()).port;
+      if (rtsp) ports.rtsp = (await rtsp.listen()).port;
       if (gb28181) ports.sip = await gb28181.start();
       if (http) {
         await http.listen({ host: config.http.host, port: config.http.port });
@@ -252,7 +258,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
         pushes.close();
         await proxies.close();
         await registry.close(reason);
-        await Promise.allSettled([rtmp?.close(), http?.close(), gb28181?.stop()]);
+        await Promise.allSettled([rtmp?.close(), rtsp?.close(), http?.close(), gb28181?.stop()]);
         db.close();
         metrics?.close();
         log.info('gateway stopped');

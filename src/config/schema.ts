@@ -143,6 +143,9 @@ export const schema = {
     dumpMaxBytes: int(1024 * 1024, 64 * 1024 * 1024 * 1024),
   },
   rtsp: {
+    enabled: bool(),
+    host: host(),
+    port: port(),
     connectTimeout: num(0.5, 120),
     requestTimeout: num(1, 120),
     udpFallback: num(0.5, 60),

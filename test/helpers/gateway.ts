@@ -65,6 +65,8 @@ export async function startTestGateway(env: Record<string, string> = {}, options
       GW_HTTP_PORT: '0',
       GW_RTMP_HOST: '127.0.0.1',
       GW_RTMP_PORT: '0',
+      GW_RTSP_HOST: '127.0.0.1',
+      GW_RTSP_PORT: '0',
       GW_SIP_HOST: '127.0.0.1',
       GW_SIP_PORT: '0',
       GW_STORAGE_DIR: dir,
@@ -83,7 +85,7 @@ export async function startTestGateway(env: Record<string, string> = {}, options
   const destination = options.captureLogs ? { write: (line: string) => void lines.push(line) } : undefined;
   const gateway = await buildGateway(config, options.log ?? createRootLogger(config.log, false, destination), 'test');
   const bound = await gateway.start();
-  const ports = { http: bound.http ?? 0, rtmp: bound.rtmp ?? 0, sip: bound.sip ?? 0 };
+  const ports = { http: bound.http ?? 0, rtmp: bound.rtmp ?? 0, rtsp: bound.rtsp ?? 0, sip: bound.sip ?? 0 };
   const rtmpUrl = `rtmp://127.0.0.1:${ports.rtmp}`;
   const authHeaders = { authorization: `Bearer ${gateway.config.auth.secret}` };
   return {

@@ -1,0 +1,76 @@
+import { randomInt } from 'node:crypto';
+import type { Frame } from '../../core/frame';
+import type { Track } from '../../core/track';
+import type { SdpMediaOut } from '../../formats/sdp/write';
+import { packetizeH264, packetizeH265, DEFAULT_MAX_PAYLOAD, type RtpPayload } from '../../../rtp/packetize/video';
+import { AAC_HBR_FMTP, packetizeAac, packetizeG711 } from '../../../rtp/packetize/audio';
+import { RtpPacketWriter } from '../../../rtp/packetize/writer';
+
+/**
+ * What the RTSP server offers for one hub track: its SDP m= section and an RTP sender that
+ * turns the track's frames into packets. Spec: RFC 6184 §8.1, RFC 7798 §7.1, RFC 3640 §4.1.
+ */
+export interface ServedTrack {
+  readonly track: Track;
+  readonly control: string;
+  readonly sdp: SdpMediaOut;
+  readonly clockRate: number;
+  readonly writer: RtpPacketWriter;
+}
+
+const DYNAMIC_PT = 96;
+
+function b64(buf: Buffer | undefined): string {
+  return buf ? buf.toString('base64') : '';
+}
+
+function mediaOf(track: Track, payloadType: number, control: string): { sdp: SdpMediaOut; clockRate: number; payloadType: number } {
+  const base = { protocol: 'RTP/AVP', control };
+  switch (track.codec) {
+    case 'h264': {
+      const profile = track.sps && track.sps.length >= 4 ? track.sps.subarray(1, 4).toString('hex') : '42e01f';
+      const fmtp = `packetization-mode=1;profile-level-id=${profile};sprop-parameter-sets=${b64(track.sps)},${b64(track.pps)}`;
+      return { sdp: { ...base, type: 'video', payloadType, rtpmap: 'H264/90000', fmtp }, clockRate: 90000, payloadType };
+    }
+    case 'h265': {
+      const fmtp = `sprop-vps=${b64(track.vps)};sprop-sps=${b64(track.sps)};sprop-pps=${b64(track.pps)}`;
+      return { sdp: { ...base, type: 'video', payloadType, rtpmap: 'H265/90000', fmtp }, clockRate: 90000, payloadType };
+    }
+    case 'aac': {
+      const fmtp = `${AAC_HBR_FMTP};config=${track.asc ? track.asc.toString('hex') : ''}`;
+      return { sdp: { ...base, type: 'audio', payloadType, rtpmap: `MPEG4-GENERIC/${track.sampleRate}/${track.channels}`, fmtp }, clockRate: track.sampleRate, payloadType };
+    }
+    case 'g711a':
+      return { sdp: { ...base, type: 'audio', payloadType: 8, rtpmap: 'PCMA/8000' }, clockRate: 8000, payloadType: 8 };
+    case 'g711u':
+      return { sdp: { ...base, type: 'audio', payloadType: 0, rtpmap: 'PCMU/8000' }, clockRate: 8000, payloadType: 0 };
+  }
+}
+
+export function serveTracks(tracks: readonly Track[]): ServedTrack[] {
+  return tracks.map((track, index) => {
+    const control = `trackID=${track.id}`;
+    const m = mediaOf(track, DYNAMIC_PT + index, control);
+    return { track, control, sdp: m.sdp, clockRate: m.clockRate, writer: new RtpPacketWriter(randomInt(1, 0xffffffff), m.payloadType, randomInt(0, 0xffff)) };
+  });
+}
+
+/** The RTP packets of one frame (timestamps from the frame's pts in the track's clock). */
+export function framePackets(served: ServedTrack, frame: Frame, maxPayload = DEFAULT_MAX_PAYLOAD): Buffer[] {
+  const timestamp = Math.round((frame.pts * served.clockRate) / 90000) >>> 0;
+  let payloads: readonly RtpPayload[];
+  switch (served.track.codec) {
+    case 'h264':
+      payloads = packetizeH264(frame.units, maxPayload);
+      break;
+    case 'h265':
+      payloads = packetizeH265(frame.units, maxPayload);
+      break;
+    case 'aac':
+      payloads = frame.units.flatMap((unit) => packetizeAac(unit, maxPayload));
+      break;
+    default:
+      return frame.units.flatMap((unit) => packetizeG711(unit, maxPayload).map((p) => served.writer.write(p, (timestamp + p.offset) >>> 0)));
+  }
+  return payloads.map((p) => served.writer.write(p, timestamp));
+}

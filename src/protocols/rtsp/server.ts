@@ -1,0 +1,51 @@
+import net from 'node:net';
+import type { Logger } from 'pino';
+import type { Registry } from '../../hub/registry';
+import { RtspServerConnection } from './server-session';
+
+export interface RtspServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  /** A session with no request (RTSP keepalive) for this long is closed. Spec: RFC 2326 §12.37. */
+  readonly sessionTimeoutMs?: number;
+}
+
+/** RTSP server (play over TCP interleaved): every connection a hub reader. */
+export class RtspServer {
+  private readonly server: net.Server;
+  private readonly connections = new Set<RtspServerConnection>();
+
+  constructor(private readonly options: RtspServerOptions) {
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  listen(): Promise<{ port: number }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve({ port: (this.server.address() as net.AddressInfo).port });
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.connections) c.close('server closing');
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    const remote = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`;
+    const connection = new RtspServerConnection(socket, {
+      registry: this.options.registry,
+      log: this.options.logger.child({ remote }),
+      remote,
+      sessionTimeoutMs: this.options.sessionTimeoutMs ?? 60_000,
+    });
+    this.connections.add(connection);
+    socket.once('close', () => this.connections.delete(connection));
+  }
+}

@@ -10,6 +10,7 @@ import { GatewayError, errorMessage } from '../../core/errors';
 import { writeSdp } from '../../formats/sdp/write';
 import { RtspReader, encodeInterleaved, header, type RtspServerRequest } from './message';
 import { parseTransport } from './headers';
+import { buildSenderReport } from '../../../rtp/rtcp';
 import { framePackets, serveTracks, type ServedTrack } from './server-media';
 
 export interface ConnectionOptions {
@@ -19,8 +20,11 @@ export interface ConnectionOptions {
   readonly sessionTimeoutMs: number;
 }
 
+/** Milliseconds from the NTP epoch (1900) to the Unix epoch (1970). */
+const NTP_EPOCH_OFFSET_MS = 2_208_988_800_000;
 const PUBLIC = 'OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER';
-const PATH = /^\/([A-Za-z0-9_.-]{1,64})\/([A-Za-z0-9_.-]{1,64})(?:\/(trackID=\d+))?\/?$/;
+const NAME = '[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}';
+const PATH = new RegExp(`^/(${NAME})/(${NAME})(?:/(trackID=\\d+))?/?$`);
 
 /** `rtsp://host[:port]/app/stream[/trackID=n][?query]` to its parts. */
 export function parseServerUri(uri: string): { path: string; control?: string; query: Record<string, string> } | undefined {
@@ -41,6 +45,11 @@ export class RtspServerConnection {
   private readonly channels = new Map<number, number>();
   private subscription: Subscription | undefined;
   private playing = false;
+  /** Packets of the GOP cache, held until the PLAY response is on the wire (it must come first). */
+  private held: Buffer[] | undefined;
+  /** Wall clock of the first frame sent and its pts: the NTP side of every sender report. */
+  private clockBase: { epochMs: number; pts: number } | undefined;
+  private readonly lastReport = new Map<number, number>();
   private closed = false;
   private bytesOut = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -96,6 +105,9 @@ export class RtspServerConnection {
       this.options.log.info({ method: request.method, err: errorMessage(err) }, 'rtsp request refused');
     }
     this.send(cseq, reply);
+    const held = this.held;
+    this.held = undefined;
+    if (held && !this.closed) for (const packet of held) this.socket.write(packet);
   }
 
   private dispatch(request: RtspServerRequest): Promise<Reply> | Reply {
@@ -174,11 +186,12 @@ export class RtspServerConnection {
   private async play(request: RtspServerRequest): Promise<Reply> {
     const target = this.target(request);
     if (this.channels.size === 0) return { status: 455, reason: 'Method Not Valid in This State' };
+    this.playing = true;
     if (!this.subscription) {
+      this.held = [];
       await this.options.registry.admission.admit({ action: 'play', path: target.path, protocol: 'rtsp', remote: this.options.remote, query: target.query });
       this.subscription = await this.options.registry.subscribe(target.path, this.playSink(), {});
     }
-    this.playing = true;
     const rtpInfo = this.served.filter((s) => this.channels.has(s.track.id)).map((s) => `url=${request.uri.split('?')[0]!.replace(/\/?$/, '/')}${s.control}`);
     return { status: 200, reason: 'OK', headers: [['Session', this.sessionId], ['Range', 'npt=0.000-'], ['RTP-Info', rtpInfo.join(',')]] };
   }
@@ -199,11 +212,31 @@ export class RtspServerConnection {
     const channel = this.channels.get(frame.trackId);
     const served = this.served.find((s) => s.track.id === frame.trackId);
     if (channel === undefined || !served) return;
-    for (const packet of framePackets(served, frame)) {
-      const framed = encodeInterleaved(channel, packet);
+    const packets = framePackets(served, frame);
+    const report = this.senderReport(served, frame);
+    if (report) packets.unshift(report);
+    for (const [i, packet] of packets.entries()) {
+      const framed = encodeInterleaved(report && i === 0 ? channel + 1 : channel, packet);
       this.bytesOut += framed.length;
-      this.socket.write(framed);
+      if (this.held) this.held.push(framed);
+      else this.socket.write(framed);
     }
+  }
+
+  /**
+   * An RTCP sender report before a track's first packet and every 5 s of media, so a player
+   * syncs audio to video from the start. Spec: RFC 3550 §6.4.1.
+   */
+  private senderReport(served: ServedTrack, frame: Frame): Buffer | undefined {
+    this.clockBase ??= { epochMs: Date.now(), pts: frame.pts };
+    const last = this.lastReport.get(frame.trackId);
+    if (last !== undefined && frame.pts - last < 5 * 90000) return undefined;
+    this.lastReport.set(frame.trackId, frame.pts);
+    const ntpMs = this.clockBase.epochMs + (frame.pts - this.clockBase.pts) / 90 + NTP_EPOCH_OFFSET_MS;
+    const seconds = Math.floor(ntpMs / 1000);
+    const fraction = Math.floor(((ntpMs % 1000) / 1000) * 0x100000000) >>> 0;
+    const rtpTimestamp = Math.round((frame.pts * served.clockRate) / 90000) >>> 0;
+    return buildSenderReport({ ssrc: served.writer.ssrc, ntpSeconds: seconds >>> 0, ntpFraction: fraction, rtpTimestamp, packetCount: served.writer.packets, octetCount: served.writer.octets >>> 0 });
   }
 
   private send(cseq: string, reply: Reply): void {

@@ -85,7 +85,7 @@ const FLOODS: Flood[] = [
 
 async function startGatewayProcess(resources: Resources, ulimit: number | undefined): Promise<{ proc: ManagedChild; ports: Ports }> {
   const storage = resources.tempDir('gw-floods-');
-  const env = { ...process.env, GW_HTTP_HOST: '127.0.0.1', GW_RTMP_HOST: '127.0.0.1', GW_SIP_HOST: '127.0.0.1', GW_RTP_HOST: '127.0.0.1', GW_HTTP_PORT: '0', GW_RTMP_PORT: '0', GW_SIP_PORT: '0', GW_RTP_PORT_MIN: '0', GW_STORAGE_DIR: storage, GW_LOG_PRETTY: 'no', GW_LOG_LEVEL: 'info', GW_SIP_PASSWORD: 'bench-pass' };
+  const env = { ...process.env, GW_HTTP_HOST: '127.0.0.1', GW_RTMP_HOST: '127.0.0.1', GW_SIP_HOST: '127.0.0.1', GW_RTP_HOST: '127.0.0.1', GW_HTTP_PORT: '0', GW_RTMP_PORT: '0', GW_RTSP_HOST: '127.0.0.1', GW_RTSP_PORT: '0', GW_SIP_PORT: '0', GW_RTP_PORT_MIN: '0', GW_STORAGE_DIR: storage, GW_LOG_PRETTY: 'no', GW_LOG_LEVEL: 'info', GW_SIP_PASSWORD: 'bench-pass' };
   const main = join(ROOT, 'dist', 'src', 'app', 'main.js');
   const [command, args] = ulimit ? ['prlimit', [`--nofile=${ulimit}`, process.execPath, main]] : [process.execPath, [main]];
   const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });

@@ -148,7 +148,7 @@ export async function startGateway(root: string, resources: Resources): Promise<
     GW_HTTP_HOST: '127.0.0.1',
     GW_RTMP_HOST: '127.0.0.1',
     GW_HTTP_PORT: '0',
-    GW_RTMP_PORT: '0',
+    GW_RTMP_PORT: '0', GW_RTSP_HOST: '127.0.0.1', GW_RTSP_PORT: '0',
     GW_SIP_HOST: '127.0.0.1',
     GW_SIP_PORT: '0',
     GW_RTP_PORT_MIN: '0',

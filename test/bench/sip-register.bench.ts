@@ -137,7 +137,7 @@ async function round(n: number, args: Args, resources: Resources, hz: number): P
     GW_HTTP_HOST: '127.0.0.1',
     GW_HTTP_PORT: '0',
     GW_RTMP_HOST: '127.0.0.1',
-    GW_RTMP_PORT: '0',
+    GW_RTMP_PORT: '0', GW_RTSP_HOST: '127.0.0.1', GW_RTSP_PORT: '0',
     GW_SIP_HOST: '127.0.0.1',
     GW_SIP_PORT: String(port),
     GW_SIP_PASSWORD: PASSWORD,

@@ -14,7 +14,7 @@ const CHANNEL = makeChannels(DEVICE, 1)[0]!.id;
 
 test('after a gateway crash (SIGKILL) the dialog it left open gets its BYE from the restarted gateway', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-gb-restart-'));
-  const env = { GW_HTTP_PORT: '0', GW_RTMP_PORT: '0', GW_SIP_PORT: '0', GW_HTTP_HOST: '127.0.0.1', GW_RTMP_HOST: '127.0.0.1', GW_SIP_HOST: '127.0.0.1', GW_SIP_MEDIA_IP: '127.0.0.1', GW_RTP_HOST: '127.0.0.1', GW_RTP_PORT_MIN: '0', GW_STORAGE_DIR: dir, GW_LOG_PRETTY: 'no', GW_HUB_CLOSE_AFTER: '60', GW_AUTH_SECRET: TEST_SECRETS.secret, GW_SIP_PASSWORD: TEST_SECRETS.sipPassword };
+  const env = { GW_HTTP_PORT: '0', GW_RTMP_PORT: '0', GW_RTSP_HOST: '127.0.0.1', GW_RTSP_PORT: '0', GW_SIP_PORT: '0', GW_HTTP_HOST: '127.0.0.1', GW_RTMP_HOST: '127.0.0.1', GW_SIP_HOST: '127.0.0.1', GW_SIP_MEDIA_IP: '127.0.0.1', GW_RTP_HOST: '127.0.0.1', GW_RTP_PORT_MIN: '0', GW_STORAGE_DIR: dir, GW_LOG_PRETTY: 'no', GW_HUB_CLOSE_AFTER: '60', GW_AUTH_SECRET: TEST_SECRETS.secret, GW_SIP_PASSWORD: TEST_SECRETS.sipPassword };
   const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -36,7 +36,7 @@ test('kill -9 mid-segment, restart: the segments are cut after their last comple
     GW_HTTP_HOST: '127.0.0.1',
     GW_HTTP_PORT: '0',
     GW_RTMP_HOST: '127.0.0.1',
-    GW_RTMP_PORT: '0',
+    GW_RTMP_PORT: '0', GW_RTSP_HOST: '127.0.0.1', GW_RTSP_PORT: '0',
     GW_SIP_ENABLED: 'false',
     GW_AUTH_SECRET: TEST_SECRETS.secret,
     GW_AUTH_PUBLISH_KEY: TEST_SECRETS.publishKey,

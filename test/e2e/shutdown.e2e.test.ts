@@ -22,7 +22,7 @@ function runGateway(args: string[], env: Record<string, string>) {
 
 /** Every listener on 127.0.0.1 and an OS-chosen port: nothing here needs a default port. */
 const TEST_PORTS = {
-  GW_HTTP_PORT: '0', GW_HTTP_HOST: '127.0.0.1', GW_RTMP_PORT: '0', GW_RTMP_HOST: '127.0.0.1',
+  GW_HTTP_PORT: '0', GW_HTTP_HOST: '127.0.0.1', GW_RTMP_PORT: '0', GW_RTSP_HOST: '127.0.0.1', GW_RTSP_PORT: '0', GW_RTMP_HOST: '127.0.0.1',
   GW_SIP_PORT: '0', GW_SIP_HOST: '127.0.0.1', GW_RTP_HOST: '127.0.0.1', GW_RTP_PORT_MIN: '0',
 };
 

@@ -192,8 +192,15 @@ export class RtspServerConnection {
       await this.options.registry.admission.admit({ action: 'play', path: target.path, protocol: 'rtsp', remote: this.options.remote, query: target.query });
       this.subscription = await this.options.registry.subscribe(target.path, this.playSink(), {});
     }
-    const rtpInfo = this.served.filter((s) => this.channels.has(s.track.id)).map((s) => `url=${request.uri.split('?')[0]!.replace(/\/?$/, '/')}${s.control}`);
+    const base = request.uri.split('?')[0]!.replace(/\/?$/, '/');
+    const rtpInfo = this.served.filter((s) => this.channels.has(s.track.id)).map((s) => `url=${base}${s.control}${this.firstHeld(this.channels.get(s.track.id)!)}`);
     return { status: 200, reason: 'OK', headers: [['Session', this.sessionId], ['Range', 'npt=0.000-'], ['RTP-Info', rtpInfo.join(',')]] };
+  }
+
+  /** `;seq=..;rtptime=..` of the first held RTP packet on `channel` (RFC 2326 §12.33). */
+  private firstHeld(channel: number): string {
+    const framed = this.held?.find((b) => b[1] === channel);
+    return framed ? `;seq=${framed.readUInt16BE(6)};rtptime=${framed.readUInt32BE(8)}` : '';
   }
 
   private playSink(): Sink {

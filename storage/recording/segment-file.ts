@@ -1,7 +1,18 @@
 import { mkdirSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { errorMessage } from '../../src/core/errors';
+
+/** What a segment file needs of an open file (fs/promises FileHandle has it). */
+export interface SegmentFileHandle {
+  writev(buffers: Buffer[]): Promise<{ bytesWritten: number }>;
+  close(): Promise<void>;
+}
+
+/** Creates a new file (it must not exist yet). */
+export type OpenSegmentFileHandle = (absolutePath: string) => Promise<SegmentFileHandle>;
+
+const openExclusive: OpenSegmentFileHandle = (absolutePath) => open(absolutePath, 'wx');
 
 export interface SegmentFileOptions {
   /** Queued bytes reach the file at least this often (crash safety: what kill -9 may lose). */
@@ -10,6 +21,8 @@ export interface SegmentFileOptions {
   readonly eagerBytes?: number;
   /** A write failed (ENOSPC, EIO, EACCES ...): the file takes nothing more. */
   readonly onError: (err: NodeJS.ErrnoException) => void;
+  /** How the file is created; default fs/promises open(path, 'wx'). */
+  readonly openFile?: OpenSegmentFileHandle;
 }
 
 /**
@@ -19,7 +32,7 @@ export interface SegmentFileOptions {
  * given until they are written (they are shared, immutable frame data).
  */
 export class SegmentFile {
-  private handle: FileHandle | undefined;
+  private handle: SegmentFileHandle | undefined;
   private opening: Promise<void>;
   private queue: Buffer[] = [];
   private queued = 0;
@@ -100,7 +113,7 @@ export class SegmentFile {
   private async openFile(): Promise<void> {
     try {
       mkdirSync(dirname(this.absolutePath), { recursive: true });
-      this.handle = await open(this.absolutePath, 'wx');
+      this.handle = await (this.options.openFile ?? openExclusive)(this.absolutePath);
     } catch (err) {
       this.fail(err);
     }

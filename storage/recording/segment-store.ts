@@ -4,7 +4,7 @@ import type { Logger } from '../../src/core/log';
 import { localDayBounds } from '../../src/core/zoned-time';
 import type { RecordingFormat, RecordingRow, RecordingsRepo, RecordingStatus } from '../repos/recordings';
 import type { RecordingLayout } from './layout';
-import { SegmentFile } from './segment-file';
+import { SegmentFile, type OpenSegmentFileHandle, type SegmentFileOptions } from './segment-file';
 import { renderVodPlaylist } from './vod-playlist';
 import { cutAfterLastComplete } from './recovery';
 
@@ -40,6 +40,8 @@ export interface SegmentStoreOptions {
   readonly log: Logger;
   /** Every segment that closed (complete or cut short by an error). */
   readonly onSegment: (event: SegmentEvent) => void;
+  /** How segment files are created (default: the file system). */
+  readonly openFile?: OpenSegmentFileHandle;
 }
 
 /** Opens segment files, keeps their rows in step and rewrites HLS VOD playlists. */
@@ -54,7 +56,7 @@ export class SegmentStore {
     const { layout, repo } = this.options;
     const file = layout.newFile(meta.path, meta.format, meta.startMs, (f) => repo.byFile(f) !== undefined);
     const id = repo.insert({ ...meta, file, endMs: meta.startMs, bytes: 0, keyframes: 0, status: 'recording' });
-    return new OpenSegment(this, id, file, meta, layout.inside(file), this.options.flushMs, onError);
+    return new OpenSegment(this, id, file, meta, layout.inside(file), { flushMs: this.options.flushMs, onError, openFile: this.options.openFile });
   }
 
   /** @internal progress of an open segment (once per flush). */
@@ -129,12 +131,11 @@ export class OpenSegment {
     readonly file: string,
     readonly meta: SegmentMeta,
     readonly absolutePath: string,
-    flushMs: number,
-    onError: (err: NodeJS.ErrnoException) => void,
+    fileOptions: SegmentFileOptions,
   ) {
     this.endMs = meta.startMs;
-    this.file_ = new SegmentFile(absolutePath, { flushMs, onError });
-    this.saveTimer = setInterval(() => this.save(), Math.max(250, flushMs));
+    this.file_ = new SegmentFile(absolutePath, fileOptions);
+    this.saveTimer = setInterval(() => this.save(), Math.max(250, fileOptions.flushMs));
     this.saveTimer.unref();
   }
 

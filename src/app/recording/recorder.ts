@@ -53,6 +53,8 @@ export interface ActiveRecording {
   readonly files: readonly string[];
   readonly segments: number;
   readonly drops: number;
+  /** Bytes handed to open files that the disk has not taken yet (bounded by record.maxPendingBytes per format). */
+  readonly pendingBytes: number;
   readonly lastError: string | null;
   readonly until: string | null;
 }
@@ -142,6 +144,7 @@ export class Recorder {
       files,
       segments: all.reduce((n, s) => n + s.segments, 0),
       drops: all.reduce((n, s) => n + s.dropped, 0),
+      pendingBytes: all.reduce((n, s) => n + s.pendingBytes, 0),
       lastError,
       until: this.until === undefined ? null : new Date(this.until).toISOString(),
     };

@@ -90,9 +90,12 @@ export class SegmentSeries {
       this.cut(unit, cut === 'continuous');
       return this.tryOpen(unit, data);
     }
-    if (this.dropping || this.open.pendingBytes > this.ctx.maxPendingBytes) {
+    const behind = this.open.pendingBytes > this.ctx.maxPendingBytes;
+    if (this.dropping || behind) {
       if (!this.dropping) this.ctx.log.warn({ format: this.format, pending: this.open.pendingBytes }, 'recording falls behind the disk: dropping to the next keyframe');
-      this.dropping = !unit.startable;
+      // Resume only at a keyframe the disk has room for: a keyframe taken while still behind
+      // would grow the backlog by one GOP head per GOP for as long as the disk stalls.
+      this.dropping = behind || !unit.startable;
       if (this.dropping) {
         this.dropped++;
         return false;

@@ -209,7 +209,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     await http.register(rtpApi, { rtp: rtpServers });
     if (metrics) await http.register(metricsApi, { text: () => metrics.text(), contentType: metrics.contentType });
     registerMediaRoutes(http, registry, config.http, log);
-    tsRoutes = registerTsRoutes(http, registry, config, log, tsFeeds);
+    tsRoutes = registerTsRoutes(http, registry, config, log, tsFeeds, limits);
     await http.register(recordingsApi, { recordings: recording.service });
     registerPlayback(http, recording, config, log, registry);
     await registerWebRoutes(http, join(__dirname, '..', '..', '..'));

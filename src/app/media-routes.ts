@@ -11,6 +11,7 @@ import { serveHttpTs, serveWsTs, type TsStreamRequest } from '../protocols/http-
 import { HlsServer } from '../protocols/hls/hls-server';
 import { serveHlsPlaylist, serveHlsSegment } from '../protocols/hls/route';
 import { corsOrigins } from './http-server';
+import type { Limits } from './limits';
 
 type HevcMode = GatewayConfig['http']['flvHevcMode'];
 
@@ -65,15 +66,23 @@ export function registerTsRoutes(
   config: GatewayConfig,
   log: Logger,
   feeds: TsFeeds = new TsFeeds(registry, log.child({ component: 'ts-feed' })),
+  limits?: Limits,
 ): { feeds: TsFeeds; hls: HlsServer; close(reason?: string): void } {
+  const refusals = limits && {
+    'hls.maxSessions': limits.counter('hls.maxSessions'),
+    'hls.maxSessionsPerStream': limits.counter('hls.maxSessionsPerStream'),
+    'hls.maxSessionsPerClient': limits.counter('hls.maxSessionsPerClient'),
+  };
   const hls = new HlsServer(
-    { registry, feeds, log: log.child({ component: 'hls' }) },
+    { registry, feeds, log: log.child({ component: 'hls' }), refused: refusals && ((limit, details) => refusals[limit](details)) },
     {
       segmentSeconds: config.hls.segmentSeconds,
       windowSegments: config.hls.windowSegments,
       closeAfterMs: config.hls.closeAfter * 1000,
       playlistWaitMs: config.hls.playlistWait * 1000,
       alwaysRemux: config.hls.alwaysRemux,
+      maxSessionsPerStream: config.hls.maxSessionsPerStream,
+      maxSessionsPerClient: config.hls.maxSessionsPerClient,
     },
   );
   const ts = { registry, feeds, extraHeaders: mediaCorsHeaders(config.http), maxPendingBytes: config.hub.viewer.maxPendingBytes, maxLagMs: config.hub.viewer.maxLag * 1000 };

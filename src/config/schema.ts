@@ -98,6 +98,8 @@ export const schema = {
     closeAfter: num(1, 3600),
     playlistWait: num(1, 120),
     alwaysRemux: bool(),
+    maxSessionsPerStream: int(1, 10_000),
+    maxSessionsPerClient: int(1, 10_000),
   },
   sip: {
     enabled: bool(),

@@ -32,12 +32,10 @@ export function deriveKey(secret: string, purpose: string): Buffer {
   return createHmac('sha256', secret).update(`surveillance-gateway ${purpose}`).digest();
 }
 
-/** The client IP of an `ip:port` peer string (IPv4-mapped IPv6 as plain IPv4). */
-export function ipOf(remote: string | undefined): string {
-  if (!remote) return '';
-  const withoutPort = /^\[(.*)\]:\d+$/.exec(remote)?.[1] ?? remote.replace(/:\d+$/, '');
-  return withoutPort.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
-}
+/** The client IP of an `ip:port` peer (moved beside remoteOf; kept here for the access code). */
+import { ipOf } from '../../protocols/shared/sockets';
+
+export { ipOf };
 
 function mac(key: Buffer, action: TokenAction, path: string, expiry: string, ip64: string): string {
   return createHmac('sha256', key).update(`${action}\n${path}\n${expiry}\n${ip64}`).digest('base64url');

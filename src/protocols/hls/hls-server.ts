@@ -9,6 +9,7 @@ import type { TsFeeds } from '../../formats/mpegts/ts-feeds';
 import type { Registry } from '../../hub/registry';
 import { HlsMuxer } from './hls-muxer';
 import { HlsSession, SESSION_ID_PATTERN } from './session';
+import { ipOf } from '../shared/sockets';
 
 export interface HlsOptions {
   segmentSeconds: number;
@@ -18,7 +19,14 @@ export interface HlsOptions {
   /** The first media playlist waits this long at most for two segments, ms. */
   playlistWaitMs: number;
   alwaysRemux: boolean;
+  /** Sessions one stream may hold (a flood of one stream does not starve the others). */
+  maxSessionsPerStream: number;
+  /** Sessions one client IP may hold (one looping client does not starve the other viewers). */
+  maxSessionsPerClient: number;
 }
+
+/** The session caps, by the name their refusals are counted under. */
+export type HlsSessionLimit = 'hls.maxSessions' | 'hls.maxSessionsPerStream' | 'hls.maxSessionsPerClient';
 
 /** Who asks: the peer and the URL query (without `session`), for admission. */
 export interface HlsViewer {
@@ -30,6 +38,8 @@ export interface HlsDeps {
   registry: Registry;
   feeds: TsFeeds;
   log: Logger;
+  /** Called on each refusal by a session cap (counted and logged by the app). */
+  refused?: (limit: HlsSessionLimit, details: { path: string; client: string }) => void;
 }
 
 /** Segments wanted before the first playlist is answered (so a player has something to buffer). */
@@ -47,6 +57,8 @@ const SWEEP_INTERVAL_MS = 1000;
 export class HlsServer {
   private readonly muxers = new Map<string, HlsMuxer>();
   private readonly sessions = new Map<string, HlsSession>();
+  private readonly perStream = new Counts();
+  private readonly perClient = new Counts();
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   private closed = false;
@@ -133,6 +145,8 @@ export class HlsServer {
     for (const off of this.unsubscribe.splice(0)) off();
     for (const session of this.sessions.values()) session.close(reason);
     this.sessions.clear();
+    this.perStream.clear();
+    this.perClient.clear();
     for (const muxer of this.muxers.values()) muxer.close(reason);
     this.muxers.clear();
   }
@@ -141,7 +155,7 @@ export class HlsServer {
   sweep(now = this.now()): void {
     for (const [key, session] of this.sessions) {
       if (session.inFlight === 0 && now - session.lastSeen > this.options.closeAfterMs) {
-        this.sessions.delete(key);
+        this.forget(key, session);
         session.close(`no request for ${this.options.closeAfterMs} ms`);
       }
     }
@@ -164,7 +178,8 @@ export class HlsServer {
     if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
     if (!SESSION_ID_PATTERN.test(id)) throw new GatewayError('BAD_REQUEST', 'session must be 8-64 characters of A-Z a-z 0-9 _ -');
     const key = `${path}\n${id}`;
-    if (this.sessions.get(key)?.isClosed) this.sessions.delete(key); // closed through the API: a new one asks again
+    const stale = this.sessions.get(key);
+    if (stale?.isClosed) this.forget(key, stale); // closed through the API: a new one asks again
     if (!this.sessions.has(key)) {
       await this.deps.registry.admission.admit({ action: 'play', path, protocol: 'hls', remote: viewer.remote, query: viewer.query });
       if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
@@ -173,9 +188,11 @@ export class HlsServer {
     const now = this.now();
     let session = this.sessions.get(key);
     if (!session) {
-      if (this.sessions.size >= MAX_HLS_SESSIONS) throw new GatewayError('STREAM_BUSY', `too many HLS sessions (${MAX_HLS_SESSIONS})`);
+      this.checkCaps(path, remote);
       session = new HlsSession(id, path, remote, now, this.deps.registry, this.deps.log);
       this.sessions.set(key, session);
+      this.perStream.add(path);
+      this.perClient.add(session.client);
       this.deps.log.debug({ session: id, path, remote }, 'hls session opened');
       this.armSweep();
     }
@@ -183,8 +200,27 @@ export class HlsServer {
     return session;
   }
 
+  /** Refuses a new session past a cap: process-wide, per stream, per client IP. */
+  private checkCaps(path: string, remote: string): void {
+    const client = ipOf(remote);
+    const refuse = (limit: HlsSessionLimit, message: string): never => {
+      this.deps.refused?.(limit, { path, client });
+      throw new GatewayError('STREAM_BUSY', message);
+    };
+    if (this.sessions.size >= MAX_HLS_SESSIONS) refuse('hls.maxSessions', `too many HLS sessions (${MAX_HLS_SESSIONS})`);
+    const { maxSessionsPerStream, maxSessionsPerClient } = this.options;
+    if (this.perStream.of(path) >= maxSessionsPerStream) refuse('hls.maxSessionsPerStream', `too many HLS sessions on ${path} (${maxSessionsPerStream})`);
+    if (this.perClient.of(client) >= maxSessionsPerClient) refuse('hls.maxSessionsPerClient', `too many HLS sessions from this client (${maxSessionsPerClient})`);
+  }
+
+  private forget(key: string, session: HlsSession): void {
+    if (!this.sessions.delete(key)) return;
+    this.perStream.remove(session.path);
+    this.perClient.remove(session.client);
+  }
+
   private dropSession(session: HlsSession, reason: string): void {
-    this.sessions.delete(`${session.path}\n${session.id}`);
+    this.forget(`${session.path}\n${session.id}`, session);
     session.close(reason);
   }
 
@@ -216,6 +252,25 @@ export class HlsServer {
     if (this.sweepTimer || this.closed) return;
     this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
+  }
+}
+
+/** How many sessions each key (a stream path, a client IP) holds; a key at zero is gone. */
+class Counts {
+  private readonly counts = new Map<string, number>();
+  of(key: string): number {
+    return this.counts.get(key) ?? 0;
+  }
+  add(key: string): void {
+    this.counts.set(key, this.of(key) + 1);
+  }
+  remove(key: string): void {
+    const left = this.of(key) - 1;
+    if (left > 0) this.counts.set(key, left);
+    else this.counts.delete(key);
+  }
+  clear(): void {
+    this.counts.clear();
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from '../../core/log';
 import type { Reader } from '../../hub/reader';
 import type { Registry } from '../../hub/registry';
+import { ipOf } from '../shared/sockets';
 
 /** Session ids we hand out and accept back (a client may resume with an expired one). */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
@@ -17,6 +18,8 @@ export class HlsSession {
   inFlight = 0;
   bytesOut = 0;
   remote: string;
+  /** The client IP at creation: what `hls.maxSessionsPerClient` counts. */
+  readonly client: string;
   private readonly reader: Reader;
   private closed = false;
 
@@ -29,6 +32,7 @@ export class HlsSession {
     private readonly log: Logger,
   ) {
     this.remote = remote;
+    this.client = ipOf(remote);
     this.lastSeen = now;
     this.reader = registry.reader(path, { protocol: 'hls', remote, bytesOut: () => this.bytesOut, onClose: (reason) => this.close(reason) });
   }

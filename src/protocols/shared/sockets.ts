@@ -7,6 +7,13 @@ export function remoteOf(socket: Pick<Socket, 'remoteAddress' | 'remotePort'>): 
   return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
 }
 
+/** The client IP of an `ip:port` peer string (IPv4-mapped IPv6 as plain IPv4). */
+export function ipOf(remote: string | undefined): string {
+  if (!remote) return '';
+  const withoutPort = /^\[(.*)\]:\d+$/.exec(remote)?.[1] ?? remote.replace(/:\d+$/, '');
+  return withoutPort.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+}
+
 /** Closes with a reason trimmed to the 123 bytes a close frame allows. Spec: RFC 6455 §5.5.1 */
 export function closeWebSocket(socket: WebSocket, code: number, reason: string): void {
   if (socket.readyState === socket.CLOSED || socket.readyState === socket.CLOSING) return;

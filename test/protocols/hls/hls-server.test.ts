@@ -7,18 +7,18 @@ import { parsePlaylist } from '../../../src/formats/hls';
 import { TsFeeds } from '../../../src/formats/mpegts';
 import { DEFAULT_REGISTRY_OPTIONS, Registry } from '../../../src/hub/registry';
 import { HlsServer, type HlsOptions } from '../../../src/protocols/hls/hls-server';
-import type { HlsViewer } from '../../../src/protocols/hls/hls-server';
+import type { HlsDeps, HlsViewer } from '../../../src/protocols/hls/hls-server';
 import { AAC_TEST_TRACK, H264_TEST_TRACK, TestSource, audioFrame, sleep, videoFrame } from '../../helpers/hub-fixtures';
 
 const viewer = (remote: string): HlsViewer => ({ remote, query: {} });
 
-const OPTIONS: HlsOptions = { segmentSeconds: 1, windowSegments: 3, closeAfterMs: 5000, playlistWaitMs: 500, alwaysRemux: false };
+const OPTIONS: HlsOptions = { segmentSeconds: 1, windowSegments: 3, closeAfterMs: 5000, playlistWaitMs: 500, alwaysRemux: false, maxSessionsPerStream: 1000, maxSessionsPerClient: 1000 };
 
-function setup(options: Partial<HlsOptions> = {}) {
+function setup(options: Partial<HlsOptions> = {}, refused?: HlsDeps['refused']) {
   const registry = new Registry({ ...DEFAULT_REGISTRY_OPTIONS, trackWaitMs: 50, waitForPublisherMs: 100, startTimeoutMs: 300, closeAfterMs: 100, reconnectGraceMs: 0 }, silentLogger());
   const feeds = new TsFeeds(registry, silentLogger());
   let clock = 1000;
-  const hls = new HlsServer({ registry, feeds, log: silentLogger() }, { ...OPTIONS, ...options }, () => clock);
+  const hls = new HlsServer({ registry, feeds, log: silentLogger(), refused }, { ...OPTIONS, ...options }, () => clock);
   return { registry, feeds, hls, advance: (ms: number) => (clock += ms), now: () => clock };
 }
 
@@ -165,6 +165,40 @@ test('a first playlist still waiting for segments keeps its session and the muxe
   assert.equal(parsePlaylist(await waiting).segments.length, 2);
   hls.sweep();
   assert.equal(hls.stats().muxers, 1, 'touched when answered');
+  hls.close();
+  await registry.close();
+});
+
+test('hls.maxSessionsPerClient/PerStream: one client looping over master playlists fills only its own cap; other viewers still get playlists', async () => {
+  const refusals: string[] = [];
+  const { registry, hls } = setup({ maxSessionsPerClient: 5, maxSessionsPerStream: 8 }, (limit) => refusals.push(limit));
+  const publishers = ['live/x', 'live/y'].map((path) => {
+    const publisher = registry.publish(path, new TestSource());
+    publisher.setTracks([H264_TEST_TRACK]);
+    write(publisher, 0, 10);
+    return publisher;
+  });
+  let refused = 0;
+  for (let i = 0; i < 200; i++) {
+    try {
+      await hls.masterPlaylist('live/x', viewer(`10.0.0.9:${40000 + i}`)); // a new source port each time, as a looping client has
+    } catch (err) {
+      assert.ok(err instanceof GatewayError && err.code === 'STREAM_BUSY', String(err));
+      refused++;
+    }
+  }
+  assert.equal(refused, 195);
+  assert.equal(hls.stats().sessions, 5);
+  assert.ok(refusals.length === 195 && refusals.every((r) => r === 'hls.maxSessionsPerClient'));
+  const sameStream = sessionOf(await hls.masterPlaylist('live/x', viewer('10.0.0.2:1')));
+  const otherStream = sessionOf(await hls.masterPlaylist('live/y', viewer('10.0.0.3:1')));
+  for (const publisher of publishers) write(publisher, 10, 60);
+  assert.ok(parsePlaylist(await hls.mediaPlaylist('live/x', sameStream, viewer('10.0.0.2:1'))).segments.length >= 2, 'a second client on the same stream plays');
+  assert.ok(parsePlaylist(await hls.mediaPlaylist('live/y', otherStream, viewer('10.0.0.3:1'))).segments.length >= 2, 'a client of another stream plays');
+  for (const ip of ['10.0.0.4', '10.0.0.5']) await hls.masterPlaylist('live/x', viewer(`${ip}:1`));
+  await assert.rejects(hls.masterPlaylist('live/x', viewer('10.0.0.6:1')), (err: unknown) => err instanceof GatewayError && err.code === 'STREAM_BUSY');
+  assert.equal(refusals.at(-1), 'hls.maxSessionsPerStream', 'the ninth session of live/x is refused by the stream cap');
+  await hls.masterPlaylist('live/y', viewer('10.0.0.6:1'));
   hls.close();
   await registry.close();
 });

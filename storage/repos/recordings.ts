@@ -108,7 +108,10 @@ export class RecordingsRepo {
   private readonly sumBytes;
   private readonly statusOne;
   private readonly selectAfterId;
+  private readonly counted;
   private readonly statements = new Map<string, Database.Statement<unknown[], unknown>>();
+  /** SUM(bytes) of the rows that count, kept in step by every write here (the disk guard asks each second). */
+  private total: number | undefined;
 
   constructor(private readonly db: Db) {
     this.insertOne = db.prepare(
@@ -125,21 +128,28 @@ export class RecordingsRepo {
     this.selectOldest = db.prepare<[number], Row>(`SELECT * FROM recordings WHERE status IN ('complete', 'recovered', 'missing') ORDER BY start_ms LIMIT ?`);
     this.selectBefore = db.prepare<[number, number], Row>(`SELECT * FROM recordings WHERE start_ms < ? AND status <> 'recording' ORDER BY start_ms LIMIT ?`);
     this.selectAfterId = db.prepare<[number, number], Row>(`SELECT * FROM recordings WHERE id > ? AND status <> 'recording' ORDER BY id LIMIT ?`);
+    this.counted = db.prepare<[number], { bytes: number; status: RecordingStatus }>('SELECT bytes, status FROM recordings WHERE id = ?');
     this.sumBytes = db.prepare<[], { total: number | null }>(`SELECT SUM(bytes) AS total FROM recordings WHERE status <> 'missing'`);
   }
 
   /** Adds a row; returns its id. */
   insert(recording: NewRecording, now = Date.now()): number {
-    return Number(this.insertOne.run({ ...recording, createdAt: now }).lastInsertRowid);
+    const id = Number(this.insertOne.run({ ...recording, createdAt: now }).lastInsertRowid);
+    this.adjust(undefined, recording);
+    return id;
   }
 
   /** A growing or closing segment: end, size, keyframes, and optionally a new status. */
   progress(id: number, progress: RecordingProgress): void {
+    const before = this.counted.get(id);
     this.progressOne.run({ id, endMs: progress.endMs, bytes: progress.bytes, keyframes: progress.keyframes, status: progress.status ?? null });
+    if (before) this.adjust(before, { bytes: progress.bytes, status: progress.status ?? before.status });
   }
 
   setStatus(id: number, status: RecordingStatus): void {
+    const before = this.counted.get(id);
     this.statusOne.run(status, id);
+    if (before) this.adjust(before, { bytes: before.bytes, status });
   }
 
   get(id: number): RecordingRow | undefined {
@@ -153,7 +163,10 @@ export class RecordingsRepo {
   }
 
   delete(id: number): boolean {
-    return this.deleteOne.run(id).changes > 0;
+    const before = this.counted.get(id);
+    const deleted = this.deleteOne.run(id).changes > 0;
+    if (before && deleted) this.adjust(before, undefined);
+    return deleted;
   }
 
   /** Segments of `path` overlapping [startMs, endMs), ordered by startMs. */
@@ -209,7 +222,15 @@ export class RecordingsRepo {
 
   /** Bytes of every segment whose file should exist. */
   totalBytes(): number {
-    return this.sumBytes.get()?.total ?? 0;
+    this.total ??= this.sumBytes.get()?.total ?? 0;
+    return this.total;
+  }
+
+  /** Moves the cached total from a row's old bytes/status to its new ones (undefined: no row). */
+  private adjust(before: { bytes: number; status: RecordingStatus } | undefined, after: { bytes: number; status: RecordingStatus } | undefined): void {
+    if (this.total === undefined) return;
+    const counts = (r: { bytes: number; status: RecordingStatus } | undefined): number => (r && r.status !== 'missing' ? r.bytes : 0);
+    this.total += counts(after) - counts(before);
   }
 
   /** The range queries come in four shapes (with/without format, rows/count): prepared once each. */

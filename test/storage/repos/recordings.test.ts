@@ -90,3 +90,34 @@ test('record plans: save, update, list and delete survive a reopen', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('recordings: the cached total (disk guard) stays equal to SUM(bytes) through inserts, progress, status changes and deletes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-rec-total-'));
+  try {
+    const db = openDatabase(join(dir, 'db'), silentLogger());
+    const repo = new RecordingsRepo(db);
+    const fresh = (): number => new RecordingsRepo(db).totalBytes(); // a new repo sums the table
+    assert.equal(repo.totalBytes(), 0); // primes the cache before any write
+    const ids: number[] = [];
+    let seed = 7;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const statuses = ['recording', 'complete', 'recovered', 'missing'] as const;
+    for (let step = 0; step < 400; step++) {
+      const op = rand(4);
+      const id = ids[rand(Math.max(ids.length, 1))];
+      if (op === 0 || id === undefined) ids.push(repo.insert(segment('live/t', step * 1000, 1000, { bytes: rand(5000), status: statuses[rand(4)]! })));
+      else if (op === 1) repo.progress(id, { endMs: step * 1000, bytes: rand(9000), keyframes: 1, status: rand(2) ? statuses[rand(4)]! : undefined });
+      else if (op === 2) repo.setStatus(id, statuses[rand(4)]!);
+      else {
+        repo.delete(id);
+        ids.splice(ids.indexOf(id), 1);
+      }
+      assert.equal(repo.totalBytes(), fresh(), `after step ${step} (op ${op})`);
+    }
+    assert.equal(repo.delete(999_999), false);
+    assert.equal(repo.totalBytes(), fresh());
+    db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

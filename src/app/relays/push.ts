@@ -94,7 +94,11 @@ export class Push {
     });
   }
 
-  /** Subscribes to the stream; the connection follows once the stream is ready. */
+  /**
+   * Subscribes to the stream; the connection follows once the stream is ready. Only a
+   * keepSource push counts as a reader: any other one reads the stream while it exists and must
+   * not keep an on-demand source pulled after its last viewer left.
+   */
   start(): void {
     if (this.state === 'stopped' || this.subscription || this.subscribing) return;
     const abort = new AbortController();
@@ -102,7 +106,7 @@ export class Push {
     const request = { action: 'play', path: this.target.path, protocol: 'relay', remote: maskRtmpUrl(this.target.url), query: {}, internal: true } as const;
     this.deps.registry.admission
       .admit(request)
-      .then(() => (abort.signal.aborted ? Promise.reject(new Error('push stopped')) : this.deps.registry.subscribe(this.target.path, this.sink, { signal: abort.signal })))
+      .then(() => (abort.signal.aborted ? Promise.reject(new Error('push stopped')) : this.deps.registry.subscribe(this.target.path, this.sink, { signal: abort.signal, counted: this.target.keepSource })))
       .then(
       (subscription) => {
         this.subscribing = undefined;

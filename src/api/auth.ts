@@ -39,6 +39,11 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return undefined;
 }
 
+/** The token of an `Authorization: Bearer <token>` header. Spec: RFC 6750 §2.1 */
+export function bearerOf(authorization: string | undefined): string | undefined {
+  return authorization === undefined ? undefined : /^Bearer (.+)$/i.exec(authorization)?.[1];
+}
+
 function deny(reply: FastifyReply, status: 401 | 403, code: string, message: string): FastifyReply {
   if (status === 401) void reply.header('www-authenticate', 'Bearer realm="gateway"');
   return reply.code(status).send({ code, message });
@@ -68,8 +73,7 @@ export function installApiGuard(app: FastifyInstance, deps: AuthApiDeps): void {
     if (OPEN_ROUTES.has(route)) return;
     const authorization = request.headers.authorization;
     if (authorization !== undefined) {
-      const bearer = /^Bearer (.+)$/i.exec(authorization)?.[1];
-      if (deps.service.isAdminSecret(bearer)) return;
+      if (deps.service.isAdminSecret(bearerOf(authorization))) return;
       return deny(reply, 401, 'UNAUTHORIZED', 'wrong credentials (expected Authorization: Bearer <auth.secret>)');
     }
     const session = deps.service.sessions.get(cookieValue(request.headers.cookie, SESSION_COOKIE));

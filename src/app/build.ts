@@ -207,7 +207,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     await http.register(proxiesApi, { proxies });
     await http.register(pushesApi, { pushes });
     await http.register(rtpApi, { rtp: rtpServers });
-    if (metrics) await http.register(metricsApi, { text: () => metrics.text(), contentType: metrics.contentType });
+    if (metrics) await http.register(metricsApi, { text: () => metrics.text(), contentType: metrics.contentType, auth: config.metrics.auth, isAdminSecret: (v) => access.isAdminSecret(v) });
     registerMediaRoutes(http, registry, config.http, log);
     tsRoutes = registerTsRoutes(http, registry, config, log, tsFeeds, limits);
     await http.register(recordingsApi, { recordings: recording.service });

@@ -232,6 +232,7 @@ export const schema = {
   metrics: {
     enabled: bool(),
     perStream: bool(),
+    auth: oneOf(['secret', 'open'] as const),
   },
 } as const satisfies SchemaNode;
 

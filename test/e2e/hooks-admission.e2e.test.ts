@@ -84,7 +84,7 @@ describe('a hook receiver that denies, is slow, then is down', () => {
       assert.ok((gw.gateway.registry.get('live/cam')?.bytesOut ?? 0) > bytesBefore, 'the live viewer kept receiving while hooks timed out');
       const probe = await ffprobeJson(join(dir, 'live.flv'), ['-count_frames']);
       assert.ok(Number(probe.streams.find((s) => s.codec_type === 'video')?.nb_read_frames) > 40, 'about 4 s of video at 25 fps');
-      const metrics = await scrapeMetrics(gw.httpUrl);
+      const metrics = await scrapeMetrics(gw.httpUrl, gw.authHeaders);
       assert.equal(metrics.value('gateway_hook_calls_total', { hook: 'on_play', result: 'timeout' }), 3);
       assert.ok(metrics.value('gateway_hook_calls_total', { hook: 'on_play', result: 'ok' }) >= 3);
     } finally {

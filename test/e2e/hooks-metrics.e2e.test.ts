@@ -72,7 +72,7 @@ describe('notifications, metrics and the access log', () => {
 
   test('a publish, a play and a device registration move the counters, send their hooks and log the session', async () => {
     await waitFor(() => receiver.of('on_server_started').length === 1, 5000, 'on_server_started');
-    const before = await scrapeMetrics(gw.httpUrl);
+    const before = await scrapeMetrics(gw.httpUrl, gw.authHeaders);
     assert.equal(before.value('gateway_streams'), 0);
     assert.ok(before.has('gateway_nodejs_eventloop_lag_p99_seconds') && before.has('gateway_nodejs_heap_size_used_bytes'), 'event-loop delay and heap are exported');
 
@@ -86,7 +86,7 @@ describe('notifications, metrics and the access log', () => {
       const record = await fetch(`${gw.httpUrl}/api/record/start`, { method: 'POST', headers: { ...gw.authHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ path: 'live/cam', formats: ['flv'] }) });
       assert.equal(record.status, 200, await record.text());
       await waitFor(() => gw.gateway.recording.manager.active().some((r) => r.state === 'recording'), 5000, 'the recorder to write');
-      const during = await scrapeMetrics(gw.httpUrl);
+      const during = await scrapeMetrics(gw.httpUrl, gw.authHeaders);
       assert.equal(during.value('gateway_recorders', { state: 'recording' }), 1);
       assert.equal(during.value('gateway_streams'), 1);
       assert.equal(during.value('gateway_readers', { protocol: 'http-flv' }), 1);
@@ -115,7 +115,7 @@ describe('notifications, metrics and the access log', () => {
       await sim.start();
       assert.equal((await sim.register())?.status, 200);
       await waitFor(() => receiver.of('on_device_online').length === 1, 5000, 'on_device_online');
-      const after = await scrapeMetrics(gw.httpUrl);
+      const after = await scrapeMetrics(gw.httpUrl, gw.authHeaders);
       assert.equal(after.value('gateway_devices_online'), 1);
       assert.ok(after.value('gateway_sip_requests_total', { kind: 'register', result: 'ok' }) >= 1);
       assert.ok(after.value('gateway_sip_requests_total', { kind: 'register', result: 'challenged' }) >= 1);

@@ -60,7 +60,7 @@ describe('floods', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const during = retainedBuffers() - baseline;
     assert.ok(during < 24 * MiB, `Buffers held during the flood: ${(during / MiB).toFixed(1)} MiB (unbounded: 160 MiB)`);
-    const metrics = await scrapeMetrics(gw.httpUrl);
+    const metrics = await scrapeMetrics(gw.httpUrl, gw.authHeaders);
     assert.ok(metrics.value('gateway_limit_refusals_total', { limit: 'rtmp.partialBudget' }) >= 30);
     await Promise.all(clients.map((c) => c.close()));
     await waitFor(() => retainedBuffers() - baseline < 4 * MiB, 10_000, 'the held buffers to be freed');
@@ -82,7 +82,7 @@ describe('floods', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const during = retainedBuffers() - baseline;
     assert.ok(during < 12 * MiB, `Buffers held: ${(during / MiB).toFixed(1)} MiB (unbounded: 36 MiB)`);
-    const metrics = await scrapeMetrics(gw.httpUrl);
+    const metrics = await scrapeMetrics(gw.httpUrl, gw.authHeaders);
     assert.ok(metrics.value('gateway_limit_refusals_total', { limit: 'sip.tcpPartialBudget' }) >= 30);
     for (const socket of sockets) socket.destroy();
     await waitFor(() => retainedBuffers() - baseline < 3 * MiB, 10_000, 'the held buffers to be freed');
@@ -99,7 +99,7 @@ describe('floods', () => {
       assert.equal((await sim.sendManscdp('NOTIFY', xml))?.status, 200);
       const tooLarge = await sim.sendManscdp('MESSAGE', `<?xml version="1.0"?><Notify><CmdType>Catalog</CmdType><SN>1</SN><DeviceID>${deviceId}</DeviceID>${' '.repeat(1_100_000)}</Notify>`);
       assert.equal(tooLarge?.status, 513);
-      const metrics = await scrapeMetrics(gw.httpUrl);
+      const metrics = await scrapeMetrics(gw.httpUrl, gw.authHeaders);
       assert.equal(metrics.value('gateway_limit_refusals_total', { limit: 'sip.tcpMaxBody' }), 1);
       assert.equal((await sim.keepalive())?.status, 200, 'the connection stays usable after the refused message');
     } finally {
@@ -133,7 +133,7 @@ describe('floods', () => {
         return response?.status === 200 ? ((await response.json()) as { status: string }) : undefined;
       }, 5000, 'health to answer again');
       assert.equal(health.status, 'ok');
-      const metrics = await scrapeMetrics(gw.httpUrl);
+      const metrics = await scrapeMetrics(gw.httpUrl, gw.authHeaders);
       assert.ok(metrics.value('gateway_limit_refusals_total', { limit: 'http.maxConnections' }) >= 30);
       assert.equal(gw.gateway.registry.get('live/cam')?.readers.total, 1, 'the viewer stayed connected');
     } finally {

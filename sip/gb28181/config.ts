@@ -15,6 +15,8 @@ export interface GbServerConfig {
   /** Consecutive digest failures before a device id is banned. */
   authFailLimit: number;
   banMs: number;
+  /** Wrong passwords one source IP may send per minute, across every device id, before it is banned for banMs. */
+  sourceFailLimit: number;
   /** Assumed until the device's ConfigDownload answer says otherwise. */
   heartbeatInterval: number;
   heartbeatCount: number;
@@ -49,6 +51,7 @@ export const DEFAULT_GB_CONFIG: Omit<GbServerConfig, 'id' | 'domain' | 'password
   nonceTtlMs: 300_000,
   authFailLimit: 3,
   banMs: 600_000,
+  sourceFailLimit: 10,
   heartbeatInterval: 60,
   heartbeatCount: 3,
   minExpires: 60,

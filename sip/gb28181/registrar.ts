@@ -31,6 +31,15 @@ function banKey(id: string, address: string): string {
   return `${id}|${address}`;
 }
 
+/** Wrong passwords of one source IP, in the current minute, across every device id it used. */
+interface SourceFailures {
+  windowStart: number;
+  count: number;
+  bannedUntil: number;
+}
+
+const SOURCE_WINDOW_MS = 60_000;
+
 /** `2024-05-01T08:00:00.000` in local time: GB28181 devices set their clock from this Date. */
 export function gbDate(now: number): string {
   const d = new Date(now);
@@ -56,6 +65,8 @@ function requestedExpires(request: IncomingRequest['request']): number | undefin
 export class Registrar {
   private readonly nonces: NonceStore;
   private readonly failures = new Map<string, Failures>();
+  /** Per source IP: rotating device ids does not get around the per-id bans. */
+  private readonly sourceFailures = new Map<string, SourceFailures>();
 
   constructor(
     private readonly config: GbServerConfig,
@@ -72,6 +83,11 @@ export class Registrar {
     const id = uriUser(request.headers.from);
     if (!id || !isGbId(id)) {
       incoming.reply(400, 'Bad Request (From is not a 20-digit GB28181 id)');
+      return;
+    }
+    const source = this.sourceFailures.get(remote.address);
+    if (source && source.bannedUntil > now) {
+      incoming.reply(403, 'Forbidden (banned after repeated authentication failures)'); // no log line: a guesser must not fill the log
       return;
     }
     const log = this.log.child({ device: id, remote: remoteKey(remote) });
@@ -116,6 +132,9 @@ export class Registrar {
   /** Forgets expired nonces and bans. */
   sweep(now = Date.now()): void {
     this.nonces.sweep(now);
+    for (const [address, f] of this.sourceFailures) {
+      if (f.bannedUntil <= now && now - f.windowStart > SOURCE_WINDOW_MS) this.sourceFailures.delete(address);
+    }
     for (const [id, f] of this.failures) {
       const over = f.bannedUntil !== 0 ? f.bannedUntil <= now : now - f.lastAt > this.config.banMs;
       if (over) this.failures.delete(id);
@@ -162,9 +181,24 @@ export class Registrar {
       failures.count = 0;
     }
     this.failures.set(key, failures);
+    this.countSourceFailure(remote.address, log, now);
     log.warn({ failures: failures.count, banned: failures.bannedUntil > now }, credentials.username === id ? 'REGISTER refused: wrong password' : `REGISTER refused: digest username ${credentials.username} is not the device id`);
     incoming.reply(403, 'Forbidden (wrong password)');
     return false;
+  }
+
+  /** More than sourceFailLimit wrong passwords in a minute from one IP bans the IP for banMs. */
+  private countSourceFailure(address: string, log: Logger, now: number): void {
+    let source = this.sourceFailures.get(address);
+    if (!source || now - source.windowStart > SOURCE_WINDOW_MS) {
+      source = { windowStart: now, count: 0, bannedUntil: 0 };
+      this.sourceFailures.set(address, source);
+    }
+    source.count++;
+    if (source.count > this.config.sourceFailLimit) {
+      source.bannedUntil = now + this.config.banMs;
+      log.warn({ failures: source.count, until: new Date(source.bannedUntil).toISOString() }, 'source address banned: too many wrong passwords under any device id');
+    }
   }
 
   private register(incoming: IncomingRequest, id: string, expires: number, record: GbDevice | undefined, now: number): { session: DeviceSession; first: boolean } {

@@ -113,6 +113,7 @@ export const schema = {
     advertisedIp: str(/^(?:|\d{1,3}(?:\.\d{1,3}){3})$/, 'an IPv4 address, or empty'),
     nonceTtl: num(10, 86_400),
     authFailLimit: int(1, 100),
+    sourceFailLimit: int(1, 10_000),
     banTime: num(0, 86_400),
     heartbeatInterval: num(1, 3600),
     heartbeatCount: int(1, 100),

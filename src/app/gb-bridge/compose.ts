@@ -56,6 +56,7 @@ export function gbServerConfigFrom(sip: GatewayConfig['sip']): GbServerConfig {
     nonceTtlMs: sip.nonceTtl * 1000,
     authFailLimit: sip.authFailLimit,
     banMs: sip.banTime * 1000,
+    sourceFailLimit: sip.sourceFailLimit,
     heartbeatInterval: sip.heartbeatInterval,
     heartbeatCount: sip.heartbeatCount,
     maxExpires: sip.maxExpires,

@@ -125,3 +125,27 @@ test('the SIP log never shows a digest response: it would let the password be cr
     await f.close();
   }
 });
+
+test('sip.sourceFailLimit: 200 rotating device ids with wrong passwords from one address are cut off per address; a real device elsewhere registers; strangers leave no rows', async () => {
+  const f = await startServer({ authFailLimit: 3, banMs: 60_000, sourceFailLimit: 10 });
+  try {
+    const reasons: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const guesser = await f.simulator({ localHost: STRANGER, deviceId: `3402000000132${String(1_000_000 + i).slice(1)}1` });
+      const answer = await guesser.register({ password: `guess-${i}` });
+      assert.equal(answer?.status, 403);
+      reasons.push(answer?.reason ?? '');
+      await guesser.close();
+    }
+    assert.equal(reasons.filter((r) => /wrong password/.test(r)).length, 11, 'only sourceFailLimit + 1 guesses get checked');
+    assert.equal(reasons.filter((r) => /banned/.test(r)).length, 189, 'the rest are refused without a challenge');
+    const withRightPassword = await f.simulator({ localHost: STRANGER, deviceId: '34020000001320000099' });
+    assert.match((await withRightPassword.register())?.reason ?? '', /banned/, 'the banned address is refused even with the right password');
+    const camera = await f.simulator();
+    assert.equal((await camera.register())?.status, 200, 'the real camera registers from its own address');
+    f.devices.flush();
+    assert.deepEqual(f.devices.list().items.map((d) => d.id), [DEVICE_ID], 'no row for any stranger');
+  } finally {
+    await f.close();
+  }
+});

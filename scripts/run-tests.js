@@ -28,7 +28,10 @@ const e2e = chosen.filter((f) => f.includes(`${join('test', 'e2e')}`));
 const unit = chosen.filter((f) => !e2e.includes(f));
 
 let failed = false;
-for (const [files, concurrency] of [[unit, 2], [e2e, 1]]) {
+for (const [files, concurrency] of [
+  [unit, 2],
+  [e2e, 1],
+]) {
   if (files.length === 0) continue;
   const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' });
   if (result.status !== 0) failed = true;

@@ -95,7 +95,17 @@ export function readDigest(headers: readonly AuthParams[] | undefined): DigestCr
   const uri = value('uri');
   const response = value('response');
   if (!username || realm === undefined || !nonce || !uri || !response) return undefined;
-  return { username, realm, nonce, uri, response: response.toLowerCase(), qop: value('qop')?.toLowerCase(), nc: value('nc'), cnonce: value('cnonce'), algorithm: value('algorithm') };
+  return {
+    username,
+    realm,
+    nonce,
+    uri,
+    response: response.toLowerCase(),
+    qop: value('qop')?.toLowerCase(),
+    nc: value('nc'),
+    cnonce: value('cnonce'),
+    algorithm: value('algorithm'),
+  };
 }
 
 /** The nonce-count as a number; undefined when absent, NaN when malformed. */

@@ -187,4 +187,3 @@ export function unquote(value: string | undefined): string | undefined {
   if (value && value.length >= 2 && value.startsWith('"') && value.endsWith('"')) return value.slice(1, -1);
   return value;
 }
-

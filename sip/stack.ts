@@ -90,7 +90,8 @@ export class SipStack {
       { host: options.host, port: options.port, udp: options.udp, tcp: options.tcp, log: options.log, tcpMaxBody: options.tcpMaxBody, tcpBudget: options.tcpBudget },
       {
         onMessage: (message, remote, data) => this.dispatch(message, remote, data),
-        onMalformed: (data, remote, reason) => this.trace({ direction: 'in', remote, at: Date.now(), data: data.subarray(0, 200), malformed: { reason, head: data.subarray(0, 200).toString('latin1') } }),
+        onMalformed: (data, remote, reason) =>
+          this.trace({ direction: 'in', remote, at: Date.now(), data: data.subarray(0, 200), malformed: { reason, head: data.subarray(0, 200).toString('latin1') } }),
       },
     );
   }

@@ -43,7 +43,7 @@ document.getElementById('login').addEventListener('submit', async (event) => {
   input.value = '';
   if (!res.ok) {
     const body = await res.json().catch(() => ({}));
-    setStatus(res.status === 429 ? 'too many attempts: wait a minute' : body.message ?? `login failed (${res.status})`, true);
+    setStatus(res.status === 429 ? 'too many attempts: wait a minute' : (body.message ?? `login failed (${res.status})`), true);
     return;
   }
   state.csrfToken = (await res.json()).csrfToken;
@@ -53,9 +53,7 @@ document.getElementById('login').addEventListener('submit', async (event) => {
 });
 
 function describeTracks(tracks) {
-  return tracks
-    .map((t) => (t.width ? `${t.codec} ${t.width}x${t.height}` : `${t.codec} ${t.sampleRate ?? ''}Hz`))
-    .join(', ');
+  return tracks.map((t) => (t.width ? `${t.codec} ${t.width}x${t.height}` : `${t.codec} ${t.sampleRate ?? ''}Hz`)).join(', ');
 }
 
 function setStatus(text, isError) {

@@ -49,7 +49,6 @@ export class H264Depacketizer {
     const unit = this.fragments.add(payload.subarray(2), packet.timestamp, flags, nalHeader);
     return unit ? [unit] : [];
   }
-
 }
 
 /**

@@ -46,5 +46,4 @@ export class H265Depacketizer {
     const unit = this.fragments.add(payload.subarray(3), packet.timestamp, flags, nalHeader);
     return unit ? [unit] : [];
   }
-
 }

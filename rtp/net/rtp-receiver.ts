@@ -395,11 +395,14 @@ export class RtpReceiver extends TypedEmitter<ReceiverEvents> {
     if (this.pollTimer || this.closedReason !== undefined) return;
     const deadline = this.ingest.nextDeadline();
     if (deadline === undefined) return;
-    this.pollTimer = setTimeout(() => {
-      this.pollTimer = undefined;
-      if (this.closedReason !== undefined) return;
-      this.ingest.poll(performance.now());
-      this.armPoll();
-    }, Math.max(1, Math.ceil(deadline - performance.now())));
+    this.pollTimer = setTimeout(
+      () => {
+        this.pollTimer = undefined;
+        if (this.closedReason !== undefined) return;
+        this.ingest.poll(performance.now());
+        this.armPoll();
+      },
+      Math.max(1, Math.ceil(deadline - performance.now())),
+    );
   }
 }

@@ -63,7 +63,7 @@ function packetizeNals(format: NalFormat, units: readonly Buffer[], maxPayload: 
   if (!Number.isInteger(maxPayload) || maxPayload < MIN_MAX_PAYLOAD) throw new RangeError(`max RTP payload ${maxPayload} is below ${MIN_MAX_PAYLOAD}`);
   const payloads: Buffer[] = [];
   const valid = units.filter((unit) => unit.length > format.headerBytes);
-  for (let i = 0; i < valid.length; ) {
+  for (let i = 0; i < valid.length;) {
     const run = aggregateRun(format, valid, i, maxPayload);
     if (run > 1) {
       payloads.push(aggregate(format, valid.slice(i, i + run)));

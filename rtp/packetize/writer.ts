@@ -11,7 +11,11 @@ export class RtpPacketWriter {
   octets = 0;
   lastTimestamp = 0;
 
-  constructor(readonly ssrc: number, readonly payloadType: number, firstSequence = 0) {
+  constructor(
+    readonly ssrc: number,
+    readonly payloadType: number,
+    firstSequence = 0,
+  ) {
     this.sequence = firstSequence & 0xffff;
   }
 

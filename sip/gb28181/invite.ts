@@ -230,7 +230,14 @@ export class InviteClient {
     await Promise.all(
       stale.map(async (stored) => {
         this.persist(() => this.hooks.store?.remove(stored.callId));
-        const dialog: Dialog = { ...stored, answer: { media: [] } as unknown as SessionDescription, inviteCseq: stored.cseq, establishedAt: 0, state: 'terminated', endReason: reason };
+        const dialog: Dialog = {
+          ...stored,
+          answer: { media: [] } as unknown as SessionDescription,
+          inviteCseq: stored.cseq,
+          establishedAt: 0,
+          state: 'terminated',
+          endReason: reason,
+        };
         this.log.info({ device: stored.deviceId, channel: stored.channelId, callId: stored.callId }, 'BYE to a dialog left open before the restart');
         await this.sendBye(dialog, reason);
       }),

@@ -46,7 +46,11 @@ const parser = new XMLParser({
 
 const ENTITY = /&(?:#\d{1,7}|#x[0-9A-Fa-f]{1,6}|amp|lt|gt|quot|apos);/y;
 const ELEMENT_TAG = /<\/?[A-Za-z_][\w.:-]*(?:\s[^<>]*)?\/?>/y;
-const SPECIAL: readonly [open: string, close: string][] = [['<?', '?>'], ['<!--', '-->'], ['<![CDATA[', ']]>']];
+const SPECIAL: readonly [open: string, close: string][] = [
+  ['<?', '?>'],
+  ['<!--', '-->'],
+  ['<![CDATA[', ']]>'],
+];
 
 /**
  * Escapes the `&` that do not start an entity and the `<` that do not start a tag (Hikvision
@@ -108,7 +112,8 @@ function checkDepth(text: string): void {
  * The common keepalive, exactly as devices send it, read without the XML parser (it is most of
  * the steady-state traffic). Anything else, or anything unusual, goes through the parser.
  */
-const KEEPALIVE = /^\s*(?:<\?xml[^<>]{0,100}\?>\s*)?<Notify>\s*<CmdType>Keepalive<\/CmdType>\s*<SN>(\d{1,10})<\/SN>\s*<DeviceID>([0-9A-Za-z]{1,64})<\/DeviceID>\s*<Status>([A-Za-z]{0,16})<\/Status>\s*<\/Notify>\s*$/;
+const KEEPALIVE =
+  /^\s*(?:<\?xml[^<>]{0,100}\?>\s*)?<Notify>\s*<CmdType>Keepalive<\/CmdType>\s*<SN>(\d{1,10})<\/SN>\s*<DeviceID>([0-9A-Za-z]{1,64})<\/DeviceID>\s*<Status>([A-Za-z]{0,16})<\/Status>\s*<\/Notify>\s*$/;
 
 function quickKeepalive(text: string, charset: ManscdpMessage['charset']): ManscdpMessage | undefined {
   if (text.length > 400) return undefined;

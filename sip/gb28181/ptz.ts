@@ -32,7 +32,9 @@ function byteOf(value: number | undefined, max: number, what: string): number {
 export function frontEndCommand(cmd: number, d1: number, d2: number, d3: number): string {
   const bytes = [0xa5, 0x0f, 0x01, cmd & 0xff, d1 & 0xff, d2 & 0xff, (d3 & 0x0f) << 4];
   const checksum = bytes.reduce((sum, b) => sum + b, 0) % 256;
-  return Buffer.from([...bytes, checksum]).toString('hex').toUpperCase();
+  return Buffer.from([...bytes, checksum])
+    .toString('hex')
+    .toUpperCase();
 }
 
 /** Pan/tilt/zoom, focus, iris or stop, each with its speed. */

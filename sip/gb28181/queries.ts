@@ -63,10 +63,12 @@ export class DeviceQueries {
     });
     answer.catch(() => undefined);
     // The device's 200 to the MESSAGE and its answer race; a refusal fails the query at once.
-    Promise.resolve().then(() => this.send(deviceId, cmdType, sn, extra, target)).then(
-      (response) => this.checkSent(deviceId, cmdType, response).catch((err: Error) => this.settle(key, undefined, err)),
-      (err: Error) => this.settle(key, undefined, err),
-    );
+    Promise.resolve()
+      .then(() => this.send(deviceId, cmdType, sn, extra, target))
+      .then(
+        (response) => this.checkSent(deviceId, cmdType, response).catch((err: Error) => this.settle(key, undefined, err)),
+        (err: Error) => this.settle(key, undefined, err),
+      );
     return answer;
   }
 
@@ -75,10 +77,12 @@ export class DeviceQueries {
     const sn = this.nextSn();
     const result = this.collector.expect(deviceId, sn);
     result.catch(() => undefined);
-    Promise.resolve().then(() => this.send(deviceId, 'Catalog', sn, {})).then(
-      (response) => this.checkSent(deviceId, 'Catalog', response).catch((err: Error) => this.collector.cancel(deviceId, sn, err)),
-      (err: Error) => this.collector.cancel(deviceId, sn, err),
-    );
+    Promise.resolve()
+      .then(() => this.send(deviceId, 'Catalog', sn, {}))
+      .then(
+        (response) => this.checkSent(deviceId, 'Catalog', response).catch((err: Error) => this.collector.cancel(deviceId, sn, err)),
+        (err: Error) => this.collector.cancel(deviceId, sn, err),
+      );
     return result;
   }
 
@@ -99,10 +103,12 @@ export class DeviceQueries {
     const sn = this.nextSn();
     const result = this.records.expect(deviceId, channelId, sn);
     result.catch(() => undefined);
-    Promise.resolve().then(() => this.send(deviceId, 'RecordInfo', sn, extra, { targetId: channelId })).then(
-      (response) => this.checkSent(deviceId, 'RecordInfo', response).catch((err: Error) => this.records.cancel(deviceId, sn, err)),
-      (err: Error) => this.records.cancel(deviceId, sn, err),
-    );
+    Promise.resolve()
+      .then(() => this.send(deviceId, 'RecordInfo', sn, extra, { targetId: channelId }))
+      .then(
+        (response) => this.checkSent(deviceId, 'RecordInfo', response).catch((err: Error) => this.records.cancel(deviceId, sn, err)),
+        (err: Error) => this.records.cancel(deviceId, sn, err),
+      );
     return result;
   }
 

@@ -147,7 +147,11 @@ export class RecordInfoCollector {
     const pending = this.pending.get(`${deviceId}:${sn}`);
     if (!pending) return;
     if (pending.messages === 0) {
-      this.cancel(deviceId, sn, new GatewayError('TIMEOUT', `device ${deviceId} sent no RecordInfo answer for channel ${pending.channelId} within ${Math.round(this.timeoutMs / 1000)} s`));
+      this.cancel(
+        deviceId,
+        sn,
+        new GatewayError('TIMEOUT', `device ${deviceId} sent no RecordInfo answer for channel ${pending.channelId} within ${Math.round(this.timeoutMs / 1000)} s`),
+      );
       return;
     }
     this.finish(deviceId, sn);

@@ -182,7 +182,10 @@ export class Registrar {
     }
     this.failures.set(key, failures);
     this.countSourceFailure(remote.address, log, now);
-    log.warn({ failures: failures.count, banned: failures.bannedUntil > now }, credentials.username === id ? 'REGISTER refused: wrong password' : `REGISTER refused: digest username ${credentials.username} is not the device id`);
+    log.warn(
+      { failures: failures.count, banned: failures.bannedUntil > now },
+      credentials.username === id ? 'REGISTER refused: wrong password' : `REGISTER refused: digest username ${credentials.username} is not the device id`,
+    );
     incoming.reply(403, 'Forbidden (wrong password)');
     return false;
   }

@@ -100,19 +100,48 @@ export class GbServer {
       },
       (incoming) => this.onRequest(this.counters.counting(incoming)),
     );
-    this.registrar = new Registrar(config, options.devices, this.sessions, {
-      registered: (session, first) => this.onRegistered(session, first),
-      unregistered: (id, reason) => this.markOffline(id, reason),
-    }, log.child({ component: 'registrar' }));
-    this.queries = new DeviceQueries((id, cmdType, sn, extra, target) => this.sendQuery(id, 'MESSAGE', cmdType, sn, extra, {}, target), config.queryTimeoutMs, config.catalogIdleMs, (r) => this.onCatalog(r), config.recordInfoTimeoutMs);
+    this.registrar = new Registrar(
+      config,
+      options.devices,
+      this.sessions,
+      {
+        registered: (session, first) => this.onRegistered(session, first),
+        unregistered: (id, reason) => this.markOffline(id, reason),
+      },
+      log.child({ component: 'registrar' }),
+    );
+    this.queries = new DeviceQueries(
+      (id, cmdType, sn, extra, target) => this.sendQuery(id, 'MESSAGE', cmdType, sn, extra, {}, target),
+      config.queryTimeoutMs,
+      config.catalogIdleMs,
+      (r) => this.onCatalog(r),
+      config.recordInfoTimeoutMs,
+    );
     this.commands = new DeviceCommands(this.queries, (id) => void this.requireOnline(id));
-    this.invites = new InviteClient(this.stack, { id: config.id, domain: config.domain }, {
-      ended: (d, reason) => this.events.emit('dialogEnded', d, reason),
-      warn: (deviceId, _callId, text) => this.sipLog.note(deviceId, text),
-      ...(options.dialogs ? { store: options.dialogs } : {}),
-    }, log.child({ component: 'invite' }));
-    this.subscriptions = new CatalogSubscriptions(config.catalogSubscribeSec, (id, sn, extra, headers) => this.sendQuery(id, 'SUBSCRIBE', 'Catalog', sn, extra, headers), () => this.queries.nextSn(), log);
-    this.alarmSubscriptions = new CatalogSubscriptions(config.alarmSubscribeSec, (id, sn, extra, headers) => this.sendQuery(id, 'SUBSCRIBE', 'Alarm', sn, extra, headers), () => this.queries.nextSn(), log, 'Alarm', ALARM_SUBSCRIBE_QUERY);
+    this.invites = new InviteClient(
+      this.stack,
+      { id: config.id, domain: config.domain },
+      {
+        ended: (d, reason) => this.events.emit('dialogEnded', d, reason),
+        warn: (deviceId, _callId, text) => this.sipLog.note(deviceId, text),
+        ...(options.dialogs ? { store: options.dialogs } : {}),
+      },
+      log.child({ component: 'invite' }),
+    );
+    this.subscriptions = new CatalogSubscriptions(
+      config.catalogSubscribeSec,
+      (id, sn, extra, headers) => this.sendQuery(id, 'SUBSCRIBE', 'Catalog', sn, extra, headers),
+      () => this.queries.nextSn(),
+      log,
+    );
+    this.alarmSubscriptions = new CatalogSubscriptions(
+      config.alarmSubscribeSec,
+      (id, sn, extra, headers) => this.sendQuery(id, 'SUBSCRIBE', 'Alarm', sn, extra, headers),
+      () => this.queries.nextSn(),
+      log,
+      'Alarm',
+      ALARM_SUBSCRIBE_QUERY,
+    );
   }
 
   get port(): number {
@@ -126,7 +155,9 @@ export class GbServer {
   async listen(): Promise<{ port: number }> {
     const bound = await this.stack.listen();
     this.restoreSessions(Date.now());
-    void this.invites.byeStale('left open by a gateway that stopped without hanging up (restart)').catch((err: unknown) => this.options.log.warn({ err: errorMessage(err) }, 'BYE of stale dialogs failed'));
+    void this.invites
+      .byeStale('left open by a gateway that stopped without hanging up (restart)')
+      .catch((err: unknown) => this.options.log.warn({ err: errorMessage(err) }, 'BYE of stale dialogs failed'));
     this.sweepTimer = setInterval(() => this.sweep(Date.now()), this.options.config.sweepMs);
     return bound;
   }
@@ -236,7 +267,9 @@ export class GbServer {
 
   /** IFameCmd: asks the channel for a keyframe now (sent when a live INVITE starts). */
   requestKeyframe(deviceId: string, channelId: string): void {
-    this.commands.device(deviceId, channelId, { kind: 'iframe' }).catch((err: unknown) => this.options.log.debug({ device: deviceId, channel: channelId, err: errorMessage(err) }, 'IFameCmd not delivered'));
+    this.commands
+      .device(deviceId, channelId, { kind: 'iframe' })
+      .catch((err: unknown) => this.options.log.debug({ device: deviceId, channel: channelId, err: errorMessage(err) }, 'IFameCmd not delivered'));
   }
 
   bye(callId: string, reason: string): Promise<void> {
@@ -251,7 +284,10 @@ export class GbServer {
     const session = this.sessions.get(id);
     if (!session) {
       const known = this.options.devices.get(id);
-      throw new GatewayError(known ? 'DEVICE_OFFLINE' : 'DEVICE_NOT_FOUND', known ? `device ${id} is offline${known.offlineReason ? ` (${known.offlineReason})` : ''}` : `device ${id} is not known`);
+      throw new GatewayError(
+        known ? 'DEVICE_OFFLINE' : 'DEVICE_NOT_FOUND',
+        known ? `device ${id} is offline${known.offlineReason ? ` (${known.offlineReason})` : ''}` : `device ${id} is not known`,
+      );
     }
     return session;
   }
@@ -265,7 +301,15 @@ export class GbServer {
     return session.remote;
   }
 
-  private sendQuery(id: string, method: 'MESSAGE' | 'SUBSCRIBE', cmdType: string, sn: number, extra: XmlFields, headers: Record<string, unknown> = {}, target: ManscdpTarget = {}): Promise<SipResponse> {
+  private sendQuery(
+    id: string,
+    method: 'MESSAGE' | 'SUBSCRIBE',
+    cmdType: string,
+    sn: number,
+    extra: XmlFields,
+    headers: Record<string, unknown> = {},
+    target: ManscdpTarget = {},
+  ): Promise<SipResponse> {
     const session = this.requireOnline(id);
     const { config } = this.options;
     const request = this.stack.newRequest({
@@ -346,7 +390,9 @@ export class GbServer {
       this.options.log.error({ err, device: alarm.deviceId }, 'storing an alarm failed');
     }
     this.options.log.info({ device: alarm.deviceId, channel: alarm.channelId, priority: alarm.priority, method: alarm.method, type: alarm.type, id }, 'device alarm');
-    this.queries.answer(alarm.deviceId, 'Alarm', alarm.sn, { Result: 'OK' }, { targetId: alarm.channelId }).catch((err: unknown) => this.options.log.debug({ device: alarm.deviceId, err: errorMessage(err) }, 'alarm answer not delivered'));
+    this.queries
+      .answer(alarm.deviceId, 'Alarm', alarm.sn, { Result: 'OK' }, { targetId: alarm.channelId })
+      .catch((err: unknown) => this.options.log.debug({ device: alarm.deviceId, err: errorMessage(err) }, 'alarm answer not delivered'));
     this.events.emit('alarm', { ...alarm, id });
   }
 
@@ -381,7 +427,19 @@ export class GbServer {
     try {
       const diff = this.options.channels.applyCatalog(result.deviceId, result.items, result.complete);
       this.options.devices.set(result.deviceId, { catalogAt: Date.now() });
-      this.options.log.info({ device: result.deviceId, sn: result.sn, sumNum: result.sumNum, messages: result.messages, complete: result.complete, added: diff.added, updated: diff.updated, removed: diff.removed }, 'catalog stored');
+      this.options.log.info(
+        {
+          device: result.deviceId,
+          sn: result.sn,
+          sumNum: result.sumNum,
+          messages: result.messages,
+          complete: result.complete,
+          added: diff.added,
+          updated: diff.updated,
+          removed: diff.removed,
+        },
+        'catalog stored',
+      );
       this.events.emit('catalog', result.deviceId, { ...diff, complete: result.complete });
     } catch (err) {
       this.options.log.error({ err, device: result.deviceId }, 'storing the catalog failed');
@@ -444,4 +502,3 @@ function splitAddress(address: string | null): [string | undefined, number] {
   const match = address ? /^(.*):(\d+)$/.exec(address) : null;
   return match ? [match[1], Number(match[2])] : [undefined, 0];
 }
-

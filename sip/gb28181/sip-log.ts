@@ -104,7 +104,12 @@ export class SipLog {
       keepalive = this.keepaliveCallIds.get(deviceId) === callId;
     }
     if (keepalive && list.filter((e) => e.keepalive).length >= 2) {
-      this.dropped(list.splice(list.findIndex((e) => e.keepalive), 1));
+      this.dropped(
+        list.splice(
+          list.findIndex((e) => e.keepalive),
+          1,
+        ),
+      );
     }
     const data = ownCopy(event.data.subarray(0, MAX_STORED));
     list.push({ at: event.at, direction: event.direction, remote: remoteKey(event.remote), transport: event.remote.protocol, data, malformed: event.malformed?.reason, keepalive });
@@ -175,7 +180,10 @@ function render(entry: StoredEntry): SipLogEntry {
   const end = entry.data.indexOf('\r\n\r\n');
   const head = maskDigestResponse(entry.data.subarray(0, end < 0 ? entry.data.length : end).toString('latin1'));
   const body = end < 0 ? '' : decodeBody(entry.data.subarray(end + 4)).text;
-  const summary = head.slice(0, head.indexOf('\r\n') < 0 ? head.length : head.indexOf('\r\n')).replace(/ SIP\/2\.0$/, '').replace(/^SIP\/2\.0 /, '');
+  const summary = head
+    .slice(0, head.indexOf('\r\n') < 0 ? head.length : head.indexOf('\r\n'))
+    .replace(/ SIP\/2\.0$/, '')
+    .replace(/^SIP\/2\.0 /, '');
   const text = `${head}\r\n\r\n${body}`;
   return { ...base, summary, text: text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text };
 }

@@ -102,19 +102,23 @@ export async function authApi(app: FastifyInstance, deps: AuthApiDeps): Promise<
   await app.register(rateLimit, { global: false });
   const cookie = (value: string, maxAge: number): string => `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}`;
 
-  app.post<{ Body: { secret: string } }>('/api/auth/login', {
-    config: { rateLimit: { max: deps.loginLimit, timeWindow: 60_000 } },
-    schema: {
-      tags: ['auth'],
-      summary: 'Console login with auth.secret: sets an HttpOnly session cookie and answers its CSRF token (rate-limited per address)',
-      body: { type: 'object', properties: { secret: { type: 'string', maxLength: 512 } }, required: ['secret'], additionalProperties: false },
+  app.post<{ Body: { secret: string } }>(
+    '/api/auth/login',
+    {
+      config: { rateLimit: { max: deps.loginLimit, timeWindow: 60_000 } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Console login with auth.secret: sets an HttpOnly session cookie and answers its CSRF token (rate-limited per address)',
+        body: { type: 'object', properties: { secret: { type: 'string', maxLength: 512 } }, required: ['secret'], additionalProperties: false },
+      },
     },
-  }, async (request, reply) => {
-    if (!deps.service.isAdminSecret(request.body.secret)) return deny(reply, 401, 'UNAUTHORIZED', 'wrong secret');
-    const session = deps.service.sessions.create();
-    void reply.header('set-cookie', cookie(session.id, deps.sessionTtlSec));
-    return { csrfToken: session.csrfToken, expiresAt: session.expiresAt };
-  });
+    async (request, reply) => {
+      if (!deps.service.isAdminSecret(request.body.secret)) return deny(reply, 401, 'UNAUTHORIZED', 'wrong secret');
+      const session = deps.service.sessions.create();
+      void reply.header('set-cookie', cookie(session.id, deps.sessionTtlSec));
+      return { csrfToken: session.csrfToken, expiresAt: session.expiresAt };
+    },
+  );
 
   app.get('/api/auth/session', { schema: { tags: ['auth'], summary: 'The console session: its CSRF token and expiry (after a page reload)' } }, async (request) => {
     const session = deps.service.sessions.get(cookieValue(request.headers.cookie, SESSION_COOKIE));
@@ -127,14 +131,18 @@ export async function authApi(app: FastifyInstance, deps: AuthApiDeps): Promise<
     return { loggedOut: true };
   });
 
-  app.post<{ Body: { path: string; action?: 'play' | 'publish'; expiresIn?: number; ip?: string } }>('/api/auth/sign', {
-    schema: {
-      tags: ['auth'],
-      summary: 'A signed URL for one path: play (?token=, for auth.play: token) or publish (?sign=); HMAC over path, expiry and optional client IP',
-      body: SIGN_BODY,
+  app.post<{ Body: { path: string; action?: 'play' | 'publish'; expiresIn?: number; ip?: string } }>(
+    '/api/auth/sign',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'A signed URL for one path: play (?token=, for auth.play: token) or publish (?sign=); HMAC over path, expiry and optional client IP',
+        body: SIGN_BODY,
+      },
     },
-  }, async (request) => {
-    const signed = deps.service.sign(request.body);
-    return { ...signed, urls: deps.service.urls(signed.path, request.hostname, `?${signed.query}`) };
-  });
+    async (request) => {
+      const signed = deps.service.sign(request.body);
+      return { ...signed, urls: deps.service.urls(signed.path, request.hostname, `?${signed.query}`) };
+    },
+  );
 }

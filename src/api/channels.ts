@@ -11,16 +11,20 @@ export interface ChannelsApiDeps {
 
 /** /api/channels: every device's channels (online = the channel and its device online). */
 export async function channelsApi(app: FastifyInstance, deps: ChannelsApiDeps): Promise<void> {
-  app.get<{ Querystring: ChannelQuery }>('/api/channels', {
-    schema: {
-      tags: ['gb28181'],
-      summary: 'Channels of all devices, paged; q searches id, name, address',
-      querystring: { type: 'object', properties: { ...pageQuery, kind: { type: 'string', enum: ['civil', 'group', 'org', 'device'] } } },
-      response: { 200: pageOf(channelSchema), ...gbErrorResponses },
+  app.get<{ Querystring: ChannelQuery }>(
+    '/api/channels',
+    {
+      schema: {
+        tags: ['gb28181'],
+        summary: 'Channels of all devices, paged; q searches id, name, address',
+        querystring: { type: 'object', properties: { ...pageQuery, kind: { type: 'string', enum: ['civil', 'group', 'org', 'device'] } } },
+        response: { 200: pageOf(channelSchema), ...gbErrorResponses },
+      },
     },
-  }, async (request): Promise<Page<ChannelDto>> => {
-    const { page = 1, count = 100 } = request.query;
-    const result = deps.channels.list({ kind: 'device', ...request.query });
-    return { total: result.total, page, count, items: result.items.map(channelDto) };
-  });
+    async (request): Promise<Page<ChannelDto>> => {
+      const { page = 1, count = 100 } = request.query;
+      const result = deps.channels.list({ kind: 'device', ...request.query });
+      return { total: result.total, page, count, items: result.items.map(channelDto) };
+    },
+  );
 }

@@ -41,51 +41,87 @@ export async function devicesApi(app: FastifyInstance, deps: DevicesApiDeps): Pr
     return record;
   };
 
-  app.get<{ Querystring: DeviceQuery }>('/api/devices', {
-    schema: { tags: ['gb28181'], summary: 'Devices, paged; q searches id, name, vendor, model, address', querystring: { type: 'object', properties: pageQuery }, response: { 200: pageOf(deviceSchema), ...gbErrorResponses } },
-  }, async (request): Promise<Page<DeviceDto>> => {
-    const { page = 1, count = 100 } = request.query;
-    const result = deps.devices.list(request.query);
-    return { total: result.total, page, count, items: result.items.map((d) => deviceDto(d, deps.gb.session(d.id))) };
-  });
-
-  app.get<{ Params: { id: string } }>('/api/devices/:id', {
-    schema: { tags: ['gb28181'], summary: 'One device with its live registration', params: deviceIdParams, response: { 200: deviceSchema, ...gbErrorResponses } },
-  }, async (request): Promise<DeviceDto> => deviceDto(requireDevice(request.params.id), deps.gb.session(request.params.id)));
-
-  app.post<{ Body: DeviceInput & { id: string } }>('/api/devices', {
-    schema: {
-      tags: ['gb28181'],
-      summary: 'Provision a device before it registers (its password, no-auth, stream mode, charset)',
-      body: { ...deviceBody, properties: { ...deviceBody.properties, id: { type: 'string', pattern: '^\\d{20}$' } }, required: ['id'] },
-      response: { 201: deviceSchema, ...gbErrorResponses },
+  app.get<{ Querystring: DeviceQuery }>(
+    '/api/devices',
+    {
+      schema: {
+        tags: ['gb28181'],
+        summary: 'Devices, paged; q searches id, name, vendor, model, address',
+        querystring: { type: 'object', properties: pageQuery },
+        response: { 200: pageOf(deviceSchema), ...gbErrorResponses },
+      },
     },
-  }, async (request, reply): Promise<DeviceDto> => {
-    const created = deps.devices.create(request.body.id, { ...devicePatchOf(request.body), provisioned: true });
-    if (!created) throw new GatewayError('BAD_REQUEST', `device ${request.body.id} already exists: change it with PATCH /api/devices/${request.body.id}`);
-    void reply.code(201);
-    return deviceDto(created, deps.gb.session(created.id));
-  });
+    async (request): Promise<Page<DeviceDto>> => {
+      const { page = 1, count = 100 } = request.query;
+      const result = deps.devices.list(request.query);
+      return { total: result.total, page, count, items: result.items.map((d) => deviceDto(d, deps.gb.session(d.id))) };
+    },
+  );
 
-  app.patch<{ Params: { id: string }; Body: DeviceInput }>('/api/devices/:id', {
-    schema: { tags: ['gb28181'], summary: 'Change a device (the same fields as POST)', params: deviceIdParams, body: deviceBody, response: { 200: deviceSchema, ...gbErrorResponses } },
-  }, async (request): Promise<DeviceDto> => {
-    requireDevice(request.params.id);
-    const updated = deps.devices.update(request.params.id, { ...devicePatchOf(request.body), provisioned: true })!;
-    deps.gb.settingsChanged(updated.id);
-    return deviceDto(updated, deps.gb.session(updated.id));
-  });
+  app.get<{ Params: { id: string } }>(
+    '/api/devices/:id',
+    {
+      schema: { tags: ['gb28181'], summary: 'One device with its live registration', params: deviceIdParams, response: { 200: deviceSchema, ...gbErrorResponses } },
+    },
+    async (request): Promise<DeviceDto> => deviceDto(requireDevice(request.params.id), deps.gb.session(request.params.id)),
+  );
 
-  app.delete<{ Params: { id: string } }>('/api/devices/:id', {
-    schema: { tags: ['gb28181'], summary: 'Delete a device, its channels and live streams (it may register again)', params: deviceIdParams, response: { 200: { type: 'object', properties: { deleted: { type: 'string' } } }, ...gbErrorResponses } },
-  }, async (request) => {
-    const { id } = request.params;
-    requireDevice(id);
-    await deps.stopDevice(id, 'device deleted through the API');
-    deps.gb.forget(id);
-    deps.devices.delete(id);
-    return { deleted: id };
-  });
+  app.post<{ Body: DeviceInput & { id: string } }>(
+    '/api/devices',
+    {
+      schema: {
+        tags: ['gb28181'],
+        summary: 'Provision a device before it registers (its password, no-auth, stream mode, charset)',
+        body: { ...deviceBody, properties: { ...deviceBody.properties, id: { type: 'string', pattern: '^\\d{20}$' } }, required: ['id'] },
+        response: { 201: deviceSchema, ...gbErrorResponses },
+      },
+    },
+    async (request, reply): Promise<DeviceDto> => {
+      const created = deps.devices.create(request.body.id, { ...devicePatchOf(request.body), provisioned: true });
+      if (!created) throw new GatewayError('BAD_REQUEST', `device ${request.body.id} already exists: change it with PATCH /api/devices/${request.body.id}`);
+      void reply.code(201);
+      return deviceDto(created, deps.gb.session(created.id));
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: DeviceInput }>(
+    '/api/devices/:id',
+    {
+      schema: {
+        tags: ['gb28181'],
+        summary: 'Change a device (the same fields as POST)',
+        params: deviceIdParams,
+        body: deviceBody,
+        response: { 200: deviceSchema, ...gbErrorResponses },
+      },
+    },
+    async (request): Promise<DeviceDto> => {
+      requireDevice(request.params.id);
+      const updated = deps.devices.update(request.params.id, { ...devicePatchOf(request.body), provisioned: true })!;
+      deps.gb.settingsChanged(updated.id);
+      return deviceDto(updated, deps.gb.session(updated.id));
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/devices/:id',
+    {
+      schema: {
+        tags: ['gb28181'],
+        summary: 'Delete a device, its channels and live streams (it may register again)',
+        params: deviceIdParams,
+        response: { 200: { type: 'object', properties: { deleted: { type: 'string' } } }, ...gbErrorResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      requireDevice(id);
+      await deps.stopDevice(id, 'device deleted through the API');
+      deps.gb.forget(id);
+      deps.devices.delete(id);
+      return { deleted: id };
+    },
+  );
 
   await deviceQueriesApi(app, deps, requireDevice);
 }

@@ -12,11 +12,18 @@ export interface MetricsDeps {
 
 /** GET /metrics; its numbers (streams, devices, peers' counts) are not for anyone who asks unless metrics.auth is `open`. */
 export async function metricsApi(app: FastifyInstance, deps: MetricsDeps): Promise<void> {
-  app.get('/metrics', { schema: { tags: ['health'], summary: 'Prometheus metrics (text format 0.0.4); Bearer auth.secret unless metrics.auth is open' } }, async (request, reply) => {
-    if (deps.auth === 'secret' && !deps.isAdminSecret(bearerOf(request.headers.authorization))) {
-      return reply.code(401).header('www-authenticate', 'Bearer realm="gateway"').send({ code: 'UNAUTHORIZED', message: '/metrics needs Authorization: Bearer <auth.secret> (or metrics.auth: open)' });
-    }
-    const text = await deps.text();
-    return reply.type(deps.contentType).send(text);
-  });
+  app.get(
+    '/metrics',
+    { schema: { tags: ['health'], summary: 'Prometheus metrics (text format 0.0.4); Bearer auth.secret unless metrics.auth is open' } },
+    async (request, reply) => {
+      if (deps.auth === 'secret' && !deps.isAdminSecret(bearerOf(request.headers.authorization))) {
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer realm="gateway"')
+          .send({ code: 'UNAUTHORIZED', message: '/metrics needs Authorization: Bearer <auth.secret> (or metrics.auth: open)' });
+      }
+      const text = await deps.text();
+      return reply.type(deps.contentType).send(text);
+    },
+  );
 }

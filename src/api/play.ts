@@ -33,38 +33,50 @@ export interface PlayApiDeps {
 
 /** /api/play and /api/invites: start and stop live GB28181 video, see the dialogs. */
 export async function playApi(app: FastifyInstance, deps: PlayApiDeps): Promise<void> {
-  app.post<{ Params: { deviceId: string; channelId: string } }>('/api/play/:deviceId/:channelId', {
-    schema: {
-      tags: ['gb28181'],
-      summary: 'INVITE a channel and return its URLs once it plays (it then lives hub.closeAfter without viewers)',
-      params: playParams,
-      response: { 200: streamUrlsSchema, ...gbErrorResponses },
+  app.post<{ Params: { deviceId: string; channelId: string } }>(
+    '/api/play/:deviceId/:channelId',
+    {
+      schema: {
+        tags: ['gb28181'],
+        summary: 'INVITE a channel and return its URLs once it plays (it then lives hub.closeAfter without viewers)',
+        params: playParams,
+        response: { 200: streamUrlsSchema, ...gbErrorResponses },
+      },
     },
-  }, async (request) => {
-    const { deviceId, channelId } = request.params;
-    const path = await deps.bridge.play(deviceId, channelId);
-    const [app_, stream] = path.split('/');
-    return { app: app_, stream, path, deviceId, channelId, ...deps.urls(path, request.hostname), tracks: deps.tracks(path) };
-  });
+    async (request) => {
+      const { deviceId, channelId } = request.params;
+      const path = await deps.bridge.play(deviceId, channelId);
+      const [app_, stream] = path.split('/');
+      return { app: app_, stream, path, deviceId, channelId, ...deps.urls(path, request.hostname), tracks: deps.tracks(path) };
+    },
+  );
 
-  app.post<{ Params: { deviceId: string; channelId: string } }>('/api/play/:deviceId/:channelId/stop', {
-    schema: {
-      tags: ['gb28181'],
-      summary: 'Stop the live pull now (BYE) and end the stream for its viewers',
-      params: playParams,
-      response: { 200: { type: 'object', properties: { stopped: { type: 'string' } } }, ...gbErrorResponses },
+  app.post<{ Params: { deviceId: string; channelId: string } }>(
+    '/api/play/:deviceId/:channelId/stop',
+    {
+      schema: {
+        tags: ['gb28181'],
+        summary: 'Stop the live pull now (BYE) and end the stream for its viewers',
+        params: playParams,
+        response: { 200: { type: 'object', properties: { stopped: { type: 'string' } } }, ...gbErrorResponses },
+      },
     },
-  }, async (request) => {
-    const { deviceId, channelId } = request.params;
-    await deps.bridge.stop(deviceId, channelId);
-    return { stopped: `rtp/${deviceId}_${channelId}` };
-  });
+    async (request) => {
+      const { deviceId, channelId } = request.params;
+      await deps.bridge.stop(deviceId, channelId);
+      return { stopped: `rtp/${deviceId}_${channelId}` };
+    },
+  );
 
-  app.get('/api/invites', {
-    schema: {
-      tags: ['gb28181'],
-      summary: 'Live INVITE dialogs (SSRC, stream mode, device media address, packets) and the last ended ones',
-      response: { 200: { type: 'object', properties: { invites: { type: 'array', items: inviteSchema } } } },
+  app.get(
+    '/api/invites',
+    {
+      schema: {
+        tags: ['gb28181'],
+        summary: 'Live INVITE dialogs (SSRC, stream mode, device media address, packets) and the last ended ones',
+        response: { 200: { type: 'object', properties: { invites: { type: 'array', items: inviteSchema } } } },
+      },
     },
-  }, async () => ({ invites: deps.bridge.invites() }));
+    async () => ({ invites: deps.bridge.invites() }),
+  );
 }

@@ -102,52 +102,76 @@ export async function proxiesApi(app: FastifyInstance, deps: ProxiesApiDeps): Pr
   app.addSchema(proxySchema);
   const notFound = (id: string): GatewayError => new GatewayError('PROXY_NOT_FOUND', `proxy ${id} not found`);
 
-  app.get('/api/proxies', {
-    schema: { tags: ['proxies'], summary: 'Every RTSP pull proxy with its status', response: { 200: { type: 'object', properties: { proxies: { type: 'array', items: { $ref: 'Proxy#' } } } } } },
-  }, async () => ({ proxies: deps.proxies.list() }));
-
-  app.post<{ Body: ProxyInput }>('/api/proxies', {
-    schema: {
-      tags: ['proxies'],
-      summary: 'Add an RTSP pull proxy (kept across restarts)',
-      body: { type: 'object', properties: { path: PATH, url: URL, transport: TRANSPORT, onDemand: { type: 'boolean' } }, required: ['path', 'url'], additionalProperties: false },
-      response: { 201: { $ref: 'Proxy#' }, ...errorResponses },
+  app.get(
+    '/api/proxies',
+    {
+      schema: {
+        tags: ['proxies'],
+        summary: 'Every RTSP pull proxy with its status',
+        response: { 200: { type: 'object', properties: { proxies: { type: 'array', items: { $ref: 'Proxy#' } } } } },
+      },
     },
-  }, async (request, reply) => {
-    const dto = deps.proxies.create(request.body);
-    return reply.code(201).send(dto);
-  });
+    async () => ({ proxies: deps.proxies.list() }),
+  );
 
-  app.get<{ Params: { id: string } }>('/api/proxies/:id', {
-    schema: { tags: ['proxies'], summary: 'One proxy', params: idParams, response: { 200: { $ref: 'Proxy#' }, ...errorResponses } },
-  }, async (request) => {
-    const dto = deps.proxies.get(request.params.id);
-    if (!dto) throw notFound(request.params.id);
-    return dto;
-  });
-
-  app.patch<{ Params: { id: string }; Body: ProxyPatchInput }>('/api/proxies/:id', {
-    schema: {
-      tags: ['proxies'],
-      summary: 'Change a proxy added through the API (it reconnects with the new settings)',
-      params: idParams,
-      body: { type: 'object', properties: { path: PATH, url: URL, transport: TRANSPORT, onDemand: { type: 'boolean' } }, additionalProperties: false, minProperties: 1 },
-      response: { 200: { $ref: 'Proxy#' }, ...errorResponses },
+  app.post<{ Body: ProxyInput }>(
+    '/api/proxies',
+    {
+      schema: {
+        tags: ['proxies'],
+        summary: 'Add an RTSP pull proxy (kept across restarts)',
+        body: { type: 'object', properties: { path: PATH, url: URL, transport: TRANSPORT, onDemand: { type: 'boolean' } }, required: ['path', 'url'], additionalProperties: false },
+        response: { 201: { $ref: 'Proxy#' }, ...errorResponses },
+      },
     },
-  }, async (request) => {
-    if (!deps.proxies.get(request.params.id)) throw notFound(request.params.id);
-    return deps.proxies.update(request.params.id, request.body);
-  });
-
-  app.delete<{ Params: { id: string } }>('/api/proxies/:id', {
-    schema: {
-      tags: ['proxies'],
-      summary: 'Delete a proxy added through the API (TEARDOWN, its stream ends)',
-      params: idParams,
-      response: { 200: { type: 'object', properties: { deleted: { type: 'string' } } }, ...errorResponses },
+    async (request, reply) => {
+      const dto = deps.proxies.create(request.body);
+      return reply.code(201).send(dto);
     },
-  }, async (request) => {
-    if (!(await deps.proxies.remove(request.params.id))) throw notFound(request.params.id);
-    return { deleted: request.params.id };
-  });
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/proxies/:id',
+    {
+      schema: { tags: ['proxies'], summary: 'One proxy', params: idParams, response: { 200: { $ref: 'Proxy#' }, ...errorResponses } },
+    },
+    async (request) => {
+      const dto = deps.proxies.get(request.params.id);
+      if (!dto) throw notFound(request.params.id);
+      return dto;
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: ProxyPatchInput }>(
+    '/api/proxies/:id',
+    {
+      schema: {
+        tags: ['proxies'],
+        summary: 'Change a proxy added through the API (it reconnects with the new settings)',
+        params: idParams,
+        body: { type: 'object', properties: { path: PATH, url: URL, transport: TRANSPORT, onDemand: { type: 'boolean' } }, additionalProperties: false, minProperties: 1 },
+        response: { 200: { $ref: 'Proxy#' }, ...errorResponses },
+      },
+    },
+    async (request) => {
+      if (!deps.proxies.get(request.params.id)) throw notFound(request.params.id);
+      return deps.proxies.update(request.params.id, request.body);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/proxies/:id',
+    {
+      schema: {
+        tags: ['proxies'],
+        summary: 'Delete a proxy added through the API (TEARDOWN, its stream ends)',
+        params: idParams,
+        response: { 200: { type: 'object', properties: { deleted: { type: 'string' } } }, ...errorResponses },
+      },
+    },
+    async (request) => {
+      if (!(await deps.proxies.remove(request.params.id))) throw notFound(request.params.id);
+      return { deleted: request.params.id };
+    },
+  );
 }

@@ -59,7 +59,13 @@ export interface PushesService {
 }
 
 const PATH = { type: 'string', pattern: '^[A-Za-z0-9_.*-]{1,64}/[A-Za-z0-9_.*-]{1,64}$', description: 'hub path app/stream, * matches any name characters' } as const;
-const URL = { type: 'string', pattern: '^[Rr][Tt][Mm][Pp][Ss]?://', minLength: 10, maxLength: 2048, description: 'rtmp[s]://host[:port]/app/key, {app} and {stream} are filled in' } as const;
+const URL = {
+  type: 'string',
+  pattern: '^[Rr][Tt][Mm][Pp][Ss]?://',
+  minLength: 10,
+  maxLength: 2048,
+  description: 'rtmp[s]://host[:port]/app/key, {app} and {stream} are filled in',
+} as const;
 const HEVC = { type: 'string', enum: ['enhanced', 'legacy', 'drop'], description: 'H.265 as Enhanced RTMP hvc1, legacy codec id 12, or not sent' } as const;
 const BODY_PROPERTIES = { path: PATH, url: URL, keepSource: { type: 'boolean' }, hevc: HEVC, allowSelfSigned: { type: 'boolean' } } as const;
 
@@ -113,49 +119,73 @@ export async function pushesApi(app: FastifyInstance, deps: { pushes: PushesServ
   app.addSchema(pushSchema);
   const notFound = (id: string): GatewayError => new GatewayError('NOT_FOUND', `push ${id} not found`);
 
-  app.get('/api/pushes', {
-    schema: { tags: ['pushes'], summary: 'Every push rule with the status of each stream it pushes', response: { 200: { type: 'object', properties: { pushes: { type: 'array', items: { $ref: 'Push#' } } } } } },
-  }, async () => ({ pushes: deps.pushes.list() }));
-
-  app.post<{ Body: PushInput }>('/api/pushes', {
-    schema: {
-      tags: ['pushes'],
-      summary: 'Add a push (kept across restarts)',
-      body: { type: 'object', properties: BODY_PROPERTIES, required: ['path', 'url'], additionalProperties: false },
-      response: { 201: { $ref: 'Push#' }, ...errorResponses },
+  app.get(
+    '/api/pushes',
+    {
+      schema: {
+        tags: ['pushes'],
+        summary: 'Every push rule with the status of each stream it pushes',
+        response: { 200: { type: 'object', properties: { pushes: { type: 'array', items: { $ref: 'Push#' } } } } },
+      },
     },
-  }, async (request, reply) => reply.code(201).send(deps.pushes.create(request.body)));
+    async () => ({ pushes: deps.pushes.list() }),
+  );
 
-  app.get<{ Params: { id: string } }>('/api/pushes/:id', {
-    schema: { tags: ['pushes'], summary: 'One push rule', params: idParams, response: { 200: { $ref: 'Push#' }, ...errorResponses } },
-  }, async (request) => {
-    const dto = deps.pushes.get(request.params.id);
-    if (!dto) throw notFound(request.params.id);
-    return dto;
-  });
-
-  app.patch<{ Params: { id: string }; Body: PushPatchInput }>('/api/pushes/:id', {
-    schema: {
-      tags: ['pushes'],
-      summary: 'Change a push added through the API (its connections restart)',
-      params: idParams,
-      body: { type: 'object', properties: BODY_PROPERTIES, additionalProperties: false, minProperties: 1 },
-      response: { 200: { $ref: 'Push#' }, ...errorResponses },
+  app.post<{ Body: PushInput }>(
+    '/api/pushes',
+    {
+      schema: {
+        tags: ['pushes'],
+        summary: 'Add a push (kept across restarts)',
+        body: { type: 'object', properties: BODY_PROPERTIES, required: ['path', 'url'], additionalProperties: false },
+        response: { 201: { $ref: 'Push#' }, ...errorResponses },
+      },
     },
-  }, async (request) => {
-    if (!deps.pushes.get(request.params.id)) throw notFound(request.params.id);
-    return deps.pushes.update(request.params.id, request.body);
-  });
+    async (request, reply) => reply.code(201).send(deps.pushes.create(request.body)),
+  );
 
-  app.delete<{ Params: { id: string } }>('/api/pushes/:id', {
-    schema: {
-      tags: ['pushes'],
-      summary: 'Delete a push added through the API (its connections end)',
-      params: idParams,
-      response: { 200: { type: 'object', properties: { deleted: { type: 'string' } } }, ...errorResponses },
+  app.get<{ Params: { id: string } }>(
+    '/api/pushes/:id',
+    {
+      schema: { tags: ['pushes'], summary: 'One push rule', params: idParams, response: { 200: { $ref: 'Push#' }, ...errorResponses } },
     },
-  }, async (request) => {
-    if (!deps.pushes.remove(request.params.id)) throw notFound(request.params.id);
-    return { deleted: request.params.id };
-  });
+    async (request) => {
+      const dto = deps.pushes.get(request.params.id);
+      if (!dto) throw notFound(request.params.id);
+      return dto;
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: PushPatchInput }>(
+    '/api/pushes/:id',
+    {
+      schema: {
+        tags: ['pushes'],
+        summary: 'Change a push added through the API (its connections restart)',
+        params: idParams,
+        body: { type: 'object', properties: BODY_PROPERTIES, additionalProperties: false, minProperties: 1 },
+        response: { 200: { $ref: 'Push#' }, ...errorResponses },
+      },
+    },
+    async (request) => {
+      if (!deps.pushes.get(request.params.id)) throw notFound(request.params.id);
+      return deps.pushes.update(request.params.id, request.body);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/pushes/:id',
+    {
+      schema: {
+        tags: ['pushes'],
+        summary: 'Delete a push added through the API (its connections end)',
+        params: idParams,
+        response: { 200: { type: 'object', properties: { deleted: { type: 'string' } } }, ...errorResponses },
+      },
+    },
+    async (request) => {
+      if (!deps.pushes.remove(request.params.id)) throw notFound(request.params.id);
+      return { deleted: request.params.id };
+    },
+  );
 }

@@ -45,7 +45,12 @@ const PATH = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}/[A-Za-z0-9_.-]{1,
 const FORMAT = { type: 'string', enum: ['flv', 'ts', 'hls'] } as const;
 const TIME = { type: 'string', maxLength: 40, description: 'ISO 8601 or ms since the epoch' } as const;
 const PLAN_ID = { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } }, required: ['id'] } as const;
-const LIST = { anyOf: [{ type: 'array', items: { type: 'string', maxLength: 200 }, maxItems: 1000 }, { type: 'string', maxLength: 4000 }] } as const;
+const LIST = {
+  anyOf: [
+    { type: 'array', items: { type: 'string', maxLength: 200 }, maxItems: 1000 },
+    { type: 'string', maxLength: 4000 },
+  ],
+} as const;
 const PLAN_BODY = {
   type: 'object',
   additionalProperties: false,
@@ -86,7 +91,14 @@ export async function recordingsApi(app: FastifyInstance, deps: { recordings: Re
         summary: 'Recorded segments of a stream overlapping [start, end), by start time',
         querystring: {
           type: 'object',
-          properties: { path: PATH, start: TIME, end: TIME, format: FORMAT, page: { type: 'integer', minimum: 1, default: 1 }, count: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          properties: {
+            path: PATH,
+            start: TIME,
+            end: TIME,
+            format: FORMAT,
+            page: { type: 'integer', minimum: 1, default: 1 },
+            count: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
           required: ['path'],
         },
       },
@@ -103,27 +115,42 @@ export async function recordingsApi(app: FastifyInstance, deps: { recordings: Re
   );
   app.delete<{ Params: { id: number } }>(
     '/api/recordings/:id',
-    { schema: { tags: ['recordings'], summary: 'Deletes a segment: its file and its row', params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } } },
+    {
+      schema: {
+        tags: ['recordings'],
+        summary: 'Deletes a segment: its file and its row',
+        params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] },
+      },
+    },
     async (request, reply) => {
       if (!svc.remove(request.params.id)) throw new GatewayError('NOT_FOUND', `no closed recording ${request.params.id}`);
       return reply.code(204).send();
     },
   );
-  app.get('/api/record/active', { schema: { tags: ['recordings'], summary: 'Every recorder: path, formats, why, since, bytes, current files, drops, last error' } }, async () => ({ recorders: svc.active() }));
+  app.get('/api/record/active', { schema: { tags: ['recordings'], summary: 'Every recorder: path, formats, why, since, bytes, current files, drops, last error' } }, async () => ({
+    recorders: svc.active(),
+  }));
   app.post<{ Body: { path: string; formats?: RecordingFormat[]; durationSeconds?: number } }>(
     '/api/record/start',
     {
       schema: {
         tags: ['recordings'],
         summary: 'Starts a manual recording (again: changes its duration)',
-        body: { type: 'object', additionalProperties: false, properties: { path: PATH, formats: { type: 'array', items: FORMAT, maxItems: 3 }, durationSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 7 * 86_400 } }, required: ['path'] },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { path: PATH, formats: { type: 'array', items: FORMAT, maxItems: 3 }, durationSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 7 * 86_400 } },
+          required: ['path'],
+        },
       },
     },
     async (request) => svc.startManual(request.body.path, request.body.formats, request.body.durationSeconds),
   );
   app.post<{ Body: { path: string } }>(
     '/api/record/stop',
-    { schema: { tags: ['recordings'], summary: 'Stops a manual recording', body: { type: 'object', additionalProperties: false, properties: { path: PATH }, required: ['path'] } } },
+    {
+      schema: { tags: ['recordings'], summary: 'Stops a manual recording', body: { type: 'object', additionalProperties: false, properties: { path: PATH }, required: ['path'] } },
+    },
     async (request) => {
       if (!(await svc.stopManual(request.body.path))) throw new GatewayError('NOT_FOUND', `no manual recording of ${request.body.path}`);
       return { stopped: true };
@@ -135,14 +162,21 @@ export async function recordingsApi(app: FastifyInstance, deps: { recordings: Re
       schema: {
         tags: ['recordings'],
         summary: 'Event recording: the last preSeconds and postSeconds more (a second event inside the window extends it)',
-        body: { type: 'object', additionalProperties: false, properties: { path: PATH, preSeconds: { type: 'number', minimum: 0, maximum: 300 }, postSeconds: { type: 'number', minimum: 0, maximum: 3600 } }, required: ['path'] },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { path: PATH, preSeconds: { type: 'number', minimum: 0, maximum: 300 }, postSeconds: { type: 'number', minimum: 0, maximum: 3600 } },
+          required: ['path'],
+        },
       },
     },
     async (request) => svc.event(request.body.path, request.body.preSeconds ?? 5, request.body.postSeconds ?? 10),
   );
   app.get('/api/record/plans', { schema: { tags: ['recordings'], summary: 'Record plans (config and API) with their current window' } }, async () => ({ plans: svc.listPlans() }));
-  app.post<{ Body: PlanBody }>('/api/record/plans', { schema: { tags: ['recordings'], summary: 'Adds a record plan (kept in the database)', body: { ...PLAN_BODY, required: ['id', 'streams'] } } }, async (request, reply) =>
-    reply.code(201).send(svc.createPlan(request.body)),
+  app.post<{ Body: PlanBody }>(
+    '/api/record/plans',
+    { schema: { tags: ['recordings'], summary: 'Adds a record plan (kept in the database)', body: { ...PLAN_BODY, required: ['id', 'streams'] } } },
+    async (request, reply) => reply.code(201).send(svc.createPlan(request.body)),
   );
   app.get<{ Params: { id: string } }>('/api/record/plans/:id', { schema: { tags: ['recordings'], params: PLAN_ID } }, async (request) => {
     const plan = svc.getPlan(request.params.id);

@@ -76,44 +76,70 @@ const receiverSchema = {
  * when "there is no picture"). Used by GB28181 platforms that do their own signalling.
  */
 export async function rtpApi(app: FastifyInstance, deps: RtpApiDeps): Promise<void> {
-  app.post<{ Body: OpenRtpRequest & { stream: string } }>('/api/rtp/open', {
-    schema: {
-      tags: ['rtp'],
-      summary: 'Open an RTP receiver (UDP, TCP passive, TCP active) publishing to a stream path',
-      body: {
-        type: 'object',
-        properties: {
-          stream: { type: 'string', description: 'app/stream, e.g. rtp/34020000001320000001_34020000001310000001', maxLength: 140 },
-          transport: { type: 'string', enum: [...STREAM_MODES], default: 'udp' },
-          ssrc: { type: 'integer', minimum: 0, maximum: 4294967295 },
-          ssrcCheck: { type: 'boolean' },
-          peer: { type: 'object', properties: { host: { type: 'string', maxLength: 64 }, port: { type: 'integer', minimum: 1, maximum: 65535 } }, required: ['host', 'port'] },
-          payloadTypes: { type: 'object', description: 'elementary-stream payload types, e.g. {"96": {"encoding": "H264", "clockRate": 90000}}', propertyNames: { pattern: '^(?:[0-9]|[1-9][0-9]|1[01][0-9]|12[0-7])$' }, additionalProperties: rtpMapSchema },
-          dump: { type: 'boolean', description: 'write every RTP payload to a file under storage.dir/rtp-dumps' },
+  app.post<{ Body: OpenRtpRequest & { stream: string } }>(
+    '/api/rtp/open',
+    {
+      schema: {
+        tags: ['rtp'],
+        summary: 'Open an RTP receiver (UDP, TCP passive, TCP active) publishing to a stream path',
+        body: {
+          type: 'object',
+          properties: {
+            stream: { type: 'string', description: 'app/stream, e.g. rtp/34020000001320000001_34020000001310000001', maxLength: 140 },
+            transport: { type: 'string', enum: [...STREAM_MODES], default: 'udp' },
+            ssrc: { type: 'integer', minimum: 0, maximum: 4294967295 },
+            ssrcCheck: { type: 'boolean' },
+            peer: { type: 'object', properties: { host: { type: 'string', maxLength: 64 }, port: { type: 'integer', minimum: 1, maximum: 65535 } }, required: ['host', 'port'] },
+            payloadTypes: {
+              type: 'object',
+              description: 'elementary-stream payload types, e.g. {"96": {"encoding": "H264", "clockRate": 90000}}',
+              propertyNames: { pattern: '^(?:[0-9]|[1-9][0-9]|1[01][0-9]|12[0-7])$' },
+              additionalProperties: rtpMapSchema,
+            },
+            dump: { type: 'boolean', description: 'write every RTP payload to a file under storage.dir/rtp-dumps' },
+          },
+          required: ['stream'],
+          additionalProperties: false,
         },
-        required: ['stream'],
-        additionalProperties: false,
-      },
-      response: {
-        200: { type: 'object', properties: { stream: { type: 'string' }, port: { type: 'integer' }, transport: { type: 'string' } } },
-        ...errorResponses,
+        response: {
+          200: { type: 'object', properties: { stream: { type: 'string' }, port: { type: 'integer' }, transport: { type: 'string' } } },
+          ...errorResponses,
+        },
       },
     },
-  }, async (request) => {
-    const { stream, ...rest } = request.body;
-    const opened = await deps.rtp.open({ ...rest, path: stream });
-    return { stream: opened.path, port: opened.port, transport: opened.transport };
-  });
+    async (request) => {
+      const { stream, ...rest } = request.body;
+      const opened = await deps.rtp.open({ ...rest, path: stream });
+      return { stream: opened.path, port: opened.port, transport: opened.transport };
+    },
+  );
 
-  app.get('/api/rtp', {
-    schema: { tags: ['rtp'], summary: 'Every open RTP receiver with its peer, SSRC and counters', response: { 200: { type: 'object', properties: { receivers: { type: 'array', items: receiverSchema } } } } },
-  }, async () => ({ receivers: deps.rtp.list() }));
+  app.get(
+    '/api/rtp',
+    {
+      schema: {
+        tags: ['rtp'],
+        summary: 'Every open RTP receiver with its peer, SSRC and counters',
+        response: { 200: { type: 'object', properties: { receivers: { type: 'array', items: receiverSchema } } } },
+      },
+    },
+    async () => ({ receivers: deps.rtp.list() }),
+  );
 
-  app.delete<{ Params: { app: string; stream: string } }>('/api/rtp/:app/:stream', {
-    schema: { tags: ['rtp'], summary: 'Close the RTP receiver of a stream', params: pathParams, response: { 200: { type: 'object', properties: { closed: { type: 'string' } } }, ...errorResponses } },
-  }, async (request) => {
-    const path = `${request.params.app}/${request.params.stream}`;
-    if (!deps.rtp.close(path)) throw new GatewayError('STREAM_NOT_FOUND', `no RTP receiver is open for ${path}`);
-    return { closed: path };
-  });
+  app.delete<{ Params: { app: string; stream: string } }>(
+    '/api/rtp/:app/:stream',
+    {
+      schema: {
+        tags: ['rtp'],
+        summary: 'Close the RTP receiver of a stream',
+        params: pathParams,
+        response: { 200: { type: 'object', properties: { closed: { type: 'string' } } }, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const path = `${request.params.app}/${request.params.stream}`;
+      if (!deps.rtp.close(path)) throw new GatewayError('STREAM_NOT_FOUND', `no RTP receiver is open for ${path}`);
+      return { closed: path };
+    },
+  );
 }

@@ -17,53 +17,73 @@ function toDto(snapshot: StreamSnapshot): StreamDto {
 
 /** /api/streams and /api/sessions: what is live, who publishes and who watches. */
 export async function streamsApi(app: FastifyInstance, deps: StreamsApiDeps): Promise<void> {
-  app.get('/api/streams', {
-    schema: {
-      tags: ['streams'],
-      summary: 'Every live stream with its tracks, publisher, readers per protocol, bytes and bit rates',
-      response: { 200: { type: 'object', properties: { streams: { type: 'array', items: { $ref: 'Stream#' } } } } },
+  app.get(
+    '/api/streams',
+    {
+      schema: {
+        tags: ['streams'],
+        summary: 'Every live stream with its tracks, publisher, readers per protocol, bytes and bit rates',
+        response: { 200: { type: 'object', properties: { streams: { type: 'array', items: { $ref: 'Stream#' } } } } },
+      },
     },
-  }, async () => ({ streams: deps.registry.list().map(toDto) }));
+    async () => ({ streams: deps.registry.list().map(toDto) }),
+  );
 
-  app.get<{ Params: { app: string; stream: string } }>('/api/streams/:app/:stream', {
-    schema: { tags: ['streams'], summary: 'One stream', params: pathParams, response: { 200: { $ref: 'Stream#' }, ...errorResponses } },
-  }, async (request) => {
-    const path = `${request.params.app}/${request.params.stream}`;
-    const snapshot = deps.registry.get(path);
-    if (!snapshot) throw new GatewayError('STREAM_NOT_FOUND', `stream ${path} not found`);
-    return toDto(snapshot);
-  });
-
-  app.delete<{ Params: { app: string; stream: string } }>('/api/streams/:app/:stream', {
-    schema: {
-      tags: ['streams'],
-      summary: 'Kick the publisher and end the stream (its viewers are disconnected)',
-      params: pathParams,
-      response: { 200: { type: 'object', properties: { kicked: { type: 'string' } } }, ...errorResponses },
+  app.get<{ Params: { app: string; stream: string } }>(
+    '/api/streams/:app/:stream',
+    {
+      schema: { tags: ['streams'], summary: 'One stream', params: pathParams, response: { 200: { $ref: 'Stream#' }, ...errorResponses } },
     },
-  }, async (request) => {
-    const path = `${request.params.app}/${request.params.stream}`;
-    if (!deps.registry.kick(path, 'kicked through the API')) throw new GatewayError('STREAM_NOT_FOUND', `stream ${path} not found`);
-    return { kicked: path };
-  });
-
-  app.get('/api/sessions', {
-    schema: {
-      tags: ['sessions'],
-      summary: 'Every publisher and viewer session',
-      response: { 200: { type: 'object', properties: { sessions: { type: 'array', items: { $ref: 'Session#' } } } } },
+    async (request) => {
+      const path = `${request.params.app}/${request.params.stream}`;
+      const snapshot = deps.registry.get(path);
+      if (!snapshot) throw new GatewayError('STREAM_NOT_FOUND', `stream ${path} not found`);
+      return toDto(snapshot);
     },
-  }, async () => ({ sessions: deps.registry.sessions() }));
+  );
 
-  app.delete<{ Params: { id: string } }>('/api/sessions/:id', {
-    schema: {
-      tags: ['sessions'],
-      summary: 'Close one session (a publisher session ends its stream)',
-      params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
-      response: { 200: { type: 'object', properties: { closed: { type: 'string' } } }, ...errorResponses },
+  app.delete<{ Params: { app: string; stream: string } }>(
+    '/api/streams/:app/:stream',
+    {
+      schema: {
+        tags: ['streams'],
+        summary: 'Kick the publisher and end the stream (its viewers are disconnected)',
+        params: pathParams,
+        response: { 200: { type: 'object', properties: { kicked: { type: 'string' } } }, ...errorResponses },
+      },
     },
-  }, async (request) => {
-    if (!deps.registry.closeSession(request.params.id)) throw new GatewayError('SESSION_NOT_FOUND', `session ${request.params.id} not found`);
-    return { closed: request.params.id };
-  });
+    async (request) => {
+      const path = `${request.params.app}/${request.params.stream}`;
+      if (!deps.registry.kick(path, 'kicked through the API')) throw new GatewayError('STREAM_NOT_FOUND', `stream ${path} not found`);
+      return { kicked: path };
+    },
+  );
+
+  app.get(
+    '/api/sessions',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'Every publisher and viewer session',
+        response: { 200: { type: 'object', properties: { sessions: { type: 'array', items: { $ref: 'Session#' } } } } },
+      },
+    },
+    async () => ({ sessions: deps.registry.sessions() }),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/sessions/:id',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'Close one session (a publisher session ends its stream)',
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
+        response: { 200: { type: 'object', properties: { closed: { type: 'string' } } }, ...errorResponses },
+      },
+    },
+    async (request) => {
+      if (!deps.registry.closeSession(request.params.id)) throw new GatewayError('SESSION_NOT_FOUND', `session ${request.params.id} not found`);
+      return { closed: request.params.id };
+    },
+  );
 }

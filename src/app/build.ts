@@ -87,9 +87,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
   const registry = new Registry(registryOptionsFrom(config.hub), log.child({ component: 'hub' }));
   const db = openDatabase(config.storage.dir, log.child({ component: 'storage' }));
   const ports: BoundPorts = {};
-  const rtsp = config.rtsp.enabled
-    ? new RtspServer({ host: config.rtsp.host, port: config.rtsp.port, registry, logger: log.child({ component: 'rtsp-server' }) })
-    : undefined;
+  const rtsp = config.rtsp.enabled ? new RtspServer({ host: config.rtsp.host, port: config.rtsp.port, registry, logger: log.child({ component: 'rtsp-server' }) }) : undefined;
   const rtmp = config.rtmp.enabled
     ? new RtmpServer({
         host: config.rtmp.host,
@@ -192,7 +190,12 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
   if (config.http.enabled) {
     http = await createHttpServer(config.http, log.child({ component: 'http' }), version);
     const httpLoad = applyHttpLimits(http, config.http, limits);
-    const authDeps = { service: { isAdminSecret: (v: string | undefined) => access.isAdminSecret(v), sessions: access.sessions, sign: access.sign.bind(access), urls }, origins: corsOrigins(config.http), loginLimit: config.auth.loginLimit, sessionTtlSec: config.auth.sessionTtl };
+    const authDeps = {
+      service: { isAdminSecret: (v: string | undefined) => access.isAdminSecret(v), sessions: access.sessions, sign: access.sign.bind(access), urls },
+      origins: corsOrigins(config.http),
+      loginLimit: config.auth.loginLimit,
+      sessionTtlSec: config.auth.sessionTtl,
+    };
     installApiGuard(http, authDeps);
     await http.register(authApi, authDeps);
     await http.register(streamsApi, { registry });
@@ -207,7 +210,8 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     await http.register(proxiesApi, { proxies });
     await http.register(pushesApi, { pushes });
     await http.register(rtpApi, { rtp: rtpServers });
-    if (metrics) await http.register(metricsApi, { text: () => metrics.text(), contentType: metrics.contentType, auth: config.metrics.auth, isAdminSecret: (v) => access.isAdminSecret(v) });
+    if (metrics)
+      await http.register(metricsApi, { text: () => metrics.text(), contentType: metrics.contentType, auth: config.metrics.auth, isAdminSecret: (v) => access.isAdminSecret(v) });
     registerMediaRoutes(http, registry, config.http, log);
     tsRoutes = registerTsRoutes(http, registry, config, log, tsFeeds, limits);
     await http.register(recordingsApi, { recordings: recording.service });
@@ -271,7 +275,8 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
 function rtpReceiverNumbers(rtpServers: RtpServers, gb28181: Gb28181 | undefined): RtpReceiverNumbers[] {
   const out: RtpReceiverNumbers[] = rtpServers.list().map((r) => ({ owner: 'api', path: r.path, packets: r.packets, lost: r.lost, reordered: r.reordered }));
   for (const play of gb28181?.bridge.invites() ?? []) {
-    if (play.media && !play.endReason) out.push({ owner: 'gb28181', path: play.path, packets: play.media.packets, lost: play.media.lost ?? 0, reordered: play.media.reordered ?? 0 });
+    if (play.media && !play.endReason)
+      out.push({ owner: 'gb28181', path: play.path, packets: play.media.packets, lost: play.media.lost ?? 0, reordered: play.media.reordered ?? 0 });
   }
   return out;
 }
@@ -293,7 +298,14 @@ function keepaliveNumbers(registry: Registry, startedAt: number, gb28181: Gb2818
 /** A GB28181 device id stands for its channels, a channel id for itself (record plans). */
 function gbPathsOf(gb: Gb28181): (id: string) => string[] {
   return (id) => {
-    if (gb.devices.get(id)) return gb.channels.list({ deviceId: id, count: 10_000 }).items.filter((c) => !c.gone).map((c) => gbPath(id, c.id));
-    return gb.channels.list({ q: id, count: 100 }).items.filter((c) => c.id === id && !c.gone).map((c) => gbPath(c.deviceId, c.id));
+    if (gb.devices.get(id))
+      return gb.channels
+        .list({ deviceId: id, count: 10_000 })
+        .items.filter((c) => !c.gone)
+        .map((c) => gbPath(id, c.id));
+    return gb.channels
+      .list({ q: id, count: 100 })
+      .items.filter((c) => c.id === id && !c.gone)
+      .map((c) => gbPath(c.deviceId, c.id));
   };
 }

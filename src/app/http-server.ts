@@ -35,7 +35,11 @@ export async function createHttpServer(config: GatewayConfig['http'], log: pino.
   });
   const origins = corsOrigins(config);
   if (origins.length > 0) {
-    await app.register(cors, { origin: [...origins], methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], allowedHeaders: ['authorization', 'content-type', 'x-csrf-token'] });
+    await app.register(cors, {
+      origin: [...origins],
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      allowedHeaders: ['authorization', 'content-type', 'x-csrf-token'],
+    });
   }
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(swagger, {

@@ -17,6 +17,8 @@ export function registerPlayback(http: FastifyInstance, recording: Recording, co
     log: log.child({ component: 'playback' }),
     hevcMode: config.http.flvHevcMode,
     admission: (request) => registry.admission.admit(request),
-    extraHeaders: config.http.cors ? { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'X-Playback-Start, X-Playback-End, X-Playback-Gaps, Content-Disposition' } : {},
+    extraHeaders: config.http.cors
+      ? { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'X-Playback-Start, X-Playback-End, X-Playback-Gaps, Content-Disposition' }
+      : {},
   });
 }

@@ -67,7 +67,13 @@ export class RtpServers {
       },
       close: (reason) => this.close(path, reason),
     };
-    const publisher = new LazyPublisher(this.options.registry, path, source, () => log.info('first RTP packet: publishing'), (reason) => this.close(path, `cannot publish: ${reason}`));
+    const publisher = new LazyPublisher(
+      this.options.registry,
+      path,
+      source,
+      () => log.info('first RTP packet: publishing'),
+      (reason) => this.close(path, `cannot publish: ${reason}`),
+    );
     let dumpPath: string | undefined;
     if (request.dump) {
       mkdirSync(this.options.dumpDir, { recursive: true });

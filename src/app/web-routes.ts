@@ -6,5 +6,11 @@ import fastifyStatic from '@fastify/static';
 export async function registerWebRoutes(app: FastifyInstance, projectRoot: string): Promise<void> {
   await app.register(fastifyStatic, { root: join(projectRoot, 'web'), prefix: '/', index: ['index.html'], wildcard: false });
   const mpegtsDir = join(require.resolve('mpegts.js/package.json'), '..', 'dist');
-  await app.register(fastifyStatic, { root: mpegtsDir, prefix: '/vendor/', decorateReply: false, wildcard: false, allowedPath: (path) => path === '/mpegts.js' || path === '/mpegts.js.map' });
+  await app.register(fastifyStatic, {
+    root: mpegtsDir,
+    prefix: '/vendor/',
+    decorateReply: false,
+    wildcard: false,
+    allowedPath: (path) => path === '/mpegts.js' || path === '/mpegts.js.map',
+  });
 }

@@ -14,7 +14,10 @@ export interface LoadOptions {
 
 /** `hub.closeAfter` -> `GW_HUB_CLOSE_AFTER` */
 export function envNameOf(key: string): string {
-  return `GW_${key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase()}`;
+  return `GW_${key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/\./g, '_')
+    .toUpperCase()}`;
 }
 
 function configError(key: string, fault: string): GatewayError {

@@ -248,8 +248,8 @@ type ValueOf<F> = F extends { kind: 'int' | 'number' }
         : F extends { kind: 'list'; item: infer I extends { readonly [key: string]: ItemField } }
           ? readonly { readonly [K in keyof I]: ValueOf<I[K]['field']> }[]
           : F extends SchemaNode
-          ? { readonly [K in keyof F]: ValueOf<F[K]> }
-          : never;
+            ? { readonly [K in keyof F]: ValueOf<F[K]> }
+            : never;
 
 export type GatewayConfig = ValueOf<typeof schema>;
 

@@ -20,9 +20,7 @@ export interface AdmissionRequest {
 
 export type AdmissionStatus = 'unauthorized' | 'forbidden' | 'unavailable';
 
-export type AdmissionResult =
-  | { readonly allow: true; readonly user?: string }
-  | { readonly allow: false; readonly status: AdmissionStatus; readonly reason: string };
+export type AdmissionResult = { readonly allow: true; readonly user?: string } | { readonly allow: false; readonly status: AdmissionStatus; readonly reason: string };
 
 export type AdmissionCheck = (request: AdmissionRequest) => AdmissionResult | Promise<AdmissionResult>;
 

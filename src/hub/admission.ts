@@ -45,7 +45,10 @@ export class Admission {
         return { allow: false, status: 'unavailable', reason: `admission check ${name} failed` };
       }
       if (!result.allow) {
-        this.log.info({ check: name, action: request.action, path: request.path, protocol: request.protocol, remote: request.remote, status: result.status, reason: result.reason }, 'admission refused');
+        this.log.info(
+          { check: name, action: request.action, path: request.path, protocol: request.protocol, remote: request.remote, status: result.status, reason: result.reason },
+          'admission refused',
+        );
         return result;
       }
       if (result.user !== undefined) user = result.user;

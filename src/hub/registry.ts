@@ -128,7 +128,12 @@ export class Registry {
     }
     const id = `pub-${++this.sequence}`;
     if (!stream) {
-      stream = new Stream(path, this.options, { onEnded: (s, reason) => this.streamEnded(s, reason), onReadersChanged: (s) => this.readersChanged(s.path) }, this.log.child({ stream: path }));
+      stream = new Stream(
+        path,
+        this.options,
+        { onEnded: (s, reason) => this.streamEnded(s, reason), onReadersChanged: (s) => this.readersChanged(s.path) },
+        this.log.child({ stream: path }),
+      );
       this.streams.set(path, stream);
     }
     const publisher = stream.attachPublisher(id, source);
@@ -200,7 +205,15 @@ export class Registry {
     for (const stream of this.streams.values()) {
       const snap = stream.snapshot();
       if (snap.publisher) {
-        out.push({ id: snap.publisher.id, role: 'publisher', path: snap.path, protocol: snap.publisher.kind, remote: snap.publisher.remote, since: snap.publisher.since, bytes: snap.bytesIn });
+        out.push({
+          id: snap.publisher.id,
+          role: 'publisher',
+          path: snap.path,
+          protocol: snap.publisher.kind,
+          remote: snap.publisher.remote,
+          since: snap.publisher.since,
+          bytes: snap.bytesIn,
+        });
       }
       for (const s of snap.subscribers) {
         out.push({ id: s.id, role: 'subscriber', path: snap.path, protocol: s.protocol, remote: s.remote, since: s.since, bytes: s.bytesOut, framesDropped: s.framesDropped });

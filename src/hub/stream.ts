@@ -214,10 +214,7 @@ export class Stream {
       state: this.stateValue,
       ready: this.gateOpen,
       tracks: this.gateOpen ? this.servedTracks : [...this.tracksById.values()],
-      publisher:
-        source && this.stateValue === 'live'
-          ? { id: this.publisherId, kind: source.kind, remote: source.remote, since: this.publisherSince }
-          : null,
+      publisher: source && this.stateValue === 'live' ? { id: this.publisherId, kind: source.kind, remote: source.remote, since: this.publisherSince } : null,
       readers: { total: subscribers.length, byProtocol },
       bytesIn: this.bytesIn,
       bytesOut,

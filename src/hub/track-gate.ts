@@ -8,9 +8,7 @@ export interface TrackGateOptions {
   waitMs: number;
 }
 
-export type GateDecision =
-  | { open: false }
-  | { open: true; tracks: readonly Track[]; dropped: readonly Track[] };
+export type GateDecision = { open: false } | { open: true; tracks: readonly Track[]; dropped: readonly Track[] };
 
 /**
  * Decides when a stream is ready to be served: every declared track ready and seen, or the

@@ -13,7 +13,10 @@ import type { RecordingFormat } from '../repos/recordings';
 export class RecordingLayout {
   readonly root: string;
 
-  constructor(dir: string, readonly timeZone: string) {
+  constructor(
+    dir: string,
+    readonly timeZone: string,
+  ) {
     this.root = resolve(dir);
   }
 

@@ -25,7 +25,8 @@ const MAX_TAG = 0xffffff;
  */
 export function scanFlv(fd: number, size: number): ScanResult {
   const head = Buffer.alloc(FLV_TAG_HEADER_SIZE);
-  if (size < FLV_HEADER_SIZE + FLV_PREVIOUS_TAG_SIZE_SIZE || readSync(fd, head, 0, 3, 0) !== 3 || head.toString('latin1', 0, 3) !== 'FLV') return { validBytes: 0, durationMs: 0, keyframes: 0 };
+  if (size < FLV_HEADER_SIZE + FLV_PREVIOUS_TAG_SIZE_SIZE || readSync(fd, head, 0, 3, 0) !== 3 || head.toString('latin1', 0, 3) !== 'FLV')
+    return { validBytes: 0, durationMs: 0, keyframes: 0 };
   let offset = FLV_HEADER_SIZE + FLV_PREVIOUS_TAG_SIZE_SIZE;
   let first: number | undefined;
   let last = 0;
@@ -122,7 +123,11 @@ export function cutAfterLastComplete(absolute: string, format: RecordingFormat):
  * last complete tag/packet, its end and size fixed and marked `recovered` (or `missing` when
  * the file is gone). Returns the rows it touched.
  */
-export function recoverOpenSegments(repo: RecordingsRepo, layout: RecordingLayout, log: Logger): { recovered: number; missing: number; hlsFolders: { path: string; startMs: number }[] } {
+export function recoverOpenSegments(
+  repo: RecordingsRepo,
+  layout: RecordingLayout,
+  log: Logger,
+): { recovered: number; missing: number; hlsFolders: { path: string; startMs: number }[] } {
   const out = { recovered: 0, missing: 0, hlsFolders: [] as { path: string; startMs: number }[] };
   for (const row of repo.open()) {
     try {

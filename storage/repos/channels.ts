@@ -99,7 +99,9 @@ export class ChannelRepo {
     this.idsStmt = db.prepare<[string], { id: string; gone: number }>('SELECT id, gone FROM gb_channels WHERE device_id = ?');
     this.goneStmt = db.prepare<[number, string, string]>('UPDATE gb_channels SET gone = 1, online = 0, updated_at = ? WHERE device_id = ? AND id = ?');
     this.statusStmt = db.prepare<[string, number, number, string, string]>('UPDATE gb_channels SET status = ?, online = ?, updated_at = ? WHERE device_id = ? AND id = ?');
-    this.countStmt = db.prepare<[string, string]>(`UPDATE gb_devices SET channel_count = (SELECT COUNT(*) FROM gb_channels WHERE device_id = ? AND gone = 0 AND kind = 'device') WHERE id = ?`);
+    this.countStmt = db.prepare<[string, string]>(
+      `UPDATE gb_devices SET channel_count = (SELECT COUNT(*) FROM gb_channels WHERE device_id = ? AND gone = 0 AND kind = 'device') WHERE id = ?`,
+    );
   }
 
   get(deviceId: string, id: string): GbChannel | undefined {

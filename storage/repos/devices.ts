@@ -241,5 +241,4 @@ export class DeviceRepo {
     this.flush();
     return this.deleteStmt.run(id).changes > 0;
   }
-
 }

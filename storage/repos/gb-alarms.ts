@@ -31,7 +31,19 @@ interface Row {
 }
 
 function fromRow(r: Row): AlarmRecord {
-  return { id: r.id, deviceId: r.device_id, channelId: r.channel_id, priority: r.priority, method: r.method, type: r.type, alarmAt: r.alarm_at, receivedAt: r.received_at, description: r.description, longitude: r.longitude, latitude: r.latitude };
+  return {
+    id: r.id,
+    deviceId: r.device_id,
+    channelId: r.channel_id,
+    priority: r.priority,
+    method: r.method,
+    type: r.type,
+    alarmAt: r.alarm_at,
+    receivedAt: r.received_at,
+    description: r.description,
+    longitude: r.longitude,
+    latitude: r.latitude,
+  };
 }
 
 /** Most alarms kept; the oldest go first (a device in an alarm storm cannot fill the disk). */
@@ -71,7 +83,9 @@ export class AlarmRepo {
     if (query.endMs !== undefined) filter('alarm_at < @endMs', 'endMs', query.endMs);
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM gb_alarms ${clause}`).get(params) as { n: number }).n;
-    const rows = this.db.prepare(`SELECT * FROM gb_alarms ${clause} ORDER BY alarm_at DESC, id DESC LIMIT @limit OFFSET @offset`).all({ ...params, limit: query.limit ?? 100, offset: query.offset ?? 0 }) as Row[];
+    const rows = this.db
+      .prepare(`SELECT * FROM gb_alarms ${clause} ORDER BY alarm_at DESC, id DESC LIMIT @limit OFFSET @offset`)
+      .all({ ...params, limit: query.limit ?? 100, offset: query.offset ?? 0 }) as Row[];
     return { total, items: rows.map(fromRow) };
   }
 }

@@ -43,7 +43,9 @@ export class ProxyRepo {
   constructor(private readonly db: Db) {
     this.selectAll = db.prepare<[], Row>('SELECT * FROM rtsp_proxies ORDER BY created_at, id');
     this.selectOne = db.prepare<[string], Row>('SELECT * FROM rtsp_proxies WHERE id = ?');
-    this.insertOne = db.prepare('INSERT INTO rtsp_proxies (id, path, url, transport, on_demand, created_at, updated_at) VALUES (@id, @path, @url, @transport, @onDemand, @createdAt, @updatedAt)');
+    this.insertOne = db.prepare(
+      'INSERT INTO rtsp_proxies (id, path, url, transport, on_demand, created_at, updated_at) VALUES (@id, @path, @url, @transport, @onDemand, @createdAt, @updatedAt)',
+    );
     this.deleteOne = db.prepare('DELETE FROM rtsp_proxies WHERE id = ?');
   }
 

@@ -10,7 +10,16 @@ let sim: GbDeviceSimulator;
 
 before(async () => {
   gw = await startTestGateway({ GW_SIP_MEDIA_IP: '127.0.0.1', GW_SIP_INVITE_TIMEOUT: '2' });
-  sim = new GbDeviceSimulator({ deviceId: DEVICE, serverPort: gw.ports.sip, serverId: gw.config.sip.id, domain: gw.config.sip.domain, password: gw.config.sip.password, channels: makeChannels(DEVICE, 30), catalogChunk: 7, inviteAnswer: 488 });
+  sim = new GbDeviceSimulator({
+    deviceId: DEVICE,
+    serverPort: gw.ports.sip,
+    serverId: gw.config.sip.id,
+    domain: gw.config.sip.domain,
+    password: gw.config.sip.password,
+    channels: makeChannels(DEVICE, 30),
+    catalogChunk: 7,
+    inviteAnswer: 488,
+  });
   await sim.start();
   assert.equal((await sim.register())?.status, 200);
   await waitFor(() => (gw.gateway.gb28181!.devices.get(DEVICE)?.channelCount ?? 0) === 30 || undefined, 5000, 'the catalog');

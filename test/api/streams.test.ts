@@ -27,7 +27,10 @@ test('GET /api/streams lists tracks, publisher and readers per protocol', async 
   assert.equal(stream.path, 'live/api');
   assert.equal(stream.app, 'live');
   assert.equal(stream.stream, 'api');
-  assert.deepEqual(stream.tracks.map((t: { codec: string }) => t.codec), ['h264', 'aac']);
+  assert.deepEqual(
+    stream.tracks.map((t: { codec: string }) => t.codec),
+    ['h264', 'aac'],
+  );
   assert.equal(stream.tracks[0].width, 320);
   assert.equal(stream.tracks[1].sampleRate, 44100);
   assert.equal(stream.publisher.kind, 'test');

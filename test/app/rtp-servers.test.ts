@@ -29,11 +29,24 @@ test('receivers opened through the API keep to rtp.apiShare of the pool; the res
   const base = await freeBase();
   const pool = new PortPool(base, base + 7);
   let refusals = 0;
-  const servers = new RtpServers({ registry, pool, host: '127.0.0.1', timeoutMs: 10_000, ssrcCheck: false, dumpDir: dir, log: silentLogger(), apiShare: 0.5, refused: () => refusals++ });
+  const servers = new RtpServers({
+    registry,
+    pool,
+    host: '127.0.0.1',
+    timeoutMs: 10_000,
+    ssrcCheck: false,
+    dumpDir: dir,
+    log: silentLogger(),
+    apiShare: 0.5,
+    refused: () => refusals++,
+  });
   try {
     await servers.open({ path: 'rtp/a', transport: 'udp' });
     await servers.open({ path: 'rtp/b', transport: 'udp' });
-    await assert.rejects(servers.open({ path: 'rtp/c', transport: 'udp' }), (err: unknown) => err instanceof GatewayError && err.code === 'UNAVAILABLE' && /cap of 2 .*kept for GB28181/.test(err.message));
+    await assert.rejects(
+      servers.open({ path: 'rtp/c', transport: 'udp' }),
+      (err: unknown) => err instanceof GatewayError && err.code === 'UNAVAILABLE' && /cap of 2 .*kept for GB28181/.test(err.message),
+    );
     assert.equal(refusals, 1);
     assert.equal(pool.inUse, 2, 'half the pool is still free for GB28181 play');
     servers.close('rtp/a');

@@ -39,7 +39,10 @@ interface Options {
 }
 
 function listOf<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const item of items) if (!allowed.includes(item as T)) throw new Error(`unknown ${what} ${item} (one of ${allowed.join(', ')})`);
   if (items.length === 0) throw new Error(`--${what}s is empty`);
   return items as T[];

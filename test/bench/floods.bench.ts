@@ -85,7 +85,23 @@ const FLOODS: Flood[] = [
 
 async function startGatewayProcess(resources: Resources, ulimit: number | undefined): Promise<{ proc: ManagedChild; ports: Ports }> {
   const storage = resources.tempDir('gw-floods-');
-  const env = { ...process.env, GW_HTTP_HOST: '127.0.0.1', GW_RTMP_HOST: '127.0.0.1', GW_SIP_HOST: '127.0.0.1', GW_RTP_HOST: '127.0.0.1', GW_HTTP_PORT: '0', GW_RTMP_PORT: '0', GW_RTSP_HOST: '127.0.0.1', GW_RTSP_PORT: '0', GW_SIP_PORT: '0', GW_RTP_PORT_MIN: '0', GW_STORAGE_DIR: storage, GW_LOG_PRETTY: 'no', GW_LOG_LEVEL: 'info', GW_SIP_PASSWORD: 'bench-pass' };
+  const env = {
+    ...process.env,
+    GW_HTTP_HOST: '127.0.0.1',
+    GW_RTMP_HOST: '127.0.0.1',
+    GW_SIP_HOST: '127.0.0.1',
+    GW_RTP_HOST: '127.0.0.1',
+    GW_HTTP_PORT: '0',
+    GW_RTMP_PORT: '0',
+    GW_RTSP_HOST: '127.0.0.1',
+    GW_RTSP_PORT: '0',
+    GW_SIP_PORT: '0',
+    GW_RTP_PORT_MIN: '0',
+    GW_STORAGE_DIR: storage,
+    GW_LOG_PRETTY: 'no',
+    GW_LOG_LEVEL: 'info',
+    GW_SIP_PASSWORD: 'bench-pass',
+  };
   const main = join(ROOT, 'dist', 'src', 'app', 'main.js');
   const [command, args] = ulimit ? ['prlimit', [`--nofile=${ulimit}`, process.execPath, main]] : [process.execPath, [main]];
   const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
@@ -157,7 +173,9 @@ async function main(): Promise<void> {
       await sleep(5000);
       const after = (processRssKb(proc.pid) ?? 0) / 1024;
       const answers = [...health.statuses].map(([s, n]) => `${s}: ${n}`).join(', ');
-      console.log(row([flood.name, before.toFixed(0), peak.toFixed(0), after.toFixed(0), percentile(health.latencies, 50).toFixed(1), percentile(health.latencies, 99).toFixed(1), answers]));
+      console.log(
+        row([flood.name, before.toFixed(0), peak.toFixed(0), after.toFixed(0), percentile(health.latencies, 50).toFixed(1), percentile(health.latencies, 99).toFixed(1), answers]),
+      );
     } finally {
       await proc.stop(10_000);
     }

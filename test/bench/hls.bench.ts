@@ -44,11 +44,50 @@ async function cpuOver(ms: number): Promise<number> {
 }
 
 async function makeCamera(file: string): Promise<void> {
-  const result = await runTool(ffmpegPath, [
-    '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-t', '8', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '50', '-bf', '0', '-b:v', '2M', '-maxrate', '2M', '-bufsize', '1M',
-    '-c:a', 'aac', '-b:a', '64k', '-ac', '2', '-f', 'flv', '-y', file,
-  ], 120_000);
+  const result = await runTool(
+    ffmpegPath,
+    [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=1280x720:rate=25',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=44100',
+      '-t',
+      '8',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      '-g',
+      '50',
+      '-bf',
+      '0',
+      '-b:v',
+      '2M',
+      '-maxrate',
+      '2M',
+      '-bufsize',
+      '1M',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '64k',
+      '-ac',
+      '2',
+      '-f',
+      'flv',
+      '-y',
+      file,
+    ],
+    120_000,
+  );
   if (result.code !== 0) throw new Error(result.stderr);
 }
 
@@ -72,7 +111,9 @@ function muxMicrobench(media: { tracks: ReturnType<typeof readFlvFrames>['tracks
   const cpu = process.cpuUsage(start);
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const mediaSeconds = rounds * clipSeconds;
-  console.log(`TS muxing (pure): ${(mediaSeconds / (cpuMs / 1000)).toFixed(0)}x real time; ${((cpuMs / mediaSeconds) * 1000).toFixed(0)} us CPU per media second = ${(cpuMs / mediaSeconds / 10).toFixed(3)} % of a core per ${((bytesIn * 8) / mediaSeconds / 1e6).toFixed(1)} Mbit/s stream; TS overhead ${(((bytesOut - bytesIn) / bytesIn) * 100).toFixed(1)} %`);
+  console.log(
+    `TS muxing (pure): ${(mediaSeconds / (cpuMs / 1000)).toFixed(0)}x real time; ${((cpuMs / mediaSeconds) * 1000).toFixed(0)} us CPU per media second = ${(cpuMs / mediaSeconds / 10).toFixed(3)} % of a core per ${((bytesIn * 8) / mediaSeconds / 1e6).toFixed(1)} Mbit/s stream; TS overhead ${(((bytesOut - bytesIn) / bytesIn) * 100).toFixed(1)} %`,
+  );
 }
 
 /** The viewers, in a child process so that their CPU is not the gateway's. */
@@ -156,17 +197,25 @@ async function liveStreams(gw: TestGateway, media: ReturnType<typeof readFlvFram
     global.gc?.();
     const after = process.memoryUsage();
     const windowBytes = await hlsWindowBytes(gw);
-    console.log(`HLS: ${VIEWERS} viewers over ${STREAMS} streams: gateway CPU ${hlsCpu.toFixed(1)} % (${((hlsCpu - idle) / STREAMS).toFixed(2)} % per stream over idle); ${hls.requests} requests, ${mb(hls.bytes)} MB, ${hls.errors} errors`);
-    console.log(`HLS memory: a full window of ${gw.config.hls.windowSegments} segments is ${mb(windowBytes)} MB per stream (x ${((gw.config.hls.windowSegments + 2) / gw.config.hls.windowSegments).toFixed(2)} with the 2 kept after leaving it); RSS ${mb(after.rss - rssBefore.rss)} MB, external+arrayBuffers ${mb(after.external + after.arrayBuffers - rssBefore.external - rssBefore.arrayBuffers)} MB for ${STREAMS} streams`);
+    console.log(
+      `HLS: ${VIEWERS} viewers over ${STREAMS} streams: gateway CPU ${hlsCpu.toFixed(1)} % (${((hlsCpu - idle) / STREAMS).toFixed(2)} % per stream over idle); ${hls.requests} requests, ${mb(hls.bytes)} MB, ${hls.errors} errors`,
+    );
+    console.log(
+      `HLS memory: a full window of ${gw.config.hls.windowSegments} segments is ${mb(windowBytes)} MB per stream (x ${((gw.config.hls.windowSegments + 2) / gw.config.hls.windowSegments).toFixed(2)} with the 2 kept after leaving it); RSS ${mb(after.rss - rssBefore.rss)} MB, external+arrayBuffers ${mb(after.external + after.arrayBuffers - rssBefore.external - rssBefore.arrayBuffers)} MB for ${STREAMS} streams`,
+    );
     const burstRun = runClients(gw, 'burst', SECONDS);
     const burstCpu = await cpuOver(SECONDS * 1000 - 500);
     const burst = await burstRun;
-    console.log(`Segment serving (${VIEWERS} clients fetching segments back to back): ${(burst.requests / SECONDS).toFixed(0)} segments/s, ${(burst.bytes / SECONDS / 1048576).toFixed(0)} MB/s, gateway CPU ${burstCpu.toFixed(0)} %, ${burst.errors} errors`);
+    console.log(
+      `Segment serving (${VIEWERS} clients fetching segments back to back): ${(burst.requests / SECONDS).toFixed(0)} segments/s, ${(burst.bytes / SECONDS / 1048576).toFixed(0)} MB/s, gateway CPU ${burstCpu.toFixed(0)} %, ${burst.errors} errors`,
+    );
     const tsRun = runClients(gw, 'ts', SECONDS);
     await sleep(1000);
     const tsCpu = await cpuOver(SECONDS * 1000 - 1500);
     const ts = await tsRun;
-    console.log(`HTTP-TS: ${VIEWERS} viewers over ${STREAMS} streams: gateway CPU ${tsCpu.toFixed(1)} % (${((tsCpu - idle) / VIEWERS).toFixed(2)} % per viewer over idle), ${((ts.bytes * 8) / SECONDS / 1e6).toFixed(1)} Mbit/s delivered`);
+    console.log(
+      `HTTP-TS: ${VIEWERS} viewers over ${STREAMS} streams: gateway CPU ${tsCpu.toFixed(1)} % (${((tsCpu - idle) / VIEWERS).toFixed(2)} % per viewer over idle), ${((ts.bytes * 8) / SECONDS / 1e6).toFixed(1)} Mbit/s delivered`,
+    );
   } finally {
     for (const s of sources) s.stop('bench done');
   }
@@ -222,9 +271,15 @@ async function glassToGlass(): Promise<void> {
     }
     latencies.sort((a, b) => a - b);
     const median = latencies[Math.floor(latencies.length / 2)] ?? NaN;
-    console.log(`\nHLS glass-to-glass at defaults (segmentSeconds ${gw.config.hls.segmentSeconds}, window ${gw.config.hls.windowSegments}; ffmpeg -tune zerolatency, GOP 2 s; hls.js defaults):`);
-    console.log(`  ingest-to-screen (now - EXT-X-PROGRAM-DATE-TIME of the frame on screen): median ${(median / 1000).toFixed(2)} s, min ${(latencies[0]! / 1000).toFixed(2)} s, max ${(latencies.at(-1)! / 1000).toFixed(2)} s`);
-    console.log(`  hls.js distance to the live edge: ${(edges.reduce((a, b) => a + b, 0) / edges.length / 1000).toFixed(2)} s; first frame on screen ${(firstFrameMs / 1000).toFixed(2)} s after loadSource`);
+    console.log(
+      `\nHLS glass-to-glass at defaults (segmentSeconds ${gw.config.hls.segmentSeconds}, window ${gw.config.hls.windowSegments}; ffmpeg -tune zerolatency, GOP 2 s; hls.js defaults):`,
+    );
+    console.log(
+      `  ingest-to-screen (now - EXT-X-PROGRAM-DATE-TIME of the frame on screen): median ${(median / 1000).toFixed(2)} s, min ${(latencies[0]! / 1000).toFixed(2)} s, max ${(latencies.at(-1)! / 1000).toFixed(2)} s`,
+    );
+    console.log(
+      `  hls.js distance to the live edge: ${(edges.reduce((a, b) => a + b, 0) / edges.length / 1000).toFixed(2)} s; first frame on screen ${(firstFrameMs / 1000).toFixed(2)} s after loadSource`,
+    );
   } finally {
     await browser.close();
     await publisher.stop();

@@ -81,13 +81,7 @@ test('FlvKeyframeScanner: bad input throws ParseError only', () => {
 
 test('ChunkedDecoder: passes the body through at every split, extensions and all', () => {
   const body = Buffer.from(Array.from({ length: 300 }, (_, i) => i & 0xff));
-  const wire = Buffer.concat([
-    Buffer.from('64;ext=1\r\n'),
-    body.subarray(0, 100),
-    Buffer.from('\r\nC8\r\n'),
-    body.subarray(100),
-    Buffer.from('\r\n0\r\n\r\n'),
-  ]);
+  const wire = Buffer.concat([Buffer.from('64;ext=1\r\n'), body.subarray(0, 100), Buffer.from('\r\nC8\r\n'), body.subarray(100), Buffer.from('\r\n0\r\n\r\n')]);
   for (let split = 0; split <= wire.length; split++) {
     const decoder = new ChunkedDecoder();
     const out: Buffer[] = [];
@@ -175,10 +169,7 @@ async function fakeServer(onPlay: (socket: Socket, send: (...m: OutgoingMessage[
 for (const readBuffer of [undefined, Buffer.alloc(1000)]) {
   test(`RtmpPlayClient: plays, answers pings, acknowledges the window, reports the keyframe (${readBuffer ? 'shared read buffer' : 'data events'})`, async () => {
     const { server, seen, port } = await fakeServer((_socket, send) => {
-      send(
-        media(6, MessageType.video, 0, Buffer.from([0x17, 0, 0, 0, 0])),
-        media(6, MessageType.video, 0, Buffer.concat([Buffer.from([0x17, 1]), Buffer.alloc(3000, 5)])),
-      );
+      send(media(6, MessageType.video, 0, Buffer.from([0x17, 0, 0, 0, 0])), media(6, MessageType.video, 0, Buffer.concat([Buffer.from([0x17, 1]), Buffer.alloc(3000, 5)])));
     });
     const events: string[] = [];
     let bytes = 0;

@@ -59,10 +59,44 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-pb-bench-'));
   try {
     const source = join(dir, 'source.flv');
-    const made = await runTool(ffmpegPath, [
-      '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '60',
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '25', '-b:v', BITRATE, '-maxrate', BITRATE, '-bufsize', BITRATE, '-c:a', 'aac', '-f', 'flv', '-y', source,
-    ], 300_000);
+    const made = await runTool(
+      ffmpegPath,
+      [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=640x360:rate=25',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=440:sample_rate=44100',
+        '-t',
+        '60',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-pix_fmt',
+        'yuv420p',
+        '-g',
+        '25',
+        '-b:v',
+        BITRATE,
+        '-maxrate',
+        BITRATE,
+        '-bufsize',
+        BITRATE,
+        '-c:a',
+        'aac',
+        '-f',
+        'flv',
+        '-y',
+        source,
+      ],
+      300_000,
+    );
     if (made.code !== 0) throw new Error(made.stderr);
     const size = statSync(source).size;
     const server = await startPlaybackServer(dir);
@@ -73,7 +107,22 @@ async function main(): Promise<void> {
         const file = `live/cam/2026-03-01/${String(i).padStart(4, '0')}.flv`;
         linkSync(source, join(dir, file));
         const startMs = DAY + i * SEGMENT_MS;
-        repo.insert({ path: 'live/cam', format: 'flv', file, startMs, endMs: startMs + SEGMENT_MS, bytes: size, videoCodec: 'h264', width: 640, height: 360, audioCodec: 'aac', keyframes: 60, status: 'complete', planId: null, reason: 'plan' });
+        repo.insert({
+          path: 'live/cam',
+          format: 'flv',
+          file,
+          startMs,
+          endMs: startMs + SEGMENT_MS,
+          bytes: size,
+          videoCodec: 'h264',
+          width: 640,
+          height: 360,
+          audioCodec: 'aac',
+          keyframes: 60,
+          status: 'complete',
+          planId: null,
+          reason: 'plan',
+        });
       }
     })();
     const hz = clockTicksPerSecond();
@@ -97,7 +146,9 @@ async function main(): Promise<void> {
       const result = await curl(`${server.base}/record/live/cam.${ext}?${hour}`);
       const cpu = cpuMs() - cpu0;
       const mb = result.bytes / 1e6;
-      console.log(`download 1-hour .${ext}: ${mb.toFixed(0)} MB in ${(result.totalMs / 1000).toFixed(2)} s = ${(mb / (result.totalMs / 1000)).toFixed(0)} MB/s, server CPU ${(cpu / mb).toFixed(2)} ms per MB (${((cpu / result.totalMs) * 100).toFixed(0)}% of a core)`);
+      console.log(
+        `download 1-hour .${ext}: ${mb.toFixed(0)} MB in ${(result.totalMs / 1000).toFixed(2)} s = ${(mb / (result.totalMs / 1000)).toFixed(0)} MB/s, server CPU ${(cpu / mb).toFixed(2)} ms per MB (${((cpu / result.totalMs) * 100).toFixed(0)}% of a core)`,
+      );
     }
 
     // 3. Concurrent real-time playbacks.
@@ -112,7 +163,9 @@ async function main(): Promise<void> {
     const wall = Date.now() - t0;
     const cpu = cpuMs() - cpu0;
     const mbps = results.reduce((n, r) => n + r.bytes, 0) / 1e6 / (wall / 1000);
-    console.log(`${VIEWERS} real-time .flv playbacks for ${SECONDS} s: ${(mbps * 8).toFixed(1)} Mbit/s total; server CPU ${((cpu / wall) * 100).toFixed(1)}% of a core (${((cpu / wall) * 100 / VIEWERS).toFixed(2)}% each); RSS +${((peakRss - rss0) / 1e6).toFixed(1)} MB peak (${((peakRss - rss0) / 1e6 / VIEWERS).toFixed(2)} MB each)`);
+    console.log(
+      `${VIEWERS} real-time .flv playbacks for ${SECONDS} s: ${(mbps * 8).toFixed(1)} Mbit/s total; server CPU ${((cpu / wall) * 100).toFixed(1)}% of a core (${(((cpu / wall) * 100) / VIEWERS).toFixed(2)}% each); RSS +${((peakRss - rss0) / 1e6).toFixed(1)} MB peak (${((peakRss - rss0) / 1e6 / VIEWERS).toFixed(2)} MB each)`,
+    );
     const busy = machineBusySeconds(hz) - busyBefore;
     console.log(`machine: ${((busy / ((Date.now() - started) / 1000)) * 100).toFixed(0)}% of one core busy on average over the run (2 cores, shared with the other engineers)`);
     await server.app.close();

@@ -63,7 +63,11 @@ async function main(): Promise<void> {
     const base = await measure(pid, seconds);
     console.log(`publisher only: gateway ${base.cpuPercent.toFixed(1)} % of a core, RSS ${(base.rssKb / 1024).toFixed(1)} MB (others ${base.othersPercent.toFixed(0)} %)`);
     for (let i = 0; i < pushes; i++) {
-      const res = await fetch(api, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: 'live/bench', url: `rtmp://127.0.0.1:${nginx.port}/live/p${i}` }) });
+      const res = await fetch(api, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ path: 'live/bench', url: `rtmp://127.0.0.1:${nginx.port}/live/p${i}` }),
+      });
       if (res.status !== 201) throw new Error(`POST /api/pushes: ${res.status} ${await res.text()}`);
     }
     await sleep(settle * 1000);
@@ -76,7 +80,9 @@ async function main(): Promise<void> {
     const kbps = list.reduce((n, p) => n + p.bitrateKbps, 0);
     const cpuPerPush = (loaded.cpuPercent - base.cpuPercent) / pushes;
     const rssPerPushMb = (loaded.peakRssKb - base.rssKb) / 1024 / pushes;
-    console.log(`${pushes} pushes: gateway ${loaded.cpuPercent.toFixed(1)} % of a core, RSS ${(loaded.rssKb / 1024).toFixed(1)} MB (peak ${(loaded.peakRssKb / 1024).toFixed(1)}), others ${loaded.othersPercent.toFixed(0)} %`);
+    console.log(
+      `${pushes} pushes: gateway ${loaded.cpuPercent.toFixed(1)} % of a core, RSS ${(loaded.rssKb / 1024).toFixed(1)} MB (peak ${(loaded.peakRssKb / 1024).toFixed(1)}), others ${loaded.othersPercent.toFixed(0)} %`,
+    );
     console.log(`pushing ${pushing}/${pushes}, ${(kbps / 1000).toFixed(1)} Mbit/s out, ${dropped} frames dropped`);
     console.log(`per push: ${cpuPerPush.toFixed(3)} % of a core (goal <= 0.3), ${rssPerPushMb.toFixed(2)} MB RSS (goal <= 1)`);
     console.log(JSON.stringify({ pushes, seconds, base, loaded, pushing, dropped, outMbps: kbps / 1000, cpuPerPushPercent: cpuPerPush, rssPerPushMb }));

@@ -68,7 +68,48 @@ async function measure(seconds: number, bytesNow: () => number, drops: () => num
 
 async function recordingRound(dir: string): Promise<void> {
   const source = join(dir, 'src.flv');
-  const made = await runTool(ffmpegPath, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '20', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '1900k', '-maxrate', '2000k', '-bufsize', '2000k', '-g', '50', '-bf', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '96k', '-f', 'flv', '-y', source], 300_000);
+  const made = await runTool(
+    ffmpegPath,
+    [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=1280x720:rate=25',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=44100',
+      '-t',
+      '20',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-b:v',
+      '1900k',
+      '-maxrate',
+      '2000k',
+      '-bufsize',
+      '2000k',
+      '-g',
+      '50',
+      '-bf',
+      '0',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '96k',
+      '-f',
+      'flv',
+      '-y',
+      source,
+    ],
+    300_000,
+  );
   if (made.code !== 0) throw new Error(made.stderr);
   const media = readFlvFrames(source);
   const bitrate = (media.frames.reduce((n, f) => n + f.byteLength, 0) * 8) / 20 / 1e6;
@@ -79,7 +120,11 @@ async function recordingRound(dir: string): Promise<void> {
   const drops = (): number => manager.active().reduce((n, r) => n + r.drops, 0);
   try {
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    const base = await measure(SECONDS, () => 0, () => 0);
+    const base = await measure(
+      SECONDS,
+      () => 0,
+      () => 0,
+    );
     const rows: [string, Window][] = [['no recorder', base]];
     for (const formats of [['flv'], ['flv', 'ts']] as const) {
       for (let i = 0; i < STREAMS; i++) manager.startManual(`bench/cam${i}`, [...formats], undefined);
@@ -95,7 +140,9 @@ async function recordingRound(dir: string): Promise<void> {
     for (const [name, w] of rows) {
       const per = name === 'no recorder' ? '' : `${((w.cpuPercent - base.cpuPercent) / STREAMS).toFixed(3)} %`;
       const rssPer = name === 'no recorder' ? '' : `${(((w.rssMb - base.rssMb) * 1024) / STREAMS).toFixed(0)} KB`;
-      console.log(`| ${name} | ${w.cpuPercent.toFixed(1)} | ${per} | ${w.rssMb.toFixed(0)} | ${rssPer} | ${(w.bytesPerSecond / 1e6).toFixed(2)} | ${w.loopP99Ms.toFixed(1)} | ${w.drops} |`);
+      console.log(
+        `| ${name} | ${w.cpuPercent.toFixed(1)} | ${per} | ${w.rssMb.toFixed(0)} | ${rssPer} | ${(w.bytesPerSecond / 1e6).toFixed(2)} | ${w.loopP99Ms.toFixed(1)} | ${w.drops} |`,
+      );
     }
   } finally {
     for (const s of sources) s.stop('bench done');
@@ -112,7 +159,25 @@ function indexRound(dir: string): void {
     for (let i = 0; i < ROWS; i++) {
       const cam = 'live/cam0';
       const startMs = start + i * 60_000;
-      repo.insert({ path: cam, format: 'flv', file: `${cam}/${i}.flv`, startMs, endMs: startMs + 60_000, bytes: 15_000_000, videoCodec: 'h264', width: 1920, height: 1080, audioCodec: 'aac', keyframes: 30, status: 'complete', planId: 'p', reason: 'plan' }, 0);
+      repo.insert(
+        {
+          path: cam,
+          format: 'flv',
+          file: `${cam}/${i}.flv`,
+          startMs,
+          endMs: startMs + 60_000,
+          bytes: 15_000_000,
+          videoCodec: 'h264',
+          width: 1920,
+          height: 1080,
+          audioCodec: 'aac',
+          keyframes: 30,
+          status: 'complete',
+          planId: 'p',
+          reason: 'plan',
+        },
+        0,
+      );
     }
   })();
   const insertS = (performance.now() - t0) / 1000;
@@ -130,7 +195,9 @@ function indexRound(dir: string): void {
   const days = performance.now();
   repo.days('live/cam0', start, start + 31 * 86_400_000, 'Asia/Shanghai');
   const daysMs = performance.now() - days;
-  console.log(`\nIndex: ${ROWS} rows of one camera, inserted in ${insertS.toFixed(1)} s; ${QUERIES} random one-hour queries of one camera (${(found / QUERIES).toFixed(1)} rows each)`);
+  console.log(
+    `\nIndex: ${ROWS} rows of one camera, inserted in ${insertS.toFixed(1)} s; ${QUERIES} random one-hour queries of one camera (${(found / QUERIES).toFixed(1)} rows each)`,
+  );
   console.log(`| query | p50 ms | p99 ms | max ms |\n| --- | --- | --- | --- |\n| find one hour | ${pct(50).toFixed(3)} | ${pct(99).toFixed(3)} | ${times.at(-1)!.toFixed(3)} |`);
   console.log(`days() of one month: ${daysMs.toFixed(1)} ms`);
   db.close();

@@ -83,9 +83,7 @@ export function renderTables(rounds: readonly PlannedRound[], protocols: readonl
     const mine = rounds.filter((r) => r.protocol === protocol);
     if (mine.length === 0) continue;
     parts.push(`\n### ${PROTOCOL_NAMES[protocol]} fan-out\n`);
-    const rows = mine.map((r) =>
-      r.result ? row(r.n, r.result) : [String(r.n), r.server, 'FAILED', '(see below)', ...COLUMNS.slice(4).map(() => '')],
-    );
+    const rows = mine.map((r) => (r.result ? row(r.n, r.result) : [String(r.n), r.server, 'FAILED', '(see below)', ...COLUMNS.slice(4).map(() => '')]));
     parts.push(markdownTable(COLUMNS, rows));
     const mineRatios = allRatios.filter((x) => x.protocol === protocol);
     if (mineRatios.length > 0) {

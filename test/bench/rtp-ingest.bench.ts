@@ -37,7 +37,15 @@ async function receiverRole(streams: number, transport: Transport): Promise<void
   let frames = 0;
   for (let i = 0; i < streams; i++) {
     const publisher = { resumeDts: 0, setTracks: () => undefined, write: (_f: Frame) => void frames++ };
-    const rx = new RtpReceiver({ transport: transport === 'udp' ? 'udp' : 'tcp-passive', publisher, logger: silentLogger(), pool, host: '127.0.0.1', ssrc: BASE_SSRC + i, timeoutMs: 600_000 });
+    const rx = new RtpReceiver({
+      transport: transport === 'udp' ? 'udp' : 'tcp-passive',
+      publisher,
+      logger: silentLogger(),
+      pool,
+      host: '127.0.0.1',
+      ssrc: BASE_SSRC + i,
+      timeoutMs: 600_000,
+    });
     await rx.open();
     receivers.push(rx);
   }
@@ -192,7 +200,9 @@ async function point(streams: number, transport: Transport, seconds: number, kbp
       transport.padEnd(4),
       String(streams).padStart(5),
       ((got.bytes * 8) / sendSeconds / 1e6).toFixed(0).padStart(7),
-      Math.round(got.packets / sendSeconds).toString().padStart(9),
+      Math.round(got.packets / sendSeconds)
+        .toString()
+        .padStart(9),
       pct.toFixed(1).padStart(7),
       perStream.toFixed(3).padStart(10),
       (perStream > 0 ? Math.floor(100 / perStream) : 0).toString().padStart(8),
@@ -240,7 +250,9 @@ async function main(): Promise<void> {
   console.log('Mbit/s, packets/s = received, over the time the sender took; CPU % = receiver utime+stime over the window, % of one core;');
   console.log('CPU%/strm = receiver CPU per received 2 Mbit/s worth of stream (% of one core); str/core = 100 / CPU%/strm;');
   console.log('sent-not-recv = packets the sender wrote that never reached a receiver (kernel drops on UDP); lost = sequence gaps the receivers counted;');
-  console.log('other% = the rest of the machine (sender included) in % of one core; sendlag = the sender\'s worst timer delay (ms): large means the sender could not keep the pace.');
+  console.log(
+    "other% = the rest of the machine (sender included) in % of one core; sendlag = the sender's worst timer delay (ms): large means the sender could not keep the pace.",
+  );
 }
 
 main().catch((err: unknown) => {

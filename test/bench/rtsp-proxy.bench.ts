@@ -63,7 +63,25 @@ async function baselineRssKb(resources: Resources, settleMs: number): Promise<nu
 async function round(n: number, source: string, o: { seconds: number; settle: number; baseline: number }, resources: Resources): Promise<Row> {
   const hz = clockTicksPerSecond();
   const server = await startRtspServer('node-rtsp-rtmp-server');
-  const publisher = startTool(ffmpegPath, ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-re', '-stream_loop', '-1', '-i', source, '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', server.publishUrl('live/bench')]);
+  const publisher = startTool(ffmpegPath, [
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'info',
+    '-re',
+    '-stream_loop',
+    '-1',
+    '-i',
+    source,
+    '-c',
+    'copy',
+    '-f',
+    'rtsp',
+    '-rtsp_transport',
+    'tcp',
+    server.publishUrl('live/bench'),
+  ]);
   let gw: ServerHandle | undefined;
   try {
     const deadline = Date.now() + 15_000;
@@ -116,8 +134,13 @@ async function round(n: number, source: string, o: { seconds: number; settle: nu
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { proxies: { type: 'string', default: '10,50' }, seconds: { type: 'string', default: '10' }, settle: { type: 'string', default: '5' } } });
-  const counts = values.proxies.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  const { values } = parseArgs({
+    options: { proxies: { type: 'string', default: '10,50' }, seconds: { type: 'string', default: '10' }, settle: { type: 'string', default: '5' } },
+  });
+  const counts = values.proxies
+    .split(',')
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
   const resources = new Resources();
   const stopAll = (): void => {
     resources.killAll();
@@ -128,14 +151,18 @@ async function main(): Promise<void> {
   try {
     const source = await ensureSource((line) => console.log(line));
     const baseline = await baselineRssKb(resources, Number(values.settle) * 1000);
-    console.log(`gateway RSS with no proxy: ${(baseline / 1024).toFixed(1)} MB; source: ${source} (720p25, H.264 1.9 Mbit/s + AAC 128 kbit/s), pulled over RTSP/TCP from node-rtsp-rtmp-server on loopback`);
+    console.log(
+      `gateway RSS with no proxy: ${(baseline / 1024).toFixed(1)} MB; source: ${source} (720p25, H.264 1.9 Mbit/s + AAC 128 kbit/s), pulled over RTSP/TCP from node-rtsp-rtmp-server on loopback`,
+    );
     console.log('| proxies | playing | in Mbit/s | gateway CPU % | CPU % per proxy | gateway RSS MB | RSS per proxy KB | RTSP server CPU % | others % | reconnects |');
     console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     const rows: Row[] = [];
     for (const n of counts) {
       const row = await round(n, source, { seconds: Number(values.seconds), settle: Number(values.settle), baseline }, resources);
       rows.push(row);
-      console.log(`| ${row.proxies} | ${row.playing} | ${row.inMbps.toFixed(1)} | ${row.cpuPercent.toFixed(1)} | ${row.cpuPerProxy.toFixed(2)} | ${row.rssMb.toFixed(1)} | ${row.rssPerProxyKb.toFixed(0)} | ${row.serverCpuPercent.toFixed(1)} | ${row.othersPercent.toFixed(1)} | ${row.reconnects} |`);
+      console.log(
+        `| ${row.proxies} | ${row.playing} | ${row.inMbps.toFixed(1)} | ${row.cpuPercent.toFixed(1)} | ${row.cpuPerProxy.toFixed(2)} | ${row.rssMb.toFixed(1)} | ${row.rssPerProxyKb.toFixed(0)} | ${row.serverCpuPercent.toFixed(1)} | ${row.othersPercent.toFixed(1)} | ${row.reconnects} |`,
+      );
     }
     console.log(JSON.stringify({ bench: 'rtsp-proxy', rows }));
   } finally {

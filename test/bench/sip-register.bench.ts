@@ -35,12 +35,24 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { devices: [1000, 5000, 10_000], concurrency: 200, keepaliveSeconds: 10, windowSeconds: 20, settleSeconds: 5, profileDir: undefined, quietBelow: 50, quietWait: 120 };
+  const args: Args = {
+    devices: [1000, 5000, 10_000],
+    concurrency: 200,
+    keepaliveSeconds: 10,
+    windowSeconds: 20,
+    settleSeconds: 5,
+    profileDir: undefined,
+    quietBelow: 50,
+    quietWait: 120,
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const value = argv[i + 1] ?? '';
     switch (argv[i]) {
       case '--devices':
-        args.devices = value.split(',').map(Number).filter((n) => n > 0 && n <= 10_000);
+        args.devices = value
+          .split(',')
+          .map(Number)
+          .filter((n) => n > 0 && n <= 10_000);
         break;
       case '--concurrency':
         args.concurrency = Number(value);
@@ -137,7 +149,9 @@ async function round(n: number, args: Args, resources: Resources, hz: number): P
     GW_HTTP_HOST: '127.0.0.1',
     GW_HTTP_PORT: '0',
     GW_RTMP_HOST: '127.0.0.1',
-    GW_RTMP_PORT: '0', GW_RTSP_HOST: '127.0.0.1', GW_RTSP_PORT: '0',
+    GW_RTMP_PORT: '0',
+    GW_RTSP_HOST: '127.0.0.1',
+    GW_RTSP_PORT: '0',
     GW_SIP_HOST: '127.0.0.1',
     GW_SIP_PORT: String(port),
     GW_SIP_PASSWORD: PASSWORD,
@@ -146,14 +160,24 @@ async function round(n: number, args: Args, resources: Resources, hz: number): P
     GW_LOG_LEVEL: 'warn',
     GW_LOG_PRETTY: 'no',
   };
-  const gateway = new ManagedChild('gateway', spawn(process.execPath, [...(args.profileDir ? ['--cpu-prof', '--cpu-prof-dir', args.profileDir] : []), join(ROOT, 'dist', 'src', 'app', 'main.js')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env }), resources);
+  const gateway = new ManagedChild(
+    'gateway',
+    spawn(process.execPath, [...(args.profileDir ? ['--cpu-prof', '--cpu-prof-dir', args.profileDir] : []), join(ROOT, 'dist', 'src', 'app', 'main.js')], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env,
+    }),
+    resources,
+  );
   const sims: GbDeviceSimulator[] = [];
   try {
     await waitForSip(port, 20_000);
     await sleep(1000);
     const rssBase = processRssKb(gateway.pid) ?? 0;
     for (let i = 0; i < n; i++) {
-      sims.push(new GbDeviceSimulator({ deviceId: deviceId(i), serverPort: port, serverId: SERVER_ID, domain: DOMAIN, password: PASSWORD, heartbeatInterval: 60, heartbeatCount: 3 }));
+      sims.push(
+        new GbDeviceSimulator({ deviceId: deviceId(i), serverPort: port, serverId: SERVER_ID, domain: DOMAIN, password: PASSWORD, heartbeatInterval: 60, heartbeatCount: 3 }),
+      );
     }
     for (let i = 0; i < n; i += 500) await Promise.all(sims.slice(i, i + 500).map((s) => s.start()));
 
@@ -190,12 +214,20 @@ async function round(n: number, args: Args, resources: Resources, hz: number): P
     const t1 = performance.now();
     sims.forEach((sim, i) => {
       const send = (): void => {
-        sim.keepalive().then((a) => (a?.status === 200 ? keepalives++ : keepaliveFailures++), () => keepaliveFailures++);
+        sim.keepalive().then(
+          (a) => (a?.status === 200 ? keepalives++ : keepaliveFailures++),
+          () => keepaliveFailures++,
+        );
       };
-      timers.push(setTimeout(() => {
-        send();
-        timers.push(setInterval(send, intervalMs));
-      }, (i / n) * intervalMs));
+      timers.push(
+        setTimeout(
+          () => {
+            send();
+            timers.push(setInterval(send, intervalMs));
+          },
+          (i / n) * intervalMs,
+        ),
+      );
     });
     let rssPeak = 0;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, processRssKb(gateway.pid) ?? 0)), 500);
@@ -233,23 +265,40 @@ async function round(n: number, args: Args, resources: Resources, hz: number): P
 }
 
 function render(results: readonly RoundResult[]): string {
-  const header = ['devices', 'registered', 'failed', 'reg/s', 'reg CPU %', 'CPU ms/reg', 'keepalive/s', 'ka CPU %', 'CPU µs/ka', 'ka lost', 'RSS base MB', 'RSS KB/device', 'others %', 'others before %'];
-  const rows = results.map((r) => [
-    r.devices,
-    r.registered,
-    r.failed,
-    r.registrationsPerSecond.toFixed(0),
-    r.registerCpuPercent.toFixed(0),
-    r.registerCpuMsPerDevice.toFixed(2),
-    r.keepalivesPerSecond.toFixed(0),
-    r.keepaliveCpuPercent.toFixed(1),
-    r.keepaliveCpuUsPer.toFixed(0),
-    r.keepaliveFailures,
-    r.rssBaseMb.toFixed(0),
-    r.rssKbPerDevice.toFixed(1),
-    r.othersPercent.toFixed(0),
-    r.othersBeforePercent.toFixed(0),
-  ].map(String));
+  const header = [
+    'devices',
+    'registered',
+    'failed',
+    'reg/s',
+    'reg CPU %',
+    'CPU ms/reg',
+    'keepalive/s',
+    'ka CPU %',
+    'CPU µs/ka',
+    'ka lost',
+    'RSS base MB',
+    'RSS KB/device',
+    'others %',
+    'others before %',
+  ];
+  const rows = results.map((r) =>
+    [
+      r.devices,
+      r.registered,
+      r.failed,
+      r.registrationsPerSecond.toFixed(0),
+      r.registerCpuPercent.toFixed(0),
+      r.registerCpuMsPerDevice.toFixed(2),
+      r.keepalivesPerSecond.toFixed(0),
+      r.keepaliveCpuPercent.toFixed(1),
+      r.keepaliveCpuUsPer.toFixed(0),
+      r.keepaliveFailures,
+      r.rssBaseMb.toFixed(0),
+      r.rssKbPerDevice.toFixed(1),
+      r.othersPercent.toFixed(0),
+      r.othersBeforePercent.toFixed(0),
+    ].map(String),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');

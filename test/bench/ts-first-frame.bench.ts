@@ -65,7 +65,20 @@ async function ours(gw: TestGateway): Promise<number> {
  */
 async function ffmpegOwn(gw: TestGateway): Promise<number> {
   const port = await freePort();
-  const server = startTool(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-i', gw.publishUrl('live/bench'), '-c', 'copy', '-f', 'mpegts', '-listen', '1', `http://127.0.0.1:${port}`]);
+  const server = startTool(ffmpegPath, [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-i',
+    gw.publishUrl('live/bench'),
+    '-c',
+    'copy',
+    '-f',
+    'mpegts',
+    '-listen',
+    '1',
+    `http://127.0.0.1:${port}`,
+  ]);
   const relay = await startSdtDroppingRelay(`http://127.0.0.1:${port}/`);
   try {
     await new Promise((resolve) => setTimeout(resolve, 1500)); // the same join delay as ours
@@ -121,7 +134,9 @@ async function main(): Promise<void> {
     console.log(`run ${i + 1}: gateway HTTP-TS ${show(rows[i]!.ours)}, ffmpeg -listen 1 ${show(rows[i]!.ffmpeg)}`);
   }
   const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-  console.log(`median first decoded frame: gateway ${median(rows.map((r) => r.ours)).toFixed(0)} ms, ffmpeg ${median(rows.map((r) => r.ffmpeg)).toFixed(0)} ms (ffprobe -read_intervals %+#1, 1280x720 25 fps H.264 + AAC, loopback; machine shared with other engineers)`);
+  console.log(
+    `median first decoded frame: gateway ${median(rows.map((r) => r.ours)).toFixed(0)} ms, ffmpeg ${median(rows.map((r) => r.ffmpeg)).toFixed(0)} ms (ffprobe -read_intervals %+#1, 1280x720 25 fps H.264 + AAC, loopback; machine shared with other engineers)`,
+  );
 }
 
 void main();

@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  MAX_NAL_UNITS_PER_ACCESS_UNIT,
-  joinAnnexB,
-  lengthPrefix,
-  lengthPrefixAll,
-  splitAnnexB,
-  splitLengthPrefixed,
-} from '../../src/codecs/annexb';
+import { MAX_NAL_UNITS_PER_ACCESS_UNIT, joinAnnexB, lengthPrefix, lengthPrefixAll, splitAnnexB, splitLengthPrefixed } from '../../src/codecs/annexb';
 import { splitAnnexB as splitFromH264 } from '../../src/codecs/h264/annexb';
 import { splitAnnexB as splitFromH265 } from '../../src/codecs/h265/annexb';
 import { ParseError } from '../../src/core/errors';

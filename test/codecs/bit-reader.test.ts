@@ -28,9 +28,15 @@ describe('BitReader', () => {
     // 1 | 010 | 011 | 00100 | 00101 | 00110 | 00111 | 0001000 -> 0..7
     const bits = '1' + '010' + '011' + '00100' + '00101' + '00110' + '00111' + '0001000';
     const r = new BitReader(bitsToBuffer(bits));
-    assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7].map(() => r.readUE()), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7].map(() => r.readUE()),
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
     const s = new BitReader(bitsToBuffer('1' + '010' + '011' + '00100' + '00101'));
-    assert.deepEqual([0, 1, 2, 3, 4].map(() => s.readSE()), [0, 1, -1, 2, -2]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4].map(() => s.readSE()),
+      [0, 1, -1, 2, -2],
+    );
   });
 
   it('reads the largest ue(v) and rejects longer codes', () => {

@@ -32,7 +32,9 @@ test('every schema key is in conf/default.yaml with a comment, and every yaml ke
     }
   };
   walk(doc.contents as YAMLMap, '');
-  const schema = schemaKeys().map(([key]) => key).sort();
+  const schema = schemaKeys()
+    .map(([key]) => key)
+    .sort();
   assert.deepEqual([...documented.keys()].sort(), schema);
   for (const [key, comment] of documented) assert.ok(comment && comment.trim().length > 5, `${key} needs a one-line comment`);
 });
@@ -47,7 +49,11 @@ test('defaults load and have the documented values', () => {
 
 test('--config merges over the defaults and GW_ variables override single keys', () => {
   const file = tempYaml('http:\n  port: 9000\nhub:\n  gopCache:\n    maxGops: 2\n');
-  const config = loadConfig({ defaultsFile, configFile: file, env: { GW_RTMP_PORT: '0', GW_HUB_CLOSE_AFTER: '2.5', GW_HTTP_CORS_ORIGINS: 'https://a.example https://b.example', PATH: '/bin' } });
+  const config = loadConfig({
+    defaultsFile,
+    configFile: file,
+    env: { GW_RTMP_PORT: '0', GW_HUB_CLOSE_AFTER: '2.5', GW_HTTP_CORS_ORIGINS: 'https://a.example https://b.example', PATH: '/bin' },
+  });
   assert.equal(config.http.port, 9000);
   assert.equal(config.http.host, '0.0.0.0');
   assert.equal(config.hub.gopCache.maxGops, 2);

@@ -50,7 +50,11 @@ before(async () => {
       return { status: 200, headers: { Session: 'ABCD1234;timeout=60', Transport: `${transport};server_port=40000-40001` } };
     },
   });
-  const proxy = await call('/api/proxies', { method: 'POST', ...jsonBody({ path: 'cams/gate', url: `rtsp://admin:${CAMERA_PASSWORD}@127.0.0.1:${camera.port}/Streaming/Channels/101`, transport: 'auto' }), headers: { ...bearer(), 'content-type': 'application/json' } });
+  const proxy = await call('/api/proxies', {
+    method: 'POST',
+    ...jsonBody({ path: 'cams/gate', url: `rtsp://admin:${CAMERA_PASSWORD}@127.0.0.1:${camera.port}/Streaming/Channels/101`, transport: 'auto' }),
+    headers: { ...bearer(), 'content-type': 'application/json' },
+  });
   assert.equal(proxy.status, 201, proxy.text);
 });
 
@@ -107,7 +111,11 @@ async function rtmpPublishStatus(app: string, name: string): Promise<{ code?: st
 }
 
 test('RTMP publishing without the key, or with a wrong one, is refused with NetStream.Publish.Unauthorized', async () => {
-  const ffmpeg = await runTool(ffmpegPath, ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-f', 'flv', `${gw.rtmpUrl}/live/intruder`], 15_000);
+  const ffmpeg = await runTool(
+    ffmpegPath,
+    ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-f', 'flv', `${gw.rtmpUrl}/live/intruder`],
+    15_000,
+  );
   assert.notEqual(ffmpeg.code, 0, 'ffmpeg fails to publish');
   assert.equal(gw.gateway.registry.get('live/intruder'), undefined);
   const none = await rtmpPublishStatus('live', 'intruder');
@@ -120,12 +128,19 @@ test('RTMP publishing without the key, or with a wrong one, is refused with NetS
 
 test('a publisher with the key cannot take over an RTSP proxy path or a GB28181 channel path', async () => {
   const key = `?key=${TEST_SECRETS.publishKey}`;
-  for (const [app, name, owner] of [['cams', 'gate', /RTSP proxy/], ['rtp', '34020000001320000001_34020000001310000001', /GB28181/]] as const) {
+  for (const [app, name, owner] of [
+    ['cams', 'gate', /RTSP proxy/],
+    ['rtp', '34020000001320000001_34020000001310000001', /GB28181/],
+  ] as const) {
     const status = await rtmpPublishStatus(app, `${name}${key}`);
     assert.equal(status.code, 'NetStream.Publish.Unauthorized', `${app}/${name}`);
     assert.match(status.description ?? '', owner);
     assert.match(status.description ?? '', /cannot take it over/);
-    const ffmpeg = await runTool(ffmpegPath, ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-f', 'flv', `${gw.rtmpUrl}/${app}/${name}${key}`], 15_000);
+    const ffmpeg = await runTool(
+      ffmpegPath,
+      ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-f', 'flv', `${gw.rtmpUrl}/${app}/${name}${key}`],
+      15_000,
+    );
     assert.notEqual(ffmpeg.code, 0);
     assert.equal(gw.gateway.registry.get(`${app}/${name}`)?.publisher?.kind === 'rtmp', false);
   }
@@ -135,13 +150,21 @@ test('play tokens: none is 401, forged or expired is 403, a signed URL plays ove
   const none = await call('/live/cam1.flv');
   assert.equal(none.status, 401);
   assert.equal(none.json().code, 'UNAUTHORIZED');
-  const signed = await call('/api/auth/sign', { method: 'POST', headers: { ...bearer(), 'content-type': 'application/json' }, body: JSON.stringify({ path: 'live/cam1', expiresIn: 120 }) });
+  const signed = await call('/api/auth/sign', {
+    method: 'POST',
+    headers: { ...bearer(), 'content-type': 'application/json' },
+    body: JSON.stringify({ path: 'live/cam1', expiresIn: 120 }),
+  });
   assert.equal(signed.status, 200, signed.text);
   const { token, urls } = signed.json<{ token: string; urls: { flv: string; rtmp: string; hls: string } }>();
   const forged = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`;
   const expired = gw.gateway.access.sign({ path: 'live/cam1', expiresIn: -5 }).token;
   const otherPath = gw.gateway.access.sign({ path: 'live/other' }).token;
-  for (const [bad, why] of [[forged, /signature/], [expired, /expired/], [otherPath, /signature/]] as const) {
+  for (const [bad, why] of [
+    [forged, /signature/],
+    [expired, /expired/],
+    [otherPath, /signature/],
+  ] as const) {
     const refused = await call(`/live/cam1.flv?token=${bad}`);
     assert.equal(refused.status, 403, refused.text);
     assert.equal(refused.json().code, 'FORBIDDEN');
@@ -173,7 +196,11 @@ test('console login: HttpOnly SameSite cookie, CSRF token needed to change anyth
   assert.equal((await call('/api/streams', { headers: { cookie: session } })).status, 200, 'reading with the cookie');
   const noCsrf = await call('/api/auth/sign', { method: 'POST', headers: { cookie: session, 'content-type': 'application/json' }, body: JSON.stringify({ path: 'live/cam1' }) });
   assert.equal(noCsrf.status, 403, 'a cross-site POST carrying the cookie is refused');
-  const withCsrf = await call('/api/auth/sign', { method: 'POST', headers: { cookie: session, 'x-csrf-token': csrfToken, 'content-type': 'application/json' }, body: JSON.stringify({ path: 'live/cam1' }) });
+  const withCsrf = await call('/api/auth/sign', {
+    method: 'POST',
+    headers: { cookie: session, 'x-csrf-token': csrfToken, 'content-type': 'application/json' },
+    body: JSON.stringify({ path: 'live/cam1' }),
+  });
   assert.equal(withCsrf.status, 200, withCsrf.text);
   assert.equal((await call('/api/auth/logout', { method: 'POST', headers: { cookie: session, 'x-csrf-token': csrfToken } })).status, 200);
   assert.equal((await call('/api/streams', { headers: { cookie: session } })).status, 401, 'logged out');
@@ -185,7 +212,8 @@ test('console login: HttpOnly SameSite cookie, CSRF token needed to change anyth
 });
 
 test('CORS: an unlisted origin is refused, the configured one is allowed', async () => {
-  const preflight = (origin: string) => call('/api/streams', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'DELETE', 'access-control-request-headers': 'authorization' } });
+  const preflight = (origin: string) =>
+    call('/api/streams', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'DELETE', 'access-control-request-headers': 'authorization' } });
   const evil = await preflight('https://evil.example');
   assert.equal(evil.headers.get('access-control-allow-origin'), null, 'the browser is told no');
   const evilGet = await call('/api/streams', { headers: { ...bearer(), origin: 'https://evil.example' } });
@@ -209,7 +237,10 @@ test('no answer and no log line of this run contains a secret or the camera pass
   assert.match(fallback, /admin:\*\*\*@127\.0\.0\.1/, 'with the camera URL masked');
   const logs = gw.logs();
   assert.ok(logs.length > 50, `the log was captured (${logs.length} lines)`);
-  assert.ok(logs.some((line) => /key=\*\*\*/.test(line)), 'the publisher URL was logged, masked');
+  assert.ok(
+    logs.some((line) => /key=\*\*\*/.test(line)),
+    'the publisher URL was logged, masked',
+  );
   const secrets = [TEST_SECRETS.secret, TEST_SECRETS.publishKey, TEST_SECRETS.sipPassword, CAMERA_PASSWORD];
   for (const secret of secrets) {
     const inLog = logs.find((line) => line.includes(secret));

@@ -23,7 +23,10 @@ const dir = mkdtempSync(join(tmpdir(), 'gw-admission-'));
 async function check(request: AdmissionRequest): Promise<AdmissionResult> {
   asked.push(request);
   if (request.internal) return request.path === 'rtp/denied' ? { allow: false, status: 'forbidden', reason: 'no RTP here' } : { allow: true };
-  if (request.action === 'publish') return request.query.key === 'pub-key-of-this-test' && request.query.camera !== 'no' ? { allow: true } : { allow: false, status: 'unauthorized', reason: 'publish key missing' };
+  if (request.action === 'publish')
+    return request.query.key === 'pub-key-of-this-test' && request.query.camera !== 'no'
+      ? { allow: true }
+      : { allow: false, status: 'unauthorized', reason: 'publish key missing' };
   const token = request.query.token;
   if (token === 'boom') throw new Error('token service down');
   if (token === 'slow') await new Promise((resolve) => setTimeout(resolve, 300));
@@ -37,8 +40,25 @@ before(async () => {
   gw = await startTestGateway({ GW_HUB_WAIT_FOR_PUBLISHER: '1', GW_AUTH_PUBLISH_KEY: 'pub-key-of-this-test' });
   gw.gateway.registry.admission.add('test', check);
   publisher = startTool(ffmpegPath, [
-    '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-f', 'flv', `${gw.rtmpUrl}/live/ok?key=pub-key-of-this-test`,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x180:rate=25',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-g',
+    '25',
+    '-f',
+    'flv',
+    `${gw.rtmpUrl}/live/ok?key=pub-key-of-this-test`,
   ]);
   await waitFor(() => gw.gateway.registry.get('live/ok')?.ready, 20_000, `live/ok to be ready (ffmpeg: ${publisher.stderr()})`);
 });
@@ -50,7 +70,26 @@ after(async () => {
 });
 
 test('RTMP: a publish without its key is refused with NetStream.Publish.Unauthorized and the reason', async () => {
-  const ffmpeg = await runTool(ffmpegPath, ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-f', 'flv', `${gw.rtmpUrl}/live/nokey?key=pub-key-of-this-test&camera=no`], 15_000);
+  const ffmpeg = await runTool(
+    ffmpegPath,
+    [
+      '-v',
+      'error',
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x120:rate=10',
+      '-t',
+      '2',
+      '-c:v',
+      'libx264',
+      '-f',
+      'flv',
+      `${gw.rtmpUrl}/live/nokey?key=pub-key-of-this-test&camera=no`,
+    ],
+    15_000,
+  );
   assert.notEqual(ffmpeg.code, 0, 'ffmpeg must fail to publish');
   assert.equal(gw.gateway.registry.get('live/nokey'), undefined);
   const client = await TestRtmpClient.open(gw.ports.rtmp);
@@ -134,7 +173,11 @@ test('an asynchronous check lets the viewer in once it answers, on every protoco
 
 test('internal publishers ask too: an RTP receiver the check refuses is a 403 FORBIDDEN', async () => {
   const open = async (stream: string): Promise<{ status: number; body: { code?: string; message?: string } }> => {
-    const response = await fetch(`${gw.httpUrl}/api/rtp/open`, { method: 'POST', headers: { ...gw.authHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ stream, transport: 'udp' }) });
+    const response = await fetch(`${gw.httpUrl}/api/rtp/open`, {
+      method: 'POST',
+      headers: { ...gw.authHeaders, 'content-type': 'application/json' },
+      body: JSON.stringify({ stream, transport: 'udp' }),
+    });
     return { status: response.status, body: (await response.json()) as { code?: string; message?: string } };
   };
   const denied = await open('rtp/denied');

@@ -39,12 +39,16 @@ test('Chromium: the console asks for the secret, refuses a wrong one, then lists
     assert.ok(session?.httpOnly, 'the session cookie is HttpOnly');
     assert.equal(session?.sameSite, 'Strict');
     await page.click('button[data-path="live/console"]');
-    const frames = await page.waitForFunction(() => {
-      const video = document.getElementById('video') as HTMLVideoElement;
-      return video.getVideoPlaybackQuality().totalVideoFrames >= 5 ? video.getVideoPlaybackQuality().totalVideoFrames : false;
-    }, undefined, { timeout: 20_000 });
+    const frames = await page.waitForFunction(
+      () => {
+        const video = document.getElementById('video') as HTMLVideoElement;
+        return video.getVideoPlaybackQuality().totalVideoFrames >= 5 ? video.getVideoPlaybackQuality().totalVideoFrames : false;
+      },
+      undefined,
+      { timeout: 20_000 },
+    );
     assert.ok(Number(await frames.jsonValue()) >= 5);
-    assert.match(await page.textContent('#player-info') ?? '', /token=…/, 'the page does not print the token');
+    assert.match((await page.textContent('#player-info')) ?? '', /token=…/, 'the page does not print the token');
     await page.reload();
     await page.waitForSelector('button[data-path="live/console"]', { timeout: 10_000 });
     assert.equal(await page.isHidden('#login'), true, 'the session survives a reload');

@@ -13,9 +13,19 @@ const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'app', 'main.js');
 function startMain(dir: string) {
   const env = {
     ...process.env,
-    GW_HTTP_HOST: '127.0.0.1', GW_HTTP_PORT: '0', GW_RTMP_HOST: '127.0.0.1', GW_RTMP_PORT: '0', GW_RTSP_HOST: '127.0.0.1', GW_RTSP_PORT: '0',
-    GW_SIP_HOST: '127.0.0.1', GW_SIP_PORT: '0', GW_RTP_HOST: '127.0.0.1', GW_RTP_PORT_MIN: '0',
-    GW_STORAGE_DIR: dir, GW_LOG_PRETTY: 'no', GW_LOG_LEVEL: 'debug',
+    GW_HTTP_HOST: '127.0.0.1',
+    GW_HTTP_PORT: '0',
+    GW_RTMP_HOST: '127.0.0.1',
+    GW_RTMP_PORT: '0',
+    GW_RTSP_HOST: '127.0.0.1',
+    GW_RTSP_PORT: '0',
+    GW_SIP_HOST: '127.0.0.1',
+    GW_SIP_PORT: '0',
+    GW_RTP_HOST: '127.0.0.1',
+    GW_RTP_PORT_MIN: '0',
+    GW_STORAGE_DIR: dir,
+    GW_LOG_PRETTY: 'no',
+    GW_LOG_LEVEL: 'debug',
   };
   const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -35,7 +45,15 @@ function startMain(dir: string) {
 }
 
 async function listening(run: ReturnType<typeof startMain>): Promise<{ http: number; rtmp: number }> {
-  const line = await waitFor(() => run.out().split('\n').find((l) => l.includes('gateway listening')), 20_000, 'the listening log line');
+  const line = await waitFor(
+    () =>
+      run
+        .out()
+        .split('\n')
+        .find((l) => l.includes('gateway listening')),
+    20_000,
+    'the listening log line',
+  );
   return (JSON.parse(line) as { ports: { http: number; rtmp: number } }).ports;
 }
 
@@ -54,14 +72,36 @@ test('first start: secrets generated (mode 0600) and printed once; the printed p
     // The publish command as printed (its URL), with a smaller picture.
     const publishUrl = /'(rtmp:\/\/[^']+\?key=[^']+)'/.exec(notice)?.[1];
     assert.equal(publishUrl, `rtmp://127.0.0.1:${ports.rtmp}/live/cam1?key=${stored.publishKey}`);
-    publisher = startTool(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-f', 'flv', publishUrl!]);
+    publisher = startTool(ffmpegPath, [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=25',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-g',
+      '25',
+      '-f',
+      'flv',
+      publishUrl!,
+    ]);
     // The play command as printed: POST /api/auth/sign with the bearer, then the flv URL it answers.
     const bearer = /Authorization: Bearer ([^']+)'/.exec(notice)?.[1];
     assert.equal(bearer, stored.secret);
     const unsigned = await fetch(`http://127.0.0.1:${ports.http}/live/cam1.flv`);
     assert.equal(unsigned.status, 401, 'camera video is private by default');
     await unsigned.body?.cancel();
-    const sign = await fetch(`http://127.0.0.1:${ports.http}/api/auth/sign`, { method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: JSON.stringify({ path: 'live/cam1' }) });
+    const sign = await fetch(`http://127.0.0.1:${ports.http}/api/auth/sign`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ path: 'live/cam1' }),
+    });
     assert.equal(sign.status, 200);
     const { urls } = (await sign.json()) as { urls: { flv: string } };
     const probe = await ffprobeJson(urls.flv, [], 20_000);

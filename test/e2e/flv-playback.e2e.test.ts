@@ -93,7 +93,10 @@ test('the API shows the stream with tracks, publisher and readers per protocol',
     bitrateInKbps: number;
   };
   assert.equal(stream.path, 'live/e2e');
-  assert.deepEqual(stream.tracks.map((t) => t.codec), ['h264', 'aac']);
+  assert.deepEqual(
+    stream.tracks.map((t) => t.codec),
+    ['h264', 'aac'],
+  );
   assert.equal(stream.tracks[0]!.width, 640);
   assert.equal(stream.tracks[1]!.sampleRate, 44100);
   assert.equal(stream.publisher.kind, 'rtmp');
@@ -102,7 +105,10 @@ test('the API shows the stream with tracks, publisher and readers per protocol',
   assert.ok(stream.bytesIn > 0);
   await viewing;
   const list = (await (await fetch(`${gw.httpUrl}/api/streams`, { headers: gw.authHeaders })).json()) as { streams: { path: string }[] };
-  assert.deepEqual(list.streams.map((s) => s.path), ['live/e2e']);
+  assert.deepEqual(
+    list.streams.map((s) => s.path),
+    ['live/e2e'],
+  );
   const sessions = (await (await fetch(`${gw.httpUrl}/api/sessions`, { headers: gw.authHeaders })).json()) as { sessions: { role: string; protocol: string }[] };
   assert.ok(sessions.sessions.some((s) => s.role === 'publisher' && s.protocol === 'rtmp'));
 });

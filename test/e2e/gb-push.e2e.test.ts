@@ -29,7 +29,15 @@ let sim: GbDeviceSimulator;
 before(async () => {
   nginx = await NginxRtmp.start();
   gw = await startTestGateway({ GW_SIP_MEDIA_IP: '127.0.0.1', GW_HUB_CLOSE_AFTER: '1' });
-  sim = new GbDeviceSimulator({ deviceId: DEVICE, serverPort: gw.ports.sip, serverId: gw.config.sip.id, domain: gw.config.sip.domain, password: gw.config.sip.password, channels: CHANNELS, fixture: PS_FIXTURE_H264 });
+  sim = new GbDeviceSimulator({
+    deviceId: DEVICE,
+    serverPort: gw.ports.sip,
+    serverId: gw.config.sip.id,
+    domain: gw.config.sip.domain,
+    password: gw.config.sip.password,
+    channels: CHANNELS,
+    fixture: PS_FIXTURE_H264,
+  });
   await sim.start();
 });
 after(async () => {
@@ -47,13 +55,21 @@ test('keepSource pushes a GB28181 channel with no viewer to nginx-rtmp, which pl
   const push = await gw.api('POST', '/api/pushes', { path: PATH, url: nginx.url('gbcam'), keepSource: true });
   assert.equal(push.statusCode, 201, push.body);
   const id = (push.json() as PushDto).id;
-  await waitFor(async () => {
-    const s = ((await gw.api('GET', `/api/pushes/${id}`)).json() as PushDto).pushes[0];
-    return s?.state === 'pushing' && s.framesOut > 10;
-  }, 20_000, 'the push of the camera');
+  await waitFor(
+    async () => {
+      const s = ((await gw.api('GET', `/api/pushes/${id}`)).json() as PushDto).pushes[0];
+      return s?.state === 'pushing' && s.framesOut > 10;
+    },
+    20_000,
+    'the push of the camera',
+  );
   assert.equal(sim.invites, 1, 'the push alone invited the camera');
   const viewers = gw.gateway.registry.sessions().filter((s) => s.role === 'subscriber' && s.path === PATH);
-  assert.deepEqual(viewers.map((v) => v.protocol), ['relay'], 'no reader but the push');
+  assert.deepEqual(
+    viewers.map((v) => v.protocol),
+    ['relay'],
+    'no reader but the push',
+  );
 
   const probed = await ffprobeJson(nginx.url('gbcam'), ['-rw_timeout', '5000000', '-count_frames', '-read_intervals', '%+3'], 30_000);
   const video = probed.streams.find((s) => s.codec_type === 'video');

@@ -11,12 +11,22 @@ import { makeChannels } from '../helpers/gb-sim-manscdp';
 
 const DEVICE = '34020000001320000001';
 
-async function withGateway(env: Record<string, string>, run: (gw: TestGateway, device: (o?: Partial<SimulatorOptions>) => Promise<GbDeviceSimulator>) => Promise<void>): Promise<void> {
+async function withGateway(
+  env: Record<string, string>,
+  run: (gw: TestGateway, device: (o?: Partial<SimulatorOptions>) => Promise<GbDeviceSimulator>) => Promise<void>,
+): Promise<void> {
   const gw = await startTestGateway({ GW_SIP_MEDIA_IP: '127.0.0.1', GW_HUB_CLOSE_AFTER: '1', ...env });
   const sims: GbDeviceSimulator[] = [];
   try {
     await run(gw, async (options = {}) => {
-      const sim = new GbDeviceSimulator({ deviceId: DEVICE, serverPort: gw.ports.sip, serverId: gw.config.sip.id, domain: gw.config.sip.domain, password: gw.config.sip.password, ...options });
+      const sim = new GbDeviceSimulator({
+        deviceId: DEVICE,
+        serverPort: gw.ports.sip,
+        serverId: gw.config.sip.id,
+        domain: gw.config.sip.domain,
+        password: gw.config.sip.password,
+        ...options,
+      });
       sims.push(sim);
       await sim.start();
       return sim;
@@ -36,7 +46,10 @@ test('wrong password: 403, the device never appears, and its SIP log says why', 
     assert.equal(answer?.status, 403);
     assert.equal((await gw.api('GET', `/api/devices/${DEVICE}`)).statusCode, 404);
     const log = (await gw.api('GET', `/api/devices/${DEVICE}/sip-log`)).json();
-    assert.deepEqual(log.entries.map((e: { summary: string }) => e.summary.split(' ')[0]), ['REGISTER', '401', 'REGISTER', '403']);
+    assert.deepEqual(
+      log.entries.map((e: { summary: string }) => e.summary.split(' ')[0]),
+      ['REGISTER', '401', 'REGISTER', '403'],
+    );
   });
 });
 

@@ -24,7 +24,16 @@ const FIXTURE_FRAMES = 149;
 async function withDevice(run: (gw: TestGateway, sim: GbDeviceSimulator, dir: string) => Promise<void>, options: Partial<SimulatorOptions> = {}): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-gb-playback-'));
   const gw = await startTestGateway({ GW_SIP_MEDIA_IP: '127.0.0.1', GW_HUB_CLOSE_AFTER: '1', GW_SIP_MEDIA_TIMEOUT: '3' });
-  const sim = new GbDeviceSimulator({ deviceId: DEVICE, serverPort: gw.ports.sip, serverId: gw.config.sip.id, domain: gw.config.sip.domain, password: gw.config.sip.password, channels: CHANNELS, playbackFixture: PS_FIXTURE_H264, ...options });
+  const sim = new GbDeviceSimulator({
+    deviceId: DEVICE,
+    serverPort: gw.ports.sip,
+    serverId: gw.config.sip.id,
+    domain: gw.config.sip.domain,
+    password: gw.config.sip.password,
+    channels: CHANNELS,
+    playbackFixture: PS_FIXTURE_H264,
+    ...options,
+  });
   try {
     const created = await gw.api('POST', '/api/devices', { id: DEVICE, streamMode: 'udp' });
     assert.equal(created.statusCode, 201, created.body);
@@ -47,7 +56,10 @@ function videoPackets(packets: ProbePacket[] | undefined): number[] {
 }
 
 function medianStep(times: number[]): number {
-  const steps = times.slice(1).map((t, i) => t - times[i]!).sort((a, b) => a - b);
+  const steps = times
+    .slice(1)
+    .map((t, i) => t - times[i]!)
+    .sort((a, b) => a - b);
   return steps[Math.floor(steps.length / 2)] ?? 0;
 }
 

@@ -14,7 +14,24 @@ const CHANNEL = makeChannels(DEVICE, 1)[0]!.id;
 
 test('after a gateway crash (SIGKILL) the dialog it left open gets its BYE from the restarted gateway', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-gb-restart-'));
-  const env = { GW_HTTP_PORT: '0', GW_RTMP_PORT: '0', GW_RTSP_HOST: '127.0.0.1', GW_RTSP_PORT: '0', GW_SIP_PORT: '0', GW_HTTP_HOST: '127.0.0.1', GW_RTMP_HOST: '127.0.0.1', GW_SIP_HOST: '127.0.0.1', GW_SIP_MEDIA_IP: '127.0.0.1', GW_RTP_HOST: '127.0.0.1', GW_RTP_PORT_MIN: '0', GW_STORAGE_DIR: dir, GW_LOG_PRETTY: 'no', GW_HUB_CLOSE_AFTER: '60', GW_AUTH_SECRET: TEST_SECRETS.secret, GW_SIP_PASSWORD: TEST_SECRETS.sipPassword };
+  const env = {
+    GW_HTTP_PORT: '0',
+    GW_RTMP_PORT: '0',
+    GW_RTSP_HOST: '127.0.0.1',
+    GW_RTSP_PORT: '0',
+    GW_SIP_PORT: '0',
+    GW_HTTP_HOST: '127.0.0.1',
+    GW_RTMP_HOST: '127.0.0.1',
+    GW_SIP_HOST: '127.0.0.1',
+    GW_SIP_MEDIA_IP: '127.0.0.1',
+    GW_RTP_HOST: '127.0.0.1',
+    GW_RTP_PORT_MIN: '0',
+    GW_STORAGE_DIR: dir,
+    GW_LOG_PRETTY: 'no',
+    GW_HUB_CLOSE_AFTER: '60',
+    GW_AUTH_SECRET: TEST_SECRETS.secret,
+    GW_SIP_PASSWORD: TEST_SECRETS.sipPassword,
+  };
   const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -23,7 +40,14 @@ test('after a gateway crash (SIGKILL) the dialog it left open gets its BYE from 
   try {
     const line = await waitFor(() => stdout.split('\n').find((l) => l.includes('gateway listening')), 15_000, 'the listening log line');
     const ports = (JSON.parse(line) as { ports: { http: number; sip: number } }).ports;
-    sim = new GbDeviceSimulator({ deviceId: DEVICE, serverPort: ports.sip, serverId: '34020000002000000001', domain: '3402000000', password: TEST_SECRETS.sipPassword, channels: makeChannels(DEVICE, 1) });
+    sim = new GbDeviceSimulator({
+      deviceId: DEVICE,
+      serverPort: ports.sip,
+      serverId: '34020000002000000001',
+      domain: '3402000000',
+      password: TEST_SECRETS.sipPassword,
+      channels: makeChannels(DEVICE, 1),
+    });
     await sim.start();
     assert.equal((await sim.register())?.status, 200);
     const played = await fetch(`http://127.0.0.1:${ports.http}/api/play/${DEVICE}/${CHANNEL}`, { method: 'POST', headers: { authorization: `Bearer ${TEST_SECRETS.secret}` } });

@@ -21,7 +21,16 @@ async function withGateway(run: (gw: TestGateway, dir: string, device: (o?: Part
   const sims: GbDeviceSimulator[] = [];
   try {
     await run(gw, dir, async (options = {}) => {
-      const sim = new GbDeviceSimulator({ deviceId: DEVICE, serverPort: gw.ports.sip, serverId: gw.config.sip.id, domain: gw.config.sip.domain, password: gw.config.sip.password, channels: CHANNELS, catalogChunk: 3, ...options });
+      const sim = new GbDeviceSimulator({
+        deviceId: DEVICE,
+        serverPort: gw.ports.sip,
+        serverId: gw.config.sip.id,
+        domain: gw.config.sip.domain,
+        password: gw.config.sip.password,
+        channels: CHANNELS,
+        catalogChunk: 3,
+        ...options,
+      });
       sims.push(sim);
       await sim.start();
       return sim;

@@ -58,13 +58,19 @@ test('G.711 audio is left out of HTTP-TS and HLS; the video still plays', async 
     const file = join(dir, 'http.ts');
     assert.equal((await captureHttp(`${gw.httpUrl}/live/g711.ts`, file, 2500)).status, 200);
     const probe = await ffprobeJson(file);
-    assert.deepEqual(probe.streams.map((s) => s.codec_name), ['h264']);
+    assert.deepEqual(
+      probe.streams.map((s) => s.codec_name),
+      ['h264'],
+    );
     const followed = await followHls(`${gw.httpUrl}/live/g711/index.m3u8`, 3000);
     const master = await (await fetch(`${gw.httpUrl}/live/g711/index.m3u8`)).text();
     assert.match(master, /CODECS="avc1\.[0-9a-f]{6}"\n/);
     const hlsFile = join(dir, 'hls.ts');
     writeFileSync(hlsFile, Buffer.concat(followed.segments.map((s) => s.data)));
-    assert.deepEqual((await ffprobeJson(hlsFile)).streams.map((s) => s.codec_name), ['h264']);
+    assert.deepEqual(
+      (await ffprobeJson(hlsFile)).streams.map((s) => s.codec_name),
+      ['h264'],
+    );
   } finally {
     source.stop('test done');
     await gw.stop();

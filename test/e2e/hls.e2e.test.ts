@@ -42,7 +42,10 @@ test('ffprobe reads the HLS URL and ffmpeg decodes live HLS without a single mes
   assert.equal(decode.stderr.trim(), '', `ffmpeg printed: ${decode.stderr}`);
   const lines = decode.stdout.split('\n').filter((l) => /^\d+,/.test(l));
   const decoded = lines.filter((l) => l.startsWith('0,')).length;
-  assert.ok(lines.some((l) => l.startsWith('1,')), 'audio decoded too');
+  assert.ok(
+    lines.some((l) => l.startsWith('1,')),
+    'audio decoded too',
+  );
   assert.ok(decoded >= 125, `decoded ${decoded} frames of 6 s`);
 });
 
@@ -74,7 +77,11 @@ test('playlists and segments: version 3, target duration, sliding media sequence
     assert.equal(((s.data[1]! & 0x1f) << 8) | s.data[2]!, 0, 'and with the PAT');
   }
   const sequenceList = followed.segments.map((s) => s.sequence);
-  assert.deepEqual(sequenceList, sequenceList.map((_, i) => sequenceList[0]! + i), 'no segment missed');
+  assert.deepEqual(
+    sequenceList,
+    sequenceList.map((_, i) => sequenceList[0]! + i),
+    'no segment missed',
+  );
   const joined = Buffer.concat(followed.segments.map((s) => s.data));
   const integrity = tsIntegrity(joined);
   assert.equal(integrity.continuityErrors, 0, 'continuity counters run on across segments');
@@ -113,7 +120,10 @@ test('one request for a playlist is one viewer (its session), not two: the share
     const stream = (await (await fetch(`${fresh.httpUrl}/api/streams/live/once`)).json()) as { readers: { total: number; byProtocol: Record<string, number> } };
     assert.deepEqual(stream.readers, { total: 1, byProtocol: { hls: 1 } });
     const sessions = (await (await fetch(`${fresh.httpUrl}/api/sessions`)).json()) as { sessions: { role: string; path: string; protocol: string }[] };
-    assert.deepEqual(sessions.sessions.filter((s) => s.role === 'subscriber' && s.path === 'live/once').map((s) => s.protocol), ['hls']);
+    assert.deepEqual(
+      sessions.sessions.filter((s) => s.role === 'subscriber' && s.path === 'live/once').map((s) => s.protocol),
+      ['hls'],
+    );
   } finally {
     await pub.stop();
     await fresh.stop();

@@ -38,8 +38,12 @@ describe('a hook receiver that denies, is slow, then is down', () => {
     await receiver.close();
   });
 
-  test('on_publish denied: RTMP publish refused with the receiver\'s reason; ffmpeg fails', async () => {
-    const ffmpeg = await runTool(ffmpegPath, ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-f', 'flv', gw.publishUrl('live/blocked')], 15_000);
+  test("on_publish denied: RTMP publish refused with the receiver's reason; ffmpeg fails", async () => {
+    const ffmpeg = await runTool(
+      ffmpegPath,
+      ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-f', 'flv', gw.publishUrl('live/blocked')],
+      15_000,
+    );
     assert.notEqual(ffmpeg.code, 0);
     assert.equal(gw.gateway.registry.get('live/blocked'), undefined);
     const client = await TestRtmpClient.open(gw.ports.rtmp);
@@ -113,8 +117,15 @@ describe('on_stream_not_found answered with an RTSP URL', () => {
     camera = startRtspPublisher(server.publishUrl('cams/door'), { transport: 'udp' });
     await waitForPublishing(camera);
     receiver = await new HookReceiver().listen();
-    receiver.respond('on_stream_not_found', (body) => (body.app === 'pulled' ? { json: { code: 0, url: server.playUrl(`cams/${String(body.stream)}`) } } : { json: { code: 404 } }));
-    gw = await startTestGateway({ GW_HOOKS_ON_STREAM_NOT_FOUND: receiver.url('on_stream_not_found'), GW_HOOKS_ON_STREAM_NONE_READER: receiver.url('on_stream_none_reader'), GW_HOOKS_NONE_READER_DELAY: '0.5', GW_HUB_WAIT_FOR_PUBLISHER: '5' });
+    receiver.respond('on_stream_not_found', (body) =>
+      body.app === 'pulled' ? { json: { code: 0, url: server.playUrl(`cams/${String(body.stream)}`) } } : { json: { code: 404 } },
+    );
+    gw = await startTestGateway({
+      GW_HOOKS_ON_STREAM_NOT_FOUND: receiver.url('on_stream_not_found'),
+      GW_HOOKS_ON_STREAM_NONE_READER: receiver.url('on_stream_none_reader'),
+      GW_HOOKS_NONE_READER_DELAY: '0.5',
+      GW_HUB_WAIT_FOR_PUBLISHER: '5',
+    });
   });
   after(async () => {
     await gw.stop();

@@ -55,7 +55,10 @@ describe('notifications, metrics and the access log', () => {
     receiver = await new HookReceiver().listen();
     gw = await startTestGateway(
       {
-        ...hookEnv(receiver, HOOK_NAMES.filter((h) => h !== 'on_stream_not_found')),
+        ...hookEnv(
+          receiver,
+          HOOK_NAMES.filter((h) => h !== 'on_stream_not_found'),
+        ),
         GW_HOOKS_SECRET: SECRET,
         GW_HOOKS_KEEPALIVE_INTERVAL: '1',
         GW_HOOKS_NONE_READER_DELAY: '60',
@@ -83,7 +86,11 @@ describe('notifications, metrics and the access log', () => {
       const playStarted = Date.now();
       const playing = readUntilClose(`${gw.httpUrl}/live/cam.flv`, join(dir, 'play.flv'), 15_000);
       await waitFor(() => gw.gateway.registry.get('live/cam')?.readers.total === 1, 5000, 'the viewer');
-      const record = await fetch(`${gw.httpUrl}/api/record/start`, { method: 'POST', headers: { ...gw.authHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ path: 'live/cam', formats: ['flv'] }) });
+      const record = await fetch(`${gw.httpUrl}/api/record/start`, {
+        method: 'POST',
+        headers: { ...gw.authHeaders, 'content-type': 'application/json' },
+        body: JSON.stringify({ path: 'live/cam', formats: ['flv'] }),
+      });
       assert.equal(record.status, 200, await record.text());
       await waitFor(() => gw.gateway.recording.manager.active().some((r) => r.state === 'recording'), 5000, 'the recorder to write');
       const during = await scrapeMetrics(gw.httpUrl, gw.authHeaders);
@@ -102,7 +109,11 @@ describe('notifications, metrics and the access log', () => {
     const probe = await ffprobeJson(join(dir, 'play.flv'));
     assert.equal(probe.streams.find((s) => s.codec_type === 'video')?.codec_name, 'h264');
 
-    const line = await waitFor(() => captured.lines.find((l) => l.component === 'access' && (l.access as { path?: string })?.path === 'live/cam')?.access as Record<string, unknown> | undefined, 5000, 'the access log line');
+    const line = await waitFor(
+      () => captured.lines.find((l) => l.component === 'access' && (l.access as { path?: string })?.path === 'live/cam')?.access as Record<string, unknown> | undefined,
+      5000,
+      'the access log line',
+    );
     assert.equal(line.protocol, 'http-flv');
     assert.equal(line.bytes, clientBytes, 'the logged bytes are what the client read, headers included (the server closed the session)');
     assert.match(String(line.remote), /^127\.0\.0\.1:\d+$/);
@@ -110,7 +121,14 @@ describe('notifications, metrics and the access log', () => {
     assert.equal(line.started, true);
     assert.ok(String(line.reason).length > 0);
 
-    const sim = new GbDeviceSimulator({ deviceId: '34020000001320000077', serverPort: gw.ports.sip, serverId: gw.config.sip.id, domain: gw.config.sip.domain, password: 'device-pass', channels: [] });
+    const sim = new GbDeviceSimulator({
+      deviceId: '34020000001320000077',
+      serverPort: gw.ports.sip,
+      serverId: gw.config.sip.id,
+      domain: gw.config.sip.domain,
+      password: 'device-pass',
+      channels: [],
+    });
     try {
       await sim.start();
       assert.equal((await sim.register())?.status, 200);

@@ -40,7 +40,13 @@ describe('floods', () => {
   let viewer: Promise<{ status: number; bytes: number }>;
   let stopPublisher: () => Promise<void>;
   before(async () => {
-    gw = await startTestGateway({ GW_RTMP_PARTIAL_BUDGET: String(16 * MiB), GW_SIP_TCP_PARTIAL_BUDGET: String(4 * MiB), GW_SIP_PASSWORD: 'flood-pass', GW_HTTP_MAX_CONNECTIONS: '60', GW_HTTP_HEADERS_TIMEOUT: '2' });
+    gw = await startTestGateway({
+      GW_RTMP_PARTIAL_BUDGET: String(16 * MiB),
+      GW_SIP_TCP_PARTIAL_BUDGET: String(4 * MiB),
+      GW_SIP_PASSWORD: 'flood-pass',
+      GW_HTTP_MAX_CONNECTIONS: '60',
+      GW_HTTP_HEADERS_TIMEOUT: '2',
+    });
     const ffmpeg = await publishTestPattern(gw, 'live/cam', { size: '320x240' });
     stopPublisher = () => ffmpeg.stop();
     viewer = captureHttp(`${gw.httpUrl}/live/cam.flv`, join(dir, 'viewer.flv'), 25_000);
@@ -71,7 +77,10 @@ describe('floods', () => {
   test('SIP over TCP: 40 peers holding unfinished 1 MiB bodies hold at most sip.tcpPartialBudget', async () => {
     const baseline = retainedBuffers();
     const sockets: Socket[] = [];
-    const head = (n: number) => Buffer.from(`MESSAGE sip:34020000002000000001@3402000000 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK${n}\r\nFrom: <sip:3402000000132000${String(n).padStart(4, '0')}@3402000000>;tag=${n}\r\nTo: <sip:34020000002000000001@3402000000>\r\nCall-ID: flood-${n}\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 1000000\r\n\r\n`);
+    const head = (n: number) =>
+      Buffer.from(
+        `MESSAGE sip:34020000002000000001@3402000000 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK${n}\r\nFrom: <sip:3402000000132000${String(n).padStart(4, '0')}@3402000000>;tag=${n}\r\nTo: <sip:34020000002000000001@3402000000>\r\nCall-ID: flood-${n}\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 1000000\r\n\r\n`,
+      );
     for (let n = 0; n < 40; n++) {
       const socket = connect(gw.ports.sip, '127.0.0.1');
       socket.on('error', () => undefined);
@@ -90,14 +99,25 @@ describe('floods', () => {
 
   test('SIP over TCP: a 300 KB catalog NOTIFY is taken; a message over sip.tcpMaxBody gets 513 and is counted', async () => {
     const deviceId = '34020000001320000099';
-    const sim = new GbDeviceSimulator({ deviceId, serverPort: gw.ports.sip, serverId: gw.config.sip.id, domain: gw.config.sip.domain, password: 'flood-pass', transport: 'tcp', channels: [] });
+    const sim = new GbDeviceSimulator({
+      deviceId,
+      serverPort: gw.ports.sip,
+      serverId: gw.config.sip.id,
+      domain: gw.config.sip.domain,
+      password: 'flood-pass',
+      transport: 'tcp',
+      channels: [],
+    });
     try {
       await sim.start();
       assert.equal((await sim.register())?.status, 200);
       const [xml] = catalogBodies(deviceId, '77', makeChannels(deviceId, 1200), 1200);
       assert.ok(xml && Buffer.byteLength(xml) > 65_535, `the catalog is ${Buffer.byteLength(xml ?? '')} bytes`);
       assert.equal((await sim.sendManscdp('NOTIFY', xml))?.status, 200);
-      const tooLarge = await sim.sendManscdp('MESSAGE', `<?xml version="1.0"?><Notify><CmdType>Catalog</CmdType><SN>1</SN><DeviceID>${deviceId}</DeviceID>${' '.repeat(1_100_000)}</Notify>`);
+      const tooLarge = await sim.sendManscdp(
+        'MESSAGE',
+        `<?xml version="1.0"?><Notify><CmdType>Catalog</CmdType><SN>1</SN><DeviceID>${deviceId}</DeviceID>${' '.repeat(1_100_000)}</Notify>`,
+      );
       assert.equal(tooLarge?.status, 513);
       const metrics = await scrapeMetrics(gw.httpUrl, gw.authHeaders);
       assert.equal(metrics.value('gateway_limit_refusals_total', { limit: 'sip.tcpMaxBody' }), 1);
@@ -128,10 +148,14 @@ describe('floods', () => {
       await openSlow(40);
       await waitFor(() => slow.filter((s) => s.destroyed || s.readableEnded).length >= 30, 5000, 'connections over the cap to be dropped');
       await waitFor(() => slow.every((s) => s.destroyed || s.readableEnded), 10_000, 'headersTimeout to close the slow clients');
-      const health = await waitFor(async () => {
-        const response = await fetch(`${gw.httpUrl}/api/health`).catch(() => undefined);
-        return response?.status === 200 ? ((await response.json()) as { status: string }) : undefined;
-      }, 5000, 'health to answer again');
+      const health = await waitFor(
+        async () => {
+          const response = await fetch(`${gw.httpUrl}/api/health`).catch(() => undefined);
+          return response?.status === 200 ? ((await response.json()) as { status: string }) : undefined;
+        },
+        5000,
+        'health to answer again',
+      );
       assert.equal(health.status, 'ok');
       const metrics = await scrapeMetrics(gw.httpUrl, gw.authHeaders);
       assert.ok(metrics.value('gateway_limit_refusals_total', { limit: 'http.maxConnections' }) >= 30);

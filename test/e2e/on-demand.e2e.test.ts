@@ -22,10 +22,7 @@ test('an on-demand source starts with the first viewer, once for two, and stops 
       started.push(source);
       return source;
     });
-    const [a, b] = await Promise.all([
-      captureHttp(`${gw.httpUrl}/cam/door.flv`, join(dir, 'a.flv'), 2500),
-      captureHttp(`${gw.httpUrl}/cam/door.flv`, join(dir, 'b.flv'), 2500),
-    ]);
+    const [a, b] = await Promise.all([captureHttp(`${gw.httpUrl}/cam/door.flv`, join(dir, 'a.flv'), 2500), captureHttp(`${gw.httpUrl}/cam/door.flv`, join(dir, 'b.flv'), 2500)]);
     assert.equal(a.status, 200);
     assert.equal(b.status, 200);
     assert.equal(started.length, 1, 'two viewers arriving together cause one start');

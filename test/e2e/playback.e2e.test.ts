@@ -35,11 +35,17 @@ before(async () => {
   await publishFor(30);
   await new Promise((resolve) => setTimeout(resolve, 10_000));
   await publishFor(15);
-  const rows = await waitFor(async () => {
-    const { recordings } = await listRecordings(gw, PATH);
-    const closed = recordings.filter((r) => r.status === 'complete');
-    return closed.filter((r) => r.format === 'flv').length >= 3 && closed.filter((r) => r.format === 'ts').length >= 3 && recordings.every((r) => r.status !== 'recording') && closed;
-  }, 30_000, 'closed FLV and TS segments');
+  const rows = await waitFor(
+    async () => {
+      const { recordings } = await listRecordings(gw, PATH);
+      const closed = recordings.filter((r) => r.status === 'complete');
+      return (
+        closed.filter((r) => r.format === 'flv').length >= 3 && closed.filter((r) => r.format === 'ts').length >= 3 && recordings.every((r) => r.status !== 'recording') && closed
+      );
+    },
+    30_000,
+    'closed FLV and TS segments',
+  );
   flv = rows.filter((r) => r.format === 'flv').sort((a, b) => a.startMs - b.startMs);
   browser = await launchChromium();
 });
@@ -89,7 +95,9 @@ for (const ext of ['flv', 'ts', 'mp4']) {
 }
 
 test('the timeline shows the publisher gap as two intervals', async () => {
-  const body = (await (await fetch(`${gw.httpUrl}/api/recordings/timeline?path=${PATH}&start=${flv[0]!.startMs - 60_000}&end=${Date.now()}`, { headers: gw.authHeaders })).json()) as { intervals: { startMs: number; endMs: number }[] };
+  const body = (await (
+    await fetch(`${gw.httpUrl}/api/recordings/timeline?path=${PATH}&start=${flv[0]!.startMs - 60_000}&end=${Date.now()}`, { headers: gw.authHeaders })
+  ).json()) as { intervals: { startMs: number; endMs: number }[] };
   assert.equal(body.intervals.length, 2, JSON.stringify(body));
   assert.ok(body.intervals[1]!.startMs - body.intervals[0]!.endMs >= 8_000);
   const day = iso(flv[0]!.startMs).slice(0, 7);
@@ -102,7 +110,11 @@ test('Range requests on a recorded segment: first bytes, middle, suffix, invalid
   const bytes = readFileSync(join(recordDir(gw), row.file));
   const url = `${gw.httpUrl}/api/recordings/${row.id}/file`;
   const mid = Math.floor(bytes.length / 2);
-  for (const [range, from, to] of [['bytes=0-1023', 0, 1023], [`bytes=${mid}-${mid + 4095}`, mid, mid + 4095], ['bytes=-2000', bytes.length - 2000, bytes.length - 1]] as const) {
+  for (const [range, from, to] of [
+    ['bytes=0-1023', 0, 1023],
+    [`bytes=${mid}-${mid + 4095}`, mid, mid + 4095],
+    ['bytes=-2000', bytes.length - 2000, bytes.length - 1],
+  ] as const) {
     const response = await fetch(url, { headers: { ...gw.authHeaders, range } });
     assert.equal(response.status, 206, range);
     assert.equal(response.headers.get('content-range'), `bytes ${from}-${to}/${bytes.length}`);

@@ -36,7 +36,9 @@ test('kill -9 mid-segment, restart: the segments are cut after their last comple
     GW_HTTP_HOST: '127.0.0.1',
     GW_HTTP_PORT: '0',
     GW_RTMP_HOST: '127.0.0.1',
-    GW_RTMP_PORT: '0', GW_RTSP_HOST: '127.0.0.1', GW_RTSP_PORT: '0',
+    GW_RTMP_PORT: '0',
+    GW_RTSP_HOST: '127.0.0.1',
+    GW_RTSP_PORT: '0',
     GW_SIP_ENABLED: 'false',
     GW_AUTH_SECRET: TEST_SECRETS.secret,
     GW_AUTH_PUBLISH_KEY: TEST_SECRETS.publishKey,
@@ -51,11 +53,39 @@ test('kill -9 mid-segment, restart: the segments are cut after their last comple
   let second: ReturnType<typeof runGateway> | undefined;
   try {
     const ports = await first.ports();
-    publisher = startTool(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=44100', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-c:a', 'aac', '-f', 'flv', `rtmp://127.0.0.1:${ports.rtmp}/live/crash?key=${TEST_SECRETS.publishKey}`]);
-    const open = await waitFor(async () => {
-      const list = await rows(ports.http, 'live/crash');
-      return list.length === 2 && list.every((r) => r.status === 'recording') && list;
-    }, 20_000, 'two open segments');
+    publisher = startTool(ffmpegPath, [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=25',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=sample_rate=44100',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-g',
+      '25',
+      '-c:a',
+      'aac',
+      '-f',
+      'flv',
+      `rtmp://127.0.0.1:${ports.rtmp}/live/crash?key=${TEST_SECRETS.publishKey}`,
+    ]);
+    const open = await waitFor(
+      async () => {
+        const list = await rows(ports.http, 'live/crash');
+        return list.length === 2 && list.every((r) => r.status === 'recording') && list;
+      },
+      20_000,
+      'two open segments',
+    );
     await new Promise((resolve) => setTimeout(resolve, 7000));
     const killedAt = Date.now();
     first.child.kill('SIGKILL');

@@ -59,10 +59,14 @@ async function tmpfsCase(): Promise<void> {
   cleanups.push(() => watch.stop());
   // The guard keeps 2 MB free by deleting the oldest closed segments while recording goes on.
   const firstId = await waitFor(async () => (await listRecordings(gw, 'live/disk')).recordings[0]?.id, 15_000, 'a first segment');
-  await waitFor(async () => {
-    const { recordings } = await listRecordings(gw, 'live/disk');
-    return !recordings.some((r) => r.id === firstId) && recordings.length >= 3 && recordings;
-  }, 40_000, 'the oldest segment to be deleted for space');
+  await waitFor(
+    async () => {
+      const { recordings } = await listRecordings(gw, 'live/disk');
+      return !recordings.some((r) => r.id === firstId) && recordings.length >= 3 && recordings;
+    },
+    40_000,
+    'the oldest segment to be deleted for space',
+  );
   assert.ok(freeBytes(mountPoint) >= 2 * 1024 * 1024 - 700 * 1024, `free ${freeBytes(mountPoint)} stays near minFreeBytes`);
   assert.equal((await active(gw, 'live/disk'))?.lastError, null, 'no error while there is something to delete');
 
@@ -84,10 +88,14 @@ async function tmpfsCase(): Promise<void> {
     fill();
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-  const failed = await waitFor(async () => {
-    const r = await active(gw, 'live/disk');
-    return r?.lastError?.startsWith('ENOSPC') && r;
-  }, 20_000, 'the recorder to report ENOSPC');
+  const failed = await waitFor(
+    async () => {
+      const r = await active(gw, 'live/disk');
+      return r?.lastError?.startsWith('ENOSPC') && r;
+    },
+    20_000,
+    'the recorder to report ENOSPC',
+  );
   assert.match(failed.lastError!, /ENOSPC/);
   const before = watch.bytes();
   await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -111,10 +119,14 @@ async function maxBytesCase(): Promise<void> {
   const publisher = await publishTestPattern(gw, 'live/cap', { bitrate: '1000k', gop: 25, size: '320x240' });
   cleanups.push(() => publisher.stop());
   const firstId = await waitFor(async () => (await listRecordings(gw, 'live/cap')).recordings[0]?.id, 15_000, 'a first segment');
-  const kept = await waitFor(async () => {
-    const { recordings } = await listRecordings(gw, 'live/cap');
-    return !recordings.some((r) => r.id === firstId) && recordings.length >= 2 && recordings;
-  }, 40_000, 'the oldest segment to be deleted for record.maxBytes');
+  const kept = await waitFor(
+    async () => {
+      const { recordings } = await listRecordings(gw, 'live/cap');
+      return !recordings.some((r) => r.id === firstId) && recordings.length >= 2 && recordings;
+    },
+    40_000,
+    'the oldest segment to be deleted for record.maxBytes',
+  );
   const total = kept.reduce((n, r) => n + r.bytes, 0);
   // At most the cap plus what the two open segments wrote since the last guard check.
   assert.ok(total <= maxBytes + 800 * 1024, `recordings total ${total} bytes with maxBytes ${maxBytes}`);

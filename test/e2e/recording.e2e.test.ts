@@ -31,7 +31,11 @@ after(async () => {
 });
 
 async function api(method: string, url: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(`${gw.httpUrl}${url}`, { method, headers: { ...gw.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${gw.httpUrl}${url}`, {
+    method,
+    headers: { ...gw.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, json: text ? (JSON.parse(text) as unknown) : undefined };
 }

@@ -19,14 +19,45 @@ import type { ProxyDto } from '../../src/api/proxies';
 const dir = mkdtempSync(join(tmpdir(), 'gw-pull-'));
 
 async function api<T>(gw: TestGateway, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${gw.httpUrl}${path}`, { method, headers: { ...gw.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const res = await fetch(`${gw.httpUrl}${path}`, {
+    method,
+    headers: { ...gw.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   return { status: res.status, json: (await res.json()) as T };
 }
 
 function publishTo(url: string): ReturnType<typeof startTool> {
   return startTool(ffmpegPath, [
-    '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', '25', '-c:a', 'aac', '-b:a', '64k', '-f', 'flv', url,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x240:rate=25',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=44100',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    '25',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    '-f',
+    'flv',
+    url,
   ]);
 }
 
@@ -55,7 +86,10 @@ async function onDemandRound(gw: TestGateway, id: string, path: string, name: st
   assert.deepEqual([video?.codec_name, video?.width, video?.height, video?.r_frame_rate], ['h264', 320, 240, '25/1']);
   assert.ok(Number(video?.nb_read_frames) >= 50, `frames: ${video?.nb_read_frames}`);
   assert.equal(probe.streams.find((s) => s.codec_type === 'audio')?.codec_name, 'aac');
-  assert.ok(playing.tracks.some((t) => t.startsWith('h264 320x240')), JSON.stringify(playing));
+  assert.ok(
+    playing.tracks.some((t) => t.startsWith('h264 320x240')),
+    JSON.stringify(playing),
+  );
   await waitFor(async () => (await proxyState(gw, id)).state === 'stopped', 10_000, 'the last viewer leaving to release the pull');
   assert.equal(gw.gateway.registry.get(path), undefined);
 }

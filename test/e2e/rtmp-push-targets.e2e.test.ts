@@ -42,7 +42,11 @@ import type { PushDto, PushStatusDto } from '../../src/api/pushes';
 const dir = mkdtempSync(join(tmpdir(), 'gw-push-targets-'));
 
 async function api<T>(gw: TestGateway, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${gw.httpUrl}${path}`, { method, headers: { ...gw.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const res = await fetch(`${gw.httpUrl}${path}`, {
+    method,
+    headers: { ...gw.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   return { status: res.status, json: (await res.json()) as T };
 }
 
@@ -57,10 +61,14 @@ async function pushStatus(gw: TestGateway, id: string): Promise<PushStatusDto | 
 }
 
 function waitPushing(gw: TestGateway, id: string): Promise<PushStatusDto> {
-  return waitFor(async () => {
-    const s = await pushStatus(gw, id);
-    return s?.state === 'pushing' && s.framesOut > 0 ? s : undefined;
-  }, 15_000, `push ${id} to be pushing`);
+  return waitFor(
+    async () => {
+      const s = await pushStatus(gw, id);
+      return s?.state === 'pushing' && s.framesOut > 0 ? s : undefined;
+    },
+    15_000,
+    `push ${id} to be pushing`,
+  );
 }
 
 /** A synthetic H.264 source of `bytesPerFrame` frames at 50 fps, a keyframe every 25. */
@@ -127,10 +135,14 @@ describe('RTMPS through stunnel in front of nginx-rtmp', () => {
 
   test('a name the certificate does not carry is refused even with the CA', async () => {
     const id = await addPush(trusting, { path: 'live/tls', url: `rtmps://localhost:${tunnel.port}/live/wrongname` });
-    const failed = await waitFor(async () => {
-      const s = await pushStatus(trusting, id);
-      return s?.lastError ? s : undefined;
-    }, 10_000, 'the name mismatch');
+    const failed = await waitFor(
+      async () => {
+        const s = await pushStatus(trusting, id);
+        return s?.lastError ? s : undefined;
+      },
+      10_000,
+      'the name mismatch',
+    );
     assert.equal(failed.lastError!.kind, 'tls');
     assert.match(failed.lastError!.message, /localhost|altnames|match/i);
     assert.notEqual(failed.state, 'pushing');
@@ -140,10 +152,14 @@ describe('RTMPS through stunnel in front of nginx-rtmp', () => {
     sources.push(bigSource(plain, 'live/tls', 2000));
     const strict = await addPush(plain, { path: 'live/tls', url: `rtmps://127.0.0.1:${tunnel.port}/live/strict` });
     const loose = await addPush(plain, { path: 'live/tls', url: `rtmps://127.0.0.1:${tunnel.port}/live/loose`, allowSelfSigned: true });
-    const failed = await waitFor(async () => {
-      const s = await pushStatus(plain, strict);
-      return s?.lastError ? s : undefined;
-    }, 10_000, 'the untrusted certificate to be refused');
+    const failed = await waitFor(
+      async () => {
+        const s = await pushStatus(plain, strict);
+        return s?.lastError ? s : undefined;
+      },
+      10_000,
+      'the untrusted certificate to be refused',
+    );
     assert.equal(failed.lastError!.kind, 'tls');
     assert.match(failed.lastError!.message, /certificate/i);
     await waitPushing(plain, loose);
@@ -224,11 +240,15 @@ describe('a CDN that accepts the connection, then stops reading', () => {
     for (const c of clients) c.pause();
     const viewer = captureHttp(`${gw.httpUrl}/live/big.flv`, join(dir, 'stall-viewer.flv'), 6000);
     let health = 0;
-    const dropping = await waitFor(async () => {
-      if ((await fetch(`${gw.httpUrl}/api/health`)).status === 200) health++;
-      const s = await pushStatus(gw, id);
-      return s && s.framesDropped > 25 ? s : undefined;
-    }, 20_000, 'the push to drop frames');
+    const dropping = await waitFor(
+      async () => {
+        if ((await fetch(`${gw.httpUrl}/api/health`)).status === 200) health++;
+        const s = await pushStatus(gw, id);
+        return s && s.framesDropped > 25 ? s : undefined;
+      },
+      20_000,
+      'the push to drop frames',
+    );
     // Memory the process holds (JS heap + Buffers) after a full GC, at the start of the drops
     // and 4 s later: unbounded queueing of the 20 Mbit/s source would add 10 MB.
     const before = heldBytes();
@@ -240,7 +260,9 @@ describe('a CDN that accepts the connection, then stops reading', () => {
     const seen = await viewer;
     const after = await pushStatus(gw, id);
     const growthMb = (held - before) / 2 ** 20;
-    console.log(`# stalled CDN: ${after?.framesDropped} frames dropped, held memory ${(before / 2 ** 20).toFixed(1)} -> ${(held / 2 ** 20).toFixed(1)} MB over 4 s, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB, viewer got ${seen.bytes} bytes in 6 s, push state ${after?.state}`);
+    console.log(
+      `# stalled CDN: ${after?.framesDropped} frames dropped, held memory ${(before / 2 ** 20).toFixed(1)} -> ${(held / 2 ** 20).toFixed(1)} MB over 4 s, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB, viewer got ${seen.bytes} bytes in 6 s, push state ${after?.state}`,
+    );
     assert.ok(dropping.framesDropped > 25);
     assert.ok(health >= 8, `health answered ${health} times`);
     // 20 Mbit/s is 15 MB in 6 s: a viewer held up by the push would get far less.

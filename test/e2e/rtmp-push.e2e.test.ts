@@ -20,7 +20,11 @@ import type { PushDto, PushStatusDto } from '../../src/api/pushes';
 const dir = mkdtempSync(join(tmpdir(), 'gw-push-'));
 
 async function api<T>(gw: TestGateway, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${gw.httpUrl}${path}`, { method, headers: { ...gw.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const res = await fetch(`${gw.httpUrl}${path}`, {
+    method,
+    headers: { ...gw.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   return { status: res.status, json: (await res.json()) as T };
 }
 
@@ -30,7 +34,11 @@ async function pushStatus(gw: TestGateway, id: string, path: string): Promise<Pu
 }
 
 /** Reads `url` for `seconds` with ffmpeg into an FLV file: decode errors fail the test. */
-async function readBack(url: string, seconds: number, name: string): Promise<{ file: string; video?: { codec?: string; width?: number; height?: number; rate?: string }; audio?: string }> {
+async function readBack(
+  url: string,
+  seconds: number,
+  name: string,
+): Promise<{ file: string; video?: { codec?: string; width?: number; height?: number; rate?: string }; audio?: string }> {
   const file = join(dir, `${name}.flv`);
   const copy = await runTool(ffmpegPath, ['-v', 'error', '-rw_timeout', '5000000', '-i', url, '-t', String(seconds), '-c', 'copy', '-y', file], 30_000);
   assert.equal(copy.code, 0, copy.stderr);
@@ -70,15 +78,23 @@ describe('push to nginx-rtmp', () => {
     assert.equal(created.status, 201, JSON.stringify(created.json));
     pushId = created.json.id;
     assert.ok(!created.json.url.includes('secret123'), `the key is masked: ${created.json.url}`);
-    const status = await waitFor(async () => {
-      const s = await pushStatus(gw, pushId, 'live/cam1');
-      return s?.state === 'pushing' && s.framesOut > 0 ? s : undefined;
-    }, 15_000, 'the push to be pushing');
+    const status = await waitFor(
+      async () => {
+        const s = await pushStatus(gw, pushId, 'live/cam1');
+        return s?.state === 'pushing' && s.framesOut > 0 ? s : undefined;
+      },
+      15_000,
+      'the push to be pushing',
+    );
     assert.ok(!status.target.includes('secret123'), status.target);
-    const flowing = await waitFor(async () => {
-      const s = await pushStatus(gw, pushId, 'live/cam1');
-      return s && s.bitrateKbps > 100 ? s : undefined;
-    }, 5000, 'a bit rate in the status');
+    const flowing = await waitFor(
+      async () => {
+        const s = await pushStatus(gw, pushId, 'live/cam1');
+        return s && s.bitrateKbps > 100 ? s : undefined;
+      },
+      5000,
+      'a bit rate in the status',
+    );
     assert.ok(flowing.bytesOut > 0 && flowing.uptimeMs > 0, JSON.stringify(flowing));
     const back = await readBack(nginx.url('cam1'), 3, 'first');
     assert.deepEqual(back.video, { codec: 'h264', width: 640, height: 360, rate: '25/1' });
@@ -89,18 +105,26 @@ describe('push to nginx-rtmp', () => {
     const viewer = captureHttp(`${gw.httpUrl}/live/cam1.flv`, join(dir, 'viewer.flv'), 9000);
     await new Promise((r) => setTimeout(r, 1000));
     await nginx.kill();
-    const retrying = await waitFor(async () => {
-      const s = await pushStatus(gw, pushId, 'live/cam1');
-      return s && s.state !== 'pushing' && s.lastError ? s : undefined;
-    }, 15_000, 'the push to notice nginx is gone');
+    const retrying = await waitFor(
+      async () => {
+        const s = await pushStatus(gw, pushId, 'live/cam1');
+        return s && s.state !== 'pushing' && s.lastError ? s : undefined;
+      },
+      15_000,
+      'the push to notice nginx is gone',
+    );
     assert.match(retrying.lastError!.message, /refused|reset|closed/);
     const down = Date.now();
     await new Promise((r) => setTimeout(r, 1000));
     await nginx.restart();
-    const back = await waitFor(async () => {
-      const s = await pushStatus(gw, pushId, 'live/cam1');
-      return s?.state === 'pushing' && s.reconnects >= 1 ? s : undefined;
-    }, 10_000, 'the push to reconnect');
+    const back = await waitFor(
+      async () => {
+        const s = await pushStatus(gw, pushId, 'live/cam1');
+        return s?.state === 'pushing' && s.reconnects >= 1 ? s : undefined;
+      },
+      10_000,
+      'the push to reconnect',
+    );
     // Backoff is 0.5 s doubling up to 2 s: nginx back after ~1 s, so within 2 s plus a connect.
     assert.ok(Date.now() - down < 8000, `reconnected ${Date.now() - down} ms after nginx went down`);
     assert.ok(back.reconnects >= 1);

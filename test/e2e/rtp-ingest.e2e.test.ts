@@ -20,7 +20,11 @@ after(async () => {
 });
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${gw.httpUrl}${path}`, { method, headers: { ...gw.authHeaders, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${gw.httpUrl}${path}`, {
+    method,
+    headers: { ...gw.authHeaders, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   return { status: res.status, json: (await res.json()) as T };
 }
 
@@ -53,9 +57,11 @@ async function sendAndPlay(stream: string, open: Record<string, unknown>, ffmpeg
 }
 
 test("ffmpeg's H.264 RTP (FU-A, in-band SPS/PPS) over UDP plays back over HTTP-FLV", async () => {
-  const probe = await sendAndPlay('rtp/ffmpeg-h264', { payloadTypes: { 96: { encoding: 'H264', clockRate: 90000, fmtp: { 'packetization-mode': '1' } } }, ssrcCheck: false }, (port) => [
-    ...VIDEO_SOURCE, ...VIDEO_CODEC, '-f', 'rtp', `rtp://127.0.0.1:${port}`,
-  ]);
+  const probe = await sendAndPlay(
+    'rtp/ffmpeg-h264',
+    { payloadTypes: { 96: { encoding: 'H264', clockRate: 90000, fmtp: { 'packetization-mode': '1' } } }, ssrcCheck: false },
+    (port) => [...VIDEO_SOURCE, ...VIDEO_CODEC, '-f', 'rtp', `rtp://127.0.0.1:${port}`],
+  );
   const video = probe.streams.find((s) => s.codec_type === 'video');
   assert.equal(video?.codec_name, 'h264');
   assert.equal(video?.width, 320);
@@ -64,12 +70,39 @@ test("ffmpeg's H.264 RTP (FU-A, in-band SPS/PPS) over UDP plays back over HTTP-F
 
 test("ffmpeg's AAC RTP (RFC 3640 AU headers, config from its SDP) plays back over HTTP-FLV", async () => {
   const sdpFile = join(dir, 'aac.sdp');
-  const dry = await runTool(ffmpegPath, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '0.2', '-c:a', 'aac', '-ac', '2', '-sdp_file', sdpFile, '-f', 'rtp', 'rtp://127.0.0.1:9']);
+  const dry = await runTool(ffmpegPath, [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=44100',
+    '-t',
+    '0.2',
+    '-c:a',
+    'aac',
+    '-ac',
+    '2',
+    '-sdp_file',
+    sdpFile,
+    '-f',
+    'rtp',
+    'rtp://127.0.0.1:9',
+  ]);
   assert.equal(dry.code, 0, dry.stderr);
   const fmtpLine = /a=fmtp:97 (.*)/.exec(readFileSync(sdpFile, 'utf8'))![1]!;
-  const fmtp = Object.fromEntries(fmtpLine.split(';').map((kv) => kv.trim().split('=') as [string, string]).filter(([k]) => k));
+  const fmtp = Object.fromEntries(
+    fmtpLine
+      .split(';')
+      .map((kv) => kv.trim().split('=') as [string, string])
+      .filter(([k]) => k),
+  );
   const probe = await sendAndPlay('rtp/ffmpeg-aac', { payloadTypes: { 97: { encoding: 'MPEG4-GENERIC', clockRate: 44100, channels: 2, fmtp } }, ssrcCheck: false }, (port) => [
-    ...AUDIO_SOURCE, ...AUDIO_CODEC, '-f', 'rtp', `rtp://127.0.0.1:${port}`,
+    ...AUDIO_SOURCE,
+    ...AUDIO_CODEC,
+    '-f',
+    'rtp',
+    `rtp://127.0.0.1:${port}`,
   ]);
   const audio = probe.streams.find((s) => s.codec_type === 'audio');
   assert.equal(audio?.codec_name, 'aac');
@@ -79,7 +112,17 @@ test("ffmpeg's AAC RTP (RFC 3640 AU headers, config from its SDP) plays back ove
 
 test("ffmpeg's -f rtp_mpegts (H.264 + AAC in TS over RTP) is detected and plays back over HTTP-FLV", async () => {
   const probe = await sendAndPlay('rtp/ffmpeg-ts', { ssrcCheck: false }, (port) => [
-    ...VIDEO_SOURCE, ...AUDIO_SOURCE, '-map', '0:v', '-map', '1:a', ...VIDEO_CODEC, ...AUDIO_CODEC, '-f', 'rtp_mpegts', `rtp://127.0.0.1:${port}`,
+    ...VIDEO_SOURCE,
+    ...AUDIO_SOURCE,
+    '-map',
+    '0:v',
+    '-map',
+    '1:a',
+    ...VIDEO_CODEC,
+    ...AUDIO_CODEC,
+    '-f',
+    'rtp_mpegts',
+    `rtp://127.0.0.1:${port}`,
   ]);
   assert.deepEqual(probe.streams.map((s) => s.codec_name).sort(), ['aac', 'h264']);
   const video = probe.streams.find((s) => s.codec_type === 'video');
@@ -105,7 +148,12 @@ test('the receiver API refuses bad requests and a busy path, and closes what it 
 
 test('a viewer that asks before the first RTP packet of an API receiver at rtp/cam7 waits and plays (the GB28181 factory of rtp/* does not take it)', async () => {
   const stream = 'rtp/cam7';
-  const opened = await api<{ port: number }>('POST', '/api/rtp/open', { stream, transport: 'udp', payloadTypes: { 96: { encoding: 'H264', clockRate: 90000, fmtp: { 'packetization-mode': '1' } } }, ssrcCheck: false });
+  const opened = await api<{ port: number }>('POST', '/api/rtp/open', {
+    stream,
+    transport: 'udp',
+    payloadTypes: { 96: { encoding: 'H264', clockRate: 90000, fmtp: { 'packetization-mode': '1' } } },
+    ssrcCheck: false,
+  });
   assert.equal(opened.status, 200, JSON.stringify(opened.json));
   const file = join(dir, 'cam7.flv');
   const viewer = captureHttp(`${gw.httpUrl}/${stream}.flv`, file, 6000);

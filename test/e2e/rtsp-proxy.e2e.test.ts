@@ -20,7 +20,11 @@ const dir = mkdtempSync(join(tmpdir(), 'gw-rtsp-'));
 const CREDS = { username: 'viewer', password: 'p@ss:word' };
 
 async function api<T>(gw: TestGateway, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${gw.httpUrl}${path}`, { method, headers: { ...gw.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const res = await fetch(`${gw.httpUrl}${path}`, {
+    method,
+    headers: { ...gw.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   return { status: res.status, json: (await res.json()) as T };
 }
 
@@ -35,7 +39,12 @@ async function decode(file: string): Promise<{ video: number; audio: number; wid
   assert.equal(video?.codec_name, 'h264');
   const times = (probe.packets ?? []).filter((p) => p.stream_index === video?.index).map((p) => Number(p.dts_time ?? p.pts_time ?? 0));
   for (let i = 1; i < times.length; i++) assert.ok(times[i]! >= times[i - 1]!, `video dts goes back at packet ${i}: ${times[i - 1]} -> ${times[i]}`);
-  return { video: Number(video?.nb_read_frames ?? 0), audio: Number(audio?.nb_read_frames ?? 0), ...(video?.width ? { width: video.width } : {}), durationS: times.length ? times[times.length - 1]! - times[0]! : 0 };
+  return {
+    video: Number(video?.nb_read_frames ?? 0),
+    audio: Number(audio?.nb_read_frames ?? 0),
+    ...(video?.width ? { width: video.width } : {}),
+    durationS: times.length ? times[times.length - 1]! - times[0]! : 0,
+  };
 }
 
 async function playAndDecode(gw: TestGateway, path: string, ms: number, name: string): Promise<Awaited<ReturnType<typeof decode>>> {
@@ -78,10 +87,14 @@ describe('UDP from rtsp-streaming-server', () => {
   test('while playing, the status shows transport, tracks and bitrate', { timeout: 60_000 }, async () => {
     const created = await api<ProxyDto>(gw, 'POST', '/api/proxies', { path: 'cams/status', url: server.playUrl('live/cam1'), transport: 'udp' });
     const capture = captureHttp(`${gw.httpUrl}/cams/status.flv`, join(dir, 'status.flv'), 5000);
-    const playing = await waitFor(async () => {
-      const { json } = await api<ProxyDto>(gw, 'GET', `/api/proxies/${created.json.id}`);
-      return json.status.state === 'playing' && json.status.bitrateKbps > 0 && json.status.tracks.length === 2 ? json : undefined;
-    }, 8000, 'a playing status with a bitrate');
+    const playing = await waitFor(
+      async () => {
+        const { json } = await api<ProxyDto>(gw, 'GET', `/api/proxies/${created.json.id}`);
+        return json.status.state === 'playing' && json.status.bitrateKbps > 0 && json.status.tracks.length === 2 ? json : undefined;
+      },
+      8000,
+      'a playing status with a bitrate',
+    );
     assert.equal(playing.status.transport, 'udp');
     assert.deepEqual(playing.status.tracks, ['h264 320x240', 'aac 44100Hz 1ch']);
     assert.equal((await capture).status, 200);
@@ -90,7 +103,21 @@ describe('UDP from rtsp-streaming-server', () => {
 
 test('H.265 + G.711A (ffmpeg x265 and pcm_alaw over RTSP): Enhanced FLV that ffprobe decodes', { timeout: 60_000 }, async () => {
   const server = await startRtspServer('rtsp-streaming-server');
-  const args = ['-hide_banner', '-nostats', '-loglevel', 'info', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000'];
+  const args = [
+    '-hide_banner',
+    '-nostats',
+    '-loglevel',
+    'info',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x240:rate=25',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=8000',
+  ];
   args.push('-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'keyint=25:bframes=0:log-level=error', '-c:a', 'pcm_alaw', '-ar', '8000', '-ac', '1');
   const publisher = startTool(ffmpegPath, [...args, '-strict', 'experimental', '-f', 'rtsp', '-rtsp_transport', 'udp', server.publishUrl('live/hevc')]);
   const gw = await startTestGateway();
@@ -136,10 +163,14 @@ describe('TCP interleaved from node-rtsp-rtmp-server, kill and restart', () => {
   });
 
   test('an always-on proxy from config connects before any viewer and plays over HTTP-FLV', { timeout: 60_000 }, async () => {
-    const list = await waitFor(async () => {
-      const { json } = await api<{ proxies: ProxyDto[] }>(gw, 'GET', '/api/proxies');
-      return json.proxies[0]?.status.state === 'playing' ? json.proxies : undefined;
-    }, 10_000, 'the always-on proxy to play');
+    const list = await waitFor(
+      async () => {
+        const { json } = await api<{ proxies: ProxyDto[] }>(gw, 'GET', '/api/proxies');
+        return json.proxies[0]?.status.state === 'playing' ? json.proxies : undefined;
+      },
+      10_000,
+      'the always-on proxy to play',
+    );
     assert.equal(list[0]!.origin, 'config');
     assert.equal(list[0]!.status.transport, 'tcp');
     const decoded = await playAndDecode(gw, 'cams/tcp', 3000, 'tcp');
@@ -157,11 +188,15 @@ describe('TCP interleaved from node-rtsp-rtmp-server, kill and restart', () => {
     await server.restart();
     publisher = startRtspPublisher(server.publishUrl('live/cam2'), { transport: 'tcp' });
     await waitForPublishing(publisher);
-    const back = await waitFor(async () => {
-      const { json } = await api<{ proxies: ProxyDto[] }>(gw, 'GET', '/api/proxies');
-      const proxy = json.proxies[0]!;
-      return proxy.status.state === 'playing' && proxy.status.reconnects > 0 ? proxy : undefined;
-    }, 10_000, 'the proxy to reconnect');
+    const back = await waitFor(
+      async () => {
+        const { json } = await api<{ proxies: ProxyDto[] }>(gw, 'GET', '/api/proxies');
+        const proxy = json.proxies[0]!;
+        return proxy.status.state === 'playing' && proxy.status.reconnects > 0 ? proxy : undefined;
+      },
+      10_000,
+      'the proxy to reconnect',
+    );
     assert.equal(back.status.lastError?.kind, 'unreachable', JSON.stringify(back.status.lastError));
     const result = await capture;
     assert.equal(result.status, 200);
@@ -183,7 +218,11 @@ describe('credentials', () => {
       // The on-demand start, then the first keyframe (GOP 1 s): frames arrive from about 1 s on.
       const decoded = await playAndDecode(gw, 'cams/basic', 3000, 'basic');
       assert.ok(decoded.video >= 20, `video frames: ${decoded.video}`);
-      const bad = await api<ProxyDto>(gw, 'POST', '/api/proxies', { path: 'cams/badpass', url: server.playUrl('live/basic', { username: CREDS.username, password: 'nope' }), transport: 'udp' });
+      const bad = await api<ProxyDto>(gw, 'POST', '/api/proxies', {
+        path: 'cams/badpass',
+        url: server.playUrl('live/basic', { username: CREDS.username, password: 'nope' }),
+        transport: 'udp',
+      });
       assert.equal(bad.json.url, `rtsp://${CREDS.username}:***@127.0.0.1:${server.playPort}/live/basic`);
       const refused = await captureHttp(`${gw.httpUrl}/cams/badpass.flv`, join(dir, 'bad.flv'), 5000);
       assert.equal(refused.status, 502);
@@ -198,9 +237,14 @@ describe('credentials', () => {
     }
   });
 
-  for (const digest of [{ algorithm: undefined, qop: false }, { algorithm: 'SHA-256' as const, qop: true }]) {
+  for (const digest of [
+    { algorithm: undefined, qop: false },
+    { algorithm: 'SHA-256' as const, qop: true },
+  ]) {
     test(`Digest ${digest.algorithm ?? 'MD5'}${digest.qop ? ' qop=auth' : ''}: plays with the credentials`, { timeout: 60_000 }, async () => {
-      const server = await startRtspServer('rtsp-streaming-server', { auth: { ...CREDS, scheme: 'digest', ...(digest.algorithm ? { algorithm: digest.algorithm } : {}), qop: digest.qop } });
+      const server = await startRtspServer('rtsp-streaming-server', {
+        auth: { ...CREDS, scheme: 'digest', ...(digest.algorithm ? { algorithm: digest.algorithm } : {}), qop: digest.qop },
+      });
       const publisher = startRtspPublisher(server.publishUrl('live/digest'), { transport: 'udp', audio: 'none' });
       const gw = await startTestGateway();
       try {

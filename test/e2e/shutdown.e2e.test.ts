@@ -22,15 +22,31 @@ function runGateway(args: string[], env: Record<string, string>) {
 
 /** Every listener on 127.0.0.1 and an OS-chosen port: nothing here needs a default port. */
 const TEST_PORTS = {
-  GW_HTTP_PORT: '0', GW_HTTP_HOST: '127.0.0.1', GW_RTMP_PORT: '0', GW_RTSP_HOST: '127.0.0.1', GW_RTSP_PORT: '0', GW_RTMP_HOST: '127.0.0.1',
-  GW_SIP_PORT: '0', GW_SIP_HOST: '127.0.0.1', GW_RTP_HOST: '127.0.0.1', GW_RTP_PORT_MIN: '0',
+  GW_HTTP_PORT: '0',
+  GW_HTTP_HOST: '127.0.0.1',
+  GW_RTMP_PORT: '0',
+  GW_RTSP_HOST: '127.0.0.1',
+  GW_RTSP_PORT: '0',
+  GW_RTMP_HOST: '127.0.0.1',
+  GW_SIP_PORT: '0',
+  GW_SIP_HOST: '127.0.0.1',
+  GW_RTP_HOST: '127.0.0.1',
+  GW_RTP_PORT_MIN: '0',
 };
 
 async function startAndStop(signal: 'SIGTERM' | 'SIGINT'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-main-'));
   const run = runGateway([], { ...TEST_PORTS, GW_STORAGE_DIR: dir, GW_LOG_PRETTY: 'no' });
   try {
-    const line = await waitFor(() => run.out().split('\n').find((l) => l.includes('gateway listening')), 15_000, `the listening log line (${run.err()})`);
+    const line = await waitFor(
+      () =>
+        run
+          .out()
+          .split('\n')
+          .find((l) => l.includes('gateway listening')),
+      15_000,
+      `the listening log line (${run.err()})`,
+    );
     const entry = JSON.parse(line) as { ports: { http: number; rtmp: number }; level: number; msg: string };
     assert.ok(entry.ports.http > 0 && entry.ports.rtmp > 0, 'logs the ports it bound');
     const health = (await (await fetch(`http://127.0.0.1:${entry.ports.http}/api/health`)).json()) as { status: string };

@@ -19,7 +19,12 @@ export async function launchChromium(): Promise<Browser> {
     executablePath,
     headless: true,
     // --single-process (made for AWS Lambda) ends the browser when a page closes: leave it out.
-    args: [...sparticuz.args.filter((arg) => arg !== '--single-process'), '--disable-background-networking', '--disable-component-update', '--autoplay-policy=no-user-gesture-required'],
+    args: [
+      ...sparticuz.args.filter((arg) => arg !== '--single-process'),
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
   });
 }
 

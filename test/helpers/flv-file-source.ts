@@ -10,8 +10,36 @@ import { ffmpegPath, runTool } from './media-tools';
 /** Makes a small real H.264+AAC FLV with ffmpeg (the test's "camera"). */
 export async function makeTestFlv(file: string, seconds = 4, size = '320x240'): Promise<void> {
   const result = await runTool(ffmpegPath, [
-    '-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25`, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '25', '-bf', '0', '-c:a', 'aac', '-ac', '2', '-f', 'flv', '-y', file,
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${size}:rate=25`,
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=44100',
+    '-t',
+    String(seconds),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    '25',
+    '-bf',
+    '0',
+    '-c:a',
+    'aac',
+    '-ac',
+    '2',
+    '-f',
+    'flv',
+    '-y',
+    file,
   ]);
   if (result.code !== 0) throw new Error(`ffmpeg failed: ${result.stderr}`);
 }

@@ -3,7 +3,17 @@ import { connect, type Socket } from 'node:net';
 import iconv from 'iconv-lite';
 import { PS_FIXTURE_H264, RtpFixtureSender, listenForMedia } from './gb-media-sender';
 import { authorization, buildRawSip, header, parseChallenge, parseRawSip, parseSimpleSdp, RawSipFramer, token, type RawSip } from './gb-sip-text';
-import { alarmNotify, catalogBodies, controlResponse, manscdpResponse, mediaStatusEnd, presetQueryResponse, recordInfoBodies, type SimChannel, type SimRecord } from './gb-sim-manscdp';
+import {
+  alarmNotify,
+  catalogBodies,
+  controlResponse,
+  manscdpResponse,
+  mediaStatusEnd,
+  presetQueryResponse,
+  recordInfoBodies,
+  type SimChannel,
+  type SimRecord,
+} from './gb-sim-manscdp';
 
 export type { SimChannel, SimRecord } from './gb-sim-manscdp';
 
@@ -197,7 +207,10 @@ export class GbDeviceSimulator {
   inDialog(method: 'BYE' | 'INFO' | 'INVITE', callId: string, tags: { from?: string; to?: string } = {}): Promise<RawSip | undefined> {
     const dialog = this.dialogs.get(callId);
     const from = `<sip:${this.id}@${this.options.domain}>;tag=${tags.from ?? dialog?.localTag ?? token(4)}`;
-    const to = tags.to !== undefined ? `<sip:${this.options.serverId}@${this.options.domain}>;tag=${tags.to}` : (dialog?.remoteFrom ?? `<sip:${this.options.serverId}@${this.options.domain}>`);
+    const to =
+      tags.to !== undefined
+        ? `<sip:${this.options.serverId}@${this.options.domain}>;tag=${tags.to}`
+        : (dialog?.remoteFrom ?? `<sip:${this.options.serverId}@${this.options.domain}>`);
     return this.request(method, `sip:${this.options.serverId}@${this.host}:${this.options.serverPort}`, [], undefined, undefined, callId, { from, to });
   }
 
@@ -212,7 +225,9 @@ export class GbDeviceSimulator {
   }
 
   keepalive(): Promise<RawSip | undefined> {
-    const body = this.body(`<?xml version="1.0" encoding="GB2312"?>\r\n<Notify>\r\n<CmdType>Keepalive</CmdType>\r\n<SN>${this.sn++}</SN>\r\n<DeviceID>${this.id}</DeviceID>\r\n<Status>OK</Status>\r\n</Notify>\r\n`);
+    const body = this.body(
+      `<?xml version="1.0" encoding="GB2312"?>\r\n<Notify>\r\n<CmdType>Keepalive</CmdType>\r\n<SN>${this.sn++}</SN>\r\n<DeviceID>${this.id}</DeviceID>\r\n<Status>OK</Status>\r\n</Notify>\r\n`,
+    );
     return this.request('MESSAGE', this.serverUri(), [['Content-Type', 'Application/MANSCDP+xml']], body);
   }
 
@@ -270,7 +285,15 @@ export class GbDeviceSimulator {
     return `SIP/2.0/${this.transportName} ${this.localHost}:${this.localPort};rport;branch=${branch}`;
   }
 
-  private request(method: string, uri: string, extra: [string, string][], body?: Buffer, auth?: string, dialogCallId?: string, dialogIds?: { from: string; to: string }): Promise<RawSip | undefined> {
+  private request(
+    method: string,
+    uri: string,
+    extra: [string, string][],
+    body?: Buffer,
+    auth?: string,
+    dialogCallId?: string,
+    dialogIds?: { from: string; to: string },
+  ): Promise<RawSip | undefined> {
     const cseq = this.cseq++;
     const callId = dialogCallId ?? (method === 'REGISTER' ? this.callId : `${token(8)}@127.0.0.1`);
     const toUser = method === 'REGISTER' ? this.id : this.options.serverId;
@@ -419,7 +442,11 @@ export class GbDeviceSimulator {
   }
 
   /** An Alarm NOTIFY (or MESSAGE) for one of the device's channels. */
-  sendAlarm(channelId: string, alarm: { priority: number; method: number; type?: number; timeMs?: number; description?: string }, method: 'MESSAGE' | 'NOTIFY' = 'MESSAGE'): Promise<RawSip | undefined> {
+  sendAlarm(
+    channelId: string,
+    alarm: { priority: number; method: number; type?: number; timeMs?: number; description?: string },
+    method: 'MESSAGE' | 'NOTIFY' = 'MESSAGE',
+  ): Promise<RawSip | undefined> {
     return this.sendManscdp(method, alarmNotify(channelId, this.sn++, { timeMs: Date.now(), ...alarm }));
   }
 
@@ -472,7 +499,8 @@ export class GbDeviceSimulator {
       else listener.server.close();
     } else if (offer.proto === 'TCP/RTP/AVP') {
       setup = 'a=setup:active\r\na=connection:new\r\n';
-      if (answer !== 'no-rtp') dialog.sender = new RtpFixtureSender(fixture, Number(ssrc), { kind: 'tcp-connect', host: offer.ip ?? '127.0.0.1', port: offer.port ?? 0 }, senderOptions);
+      if (answer !== 'no-rtp')
+        dialog.sender = new RtpFixtureSender(fixture, Number(ssrc), { kind: 'tcp-connect', host: offer.ip ?? '127.0.0.1', port: offer.port ?? 0 }, senderOptions);
     } else if (answer !== 'no-rtp') {
       dialog.sender = new RtpFixtureSender(fixture, Number(ssrc), { kind: 'udp', host: offer.ip ?? '127.0.0.1', port: offer.port ?? 0 }, senderOptions);
     }
@@ -482,7 +510,17 @@ export class GbDeviceSimulator {
       return;
     }
     const sdp = `v=0\r\no=${this.id} 0 0 IN IP4 127.0.0.1\r\ns=${session}\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video ${port} ${offer.proto ?? 'RTP/AVP'} 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\n${setup}y=${ssrc}\r\nf=\r\n`;
-    this.reply(rq, 200, 'OK', [['Contact', `<sip:${this.id}@${this.localHost}:${this.localPort}>`], ['Content-Type', 'APPLICATION/SDP']], Buffer.from(sdp, 'latin1'), localTag);
+    this.reply(
+      rq,
+      200,
+      'OK',
+      [
+        ['Contact', `<sip:${this.id}@${this.localHost}:${this.localPort}>`],
+        ['Content-Type', 'APPLICATION/SDP'],
+      ],
+      Buffer.from(sdp, 'latin1'),
+      localTag,
+    );
   }
 
   /** The recording played to its end: MediaStatus 121 in the dialog (same Call-ID). */

@@ -13,7 +13,7 @@ export const PS_FIXTURE_H264_AAC = join(SIP_FIXTURES, 'srsbench-h264-aac-2s.rtp4
 export function readRtp4571(file: string): Buffer[] {
   const data = readFileSync(file);
   const packets: Buffer[] = [];
-  for (let offset = 0; offset + 2 <= data.length; ) {
+  for (let offset = 0; offset + 2 <= data.length;) {
     const length = data.readUInt16BE(offset);
     if (offset + 2 + length > data.length) break;
     packets.push(data.subarray(offset + 2, offset + 2 + length));

@@ -51,7 +51,9 @@ function itemXml(channel: SimChannel): string {
 export function catalogBodies(deviceId: string, sn: string, channels: readonly SimChannel[], chunk: number): string[] {
   const out: string[] = [];
   if (channels.length === 0) {
-    out.push(`<?xml version="1.0" encoding="GB2312"?>\r\n<Response>\r\n<CmdType>Catalog</CmdType>\r\n<SN>${sn}</SN>\r\n<DeviceID>${deviceId}</DeviceID>\r\n<SumNum>0</SumNum>\r\n<DeviceList Num="0">\r\n</DeviceList>\r\n</Response>\r\n`);
+    out.push(
+      `<?xml version="1.0" encoding="GB2312"?>\r\n<Response>\r\n<CmdType>Catalog</CmdType>\r\n<SN>${sn}</SN>\r\n<DeviceID>${deviceId}</DeviceID>\r\n<SumNum>0</SumNum>\r\n<DeviceList Num="0">\r\n</DeviceList>\r\n</Response>\r\n`,
+    );
     return out;
   }
   for (let i = 0; i < channels.length; i += chunk) {
@@ -65,7 +67,12 @@ export function catalogBodies(deviceId: string, sn: string, channels: readonly S
 }
 
 /** Answers to DeviceInfo, ConfigDownload (BasicParam) and DeviceStatus. */
-export function manscdpResponse(cmdType: string, deviceId: string, sn: string, options: { heartbeatInterval?: number; heartbeatCount?: number; expires?: number; channels?: readonly SimChannel[] }): string | undefined {
+export function manscdpResponse(
+  cmdType: string,
+  deviceId: string,
+  sn: string,
+  options: { heartbeatInterval?: number; heartbeatCount?: number; expires?: number; channels?: readonly SimChannel[] },
+): string | undefined {
   const head = `<?xml version="1.0" encoding="GB2312"?>\r\n<Response>\r\n<CmdType>${cmdType}</CmdType>\r\n<SN>${sn}</SN>\r\n<DeviceID>${deviceId}</DeviceID>\r\n`;
   switch (cmdType) {
     case 'DeviceInfo':

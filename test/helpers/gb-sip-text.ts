@@ -89,7 +89,15 @@ export function parseChallenge(value: string): Record<string, string> {
 }
 
 /** The Authorization header a device computes for a challenge (RFC 2617 with qop=auth). */
-export function authorization(fields: { username: string; password: string; method: string; uri: string; challenge: Record<string, string>; nc?: number; cnonce?: string }): string {
+export function authorization(fields: {
+  username: string;
+  password: string;
+  method: string;
+  uri: string;
+  challenge: Record<string, string>;
+  nc?: number;
+  cnonce?: string;
+}): string {
   const { username, password, method, uri, challenge } = fields;
   const realm = challenge.realm ?? '';
   const nonce = challenge.nonce ?? '';

@@ -62,11 +62,7 @@ export async function ffprobeJson(
   extraArgs: string[] = [],
   timeoutMs = 30_000,
 ): Promise<{ streams: ProbeStream[]; packets?: ProbePacket[]; stderr: string; code: number | null }> {
-  const result = await runTool(
-    ffprobePath,
-    ['-v', 'error', '-print_format', 'json', '-show_streams', ...extraArgs, input],
-    timeoutMs,
-  );
+  const result = await runTool(ffprobePath, ['-v', 'error', '-print_format', 'json', '-show_streams', ...extraArgs, input], timeoutMs);
   let parsed: { streams?: ProbeStream[]; packets?: ProbePacket[] } = {};
   try {
     parsed = JSON.parse(result.stdout) as typeof parsed;

@@ -28,6 +28,9 @@ export function parseScrape(text: string): Scrape {
       const sample = samples(name).find((s) => matches(s.labels, labels) && Object.keys(s.labels ?? {}).length === Object.keys(labels).length);
       return sample?.value === undefined ? 0 : Number(sample.value);
     },
-    sum: (name, labels = {}) => samples(name).filter((s) => matches(s.labels, labels)).reduce((n, s) => n + Number(s.value ?? 0), 0),
+    sum: (name, labels = {}) =>
+      samples(name)
+        .filter((s) => matches(s.labels, labels))
+        .reduce((n, s) => n + Number(s.value ?? 0), 0),
   };
 }

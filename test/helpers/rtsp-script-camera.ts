@@ -149,7 +149,8 @@ export async function startScriptCamera(options: CameraOptions = {}): Promise<Sc
       stream = setInterval(() => {
         if (options.stopMediaAfterMs !== undefined && Date.now() - started > options.stopMediaAfterMs) return;
         const timestamp = (1_000_000 + frame * 3600) >>> 0;
-        if (frame % 50 === 0) send(buildSenderReport({ ssrc, ntpSeconds: 3_900_000_000 + Math.floor(frame / 25), ntpFraction: 0, rtpTimestamp: timestamp, packetCount: 0, octetCount: 0 }), true);
+        if (frame % 50 === 0)
+          send(buildSenderReport({ ssrc, ntpSeconds: 3_900_000_000 + Math.floor(frame / 25), ntpFraction: 0, rtpTimestamp: timestamp, packetCount: 0, octetCount: 0 }), true);
         for (const packet of packetize(units[frame % units.length]!, seq, timestamp, ssrc)) send(packet);
         frame++;
       }, 40);
@@ -171,7 +172,9 @@ export async function startScriptCamera(options: CameraOptions = {}): Promise<Sc
           return sendReply(req, { status: 200, headers: { Public: 'OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER' } });
         case 'DESCRIBE': {
           const fmtp = options.spropOnly ? `;sprop-parameter-sets=${sps.toString('base64')},${pps.toString('base64')}` : '';
-          const sdp = options.sdp ?? `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=camera\r\nt=0 0\r\na=control:*\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1${fmtp}\r\na=control:track1\r\n`;
+          const sdp =
+            options.sdp ??
+            `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=camera\r\nt=0 0\r\na=control:*\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1${fmtp}\r\na=control:track1\r\n`;
           return sendReply(req, { status: 200, headers: { 'Content-Type': 'application/sdp', 'Content-Base': `${req.uri.replace(/\/$/, '')}/` }, body: sdp });
         }
         case 'SETUP': {
@@ -192,7 +195,10 @@ export async function startScriptCamera(options: CameraOptions = {}): Promise<Sc
           udp.bind(0, '127.0.0.1', () =>
             rtcp.bind(0, '127.0.0.1', () => {
               transport = { tcp: false, rtp: Number(ports[1]), rtcp: Number(ports[2]), udp };
-              sendReply(req, { status: 200, headers: { Session: session, Transport: `RTP/AVP;unicast;client_port=${ports[1]}-${ports[2]};server_port=${udp.address().port}-${rtcp.address().port}` } });
+              sendReply(req, {
+                status: 200,
+                headers: { Session: session, Transport: `RTP/AVP;unicast;client_port=${ports[1]}-${ports[2]};server_port=${udp.address().port}-${rtcp.address().port}` },
+              });
             }),
           );
           return;

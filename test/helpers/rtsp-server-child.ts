@@ -54,7 +54,9 @@ function forceLoopback(): void {
 }
 
 function hash(algorithm: string, text: string): string {
-  return createHash(algorithm === 'SHA-256' ? 'sha256' : 'md5').update(text).digest('hex');
+  return createHash(algorithm === 'SHA-256' ? 'sha256' : 'md5')
+    .update(text)
+    .digest('hex');
 }
 
 interface RtspReq {
@@ -79,10 +81,13 @@ function digestChecker(auth: NonNullable<ChildConfig['auth']>): (req: RtspReq, r
     for (const m of value.matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]+))/g)) params.set(m[1]!.toLowerCase(), m[2] ?? m[3]!);
     const ha1 = hash(algorithm, `${auth.username}:${realm}:${auth.password}`);
     const ha2 = hash(algorithm, `${req.method}:${params.get('uri') ?? ''}`);
-    const expected = auth.qop
-      ? hash(algorithm, `${ha1}:${nonce}:${params.get('nc') ?? ''}:${params.get('cnonce') ?? ''}:auth:${ha2}`)
-      : hash(algorithm, `${ha1}:${nonce}:${ha2}`);
-    const ok = value.startsWith('Digest ') && params.get('username') === auth.username && params.get('nonce') === nonce && params.get('uri') === req.uri && params.get('response') === expected;
+    const expected = auth.qop ? hash(algorithm, `${ha1}:${nonce}:${params.get('nc') ?? ''}:${params.get('cnonce') ?? ''}:auth:${ha2}`) : hash(algorithm, `${ha1}:${nonce}:${ha2}`);
+    const ok =
+      value.startsWith('Digest ') &&
+      params.get('username') === auth.username &&
+      params.get('nonce') === nonce &&
+      params.get('uri') === req.uri &&
+      params.get('response') === expected;
     if (!ok) {
       res.setHeader('WWW-Authenticate', challenge);
       res.statusCode = 401;
@@ -93,7 +98,10 @@ function digestChecker(auth: NonNullable<ChildConfig['auth']>): (req: RtspReq, r
 
 async function startRtspStreamingServer(config: ChildConfig): Promise<{ publishPort: number; playPort: number }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const lib = require('rtsp-streaming-server') as { default: new (options: object) => { start(): Promise<void>; PublishServer: { server: net.Server }; ClientServer: { server: net.Server } }; ClientServer: { prototype: { checkAuthenticated: unknown } } };
+  const lib = require('rtsp-streaming-server') as {
+    default: new (options: object) => { start(): Promise<void>; PublishServer: { server: net.Server }; ClientServer: { server: net.Server } };
+    ClientServer: { prototype: { checkAuthenticated: unknown } };
+  };
   const auth = config.auth;
   const hooks = auth?.scheme === 'basic' ? { authentication: async (user: string, pass: string) => user === auth.username && pass === auth.password } : {};
   if (auth?.scheme === 'digest') lib.ClientServer.prototype.checkAuthenticated = digestChecker(auth);
@@ -135,7 +143,11 @@ function startNodeRtspRtmpServer(config: ChildConfig): Promise<{ publishPort: nu
     rtspAudioControlUDPListenPort: 0,
   });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const StreamServer = require(join(base, 'stream_server.js')) as new () => { setLivePathConsumer(fn: (uri: string, cb: (err: Error | null) => void) => void): void; start(cb: () => void): void; rtspServer: { server: net.Server } };
+  const StreamServer = require(join(base, 'stream_server.js')) as new () => {
+    setLivePathConsumer(fn: (uri: string, cb: (err: Error | null) => void) => void): void;
+    start(cb: () => void): void;
+    rtspServer: { server: net.Server };
+  };
   const server = new StreamServer();
   server.setLivePathConsumer((_uri, cb) => cb(null));
   return new Promise((resolve) => {

@@ -47,7 +47,10 @@ export class Stunnel {
     const dir = mkdtempSync(join(tmpdir(), 'gw-stunnel-'));
     const port = await freePort();
     const conf = join(dir, 'stunnel.conf');
-    writeFileSync(conf, `foreground = yes\npid =\ndebug = 4\noutput = ${join(dir, 'stunnel.log')}\n\n[rtmps]\naccept = 127.0.0.1:${port}\nconnect = 127.0.0.1:${targetPort}\ncert = ${pki.certFile}\nkey = ${pki.keyFile}\n`);
+    writeFileSync(
+      conf,
+      `foreground = yes\npid =\ndebug = 4\noutput = ${join(dir, 'stunnel.log')}\n\n[rtmps]\naccept = 127.0.0.1:${port}\nconnect = 127.0.0.1:${targetPort}\ncert = ${pki.certFile}\nkey = ${pki.keyFile}\n`,
+    );
     const child = spawn(STUNNEL, [conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4096)));

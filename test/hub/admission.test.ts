@@ -47,7 +47,11 @@ test('a check that throws or rejects refuses with unavailable, never lets the ca
 
 test('admit throws each refusal as its own GatewayError code; removing a check takes it out', async () => {
   const admission = new Admission(silentLogger());
-  for (const [status, code] of [['unauthorized', 'UNAUTHORIZED'], ['forbidden', 'FORBIDDEN'], ['unavailable', 'UNAVAILABLE']] as const) {
+  for (const [status, code] of [
+    ['unauthorized', 'UNAUTHORIZED'],
+    ['forbidden', 'FORBIDDEN'],
+    ['unavailable', 'UNAVAILABLE'],
+  ] as const) {
     const remove = admission.add(status, () => ({ allow: false, status, reason: `because ${status}` }));
     await assert.rejects(admission.admit(REQUEST), (err: unknown) => err instanceof GatewayError && err.code === code && err.message === `because ${status}`);
     remove();

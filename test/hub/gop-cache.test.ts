@@ -14,7 +14,10 @@ test('starts at the newest keyframe and keeps audio of that GOP', () => {
   const frames = cache.snapshot();
   assert.equal(frames[0]!.keyframe, true);
   assert.equal(frames[0]!.dts, 10800);
-  assert.deepEqual(frames.map((f) => f.dts), [10800, 10900]);
+  assert.deepEqual(
+    frames.map((f) => f.dts),
+    [10800, 10900],
+  );
 });
 
 test('a GOP that outgrows the byte bound is dropped whole', () => {

@@ -25,7 +25,10 @@ test('a reader handle is counted for demand without taking frames: it starts the
   assert.ok(source && !source.stopped, 'the reader started the source');
   const snap = registry.get('pull/a')!;
   assert.deepEqual(snap.readers, { total: 1, byProtocol: { hls: 1 } });
-  assert.deepEqual(registry.sessions().find((s) => s.id === reader.id), { id: reader.id, role: 'subscriber', path: 'pull/a', protocol: 'hls', remote: '10.0.0.1:5', since: reader.since, bytes: 1234 });
+  assert.deepEqual(
+    registry.sessions().find((s) => s.id === reader.id),
+    { id: reader.id, role: 'subscriber', path: 'pull/a', protocol: 'hls', remote: '10.0.0.1:5', since: reader.since, bytes: 1234 },
+  );
   reader.close();
   reader.close();
   assert.equal(registry.readerCount('pull/a'), 0);
@@ -43,7 +46,10 @@ test('closeSession and shutdown end a reader through its onClose', async () => {
   assert.equal(one.isOpen, false);
   await registry.close('bye');
   assert.deepEqual(ended, ['one: kicked', 'two: bye']);
-  assert.throws(() => registry.reader('live/r', { protocol: 'x' }), (err: unknown) => err instanceof GatewayError && err.code === 'CLOSED');
+  assert.throws(
+    () => registry.reader('live/r', { protocol: 'x' }),
+    (err: unknown) => err instanceof GatewayError && err.code === 'CLOSED',
+  );
 });
 
 test('an uncounted subscription (a shared feed) gets frames but is no reader', async () => {
@@ -74,10 +80,16 @@ test('track selection: an audio-only subscription never sees video and starts wi
   publisher.write(videoFrame(3600));
   publisher.write(audioFrame(3700));
   publisher.write({ ...audioFrame(3700), trackId: 2, codec: 'g711a' });
-  assert.deepEqual(audio.info!.tracks.map((t) => t.codec), ['aac']);
+  assert.deepEqual(
+    audio.info!.tracks.map((t) => t.codec),
+    ['aac'],
+  );
   assert.deepEqual([...new Set(audio.frames.map((f) => f.codec))], ['aac']);
   assert.equal(audio.frames.length, 2, 'the cached and the live AAC frame');
-  assert.deepEqual(noG711.info!.tracks.map((t) => t.codec), ['h264', 'aac']);
+  assert.deepEqual(
+    noG711.info!.tracks.map((t) => t.codec),
+    ['h264', 'aac'],
+  );
   assert.ok(noG711.frames.every((f) => f.codec !== 'g711a'));
   assert.equal(noG711.frames.length, 4);
   await registry.close();

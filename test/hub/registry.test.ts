@@ -7,7 +7,10 @@ import { pendingTrack } from '../../src/core/track';
 import { AAC_TEST_TRACK, H264_TEST_TRACK, RecordingSink, TestSource, audioFrame, sleep, videoFrame } from '../helpers/hub-fixtures';
 
 function makeRegistry(overrides: Partial<RegistryOptions> = {}): Registry {
-  return new Registry({ ...DEFAULT_REGISTRY_OPTIONS, trackWaitMs: 50, waitForPublisherMs: 200, startTimeoutMs: 300, closeAfterMs: 100, reconnectGraceMs: 300, ...overrides }, silentLogger());
+  return new Registry(
+    { ...DEFAULT_REGISTRY_OPTIONS, trackWaitMs: 50, waitForPublisherMs: 200, startTimeoutMs: 300, closeAfterMs: 100, reconnectGraceMs: 300, ...overrides },
+    silentLogger(),
+  );
 }
 
 test('publish, subscribe mid-stream: the viewer starts on the cached keyframe', async () => {
@@ -34,7 +37,10 @@ test('publish, subscribe mid-stream: the viewer starts on the cached keyframe', 
 test('a second publisher on a busy path is refused with STREAM_BUSY', async () => {
   const registry = makeRegistry();
   registry.publish('live/b', new TestSource());
-  assert.throws(() => registry.publish('live/b', new TestSource()), (err: unknown) => err instanceof GatewayError && err.code === 'STREAM_BUSY');
+  assert.throws(
+    () => registry.publish('live/b', new TestSource()),
+    (err: unknown) => err instanceof GatewayError && err.code === 'STREAM_BUSY',
+  );
   await registry.close();
 });
 
@@ -77,7 +83,10 @@ test('publisher reconnect within the grace period keeps viewers and continues ti
   second.write(videoFrame(second.resumeDts, true));
   assert.equal(sink.ended, undefined);
   const dts = sink.frames.map((f) => f.dts);
-  assert.deepEqual(dts, [...dts].sort((a, b) => a - b));
+  assert.deepEqual(
+    dts,
+    [...dts].sort((a, b) => a - b),
+  );
   assert.equal(sink.frames.at(-1)!.dts, second.resumeDts);
   first.write(videoFrame(1)); // a stale publisher handle writes nothing
   assert.equal(sink.frames.at(-1)!.dts, second.resumeDts);
@@ -106,7 +115,10 @@ test('the track gate drops audio that never arrives', async () => {
   const pending = registry.subscribe('live/gate', sink);
   publisher.write(videoFrame(0, true));
   await pending;
-  assert.deepEqual(sink.info?.tracks.map((t) => t.codec), ['h264']);
+  assert.deepEqual(
+    sink.info?.tracks.map((t) => t.codec),
+    ['h264'],
+  );
   publisher.write(audioFrame(100)); // the dropped track stays dropped
   assert.equal(sink.frames.filter((f) => f.codec === 'aac').length, 0);
   await registry.close();
@@ -128,7 +140,10 @@ test('a lagging viewer skips to the next keyframe and the other viewer never not
   publisher.write(videoFrame(11 * 3600, true));
   publisher.write(videoFrame(12 * 3600));
   assert.equal(fast.frames.length, 13);
-  assert.deepEqual(slow.frames.map((f) => f.dts), [0, 11 * 3600, 12 * 3600]);
+  assert.deepEqual(
+    slow.frames.map((f) => f.dts),
+    [0, 11 * 3600, 12 * 3600],
+  );
   const stats = registry.get('live/lag')!.subscribers.find((s) => s.framesDropped > 0)!;
   assert.equal(stats.framesDropped, 10);
   await registry.close();
@@ -166,7 +181,10 @@ test('the stream keeps dts non-decreasing per track', async () => {
   const sink = new RecordingSink();
   await registry.subscribe('live/mono', sink);
   publisher.write(videoFrame(100));
-  assert.deepEqual(sink.frames.map((f) => f.dts), [9000, 9000]);
+  assert.deepEqual(
+    sink.frames.map((f) => f.dts),
+    [9000, 9000],
+  );
   await registry.close();
 });
 
@@ -199,7 +217,11 @@ test('a reconnecting publisher that re-declares its tracks before their config n
   first.end('camera rebooted');
   const second = registry.publish('live/redeclare', new TestSource());
   second.setTracks([pendingTrack(0, 'h264'), pendingTrack(1, 'aac')]);
-  for (const change of sink.trackChanges) assert.ok(change.every((t) => t.ready), 'only ready tracks reach a sink');
+  for (const change of sink.trackChanges)
+    assert.ok(
+      change.every((t) => t.ready),
+      'only ready tracks reach a sink',
+    );
   assert.ok(registry.get('live/redeclare')!.tracks.every((t) => t.ready));
   const newSps = { ...H264_TEST_TRACK, width: 640 };
   second.setTracks([newSps, AAC_TEST_TRACK]);

@@ -24,8 +24,14 @@ test('audio announced but never sent is dropped after the wait', () => {
   assert.equal(gate.remainingMs(600), 500);
   const decision = gate.decide(1100);
   assert.ok(decision.open);
-  assert.deepEqual(decision.tracks.map((t) => t.codec), ['h264']);
-  assert.deepEqual(decision.dropped.map((t) => t.codec), ['aac']);
+  assert.deepEqual(
+    decision.tracks.map((t) => t.codec),
+    ['h264'],
+  );
+  assert.deepEqual(
+    decision.dropped.map((t) => t.codec),
+    ['aac'],
+  );
 });
 
 test('never opens without a usable track', () => {

@@ -17,13 +17,25 @@ test('declared tracks are announced pending, then ready from in-band SPS/PPS', (
   const pub = new FakePublisher();
   const fa = new FrameAssembler(pub);
   fa.onDeclared({ video: 'h264', audio: 'aac' });
-  assert.deepEqual(pub.tracks.map((t) => [t.codec, t.ready]), [['h264', false], ['aac', false]]);
+  assert.deepEqual(
+    pub.tracks.map((t) => [t.codec, t.ready]),
+    [
+      ['h264', false],
+      ['aac', false],
+    ],
+  );
   video(fa, 0);
   const v = pub.tracks[0] as H264Track;
   assert.equal(v.ready, true);
   assert.deepEqual([v.width, v.height], [320, 240]);
   fa.onAccessUnit({ kind: 'audio', codec: 'aac', data: ADTS.frames[0]!, pts: 90_000, adts: ADTS.config! });
-  assert.deepEqual(pub.tracks.map((t) => [t.codec, t.ready]), [['h264', true], ['aac', true]]);
+  assert.deepEqual(
+    pub.tracks.map((t) => [t.codec, t.ready]),
+    [
+      ['h264', true],
+      ['aac', true],
+    ],
+  );
 });
 
 test('video waits for the first keyframe; AUDs are dropped; keyframe flags follow IDR', () => {
@@ -33,7 +45,10 @@ test('video waits for the first keyframe; AUDs are dropped; keyframe flags follo
   for (let i = 1; i < 10; i++) video(fa, i);
   assert.equal(fa.stats.droppedBeforeKeyframe, 4);
   assert.equal(pub.count(0), 5);
-  assert.deepEqual(pub.frames.map((f) => f.keyframe), [true, false, false, false, false]);
+  assert.deepEqual(
+    pub.frames.map((f) => f.keyframe),
+    [true, false, false, false, false],
+  );
   assert.ok(pub.frames.every((f) => f.units.every((u) => (u[0]! & 0x1f) !== 9)));
 });
 
@@ -44,12 +59,15 @@ test('timestamps: rebased on resumeDts, composition offset kept, small steps bac
   video(fa, 1, 1_003_600, 1_010_800);
   video(fa, 2, 1_000_000, 1_007_200); // a muxer's DTS went back: clamped, not re-anchored
   video(fa, 3, 1_010_800, 1_014_400);
-  assert.deepEqual(pub.frames.map((f) => [f.dts, f.pts]), [
-    [450_000, 453_600],
-    [453_600, 460_800],
-    [453_600, 457_200],
-    [460_800, 464_400],
-  ]);
+  assert.deepEqual(
+    pub.frames.map((f) => [f.dts, f.pts]),
+    [
+      [450_000, 453_600],
+      [453_600, 460_800],
+      [453_600, 457_200],
+      [460_800, 464_400],
+    ],
+  );
   pub.assertTimestamps();
 });
 
@@ -64,6 +82,9 @@ test('a new SPS makes a new Track value; late audio is added with setTracks', ()
   fa.onAccessUnit({ kind: 'video', codec: 'h264', units, pts: 200_000, dts: 200_000 });
   assert.notEqual(pub.tracks[0], first);
   fa.onAccessUnit({ kind: 'audio', codec: 'g711a', data: Buffer.alloc(160, 0xd5), pts: 200_000 });
-  assert.deepEqual(pub.tracks.map((t) => t.codec), ['h264', 'g711a']);
+  assert.deepEqual(
+    pub.tracks.map((t) => t.codec),
+    ['h264', 'g711a'],
+  );
   assert.equal(pub.count(1), 1);
 });

@@ -42,9 +42,33 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'srs-bench GB28181 H.264+AAC (TCP)', packets: () => readRtpFixture('srsbench-h264-aac-20f.rtp4571'), video: 20, audio: 35, videoCodec: 'h264', size: [1280, 720], audioCodec: 'aac' },
-  { name: 'srs-bench GB28181 H.265+AAC (TCP)', packets: () => readRtpFixture('srsbench-h265-aac-20f.rtp4571'), video: 20, audio: 35, videoCodec: 'h265', size: [1280, 720], audioCodec: 'aac' },
-  { name: 'sbgb28181 (GStreamer mpegpsmux) H.264 over UDP', packets: () => readRtpFixture('sbgb28181-h264-udp-48f.rtp4571'), video: 48, audio: 0, videoCodec: 'h264', size: [640, 480], minUnderLoss: 30 },
+  {
+    name: 'srs-bench GB28181 H.264+AAC (TCP)',
+    packets: () => readRtpFixture('srsbench-h264-aac-20f.rtp4571'),
+    video: 20,
+    audio: 35,
+    videoCodec: 'h264',
+    size: [1280, 720],
+    audioCodec: 'aac',
+  },
+  {
+    name: 'srs-bench GB28181 H.265+AAC (TCP)',
+    packets: () => readRtpFixture('srsbench-h265-aac-20f.rtp4571'),
+    video: 20,
+    audio: 35,
+    videoCodec: 'h265',
+    size: [1280, 720],
+    audioCodec: 'aac',
+  },
+  {
+    name: 'sbgb28181 (GStreamer mpegpsmux) H.264 over UDP',
+    packets: () => readRtpFixture('sbgb28181-h264-udp-48f.rtp4571'),
+    video: 48,
+    audio: 0,
+    videoCodec: 'h264',
+    size: [640, 480],
+    minUnderLoss: 30,
+  },
   {
     name: 'GStreamer mpegpsmux H.264 (B-frames) + AAC, packetised here',
     packets: () => packetizePs(fixture('ps', 'mpegpsmux-h264-aac-720p-2packs.ps')),
@@ -175,7 +199,10 @@ test('hand-built PS: H.264 + G.711A (PSM stream type 0x90)', () => {
   const { pub } = ingest(handBuilt('h264', 0x90, 'alaw'));
   assert.equal(pub.count(0), 10);
   assert.equal(pub.count(1), 10);
-  assert.deepEqual(pub.tracks.map((t) => t.codec), ['h264', 'g711a']);
+  assert.deepEqual(
+    pub.tracks.map((t) => t.codec),
+    ['h264', 'g711a'],
+  );
   assert.ok(pub.frames.filter((f) => f.trackId === 1).every((f) => f.byteLength === 320 && f.codec === 'g711a'));
   assert.equal(pub.keyframes(0), 2);
   pub.assertTimestamps();
@@ -185,7 +212,10 @@ test('hand-built PS: H.265 + G.711U (0x91), video PES of length 0 (Hikvision sty
   const { pub } = ingest(handBuilt('h265', 0x91, 'alaw', true));
   assert.equal(pub.count(0), 10);
   assert.equal(pub.count(1), 10);
-  assert.deepEqual(pub.tracks.map((t) => t.codec), ['h265', 'g711u']);
+  assert.deepEqual(
+    pub.tracks.map((t) => t.codec),
+    ['h265', 'g711u'],
+  );
   const v = pub.tracks[0] as H265Track;
   assert.deepEqual([v.width, v.height], [320, 240]);
 });
@@ -205,7 +235,10 @@ test('hand-built PS: frames split over PES of 3000 bytes come out whole', () => 
   const video = pub.frames.filter((f) => f.trackId === 0);
   video.forEach((f, i) => {
     const expected = splitAnnexB(frames[i]!).filter((u) => (u[0]! & 0x1f) !== 9);
-    assert.deepEqual(f.units.map((u) => u.toString('hex')), expected.map((u) => u.toString('hex')));
+    assert.deepEqual(
+      f.units.map((u) => u.toString('hex')),
+      expected.map((u) => u.toString('hex')),
+    );
   });
 });
 
@@ -216,7 +249,10 @@ test('TS over RTP (ffmpeg -f rtp_mpegts) is detected and demuxed', () => {
   // ffmpeg's framecrc says 84 on the same bytes, the 84th being a truncated frame (183 of its
   // 187 bytes: rtp_mpegts never sent the last partial group of TS packets); we drop it.
   assert.equal(pub.count(1), 83);
-  assert.deepEqual(pub.tracks.map((t) => t.codec), ['h264', 'aac']);
+  assert.deepEqual(
+    pub.tracks.map((t) => t.codec),
+    ['h264', 'aac'],
+  );
   pub.assertTimestamps();
 });
 
@@ -241,7 +277,10 @@ test('late audio is announced with a new setTracks; the publisher resume point i
   for (const p of toRtp([Buffer.alloc(160, 0xd5), Buffer.alloc(160, 0xd5)], { pt: 8, seq: last.sequence + 1, timestamps: [0, 160], ssrc: last.ssrc })) rtp.push(p, 1000);
   rtp.end();
   assert.ok(pub.trackUpdates.length > before);
-  assert.deepEqual(pub.tracks.map((t) => t.codec), ['h264', 'g711a']);
+  assert.deepEqual(
+    pub.tracks.map((t) => t.codec),
+    ['h264', 'g711a'],
+  );
   assert.equal(pub.frames[0]!.dts, 900_000);
   // the G.711 stream's own RTP clock (starting at 0) is placed on the video's timeline
   const lastVideo = pub.frames.filter((f) => f.trackId === 0).pop()!;

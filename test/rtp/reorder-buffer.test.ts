@@ -47,7 +47,10 @@ test('a gap is given up after maxDelayMs: loss counted, discontinuity flagged', 
   assert.deepEqual(seqs(rb.poll(1099)), []);
   const out = rb.poll(1100);
   assert.deepEqual(seqs(out), [13, 14]);
-  assert.deepEqual(out.map((o) => o.discontinuity), [true, false]);
+  assert.deepEqual(
+    out.map((o) => o.discontinuity),
+    [true, false],
+  );
   assert.equal(rb.stats.lost, 2);
   // the lost packet arriving now is late, not released
   assert.deepEqual(seqs(rb.push(pkt(11), 1200)), []);

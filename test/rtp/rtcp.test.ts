@@ -1,17 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  ReceptionStats,
-  buildReceiverReport,
-  buildSenderReport,
-  isRtcpPacket,
-  mappingFromSr,
-  ntpMiddle32,
-  parseRtcp,
-  rtpToUnixMs,
-  type SenderReport,
-} from '../../rtp/rtcp';
+import { ReceptionStats, buildReceiverReport, buildSenderReport, isRtcpPacket, mappingFromSr, ntpMiddle32, parseRtcp, rtpToUnixMs, type SenderReport } from '../../rtp/rtcp';
 import { buildRtpPacket } from '../../rtp/packet';
 import { ParseError } from '../../src/core/errors';
 
@@ -83,7 +73,10 @@ test('fuzz: parseRtcp throws ParseError only', () => {
       if (!(err instanceof ParseError)) throw err;
     }
   };
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 120 }), (bytes) => check(Buffer.from(bytes))), { numRuns: 2000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 120 }), (bytes) => check(Buffer.from(bytes))),
+    { numRuns: 2000 },
+  );
   fc.assert(
     fc.property(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 5 }), fc.nat(valid.length), (edits, cut) => {
       const buf = Buffer.from(valid);

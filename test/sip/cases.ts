@@ -17,7 +17,8 @@ export const REGISTER = [
   '',
 ].join('\r\n');
 
-export const KEEPALIVE_XML = '<?xml version="1.0" encoding="GB2312"?>\r\n<Notify>\r\n<CmdType>Keepalive</CmdType>\r\n<SN>43</SN>\r\n<DeviceID>34020000001320000001</DeviceID>\r\n<Status>OK</Status>\r\n</Notify>\r\n';
+export const KEEPALIVE_XML =
+  '<?xml version="1.0" encoding="GB2312"?>\r\n<Notify>\r\n<CmdType>Keepalive</CmdType>\r\n<SN>43</SN>\r\n<DeviceID>34020000001320000001</DeviceID>\r\n<Status>OK</Status>\r\n</Notify>\r\n';
 
 /** A Catalog answer with Chinese names in GB2312 and Hikvision's unescaped & and < in Address. */
 export const CATALOG_XML =

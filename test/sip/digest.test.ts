@@ -9,7 +9,20 @@ function credentials(password: string, nonce: string, nc = '00000001') {
   const ha1 = md5(`34020000001320000001:3402000000:${password}`);
   const ha2 = md5('REGISTER:sip:34020000002000000001@3402000000');
   const response = md5(`${ha1}:${nonce}:${nc}:0a4f113b:auth:${ha2}`);
-  return readDigest([{ scheme: 'Digest', username: '"34020000001320000001"', realm: '"3402000000"', nonce: `"${nonce}"`, uri: '"sip:34020000002000000001@3402000000"', response: `"${response}"`, algorithm: 'MD5', qop: 'auth', nc, cnonce: '"0a4f113b"' }])!;
+  return readDigest([
+    {
+      scheme: 'Digest',
+      username: '"34020000001320000001"',
+      realm: '"3402000000"',
+      nonce: `"${nonce}"`,
+      uri: '"sip:34020000002000000001@3402000000"',
+      response: `"${response}"`,
+      algorithm: 'MD5',
+      qop: 'auth',
+      nc,
+      cnonce: '"0a4f113b"',
+    },
+  ])!;
 }
 
 test('digest MD5 with qop=auth verifies the right password only', () => {

@@ -64,12 +64,18 @@ function onlyParseErrors(input: Buffer): void {
 }
 
 test('property: random bytes only ever throw ParseError, fast', () => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 2000 }), (bytes) => onlyParseErrors(Buffer.from(bytes))), { numRuns: 2000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 2000 }), (bytes) => onlyParseErrors(Buffer.from(bytes))),
+    { numRuns: 2000 },
+  );
 });
 
 test('property: mutated valid messages only ever throw ParseError, fast', () => {
   const seeds = [Buffer.from(REGISTER, 'latin1'), message('MESSAGE', gb2312(CATALOG_XML))];
-  const mutation = fc.record({ seed: fc.constantFrom(...seeds), edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'cut', 'dup')), { maxLength: 8 }) });
+  const mutation = fc.record({
+    seed: fc.constantFrom(...seeds),
+    edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'cut', 'dup')), { maxLength: 8 }),
+  });
   fc.assert(
     fc.property(mutation, ({ seed, edits }) => {
       let buf = Buffer.from(seed);

@@ -36,7 +36,12 @@ test('malformed SIP over UDP and TCP never crashes the server: it still register
       b[at % b.length] = byte;
       return b;
     });
-    const special = ['\r\n\r\n', 'SIP/2.0 200 OK\r\n\r\n', `${REGISTER.replace('Content-Length: 0', 'Content-Length: 99999999')}`, 'INVITE sip:x SIP/2.0\r\nContent-Length: -1\r\n\r\n'].map((s) => Buffer.from(s, 'latin1'));
+    const special = [
+      '\r\n\r\n',
+      'SIP/2.0 200 OK\r\n\r\n',
+      `${REGISTER.replace('Content-Length: 0', 'Content-Length: 99999999')}`,
+      'INVITE sip:x SIP/2.0\r\nContent-Length: -1\r\n\r\n',
+    ].map((s) => Buffer.from(s, 'latin1'));
     for (const data of [...garbage, ...mutated, ...special]) await sendUdp(f.port, data);
     for (const data of [...garbage.slice(0, 30), ...special, Buffer.alloc(70_000, 0x41)]) await sendTcp(f.port, data);
     assert.ok(f.server.stats().malformed > 100, `malformed counted: ${f.server.stats().malformed}`);

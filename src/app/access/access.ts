@@ -86,7 +86,11 @@ export class AccessControl {
         : { allow: false, status: 'forbidden', reason: 'publish refused: wrong publish key' };
     }
     if (!signed.ok && this.registry.get(request.path)?.state === 'grace' && !this.sameSource(request)) {
-      return { allow: false, status: 'forbidden', reason: `${request.path} is waiting for its publisher to reconnect: only the same source or a signed URL (?sign=) may resume it` };
+      return {
+        allow: false,
+        status: 'forbidden',
+        reason: `${request.path} is waiting for its publisher to reconnect: only the same source or a signed URL (?sign=) may resume it`,
+      };
     }
     return ALLOW;
   };
@@ -95,7 +99,8 @@ export class AccessControl {
   playCheck = (request: AdmissionRequest): AdmissionResult => {
     if (request.action !== 'play' || request.internal || this.auth.play !== 'token') return ALLOW;
     const token = request.query.token;
-    if (token === undefined) return { allow: false, status: 'unauthorized', reason: 'playing needs a signed URL (?token=, made by POST /api/auth/sign); auth.play: open lets anyone watch' };
+    if (token === undefined)
+      return { allow: false, status: 'unauthorized', reason: 'playing needs a signed URL (?token=, made by POST /api/auth/sign); auth.play: open lets anyone watch' };
     const verdict = this.verify('play', request, token);
     return verdict.ok ? ALLOW : { allow: false, status: 'forbidden', reason: `play refused: ${verdict.reason}` };
   };

@@ -167,7 +167,15 @@ export class GbBridge {
     const { options } = this;
     const session = new PlaySession(
       { gb: options.gb, ssrcs: this.ssrcs, media: options.media, mediaIp: options.mediaIp, mediaTimeoutMs: options.mediaTimeoutMs, log: options.log },
-      { path, deviceId: ids.deviceId, channelId: ids.channelId, mode, kind: ids.range ? 'playback' : 'live', ...(ids.range ? { range: ids.range } : {}), ...(ids.streamNumber !== undefined ? { streamNumber: ids.streamNumber } : {}) },
+      {
+        path,
+        deviceId: ids.deviceId,
+        channelId: ids.channelId,
+        mode,
+        kind: ids.range ? 'playback' : 'live',
+        ...(ids.range ? { range: ids.range } : {}),
+        ...(ids.streamNumber !== undefined ? { streamNumber: ids.streamNumber } : {}),
+      },
     );
     this.pulls.set(path, session);
     try {

@@ -95,7 +95,18 @@ export function createGb28181(config: GatewayConfig, registry: Registry, db: Db,
   const alarms = new AlarmRepo(db);
   const dialogRepo = new DialogRepo(db);
   const dialogs = { save: (d: StoredDialog) => dialogRepo.save(d), remove: (id: string) => dialogRepo.remove(id), list: () => dialogRepo.list<StoredDialog>() };
-  const server = new GbServer({ host: sip.host, port: sip.port, advertisedHost, config: gbServerConfigFrom(sip), devices, channels, alarms, dialogs, log: gbLog, ...(tcpBudget ? { tcpBudget } : {}) });
+  const server = new GbServer({
+    host: sip.host,
+    port: sip.port,
+    advertisedHost,
+    config: gbServerConfigFrom(sip),
+    devices,
+    channels,
+    alarms,
+    dialogs,
+    log: gbLog,
+    ...(tcpBudget ? { tcpBudget } : {}),
+  });
   const bridge = new GbBridge({
     gb: server,
     registry,

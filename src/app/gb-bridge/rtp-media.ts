@@ -31,11 +31,24 @@ export function createRtpMediaFactory(options: RtpMediaOptions): GbMediaFactory 
         receiver?.close(reason);
       },
     };
-    const publisher = new LazyPublisher(options.registry, open.path, source, () => open.onFirstPacket(), (reason) => receiver?.close(`cannot publish: ${reason}`));
+    const publisher = new LazyPublisher(
+      options.registry,
+      open.path,
+      source,
+      () => open.onFirstPacket(),
+      (reason) => receiver?.close(`cannot publish: ${reason}`),
+    );
     const clock = new PlaybackClock(publisher);
     receiver = new RtpReceiver({
       transport: open.mode,
-      publisher: { setTracks: (t) => clock.setTracks(t), write: (f) => clock.write(f), get resumeDts() { return clock.resumeDts; }, addBytesIn: (n) => publisher.addBytesIn(n) },
+      publisher: {
+        setTracks: (t) => clock.setTracks(t),
+        write: (f) => clock.write(f),
+        get resumeDts() {
+          return clock.resumeDts;
+        },
+        addBytesIn: (n) => publisher.addBytesIn(n),
+      },
       logger: options.log.child({ stream: open.path }),
       ...(options.pool ? { pool: options.pool } : { port: 0 }),
       ...(options.host ? { host: options.host } : {}),

@@ -87,7 +87,11 @@ export const HOOK_BODY_SCHEMAS: Record<HookName, Record<string, unknown>> = {
     },
     ['deviceId', 'channelId', 'alarmTime'],
   ),
-  on_server_started: objectSchema({ version: { type: 'string' }, ports: { type: 'object', additionalProperties: { type: 'integer' } }, startedAt: { type: 'integer' } }, ['version', 'ports', 'startedAt']),
+  on_server_started: objectSchema({ version: { type: 'string' }, ports: { type: 'object', additionalProperties: { type: 'integer' } }, startedAt: { type: 'integer' } }, [
+    'version',
+    'ports',
+    'startedAt',
+  ]),
   on_server_keepalive: objectSchema(
     {
       uptimeMs: { type: 'integer' },

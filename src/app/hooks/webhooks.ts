@@ -227,6 +227,9 @@ export class Webhooks {
 /** A receiver's reason goes back to a client: printable, short. */
 function cleanReason(value: unknown, fallback: string): string {
   if (typeof value !== 'string') return fallback;
-  const text = value.replace(/[^\x20-\x7e\u00a0-\uffff]/g, '').trim().slice(0, REASON_MAX);
+  const text = value
+    .replace(/[^\x20-\x7e\u00a0-\uffff]/g, '')
+    .trim()
+    .slice(0, REASON_MAX);
   return text || fallback;
 }

@@ -54,7 +54,12 @@ export class GatewayMetrics {
     private readonly options: MetricsOptions,
   ) {
     collectDefaultMetrics({ register: this.prom, prefix: 'gateway_' });
-    this.hookCalls = new Counter({ name: 'gateway_hook_calls_total', help: 'Webhook calls by hook and result (ok, timeout, error, retried, dropped)', labelNames: ['hook', 'result'], registers: [this.prom] });
+    this.hookCalls = new Counter({
+      name: 'gateway_hook_calls_total',
+      help: 'Webhook calls by hook and result (ok, timeout, error, retried, dropped)',
+      labelNames: ['hook', 'result'],
+      registers: [this.prom],
+    });
     const events = sources.registry.events;
     this.unsubscribe.push(
       events.on('publish', (path, source) => this.publisherKinds.set(path, source.kind)),
@@ -104,7 +109,12 @@ export class GatewayMetrics {
       for (const s of registry.list()) for (const [protocol, n] of Object.entries(s.readers.byProtocol)) counts.set(protocol, (counts.get(protocol) ?? 0) + n);
       for (const [protocol, n] of counts) set({ protocol }, n);
     });
-    gauge(this.prom, 'gateway_gop_cache_bytes', 'Bytes held by the GOP caches of all streams', [], (set) => set({}, sum(registry.list(), (s) => s.gopCache.bytes)));
+    gauge(this.prom, 'gateway_gop_cache_bytes', 'Bytes held by the GOP caches of all streams', [], (set) =>
+      set(
+        {},
+        sum(registry.list(), (s) => s.gopCache.bytes),
+      ),
+    );
     if (perStream) {
       gauge(this.prom, 'gateway_stream_readers', 'Readers per stream', ['path'], (set) => registry.list().forEach((s) => set({ path: s.path }, s.readers.total)));
       gauge(this.prom, 'gateway_stream_bitrate_in_kbps', 'Incoming bitrate per stream', ['path'], (set) => registry.list().forEach((s) => set({ path: s.path }, s.bitrateInKbps)));
@@ -137,7 +147,10 @@ export class GatewayMetrics {
   private gbMetrics(): void {
     const { devicesOnline, sip, rtpReceivers } = this.sources;
     if (devicesOnline) gauge(this.prom, 'gateway_devices_online', 'GB28181 devices online', [], (set) => set({}, devicesOnline()));
-    if (sip) counter(this.prom, 'gateway_sip_requests_total', 'SIP requests answered (register, keepalive, message ...) and INVITEs sent, by result', ['kind', 'result'], (set) => sip().forEach((c) => set({ kind: c.kind, result: c.result }, c.count)));
+    if (sip)
+      counter(this.prom, 'gateway_sip_requests_total', 'SIP requests answered (register, keepalive, message ...) and INVITEs sent, by result', ['kind', 'result'], (set) =>
+        sip().forEach((c) => set({ kind: c.kind, result: c.result }, c.count)),
+      );
     if (!rtpReceivers) return;
     const labels = this.options.perStream ? ['owner', 'path'] : ['owner'];
     const rtp = (name: string, help: string, pick: (r: RtpReceiverNumbers) => number): void =>

@@ -110,7 +110,8 @@ export class RecordingManager {
       for (const path of paths) {
         const key = `plan:${plan.id}:${path}`;
         wanted.add(key);
-        if (!this.recorders.has(key)) this.startRecorder(key, { path, formats: plan.formats, reason: 'plan', planId: plan.id, segmentSeconds: plan.segmentSeconds || this.deps.settings.segmentSeconds });
+        if (!this.recorders.has(key))
+          this.startRecorder(key, { path, formats: plan.formats, reason: 'plan', planId: plan.id, segmentSeconds: plan.segmentSeconds || this.deps.settings.segmentSeconds });
       }
     }
     for (const [key, recorder] of this.recorders) {
@@ -127,7 +128,8 @@ export class RecordingManager {
     assertStreamPath(path);
     const key = `manual:${path}`;
     let recorder = this.recorders.get(key);
-    if (!recorder) recorder = this.startRecorder(key, { path, formats: formats?.length ? formats : ['flv'], reason: 'manual', planId: null, segmentSeconds: this.deps.settings.segmentSeconds });
+    if (!recorder)
+      recorder = this.startRecorder(key, { path, formats: formats?.length ? formats : ['flv'], reason: 'manual', planId: null, segmentSeconds: this.deps.settings.segmentSeconds });
     recorder.until = durationSeconds ? this.now() + durationSeconds * 1000 : undefined;
     return recorder.snapshot();
   }
@@ -154,7 +156,14 @@ export class RecordingManager {
     }
     const buffer = this.preRolls.get(path);
     const frames: FrameSource | undefined = buffer && preSeconds > 0 ? buffer.subscribeFrom(preSeconds) : undefined;
-    const recorder = this.startRecorder(key, { path, formats: ['flv'], reason: 'event', planId: null, segmentSeconds: Math.max(this.deps.settings.segmentSeconds, preSeconds + postSeconds + 5), frames });
+    const recorder = this.startRecorder(key, {
+      path,
+      formats: ['flv'],
+      reason: 'event',
+      planId: null,
+      segmentSeconds: Math.max(this.deps.settings.segmentSeconds, preSeconds + postSeconds + 5),
+      frames,
+    });
     recorder.until = until;
     return recorder.snapshot();
   }
@@ -243,7 +252,10 @@ export class RecordingManager {
       if (/^\d{20}$/.test(selector)) for (const p of this.deps.gbPaths?.(selector) ?? []) out.add(p);
       else if (!selector.includes('*')) out.add(selector);
       else {
-        live ??= this.deps.registry.list().filter((s) => s.publisher).map((s) => s.path);
+        live ??= this.deps.registry
+          .list()
+          .filter((s) => s.publisher)
+          .map((s) => s.path);
         for (const p of live) if (selectorMatches(selector, p)) out.add(p);
       }
     }

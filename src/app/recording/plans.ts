@@ -53,7 +53,12 @@ export function normalizePlan(input: PlanInput, timeZone: string, base?: RecordP
     preRoll: input.preRoll ?? base?.preRoll ?? 0,
   };
   if (!['always', 'weekly', 'cron'].includes(plan.when)) throw bad(`plan ${id}: when is always, weekly or cron`);
-  for (const [key, max] of [['duration', 7 * 86_400], ['segmentSeconds', 86_400], ['deleteAfterDays', 36_500], ['preRoll', 300]] as const) {
+  for (const [key, max] of [
+    ['duration', 7 * 86_400],
+    ['segmentSeconds', 86_400],
+    ['deleteAfterDays', 36_500],
+    ['preRoll', 300],
+  ] as const) {
     const v = plan[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max) throw bad(`plan ${id}: ${key} must be a number 0..${max}`);
   }

@@ -48,11 +48,18 @@ function parseClock(text: string): number {
  */
 export function parseWeekly(text: string): WeeklyRule[] {
   const rules: WeeklyRule[] = [];
-  for (const clause of text.split(';').map((c) => c.trim()).filter(Boolean)) {
+  for (const clause of text
+    .split(';')
+    .map((c) => c.trim())
+    .filter(Boolean)) {
     const space = clause.indexOf(' ');
     if (space < 0) throw bad(`weekly schedule: "${clause}" needs days and time ranges`);
     const days = parseDays(clause.slice(0, space));
-    for (const range of clause.slice(space + 1).split(',').map((r) => r.trim()).filter(Boolean)) {
+    for (const range of clause
+      .slice(space + 1)
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean)) {
       const [from, to, extra] = range.split('-');
       if (from === undefined || to === undefined || extra !== undefined) throw bad(`weekly schedule: "${range}" is not a range HH:MM-HH:MM`);
       const start = parseClock(from);
@@ -71,7 +78,10 @@ export function parseWeekly(text: string): WeeklyRule[] {
 
 /** The cron expressions of a plan (`;`-separated), checked by croner. */
 export function parseCron(text: string, timeZone: string): Cron[] {
-  const parts = text.split(';').map((p) => p.trim()).filter(Boolean);
+  const parts = text
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (parts.length === 0 || parts.length > MAX_CRON) throw bad(`cron: give 1-${MAX_CRON} expressions separated by ";"`);
   return parts.map((expr) => {
     try {

@@ -49,7 +49,12 @@ export function pushSettingsFrom(relay: GatewayConfig['relay'], ca: string | und
 /** True if `path` matches the rule's path: exact, or `*` standing for any run of name characters. */
 export function pathMatches(pattern: string, path: string): boolean {
   if (!pattern.includes('*')) return pattern === path;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.-]/g, '\\$&')).join('[A-Za-z0-9_.-]*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.-]/g, '\\$&'))
+      .join('[A-Za-z0-9_.-]*')}$`,
+  );
   return re.test(path);
 }
 

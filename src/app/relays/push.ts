@@ -106,21 +106,25 @@ export class Push {
     const request = { action: 'play', path: this.target.path, protocol: 'relay', remote: maskRtmpUrl(this.target.url), query: {}, internal: true } as const;
     this.deps.registry.admission
       .admit(request)
-      .then(() => (abort.signal.aborted ? Promise.reject(new Error('push stopped')) : this.deps.registry.subscribe(this.target.path, this.sink, { signal: abort.signal, counted: this.target.keepSource })))
+      .then(() =>
+        abort.signal.aborted
+          ? Promise.reject(new Error('push stopped'))
+          : this.deps.registry.subscribe(this.target.path, this.sink, { signal: abort.signal, counted: this.target.keepSource }),
+      )
       .then(
-      (subscription) => {
-        this.subscribing = undefined;
-        if (this.state === 'stopped') return subscription.close('push stopped');
-        this.subscription = subscription;
-        this.connect();
-      },
-      (err: unknown) => {
-        this.subscribing = undefined;
-        if (this.state === 'stopped') return;
-        this.lastError = { kind: 'source', message: `source: ${errorMessage(err)}`, at: Date.now() };
-        this.sourceEnded(errorMessage(err));
-      },
-    );
+        (subscription) => {
+          this.subscribing = undefined;
+          if (this.state === 'stopped') return subscription.close('push stopped');
+          this.subscription = subscription;
+          this.connect();
+        },
+        (err: unknown) => {
+          this.subscribing = undefined;
+          if (this.state === 'stopped') return;
+          this.lastError = { kind: 'source', message: `source: ${errorMessage(err)}`, at: Date.now() };
+          this.sourceEnded(errorMessage(err));
+        },
+      );
   }
 
   stop(reason: string): void {

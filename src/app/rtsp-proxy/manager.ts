@@ -78,7 +78,14 @@ export class ProxyManager implements ProxiesService {
 
   create(input: ProxyInput): ProxyDto {
     this.assertOpen();
-    const spec: ProxySpec = { id: `px${randomBytes(5).toString('hex')}`, path: input.path, url: input.url, transport: input.transport ?? 'auto', onDemand: input.onDemand ?? true, origin: 'api' };
+    const spec: ProxySpec = {
+      id: `px${randomBytes(5).toString('hex')}`,
+      path: input.path,
+      url: input.url,
+      transport: input.transport ?? 'auto',
+      onDemand: input.onDemand ?? true,
+      origin: 'api',
+    };
     this.validate(spec);
     const now = Date.now();
     try {

@@ -144,7 +144,14 @@ export class RtspProxy {
 
   private async connect(): Promise<void> {
     try {
-      await this.deps.registry.admission.admit({ action: 'publish', path: this.spec.path, protocol: pullProtocolOf(this.spec.url), remote: maskPullUrl(this.spec.url), query: {}, internal: true });
+      await this.deps.registry.admission.admit({
+        action: 'publish',
+        path: this.spec.path,
+        protocol: pullProtocolOf(this.spec.url),
+        remote: maskPullUrl(this.spec.url),
+        query: {},
+        internal: true,
+      });
     } catch (err) {
       this.noteError(err);
       throw err;

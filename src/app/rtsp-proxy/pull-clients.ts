@@ -99,7 +99,14 @@ export function createPullClient(spec: PullClientSpec, settings: PullClientSetti
       announcedCodecs: () => codecs,
     };
   }
-  const common = { url: spec.url, log: deps.log, connectTimeoutMs: settings.connectTimeoutMs, stallTimeoutMs: settings.stallTimeoutMs, openPublisher: () => deps.openPublisher(remote), onClose: deps.onClose };
+  const common = {
+    url: spec.url,
+    log: deps.log,
+    connectTimeoutMs: settings.connectTimeoutMs,
+    stallTimeoutMs: settings.stallTimeoutMs,
+    openPublisher: () => deps.openPublisher(remote),
+    onClose: deps.onClose,
+  };
   const pull = protocol === 'rtmp' ? new RtmpPull(common) : new HttpFlvPull(common);
   return {
     start: () => pull.start(),

@@ -2,9 +2,7 @@ import { ParseError, parseAssert } from '../../core/errors';
 import { BitReader } from '../bit-reader';
 
 /** samplingFrequencyIndex -> Hz. Spec: ISO/IEC 14496-3 §1.6.3.4 Table 1.18. */
-export const AAC_SAMPLE_RATES: readonly number[] = [
-  96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
-];
+export const AAC_SAMPLE_RATES: readonly number[] = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
 
 /** Audio object types used here. Spec: ISO/IEC 14496-3 §1.5.1.1 Table 1.17. */
 export const AAC_OBJECT_TYPE = { MAIN: 1, LC: 2, SSR: 3, LTP: 4, SBR: 5, PS: 29 } as const;

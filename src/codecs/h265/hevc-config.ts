@@ -57,7 +57,11 @@ export function buildHevcDecoderConfigurationRecord(vps: Buffer, sps: Buffer, pp
   out[21] = (info.maxSubLayers << 3) | ((info.temporalIdNested ? 1 : 0) << 2) | 3;
   out[22] = 3; // numOfArrays
   let o = HEADER_SIZE;
-  for (const [type, unit] of [[H265_NAL.VPS, vps], [H265_NAL.SPS, sps], [H265_NAL.PPS, pps]] as const) {
+  for (const [type, unit] of [
+    [H265_NAL.VPS, vps],
+    [H265_NAL.SPS, sps],
+    [H265_NAL.PPS, pps],
+  ] as const) {
     out[o++] = 0x80 | type; // array_completeness 1, reserved 0, NAL_unit_type
     o = out.writeUInt16BE(1, o);
     o = out.writeUInt16BE(unit.length, o);

@@ -20,16 +20,7 @@ export class Amf0EcmaArray {
   constructor(readonly entries: Record<string, Amf0Value>) {}
 }
 
-export type Amf0Value =
-  | number
-  | boolean
-  | string
-  | null
-  | undefined
-  | Amf0Value[]
-  | Amf0EcmaArray
-  | Date
-  | { [key: string]: Amf0Value };
+export type Amf0Value = number | boolean | string | null | undefined | Amf0Value[] | Amf0EcmaArray | Date | { [key: string]: Amf0Value };
 
 /** Type markers. Spec: AMF0 §2.1 */
 export const Amf0Marker = {
@@ -73,13 +64,7 @@ export function amf0Properties(value: Amf0Value): Record<string, Amf0Value> | un
 
 /** True for an AMF0 Object (a plain object: not null, an array, a Date or an ECMA array). */
 export function isAmf0Object(value: Amf0Value): value is { [key: string]: Amf0Value } {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    !(value instanceof Date) &&
-    !(value instanceof Amf0EcmaArray)
-  );
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !(value instanceof Amf0EcmaArray);
 }
 
 // ---------------------------------------------------------------------------------------------

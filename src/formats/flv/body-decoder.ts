@@ -44,8 +44,16 @@ export const FLV_VIDEO_TRACK_ID = 0;
 export const FLV_AUDIO_TRACK_ID = 1;
 
 const SOUND_FORMAT_NAMES: Readonly<Record<number, string>> = {
-  0: 'linear PCM', 1: 'ADPCM', 2: 'MP3', 3: 'linear PCM LE', 4: 'Nellymoser 16 kHz', 5: 'Nellymoser 8 kHz',
-  6: 'Nellymoser', 11: 'Speex', 14: 'MP3 8 kHz', 15: 'device-specific',
+  0: 'linear PCM',
+  1: 'ADPCM',
+  2: 'MP3',
+  3: 'linear PCM LE',
+  4: 'Nellymoser 16 kHz',
+  5: 'Nellymoser 8 kHz',
+  6: 'Nellymoser',
+  11: 'Speex',
+  14: 'MP3 8 kHz',
+  15: 'device-specific',
 };
 const VIDEO_CODEC_NAMES: Readonly<Record<number, string>> = { 2: 'Sorenson H.263', 3: 'Screen video', 4: 'VP6', 5: 'VP6 alpha', 6: 'Screen video 2' };
 

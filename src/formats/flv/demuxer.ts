@@ -1,13 +1,5 @@
 import { ParseError } from '../../core/errors';
-import {
-  FLV_HEADER_SIZE,
-  FLV_PREVIOUS_TAG_SIZE_SIZE,
-  FLV_TAG_AUDIO,
-  FLV_TAG_HEADER_SIZE,
-  FLV_TAG_SCRIPT,
-  FLV_TAG_VIDEO,
-  type FlvTagType,
-} from './tag';
+import { FLV_HEADER_SIZE, FLV_PREVIOUS_TAG_SIZE_SIZE, FLV_TAG_AUDIO, FLV_TAG_HEADER_SIZE, FLV_TAG_SCRIPT, FLV_TAG_VIDEO, type FlvTagType } from './tag';
 
 export interface FlvTag {
   readonly type: FlvTagType;

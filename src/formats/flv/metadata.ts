@@ -14,11 +14,7 @@ import { FOURCC_HVC1, SOUND_FORMAT, VIDEO_CODEC_ID } from './constants';
  * last and win. videocodecid is 7 for H.264; for H.265 12 (legacy) or the FourCC 'hvc1' as a
  * number (enhanced). Spec: FLV v10.1 §E.5 onMetaData; Enhanced RTMP v1 (videocodecid FourCC).
  */
-export function onMetaDataBody(
-  tracks: readonly Track[],
-  extra: Record<string, number | string | boolean> = {},
-  hevcMode: HevcMode = 'enhanced',
-): Buffer {
+export function onMetaDataBody(tracks: readonly Track[], extra: Record<string, number | string | boolean> = {}, hevcMode: HevcMode = 'enhanced'): Buffer {
   const entries: Record<string, Amf0Value> = {};
   const video = tracks.find(isVideoTrack);
   const audio = tracks.find(isAudioTrack);

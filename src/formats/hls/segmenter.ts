@@ -122,9 +122,7 @@ export class HlsSegmenter {
     const clock = this.isClock(chunk);
     const elapsed = clock ? (chunk.dts - open.firstDts) / 90_000 : 0;
     const cutHere =
-      (chunk.randomAccess && (elapsed >= this.options.targetSeconds || this.pendingDiscontinuity)) ||
-      elapsed >= this.maxSeconds ||
-      open.bytes + chunk.data.length > this.maxBytes;
+      (chunk.randomAccess && (elapsed >= this.options.targetSeconds || this.pendingDiscontinuity)) || elapsed >= this.maxSeconds || open.bytes + chunk.data.length > this.maxBytes;
     let completed: HlsSegment | undefined;
     if (cutHere) {
       completed = this.close(clock ? chunk.dts : undefined);

@@ -34,9 +34,14 @@ function trak(track: Track): Buffer {
   const width = video ? track.width : 0;
   const height = video ? track.height : 0;
   const tkhd = fullBox(
-    'tkhd', 0, 0x000003, // enabled, in movie
-    u32(0, 0, mp4TrackId(track), 0, 0), zeros(8),
-    u16(0, 0, video ? 0 : 0x0100, 0), UNITY_MATRIX, u32(width * 0x10000, height * 0x10000),
+    'tkhd',
+    0,
+    0x000003, // enabled, in movie
+    u32(0, 0, mp4TrackId(track), 0, 0),
+    zeros(8),
+    u16(0, 0, video ? 0 : 0x0100, 0),
+    UNITY_MATRIX,
+    u32(width * 0x10000, height * 0x10000),
   );
   const mdhd = fullBox('mdhd', 0, 0, u32(0, 0, mp4Timescale(track), 0), u16(LANGUAGE_UND, 0));
   const hdlr = fullBox('hdlr', 0, 0, u32(0), Buffer.from(video ? 'vide' : 'soun', 'latin1'), zeros(12), Buffer.from(video ? 'VideoHandler\0' : 'SoundHandler\0', 'latin1'));

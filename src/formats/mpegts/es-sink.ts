@@ -43,13 +43,7 @@ export interface EsSink {
 }
 
 /** A PesStart without absent keys (built per PES: no object spreads on this path). */
-export function pesStart(
-  id: number,
-  kind: EsKind,
-  streamType: number | undefined,
-  header: { pts?: number; dts?: number; payloadLength: number },
-  randomAccess = false,
-): PesStart {
+export function pesStart(id: number, kind: EsKind, streamType: number | undefined, header: { pts?: number; dts?: number; payloadLength: number }, randomAccess = false): PesStart {
   let pes: PesStart;
   if (header.pts === undefined) pes = { id, kind, streamType };
   else if (header.dts === undefined) pes = { id, kind, streamType, pts: header.pts };

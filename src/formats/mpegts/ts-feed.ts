@@ -121,7 +121,10 @@ export class TsFeed implements Sink {
     this.started = true;
     this.program(info.tracks);
     if (this.tracksValue.length === 0) {
-      throw (this.failureValue = new GatewayError('UNSUPPORTED_CODEC', `stream ${this.path} has no track MPEG-TS can carry (${info.tracks.map((t) => t.codec).join(', ') || 'none'})`));
+      throw (this.failureValue = new GatewayError(
+        'UNSUPPORTED_CODEC',
+        `stream ${this.path} has no track MPEG-TS can carry (${info.tracks.map((t) => t.codec).join(', ') || 'none'})`,
+      ));
     }
   }
 

@@ -28,9 +28,7 @@ export class HttpFlvSink implements Sink {
   onStart(info: StreamInfo): void {
     this.takeOver();
     this.started = true;
-    const head =
-      'HTTP/1.1 200 OK\r\nContent-Type: video/x-flv\r\nCache-Control: no-cache, no-store\r\nPragma: no-cache\r\n' +
-      `Connection: close\r\n${this.extraHeaders}\r\n`;
+    const head = 'HTTP/1.1 200 OK\r\nContent-Type: video/x-flv\r\nCache-Control: no-cache, no-store\r\nPragma: no-cache\r\n' + `Connection: close\r\n${this.extraHeaders}\r\n`;
     this.muxer = new FlvViewerMuxer(this.tagCache(info));
     this.write([Buffer.from(head, 'latin1'), ...this.muxer.start(info)]);
   }

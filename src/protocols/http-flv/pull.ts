@@ -102,9 +102,12 @@ export class HttpFlvPull {
       return;
     }
     this.lastData = performance.now();
-    this.timer = setInterval(() => {
-      if (performance.now() - this.lastData > this.options.stallTimeoutMs) settle(new HttpFlvPullError('timeout', `no data for ${this.options.stallTimeoutMs} ms`));
-    }, Math.max(200, Math.min(2000, this.options.stallTimeoutMs / 4)));
+    this.timer = setInterval(
+      () => {
+        if (performance.now() - this.lastData > this.options.stallTimeoutMs) settle(new HttpFlvPullError('timeout', `no data for ${this.options.stallTimeoutMs} ms`));
+      },
+      Math.max(200, Math.min(2000, this.options.stallTimeoutMs / 4)),
+    );
     this.timer.unref();
     res.on('data', (chunk: Buffer) => this.onData(chunk, settle));
     res.on('end', () => settle(new HttpFlvPullError('unreachable', 'the server ended the response')));

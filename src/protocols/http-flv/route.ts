@@ -27,7 +27,13 @@ export async function serveHttpFlv(request: StreamRequest, reply: FastifyReply, 
   const aborted = new AbortController();
   const onClose = (): void => aborted.abort();
   socket.once('close', onClose);
-  const sink = new HttpFlvSink(socket, (info) => info.feed(deps.tagFeed(request.query)), deps.extraHeaders, remote, () => reply.hijack());
+  const sink = new HttpFlvSink(
+    socket,
+    (info) => info.feed(deps.tagFeed(request.query)),
+    deps.extraHeaders,
+    remote,
+    () => reply.hijack(),
+  );
   try {
     await deps.registry.admission.admit(playRequest('http-flv', path, remote, request.query));
     const subscription = await deps.registry.subscribe(path, sink, { signal: aborted.signal });

@@ -74,16 +74,22 @@ export async function serveHttpTs(request: TsStreamRequest, reply: FastifyReply,
   socket.once('close', onClose);
   let joined: Joined | undefined;
   let started = false;
-  const parts = viewerParts('http-ts', remote, () => socket.writableLength, deps, (reason) => {
-    deps.log.debug({ path, remote, reason }, 'http-ts viewer ended');
-    joined?.reader.close();
-    joined?.attachment.detach();
-    aborted.abort();
-    if (started && !socket.destroyed) {
-      socket.end();
-      setTimeout(() => socket.destroy(), 2000).unref();
-    }
-  });
+  const parts = viewerParts(
+    'http-ts',
+    remote,
+    () => socket.writableLength,
+    deps,
+    (reason) => {
+      deps.log.debug({ path, remote, reason }, 'http-ts viewer ended');
+      joined?.reader.close();
+      joined?.attachment.detach();
+      aborted.abort();
+      if (started && !socket.destroyed) {
+        socket.end();
+        setTimeout(() => socket.destroy(), 2000).unref();
+      }
+    },
+  );
   try {
     joined = await join(path, parts, deps, aborted.signal, request.query);
   } catch (err) {
@@ -100,9 +106,7 @@ export async function serveHttpTs(request: TsStreamRequest, reply: FastifyReply,
   }
   reply.hijack();
   started = true;
-  const head =
-    'HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nCache-Control: no-cache, no-store\r\nPragma: no-cache\r\n' +
-    `Connection: close\r\n${deps.extraHeaders}\r\n`;
+  const head = 'HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nCache-Control: no-cache, no-store\r\nPragma: no-cache\r\n' + `Connection: close\r\n${deps.extraHeaders}\r\n`;
   socket.write(head, 'latin1');
   parts.writer.open((data) => {
     if (!socket.destroyed) socket.write(data);
@@ -122,12 +126,18 @@ export function serveWsTs(socket: WebSocket, request: TsStreamRequest, deps: TsR
   const remote = remoteOf(request.socket);
   const aborted = new AbortController();
   let joined: Joined | undefined;
-  const parts = viewerParts('ws-ts', remote, () => socket.bufferedAmount, deps, (reason) => {
-    joined?.reader.close();
-    joined?.attachment.detach();
-    aborted.abort();
-    closeWebSocket(socket, 1000, reason);
-  });
+  const parts = viewerParts(
+    'ws-ts',
+    remote,
+    () => socket.bufferedAmount,
+    deps,
+    (reason) => {
+      joined?.reader.close();
+      joined?.attachment.detach();
+      aborted.abort();
+      closeWebSocket(socket, 1000, reason);
+    },
+  );
   socket.on('error', () => parts.finish('viewer disconnected'));
   socket.once('close', () => parts.finish('viewer disconnected'));
   join(path, parts, deps, aborted.signal, request.query).then(

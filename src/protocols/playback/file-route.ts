@@ -60,7 +60,11 @@ export async function serveRecordingFile(request: FileRequest, reply: FastifyRep
     const range = ifRange === undefined || ifRange === etag ? parseByteRange(request.headers.range, info.size) : undefined;
     if (range === 'unsatisfiable') {
       await handle.close();
-      return reply.code(416).header('Content-Range', `bytes */${info.size}`).header('Content-Type', 'application/json; charset=utf-8').send({ code: 'RANGE_NOT_SATISFIABLE', message: `the file has ${info.size} bytes` });
+      return reply
+        .code(416)
+        .header('Content-Range', `bytes */${info.size}`)
+        .header('Content-Type', 'application/json; charset=utf-8')
+        .send({ code: 'RANGE_NOT_SATISFIABLE', message: `the file has ${info.size} bytes` });
     }
     const { start, end } = range ?? { start: 0, end: info.size - 1 };
     const stream = createReadStream('', { fd: handle, start, end: Math.max(start, end), autoClose: true, highWaterMark: 256 * 1024 });

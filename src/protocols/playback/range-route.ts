@@ -56,7 +56,15 @@ export async function serveRangeHttp(request: RangeRequest, reply: FastifyReply,
 }
 
 /** Streams a plan as the response body (hijacked: written with backpressure until done or the client leaves). */
-export async function streamPlan(request: FastifyRequest, reply: FastifyReply, deps: PlaybackDeps, plan: RangePlan, format: PlaybackFormat, headers: Record<string, string>, options: PumpOptions): Promise<void> {
+export async function streamPlan(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: PlaybackDeps,
+  plan: RangePlan,
+  format: PlaybackFormat,
+  headers: Record<string, string>,
+  options: PumpOptions,
+): Promise<void> {
   const raw = reply.raw;
   reply.hijack();
   raw.writeHead(200, { 'Content-Type': CONTENT_TYPES[format], 'Cache-Control': 'no-store', ...deps.extraHeaders, ...headers });

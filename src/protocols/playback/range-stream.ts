@@ -50,7 +50,10 @@ export function rangeHeaders(plan: RangePlan, path: string, format: PlaybackForm
     'X-Playback-Gaps': plan.gaps.map((g) => `${iso(g.startMs)}/${iso(g.endMs)}`).join(','),
   };
   if (download) {
-    const stamp = (ms: number): string => iso(ms).replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = (ms: number): string =>
+      iso(ms)
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z');
     headers['Content-Disposition'] = `attachment; filename="${path.replace('/', '_')}_${stamp(plan.startMs)}-${stamp(plan.endMs)}.${format}"`;
   }
   return headers;

@@ -27,7 +27,12 @@ export function registerPlaybackRoutes(app: FastifyInstance, deps: PlaybackDeps)
     app.route({
       method: 'GET',
       url: `/record/:app/:stream.${format}`,
-      schema: { tags: ['recordings'], summary: `A recorded time range as one ${format.toUpperCase()} stream${format === 'mp4' ? ' (fragmented MP4)' : ' (the same URL over WebSocket)'}`, params, querystring: rangeQuery },
+      schema: {
+        tags: ['recordings'],
+        summary: `A recorded time range as one ${format.toUpperCase()} stream${format === 'mp4' ? ' (fragmented MP4)' : ' (the same URL over WebSocket)'}`,
+        params,
+        querystring: rangeQuery,
+      },
       handler: (request, reply) => serveRangeHttp(request as RangeRequest, reply, deps, format),
       ...(format === 'mp4' ? {} : { wsHandler: (socket, request) => serveRangeWs(socket, request as RangeRequest, deps, format) }),
     });
@@ -35,31 +40,52 @@ export function registerPlaybackRoutes(app: FastifyInstance, deps: PlaybackDeps)
   app.route({
     method: 'GET',
     url: '/record/:app/:stream/index.m3u8',
-    schema: { tags: ['recordings'], summary: 'HLS VOD playlist of a recorded time range', params, querystring: { ...rangeQuery, properties: { start: rangeQuery.properties.start, end: rangeQuery.properties.end } } },
+    schema: {
+      tags: ['recordings'],
+      summary: 'HLS VOD playlist of a recorded time range',
+      params,
+      querystring: { ...rangeQuery, properties: { start: rangeQuery.properties.start, end: rangeQuery.properties.end } },
+    },
     handler: (request, reply) => serveVodPlaylist(request as VodRequest, reply, deps),
   });
   app.route({
     method: 'GET',
     url: '/record/:app/:stream/vod/:id.ts',
-    schema: { tags: ['recordings'], summary: 'One segment of an HLS VOD playlist (remuxed to TS)', params: { type: 'object', properties: { ...params.properties, id: { type: 'string' } }, required: ['app', 'stream', 'id'] } },
+    schema: {
+      tags: ['recordings'],
+      summary: 'One segment of an HLS VOD playlist (remuxed to TS)',
+      params: { type: 'object', properties: { ...params.properties, id: { type: 'string' } }, required: ['app', 'stream', 'id'] },
+    },
     handler: (request, reply) => serveVodSegment(request as VodSegmentRequest, reply, deps),
   });
   app.route({
     method: 'GET',
     url: '/api/recordings/:id/file',
-    schema: { tags: ['recordings'], summary: 'One recorded segment file as it is (Range, ETag, Last-Modified)', params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } },
+    schema: {
+      tags: ['recordings'],
+      summary: 'One recorded segment file as it is (Range, ETag, Last-Modified)',
+      params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+    },
     handler: (request, reply) => serveRecordingFile(request as FileRequest, reply, deps),
   });
   app.route({
     method: 'GET',
     url: '/api/recordings/timeline',
-    schema: { tags: ['recordings'], summary: 'Covered intervals of a stream (adjacent segments merged)', querystring: { type: 'object', properties: { path: { type: 'string' }, start: { type: 'string' }, end: { type: 'string' } }, required: ['path', 'start', 'end'] } },
+    schema: {
+      tags: ['recordings'],
+      summary: 'Covered intervals of a stream (adjacent segments merged)',
+      querystring: { type: 'object', properties: { path: { type: 'string' }, start: { type: 'string' }, end: { type: 'string' } }, required: ['path', 'start', 'end'] },
+    },
     handler: (request, reply) => serveTimeline(request as TimelineRequest, reply, deps),
   });
   app.route({
     method: 'GET',
     url: '/api/recordings/days',
-    schema: { tags: ['recordings'], summary: 'Days (record.timezone) of a month that have recordings', querystring: { type: 'object', properties: { path: { type: 'string' }, month: { type: 'string' } }, required: ['path', 'month'] } },
+    schema: {
+      tags: ['recordings'],
+      summary: 'Days (record.timezone) of a month that have recordings',
+      querystring: { type: 'object', properties: { path: { type: 'string' }, month: { type: 'string' } }, required: ['path', 'month'] },
+    },
     handler: (request, reply) => serveDays(request as TimelineRequest, reply, deps),
   });
 }

@@ -83,18 +83,24 @@ export class TsSegmentDecoder implements SegmentDecoder {
   private rawTicks = 0;
 
   constructor() {
-    this.frames = new FrameAssembler({
-      resumeDts: 0,
-      setTracks: (tracks) => this.out.push({ kind: 'tracks', tracks: [...tracks] }),
-      write: (frame) => this.out.push({ kind: 'frame', frame, srcTicks: this.rawTicks }),
-    }, { now: () => 0 });
-    this.es = new EsAssembler({
-      onDeclared: (declared) => this.frames.onDeclared(declared),
-      onAccessUnit: (au: AccessUnit) => {
-        this.rawTicks = au.kind === 'video' ? au.dts : au.pts;
-        this.frames.onAccessUnit(au);
+    this.frames = new FrameAssembler(
+      {
+        resumeDts: 0,
+        setTracks: (tracks) => this.out.push({ kind: 'tracks', tracks: [...tracks] }),
+        write: (frame) => this.out.push({ kind: 'frame', frame, srcTicks: this.rawTicks }),
       },
-    }, { earlyFlush: false });
+      { now: () => 0 },
+    );
+    this.es = new EsAssembler(
+      {
+        onDeclared: (declared) => this.frames.onDeclared(declared),
+        onAccessUnit: (au: AccessUnit) => {
+          this.rawTicks = au.kind === 'video' ? au.dts : au.pts;
+          this.frames.onAccessUnit(au);
+        },
+      },
+      { earlyFlush: false },
+    );
     this.demuxer = new TsDemuxer(this.es);
   }
 

@@ -101,8 +101,13 @@ export async function* readPart(handle: FileHandle, part: PlanPart, options: Par
 }
 
 async function* scanPart(
-  handle: FileHandle, part: PlanPart, first: boolean, chunkSize: number,
-  knownHeadSrc: number | undefined, startByte: number, head: SegmentDecoder | undefined,
+  handle: FileHandle,
+  part: PlanPart,
+  first: boolean,
+  chunkSize: number,
+  knownHeadSrc: number | undefined,
+  startByte: number,
+  head: SegmentDecoder | undefined,
 ): AsyncGenerator<PartEvent, 'done' | 'overshot'> {
   const segment = part.segment;
   const modulo = segment.format === 'flv' ? FLV_CLOCK_TICKS : TS_CLOCK_TICKS;

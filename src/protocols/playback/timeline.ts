@@ -27,7 +27,12 @@ export async function serveTimeline(request: TimelineRequest, reply: FastifyRepl
     if (endMs <= startMs || endMs - startMs > MAX_TIMELINE_MS) throw new GatewayError('BAD_REQUEST', 'end must be after start, at most 32 days later');
     await admit(deps, path, 'record-api', remoteOf(request.raw.socket), request.query, ['path', 'start', 'end']);
     const rows = deps.index.find({ path, startMs, endMs }).filter(playable);
-    const intervals = mergeIntervals(rows, startMs, endMs).map((i) => ({ start: new Date(i.startMs).toISOString(), end: new Date(i.endMs).toISOString(), startMs: i.startMs, endMs: i.endMs }));
+    const intervals = mergeIntervals(rows, startMs, endMs).map((i) => ({
+      start: new Date(i.startMs).toISOString(),
+      end: new Date(i.endMs).toISOString(),
+      startMs: i.startMs,
+      endMs: i.endMs,
+    }));
     return reply.send({ path, start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), intervals });
   } catch (err) {
     const { status, body } = failure(err);

@@ -202,13 +202,7 @@ export class ChunkReader {
     return header;
   }
 
-  private parseType3(
-    buf: Buffer,
-    pos: number,
-    end: number,
-    header: ParsedHeader,
-    state: ChunkStreamState | undefined,
-  ): ParsedHeader | undefined {
+  private parseType3(buf: Buffer, pos: number, end: number, header: ParsedHeader, state: ChunkStreamState | undefined): ParsedHeader | undefined {
     parseAssert(state, `RTMP chunk: type 3 header on new chunk stream ${header.csid}`);
     header.length = state.length;
     header.typeId = state.typeId;
@@ -248,10 +242,7 @@ export class ChunkReader {
   private startMessage(header: ParsedHeader, state: ChunkStreamState, out: RtmpMessage[]): void {
     state.timestamp = header.fmt === 0 ? header.field : (state.timestamp + state.delta) % TS_MOD;
     parseAssert(state.length <= this.maxMessageBytes, `RTMP chunk: message of ${state.length} bytes over the cap`);
-    parseAssert(
-      this.pendingBytes + state.length <= this.maxPendingBytes,
-      'RTMP chunk: too many bytes of unfinished messages',
-    );
+    parseAssert(this.pendingBytes + state.length <= this.maxPendingBytes, 'RTMP chunk: too many bytes of unfinished messages');
     state.received = 0;
     if (state.length === 0) {
       this.complete(header.csid, state, Buffer.alloc(0), out);

@@ -60,13 +60,7 @@ export function metadataOf(data: DataMessage): Record<string, Amf0Value> | undef
   return amf0Properties(args[0]);
 }
 
-export function commandMessage(
-  streamId: number,
-  name: string,
-  transactionId: number,
-  commandObject: Amf0Value,
-  ...args: Amf0Value[]
-): OutgoingMessage {
+export function commandMessage(streamId: number, name: string, transactionId: number, commandObject: Amf0Value, ...args: Amf0Value[]): OutgoingMessage {
   return {
     chunkStreamId: ChunkStream.command,
     typeId: MessageType.commandAmf0,
@@ -93,12 +87,7 @@ export interface StatusInfo {
   description: string;
 }
 
-export function statusInfo(
-  level: StatusInfo['level'],
-  code: string,
-  description: string,
-  extra: Record<string, Amf0Value> = {},
-): StatusInfo {
+export function statusInfo(level: StatusInfo['level'], code: string, description: string, extra: Record<string, Amf0Value> = {}): StatusInfo {
   return { level, code, description, ...extra };
 }
 
@@ -108,11 +97,7 @@ export function onStatusMessage(streamId: number, info: StatusInfo): OutgoingMes
 }
 
 /** The `_result` of connect. Spec: RTMP 1.0 §7.2.1.1 */
-export function connectResultMessage(
-  transactionId: number,
-  objectEncoding: number,
-  extraProperties: Record<string, Amf0Value> = {},
-): OutgoingMessage {
+export function connectResultMessage(transactionId: number, objectEncoding: number, extraProperties: Record<string, Amf0Value> = {}): OutgoingMessage {
   return commandMessage(
     0,
     '_result',

@@ -15,10 +15,7 @@ export const RTMP_VERSION = 3;
 export const HANDSHAKE_SIZE = 1536;
 const DIGEST_SIZE = 32;
 
-const GENUINE_CONST = Buffer.from(
-  'f0eec24a8068bee82e00d0d1029e7e576eec5d2d29806fab93b8e636cfeb31ae',
-  'hex',
-);
+const GENUINE_CONST = Buffer.from('f0eec24a8068bee82e00d0d1029e7e576eec5d2d29806fab93b8e636cfeb31ae', 'hex');
 /** The Flash Player key: its first 30 bytes sign C1, the whole key signs C2. */
 export const FP_KEY = Buffer.concat([Buffer.from('Genuine Adobe Flash Player 001', 'latin1'), GENUINE_CONST]);
 export const FP_KEY_SHORT = FP_KEY.subarray(0, 30);

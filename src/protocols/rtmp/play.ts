@@ -14,13 +14,7 @@ import type { Frame } from '../../core/frame';
 import type { SinkDescription, Sink, StreamInfo } from '../../core/sink';
 import { ticksToMs } from '../../core/time';
 import { isVideoTrack, type Track } from '../../core/track';
-import {
-  audioFrameBody,
-  audioSequenceHeaderBody,
-  videoFrameBody,
-  videoSequenceHeaderBody,
-  type HevcMode,
-} from '../../formats/flv/bodies';
+import { audioFrameBody, audioSequenceHeaderBody, videoFrameBody, videoSequenceHeaderBody, type HevcMode } from '../../formats/flv/bodies';
 import { onMetaDataBody } from '../../formats/flv/metadata';
 import { ChunkMemo, chunkMessage } from './chunk-writer';
 import { onStatusMessage, sampleAccessMessage, statusInfo } from './command';
@@ -98,10 +92,7 @@ export class RtmpPlaySink implements Sink {
     if (this.ended) return;
     this.ended = true;
     const { streamId, path } = this.options;
-    this.output.send([
-      streamEofMessage(streamId),
-      onStatusMessage(streamId, statusInfo('status', 'NetStream.Play.UnpublishNotify', `${path} is now unpublished.`)),
-    ]);
+    this.output.send([streamEofMessage(streamId), onStatusMessage(streamId, statusInfo('status', 'NetStream.Play.UnpublishNotify', `${path} is now unpublished.`))]);
     this.output.ended(reason);
   }
 

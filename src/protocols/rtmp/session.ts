@@ -134,11 +134,7 @@ export class RtmpSession {
    * with Nagle on their side the connect waits for that ACK, and a delayed ACK costs 40 ms.
    */
   private onOpen(): void {
-    this.connection.send([
-      windowAckSizeMessage(this.options.windowAckSize),
-      setPeerBandwidthMessage(this.options.windowAckSize, 2),
-      setChunkSizeMessage(this.options.chunkSize),
-    ]);
+    this.connection.send([windowAckSizeMessage(this.options.windowAckSize), setPeerBandwidthMessage(this.options.windowAckSize, 2), setChunkSizeMessage(this.options.chunkSize)]);
   }
 
   dispatch(message: RtmpMessage): void {
@@ -199,10 +195,7 @@ export class RtmpSession {
     this.app = appFromConnect(props.app, props.tcUrl);
     this.connected = true;
     this.connection.markEstablished();
-    this.log.info(
-      { app: this.app.name, flashVer: props.flashVer, tcUrl: props.tcUrl, fourCcList: props.fourCcList },
-      'connected',
-    );
+    this.log.info({ app: this.app.name, flashVer: props.flashVer, tcUrl: props.tcUrl, fourCcList: props.fourCcList }, 'connected');
     // Enhanced RTMP v1: answer a fourCcList with the FourCCs of it that the hub carries.
     const asked = Array.isArray(props.fourCcList) ? (props.fourCcList as unknown[]) : undefined;
     const fourCcList = asked && SUPPORTED_FOURCC.filter((c) => asked.includes(c) || asked.includes('*'));

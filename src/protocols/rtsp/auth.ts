@@ -154,7 +154,9 @@ export function chooseChallenge(challenges: readonly Challenge[]): ChosenChallen
 }
 
 function hash(algorithm: DigestAlgorithm, text: string): string {
-  return createHash(algorithm.startsWith('SHA-256') ? 'sha256' : 'md5').update(text, 'utf8').digest('hex');
+  return createHash(algorithm.startsWith('SHA-256') ? 'sha256' : 'md5')
+    .update(text, 'utf8')
+    .digest('hex');
 }
 
 function quote(text: string): string {

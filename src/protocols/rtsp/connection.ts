@@ -103,7 +103,11 @@ export class RtspConnection {
       const credentials = this.options.credentials;
       if (!credentials) throw new RtspError('auth', `${method} needs credentials and the URL and config give none`);
       const chosen = chooseChallenge(this.readChallenges(response));
-      if (!chosen) throw new RtspError('auth', `the server asks for an authentication scheme we cannot answer (${(response.headers.get('www-authenticate') ?? []).map((h) => /^\s*([A-Za-z]{1,20})/.exec(h)?.[1] ?? '?').join(', ')})`);
+      if (!chosen)
+        throw new RtspError(
+          'auth',
+          `the server asks for an authentication scheme we cannot answer (${(response.headers.get('www-authenticate') ?? []).map((h) => /^\s*([A-Za-z]{1,20})/.exec(h)?.[1] ?? '?').join(', ')})`,
+        );
       // Always one retry under the new challenge: some cameras hand out a fresh nonce per request.
       this.challenge = chosen;
       this.digestState = { nc: 0 };
@@ -147,7 +151,10 @@ export class RtspConnection {
   private send(method: string, uri: string, extra: readonly (readonly [string, string])[], body?: Buffer): Promise<RtspResponse> {
     if (this.isClosed) return Promise.reject(new RtspError('unreachable', `cannot send ${method}: the connection is closed`));
     const cseq = ++this.cseq;
-    const headers: [string, string][] = [['CSeq', String(cseq)], ['User-Agent', this.options.userAgent]];
+    const headers: [string, string][] = [
+      ['CSeq', String(cseq)],
+      ['User-Agent', this.options.userAgent],
+    ];
     if (this.session !== undefined) headers.push(['Session', this.session]);
     if (this.challenge && this.options.credentials) {
       headers.push(['Authorization', buildAuthorization(this.challenge, this.options.credentials, method, uri, this.digestState)]);

@@ -79,7 +79,20 @@ export class RtspMediaReceiver {
       reception: new ReceptionStats(spec.clockRate),
       seq: new SequenceExtender(),
       ssrc: undefined,
-      stats: { codec: spec.codec, packets: 0, bytes: 0, lost: 0, reordered: 0, duplicates: 0, accessUnits: 0, droppedAccessUnits: 0, errors: 0, foreignPayloadType: 0, ssrcChanges: 0, senderReports: 0 },
+      stats: {
+        codec: spec.codec,
+        packets: 0,
+        bytes: 0,
+        lost: 0,
+        reordered: 0,
+        duplicates: 0,
+        accessUnits: 0,
+        droppedAccessUnits: 0,
+        errors: 0,
+        foreignPayloadType: 0,
+        ssrcChanges: 0,
+        senderReports: 0,
+      },
     }));
     const video = options.tracks.find((t) => t.kind === 'video')?.codec as VideoCodec | undefined;
     const audio = options.tracks.find((t) => t.kind === 'audio')?.codec as AudioCodec | undefined;

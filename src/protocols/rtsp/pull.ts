@@ -189,11 +189,14 @@ export class RtspPull {
     if (this.pollTimer || !this.media) return;
     const deadline = this.media.nextDeadline();
     if (deadline === undefined) return;
-    this.pollTimer = setTimeout(() => {
-      this.pollTimer = undefined;
-      this.media?.poll();
-      this.schedulePoll();
-    }, Math.max(1, deadline - performance.now()));
+    this.pollTimer = setTimeout(
+      () => {
+        this.pollTimer = undefined;
+        this.media?.poll();
+        this.schedulePoll();
+      },
+      Math.max(1, deadline - performance.now()),
+    );
   }
 
   private onTick(): void {

@@ -55,7 +55,10 @@ export class RtspServerConnection {
   private timer: NodeJS.Timeout | undefined;
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly socket: net.Socket, private readonly options: ConnectionOptions) {
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly options: ConnectionOptions,
+  ) {
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
     socket.on('close', () => this.close('connection closed'));
@@ -150,7 +153,15 @@ export class RtspServerConnection {
     const address = this.socket.localAddress ?? '0.0.0.0';
     const body = writeSdp({ address: address.replace(/^::ffff:/, ''), name: target.path, media: this.served.map((s) => s.sdp) });
     const base = request.uri.split('?')[0]!.replace(/\/?$/, '/');
-    return { status: 200, reason: 'OK', headers: [['Content-Type', 'application/sdp'], ['Content-Base', base]], body };
+    return {
+      status: 200,
+      reason: 'OK',
+      headers: [
+        ['Content-Type', 'application/sdp'],
+        ['Content-Base', base],
+      ],
+      body,
+    };
   }
 
   /** The stream's ready tracks: a short subscription that ends at onStart. */
@@ -180,7 +191,14 @@ export class RtspServerConnection {
     this.channels.set(served.track.id, channel);
     const value = `RTP/AVP/TCP;unicast;interleaved=${channel}-${channel + 1};ssrc=${served.writer.ssrc.toString(16).padStart(8, '0')}`;
     const timeout = Math.round(this.options.sessionTimeoutMs / 1000);
-    return { status: 200, reason: 'OK', headers: [['Transport', value], ['Session', `${this.sessionId};timeout=${timeout}`]] };
+    return {
+      status: 200,
+      reason: 'OK',
+      headers: [
+        ['Transport', value],
+        ['Session', `${this.sessionId};timeout=${timeout}`],
+      ],
+    };
   }
 
   private async play(request: RtspServerRequest): Promise<Reply> {
@@ -194,7 +212,15 @@ export class RtspServerConnection {
     }
     const base = request.uri.split('?')[0]!.replace(/\/?$/, '/');
     const rtpInfo = this.served.filter((s) => this.channels.has(s.track.id)).map((s) => `url=${base}${s.control}${this.firstHeld(this.channels.get(s.track.id)!)}`);
-    return { status: 200, reason: 'OK', headers: [['Session', this.sessionId], ['Range', 'npt=0.000-'], ['RTP-Info', rtpInfo.join(',')]] };
+    return {
+      status: 200,
+      reason: 'OK',
+      headers: [
+        ['Session', this.sessionId],
+        ['Range', 'npt=0.000-'],
+        ['RTP-Info', rtpInfo.join(',')],
+      ],
+    };
   }
 
   /** `;seq=..;rtptime=..` of the first held RTP packet on `channel` (RFC 2326 §12.33). */
@@ -243,7 +269,14 @@ export class RtspServerConnection {
     const seconds = Math.floor(ntpMs / 1000);
     const fraction = Math.floor(((ntpMs % 1000) / 1000) * 0x100000000) >>> 0;
     const rtpTimestamp = Math.round((frame.pts * served.clockRate) / 90000) >>> 0;
-    return buildSenderReport({ ssrc: served.writer.ssrc, ntpSeconds: seconds >>> 0, ntpFraction: fraction, rtpTimestamp, packetCount: served.writer.packets, octetCount: served.writer.octets >>> 0 });
+    return buildSenderReport({
+      ssrc: served.writer.ssrc,
+      ntpSeconds: seconds >>> 0,
+      ntpFraction: fraction,
+      rtpTimestamp,
+      packetCount: served.writer.packets,
+      octetCount: served.writer.octets >>> 0,
+    });
   }
 
   private send(cseq: string, reply: Reply): void {

@@ -103,10 +103,7 @@ export class RtspClientSession {
     if (connection && !connection.closed && connection.session !== undefined && this.playUrl) {
       this.options.log.debug({ reason }, 'RTSP TEARDOWN');
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        connection.request('TEARDOWN', this.playUrl).catch(() => undefined),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, TEARDOWN_WAIT_MS))),
-      ]);
+      await Promise.race([connection.request('TEARDOWN', this.playUrl).catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, TEARDOWN_WAIT_MS)))]);
       clearTimeout(timer);
     }
     this.release();
@@ -200,7 +197,9 @@ export class RtspClientSession {
     const tcp = this.options.transport === 'tcp';
     const pair = tcp ? undefined : await (this.options.udpPorts ?? osPortAllocator).bindPair(connection.localAddress?.includes(':') ? '::' : '0.0.0.0');
     try {
-      const asked = tcp ? formatTransport({ protocol: 'tcp', interleaved: [2 * index, 2 * index + 1] }) : formatTransport({ protocol: 'udp', clientPort: [pair!.rtpPort, pair!.rtpPort + 1] });
+      const asked = tcp
+        ? formatTransport({ protocol: 'tcp', interleaved: [2 * index, 2 * index + 1] })
+        : formatTransport({ protocol: 'udp', clientPort: [pair!.rtpPort, pair!.rtpPort + 1] });
       const response = await connection.request('SETUP', spec.control, [['Transport', asked]]);
       expectOk(response, 'SETUP', spec.control);
       const sessionText = header(response.headers, 'session');

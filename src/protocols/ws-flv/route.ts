@@ -37,13 +37,13 @@ export function serveWsFlv(socket: WebSocket, request: StreamRequest, deps: WsFl
     .admit(playRequest('ws-flv', path, remote, request.query))
     .then(() => deps.registry.subscribe(path, sink, { signal: aborted.signal }))
     .then(
-    (subscription) => {
-      if (aborted.signal.aborted) subscription.close('viewer disconnected');
-      else aborted.signal.addEventListener('abort', () => subscription.close('viewer disconnected'), { once: true });
-    },
-    (err: unknown) => {
-      deps.log.debug({ path, remote, err: errorBody(err) }, 'ws-flv viewer refused');
-      closeWebSocket(socket, wsCloseCodeOf(err), errorBody(err).message);
-    },
-  );
+      (subscription) => {
+        if (aborted.signal.aborted) subscription.close('viewer disconnected');
+        else aborted.signal.addEventListener('abort', () => subscription.close('viewer disconnected'), { once: true });
+      },
+      (err: unknown) => {
+        deps.log.debug({ path, remote, err: errorBody(err) }, 'ws-flv viewer refused');
+        closeWebSocket(socket, wsCloseCodeOf(err), errorBody(err).message);
+      },
+    );
 }

@@ -16,7 +16,13 @@ function setup(owned: Record<string, string> = {}) {
   return { registry, access };
 }
 
-const publish = (path: string, query: Record<string, string>, remote = '10.0.0.5:40000', protocol = 'rtmp'): AdmissionRequest => ({ action: 'publish', path, protocol, remote, query });
+const publish = (path: string, query: Record<string, string>, remote = '10.0.0.5:40000', protocol = 'rtmp'): AdmissionRequest => ({
+  action: 'publish',
+  path,
+  protocol,
+  remote,
+  query,
+});
 const play = (path: string, query: Record<string, string>, remote = '10.0.0.9:50000'): AdmissionRequest => ({ action: 'play', path, protocol: 'http-flv', remote, query });
 
 test('publish: the key or a signed URL is needed; a wrong one is forbidden', async () => {
@@ -43,7 +49,7 @@ test('publish: paths of GB28181, RTSP proxies and RTP receivers are never taken 
     assert.equal(!result.allow && result.status, 'forbidden');
     assert.match(!result.allow ? result.reason : '', /cannot take it over/);
   }
-  assert.deepEqual(access.publishCheck({ ...publish('rtp/cam7', {}), internal: true }), { allow: true }, 'the gateway\'s own receiver');
+  assert.deepEqual(access.publishCheck({ ...publish('rtp/cam7', {}), internal: true }), { allow: true }, "the gateway's own receiver");
   await registry.close();
 });
 
@@ -68,7 +74,12 @@ test('publish: during the reconnect grace only the same source (protocol and IP)
 test('play under auth.play token: a valid token plays, none is 401, forged or expired is 403; open lets anyone in', async () => {
   let now = 1_800_000_000_000;
   const registry = new Registry(DEFAULT_REGISTRY_OPTIONS, silentLogger());
-  const access = new AccessControl(AUTH, registry, () => undefined, () => now);
+  const access = new AccessControl(
+    AUTH,
+    registry,
+    () => undefined,
+    () => now,
+  );
   const signed = access.sign({ path: 'live/cam1', expiresIn: 60 });
   assert.deepEqual(access.playCheck(play('live/cam1', { token: signed.token })), { allow: true });
   const none = access.playCheck(play('live/cam1', {}));

@@ -73,7 +73,10 @@ test('property: a token is refused for another path, another action, or under an
 test('expired tokens and tokens bound to another client address are refused with the reason', () => {
   const token = signToken(KEY, { action: 'play', path: 'live/cam1', expiresAt: NOW + 60, ip: '192.0.2.7' });
   assert.deepEqual(verifyToken(KEY, token, { action: 'play', path: 'live/cam1', nowSec: NOW + 61, remote: '192.0.2.7:1' }), { ok: false, reason: 'token expired' });
-  assert.deepEqual(verifyToken(KEY, token, { action: 'play', path: 'live/cam1', nowSec: NOW, remote: '192.0.2.8:1' }), { ok: false, reason: 'token bound to another client address' });
+  assert.deepEqual(verifyToken(KEY, token, { action: 'play', path: 'live/cam1', nowSec: NOW, remote: '192.0.2.8:1' }), {
+    ok: false,
+    reason: 'token bound to another client address',
+  });
   assert.deepEqual(verifyToken(KEY, token, { action: 'play', path: 'live/cam1', nowSec: NOW, remote: '::ffff:192.0.2.7:4000' }), { ok: true });
   assert.equal(verifyToken(KEY, `${token}x`, { action: 'play', path: 'live/cam1', nowSec: NOW }).ok, false);
 });

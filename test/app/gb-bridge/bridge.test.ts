@@ -56,7 +56,17 @@ async function setup(options: { closeAfterMs?: number; mediaTimeoutMs?: number; 
   const f = await startServer();
   const registry = new Registry({ ...DEFAULT_REGISTRY_OPTIONS, closeAfterMs: options.closeAfterMs ?? 300, startTimeoutMs: 5000, reconnectGraceMs: 3000 }, silentLogger());
   const media = new FakeMedia(registry);
-  const bridge = new GbBridge({ gb: f.server, registry, devices: f.devices, channels: f.channels, media: media.factory, mediaIp: '127.0.0.1', mediaTimeoutMs: options.mediaTimeoutMs ?? 2000, startTimeoutMs: 5000, log: silentLogger() });
+  const bridge = new GbBridge({
+    gb: f.server,
+    registry,
+    devices: f.devices,
+    channels: f.channels,
+    media: media.factory,
+    mediaIp: '127.0.0.1',
+    mediaTimeoutMs: options.mediaTimeoutMs ?? 2000,
+    startTimeoutMs: 5000,
+    log: silentLogger(),
+  });
   const sim = await f.simulator({ inviteAnswer: 'no-rtp', ...options.sim });
   assert.equal((await sim.register())?.status, 200);
   return {

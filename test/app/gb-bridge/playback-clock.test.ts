@@ -20,15 +20,24 @@ test('at speed 4 the time since the change runs 4 times faster; 1x before it is 
   for (let i = 0; i < 10; i++) clock.write(frame(0, i * 3600));
   clock.setSpeed(4);
   for (let i = 10; i < 20; i++) clock.write(frame(0, i * 3600, 7200));
-  assert.deepEqual(frames.slice(0, 10).map((f) => f.dts), Array.from({ length: 10 }, (_, i) => i * 3600));
-  assert.deepEqual(frames.slice(10).map((f) => f.dts), Array.from({ length: 10 }, (_, i) => 9 * 3600 + (i + 1) * 900));
+  assert.deepEqual(
+    frames.slice(0, 10).map((f) => f.dts),
+    Array.from({ length: 10 }, (_, i) => i * 3600),
+  );
+  assert.deepEqual(
+    frames.slice(10).map((f) => f.dts),
+    Array.from({ length: 10 }, (_, i) => 9 * 3600 + (i + 1) * 900),
+  );
   assert.equal(frames[15]!.pts - frames[15]!.dts, 1800);
 });
 
 test('property: per-track dts never goes back and output advances by source/speed', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.record({ track: fc.constantFrom(0, 1), step: fc.integer({ min: 0, max: 9000 }), speed: fc.option(fc.constantFrom(0.25, 0.5, 1, 2, 4, 8), { nil: undefined }) }), { minLength: 1, maxLength: 200 }),
+      fc.array(fc.record({ track: fc.constantFrom(0, 1), step: fc.integer({ min: 0, max: 9000 }), speed: fc.option(fc.constantFrom(0.25, 0.5, 1, 2, 4, 8), { nil: undefined }) }), {
+        minLength: 1,
+        maxLength: 200,
+      }),
       (ops) => {
         const { frames, clock } = collect();
         let source = 0;
@@ -61,6 +70,7 @@ test('GB paths: live, sub-stream and playback (Unix seconds or local YYYYMMDDHHM
   const local = parseGbPath(`rtp/${dev}_${ch}_20261201080000_20261201090000`)!;
   assert.equal(local.range!.start, Math.floor(new Date(2026, 11, 1, 8, 0, 0).getTime() / 1000));
   assert.equal(local.range!.end - local.range!.start, 3600);
-  for (const bad of [`live/${dev}_${ch}`, `rtp/${dev}`, `rtp/${dev}_${ch}_1_2`, `rtp/${dev}_${ch}_sub_x`, `rtp/${dev}_${ch}_1764576000`]) assert.equal(parseGbPath(bad), undefined, bad);
+  for (const bad of [`live/${dev}_${ch}`, `rtp/${dev}`, `rtp/${dev}_${ch}_1_2`, `rtp/${dev}_${ch}_sub_x`, `rtp/${dev}_${ch}_1764576000`])
+    assert.equal(parseGbPath(bad), undefined, bad);
   fc.assert(fc.property(fc.string({ maxLength: 120 }), (s) => void parseGbPath(`rtp/${s}`)));
 });

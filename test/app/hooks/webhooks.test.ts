@@ -39,18 +39,32 @@ function setup(settings: Partial<WebhookSettings>, pulls?: HookPulls, timeoutMs 
   return { registry, webhooks, close };
 }
 
-const play = (path: string, extra: Partial<AdmissionRequest> = {}): AdmissionRequest => ({ action: 'play', path, protocol: 'http-flv', remote: '127.0.0.1:5555', query: { token: 'abc' }, ...extra });
+const play = (path: string, extra: Partial<AdmissionRequest> = {}): AdmissionRequest => ({
+  action: 'play',
+  path,
+  protocol: 'http-flv',
+  remote: '127.0.0.1:5555',
+  query: { token: 'abc' },
+  ...extra,
+});
 
 test('on_publish / on_play: the receiver denies with its reason, admits with code 0; the body has its schema', async () => {
   receiver.respond('deny_play', (body) => (body.stream === 'secret' ? { json: { code: 401, msg: 'no ticket for this camera' } } : { json: { code: 0 } }));
   const { webhooks, close } = setup({ urls: { on_play: receiver.url('deny_play'), on_publish: receiver.url('deny_play') } });
   assert.deepEqual(await webhooks.check(play('live/secret')), { allow: false, status: 'forbidden', reason: 'no ticket for this camera' });
   assert.deepEqual(await webhooks.check(play('live/open')), { allow: true });
-  assert.deepEqual(await webhooks.check({ ...play('live/secret'), action: 'publish', protocol: 'rtmp' }), { allow: false, status: 'forbidden', reason: 'no ticket for this camera' });
-  assert.deepEqual(await webhooks.check({ ...play('live/secret'), internal: true }), { allow: true }, 'the gateway\'s own readers are not asked about');
+  assert.deepEqual(await webhooks.check({ ...play('live/secret'), action: 'publish', protocol: 'rtmp' }), {
+    allow: false,
+    status: 'forbidden',
+    reason: 'no ticket for this camera',
+  });
+  assert.deepEqual(await webhooks.check({ ...play('live/secret'), internal: true }), { allow: true }, "the gateway's own readers are not asked about");
   const [first] = receiver.of('deny_play');
   assertSchema('on_play', first!.body);
-  assert.deepEqual({ app: first!.body.app, stream: first!.body.stream, ip: first!.body.ip, port: first!.body.port, params: first!.body.params }, { app: 'live', stream: 'secret', ip: '127.0.0.1', port: 5555, params: { token: 'abc' } });
+  assert.deepEqual(
+    { app: first!.body.app, stream: first!.body.stream, ip: first!.body.ip, port: first!.body.port, params: first!.body.params },
+    { app: 'live', stream: 'secret', ip: '127.0.0.1', port: 5555, params: { token: 'abc' } },
+  );
   assertSchema('on_publish', receiver.of('deny_play').at(-1)!.body);
   await close();
 });
@@ -119,17 +133,33 @@ test('on_stream_not_found: asked once for a missing path, its URL is started; ne
 });
 
 test('notification bodies: devices, alarm, record segment, server started', async () => {
-  const urls = Object.fromEntries((['on_device_online', 'on_device_offline', 'on_alarm', 'on_record_segment', 'on_server_started'] as const).map((h) => [h, receiver.url(`n_${h}`)]));
+  const urls = Object.fromEntries(
+    (['on_device_online', 'on_device_offline', 'on_alarm', 'on_record_segment', 'on_server_started'] as const).map((h) => [h, receiver.url(`n_${h}`)]),
+  );
   const { webhooks, close } = setup({ urls });
   webhooks.deviceOnline('34020000001320000001', '127.0.0.1:5060');
   webhooks.deviceOffline('34020000001320000001', 'keepalive timeout');
-  webhooks.alarm({ id: 7, deviceId: '34020000001320000001', channelId: '34020000001340000001', priority: 1, method: 5, type: null, alarmAt: 1_700_000_000_000, description: null, longitude: 116.3, latitude: null });
+  webhooks.alarm({
+    id: 7,
+    deviceId: '34020000001320000001',
+    channelId: '34020000001340000001',
+    priority: 1,
+    method: 5,
+    type: null,
+    alarmAt: 1_700_000_000_000,
+    description: null,
+    longitude: 116.3,
+    latitude: null,
+  });
   webhooks.recordSegment({ path: 'live/cam', format: 'flv', file: 'live/cam/2026-12-01/10-00-00.flv', startMs: 1000, endMs: 61000, bytes: 12345 });
   webhooks.serverStarted('1.0', { http: 8080 }, 1000);
   await waitFor(() => receiver.received.filter((r) => r.hook.startsWith('n_')).length === 5, 3000, 'five notifications');
   for (const r of receiver.received.filter((x) => x.hook.startsWith('n_'))) assertSchema(r.hook.slice(2) as HookName, r.body);
   assert.equal(receiver.of('n_on_record_segment')[0]!.body.durationMs, 60000);
   const alarm = receiver.of('n_on_alarm')[0]!.body;
-  assert.deepEqual([alarm.alarmId, alarm.priority, alarm.method, alarm.alarmTime, alarm.longitude, 'alarmType' in alarm, 'description' in alarm], [7, 1, 5, 1_700_000_000_000, 116.3, false, false]);
+  assert.deepEqual(
+    [alarm.alarmId, alarm.priority, alarm.method, alarm.alarmTime, alarm.longitude, 'alarmType' in alarm, 'description' in alarm],
+    [7, 1, 5, 1_700_000_000_000, 116.3, false, false],
+  );
   await close();
 });

@@ -20,7 +20,10 @@ async function refusedPort(): Promise<number> {
 }
 
 async function onDemandWithPush(keepSource: boolean) {
-  const registry = new Registry({ ...DEFAULT_REGISTRY_OPTIONS, trackWaitMs: 50, waitForPublisherMs: 300, startTimeoutMs: 400, closeAfterMs: 80, reconnectGraceMs: 0 }, silentLogger());
+  const registry = new Registry(
+    { ...DEFAULT_REGISTRY_OPTIONS, trackWaitMs: 50, waitForPublisherMs: 300, startTimeoutMs: 400, closeAfterMs: 80, reconnectGraceMs: 0 },
+    silentLogger(),
+  );
   let source: ReturnType<typeof startSyntheticSource> | undefined;
   registry.registerOnDemand('pull/*', async (path) => (source = startSyntheticSource(registry, path)));
   const viewer = await registry.subscribe('pull/cam', new RecordingSink());

@@ -9,7 +9,11 @@ import { captureHttp } from '../../helpers/capture';
 import type { ProxyDto } from '../../../src/api/proxies';
 
 async function call<T = unknown>(gw: TestGateway, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${gw.httpUrl}${path}`, { method, headers: { ...gw.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const res = await fetch(`${gw.httpUrl}${path}`, {
+    method,
+    headers: { ...gw.authHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   return { status: res.status, json: (await res.json()) as T };
 }
 
@@ -32,10 +36,13 @@ test('/api/proxies: create, read, change, delete, validation, and persistence ac
     assert.equal(patched.status, 200);
     assert.equal(patched.json.transport, 'udp');
     const list = await call<{ proxies: ProxyDto[] }>(gw, 'GET', '/api/proxies');
-    assert.deepEqual(list.json.proxies.map((p) => [p.id, p.origin, p.url]), [
-      ['config-1', 'config', 'rtsp://u:***@10.0.0.9/x'],
-      [id, 'api', 'rtsp://admin:***@127.0.0.1:9/live'],
-    ]);
+    assert.deepEqual(
+      list.json.proxies.map((p) => [p.id, p.origin, p.url]),
+      [
+        ['config-1', 'config', 'rtsp://u:***@10.0.0.9/x'],
+        [id, 'api', 'rtsp://admin:***@127.0.0.1:9/live'],
+      ],
+    );
     await gw.stop();
     gw = await startTestGateway({ GW_STORAGE_DIR: storage });
     const again = await call<ProxyDto>(gw, 'GET', `/api/proxies/${id}`);

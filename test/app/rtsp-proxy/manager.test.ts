@@ -52,10 +52,13 @@ test('API proxies persist across restarts; config proxies are listed read-only',
     manager = new ProxyManager({ registry: hub, repo: new ProxyRepo(db), config, settings, log: silentLogger() });
     manager.start();
     const list = manager.list();
-    assert.deepEqual(list.map((p) => [p.id, p.origin, p.path, p.transport, p.onDemand]), [
-      ['config-1', 'config', 'cfg/door', 'auto', true],
-      [created.id, 'api', 'cams/gate', 'udp', false],
-    ]);
+    assert.deepEqual(
+      list.map((p) => [p.id, p.origin, p.path, p.transport, p.onDemand]),
+      [
+        ['config-1', 'config', 'cfg/door', 'auto', true],
+        [created.id, 'api', 'cams/gate', 'udp', false],
+      ],
+    );
     assert.equal(await manager.remove(created.id), true);
     assert.equal(await manager.remove(created.id), false);
     assert.deepEqual(new ProxyRepo(db).list(), []);
@@ -106,16 +109,25 @@ test('config: proxies entries are checked and a fault names the key and the inde
     return path;
   };
   const expectError = (text: string, message: RegExp): void => {
-    assert.throws(() => loadConfig({ defaultsFile: DEFAULTS_FILE, configFile: file(text) }), (err: unknown) => err instanceof GatewayError && err.code === 'CONFIG_INVALID' && message.test(err.message));
+    assert.throws(
+      () => loadConfig({ defaultsFile: DEFAULTS_FILE, configFile: file(text) }),
+      (err: unknown) => err instanceof GatewayError && err.code === 'CONFIG_INVALID' && message.test(err.message),
+    );
   };
   try {
-    const config = loadConfig({ defaultsFile: DEFAULTS_FILE, configFile: file('proxies:\n  - path: cams/a\n    url: rtsp://10.0.0.1/x\n  - path: cams/b\n    url: rtsp://10.0.0.2/y\n    transport: tcp\n    onDemand: false\n') });
+    const config = loadConfig({
+      defaultsFile: DEFAULTS_FILE,
+      configFile: file('proxies:\n  - path: cams/a\n    url: rtsp://10.0.0.1/x\n  - path: cams/b\n    url: rtsp://10.0.0.2/y\n    transport: tcp\n    onDemand: false\n'),
+    });
     assert.deepEqual(config.proxies, [
       { path: 'cams/a', url: 'rtsp://10.0.0.1/x', transport: 'auto', onDemand: true },
       { path: 'cams/b', url: 'rtsp://10.0.0.2/y', transport: 'tcp', onDemand: false },
     ]);
     expectError('proxies:\n  - path: cams/a\n', /"proxies\[0\]\.url": missing/);
-    expectError('proxies:\n  - path: cams/a\n    url: rtsp://x/\n  - path: cams/b\n    url: ftp://x/\n', /"proxies\[1\]\.url": expected an rtsp:\/\/, rtmp:\/\/, rtmps:\/\/ or http\(s\):\/\/\.\.\.flv URL/);
+    expectError(
+      'proxies:\n  - path: cams/a\n    url: rtsp://x/\n  - path: cams/b\n    url: ftp://x/\n',
+      /"proxies\[1\]\.url": expected an rtsp:\/\/, rtmp:\/\/, rtmps:\/\/ or http\(s\):\/\/\.\.\.flv URL/,
+    );
     expectError('proxies:\n  - path: cams/a\n    url: rtsp://x/\n    transport: quic\n', /"proxies\[0\]\.transport": expected one of auto, tcp, udp/);
     expectError('proxies:\n  - path: cams/a\n    url: rtsp://x/\n    color: red\n', /"proxies\[0\]\.color": unknown key/);
     expectError('proxies: cams/a\n', /"proxies": expected a list/);
@@ -132,7 +144,15 @@ test('rtsp.maxProxies caps config, API and hook pulls together; refusals are cou
   const db = openDatabase(dir, silentLogger());
   const hub = new Registry(DEFAULT_REGISTRY_OPTIONS, silentLogger());
   let refusals = 0;
-  const manager = new ProxyManager({ registry: hub, repo: new ProxyRepo(db), config: [{ path: 'cfg/one', url: 'rtsp://10.0.0.9/live', transport: 'auto', onDemand: true }], settings, log: silentLogger(), maxProxies: 2, refused: () => refusals++ });
+  const manager = new ProxyManager({
+    registry: hub,
+    repo: new ProxyRepo(db),
+    config: [{ path: 'cfg/one', url: 'rtsp://10.0.0.9/live', transport: 'auto', onDemand: true }],
+    settings,
+    log: silentLogger(),
+    maxProxies: 2,
+    refused: () => refusals++,
+  });
   try {
     manager.start();
     const second = manager.create({ path: 'api/two', url: 'rtsp://10.0.0.8/live' });

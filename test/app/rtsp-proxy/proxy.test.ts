@@ -69,7 +69,10 @@ test('the camera drops the connection: the proxy reconnects and the viewer keeps
     assert.equal(status.lastError?.kind, 'unreachable');
     assert.equal(sink.ended, undefined, 'the viewer stayed');
     for (let i = 1; i < sink.frames.length; i++) assert.ok(sink.frames[i]!.dts > sink.frames[i - 1]!.dts, `dts at ${i}`);
-    assert.ok(sink.trackChanges.every((tracks) => tracks.every((t) => t.ready)), 'viewers never saw a track without config');
+    assert.ok(
+      sink.trackChanges.every((tracks) => tracks.every((t) => t.ready)),
+      'viewers never saw a track without config',
+    );
     await proxy.stop('done');
     assert.equal(camera.requests.at(-1)!.method, 'TEARDOWN');
   } finally {

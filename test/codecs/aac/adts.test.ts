@@ -66,15 +66,24 @@ describe('ADTS', () => {
 
   it('round-trips built headers', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 7 }), fc.integer({ min: 1, max: 8184 }), (objectType, sampleRateIndex, channels, length) => {
-        const header = parseAdtsHeader(buildAdtsHeader({ objectType, sampleRateIndex, channels }, length))!;
-        assert.deepEqual([header.objectType, header.sampleRateIndex, header.channels, header.frameLength], [objectType, sampleRateIndex, channels, length + 7]);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 12 }),
+        fc.integer({ min: 0, max: 7 }),
+        fc.integer({ min: 1, max: 8184 }),
+        (objectType, sampleRateIndex, channels, length) => {
+          const header = parseAdtsHeader(buildAdtsHeader({ objectType, sampleRateIndex, channels }, length))!;
+          assert.deepEqual([header.objectType, header.sampleRateIndex, header.channels, header.frameLength], [objectType, sampleRateIndex, channels, length + 7]);
+        },
+      ),
     );
   });
 
   it('only throws ParseError on random and mutated streams', () => {
     const samples = ADTS_CASES.map((c) => readFixture('codecs', c.file).subarray(0, 700));
-    fc.assert(fc.property(bytesLike(samples, 64), (buf) => onlyParseError(() => splitAdts(buf))), { numRuns: 1000 });
+    fc.assert(
+      fc.property(bytesLike(samples, 64), (buf) => onlyParseError(() => splitAdts(buf))),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -78,6 +78,9 @@ describe('AudioSpecificConfig', () => {
 
   it('only throws ParseError on random and mutated configs', () => {
     const samples = CASES.map((c) => Buffer.from(c.hex, 'hex'));
-    fc.assert(fc.property(bytesLike(samples, 16), (buf) => onlyParseError(() => parseAudioSpecificConfig(buf))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(bytesLike(samples, 16), (buf) => onlyParseError(() => parseAudioSpecificConfig(buf))),
+      { numRuns: 2000 },
+    );
   });
 });

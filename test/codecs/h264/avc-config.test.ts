@@ -28,7 +28,10 @@ describe('AVCDecoderConfigurationRecord', () => {
   it('parses a record with two SPS, 2-byte lengths and no PPS', () => {
     const record = Buffer.from('01640028fd e2 0002 6764 0001 67 00'.replace(/ /g, ''), 'hex');
     const parsed = parseAvcDecoderConfigurationRecord(record);
-    assert.deepEqual(parsed.sps.map((s) => s.toString('hex')), ['6764', '67']);
+    assert.deepEqual(
+      parsed.sps.map((s) => s.toString('hex')),
+      ['6764', '67'],
+    );
     assert.deepEqual(parsed.pps, []);
     assert.equal(parsed.lengthSize, 2);
   });
@@ -52,6 +55,9 @@ describe('AVCDecoderConfigurationRecord', () => {
       const { sps, pps } = h264ParameterSets(c.file);
       return buildAvcDecoderConfigurationRecord(sps, pps);
     });
-    fc.assert(fc.property(bytesLike(samples, 64), (buf) => onlyParseError(() => parseAvcDecoderConfigurationRecord(buf))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(bytesLike(samples, 64), (buf) => onlyParseError(() => parseAvcDecoderConfigurationRecord(buf))),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -40,7 +40,10 @@ describe('parseH264Sps', () => {
   it('only throws ParseError on random and mutated SPS', () => {
     const samples = H264_CASES.map((c) => h264ParameterSets(c.file).sps);
     const withType = bytesLike(samples, 64).map((b) => (b.length > 0 ? Buffer.concat([Buffer.from([0x67]), b.subarray(1)]) : b));
-    fc.assert(fc.property(fc.oneof(bytesLike(samples, 64), withType), (sps) => onlyParseError(() => parseH264Sps(sps))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.oneof(bytesLike(samples, 64), withType), (sps) => onlyParseError(() => parseH264Sps(sps))),
+      { numRuns: 2000 },
+    );
   });
 });
 

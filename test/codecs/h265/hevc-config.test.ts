@@ -54,6 +54,9 @@ describe('HEVCDecoderConfigurationRecord', () => {
       const { vps, sps, pps } = h265ParameterSets(c.file);
       return buildHevcDecoderConfigurationRecord(vps, sps, pps);
     });
-    fc.assert(fc.property(bytesLike(samples, 128), (buf) => onlyParseError(() => parseHevcDecoderConfigurationRecord(buf))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(bytesLike(samples, 128), (buf) => onlyParseError(() => parseHevcDecoderConfigurationRecord(buf))),
+      { numRuns: 2000 },
+    );
   });
 });

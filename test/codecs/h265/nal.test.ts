@@ -27,6 +27,9 @@ describe('H.265 NAL units', () => {
     const { units } = h265ParameterSets('h265-main-320x240.h265');
     const slices = units.filter((u) => h265NalType(u) < 32 && (u[2]! & 0x80) !== 0); // first_slice_segment_in_pic_flag
     assert.equal(slices.length, 6);
-    assert.deepEqual(slices.map((s) => isH265Keyframe([s])), [true, true, false, false, false, false]);
+    assert.deepEqual(
+      slices.map((s) => isH265Keyframe([s])),
+      [true, true, false, false, false, false],
+    );
   });
 });

@@ -35,6 +35,9 @@ describe('parseH265Sps', () => {
   it('only throws ParseError on random and mutated SPS', () => {
     const samples = H265_CASES.map((c) => h265ParameterSets(c.file).sps);
     const withType = bytesLike(samples, 80).map((b) => (b.length > 1 ? Buffer.concat([Buffer.from([0x42, 0x01]), b.subarray(2)]) : b));
-    fc.assert(fc.property(fc.oneof(bytesLike(samples, 80), withType), (sps) => onlyParseError(() => parseH265Sps(sps))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.oneof(bytesLike(samples, 80), withType), (sps) => onlyParseError(() => parseH265Sps(sps))),
+      { numRuns: 2000 },
+    );
   });
 });

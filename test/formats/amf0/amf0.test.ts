@@ -1,14 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  AMF0_MAX_DEPTH,
-  Amf0EcmaArray,
-  amf0Properties,
-  decodeAmf0,
-  encodeAmf0,
-  type Amf0Value,
-} from '../../../src/formats/amf0/amf0';
+import { AMF0_MAX_DEPTH, Amf0EcmaArray, amf0Properties, decodeAmf0, encodeAmf0, type Amf0Value } from '../../../src/formats/amf0/amf0';
 import { ParseError } from '../../../src/core/errors';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -157,9 +150,7 @@ const valueArb: fc.Arbitrary<Amf0Value> = fc.letrec<{ value: Amf0Value }>((tie) 
     fc.date({ noInvalidDate: true }),
     fc.array(tie('value'), { maxLength: 4 }),
     fc.dictionary(fc.string({ maxLength: 8 }), tie('value'), { maxKeys: 4, noNullPrototype: true }),
-    fc
-      .dictionary(fc.string({ maxLength: 8 }), tie('value'), { maxKeys: 4, noNullPrototype: true })
-      .map((entries) => new Amf0EcmaArray(entries)),
+    fc.dictionary(fc.string({ maxLength: 8 }), tie('value'), { maxKeys: 4, noNullPrototype: true }).map((entries) => new Amf0EcmaArray(entries)),
   ),
 })).value;
 

@@ -7,13 +7,7 @@ import { h264Track } from '../../../src/codecs/h264/track';
 import { parseHevcDecoderConfigurationRecord } from '../../../src/codecs/h265/hevc-config';
 import { GatewayError } from '../../../src/core/errors';
 import { makeFrame, type Frame } from '../../../src/core/frame';
-import {
-  audioFrameBody,
-  audioSequenceHeaderBody,
-  videoFrameBody,
-  videoSequenceEndBody,
-  videoSequenceHeaderBody,
-} from '../../../src/formats/flv/bodies';
+import { audioFrameBody, audioSequenceHeaderBody, videoFrameBody, videoSequenceEndBody, videoSequenceHeaderBody } from '../../../src/formats/flv/bodies';
 import { h264ParameterSets } from '../../codecs/fixture-units';
 import { h265Frames } from './helpers';
 

@@ -17,7 +17,13 @@ import { decodeFlv, h265Frames } from './helpers';
 describe('FlvBodyDecoder on ffmpeg files', () => {
   it('decodes H.264 + AAC with the timestamps ffprobe reports', async () => {
     const { tracks, frames } = decodeFlv(readFixture('flv', 'ffmpeg-h264-aac.flv'));
-    assert.deepEqual(tracks.map((t) => [t.id, t.codec, t.ready]), [[0, 'h264', true], [1, 'aac', true]]);
+    assert.deepEqual(
+      tracks.map((t) => [t.id, t.codec, t.ready]),
+      [
+        [0, 'h264', true],
+        [1, 'aac', true],
+      ],
+    );
     const video = tracks[0] as H264Track;
     assert.deepEqual([video.width, video.height, video.profile], [320, 240, 100]);
     const audio = tracks[1] as AacTrack;
@@ -40,12 +46,18 @@ describe('FlvBodyDecoder on ffmpeg files', () => {
 
   it('decodes H.264 + G.711 A-law and G.711 µ-law alone', () => {
     const alaw = decodeFlv(readFixture('flv', 'ffmpeg-h264-g711a.flv'));
-    assert.deepEqual(alaw.tracks.map((t) => t.codec), ['h264', 'g711a']);
+    assert.deepEqual(
+      alaw.tracks.map((t) => t.codec),
+      ['h264', 'g711a'],
+    );
     assert.equal(alaw.frames.filter((f) => f.codec === 'g711a').length, 16);
     const mulaw = decodeFlv(readFixture('flv', 'ffmpeg-g711u-audio-only.flv'));
     assert.deepEqual(mulaw.tracks, [{ id: 1, codec: 'g711u', ready: true, sampleRate: 8000, channels: 1 }]);
     assert.equal(mulaw.frames.length, 8);
-    assert.equal(mulaw.frames.reduce((sum, f) => sum + f.byteLength, 0), 8000);
+    assert.equal(
+      mulaw.frames.reduce((sum, f) => sum + f.byteLength, 0),
+      8000,
+    );
   });
 
   it('keeps subarrays of the tag body', () => {
@@ -81,7 +93,10 @@ describe('FlvBodyDecoder on our own bodies', () => {
     assert.equal(start.track?.codec, 'h264');
     const coded = Buffer.from('a161766331' + '000028' + '0003419a01' + '00024180', 'hex');
     const out = decoder.video(40, coded);
-    assert.deepEqual(out.frame?.units.map((u) => u.toString('hex')), ['419a01', '4180']);
+    assert.deepEqual(
+      out.frame?.units.map((u) => u.toString('hex')),
+      ['419a01', '4180'],
+    );
     assert.deepEqual([out.frame?.dts, out.frame?.pts, out.frame?.keyframe], [3600, 7200, false]);
   });
 
@@ -91,7 +106,10 @@ describe('FlvBodyDecoder on our own bodies', () => {
     const b = h264ParameterSets('h264-main-352x288-bframes.h264');
     assert.equal((decoder.video(0, videoSequenceHeaderBody(h264Track(0, a.sps, a.pps), 'enhanced')).track as H264Track).width, 320);
     assert.equal((decoder.video(0, videoSequenceHeaderBody(h264Track(0, b.sps, b.pps), 'enhanced')).track as H264Track).width, 352);
-    assert.deepEqual(decoder.tracks.map((t) => t.codec), ['h264']);
+    assert.deepEqual(
+      decoder.tracks.map((t) => t.codec),
+      ['h264'],
+    );
   });
 
   it('marks IDR frames as keyframes even when the frame type says inter, and clamps negative cts', () => {
@@ -129,10 +147,16 @@ describe('FlvBodyDecoder on our own bodies', () => {
 
   it('only throws ParseError on random and mutated bodies', () => {
     const tags = new FlvDemuxer().feed(readFixture('flv', 'ffmpeg-h264-aac.flv'));
-    const samples = tags.filter((t) => t.type !== 18).slice(0, 12).map((t) => t.body.subarray(0, 400));
+    const samples = tags
+      .filter((t) => t.type !== 18)
+      .slice(0, 12)
+      .map((t) => t.body.subarray(0, 400));
     const { track } = h265Frames('h265-main-320x240.h265');
     samples.push(videoSequenceHeaderBody(track, 'enhanced'), videoSequenceHeaderBody(track, 'legacy'));
-    const body = fc.oneof(fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)), ...samples.map((s) => mutated(s)));
+    const body = fc.oneof(
+      fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+      ...samples.map((s) => mutated(s)),
+    );
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.boolean(), body), { minLength: 1, maxLength: 5 }), (bodies) => {
         const decoder = new FlvBodyDecoder();

@@ -71,7 +71,13 @@ describe('FlvDemuxer', () => {
       ...flvTag(8, 7, [Buffer.from('af01', 'hex')]),
     ]);
     const tags = new FlvDemuxer().feed(stream);
-    assert.deepEqual(tags.map((t) => [t.type, t.timestampMs]), [[9, 0x01000010], [8, 7]]);
+    assert.deepEqual(
+      tags.map((t) => [t.type, t.timestampMs]),
+      [
+        [9, 0x01000010],
+        [8, 7],
+      ],
+    );
   });
 
   it('skips a longer header (DataOffset > 9)', () => {
@@ -95,7 +101,10 @@ describe('FlvDemuxer', () => {
 
   it('only throws ParseError on random and mutated streams', () => {
     const sample = readFixture('flv', 'ffmpeg-h264-g711a.flv').subarray(0, 3000);
-    const input = fc.oneof(fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)), mutated(sample));
+    const input = fc.oneof(
+      fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+      mutated(sample),
+    );
     fc.assert(
       fc.property(input, fc.integer({ min: 1, max: 700 }), (buf, chunk) => {
         const demuxer = new FlvDemuxer({ maxTagSize: 4096 });

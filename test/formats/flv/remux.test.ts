@@ -16,18 +16,14 @@ describe('FLV muxed by us, decoded by ffprobe', () => {
   const dir = mkdtempSync(join(tmpdir(), 'flv-remux-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const summary = (streams: ProbeStream[]): unknown[] =>
-    streams.map((s) => [s.codec_type, s.codec_name, s.width, s.height, s.sample_rate, s.channels, s.nb_read_frames]);
+  const summary = (streams: ProbeStream[]): unknown[] => streams.map((s) => [s.codec_type, s.codec_name, s.width, s.height, s.sample_rate, s.channels, s.nb_read_frames]);
 
   for (const name of ['ffmpeg-h264-aac.flv', 'ffmpeg-h264-g711a.flv', 'ffmpeg-g711u-audio-only.flv']) {
     it(`re-muxes ${name} into the same streams and frames`, async () => {
       const { tracks, frames } = decodeFlv(readFixture('flv', name));
       const out = join(dir, name);
       writeFileSync(out, muxFlv(tracks, frames));
-      const [original, ours] = await Promise.all([
-        ffprobeJson(fixturePath('flv', name), ['-count_frames']),
-        ffprobeJson(out, ['-count_frames', '-show_packets']),
-      ]);
+      const [original, ours] = await Promise.all([ffprobeJson(fixturePath('flv', name), ['-count_frames']), ffprobeJson(out, ['-count_frames', '-show_packets'])]);
       assert.equal(ours.stderr, '');
       assert.deepEqual(summary(ours.streams), summary(original.streams));
       const video = frames.filter((f) => f.trackId === 0);

@@ -33,8 +33,14 @@ test('every viewer writes the same shared tag Buffer; sequence headers precede t
 
   const demuxer = new FlvDemuxer();
   const tags = demuxer.feed(Buffer.concat([...startA, ...outA, ...a.frame(frame(0, 903_600, false))]));
-  assert.deepEqual(tags.map((t) => t.type), [FLV_TAG_SCRIPT, FLV_TAG_VIDEO, FLV_TAG_AUDIO, FLV_TAG_VIDEO, FLV_TAG_VIDEO]);
-  assert.deepEqual(tags.map((t) => t.timestampMs), [0, 10_000, 10_000, 10_000, 10_040]);
+  assert.deepEqual(
+    tags.map((t) => t.type),
+    [FLV_TAG_SCRIPT, FLV_TAG_VIDEO, FLV_TAG_AUDIO, FLV_TAG_VIDEO, FLV_TAG_VIDEO],
+  );
+  assert.deepEqual(
+    tags.map((t) => t.timestampMs),
+    [0, 10_000, 10_000, 10_000, 10_040],
+  );
   const decoder = new FlvBodyDecoder();
   const decoded = tags.slice(1).map((t) => (t.type === FLV_TAG_VIDEO ? decoder.video(t.timestampMs, t.body) : decoder.audio(t.timestampMs, t.body)));
   assert.equal(decoded[0]!.track?.codec, 'h264');

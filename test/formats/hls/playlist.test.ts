@@ -38,7 +38,10 @@ test('discontinuities: the tag before the segment and a discontinuity sequence o
   const text = renderMediaPlaylist([segment(3, 2, 1), segment(4, 2, 2, true), segment(5, 2, 2)], { targetDuration: 2, uri: (s) => `${s.sequence}.ts` });
   const parsed = parsePlaylist(text);
   assert.equal(parsed.discontinuitySequence, 1);
-  assert.deepEqual(parsed.segments.map((s) => s.discontinuity), [false, true, false]);
+  assert.deepEqual(
+    parsed.segments.map((s) => s.discontinuity),
+    [false, true, false],
+  );
   const first = parsePlaylist(renderMediaPlaylist([segment(4, 2, 2, true), segment(5, 2, 2)], { targetDuration: 2, uri: (s) => `${s.sequence}.ts` }));
   assert.equal(first.discontinuitySequence, 1, 'the tag on the first segment counts from one below');
 });
@@ -66,13 +69,24 @@ test('parser: render then parse round-trips any window', () => {
       const parsed = parsePlaylist(text);
       assert.equal(parsed.mediaSequence, window.length ? first : 0);
       assert.equal(parsed.version, 3);
-      assert.deepEqual(parsed.segments.map((s) => [s.uri, s.duration, s.discontinuity, s.programDateTime]), window.map((s) => [`${s.sequence}.ts`, s.duration, s.discontinuity, s.programDateTime]));
+      assert.deepEqual(
+        parsed.segments.map((s) => [s.uri, s.duration, s.discontinuity, s.programDateTime]),
+        window.map((s) => [`${s.sequence}.ts`, s.duration, s.discontinuity, s.programDateTime]),
+      );
     }),
   );
 });
 
 test('parser errors: no header, URI without EXTINF, bad numbers, bad attribute lists', () => {
-  for (const text of ['', 'hello', '#EXTM3U\nseg.ts', '#EXTM3U\n#EXTINF:abc,\nx.ts', '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:-1', '#EXTM3U\n#EXT-X-STREAM-INF:CODECS="a\nx', '#EXTM3U\n#EXT-X-STREAM-INF:RESOLUTION=1x1\nx']) {
+  for (const text of [
+    '',
+    'hello',
+    '#EXTM3U\nseg.ts',
+    '#EXTM3U\n#EXTINF:abc,\nx.ts',
+    '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:-1',
+    '#EXTM3U\n#EXT-X-STREAM-INF:CODECS="a\nx',
+    '#EXTM3U\n#EXT-X-STREAM-INF:RESOLUTION=1x1\nx',
+  ]) {
     assert.throws(() => parsePlaylist(text), ParseError, JSON.stringify(text));
   }
   assert.throws(() => parsePlaylist(`#EXTM3U\n${'#EXTINF:1,\nx.ts\n'.repeat(10_001)}`), ParseError);
@@ -80,7 +94,9 @@ test('parser errors: no header, URI without EXTINF, bad numbers, bad attribute l
 });
 
 test('property: random and mutated playlists only ever throw a ParseError', () => {
-  const valid = renderMediaPlaylist([segment(1, 2), segment(2, 2, 1, true)], { targetDuration: 2, uri: (s) => `${s.sequence}.ts?session=x` }) + renderMasterPlaylist({ uri: 'a.m3u8', bandwidth: 10, codecs: ['avc1.640028'] }).slice(8);
+  const valid =
+    renderMediaPlaylist([segment(1, 2), segment(2, 2, 1, true)], { targetDuration: 2, uri: (s) => `${s.sequence}.ts?session=x` }) +
+    renderMasterPlaylist({ uri: 'a.m3u8', bandwidth: 10, codecs: ['avc1.640028'] }).slice(8);
   const check = (text: string): void => {
     try {
       parsePlaylist(text);
@@ -88,8 +104,14 @@ test('property: random and mutated playlists only ever throw a ParseError', () =
       if (!(err instanceof ParseError)) throw err;
     }
   };
-  fc.assert(fc.property(fc.string({ maxLength: 400 }), (s) => check(s)), { numRuns: 1000 });
-  fc.assert(fc.property(fc.string({ maxLength: 300 }), (s) => check(`#EXTM3U\n${s}`)), { numRuns: 1000 });
+  fc.assert(
+    fc.property(fc.string({ maxLength: 400 }), (s) => check(s)),
+    { numRuns: 1000 },
+  );
+  fc.assert(
+    fc.property(fc.string({ maxLength: 300 }), (s) => check(`#EXTM3U\n${s}`)),
+    { numRuns: 1000 },
+  );
   fc.assert(
     fc.property(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.constantFrom('#', ':', ',', '"', '\n', '=', 'A', '9', '-', ' ', '')), { maxLength: 10 }), (edits) => {
       let text = valid;

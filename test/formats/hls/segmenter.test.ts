@@ -18,9 +18,18 @@ function feed(segmenter: HlsSegmenter, frames: number, gop: number, start = 0): 
 test('segments start at keyframes and are cut at the first one after segmentSeconds', () => {
   const s = new HlsSegmenter({ targetSeconds: 2, windowSegments: 6 });
   feed(s, 25 * 9 + 1, 25); // 9 s of 1 s GOPs, plus the keyframe that closes the last one
-  assert.deepEqual(s.segments.map((x) => x.duration), [2, 2, 2, 2]);
-  assert.deepEqual(s.segments.map((x) => x.sequence), [0, 1, 2, 3]);
-  assert.ok(s.segments.every((x) => x.data[0] === 0xaa), 'each starts with the random access chunk');
+  assert.deepEqual(
+    s.segments.map((x) => x.duration),
+    [2, 2, 2, 2],
+  );
+  assert.deepEqual(
+    s.segments.map((x) => x.sequence),
+    [0, 1, 2, 3],
+  );
+  assert.ok(
+    s.segments.every((x) => x.data[0] === 0xaa),
+    'each starts with the random access chunk',
+  );
   assert.equal(s.segments[0]!.data.length, 100, '50 video + 50 audio chunks');
   assert.equal(s.segments[1]!.programDateTime, 1_700_000_000_000 + 50 * 40);
   assert.equal(s.targetDuration, 2);
@@ -29,10 +38,16 @@ test('segments start at keyframes and are cut at the first one after segmentSeco
 test('a GOP longer than the target makes longer segments and raises the target duration (never lowers it)', () => {
   const s = new HlsSegmenter({ targetSeconds: 2, windowSegments: 6 });
   feed(s, 75 * 3 + 1, 75); // 3 s GOPs
-  assert.deepEqual(s.segments.map((x) => x.duration), [3, 3, 3]);
+  assert.deepEqual(
+    s.segments.map((x) => x.duration),
+    [3, 3, 3],
+  );
   assert.equal(s.targetDuration, 3);
   feed(s, 25 * 6 + 1, 25, 226 * 3600);
-  assert.deepEqual(s.segments.slice(3).map((x) => x.duration), [2.04, 2, 2]);
+  assert.deepEqual(
+    s.segments.slice(3).map((x) => x.duration),
+    [2.04, 2, 2],
+  );
   assert.equal(s.targetDuration, 3);
 });
 
@@ -50,8 +65,14 @@ test('chunks before the first random access point are dropped', () => {
 test('a sliding window of windowSegments, older ones kept a little longer, then gone', () => {
   const s = new HlsSegmenter({ targetSeconds: 1, windowSegments: 3, extraSegments: 2 });
   feed(s, 25 * 10 + 1, 25);
-  assert.deepEqual(s.window.map((x) => x.sequence), [7, 8, 9]);
-  assert.deepEqual(s.segments.map((x) => x.sequence), [5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    s.window.map((x) => x.sequence),
+    [7, 8, 9],
+  );
+  assert.deepEqual(
+    s.segments.map((x) => x.sequence),
+    [5, 6, 7, 8, 9],
+  );
   assert.equal(s.segment(5)?.sequence, 5);
   assert.equal(s.segment(4), undefined);
   assert.equal(s.segment(10), undefined);
@@ -80,14 +101,20 @@ test('audio-only streams are timed and cut on audio', () => {
   const s = new HlsSegmenter({ targetSeconds: 1, windowSegments: 6 });
   for (let i = 0; i < 200; i++) s.push(chunk(i * 1920, i % 12 === 0, { video: false }));
   assert.ok(s.segments.length >= 3);
-  assert.ok(s.segments.every((x) => x.duration >= 1 && x.duration < 1.3), s.segments.map((x) => x.duration).join());
+  assert.ok(
+    s.segments.every((x) => x.duration >= 1 && x.duration < 1.3),
+    s.segments.map((x) => x.duration).join(),
+  );
 });
 
 test('a stream without keyframes is still cut at maxSegmentSeconds', () => {
   const s = new HlsSegmenter({ targetSeconds: 1, windowSegments: 6, maxSegmentSeconds: 4 });
   s.push(chunk(0, true));
   for (let i = 1; i < 300; i++) s.push(chunk(i * 3600, false));
-  assert.deepEqual(s.segments.map((x) => x.duration), [4, 4]);
+  assert.deepEqual(
+    s.segments.map((x) => x.duration),
+    [4, 4],
+  );
 });
 
 test('property: segments hold every chunk from the first random access point, in order, and their durations add up', () => {
@@ -114,7 +141,10 @@ test('property: segments hold every chunk from the first random access point, in
         for (const seg of s.segments) for (let i = 0; i < seg.data.length; i += 2) got.push(seg.data[i]! | (seg.data[i + 1]! << 8));
         assert.deepEqual(got, pushed);
         for (const seg of s.segments) assert.ok(Math.round(seg.duration) <= s.targetDuration);
-        assert.deepEqual(s.segments.map((x) => x.sequence), s.segments.map((_, i) => i));
+        assert.deepEqual(
+          s.segments.map((x) => x.sequence),
+          s.segments.map((_, i) => i),
+        );
       },
     ),
     { numRuns: 300 },

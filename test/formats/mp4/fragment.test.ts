@@ -11,10 +11,7 @@ const sampleArb = fc.record({
   data: fc.array(fc.uint8Array({ minLength: 0, maxLength: 64 }), { minLength: 1, maxLength: 3 }),
 });
 
-const runsArb = fc.array(
-  fc.record({ baseDecodeTime: fc.maxSafeNat(), samples: fc.array(sampleArb, { minLength: 1, maxLength: 40 }) }),
-  { minLength: 1, maxLength: 3 },
-);
+const runsArb = fc.array(fc.record({ baseDecodeTime: fc.maxSafeNat(), samples: fc.array(sampleArb, { minLength: 1, maxLength: 40 }) }), { minLength: 1, maxLength: 3 });
 
 test('movie fragments: box sizes add up, trun tables list every sample and data_offset points at its bytes', () => {
   fc.assert(
@@ -29,7 +26,10 @@ test('movie fragments: box sizes add up, trun tables list every sample and data_
       }));
       const out = Buffer.concat(movieFragment(sequence, runs));
       const boxes = parseBoxes(out);
-      assert.deepEqual(boxes.map((b) => b.type), ['moof', 'mdat']);
+      assert.deepEqual(
+        boxes.map((b) => b.type),
+        ['moof', 'mdat'],
+      );
       const [moof, mdat] = boxes as [(typeof boxes)[0], (typeof boxes)[0]];
       assert.equal(find([moof], 'moof/mfhd')!.body.readUInt32BE(4), sequence);
       const trafs = moof.children.filter((b) => b.type === 'traf');

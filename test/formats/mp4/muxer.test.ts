@@ -48,16 +48,38 @@ for (const input of inputs) {
     const { tracks, frames } = input.load();
     const out = muxAll(tracks, frames);
     const boxes = parseBoxes(out);
-    assert.deepEqual(boxes.slice(0, 2).map((b) => b.type), ['ftyp', 'moov']);
+    assert.deepEqual(
+      boxes.slice(0, 2).map((b) => b.type),
+      ['ftyp', 'moov'],
+    );
     const video = tracks.find((t) => t.id === 0)!;
     assert.ok(find(boxes, `moov/trak/mdia/minf/stbl/stsd/${video.codec === 'h264' ? 'avc1/avcC' : 'hvc1/hvcC'}`));
     const inVideo = frames.filter((f) => f.trackId === 0);
     const videoSamples = samplesOf(boxes, 1);
     assert.equal(videoSamples.length, inVideo.length);
-    assert.deepEqual(videoSamples.map((s) => s.sync), inVideo.map((f) => f.keyframe));
-    assert.deepEqual(videoSamples.map((s) => s.size), inVideo.map((f) => f.units.reduce((n, u) => n + 4 + u.length, 0)));
-    assert.deepEqual(videoSamples.map((s) => s.cto), inVideo.map((f) => f.pts - f.dts));
-    const firsts = boxes.filter((b) => b.type === 'moof').map((m) => parseTrun(find(m.children.filter((c) => c.type === 'traf'), 'traf/trun')!).samples[0]!);
+    assert.deepEqual(
+      videoSamples.map((s) => s.sync),
+      inVideo.map((f) => f.keyframe),
+    );
+    assert.deepEqual(
+      videoSamples.map((s) => s.size),
+      inVideo.map((f) => f.units.reduce((n, u) => n + 4 + u.length, 0)),
+    );
+    assert.deepEqual(
+      videoSamples.map((s) => s.cto),
+      inVideo.map((f) => f.pts - f.dts),
+    );
+    const firsts = boxes
+      .filter((b) => b.type === 'moof')
+      .map(
+        (m) =>
+          parseTrun(
+            find(
+              m.children.filter((c) => c.type === 'traf'),
+              'traf/trun',
+            )!,
+          ).samples[0]!,
+      );
     for (const first of firsts) assert.equal(first.flags & 0x10000, 0, 'a fragment starts with a sync sample');
 
     const file = join(dir, `${input.video}-${input.audio}.mp4`);
@@ -70,7 +92,10 @@ for (const input of inputs) {
     const vPackets = probe.packets!.filter((p: ProbePacket) => p.stream_index === vStream.index);
     assert.equal(vPackets.length, inVideo.length);
     const base = frames[0]!.dts;
-    assert.deepEqual(vPackets.map((p) => [p.dts, p.pts, p.flags.startsWith('K')]), inVideo.map((f) => [f.dts - base, f.pts - base, f.keyframe]));
+    assert.deepEqual(
+      vPackets.map((p) => [p.dts, p.pts, p.flags.startsWith('K')]),
+      inVideo.map((f) => [f.dts - base, f.pts - base, f.keyframe]),
+    );
     assert.equal(probe.packets!.filter((p) => p.stream_index === aStream.index).length, frames.filter((f) => f.trackId === 1).length);
     const decode = await runTool(ffmpegPath, ['-v', 'error', '-i', file, '-f', 'null', '-']);
     assert.equal(decode.code, 0);
@@ -82,26 +107,35 @@ test('fMP4 muxer on random frame sequences: decode times are continuous across f
   const { tracks, frames } = readFlvFrames(join(FIXTURES, 'flv', 'ffmpeg-h264-aac.flv'));
   const video = frames.filter((f) => f.trackId === 0);
   fc.assert(
-    fc.property(fc.array(fc.boolean(), { minLength: video.length, maxLength: video.length }), fc.array(fc.integer({ min: 1, max: 9000 }), { minLength: video.length, maxLength: video.length }), (keys, steps) => {
-      let dts = 0;
-      const input = video.map((f, i) => {
-        dts += steps[i]!;
-        return { ...f, dts, pts: dts, keyframe: i === 0 || keys[i]! };
-      });
-      const boxes = parseBoxes(muxAll(tracks.filter((t) => t.id === 0), input));
-      const samples = samplesOf(boxes, 1);
-      assert.equal(samples.length, input.length);
-      let clock = samples[0]!.tfdt;
-      let lastTfdt = -1;
-      samples.forEach((s, i) => {
-        if (s.tfdt !== lastTfdt) {
-          assert.equal(s.tfdt, clock, 'tfdt continues where the last fragment ended');
-          lastTfdt = s.tfdt;
-        }
-        assert.equal(clock, input[i]!.dts - input[0]!.dts);
-        clock += s.duration;
-      });
-    }),
+    fc.property(
+      fc.array(fc.boolean(), { minLength: video.length, maxLength: video.length }),
+      fc.array(fc.integer({ min: 1, max: 9000 }), { minLength: video.length, maxLength: video.length }),
+      (keys, steps) => {
+        let dts = 0;
+        const input = video.map((f, i) => {
+          dts += steps[i]!;
+          return { ...f, dts, pts: dts, keyframe: i === 0 || keys[i]! };
+        });
+        const boxes = parseBoxes(
+          muxAll(
+            tracks.filter((t) => t.id === 0),
+            input,
+          ),
+        );
+        const samples = samplesOf(boxes, 1);
+        assert.equal(samples.length, input.length);
+        let clock = samples[0]!.tfdt;
+        let lastTfdt = -1;
+        samples.forEach((s, i) => {
+          if (s.tfdt !== lastTfdt) {
+            assert.equal(s.tfdt, clock, 'tfdt continues where the last fragment ended');
+            lastTfdt = s.tfdt;
+          }
+          assert.equal(clock, input[i]!.dts - input[0]!.dts);
+          clock += s.duration;
+        });
+      },
+    ),
     { numRuns: 50 },
   );
 });

@@ -46,12 +46,18 @@ for (const c of THIRD_PARTY) {
     const ts = load(c.file);
     for (const slice of [188, 1000, 1316, 7]) {
       const { streams, pes, stats } = demuxAll(ts, slice);
-      assert.deepEqual(streams.map((s) => s.streamType), [c.videoType, STREAM_TYPE.AAC_ADTS]);
+      assert.deepEqual(
+        streams.map((s) => s.streamType),
+        [c.videoType, STREAM_TYPE.AAC_ADTS],
+      );
       assert.equal(stats.continuityErrors, 0);
       assert.equal(stats.errors, 0);
       const units = accessUnits(pes);
       assert.equal(units.filter((u) => u.streamType === c.videoType).length, 50, `slice ${slice}`);
-      assert.equal(units.filter((u) => u.streamType === STREAM_TYPE.AAC_ADTS).reduce((n, u) => n + u.units.length, 0), c.audio);
+      assert.equal(
+        units.filter((u) => u.streamType === STREAM_TYPE.AAC_ADTS).reduce((n, u) => n + u.units.length, 0),
+        c.audio,
+      );
       assert.ok(units.filter((u) => u.streamType === c.videoType && u.randomAccess).length >= 2, 'keyframes carry random_access_indicator');
     }
   });
@@ -148,7 +154,10 @@ function neverThrows(input: Buffer, slice = input.length || 1): void {
 }
 
 test('fuzz: random bytes and random packets never throw', () => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 4 * TS_PACKET_SIZE }), (bytes) => neverThrows(Buffer.from(bytes))), { numRuns: 2000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 4 * TS_PACKET_SIZE }), (bytes) => neverThrows(Buffer.from(bytes))),
+    { numRuns: 2000 },
+  );
   // Random packets with a valid sync byte get past the first check.
   fc.assert(
     fc.property(fc.array(fc.uint8Array({ maxLength: 400 }), { maxLength: 6 }), (chunks) => {
@@ -157,16 +166,25 @@ test('fuzz: random bytes and random packets never throw', () => {
     }),
     { numRuns: 1000 },
   );
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => parseErrorOnly(() => parsePmt(Buffer.from([0x02, ...bytes])))), { numRuns: 1000 });
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => parseErrorOnly(() => parsePat(Buffer.from([0x00, ...bytes])))), { numRuns: 1000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => parseErrorOnly(() => parsePmt(Buffer.from([0x02, ...bytes])))),
+    { numRuns: 1000 },
+  );
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => parseErrorOnly(() => parsePat(Buffer.from([0x00, ...bytes])))),
+    { numRuns: 1000 },
+  );
 });
 
 test("fuzz: mutated valid TS (ours, ffmpeg's) never throws, sliced anywhere", () => {
-  const ours = muxAll([H264_TEST_TRACK, AAC_TEST_TRACK], [
-    { trackId: 0, codec: 'h264', dts: 0, pts: 3600, keyframe: true, units: [Buffer.alloc(900, 0x65)], byteLength: 900, receivedAt: 0 },
-    { trackId: 1, codec: 'aac', dts: 100, pts: 100, keyframe: true, units: [Buffer.alloc(200, 1)], byteLength: 200, receivedAt: 0 },
-    { trackId: 0, codec: 'h264', dts: 3600, pts: 3600, keyframe: false, units: [Buffer.alloc(300, 0x41)], byteLength: 300, receivedAt: 0 },
-  ]);
+  const ours = muxAll(
+    [H264_TEST_TRACK, AAC_TEST_TRACK],
+    [
+      { trackId: 0, codec: 'h264', dts: 0, pts: 3600, keyframe: true, units: [Buffer.alloc(900, 0x65)], byteLength: 900, receivedAt: 0 },
+      { trackId: 1, codec: 'aac', dts: 100, pts: 100, keyframe: true, units: [Buffer.alloc(200, 1)], byteLength: 200, receivedAt: 0 },
+      { trackId: 0, codec: 'h264', dts: 3600, pts: 3600, keyframe: false, units: [Buffer.alloc(300, 0x41)], byteLength: 300, receivedAt: 0 },
+    ],
+  );
   const theirs = readFileSync(join(FIXTURES, 'ffmpeg-h264-aac.mpegts')).subarray(0, 40 * TS_PACKET_SIZE);
   const older = fixture('ts', 'ffmpeg-h264-aac.ts').subarray(0, 60 * TS_PACKET_SIZE);
   for (const valid of [ours, theirs]) {

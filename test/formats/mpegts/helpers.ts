@@ -46,7 +46,14 @@ export class PesCollector implements EsSink {
     if (!open) return;
     this.open.delete(id);
     const { start } = open;
-    this.pes.push({ pid: id, streamType: start.streamType ?? 0, pts: start.pts!, dts: start.dts ?? start.pts!, randomAccess: start.randomAccess ?? false, payload: Buffer.concat(open.parts) });
+    this.pes.push({
+      pid: id,
+      streamType: start.streamType ?? 0,
+      pts: start.pts!,
+      dts: start.dts ?? start.pts!,
+      randomAccess: start.randomAccess ?? false,
+      payload: Buffer.concat(open.parts),
+    });
   }
   onDiscontinuity(): void {
     this.open.clear();

@@ -20,8 +20,18 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const inputs: { name: string; load: () => { tracks: Track[]; frames: Frame[] }; video: string; reference?: string }[] = [
   { name: 'H.264 High with B-frames + AAC 44.1 kHz (from an ffmpeg FLV)', load: () => readFlvFrames(join(FIXTURES, 'flv', 'ffmpeg-h264-aac.flv')), video: 'h264' },
-  { name: 'H.264 High with B-frames + AAC (from an ffmpeg TS, parameter sets in-band)', load: () => tsFileMedia(readFileSync(join(FIXTURES, 'mpegts', 'ffmpeg-h264-aac.mpegts'))), video: 'h264', reference: 'ffmpeg-h264-aac.mpegts' },
-  { name: 'H.265 Main with B-frames + AAC 48 kHz (x265, from an ffmpeg TS)', load: () => tsFileMedia(readFileSync(join(FIXTURES, 'mpegts', 'ffmpeg-h265-aac.mpegts'))), video: 'hevc', reference: 'ffmpeg-h265-aac.mpegts' },
+  {
+    name: 'H.264 High with B-frames + AAC (from an ffmpeg TS, parameter sets in-band)',
+    load: () => tsFileMedia(readFileSync(join(FIXTURES, 'mpegts', 'ffmpeg-h264-aac.mpegts'))),
+    video: 'h264',
+    reference: 'ffmpeg-h264-aac.mpegts',
+  },
+  {
+    name: 'H.265 Main with B-frames + AAC 48 kHz (x265, from an ffmpeg TS)',
+    load: () => tsFileMedia(readFileSync(join(FIXTURES, 'mpegts', 'ffmpeg-h265-aac.mpegts'))),
+    video: 'hevc',
+    reference: 'ffmpeg-h265-aac.mpegts',
+  },
 ];
 
 function key(p: ProbePacket): boolean {
@@ -48,7 +58,10 @@ for (const input of inputs) {
     const outAudio = probe.packets!.filter((p) => p.stream_index === audio.index);
     assert.equal(outVideo.length, inVideo.length);
     assert.equal(outAudio.length, inAudio.length);
-    assert.ok(inVideo.some((f) => f.pts !== f.dts), 'the input has B-frames');
+    assert.ok(
+      inVideo.some((f) => f.pts !== f.dts),
+      'the input has B-frames',
+    );
     const sizes = inVideo.map((f) => expectedVideoSize(f, videoTrack));
     if (input.video === 'hevc') {
       // ffmpeg's HEVC parser re-cuts the stream one byte late: each AU's leading zero_byte (of its
@@ -69,7 +82,10 @@ for (const input of inputs) {
       // The original file as ffprobe reads it: same video timestamps and keyframes as ours.
       const original = await ffprobeJson(join(FIXTURES, 'mpegts', input.reference), ['-show_packets']);
       const origVideo = original.packets!.filter((p) => p.stream_index === original.streams.find((s) => s.codec_type === 'video')!.index);
-      assert.deepEqual(outVideo.map((p) => [p.pts, p.dts, key(p)]), origVideo.map((p) => [p.pts, p.dts, key(p)]));
+      assert.deepEqual(
+        outVideo.map((p) => [p.pts, p.dts, key(p)]),
+        origVideo.map((p) => [p.pts, p.dts, key(p)]),
+      );
     }
     const decode = await runTool(ffmpegPath, ['-v', 'error', '-i', file, '-f', 'null', '-']);
     assert.equal(decode.code, 0);

@@ -53,7 +53,15 @@ function audio(dts: number, size: number): Frame {
 test('PAT and PMT sections are byte-identical to the well-known ffmpeg tables (CRC32/MPEG-2)', () => {
   // ffmpeg's mpegtsenc writes exactly these for one program (PMT PID 0x1000), H.264 on 0x100 and AAC on 0x101.
   assert.equal(patSection(0x1000).toString('hex'), '00b00d0001c100000001f0002ab104b2');
-  const pmt = pmtSection({ pmtPid: 0x1000, pcrPid: 0x100, version: 0, streams: [{ streamType: 0x1b, pid: 0x100 }, { streamType: 0x0f, pid: 0x101 }] });
+  const pmt = pmtSection({
+    pmtPid: 0x1000,
+    pcrPid: 0x100,
+    version: 0,
+    streams: [
+      { streamType: 0x1b, pid: 0x100 },
+      { streamType: 0x0f, pid: 0x101 },
+    ],
+  });
   assert.equal(pmt.toString('hex'), '02b0170001c10000e100f0001be100f0000fe101f0002f44b99b');
   assert.equal(crc32Mpeg2(Buffer.from('123456789')), 0x0376e6e7); // the CRC-32/MPEG-2 check value
 });
@@ -83,7 +91,10 @@ test('every packet is 188 bytes with the sync byte; continuity counters run per 
       psiBeforeKeyframes++;
     }
   }
-  assert.deepEqual([...counters.keys()].sort((a, b) => a - b), [PID_PAT, PID_VIDEO, PID_AUDIO, PID_PMT]);
+  assert.deepEqual(
+    [...counters.keys()].sort((a, b) => a - b),
+    [PID_PAT, PID_VIDEO, PID_AUDIO, PID_PMT],
+  );
   assert.equal(psiBeforeKeyframes, 3);
   assert.equal(demuxAll(ts, 1000).stats.continuityErrors, 0);
 });
@@ -92,7 +103,13 @@ test('PCR on every video PES equals its DTS; audio never carries PCR when there 
   const frames = [video(90_000, true, [3000], 93_600), audio(90_100, 300), video(93_600, false, [800], 100_800), audio(92_190, 300)];
   const ts = muxAll([H264_TEST_TRACK, AAC_TEST_TRACK], frames);
   const pcrs = scanPackets(ts).filter((p) => p.pcr !== undefined);
-  assert.deepEqual(pcrs.map((p) => [p.pid, p.pcr]), [[PID_VIDEO, 90_000], [PID_VIDEO, 93_600]]);
+  assert.deepEqual(
+    pcrs.map((p) => [p.pid, p.pcr]),
+    [
+      [PID_VIDEO, 90_000],
+      [PID_VIDEO, 93_600],
+    ],
+  );
   assert.equal(pmtHeaders(ts, PID_PMT)[0]?.pcrPid, PID_VIDEO);
 });
 
@@ -106,10 +123,30 @@ test('AUD and SPS/PPS (VPS) lead keyframes, AUD alone leads other frames, in-ban
     const units = accessUnits(demuxAll(muxAll([track], [key, delta, withAud])).pes);
     assert.equal(units.length, 3);
     const types = units.map((u) => u.units.map((n) => (codec === 'h264' ? n[0]! & 0x1f : (n[0]! >>> 1) & 0x3f)));
-    if (codec === 'h264') assert.deepEqual(types, [[9, 7, 8, 5, 5], [9, 1], [9, 1]]);
-    else assert.deepEqual(types, [[35, 32, 33, 34, 19, 19], [35, 1], [35, 1]]);
-    assert.deepEqual(units.map((u) => u.payloadBytes), [expectedVideoSize(key, track), expectedVideoSize(delta, track), expectedVideoSize(withAud, track)]);
-    assert.deepEqual(units.map((u) => [u.pts, u.dts, u.randomAccess]), [[0, 0, true], [7200, 3600, false], [7200, 7200, false]]);
+    if (codec === 'h264')
+      assert.deepEqual(types, [
+        [9, 7, 8, 5, 5],
+        [9, 1],
+        [9, 1],
+      ]);
+    else
+      assert.deepEqual(types, [
+        [35, 32, 33, 34, 19, 19],
+        [35, 1],
+        [35, 1],
+      ]);
+    assert.deepEqual(
+      units.map((u) => u.payloadBytes),
+      [expectedVideoSize(key, track), expectedVideoSize(delta, track), expectedVideoSize(withAud, track)],
+    );
+    assert.deepEqual(
+      units.map((u) => [u.pts, u.dts, u.randomAccess]),
+      [
+        [0, 0, true],
+        [7200, 3600, false],
+        [7200, 7200, false],
+      ],
+    );
   }
 });
 
@@ -117,7 +154,10 @@ test('a keyframe that carries its SPS in-band gets no second copy', () => {
   const sps = H264_TEST_TRACK.codec === 'h264' ? H264_TEST_TRACK.sps! : Buffer.alloc(0);
   const key: Frame = { ...video(0, true, [400]), units: [sps, Buffer.from([0x68, 0xce, 0x38, 0x80]), Buffer.alloc(400, 0x65)] };
   const [unit] = accessUnits(demuxAll(muxAll([H264_TEST_TRACK], [key])).pes);
-  assert.deepEqual(unit!.units.map((n) => n[0]! & 0x1f), [9, 7, 8, 5]);
+  assert.deepEqual(
+    unit!.units.map((n) => n[0]! & 0x1f),
+    [9, 7, 8, 5],
+  );
 });
 
 test('adaptation-field stuffing is right for every payload length, including 1- and 2-byte fields', () => {
@@ -167,21 +207,39 @@ test('PTS/DTS are 33-bit and wrap; timestamp fields round-trip every 33-bit valu
   const frames = [video(wrapAt - 3600, true, [100], wrapAt + 3600), audio(wrapAt + 10, 50)];
   const ts = muxAll([H264_TEST_TRACK, AAC_TEST_TRACK], frames);
   const units = accessUnits(demuxAll(ts).pes).sort((a, b) => a.pid - b.pid);
-  assert.deepEqual(units.map((u) => [u.dts, u.pts]), [[wrapAt - 3600, 3600], [10, 10]]);
-  assert.deepEqual(scanPackets(ts).flatMap((p) => (p.pcr === undefined ? [] : [p.pcr])), [wrapAt - 3600]);
+  assert.deepEqual(
+    units.map((u) => [u.dts, u.pts]),
+    [
+      [wrapAt - 3600, 3600],
+      [10, 10],
+    ],
+  );
+  assert.deepEqual(
+    scanPackets(ts).flatMap((p) => (p.pcr === undefined ? [] : [p.pcr])),
+    [wrapAt - 3600],
+  );
 });
 
 test('AAC frames get an ADTS header and a bounded PES length; without video, PCR and start points are on audio', () => {
   const muxer = new TsMuxer({ audioOnlyPsiIntervalTicks: 9000 });
   muxer.setTracks([AAC_TEST_TRACK]);
   const outs = [0, 2090, 4180, 6270, 8360, 10450].map((dts) => muxer.frame(audio(dts, 300))!);
-  assert.deepEqual(outs.map((o) => o.randomAccess), [true, false, false, false, false, true]);
+  assert.deepEqual(
+    outs.map((o) => o.randomAccess),
+    [true, false, false, false, false, true],
+  );
   const ts = Buffer.concat(outs.map((o) => o.data));
   const packets = scanPackets(ts);
   const pesStarts = packets.filter((p) => p.pid === PID_AUDIO && p.start);
   assert.equal(pesStarts.length, 6);
-  assert.ok(pesStarts.every((p) => p.payload.readUInt16BE(4) === 3 + 5 + 7 + 300), 'PES_packet_length as declared');
-  assert.deepEqual(packets.filter((p) => p.pcr !== undefined).map((p) => p.pid), [PID_AUDIO, PID_AUDIO, PID_AUDIO, PID_AUDIO, PID_AUDIO, PID_AUDIO]);
+  assert.ok(
+    pesStarts.every((p) => p.payload.readUInt16BE(4) === 3 + 5 + 7 + 300),
+    'PES_packet_length as declared',
+  );
+  assert.deepEqual(
+    packets.filter((p) => p.pcr !== undefined).map((p) => p.pid),
+    [PID_AUDIO, PID_AUDIO, PID_AUDIO, PID_AUDIO, PID_AUDIO, PID_AUDIO],
+  );
   const [first] = accessUnits(demuxAll(ts).pes);
   assert.equal(first!.units[0]!.length, 300);
   assert.equal(first!.payloadBytes, 307);
@@ -190,7 +248,10 @@ test('AAC frames get an ADTS header and a bounded PES length; without video, PCR
 test('G.711 is left out of the program and its frames are counted', () => {
   const muxer = new TsMuxer();
   const change = muxer.setTracks([H264_TEST_TRACK, g711Track(1, 'g711a')]);
-  assert.deepEqual(change.skipped.map((s) => s.codec), ['g711a']);
+  assert.deepEqual(
+    change.skipped.map((s) => s.codec),
+    ['g711a'],
+  );
   assert.equal(muxer.streams.length, 1);
   const g711: Frame = { trackId: 1, codec: 'g711a', dts: 0, pts: 0, keyframe: true, units: [Buffer.alloc(160)], byteLength: 160, receivedAt: 0 };
   assert.equal(muxer.frame(g711), undefined);

@@ -44,7 +44,10 @@ test('a PES_packet_length shorter than the header is a ParseError', () => {
 });
 
 test('fuzz: parsePesHeader throws ParseError only', () => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => parseErrorOnly(() => parsePesHeader(Buffer.from(bytes), 0))), { numRuns: 3000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => parseErrorOnly(() => parsePesHeader(Buffer.from(bytes), 0))),
+    { numRuns: 3000 },
+  );
   const valid = pesHeader(0xe0, 5, 3, 50, true);
   fc.assert(
     fc.property(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), (edits) => {

@@ -9,7 +9,8 @@ import { MAX_SDP_BYTES, MAX_SDP_LINES, MAX_SDP_MEDIA, parseFmtp, parseSdp } from
 const RTSP = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'rtsp');
 
 /** A Hikvision answer to a GB28181 INVITE (TCP passive). */
-const GB_ANSWER = 'v=0\r\no=34020000001320000001 0 0 IN IP4 192.168.1.64\r\ns=Play\r\nc=IN IP4 192.168.1.64\r\nt=0 0\r\nm=video 15060 TCP/RTP/AVP 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\na=setup:passive\r\na=connection:new\r\ny=0100000001\r\nf=\r\n';
+const GB_ANSWER =
+  'v=0\r\no=34020000001320000001 0 0 IN IP4 192.168.1.64\r\ns=Play\r\nc=IN IP4 192.168.1.64\r\nt=0 0\r\nm=video 15060 TCP/RTP/AVP 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\na=setup:passive\r\na=connection:new\r\ny=0100000001\r\nf=\r\n';
 
 test('one parser for both users: an RTSP camera DESCRIBE (controls, fmtp, per-media c=) and a GB28181 answer (setup, y=, f=)', () => {
   const camera = parseSdp(readFileSync(join(RTSP, 'camera-absolute-control.sdp')));
@@ -26,7 +27,10 @@ test('one parser for both users: an RTSP camera DESCRIBE (controls, fmtp, per-me
 });
 
 test('fmtp: keys lower-cased, values kept, no prototype keys', () => {
-  assert.deepEqual({ ...parseFmtp('Profile-Level-Id=42e01f; packetization-mode=1;config=AbC=;;junk') }, { 'profile-level-id': '42e01f', 'packetization-mode': '1', config: 'AbC=' });
+  assert.deepEqual(
+    { ...parseFmtp('Profile-Level-Id=42e01f; packetization-mode=1;config=AbC=;;junk') },
+    { 'profile-level-id': '42e01f', 'packetization-mode': '1', config: 'AbC=' },
+  );
   assert.equal(Object.getPrototypeOf(parseFmtp('__proto__=x')), Object.prototype);
 });
 
@@ -41,20 +45,26 @@ test('caps and unusable lines are ParseErrors', () => {
 test('property: random and mutated SDP (RTSP and GB) only ever throw ParseError', () => {
   const valid = [GB_ANSWER, readFileSync(join(RTSP, 'camera-relative-control.sdp'), 'utf8')];
   fc.assert(
-    fc.property(fc.oneof(fc.string({ maxLength: 500 }), fc.tuple(fc.constantFrom(...valid), fc.array(fc.tuple(fc.nat(), fc.string({ maxLength: 3 })), { maxLength: 6 })).map(([text, edits]) => {
-      let out = text;
-      for (const [at, s] of edits) {
-        const i = at % (out.length + 1);
-        out = out.slice(0, i) + s + out.slice(i + 1);
-      }
-      return out;
-    })), (text) => {
-      try {
-        parseSdp(text);
-      } catch (err) {
-        if (!(err instanceof ParseError)) throw err;
-      }
-    }),
+    fc.property(
+      fc.oneof(
+        fc.string({ maxLength: 500 }),
+        fc.tuple(fc.constantFrom(...valid), fc.array(fc.tuple(fc.nat(), fc.string({ maxLength: 3 })), { maxLength: 6 })).map(([text, edits]) => {
+          let out = text;
+          for (const [at, s] of edits) {
+            const i = at % (out.length + 1);
+            out = out.slice(0, i) + s + out.slice(i + 1);
+          }
+          return out;
+        }),
+      ),
+      (text) => {
+        try {
+          parseSdp(text);
+        } catch (err) {
+          if (!(err instanceof ParseError)) throw err;
+        }
+      },
+    ),
     { numRuns: 2000 },
   );
 });

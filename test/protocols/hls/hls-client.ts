@@ -62,7 +62,17 @@ export async function followHls(masterUrl: string, ms: number, options: { onSegm
       if (sequence < next) continue;
       const s = list.segments[i]!;
       const res = await fetch(new URL(s.uri, mediaUrl));
-      const segment: FollowedSegment = { sequence, uri: s.uri, duration: s.duration, discontinuity: s.discontinuity, programDateTime: s.programDateTime, data: Buffer.from(await res.arrayBuffer()), status: res.status, headers: res.headers, at: performance.now() };
+      const segment: FollowedSegment = {
+        sequence,
+        uri: s.uri,
+        duration: s.duration,
+        discontinuity: s.discontinuity,
+        programDateTime: s.programDateTime,
+        data: Buffer.from(await res.arrayBuffer()),
+        status: res.status,
+        headers: res.headers,
+        at: performance.now(),
+      };
       segments.push(segment);
       options.onSegment?.(segment);
       next = sequence + 1;

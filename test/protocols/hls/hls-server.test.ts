@@ -12,10 +12,21 @@ import { AAC_TEST_TRACK, H264_TEST_TRACK, TestSource, audioFrame, sleep, videoFr
 
 const viewer = (remote: string): HlsViewer => ({ remote, query: {} });
 
-const OPTIONS: HlsOptions = { segmentSeconds: 1, windowSegments: 3, closeAfterMs: 5000, playlistWaitMs: 500, alwaysRemux: false, maxSessionsPerStream: 1000, maxSessionsPerClient: 1000 };
+const OPTIONS: HlsOptions = {
+  segmentSeconds: 1,
+  windowSegments: 3,
+  closeAfterMs: 5000,
+  playlistWaitMs: 500,
+  alwaysRemux: false,
+  maxSessionsPerStream: 1000,
+  maxSessionsPerClient: 1000,
+};
 
 function setup(options: Partial<HlsOptions> = {}, refused?: HlsDeps['refused']) {
-  const registry = new Registry({ ...DEFAULT_REGISTRY_OPTIONS, trackWaitMs: 50, waitForPublisherMs: 100, startTimeoutMs: 300, closeAfterMs: 100, reconnectGraceMs: 0 }, silentLogger());
+  const registry = new Registry(
+    { ...DEFAULT_REGISTRY_OPTIONS, trackWaitMs: 50, waitForPublisherMs: 100, startTimeoutMs: 300, closeAfterMs: 100, reconnectGraceMs: 0 },
+    silentLogger(),
+  );
   const feeds = new TsFeeds(registry, silentLogger());
   let clock = 1000;
   const hls = new HlsServer({ registry, feeds, log: silentLogger(), refused }, { ...OPTIONS, ...options }, () => clock);
@@ -57,13 +68,22 @@ test('master playlist names a session; the media playlist waits for two segments
   assert.equal(playlist.version, 3);
   assert.equal(playlist.targetDuration, 1);
   assert.equal(playlist.mediaSequence, 0);
-  assert.deepEqual(playlist.segments.map((s) => [s.uri, s.duration]), [[`0.ts?session=${session}`, 1], [`1.ts?session=${session}`, 1]]);
+  assert.deepEqual(
+    playlist.segments.map((s) => [s.uri, s.duration]),
+    [
+      [`0.ts?session=${session}`, 1],
+      [`1.ts?session=${session}`, 1],
+    ],
+  );
   const data = await hls.segment('live/a', 1, session, viewer('127.0.0.1:1'));
   assert.equal(data[0], 0x47);
   assert.equal(((data[1]! & 0x1f) << 8) | data[2]!, 0, 'a segment starts with the PAT');
   write(publisher, 51, 200);
   const later = parsePlaylist(await hls.mediaPlaylist('live/a', session, viewer('127.0.0.1:1')));
-  assert.deepEqual(later.segments.map((s) => s.uri.split('.')[0]), ['4', '5', '6']);
+  assert.deepEqual(
+    later.segments.map((s) => s.uri.split('.')[0]),
+    ['4', '5', '6'],
+  );
   await assert.rejects(hls.segment('live/a', 0, session, viewer('x')), (err: unknown) => err instanceof GatewayError && err.code === 'STREAM_NOT_FOUND');
   assert.ok((await hls.segment('live/a', 2, session, viewer('x'))).length > 0, 'just left the window: still downloadable');
   hls.close();

@@ -9,7 +9,11 @@ function chunk(n: number, randomAccess: boolean): TsChunk {
 
 test('the writer holds the replayed cache until open(), then writes it first', () => {
   const written: number[] = [];
-  const writer = new TsViewerWriter(() => 0, 1000, () => undefined);
+  const writer = new TsViewerWriter(
+    () => 0,
+    1000,
+    () => undefined,
+  );
   writer.onChunk(chunk(1, true));
   writer.onChunk(chunk(2, false));
   assert.equal(written.length, 0);
@@ -22,7 +26,11 @@ test('the writer holds the replayed cache until open(), then writes it first', (
 test('a viewer over its backlog bound skips to the next random access point once drained', () => {
   let backlog = 0;
   const written: number[] = [];
-  const writer = new TsViewerWriter(() => backlog, 100, () => undefined);
+  const writer = new TsViewerWriter(
+    () => backlog,
+    100,
+    () => undefined,
+  );
   writer.open((data) => written.push(data[0]!));
   writer.onChunk(chunk(1, true));
   backlog = 500;
@@ -40,7 +48,13 @@ test('a viewer that stays behind longer than maxLagMs is ended; catching up in t
   let now = 0;
   let backlog = 500;
   let ended = '';
-  const writer = new TsViewerWriter(() => backlog, 100, (reason) => (ended = reason), 1000, () => now);
+  const writer = new TsViewerWriter(
+    () => backlog,
+    100,
+    (reason) => (ended = reason),
+    1000,
+    () => now,
+  );
   writer.open(() => undefined);
   const chunk = { data: Buffer.alloc(188), randomAccess: true, dts: 0, video: true, discontinuity: false, receivedAt: 0 };
   writer.onChunk(chunk);

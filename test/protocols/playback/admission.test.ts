@@ -28,7 +28,12 @@ after(async () => {
 });
 
 test('playback passes the play admission like live play: 403 {code, message} without a good token, the query minus its own keys', async () => {
-  for (const url of [`/record/live/cam.flv?start=${T0}`, `/record/live/cam/index.m3u8?start=${T0}`, `/api/recordings/1/file`, `/api/recordings/timeline?path=live/cam&start=${T0}&end=${T0 + 60_000}`]) {
+  for (const url of [
+    `/record/live/cam.flv?start=${T0}`,
+    `/record/live/cam/index.m3u8?start=${T0}`,
+    `/api/recordings/1/file`,
+    `/api/recordings/timeline?path=live/cam&start=${T0}&end=${T0 + 60_000}`,
+  ]) {
     const refused = await fetch(`${server.base}${url}`);
     assert.equal(refused.status, 403, url);
     assert.deepEqual(await refused.json(), { code: 'FORBIDDEN', message: 'token refused' });

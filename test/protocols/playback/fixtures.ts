@@ -40,21 +40,70 @@ async function mediaSpan(file: string): Promise<{ first: number; last: number }>
  * Three 15 s segments cut by ffmpeg's segment muxer (H.264 GOP 1 s + AAC) in `format`, the
  * third 10 s after the second ended (a publisher gap), indexed through the RecordingsRepo.
  */
-export async function makeRecordings(dir: string, db: Db, format: 'flv' | 'ts', path = 'live/cam', rowFormat: 'flv' | 'ts' | 'hls' = format): Promise<{ ids: number[]; files: string[]; starts: number[] }> {
+export async function makeRecordings(
+  dir: string,
+  db: Db,
+  format: 'flv' | 'ts',
+  path = 'live/cam',
+  rowFormat: 'flv' | 'ts' | 'hls' = format,
+): Promise<{ ids: number[]; files: string[]; starts: number[] }> {
   const folder = join(dir, path, '2026-03-01');
   mkdirSync(folder, { recursive: true });
   const pattern = join(folder, `seg-%d.${format}`);
-  const result = await runTool(ffmpegPath, [
-    '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-t', '45', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-bf', '0',
-    '-c:a', 'aac', '-ac', '1', '-f', 'segment', '-segment_time', '15', '-reset_timestamps', '0', '-segment_format', format === 'flv' ? 'flv' : 'mpegts', '-y', pattern,
-  ], 60_000);
+  const result = await runTool(
+    ffmpegPath,
+    [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=25',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=44100',
+      '-t',
+      '45',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      '-g',
+      '25',
+      '-keyint_min',
+      '25',
+      '-sc_threshold',
+      '0',
+      '-bf',
+      '0',
+      '-c:a',
+      'aac',
+      '-ac',
+      '1',
+      '-f',
+      'segment',
+      '-segment_time',
+      '15',
+      '-reset_timestamps',
+      '0',
+      '-segment_format',
+      format === 'flv' ? 'flv' : 'mpegts',
+      '-y',
+      pattern,
+    ],
+    60_000,
+  );
   if (result.code !== 0) throw new Error(`ffmpeg failed: ${result.stderr}`);
   const repo = new RecordingsRepo(db);
   const starts: number[] = [];
   const ids: number[] = [];
   const files: string[] = [];
-  const names = readdirSync(folder).filter((n) => n.startsWith('seg-') && n.endsWith(`.${format}`)).sort();
+  const names = readdirSync(folder)
+    .filter((n) => n.startsWith('seg-') && n.endsWith(`.${format}`))
+    .sort();
   for (const [i, name] of names.slice(0, 3).entries()) {
     const file = `${path}/2026-03-01/${String(i).padStart(2, '0')}-${name}`;
     renameSync(join(folder, name), join(dir, file));
@@ -64,10 +113,24 @@ export async function makeRecordings(dir: string, db: Db, format: 'flv' | 'ts', 
     const startMs = T0 + Math.round(span.first * 1000) + (i === 2 ? GAP_MS : 0);
     starts.push(startMs);
     files.push(file);
-    ids.push(repo.insert({
-      path, format: rowFormat, file, startMs, endMs: startMs + Math.round((span.last - span.first) * 1000), bytes: statSync(join(dir, file)).size,
-      videoCodec: 'h264', width: 320, height: 240, audioCodec: 'aac', keyframes: 15, status: 'complete', planId: null, reason: 'plan',
-    }));
+    ids.push(
+      repo.insert({
+        path,
+        format: rowFormat,
+        file,
+        startMs,
+        endMs: startMs + Math.round((span.last - span.first) * 1000),
+        bytes: statSync(join(dir, file)).size,
+        videoCodec: 'h264',
+        width: 320,
+        height: 240,
+        audioCodec: 'aac',
+        keyframes: 15,
+        status: 'complete',
+        planId: null,
+        reason: 'plan',
+      }),
+    );
   }
   return { ids, files, starts };
 }

@@ -15,11 +15,18 @@ const FLV = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'flv', '
 
 test('property: a byte range is inside the file, or unsatisfiable, or ignored; never a throw', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.string(), fc.tuple(fc.option(fc.nat(), { nil: undefined }), fc.option(fc.nat(), { nil: undefined })).map(([a, b]) => `bytes=${a ?? ''}-${b ?? ''}`)), fc.nat({ max: 1e9 }), (header, size) => {
-      const range = parseByteRange(header, size);
-      if (range === undefined || range === 'unsatisfiable') return;
-      assert.ok(range.start >= 0 && range.start <= range.end && range.end < size, `${header} of ${size}: ${JSON.stringify(range)}`);
-    }),
+    fc.property(
+      fc.oneof(
+        fc.string(),
+        fc.tuple(fc.option(fc.nat(), { nil: undefined }), fc.option(fc.nat(), { nil: undefined })).map(([a, b]) => `bytes=${a ?? ''}-${b ?? ''}`),
+      ),
+      fc.nat({ max: 1e9 }),
+      (header, size) => {
+        const range = parseByteRange(header, size);
+        if (range === undefined || range === 'unsatisfiable') return;
+        assert.ok(range.start >= 0 && range.start <= range.end && range.end < size, `${header} of ${size}: ${JSON.stringify(range)}`);
+      },
+    ),
     { numRuns: 2000 },
   );
 });
@@ -71,14 +78,29 @@ test('a damaged segment costs the rest of its part as a reported gap; the range 
     bad.fill(0x5a, Math.floor(bad.length / 2));
     writeFileSync(join(dir, 'a.flv'), bad);
     writeFileSync(join(dir, 'b.flv'), good);
-    const row = (id: number, file: string, startMs: number) => ({ id, format: 'flv' as const, file, startMs, endMs: startMs + 10_000, bytes: good.length, keyframes: 0, videoCodec: 'h264', width: 320, height: 240, audioCodec: 'aac' });
+    const row = (id: number, file: string, startMs: number) => ({
+      id,
+      format: 'flv' as const,
+      file,
+      startMs,
+      endMs: startMs + 10_000,
+      bytes: good.length,
+      keyframes: 0,
+      videoCodec: 'h264',
+      width: 320,
+      height: 240,
+      audioCodec: 'aac',
+    });
     const plan = planRange([row(1, 'a.flv', 0), row(2, 'b.flv', 10_000)], 0, 20_000);
     const events = [];
     for await (const event of readRange(plan, dir)) events.push(event);
     const gaps = events.filter((e) => e.type === 'gap');
     assert.equal(gaps.length, 1);
     const frames = events.filter((e) => e.type === 'frame');
-    assert.ok(frames.some((e) => e.type === 'frame' && e.wallMs >= 10_000), 'the second segment is played');
+    assert.ok(
+      frames.some((e) => e.type === 'frame' && e.wallMs >= 10_000),
+      'the second segment is played',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,19 +5,32 @@ import { mergeIntervals, planRange, type PlanSegment, type SegmentFormat } from 
 
 function segment(id: number, format: SegmentFormat, startMs: number, durationMs: number, extra: Partial<PlanSegment> = {}): PlanSegment {
   return {
-    id, format, file: `live/cam/${id}.${format}`, startMs, endMs: startMs + durationMs, bytes: durationMs * 250, keyframes: Math.max(1, Math.round(durationMs / 1000)),
-    videoCodec: 'h264', width: 320, height: 240, audioCodec: 'aac', ...extra,
+    id,
+    format,
+    file: `live/cam/${id}.${format}`,
+    startMs,
+    endMs: startMs + durationMs,
+    bytes: durationMs * 250,
+    keyframes: Math.max(1, Math.round(durationMs / 1000)),
+    videoCodec: 'h264',
+    width: 320,
+    height: 240,
+    audioCodec: 'aac',
+    ...extra,
   };
 }
 
 test('three 15 s segments, a range from mid-first to mid-third: three parts, the first with a byte offset two GOPs early', () => {
   const segs = [segment(1, 'flv', 0, 15_000), segment(2, 'flv', 15_000, 15_000), segment(3, 'flv', 30_000, 15_000)];
   const plan = planRange(segs, 7_000, 37_000);
-  assert.deepEqual(plan.parts.map((p) => [p.segment.id, p.fromMs, p.toMs, p.startByte, p.closedMs, p.discontinuity]), [
-    [1, 7_000, 15_000, 5_000 * 250, 0, undefined],
-    [2, 15_000, 30_000, 0, 0, undefined],
-    [3, 30_000, 37_000, 0, 0, undefined],
-  ]);
+  assert.deepEqual(
+    plan.parts.map((p) => [p.segment.id, p.fromMs, p.toMs, p.startByte, p.closedMs, p.discontinuity]),
+    [
+      [1, 7_000, 15_000, 5_000 * 250, 0, undefined],
+      [2, 15_000, 30_000, 0, 0, undefined],
+      [3, 30_000, 37_000, 0, 0, undefined],
+    ],
+  );
   assert.deepEqual(plan.gaps, []);
 });
 
@@ -25,7 +38,14 @@ test('a 10 s hole is a gap, closed in the output timeline; a codec change is a d
   const segs = [segment(1, 'ts', 0, 15_000), segment(2, 'ts', 25_000, 15_000), segment(3, 'ts', 40_000, 15_000, { videoCodec: 'h265' })];
   const plan = planRange(segs, 0, 60_000);
   assert.deepEqual(plan.gaps, [{ startMs: 15_000, endMs: 25_000 }]);
-  assert.deepEqual(plan.parts.map((p) => [p.closedMs, p.discontinuity]), [[0, undefined], [10_000, 'gap'], [10_000, 'codec']]);
+  assert.deepEqual(
+    plan.parts.map((p) => [p.closedMs, p.discontinuity]),
+    [
+      [0, undefined],
+      [10_000, 'gap'],
+      [10_000, 'codec'],
+    ],
+  );
   assert.equal(plan.endMs, 55_000);
 });
 
@@ -34,7 +54,13 @@ test('nothing overlapping is an empty plan', () => {
 });
 
 const layoutArb = fc.array(
-  fc.record({ format: fc.constantFrom<SegmentFormat>('flv', 'ts'), start: fc.integer({ min: 0, max: 600_000 }), duration: fc.integer({ min: 1, max: 120_000 }), keyframes: fc.integer({ min: 0, max: 200 }), bytes: fc.integer({ min: 0, max: 50_000_000 }) }),
+  fc.record({
+    format: fc.constantFrom<SegmentFormat>('flv', 'ts'),
+    start: fc.integer({ min: 0, max: 600_000 }),
+    duration: fc.integer({ min: 1, max: 120_000 }),
+    keyframes: fc.integer({ min: 0, max: 200 }),
+    bytes: fc.integer({ min: 0, max: 50_000_000 }),
+  }),
   { minLength: 0, maxLength: 30 },
 );
 
@@ -77,7 +103,10 @@ test('property: parts are ordered, disjoint, inside their segments and the range
       for (const s of segs.filter((x) => x.format === format)) {
         for (const t of [Math.max(s.startMs, start), Math.min(s.endMs, end) - 1]) {
           if (t < Math.max(s.startMs, start) || t >= Math.min(s.endMs, end)) continue;
-          assert.ok(plan.parts.some((p) => p.fromMs <= t && t < p.toMs), `instant ${t} of segment ${s.id} is played`);
+          assert.ok(
+            plan.parts.some((p) => p.fromMs <= t && t < p.toMs),
+            `instant ${t} of segment ${s.id} is played`,
+          );
         }
       }
     }),

@@ -29,7 +29,14 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 async function probeRange(url: string, ext: string): Promise<{ packets: ProbePacket[]; stderr: string; file: string }> {
   const response = await fetch(url);
-  assert.equal(response.status, 200, await response.clone().text().catch(() => ''));
+  assert.equal(
+    response.status,
+    200,
+    await response
+      .clone()
+      .text()
+      .catch(() => ''),
+  );
   const file = join(dir, `probe-${Math.random().toString(36).slice(2)}.${ext}`);
   writeFileSync(file, Buffer.from(await response.arrayBuffer()));
   const probe = await ffprobeJson(file, ['-show_packets']);
@@ -37,7 +44,11 @@ async function probeRange(url: string, ext: string): Promise<{ packets: ProbePac
   return { packets: probe.packets!.filter((p) => p.stream_index === video.index), stderr: probe.stderr, file };
 }
 
-for (const [name, path, source, exts] of [['FLV', 'live/cam', () => flv, ['flv', 'ts', 'mp4']], ['TS', 'live/tscam', () => ts, ['flv', 'ts', 'mp4']], ['HLS', 'live/hlscam', () => hls, ['ts']]] as const) {
+for (const [name, path, source, exts] of [
+  ['FLV', 'live/cam', () => flv, ['flv', 'ts', 'mp4']],
+  ['TS', 'live/tscam', () => ts, ['flv', 'ts', 'mp4']],
+  ['HLS', 'live/hlscam', () => hls, ['ts']],
+] as const) {
   for (const ext of exts) {
     test(`${name} recordings as .${ext}: a mid-segment range over three segments starts on a keyframe, closes the gap, keeps time moving forward`, async () => {
       assert.equal(source().ids.length, 3);
@@ -64,7 +75,10 @@ test('the range response reports its bounds and the gap; download=1 names the fi
   assert.equal(response.status, 200);
   assert.equal(response.headers.get('content-type'), 'video/mp4');
   const [, second, third] = flv.starts;
-  const gap = response.headers.get('x-playback-gaps')!.split('/').map((t) => Date.parse(t));
+  const gap = response.headers
+    .get('x-playback-gaps')!
+    .split('/')
+    .map((t) => Date.parse(t));
   assert.ok(Math.abs(gap[0]! - (second! + SEGMENT_MS)) < 100 && gap[1] === third, response.headers.get('x-playback-gaps')!);
   assert.match(response.headers.get('content-disposition')!, /^attachment; filename="live_cam_20260301T024001Z-20260301T02405[45]Z\.mp4"$/);
   await response.arrayBuffer();
@@ -97,7 +111,12 @@ test('segment file: Accept-Ranges, 206 for first bytes, middle and suffix, 416 p
   const etag = whole.headers.get('etag')!;
   assert.ok(etag && whole.headers.get('last-modified'));
   const mid = Math.floor(bytes.length / 2);
-  for (const [range, from, to] of [['bytes=0-99', 0, 99], [`bytes=${mid}-${mid + 1000}`, mid, mid + 1000], ['bytes=-500', bytes.length - 500, bytes.length - 1], [`bytes=${mid}-`, mid, bytes.length - 1]] as const) {
+  for (const [range, from, to] of [
+    ['bytes=0-99', 0, 99],
+    [`bytes=${mid}-${mid + 1000}`, mid, mid + 1000],
+    ['bytes=-500', bytes.length - 500, bytes.length - 1],
+    [`bytes=${mid}-`, mid, bytes.length - 1],
+  ] as const) {
     const response = await fetch(url, { headers: { range } });
     assert.equal(response.status, 206, range);
     assert.equal(response.headers.get('content-range'), `bytes ${from}-${to}/${bytes.length}`);

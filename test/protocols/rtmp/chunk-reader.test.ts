@@ -24,9 +24,7 @@ describe('ChunkReader', () => {
   it('reads a type-0 message with a 1-byte basic header', () => {
     // csid 3, ts 1000, length 3, type 20, stream 0
     const msgs = new ChunkReader().feed(hex('03 0003e8 000003 14 00000000 aabbcc'));
-    assert.deepStrictEqual(plain(msgs), [
-      { chunkStreamId: 3, typeId: 20, streamId: 0, timestamp: 1000, body: hex('aabbcc') },
-    ]);
+    assert.deepStrictEqual(plain(msgs), [{ chunkStreamId: 3, typeId: 20, streamId: 0, timestamp: 1000, body: hex('aabbcc') }]);
   });
 
   it('reads 2- and 3-byte basic headers', () => {
@@ -57,11 +55,7 @@ describe('ChunkReader', () => {
     const reader = new ChunkReader();
     reader.feed(chunkMessage(setChunkSizeMessage(4), 128).reduce((a, b) => Buffer.concat([a, b])));
     assert.equal(reader.inChunkSize, 4);
-    const bytes = Buffer.concat([
-      hex('06 000000 000006 09 01000000 01020304'),
-      hex('04 000000 000002 08 01000000 aabb'),
-      hex('c6 0506'),
-    ]);
+    const bytes = Buffer.concat([hex('06 000000 000006 09 01000000 01020304'), hex('04 000000 000002 08 01000000 aabb'), hex('c6 0506')]);
     const msgs = reader.feed(bytes);
     assert.deepEqual(
       msgs.map((m) => [m.chunkStreamId, m.body.toString('hex')]),
@@ -101,13 +95,7 @@ describe('ChunkReader', () => {
     const reader = new ChunkReader();
     reader.feed(Buffer.concat(chunkMessage(setChunkSizeMessage(2), 128)));
     const out = reader.feed(
-      Buffer.concat([
-        hex('06 000000 000004 09 01000000 0102'),
-        hex('02 000000 000004 02 00000000'),
-        hex('0000'),
-        hex('c2 0006'),
-        hex('06 000000 000001 09 01000000 ff'),
-      ]),
+      Buffer.concat([hex('06 000000 000004 09 01000000 0102'), hex('02 000000 000004 02 00000000'), hex('0000'), hex('c2 0006'), hex('06 000000 000001 09 01000000 ff')]),
     );
     assert.deepEqual(
       out.map((m) => m.typeId),
@@ -132,11 +120,7 @@ describe('ChunkReader', () => {
     ['set chunk size over the cap', '02 000000 000004 01 00000000 02000000'],
     ['a short set chunk size', '02 000000 000002 01 00000000 0000'],
     ['too many chunk streams', '03 000000 000000 09 00000000 04 000000 000000 09 00000000', { maxChunkStreams: 1 }],
-    [
-      'too many pending bytes',
-      '03 000000 000100 09 00000000' + '00'.repeat(128) + '04 000000 000100 09 00000000',
-      { maxPendingBytes: 0x1ff },
-    ],
+    ['too many pending bytes', '03 000000 000100 09 00000000' + '00'.repeat(128) + '04 000000 000100 09 00000000', { maxPendingBytes: 0x1ff }],
   ];
   for (const [name, bytes, limits] of bad) {
     it(`throws ParseError on ${name}`, () => {
@@ -163,7 +147,10 @@ describe('ChunkReader on a real ffmpeg publish', () => {
     for (const m of messages) counts[m.typeId] = (counts[m.typeId] ?? 0) + 1;
     assert.deepEqual(counts, { 1: 1, 8: 46, 9: 27, 18: 1, 20: 7 });
     const video = messages.filter((m) => m.typeId === 9);
-    assert.deepEqual(video.slice(0, 4).map((m) => m.timestamp), [0, 0, 40, 80]);
+    assert.deepEqual(
+      video.slice(0, 4).map((m) => m.timestamp),
+      [0, 0, 40, 80],
+    );
     assert.ok(video.every((m) => m.streamId === 1 && m.chunkStreamId === 6));
   });
 
@@ -193,10 +180,7 @@ describe('ChunkReader properties', () => {
         // A trailer keeps data coming: a reader that must peek 4 bytes to tell an unrepeated
         // extended timestamp from payload waits for them (as SRS does).
         const trailer = { chunkStreamId: 9, typeId: 20, streamId: 0, timestamp: 0, body: Buffer.from('trailer!') };
-        const bytes = Buffer.concat([
-          encodeChunks([setSize], 128),
-          encodeChunks([...msgs, trailer], opt.chunkSize, opt),
-        ]);
+        const bytes = Buffer.concat([encodeChunks([setSize], 128), encodeChunks([...msgs, trailer], opt.chunkSize, opt)]);
         const out = readAll(new ChunkReader(), splitAt(bytes, cuts));
         assert.deepStrictEqual(plain(out.slice(1)), [...msgs, trailer]);
       }),
@@ -235,22 +219,17 @@ describe('ChunkReader properties', () => {
 
   it('mutated valid input only ever throws ParseError', () => {
     fc.assert(
-      fc.property(
-        messagesArb(200),
-        options,
-        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
-        (msgs, opt, edits) => {
-          const bytes = Buffer.from(encodeChunks(msgs, 128, opt));
-          if (bytes.length === 0) return;
-          for (const [at, v] of edits) bytes[at % bytes.length] = v;
-          const reader = new ChunkReader({ maxMessageBytes: 1 << 16, maxPendingBytes: 1 << 18 });
-          try {
-            reader.feed(bytes);
-          } catch (err) {
-            assert.ok(err instanceof ParseError, String(err));
-          }
-        },
-      ),
+      fc.property(messagesArb(200), options, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), (msgs, opt, edits) => {
+        const bytes = Buffer.from(encodeChunks(msgs, 128, opt));
+        if (bytes.length === 0) return;
+        for (const [at, v] of edits) bytes[at % bytes.length] = v;
+        const reader = new ChunkReader({ maxMessageBytes: 1 << 16, maxPendingBytes: 1 << 18 });
+        try {
+          reader.feed(bytes);
+        } catch (err) {
+          assert.ok(err instanceof ParseError, String(err));
+        }
+      }),
       { numRuns: 1000 },
     );
   });

@@ -17,10 +17,7 @@ describe('chunkMessage', () => {
     const a = Buffer.alloc(5, 1);
     const b = Buffer.alloc(4, 2);
     const out = chunkMessage({ chunkStreamId: 6, typeId: 9, streamId: 1, timestamp: 0, body: [a, b] }, 4);
-    assert.deepEqual(
-      Buffer.concat(out),
-      hex('06 000000 000009 09 01000000 01010101 c6 01020202 c6 02'),
-    );
+    assert.deepEqual(Buffer.concat(out), hex('06 000000 000009 09 01000000 01010101 c6 01020202 c6 02'));
     for (const piece of out.slice(1)) {
       if (piece.length === 1 && piece[0] === 0xc6) continue;
       assert.ok(piece.buffer === a.buffer || piece.buffer === b.buffer, 'a view of a body part');
@@ -48,17 +45,13 @@ describe('chunkMessage', () => {
 
   it('bytes out = body + headers, for any split of the body', () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 5 }),
-        fc.integer({ min: 1, max: 200 }),
-        (parts, size) => {
-          const body = parts.map((p) => Buffer.from(p));
-          const length = byteLengthOf(body);
-          const out = chunkMessage({ chunkStreamId: 6, typeId: 9, streamId: 1, timestamp: 5, body }, size);
-          const chunks = Math.max(1, Math.ceil(length / size));
-          assert.equal(byteLengthOf(out), length + 12 + (chunks - 1));
-        },
-      ),
+      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 5 }), fc.integer({ min: 1, max: 200 }), (parts, size) => {
+        const body = parts.map((p) => Buffer.from(p));
+        const length = byteLengthOf(body);
+        const out = chunkMessage({ chunkStreamId: 6, typeId: 9, streamId: 1, timestamp: 5, body }, size);
+        const chunks = Math.max(1, Math.ceil(length / size));
+        assert.equal(byteLengthOf(out), length + 12 + (chunks - 1));
+      }),
     );
   });
 });

@@ -1,16 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  connectResultMessage,
-  decodeCommand,
-  decodeData,
-  metadataOf,
-  onStatusMessage,
-  resultMessage,
-  sampleAccessMessage,
-  statusInfo,
-} from '../../../src/protocols/rtmp/command';
+import { connectResultMessage, decodeCommand, decodeData, metadataOf, onStatusMessage, resultMessage, sampleAccessMessage, statusInfo } from '../../../src/protocols/rtmp/command';
 import { Amf0EcmaArray, decodeAmf0, encodeAmf0 } from '../../../src/formats/amf0/amf0';
 import { ParseError } from '../../../src/core/errors';
 

@@ -29,7 +29,13 @@ const cases: { name: string; message: OutgoingMessage; typeId: number; body: str
   { name: 'StreamBegin', message: streamBeginMessage(1), typeId: 4, body: '0000 00000001', decoded: { kind: 'streamBegin', streamId: 1 } },
   { name: 'StreamEOF', message: streamEofMessage(1), typeId: 4, body: '0001 00000001', decoded: { kind: 'streamEof', streamId: 1 } },
   { name: 'StreamIsRecorded', message: streamIsRecordedMessage(2), typeId: 4, body: '0004 00000002', decoded: { kind: 'streamIsRecorded', streamId: 2 } },
-  { name: 'SetBufferLength', message: setBufferLengthMessage(1, 3000), typeId: 4, body: '0003 00000001 00000bb8', decoded: { kind: 'setBufferLength', streamId: 1, bufferMs: 3000 } },
+  {
+    name: 'SetBufferLength',
+    message: setBufferLengthMessage(1, 3000),
+    typeId: 4,
+    body: '0003 00000001 00000bb8',
+    decoded: { kind: 'setBufferLength', streamId: 1, bufferMs: 3000 },
+  },
   { name: 'PingRequest', message: pingRequestMessage(77), typeId: 4, body: '0006 0000004d', decoded: { kind: 'pingRequest', timestamp: 77 } },
   { name: 'PingResponse', message: pingResponseMessage(77), typeId: 4, body: '0007 0000004d', decoded: { kind: 'pingResponse', timestamp: 77 } },
 ];
@@ -56,7 +62,16 @@ describe('RTMP control messages', () => {
   });
 
   it('throws ParseError on short bodies and non-control types', () => {
-    for (const [typeId, body] of [[1, '00'], [3, ''], [5, '0000'], [6, '00000000'], [4, '00'], [4, '0006 00'], [4, '0003 00000001'], [9, '00']] as const) {
+    for (const [typeId, body] of [
+      [1, '00'],
+      [3, ''],
+      [5, '0000'],
+      [6, '00000000'],
+      [4, '00'],
+      [4, '0006 00'],
+      [4, '0003 00000001'],
+      [9, '00'],
+    ] as const) {
       assert.throws(() => decodeControl({ typeId, body: hex(body) }), ParseError);
     }
   });

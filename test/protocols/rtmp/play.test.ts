@@ -105,10 +105,17 @@ describe('RtmpPlaySink', () => {
     out.sent = [];
     sink.onTracks([{ ...H264_TEST_TRACK, width: 640 } as Track]);
     sink.onFrame(videoFrame(3600, true));
-    assert.deepEqual(out.sent.map((m) => m.typeId), [MessageType.video], 'a new AVC sequence header, no new onMetaData');
+    assert.deepEqual(
+      out.sent.map((m) => m.typeId),
+      [MessageType.video],
+      'a new AVC sequence header, no new onMetaData',
+    );
   });
 
-  for (const [mode, first, fourCc] of [['enhanced', 0x90, 'hvc1'], ['legacy', 0x1c, undefined]] as const) {
+  for (const [mode, first, fourCc] of [
+    ['enhanced', 0x90, 'hvc1'],
+    ['legacy', 0x1c, undefined],
+  ] as const) {
     it(`writes H.265 in ${mode} mode`, () => {
       const units = splitAnnexB(readFileSync(join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'rtmp', 'h265-160x120.h265')));
       const type = (u: Buffer): number => (u[0]! >> 1) & 0x3f;

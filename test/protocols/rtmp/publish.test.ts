@@ -54,7 +54,13 @@ describe('RtmpIngest', () => {
     const pub = new FakePublisher();
     const ingest = new RtmpIngest(pub, silentLogger());
     for (const m of recordedMedia()) ingest.media(m.typeId, m.timestamp, m.body);
-    assert.deepEqual(pub.tracks.map((t) => [t.id, t.codec, t.ready]), [[0, 'h264', true], [1, 'aac', true]]);
+    assert.deepEqual(
+      pub.tracks.map((t) => [t.id, t.codec, t.ready]),
+      [
+        [0, 'h264', true],
+        [1, 'aac', true],
+      ],
+    );
     assert.equal(pub.frames.filter((f) => f.codec === 'h264').length, 25);
     assert.equal(pub.frames[0]!.dts, 0);
     assert.ok(pub.bytes > 10_000);
@@ -79,11 +85,20 @@ describe('RtmpIngest', () => {
     const pub = new FakePublisher();
     const ingest = new RtmpIngest(pub, silentLogger());
     ingest.metadata({ videocodecid: 7, audiocodecid: 10 });
-    assert.deepEqual(pub.tracks.map((t) => [t.codec, t.ready]), [['h264', false], ['aac', false]]);
+    assert.deepEqual(
+      pub.tracks.map((t) => [t.codec, t.ready]),
+      [
+        ['h264', false],
+        ['aac', false],
+      ],
+    );
     for (const m of recordedMedia().slice(0, 3)) ingest.media(m.typeId, m.timestamp, m.body);
     assert.ok(pub.tracks.every((t) => t.ready));
     ingest.metadata({ videocodecid: 7, audiocodecid: 10 });
-    assert.ok(pub.tracks.every((t) => t.ready), 'metadata does not undo real tracks');
+    assert.ok(
+      pub.tracks.every((t) => t.ready),
+      'metadata does not undo real tracks',
+    );
   });
 
   it('drops bad media packets without throwing', () => {
@@ -105,7 +120,10 @@ describe('RtmpIngest', () => {
     const direct = new FakePublisher();
     const ingest2 = new RtmpIngest(direct, silentLogger());
     for (const m of media) ingest2.media(m.typeId, m.timestamp, m.body);
-    assert.deepEqual(pub.frames.map((f) => [f.trackId, f.dts]), direct.frames.map((f) => [f.trackId, f.dts]));
+    assert.deepEqual(
+      pub.frames.map((f) => [f.trackId, f.dts]),
+      direct.frames.map((f) => [f.trackId, f.dts]),
+    );
   });
 
   it('random media bodies never throw', () => {
@@ -123,7 +141,13 @@ describe('splitAggregate', () => {
   it('rebases part times on the message time', () => {
     const body = Buffer.concat([flvTag(9, 100, Buffer.from([1])), flvTag(8, 140, Buffer.from([2, 3]))]);
     const parts = splitAggregate(body, 2000);
-    assert.deepEqual(parts.map((p) => [p.typeId, p.timestamp, p.body.toString('hex')]), [[9, 2000, '01'], [8, 2040, '0203']]);
+    assert.deepEqual(
+      parts.map((p) => [p.typeId, p.timestamp, p.body.toString('hex')]),
+      [
+        [9, 2000, '01'],
+        [8, 2040, '0203'],
+      ],
+    );
   });
 
   it('throws ParseError on a truncated aggregate', () => {

@@ -38,11 +38,22 @@ describe('RtmpPushSink', () => {
     const types = first.sent.map((m) => m.typeId);
     assert.deepEqual(types, [MessageType.dataAmf0, MessageType.video, MessageType.audio, MessageType.video, MessageType.audio]);
     assert.equal(decodeData({ typeId: MessageType.dataAmf0, body: Buffer.concat(first.sent[0]!.body) }).name, '@setDataFrame');
-    assert.deepEqual(first.sent.map((m) => m.timestamp), [0, 0, 0, 0, 20]);
+    assert.deepEqual(
+      first.sent.map((m) => m.timestamp),
+      [0, 0, 0, 0, 20],
+    );
     const second = new FakeConnection();
     s.attach(second);
     s.onFrame(videoFrame(900_000, true));
-    assert.deepEqual(second.sent.map((m) => [m.typeId, m.timestamp]), [[MessageType.dataAmf0, 0], [MessageType.video, 0], [MessageType.audio, 0], [MessageType.video, 0]]);
+    assert.deepEqual(
+      second.sent.map((m) => [m.typeId, m.timestamp]),
+      [
+        [MessageType.dataAmf0, 0],
+        [MessageType.video, 0],
+        [MessageType.audio, 0],
+        [MessageType.video, 0],
+      ],
+    );
   });
 
   test('a backed-up connection drops to the next keyframe and counts the drops', () => {
@@ -72,6 +83,9 @@ describe('RtmpPushSink', () => {
     s.attach(c);
     s.onFrame({ ...videoFrame(0, true), codec: 'h265' });
     s.onFrame(audioFrame(0));
-    assert.deepEqual(c.sent.map((m) => m.typeId), [MessageType.dataAmf0, MessageType.audio, MessageType.audio]);
+    assert.deepEqual(
+      c.sent.map((m) => m.typeId),
+      [MessageType.dataAmf0, MessageType.audio, MessageType.audio],
+    );
   });
 });

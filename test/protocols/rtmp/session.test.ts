@@ -73,7 +73,11 @@ describe('RtmpSession with a replayed ffmpeg publish', () => {
       }
       const subscription = await subscribed;
       await client.until(() => sink.ended !== undefined, 5000, 'the stream to end after deleteStream');
-      await client.until(() => client.commands().some((c) => c.name === 'onStatus' && (c.args[0] as { code: string }).code === 'NetStream.Unpublish.Success'), 2000, 'Unpublish.Success');
+      await client.until(
+        () => client.commands().some((c) => c.name === 'onStatus' && (c.args[0] as { code: string }).code === 'NetStream.Unpublish.Success'),
+        2000,
+        'Unpublish.Success',
+      );
       const codes = client.commands().map((c) => (c.args[0] as { code?: string } | undefined)?.code ?? c.name);
       assert.deepEqual(codes.slice(0, 2), ['NetConnection.Connect.Success', '_result']);
       assert.ok(codes.includes('NetStream.Publish.Start'), codes.join());
@@ -81,13 +85,19 @@ describe('RtmpSession with a replayed ffmpeg publish', () => {
       const types = client.messages.map((m) => m.typeId);
       assert.deepEqual(types.slice(0, 3), [MessageType.windowAckSize, MessageType.setPeerBandwidth, MessageType.setChunkSize]);
 
-      assert.deepEqual(sink.info!.tracks.map((t) => t.codec), ['h264', 'aac']);
+      assert.deepEqual(
+        sink.info!.tracks.map((t) => t.codec),
+        ['h264', 'aac'],
+      );
       const video = sink.frames.filter((f) => f.codec === 'h264');
       const audio = sink.frames.filter((f) => f.codec === 'aac');
       assert.equal(video.length, 25);
       assert.ok(audio.length >= 40, `audio frames: ${audio.length}`);
       assert.ok(video[0]!.keyframe);
-      assert.ok(video.some((f) => f.pts > f.dts), 'B-frames keep their composition offset');
+      assert.ok(
+        video.some((f) => f.pts > f.dts),
+        'B-frames keep their composition offset',
+      );
       for (const list of [video, audio]) {
         for (let i = 1; i < list.length; i++) assert.ok(list[i]!.dts >= list[i - 1]!.dts, 'dts never goes back');
       }

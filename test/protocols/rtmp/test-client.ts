@@ -101,9 +101,7 @@ export class TestRtmpClient {
 
   /** Commands received so far (type 20). */
   commands(): (Command & { streamId: number })[] {
-    return this.messages
-      .filter((m) => m.typeId === MessageType.commandAmf0)
-      .map((m) => ({ ...decodeCommand(m), streamId: m.streamId }));
+    return this.messages.filter((m) => m.typeId === MessageType.commandAmf0).map((m) => ({ ...decodeCommand(m), streamId: m.streamId }));
   }
 
   /** Resolves with the first message matching `pred` (already received or to come). */
@@ -117,10 +115,7 @@ export class TestRtmpClient {
   async waitCommand(name: string, code?: string, timeoutMs = 5000): Promise<Command & { streamId: number }> {
     let found: (Command & { streamId: number }) | undefined;
     await this.until(
-      () =>
-        (found = this.commands().find(
-          (c) => c.name === name && (code === undefined || (c.args[0] as { code?: string } | undefined)?.code === code),
-        )) !== undefined,
+      () => (found = this.commands().find((c) => c.name === name && (code === undefined || (c.args[0] as { code?: string } | undefined)?.code === code))) !== undefined,
       timeoutMs,
       `${name} ${code ?? ''}`,
     );
@@ -132,9 +127,7 @@ export class TestRtmpClient {
     this.command(0, 'connect', 1, { app, tcUrl: `rtmp://127.0.0.1/${app}`, flashVer: 'LNX 9,0,124,2' });
     await this.waitCommand('_result', 'NetConnection.Connect.Success');
     this.command(0, 'createStream', 2, null);
-    const result = await this.waitMessage(
-      (m) => m.typeId === MessageType.commandAmf0 && decodeCommand(m).name === '_result' && decodeCommand(m).transactionId === 2,
-    );
+    const result = await this.waitMessage((m) => m.typeId === MessageType.commandAmf0 && decodeCommand(m).name === '_result' && decodeCommand(m).transactionId === 2);
     return decodeCommand(result).args[0] as number;
   }
 

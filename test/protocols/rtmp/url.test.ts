@@ -5,7 +5,12 @@ import { maskRtmpUrl, parseRtmpUrl } from '../../../src/protocols/rtmp/url';
 describe('RTMP URLs', () => {
   test('app, stream with its query, tcUrl and default ports', () => {
     assert.deepEqual(parseRtmpUrl('rtmp://a.rtmp.youtube.com/live2/abcd-efgh?x=1'), {
-      secure: false, host: 'a.rtmp.youtube.com', port: 1935, app: 'live2', stream: 'abcd-efgh?x=1', tcUrl: 'rtmp://a.rtmp.youtube.com/live2',
+      secure: false,
+      host: 'a.rtmp.youtube.com',
+      port: 1935,
+      app: 'live2',
+      stream: 'abcd-efgh?x=1',
+      tcUrl: 'rtmp://a.rtmp.youtube.com/live2',
     });
     const tls = parseRtmpUrl('rtmps://live-api-s.facebook.com:443/rtmp/FB-123');
     assert.deepEqual([tls.secure, tls.port, tls.app, tls.stream], [true, 443, 'rtmp', 'FB-123']);

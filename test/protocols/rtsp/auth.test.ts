@@ -14,7 +14,10 @@ function params(authorization: string): Map<string, string> {
 test('parses one or several challenges, quoted strings with escapes, params without commas', () => {
   assert.deepEqual(parseChallenges('Basic realm="IP Camera(C1234)"'), [{ scheme: 'basic', params: new Map([['realm', 'IP Camera(C1234)']]) }]);
   const both = parseChallenges('Digest realm="a \\"b\\"", nonce="n1", algorithm=MD5, qop="auth,auth-int", Basic realm="c"');
-  assert.deepEqual(both.map((c) => c.scheme), ['digest', 'basic']);
+  assert.deepEqual(
+    both.map((c) => c.scheme),
+    ['digest', 'basic'],
+  );
   assert.equal(both[0]!.params.get('realm'), 'a "b"');
   assert.equal(both[0]!.params.get('algorithm'), 'MD5');
   assert.equal(both[0]!.params.get('qop'), 'auth,auth-int');
@@ -23,7 +26,10 @@ test('parses one or several challenges, quoted strings with escapes, params with
   assert.equal(sloppy[0]!.params.get('nonce'), '5c78edabb2b8e');
   assert.equal(sloppy[0]!.params.get('opaque'), 'cdce');
   // A token68 after the scheme is skipped.
-  assert.deepEqual(parseChallenges('Negotiate YWJjZA==, Basic realm="x"').map((c) => c.scheme), ['negotiate', 'basic']);
+  assert.deepEqual(
+    parseChallenges('Negotiate YWJjZA==, Basic realm="x"').map((c) => c.scheme),
+    ['negotiate', 'basic'],
+  );
   assert.throws(() => parseChallenges('Digest realm="unterminated'), ParseError);
 });
 
@@ -47,7 +53,9 @@ test('Basic is base64 of user:password', () => {
 });
 
 test('Digest MD5 with qop=auth matches RFC 2617 §3.5', () => {
-  const challenge = chooseChallenge(parseChallenges('Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"'))!;
+  const challenge = chooseChallenge(
+    parseChallenges('Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"'),
+  )!;
   const value = buildAuthorization(challenge, { username: 'Mufasa', password: 'Circle Of Life' }, 'GET', '/dir/index.html', { nc: 0 }, () => '0a4f113b');
   const p = params(value);
   assert.equal(p.get('response'), '6629fae49393a05397450978507c4ef1');
@@ -93,13 +101,19 @@ test('usernames with quotes are escaped', () => {
 test('property: the challenge parser only throws ParseError and never hangs', () => {
   const valid = 'Digest realm="r", nonce="n", algorithm=SHA-256, qop="auth", Basic realm="x"';
   fc.assert(
-    fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.tuple(fc.nat(valid.length), fc.string({ maxLength: 4 })).map(([at, s]) => valid.slice(0, at) + s + valid.slice(at + 1))), (text) => {
-      try {
-        chooseChallenge(parseChallenges(text));
-      } catch (err) {
-        if (!(err instanceof ParseError)) throw err;
-      }
-    }),
+    fc.property(
+      fc.oneof(
+        fc.string({ maxLength: 300 }),
+        fc.tuple(fc.nat(valid.length), fc.string({ maxLength: 4 })).map(([at, s]) => valid.slice(0, at) + s + valid.slice(at + 1)),
+      ),
+      (text) => {
+        try {
+          chooseChallenge(parseChallenges(text));
+        } catch (err) {
+          if (!(err instanceof ParseError)) throw err;
+        }
+      },
+    ),
     { numRuns: 3000 },
   );
 });

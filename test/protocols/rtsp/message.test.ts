@@ -9,7 +9,9 @@ import { buildRtpPacket } from '../../../rtp/packet';
 const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=cam\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n';
 
 function describeResponse(cseq = 2): Buffer {
-  return Buffer.from(`RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nContent-Base: rtsp://cam/live/\r\nContent-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(SDP)}\r\n\r\n${SDP}`);
+  return Buffer.from(
+    `RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nContent-Base: rtsp://cam/live/\r\nContent-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(SDP)}\r\n\r\n${SDP}`,
+  );
 }
 
 function rtp(seq: number): Buffer {
@@ -17,7 +19,13 @@ function rtp(seq: number): Buffer {
 }
 
 function summary(items: RtspItem[]): string[] {
-  return items.map((item) => (item.kind === 'interleaved' ? `$${item.channel}:${item.data.length}` : item.kind === 'response' ? `${item.status}:${header(item.headers, 'cseq')}:${item.body.length}` : `${item.method}`));
+  return items.map((item) =>
+    item.kind === 'interleaved'
+      ? `$${item.channel}:${item.data.length}`
+      : item.kind === 'response'
+        ? `${item.status}:${header(item.headers, 'cseq')}:${item.body.length}`
+        : `${item.method}`,
+  );
 }
 
 const STREAM = Buffer.concat([
@@ -116,25 +124,29 @@ test('property: mutated valid streams only ever throw ParseError', () => {
 
 test('property: any sequence of $ frames survives any split', () => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 2000 })), { maxLength: 10 }), fc.array(fc.nat(), { maxLength: 5 }), (frames, cuts) => {
-      const stream = Buffer.concat(frames.map(([ch, data]) => encodeInterleaved(ch, Buffer.from(data))));
-      const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-      const reader = new RtspReader();
-      const out: RtspItem[] = [];
-      let last = 0;
-      for (const p of [...points, stream.length]) {
-        out.push(...reader.feed(stream.subarray(last, p)));
-        last = p;
-      }
-      assert.equal(out.length, frames.length);
-      out.forEach((item, i) => {
-        assert.equal(item.kind, 'interleaved');
-        if (item.kind === 'interleaved') {
-          assert.equal(item.channel, frames[i]![0]);
-          assert.deepEqual(new Uint8Array(item.data), frames[i]![1]);
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 2000 })), { maxLength: 10 }),
+      fc.array(fc.nat(), { maxLength: 5 }),
+      (frames, cuts) => {
+        const stream = Buffer.concat(frames.map(([ch, data]) => encodeInterleaved(ch, Buffer.from(data))));
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+        const reader = new RtspReader();
+        const out: RtspItem[] = [];
+        let last = 0;
+        for (const p of [...points, stream.length]) {
+          out.push(...reader.feed(stream.subarray(last, p)));
+          last = p;
         }
-      });
-    }),
+        assert.equal(out.length, frames.length);
+        out.forEach((item, i) => {
+          assert.equal(item.kind, 'interleaved');
+          if (item.kind === 'interleaved') {
+            assert.equal(item.channel, frames[i]![0]);
+            assert.deepEqual(new Uint8Array(item.data), frames[i]![1]);
+          }
+        });
+      },
+    ),
     { numRuns: 300 },
   );
 });

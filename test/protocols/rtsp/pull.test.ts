@@ -76,7 +76,10 @@ for (const transport of ['tcp', 'udp'] as const) {
       const pull = new RtspPull(pullOptions(camera.url(), publisher, { transport }));
       const info = await pull.start();
       assert.equal(info.transport, transport);
-      assert.deepEqual(info.tracks.map((t) => t.codec), ['h264']);
+      assert.deepEqual(
+        info.tracks.map((t) => t.codec),
+        ['h264'],
+      );
       await sleep(1200);
       await pull.close('done');
       const video = publisher.frames.filter((f) => f.codec === 'h264');
@@ -85,7 +88,10 @@ for (const transport of ['tcp', 'udp'] as const) {
       for (let i = 1; i < video.length; i++) assert.equal(video[i]!.dts - video[i - 1]!.dts, 3600);
       const last = publisher.tracks.at(-1)!;
       assert.ok(last[0]!.ready && last[0]!.codec === 'h264' && last[0]!.width === 320 && last[0]!.height === 240);
-      assert.deepEqual(camera.requests.map((r) => r.method), ['OPTIONS', 'DESCRIBE', 'SETUP', 'PLAY', 'TEARDOWN']);
+      assert.deepEqual(
+        camera.requests.map((r) => r.method),
+        ['OPTIONS', 'DESCRIBE', 'SETUP', 'PLAY', 'TEARDOWN'],
+      );
       assert.equal(camera.requests[2]!.uri, `${camera.url()}/track1`);
       assert.ok(pull.stats().bytes > 10_000);
     });
@@ -113,7 +119,10 @@ test('UDP: receiver reports reach the camera every 5 s and at SETUP', { timeout:
     await pull.close('done');
     const reports = camera.rtcpReceived.filter((p) => p[1] === 201);
     assert.ok(reports.length >= 1, `receiver reports: ${reports.length}`);
-    assert.ok(reports.some((p) => (p[0]! & 0x1f) === 1), 'a report block about the video SSRC');
+    assert.ok(
+      reports.some((p) => (p[0]! & 0x1f) === 1),
+      'a report block about the video SSRC',
+    );
     assert.ok(publisher.bytes > 0, 'bytes are counted on the publisher');
   });
 });
@@ -166,13 +175,16 @@ function blackholePorts(): NonNullable<RtspPullOptions['udpPorts']> {
 
 test('a redirect is followed to the other camera', async () => {
   await withCamera({}, async (target) => {
-    await withCamera({ override: (req) => (req.method === 'DESCRIBE' ? { status: 302, reason: 'Moved', headers: { Location: target.url('live/moved') } } : undefined) }, async (front) => {
-      const publisher = fakePublisher();
-      const pull = new RtspPull(pullOptions(front.url(), publisher));
-      const info = await pull.start();
-      assert.equal(info.url, target.url('live/moved'));
-      await pull.close('done');
-    });
+    await withCamera(
+      { override: (req) => (req.method === 'DESCRIBE' ? { status: 302, reason: 'Moved', headers: { Location: target.url('live/moved') } } : undefined) },
+      async (front) => {
+        const publisher = fakePublisher();
+        const pull = new RtspPull(pullOptions(front.url(), publisher));
+        const info = await pull.start();
+        assert.equal(info.url, target.url('live/moved'));
+        await pull.close('done');
+      },
+    );
   });
 });
 

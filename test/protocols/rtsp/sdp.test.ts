@@ -12,7 +12,16 @@ import { describeSelection, selectTracks } from '../../../src/protocols/rtsp/sdp
 
 const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'rtsp');
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
-const ALL = ['ffmpeg-h264-aac.sdp', 'ffmpeg-h264-sprop.sdp', 'ffmpeg-h265-pcma.sdp', 'ffmpeg-h265-sprop.sdp', 'ffmpeg-pcmu.sdp', 'ffmpeg-latm.sdp', 'camera-absolute-control.sdp', 'camera-relative-control.sdp'];
+const ALL = [
+  'ffmpeg-h264-aac.sdp',
+  'ffmpeg-h264-sprop.sdp',
+  'ffmpeg-h265-pcma.sdp',
+  'ffmpeg-h265-sprop.sdp',
+  'ffmpeg-pcmu.sdp',
+  'ffmpeg-latm.sdp',
+  'camera-absolute-control.sdp',
+  'camera-relative-control.sdp',
+];
 
 test('ffmpeg H.264 + AAC: no sprop (in-band parameter sets), AAC config in fmtp', () => {
   const sdp = parseSdp(fixture('ffmpeg-h264-aac.sdp'));
@@ -42,9 +51,18 @@ test('sprop parameter sets reach the depacketizer parameters (H.264 SPS/PPS, H.2
 
 test('static payload types without rtpmap: PCMA (8) and PCMU (0)', () => {
   const pcma = selectTracks(parseSdp(fixture('ffmpeg-h265-pcma.sdp')), 'rtsp://x/').tracks;
-  assert.deepEqual(pcma.map((t) => [t.kind, t.codec, t.clockRate]), [['video', 'h265', 90000], ['audio', 'g711a', 8000]]);
+  assert.deepEqual(
+    pcma.map((t) => [t.kind, t.codec, t.clockRate]),
+    [
+      ['video', 'h265', 90000],
+      ['audio', 'g711a', 8000],
+    ],
+  );
   const pcmu = selectTracks(parseSdp(fixture('ffmpeg-pcmu.sdp')), 'rtsp://x/').tracks;
-  assert.deepEqual(pcmu.map((t) => t.codec), ['g711u']);
+  assert.deepEqual(
+    pcmu.map((t) => t.codec),
+    ['g711u'],
+  );
 });
 
 test('MP4A-LATM keeps its StreamMuxConfig', () => {
@@ -59,13 +77,22 @@ test('camera SDP with absolute controls', () => {
   const sdp = parseSdp(fixture('camera-absolute-control.sdp'));
   assert.equal(sdp.control, 'rtsp://192.168.1.64:554/Streaming/Channels/101/');
   const { tracks } = selectTracks(sdp, 'rtsp://192.168.1.64:554/Streaming/Channels/101');
-  assert.deepEqual(tracks.map((t) => t.control), ['rtsp://192.168.1.64:554/Streaming/Channels/101/trackID=1', 'rtsp://192.168.1.64:554/Streaming/Channels/101/trackID=2']);
+  assert.deepEqual(
+    tracks.map((t) => t.control),
+    ['rtsp://192.168.1.64:554/Streaming/Channels/101/trackID=1', 'rtsp://192.168.1.64:554/Streaming/Channels/101/trackID=2'],
+  );
   assert.equal(sdp.media[0]?.direction, 'recvonly');
 });
 
 test('camera SDP with relative controls, H.265 + AAC, an ONVIF metadata track skipped', () => {
   const selection = selectTracks(parseSdp(fixture('camera-relative-control.sdp')), 'rtsp://10.1.1.5/live/main/');
-  assert.deepEqual(selection.tracks.map((t) => [t.codec, t.control]), [['h265', 'rtsp://10.1.1.5/live/main/trackID=0'], ['aac', 'rtsp://10.1.1.5/live/main/trackID=1']]);
+  assert.deepEqual(
+    selection.tracks.map((t) => [t.codec, t.control]),
+    [
+      ['h265', 'rtsp://10.1.1.5/live/main/trackID=0'],
+      ['aac', 'rtsp://10.1.1.5/live/main/trackID=1'],
+    ],
+  );
   assert.equal(selection.skipped.length, 1);
   assert.match(describeSelection(selection), /vnd\.onvif\.metadata skipped/);
   assert.equal(selection.tracks[1]!.rtpMap.fmtp?.['config'], '1408');
@@ -73,10 +100,17 @@ test('camera SDP with relative controls, H.265 + AAC, an ONVIF metadata track sk
 });
 
 test('unsupported codecs are skipped with a reason, one track per kind', () => {
-  const text = 'v=0\r\nm=video 0 RTP/AVP 26\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\nm=video 0 RTP/AVP 97\r\na=rtpmap:97 H265/90000\r\nm=audio 0 RTP/AVP 98\r\na=rtpmap:98 opus/48000/2\r\nm=audio 0 RTP/AVP 99\r\na=rtpmap:99 MPEG4-GENERIC/48000/2\r\na=fmtp:99 mode=AAC-hbr\r\n';
+  const text =
+    'v=0\r\nm=video 0 RTP/AVP 26\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\nm=video 0 RTP/AVP 97\r\na=rtpmap:97 H265/90000\r\nm=audio 0 RTP/AVP 98\r\na=rtpmap:98 opus/48000/2\r\nm=audio 0 RTP/AVP 99\r\na=rtpmap:99 MPEG4-GENERIC/48000/2\r\na=fmtp:99 mode=AAC-hbr\r\n';
   const selection = selectTracks(parseSdp(text), 'rtsp://x/y');
-  assert.deepEqual(selection.tracks.map((t) => t.codec), ['h264']);
-  assert.deepEqual(selection.skipped.map((s) => s.reason.split(' ')[0]), ['payload', 'a', 'codec', 'unusable']);
+  assert.deepEqual(
+    selection.tracks.map((t) => t.codec),
+    ['h264'],
+  );
+  assert.deepEqual(
+    selection.skipped.map((s) => s.reason.split(' ')[0]),
+    ['payload', 'a', 'codec', 'unusable'],
+  );
 });
 
 test('caps: too many media or lines', () => {
@@ -88,21 +122,27 @@ test('caps: too many media or lines', () => {
 test('property: random and mutated SDP only ever throw ParseError', () => {
   const valid = ALL.map(fixture);
   fc.assert(
-    fc.property(fc.oneof(fc.string({ maxLength: 500 }), fc.tuple(fc.constantFrom(...valid), fc.array(fc.tuple(fc.nat(), fc.string({ maxLength: 3 })), { maxLength: 6 })).map(([text, edits]) => {
-      let out = text;
-      for (const [at, s] of edits) {
-        const i = at % (out.length + 1);
-        out = out.slice(0, i) + s + out.slice(i + 1);
-      }
-      return out;
-    })), (text) => {
-      try {
-        const sdp = parseSdp(text);
-        selectTracks(sdp, 'rtsp://cam/live');
-      } catch (err) {
-        if (!(err instanceof ParseError)) throw err;
-      }
-    }),
+    fc.property(
+      fc.oneof(
+        fc.string({ maxLength: 500 }),
+        fc.tuple(fc.constantFrom(...valid), fc.array(fc.tuple(fc.nat(), fc.string({ maxLength: 3 })), { maxLength: 6 })).map(([text, edits]) => {
+          let out = text;
+          for (const [at, s] of edits) {
+            const i = at % (out.length + 1);
+            out = out.slice(0, i) + s + out.slice(i + 1);
+          }
+          return out;
+        }),
+      ),
+      (text) => {
+        try {
+          const sdp = parseSdp(text);
+          selectTracks(sdp, 'rtsp://cam/live');
+        } catch (err) {
+          if (!(err instanceof ParseError)) throw err;
+        }
+      },
+    ),
     { numRuns: 2000 },
   );
 });

@@ -25,7 +25,13 @@ test('fuzz: requests and interleaved frames split anywhere parse the same, garba
   });
   fc.assert(
     fc.property(fc.array(request, { maxLength: 5 }), fc.nat(50), (items, cut) => {
-      const wire = Buffer.concat(items.flatMap((r) => [Buffer.from(`${r.method} rtsp://h/a/b RTSP/1.0\r\nCSeq: ${r.cseq}\r\n\r\n`), Buffer.from([0x24, 1, r.frame.length >> 8, r.frame.length & 0xff]), Buffer.from(r.frame)]));
+      const wire = Buffer.concat(
+        items.flatMap((r) => [
+          Buffer.from(`${r.method} rtsp://h/a/b RTSP/1.0\r\nCSeq: ${r.cseq}\r\n\r\n`),
+          Buffer.from([0x24, 1, r.frame.length >> 8, r.frame.length & 0xff]),
+          Buffer.from(r.frame),
+        ]),
+      );
       const reader = new RtspReader();
       const at = Math.min(cut, wire.length);
       const out = [...reader.feed(wire.subarray(0, at)), ...reader.feed(wire.subarray(at))];

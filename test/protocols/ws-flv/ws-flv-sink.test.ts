@@ -13,10 +13,12 @@ for (const length of [0, 1, 125, 126, 65_535, 65_536, 300_000]) {
   test(`a ${length}-byte binary frame is read back whole by ws's receiver`, { timeout: 5000 }, async () => {
     const payload = Buffer.alloc(length, 7);
     const receiver = new Receiver({ isServer: false, binaryType: 'nodebuffer' });
-    const got = new Promise<Buffer>((resolve) => receiver.on('message', (data: Buffer, isBinary: boolean) => {
-      assert.equal(isBinary, true);
-      resolve(data);
-    }));
+    const got = new Promise<Buffer>((resolve) =>
+      receiver.on('message', (data: Buffer, isBinary: boolean) => {
+        assert.equal(isBinary, true);
+        resolve(data);
+      }),
+    );
     receiver.write(Buffer.concat([binaryFrameHeader(length), payload]));
     assert.deepEqual(await got, payload);
   });

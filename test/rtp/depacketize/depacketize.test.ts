@@ -20,7 +20,12 @@ import { fixture, impair, parseErrorOnly, readRtpFixture, toRtp } from '../helpe
 const SDP: Record<string, RtpMap> = {
   h264: { encoding: 'H264', clockRate: 90000, fmtp: parseFmtp('packetization-mode=1') },
   h265: { encoding: 'H265', clockRate: 90000 },
-  aac: { encoding: 'MPEG4-GENERIC', clockRate: 44100, channels: 1, fmtp: parseFmtp('profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3; config=120856E500') },
+  aac: {
+    encoding: 'MPEG4-GENERIC',
+    clockRate: 44100,
+    channels: 1,
+    fmtp: parseFmtp('profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3; config=120856E500'),
+  },
   latm: { encoding: 'MP4A-LATM', clockRate: 48000, channels: 2, fmtp: parseFmtp('profile-level-id=41;cpresent=0;config=400023203fc0') },
   pcma: { encoding: 'PCMA', clockRate: 8000 },
   pcmu: { encoding: 'PCMU', clockRate: 8000 },
@@ -81,7 +86,10 @@ test('H.264: STAP-A and FU-A by hand', () => {
   const payloads = [stap, fu(true, false, idr.subarray(1, 1000)), fu(false, false, idr.subarray(1000, 2000)), fu(false, true, idr.subarray(2000))];
   const d = new H264Depacketizer();
   const units = toRtp(payloads, { timestamps: [0, 0, 0, 0] }).flatMap((p) => d.push(p));
-  assert.deepEqual(units.map((u) => u.toString('hex')), [sps, pps, idr].map((u) => u.toString('hex')));
+  assert.deepEqual(
+    units.map((u) => u.toString('hex')),
+    [sps, pps, idr].map((u) => u.toString('hex')),
+  );
   // a middle fragment whose start was lost yields nothing
   assert.deepEqual(new H264Depacketizer().push(toRtp([payloads[2]!])[0]!), []);
   assert.throws(() => d.push(toRtp([Buffer.from([0x19, 0])])[0]!), /not supported/);
@@ -95,14 +103,19 @@ test('H.265: AP and FU by hand (no DONL)', () => {
   const fu = (start: boolean, end: boolean, body: Buffer): Buffer => Buffer.concat([Buffer.from([49 << 1, 1, (start ? 0x80 : 0) | (end ? 0x40 : 0) | 19]), body]);
   const d = new H265Depacketizer();
   const units = toRtp([ap, fu(true, false, idr.subarray(2, 1200)), fu(false, true, idr.subarray(1200))], { timestamps: [0, 0, 0] }).flatMap((p) => d.push(p));
-  assert.deepEqual(units.map((u) => u.toString('hex')), [vps, sps, idr].map((u) => u.toString('hex')));
+  assert.deepEqual(
+    units.map((u) => u.toString('hex')),
+    [vps, sps, idr].map((u) => u.toString('hex')),
+  );
 });
 
 test('mpeg4-generic: an AU fragmented over packets (RFC 3640 §3.2.3.1)', () => {
   const d = new Rfc3640Depacketizer({ encoding: 'MPEG4-GENERIC', clockRate: 48000, fmtp: parseFmtp('sizelength=13;indexlength=3;indexdeltalength=3;config=1190') });
   const au = Buffer.alloc(3000, 0x21);
   const header = Buffer.from([0x00, 0x10, (au.length >> 5) & 0xff, (au.length & 0x1f) << 3]);
-  const packets = toRtp([Buffer.concat([header, au.subarray(0, 1400)]), Buffer.concat([header, au.subarray(1400, 2800)]), Buffer.concat([header, au.subarray(2800)])], { timestamps: [0, 0, 0] });
+  const packets = toRtp([Buffer.concat([header, au.subarray(0, 1400)]), Buffer.concat([header, au.subarray(1400, 2800)]), Buffer.concat([header, au.subarray(2800)])], {
+    timestamps: [0, 0, 0],
+  });
   assert.deepEqual(d.push(packets[0]!), []);
   assert.deepEqual(d.push(packets[1]!), []);
   const out = d.push(packets[2]!);
@@ -123,7 +136,10 @@ test('SDP parameter sets are put in front of the first access unit', () => {
   assert.equal(spropUnits('Z0LAHtkDxWhAAAADAEAAAAwDxYuS,aMuMsg==').length, 2);
   const track = createRtpTrack(map);
   const [au] = track.push(toRtp([Buffer.from([0x65, 0x88, 0x80])], { markers: [true] })[0]!, false) as VideoAccessUnit[];
-  assert.deepEqual(au!.units.map((u) => u[0]! & 0x1f), [7, 8, 5]);
+  assert.deepEqual(
+    au!.units.map((u) => u[0]! & 0x1f),
+    [7, 8, 5],
+  );
 });
 
 test('encoding names map to hub codecs', () => {
@@ -162,16 +178,24 @@ test('fuzz: every depacketizer throws ParseError only, on random and mutated pay
     { numRuns: 2000 },
   );
   fc.assert(
-    fc.property(fc.nat(makers.length - 1), fc.nat(10_000), fc.array(fc.tuple(fc.nat(2000), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 5 }), (k, which, edits) => {
-      const d = makers[k]!();
-      const packets = real[k]!;
-      const p = packets[which % packets.length]!;
-      const payload = Buffer.from(p.payload);
-      for (const [i, v] of edits) payload[i % Math.max(1, payload.length)] = v;
-      parseErrorOnly(() => d.push({ ...p, payload }));
-    }),
+    fc.property(
+      fc.nat(makers.length - 1),
+      fc.nat(10_000),
+      fc.array(fc.tuple(fc.nat(2000), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 5 }),
+      (k, which, edits) => {
+        const d = makers[k]!();
+        const packets = real[k]!;
+        const p = packets[which % packets.length]!;
+        const payload = Buffer.from(p.payload);
+        for (const [i, v] of edits) payload[i % Math.max(1, payload.length)] = v;
+        parseErrorOnly(() => d.push({ ...p, payload }));
+      },
+    ),
     { numRuns: 2000 },
   );
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 12 }), (bytes) => parseErrorOnly(() => parseStreamMuxConfig(Buffer.from(bytes)))), { numRuns: 1000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 12 }), (bytes) => parseErrorOnly(() => parseStreamMuxConfig(Buffer.from(bytes)))),
+    { numRuns: 1000 },
+  );
   void fixture;
 });

@@ -34,7 +34,10 @@ test('AAC: ADTS frames split at arbitrary PES boundaries come out whole, with PE
     es.pesEnd();
   }
   assert.equal(aus.length, expected.length);
-  assert.deepEqual(aus.map((a) => a.data.toString('hex')), expected.map((f) => f.toString('hex')));
+  assert.deepEqual(
+    aus.map((a) => a.data.toString('hex')),
+    expected.map((f) => f.toString('hex')),
+  );
   assert.equal(aus[0]!.pts, 90_000);
   assert.equal(aus[0]!.adts?.sampleRate, 8000);
   for (let i = 1; i < aus.length; i++) assert.ok(aus[i]!.pts! > aus[i - 1]!.pts!, 'times increase');
@@ -69,7 +72,10 @@ test('G.711: one access unit per PES, timed by the PES or by the byte count', ()
     es.pesEnd();
   }
   assert.equal(aus.length, 10);
-  assert.deepEqual(aus.map((a) => a.pts), Array.from({ length: 10 }, (_, i) => 9000 + i * 3600));
+  assert.deepEqual(
+    aus.map((a) => a.pts),
+    Array.from({ length: 10 }, (_, i) => 9000 + i * 3600),
+  );
   assert.ok(aus.every((a) => a.codec === 'g711a' && a.data.length === 320));
 });
 
@@ -81,7 +87,10 @@ test('discontinuity drops the partial frame', () => {
   es.pesStart(3600);
   es.data(ALAW.subarray(0, 160));
   es.pesEnd();
-  assert.deepEqual(aus.map((a) => [a.codec, a.pts, a.data.length]), [['g711u', 3600, 160]]);
+  assert.deepEqual(
+    aus.map((a) => [a.codec, a.pts, a.data.length]),
+    [['g711u', 3600, 160]],
+  );
 });
 
 test('fuzz: random audio payloads never throw', () => {

@@ -45,8 +45,14 @@ for (const codec of ['h264', 'h265'] as const) {
       }
     });
     es.flush();
-    assert.deepEqual(aus.map((a) => a.pts), frames.map((_, i) => i * 3600));
-    assert.deepEqual(aus.map((a) => Buffer.concat(a.units).length), frames.map((f) => Buffer.concat(splitAnnexB(f)).length));
+    assert.deepEqual(
+      aus.map((a) => a.pts),
+      frames.map((_, i) => i * 3600),
+    );
+    assert.deepEqual(
+      aus.map((a) => Buffer.concat(a.units).length),
+      frames.map((f) => Buffer.concat(splitAnnexB(f)).length),
+    );
   });
 
   test(`${codec}: PES not aligned with frames (generic program stream): PTS goes to the frame starting in that PES`, () => {
@@ -109,7 +115,10 @@ for (const codec of ['h264', 'h265'] as const) {
       es.data(f.subarray(half));
     });
     es.flush();
-    assert.deepEqual(aus.map((a) => a.pts), [0, 1, 2, 3, 5, 6, 7, 8, 9].map((i) => i * 3600));
+    assert.deepEqual(
+      aus.map((a) => a.pts),
+      [0, 1, 2, 3, 5, 6, 7, 8, 9].map((i) => i * 3600),
+    );
     assert.equal(es.stats.droppedAccessUnits, 1);
   });
 
@@ -127,22 +136,29 @@ for (const codec of ['h264', 'h265'] as const) {
     es.pesStart(7200, undefined);
     es.data(frames[2]!);
     es.flush();
-    assert.deepEqual(aus.map((a) => a.pts), [0, 3600, 7200]);
+    assert.deepEqual(
+      aus.map((a) => a.pts),
+      [0, 3600, 7200],
+    );
     assert.ok(es.stats.droppedBytes > 0);
   });
 }
 
 test('fuzz: random input never throws, never emits empty access units, and stays bounded', () => {
   fc.assert(
-    fc.property(fc.constantFrom<'h264' | 'h265' | undefined>('h264', 'h265', undefined), fc.array(fc.tuple(fc.option(fc.nat(1000)), fc.uint8Array({ maxLength: 300 })), { maxLength: 12 }), (codec, parts) => {
-      const { es, aus } = collect(codec);
-      for (const [pts, bytes] of parts) {
-        es.pesStart(pts ?? undefined, undefined);
-        es.data(Buffer.from(bytes));
-      }
-      es.flush();
-      for (const au of aus) assert.ok(au.units.length > 0 && au.units.every((u) => u.length > 0));
-    }),
+    fc.property(
+      fc.constantFrom<'h264' | 'h265' | undefined>('h264', 'h265', undefined),
+      fc.array(fc.tuple(fc.option(fc.nat(1000)), fc.uint8Array({ maxLength: 300 })), { maxLength: 12 }),
+      (codec, parts) => {
+        const { es, aus } = collect(codec);
+        for (const [pts, bytes] of parts) {
+          es.pesStart(pts ?? undefined, undefined);
+          es.data(Buffer.from(bytes));
+        }
+        es.flush();
+        for (const au of aus) assert.ok(au.units.length > 0 && au.units.every((u) => u.length > 0));
+      },
+    ),
     { numRuns: 1000 },
   );
   // mutated real frames

@@ -28,7 +28,10 @@ test('decodes `$` interleaved frames and reports the channel', () => {
   const dec = new Rfc4571Decoder();
   const rtcp = Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 9]);
   const out = dec.feed(Buffer.concat([encodeRfc4571(rtp(1), 0), encodeRfc4571(rtcp, 1), encodeRfc4571(rtp(2), 0)]));
-  assert.deepEqual(out.map((p) => p.channel), [0, 1, 0]);
+  assert.deepEqual(
+    out.map((p) => p.channel),
+    [0, 1, 0],
+  );
   assert.deepEqual(out[1]!.data, rtcp);
 });
 

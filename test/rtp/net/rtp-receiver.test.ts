@@ -82,7 +82,10 @@ test('UDP: frames out, first sender bound, other SSRC and other senders dropped 
   assert.equal(peers.length, 1);
   assert.equal(s.peer, peers[0]);
   assert.ok(s.firstPacketAt! <= s.lastPacketAt!);
-  assert.equal(s.bytes, SRS.reduce((n, p) => n + p.length, 0));
+  assert.equal(
+    s.bytes,
+    SRS.reduce((n, p) => n + p.length, 0),
+  );
   assert.equal(s.lost, 0);
   assert.equal(pub.count(0), 20);
   assert.equal(pub.count(1), 35);

@@ -41,10 +41,16 @@ for (const [name, headerBytes, packetize, make] of [
         const units2 = units.filter((u) => u.length > headerBytes);
         const payloads = packetize(units, maxPayload);
         for (const p of payloads) assert.ok(p.payload.length <= maxPayload, `payload ${p.payload.length} > ${maxPayload}`);
-        assert.deepEqual(payloads.map((p) => p.marker), payloads.map((_, i) => i === payloads.length - 1));
+        assert.deepEqual(
+          payloads.map((p) => p.marker),
+          payloads.map((_, i) => i === payloads.length - 1),
+        );
         const d = make();
         const out = wire(payloads, 9000).flatMap((packet) => d.push(packet));
-        assert.deepEqual(out.map((b) => b.toString('hex')), units2.map((b) => b.toString('hex')));
+        assert.deepEqual(
+          out.map((b) => b.toString('hex')),
+          units2.map((b) => b.toString('hex')),
+        );
       }),
       { numRuns: 300 },
     );

@@ -137,7 +137,12 @@ test('garbage: counted, the sink told, and demuxing resumes at the next pack or 
   const { sink, demuxer } = run([stream]);
   assert.equal(demuxer.stats.errors, 1);
   assert.equal(demuxer.stats.garbageBytes, garbage.length);
-  assert.deepEqual(sink.events.slice(3), ['disc', { start: { id: 0xc0, kind: 'audio', streamType: undefined, pts: 3000 } }, { data: 0xc0, bytes: AUDIO.toString('hex') }, { end: 0xc0 }]);
+  assert.deepEqual(sink.events.slice(3), [
+    'disc',
+    { start: { id: 0xc0, kind: 'audio', streamType: undefined, pts: 3000 } },
+    { data: 0xc0, bytes: AUDIO.toString('hex') },
+    { end: 0xc0 },
+  ]);
 });
 
 test('a stream joined in the middle starts at the first pack', () => {
@@ -180,15 +185,19 @@ test('fuzz: random and mutated program streams never throw and never hang', () =
     { numRuns: 1000 },
   );
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.array(fc.nat(valid.length), { maxLength: 4 }), (edits, cuts) => {
-      const b = Buffer.from(valid);
-      for (const [i, v] of edits) b[i] = v;
-      const points = [0, ...cuts.sort((x, y) => x - y), b.length];
-      const chunks = points.slice(1).map((p, i) => b.subarray(points[i], p));
-      // A damaged length may swallow up to 64 KB; after that a clean stream is always demuxed again.
-      const { demuxer } = run([...chunks, Buffer.alloc(70_000), sampleStream()]);
-      assert.ok(demuxer.stats.pes >= 2);
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+      fc.array(fc.nat(valid.length), { maxLength: 4 }),
+      (edits, cuts) => {
+        const b = Buffer.from(valid);
+        for (const [i, v] of edits) b[i] = v;
+        const points = [0, ...cuts.sort((x, y) => x - y), b.length];
+        const chunks = points.slice(1).map((p, i) => b.subarray(points[i], p));
+        // A damaged length may swallow up to 64 KB; after that a clean stream is always demuxed again.
+        const { demuxer } = run([...chunks, Buffer.alloc(70_000), sampleStream()]);
+        assert.ok(demuxer.stats.pes >= 2);
+      },
+    ),
     { numRuns: 1500 },
   );
 });

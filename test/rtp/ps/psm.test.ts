@@ -27,7 +27,10 @@ test('fuzz: parsePsm throws ParseError only', () => {
     { streamType: 0x24, id: 0xe0 },
     { streamType: 0x0f, id: 0xc0 },
   ]);
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 60 }), (bytes) => parseErrorOnly(() => parsePsm(Buffer.from(bytes)))), { numRuns: 2000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 60 }), (bytes) => parseErrorOnly(() => parsePsm(Buffer.from(bytes)))),
+    { numRuns: 2000 },
+  );
   fc.assert(
     fc.property(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), (edits) => {
       const b = Buffer.from(valid);

@@ -144,7 +144,11 @@ test('sip.sourceFailLimit: 200 rotating device ids with wrong passwords from one
     const camera = await f.simulator();
     assert.equal((await camera.register())?.status, 200, 'the real camera registers from its own address');
     f.devices.flush();
-    assert.deepEqual(f.devices.list().items.map((d) => d.id), [DEVICE_ID], 'no row for any stranger');
+    assert.deepEqual(
+      f.devices.list().items.map((d) => d.id),
+      [DEVICE_ID],
+      'no row for any stranger',
+    );
   } finally {
     await f.close();
   }

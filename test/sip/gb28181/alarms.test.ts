@@ -13,14 +13,28 @@ const CHANNEL = '34020000001310000001';
 test('an Alarm notify reads into its fields; the body DeviceID is the channel', () => {
   const at = new Date(2026, 10, 30, 8, 0, 0).getTime();
   const alarm = alarmOf(DEVICE, parseManscdp(Buffer.from(alarmNotify(CHANNEL, 9, { priority: 2, method: 5, type: 2, timeMs: at, description: 'motion' }))), 123);
-  assert.deepEqual(alarm, { deviceId: DEVICE, channelId: CHANNEL, priority: 2, method: 5, type: 2, alarmAt: at, receivedAt: 123, description: 'motion', longitude: 116.397128, latitude: 39.916527, sn: 9 });
+  assert.deepEqual(alarm, {
+    deviceId: DEVICE,
+    channelId: CHANNEL,
+    priority: 2,
+    method: 5,
+    type: 2,
+    alarmAt: at,
+    receivedAt: 123,
+    description: 'motion',
+    longitude: 116.397128,
+    latitude: 39.916527,
+    sn: 9,
+  });
 });
 
 test('property: any Alarm body gives bounded fields or nulls, never a throw', () => {
   const junk = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('1', '-3', '1e400', 'NaN', '2026-11-30T08:00:00', '999999'));
   fc.assert(
     fc.property(fc.dictionary(fc.constantFrom('AlarmPriority', 'AlarmMethod', 'AlarmTime', 'AlarmDescription', 'Longitude', 'Latitude', 'AlarmType'), junk), (fields) => {
-      const body = Object.entries(fields).map(([k, v]) => `<${k}>${v.replace(/[<&]/g, '')}</${k}>`).join('');
+      const body = Object.entries(fields)
+        .map(([k, v]) => `<${k}>${v.replace(/[<&]/g, '')}</${k}>`)
+        .join('');
       const alarm = alarmOf(DEVICE, parseManscdp(Buffer.from(`<Notify><CmdType>Alarm</CmdType><SN>1</SN><DeviceID>${CHANNEL}</DeviceID>${body}</Notify>`)), 5);
       assert.ok(alarm.priority === null || (alarm.priority >= 0 && alarm.priority <= 9));
       assert.ok(alarm.method === null || (alarm.method >= 0 && alarm.method <= 99));

@@ -16,7 +16,10 @@ test('collector: parts by (device, SN) until SumNum; idle timeout gives a partia
   collector.add('d2', 5, 1, [item('x')]);
   collector.add('d1', 5, 3, [item('b'), item('c')]);
   const done = await whole;
-  assert.deepEqual(done.items.map((i) => i.id), ['a', 'b', 'c']);
+  assert.deepEqual(
+    done.items.map((i) => i.id),
+    ['a', 'b', 'c'],
+  );
   assert.equal(done.complete, true);
   assert.equal(done.messages, 2);
   const partial = collector.expect('d1', 6);
@@ -26,7 +29,10 @@ test('collector: parts by (device, SN) until SumNum; idle timeout gives a partia
   assert.equal(cut.items.length, 1);
   await assert.rejects(collector.expect('d1', 7), /no Catalog answer/);
   assert.equal(collector.pending, 0);
-  assert.deepEqual(results.map((r) => r.deviceId), ['d2', 'd1', 'd1']);
+  assert.deepEqual(
+    results.map((r) => r.deviceId),
+    ['d2', 'd1', 'd1'],
+  );
 });
 
 test('several hundred channels over many GB2312 messages land in SQLite; a shorter catalog marks the rest gone', async () => {

@@ -14,9 +14,17 @@ test('a Catalog query in GB2312 with the declaration GB28181 devices expect', ()
 });
 
 test('answers are read into typed values; invalid heartbeat values are dropped', () => {
-  const info = parseManscdp(Buffer.from('<Response><CmdType>DeviceInfo</CmdType><SN>1</SN><DeviceID>1</DeviceID><DeviceName>cam</DeviceName><Manufacturer>Hik</Manufacturer><Model>DS</Model><Firmware>V5</Firmware><Channel>4</Channel></Response>'));
+  const info = parseManscdp(
+    Buffer.from(
+      '<Response><CmdType>DeviceInfo</CmdType><SN>1</SN><DeviceID>1</DeviceID><DeviceName>cam</DeviceName><Manufacturer>Hik</Manufacturer><Model>DS</Model><Firmware>V5</Firmware><Channel>4</Channel></Response>',
+    ),
+  );
   assert.deepEqual(deviceInfoOf(info), { name: 'cam', manufacturer: 'Hik', model: 'DS', firmware: 'V5', channels: 4 });
-  const param = parseManscdp(Buffer.from('<Response><CmdType>ConfigDownload</CmdType><SN>1</SN><DeviceID>1</DeviceID><BasicParam><HeartBeatInterval>20</HeartBeatInterval><HeartBeatCount>0</HeartBeatCount><Expiration>3600</Expiration></BasicParam></Response>'));
+  const param = parseManscdp(
+    Buffer.from(
+      '<Response><CmdType>ConfigDownload</CmdType><SN>1</SN><DeviceID>1</DeviceID><BasicParam><HeartBeatInterval>20</HeartBeatInterval><HeartBeatCount>0</HeartBeatCount><Expiration>3600</Expiration></BasicParam></Response>',
+    ),
+  );
   assert.deepEqual(basicParamOf(param), { heartbeatInterval: 20, heartbeatCount: undefined, expiration: 3600, name: undefined });
   const status = parseManscdp(Buffer.from('<Response><CmdType>DeviceStatus</CmdType><SN>1</SN><DeviceID>1</DeviceID><Online>ONLINE</Online><Status>OK</Status></Response>'));
   assert.equal(deviceStatusOf(status).online, true);

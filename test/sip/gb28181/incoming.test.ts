@@ -41,7 +41,8 @@ function harness(overrides: Partial<ManscdpContext> = {}) {
   return { session, calls, send };
 }
 
-const xml = (root: string, cmdType: string, inner = ''): string => `<?xml version="1.0"?>\r\n<${root}>\r\n<CmdType>${cmdType}</CmdType>\r\n<SN>7</SN>\r\n<DeviceID>${DEVICE}</DeviceID>\r\n${inner}</${root}>\r\n`;
+const xml = (root: string, cmdType: string, inner = ''): string =>
+  `<?xml version="1.0"?>\r\n<${root}>\r\n<CmdType>${cmdType}</CmdType>\r\n<SN>7</SN>\r\n<DeviceID>${DEVICE}</DeviceID>\r\n${inner}</${root}>\r\n`;
 
 test('each Root/CmdType reaches its own handler, answered 200 first', () => {
   const h = harness();
@@ -52,7 +53,13 @@ test('each Root/CmdType reaches its own handler, answered 200 first', () => {
   assert.deepEqual(h.calls.mediaEnded, ['call-1']);
   h.send(xml('Notify', 'MediaStatus', '<NotifyType>999</NotifyType>\r\n'));
   assert.deepEqual(h.calls.mediaEnded, ['call-1'], 'only NotifyType 121 ends the media');
-  h.send(xml('Notify', 'Catalog', '<SumNum>1</SumNum>\r\n<DeviceList Num="1">\r\n<Item>\r\n<DeviceID>34020000001310000001</DeviceID>\r\n<Event>OFF</Event>\r\n</Item>\r\n</DeviceList>\r\n'));
+  h.send(
+    xml(
+      'Notify',
+      'Catalog',
+      '<SumNum>1</SumNum>\r\n<DeviceList Num="1">\r\n<Item>\r\n<DeviceID>34020000001310000001</DeviceID>\r\n<Event>OFF</Event>\r\n</Item>\r\n</DeviceList>\r\n',
+    ),
+  );
   assert.deepEqual(h.calls.events, ['OFF']);
   h.send(xml('Response', 'DeviceInfo'));
   h.send(xml('Response', 'SomethingNew'));
@@ -60,7 +67,13 @@ test('each Root/CmdType reaches its own handler, answered 200 first', () => {
 });
 
 test('an unknown CmdType is answered 200 and ignored; a throwing handler is logged, not thrown', () => {
-  const h = harness({ channels: { applyEvent: () => { throw new Error('disk full'); } } as unknown as ManscdpContext['channels'] });
+  const h = harness({
+    channels: {
+      applyEvent: () => {
+        throw new Error('disk full');
+      },
+    } as unknown as ManscdpContext['channels'],
+  });
   assert.deepEqual(h.send(xml('Notify', 'Unheard')), [200]);
   assert.deepEqual(h.send(xml('Notify', 'Catalog', '<DeviceList Num="1">\r\n<Item>\r\n<DeviceID>34020000001310000001</DeviceID>\r\n</Item>\r\n</DeviceList>\r\n')), [200]);
   assert.equal(h.calls.errors, 1);

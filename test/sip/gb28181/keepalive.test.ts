@@ -62,7 +62,15 @@ test('devices registered before a restart stay online and keep sending keepalive
     const sim = await f.simulator();
     assert.equal((await sim.register())?.status, 200);
     await f.server.close();
-    const again = new GbServer({ host: '127.0.0.1', port: f.port, advertisedHost: '127.0.0.1', config: f.server.config, devices: f.devices, channels: f.channels, log: silentLogger() });
+    const again = new GbServer({
+      host: '127.0.0.1',
+      port: f.port,
+      advertisedHost: '127.0.0.1',
+      config: f.server.config,
+      devices: f.devices,
+      channels: f.channels,
+      log: silentLogger(),
+    });
     await again.listen();
     try {
       assert.ok(again.session(DEVICE_ID), 'restored from SQLite');

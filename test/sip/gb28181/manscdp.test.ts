@@ -48,7 +48,15 @@ test('repairXml leaves well-formed XML alone and escapes stray & and <', () => {
   assert.equal(repairXml('<!-- c --><a/><![CDATA[<x>]]>'), '<!-- c --><a/><![CDATA[<x>]]>');
 });
 
-const BAD = ['', 'not xml', '<Foo><CmdType>X</CmdType></Foo>', '<Query></Query>', '<Query><CmdType>bad type!</CmdType></Query>', '<!DOCTYPE x [<!ENTITY a "b">]><Query><CmdType>A</CmdType></Query>', `${'<a>'.repeat(100)}`];
+const BAD = [
+  '',
+  'not xml',
+  '<Foo><CmdType>X</CmdType></Foo>',
+  '<Query></Query>',
+  '<Query><CmdType>bad type!</CmdType></Query>',
+  '<!DOCTYPE x [<!ENTITY a "b">]><Query><CmdType>A</CmdType></Query>',
+  `${'<a>'.repeat(100)}`,
+];
 for (const body of BAD) {
   test(`bad MANSCDP "${body.slice(0, 30)}" throws ParseError`, () => {
     assert.throws(() => parseManscdp(Buffer.from(body)), ParseError);
@@ -66,7 +74,10 @@ function onlyParseErrors(buf: Buffer): void {
 }
 
 test('property: random bytes and mutated answers only throw ParseError, and fast', () => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), (b) => onlyParseErrors(Buffer.from(b))), { numRuns: 1500 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 3000 }), (b) => onlyParseErrors(Buffer.from(b))),
+    { numRuns: 1500 },
+  );
   const seeds = [gb2312(CATALOG_XML), Buffer.from(KEEPALIVE_XML)];
   fc.assert(
     fc.property(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.constantFrom(0x3c, 0x3e, 0x26, 0x2f, 0x22, 0xb6, 0x00, 0x41))), (seed, edits) => {
@@ -107,7 +118,9 @@ test('charset: encode per device charset, decode UTF-8 when valid else GB18030',
 
 test('property: the keepalive fast path reads exactly what the XML parser reads', () => {
   const keepalive = (sn: string, id: string, status: string, extra = ''): Buffer =>
-    Buffer.from(`<?xml version="1.0" encoding="GB2312"?>\r\n<Notify>\r\n<CmdType>Keepalive</CmdType>\r\n<SN>${sn}</SN>\r\n<DeviceID>${id}</DeviceID>\r\n<Status>${status}</Status>${extra}\r\n</Notify>\r\n`);
+    Buffer.from(
+      `<?xml version="1.0" encoding="GB2312"?>\r\n<Notify>\r\n<CmdType>Keepalive</CmdType>\r\n<SN>${sn}</SN>\r\n<DeviceID>${id}</DeviceID>\r\n<Status>${status}</Status>${extra}\r\n</Notify>\r\n`,
+    );
   fc.assert(
     fc.property(fc.stringMatching(/^\d{1,10}$/), fc.stringMatching(/^[0-9A-Za-z]{1,64}$/), fc.stringMatching(/^[A-Za-z]{0,16}$/), (sn, id, status) => {
       const fast = parseManscdp(keepalive(sn, id, status));

@@ -41,16 +41,22 @@ test('the spec examples: stop is A50F0100000000B5, preset call 3, zoom in at spe
 
 test('property: every PTZ command at every speed has the table bytes and the checksum', () => {
   fc.assert(
-    fc.property(fc.constantFrom(...PTZ_COMMANDS), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 15 }), (command, pan, tilt, zoom) => {
-      const b = bytes(ptzCommand(command, { pan, tilt, zoom }));
-      const row = TABLE[command];
-      const speedOf = (field: string | 0, fallback: number) => (field === 'pan' || field === 'focus' ? pan : field === 'tilt' ? tilt : field === 'iris' ? fallback : 0);
-      assert.deepEqual(b.slice(0, 4), [0xa5, 0x0f, 0x01, row.cmd]);
-      assert.equal(b[4], speedOf(row.d1, 0));
-      assert.equal(b[5], row.d2 === 'iris' ? pan : speedOf(row.d2, 0));
-      assert.equal(b[6], row.zoom ? zoom << 4 : 0);
-      assert.ok(checksumOk(b));
-    }),
+    fc.property(
+      fc.constantFrom(...PTZ_COMMANDS),
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 15 }),
+      (command, pan, tilt, zoom) => {
+        const b = bytes(ptzCommand(command, { pan, tilt, zoom }));
+        const row = TABLE[command];
+        const speedOf = (field: string | 0, fallback: number) => (field === 'pan' || field === 'focus' ? pan : field === 'tilt' ? tilt : field === 'iris' ? fallback : 0);
+        assert.deepEqual(b.slice(0, 4), [0xa5, 0x0f, 0x01, row.cmd]);
+        assert.equal(b[4], speedOf(row.d1, 0));
+        assert.equal(b[5], row.d2 === 'iris' ? pan : speedOf(row.d2, 0));
+        assert.equal(b[6], row.zoom ? zoom << 4 : 0);
+        assert.ok(checksumOk(b));
+      },
+    ),
     { numRuns: 2000 },
   );
 });
@@ -58,7 +64,11 @@ test('property: every PTZ command at every speed has the table bytes and the che
 test('property: presets, cruise and scan carry their numbers and the checksum', () => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 4095 }), (preset, group, value) => {
-      for (const [action, cmd] of [['set', 0x81], ['call', 0x82], ['delete', 0x83]] as const) {
+      for (const [action, cmd] of [
+        ['set', 0x81],
+        ['call', 0x82],
+        ['delete', 0x83],
+      ] as const) {
         const b = bytes(presetCommand(action, preset));
         assert.deepEqual(b.slice(3, 7), [cmd, 0, preset, 0]);
         assert.ok(checksumOk(b));

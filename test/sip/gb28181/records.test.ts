@@ -21,7 +21,10 @@ test('RecordInfo over 3 messages (newest first) joins to the sorted full list', 
   assert.equal(joined.complete, true);
   assert.equal(joined.messages, 3);
   assert.equal(joined.sumNum, 7);
-  assert.deepEqual(joined.items.map((r) => r.startMs), RECORDS.map((r) => r.startMs));
+  assert.deepEqual(
+    joined.items.map((r) => r.startMs),
+    RECORDS.map((r) => r.startMs),
+  );
   assert.equal(joined.items[0]!.endMs, RECORDS[0]!.endMs);
   assert.equal(collector.add(DEVICE, parseManscdp(Buffer.from(bodies[0]!))), false, 'a late copy belongs to no query');
 });

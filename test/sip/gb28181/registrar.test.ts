@@ -54,7 +54,10 @@ test('a wrong password gets 403; repeated failures ban the id even with the righ
     assert.equal(banned?.status, 403);
     assert.match(banned?.reason ?? '', /banned/);
     assert.equal(f.devices.get(DEVICE_ID), undefined, 'never stored');
-    assert.ok(f.server.sipLogOf(DEVICE_ID).some((e) => e.summary.startsWith('403')), 'the SIP log shows why');
+    assert.ok(
+      f.server.sipLogOf(DEVICE_ID).some((e) => e.summary.startsWith('403')),
+      'the SIP log shows why',
+    );
   } finally {
     await f.close();
   }

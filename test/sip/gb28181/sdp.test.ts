@@ -5,7 +5,8 @@ import { ParseError } from '../../../src/core/errors';
 import { parseSdp } from '../../../src/formats/sdp/sdp';
 import { answerVideo, buildInviteSdp } from '../../../sip/gb28181/sdp';
 
-const HIK_ANSWER = 'v=0\r\no=34020000001320000001 0 0 IN IP4 192.168.1.64\r\ns=Play\r\nc=IN IP4 192.168.1.64\r\nt=0 0\r\nm=video 15060 TCP/RTP/AVP 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\na=setup:passive\r\na=connection:new\r\ny=0100000001\r\nf=\r\n';
+const HIK_ANSWER =
+  'v=0\r\no=34020000001320000001 0 0 IN IP4 192.168.1.64\r\ns=Play\r\nc=IN IP4 192.168.1.64\r\nt=0 0\r\nm=video 15060 TCP/RTP/AVP 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\na=setup:passive\r\na=connection:new\r\ny=0100000001\r\nf=\r\n';
 
 test('the INVITE SDP is what wvp sends: PS first, TCP setup, y=', () => {
   const sdp = buildInviteSdp({ channelId: '34020000001310000001', mediaIp: '10.0.0.5', mediaPort: 30000, mode: 'tcp-passive', ssrc: '0200000001' }).toString();
@@ -13,7 +14,10 @@ test('the INVITE SDP is what wvp sends: PS first, TCP setup, y=', () => {
     sdp,
     'v=0\r\no=34020000001310000001 0 0 IN IP4 10.0.0.5\r\ns=Play\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\nm=video 30000 TCP/RTP/AVP 96 98 99\r\na=recvonly\r\na=rtpmap:96 PS/90000\r\na=rtpmap:98 H264/90000\r\na=rtpmap:99 H265/90000\r\na=setup:passive\r\na=connection:new\r\ny=0200000001\r\n',
   );
-  assert.match(buildInviteSdp({ channelId: 'c', mediaIp: '1.2.3.4', mediaPort: 1, mode: 'udp', ssrc: '1' }).toString(), /m=video 1 RTP\/AVP 96 98 99\r\na=recvonly\r\na=rtpmap:96 PS\/90000/);
+  assert.match(
+    buildInviteSdp({ channelId: 'c', mediaIp: '1.2.3.4', mediaPort: 1, mode: 'udp', ssrc: '1' }).toString(),
+    /m=video 1 RTP\/AVP 96 98 99\r\na=recvonly\r\na=rtpmap:96 PS\/90000/,
+  );
   assert.match(buildInviteSdp({ channelId: 'c', mediaIp: '1.2.3.4', mediaPort: 1, mode: 'tcp-active', ssrc: '1' }).toString(), /a=setup:active/);
 });
 
@@ -45,16 +49,22 @@ test('sloppy answers are read as far as they go: a broken c= or y= is left out, 
 test('property: built offers parse back (port, proto, setup, ssrc, address)', () => {
   const ip = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'));
   fc.assert(
-    fc.property(ip, fc.integer({ min: 1, max: 65535 }), fc.constantFrom('udp' as const, 'tcp-passive' as const, 'tcp-active' as const), fc.stringMatching(/^\d{10}$/), (mediaIp, mediaPort, mode, ssrc) => {
-      const sdp = parseSdp(buildInviteSdp({ channelId: '34020000001310000001', mediaIp, mediaPort, mode, ssrc }));
-      const video = answerVideo(sdp)!;
-      assert.equal(video.address, mediaIp);
-      assert.equal(video.media.port, mediaPort);
-      assert.equal(video.media.protocol, mode === 'udp' ? 'RTP/AVP' : 'TCP/RTP/AVP');
-      assert.equal(video.media.setup, mode === 'udp' ? undefined : mode === 'tcp-active' ? 'active' : 'passive');
-      assert.equal(video.media.rtpmap.get(96)!.encoding, 'PS');
-      assert.equal(sdp.ssrc, ssrc);
-    }),
+    fc.property(
+      ip,
+      fc.integer({ min: 1, max: 65535 }),
+      fc.constantFrom('udp' as const, 'tcp-passive' as const, 'tcp-active' as const),
+      fc.stringMatching(/^\d{10}$/),
+      (mediaIp, mediaPort, mode, ssrc) => {
+        const sdp = parseSdp(buildInviteSdp({ channelId: '34020000001310000001', mediaIp, mediaPort, mode, ssrc }));
+        const video = answerVideo(sdp)!;
+        assert.equal(video.address, mediaIp);
+        assert.equal(video.media.port, mediaPort);
+        assert.equal(video.media.protocol, mode === 'udp' ? 'RTP/AVP' : 'TCP/RTP/AVP');
+        assert.equal(video.media.setup, mode === 'udp' ? undefined : mode === 'tcp-active' ? 'active' : 'passive');
+        assert.equal(video.media.rtpmap.get(96)!.encoding, 'PS');
+        assert.equal(sdp.ssrc, ssrc);
+      },
+    ),
     { numRuns: 500 },
   );
 });

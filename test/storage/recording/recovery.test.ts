@@ -12,7 +12,30 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function ffmpegFile(name: string, format: 'flv' | 'mpegts'): Promise<Buffer> {
   const out = join(dir, name);
-  const r = await runTool(ffmpegPath, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=8000', '-t', '3', '-c:v', 'libx264', '-g', '25', '-c:a', 'aac', '-f', format, '-y', out]);
+  const r = await runTool(ffmpegPath, [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=160x120:rate=25',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=sample_rate=8000',
+    '-t',
+    '3',
+    '-c:v',
+    'libx264',
+    '-g',
+    '25',
+    '-c:a',
+    'aac',
+    '-f',
+    format,
+    '-y',
+    out,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const { readFileSync } = await import('node:fs');
   return readFileSync(out);
@@ -30,7 +53,10 @@ function scanBytes(bytes: Buffer, format: 'flv' | 'ts') {
 }
 
 test('recovery cuts an ffmpeg FLV and TS after the last complete tag/packet, and reads their duration', async () => {
-  for (const [format, ext] of [['flv', 'flv'], ['mpegts', 'ts']] as const) {
+  for (const [format, ext] of [
+    ['flv', 'flv'],
+    ['mpegts', 'ts'],
+  ] as const) {
     const whole = await ffmpegFile(`whole.${ext}`, format);
     const full = scanBytes(whole, ext);
     // TS: an unbounded video PES at the end cannot be known complete, so its frame goes.

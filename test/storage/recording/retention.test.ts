@@ -36,7 +36,22 @@ function setup(options: { minFreeBytes?: number; maxBytes?: number; free?: () =>
     const file = `live/cam/${startMs}.flv`;
     mkdirSync(dirname(layout.inside(file)), { recursive: true });
     writeFileSync(layout.inside(file), Buffer.alloc(bytes));
-    return repo.insert({ path: 'live/cam', format: 'flv', file, startMs, endMs: startMs + 60_000, bytes, videoCodec: 'h264', width: 1, height: 1, audioCodec: null, keyframes: 1, status, planId, reason: 'plan' });
+    return repo.insert({
+      path: 'live/cam',
+      format: 'flv',
+      file,
+      startMs,
+      endMs: startMs + 60_000,
+      bytes,
+      videoCodec: 'h264',
+      width: 1,
+      height: 1,
+      audioCodec: null,
+      keyframes: 1,
+      status,
+      planId,
+      reason: 'plan',
+    });
   };
   return { dir, db, repo, layout, retention, add, close: () => (db.close(), rmSync(dir, { recursive: true, force: true })) };
 }

@@ -10,7 +10,14 @@ import { ChannelRepo } from '../../../storage/repos/channels';
 import { DeviceRepo } from '../../../storage/repos/devices';
 
 const DEV = '34020000001320000001';
-const ch = (n: number, extra: Partial<GbCatalogItem> = {}): GbCatalogItem => ({ id: `3402000000131000${String(n).padStart(4, '0')}`, kind: 'device', name: `通道${n}`, online: true, raw: { Name: `通道${n}` }, ...extra });
+const ch = (n: number, extra: Partial<GbCatalogItem> = {}): GbCatalogItem => ({
+  id: `3402000000131000${String(n).padStart(4, '0')}`,
+  kind: 'device',
+  name: `通道${n}`,
+  online: true,
+  raw: { Name: `通道${n}` },
+  ...extra,
+});
 
 test('channels: a complete catalog diffs (added, updated, gone), a partial one deletes nothing', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-repo-'));

@@ -39,18 +39,30 @@ test('recordings: overlap queries, paging, count, days, progress and the retenti
     const long = repo.insert(segment('live/cam1', t0 - 3_600_000, 3_590_000, { file: 'live/cam1/long.flv', reason: 'download', format: 'ts' }));
     // [00:10:30, 00:12:00) overlaps the segments starting 00:10, 00:11 and nothing else.
     const rows = repo.find({ path: 'live/cam1', startMs: t0 + 630_000, endMs: t0 + 720_000 });
-    assert.deepEqual(rows.map((r) => r.startMs), [t0 + 600_000, t0 + 660_000]);
+    assert.deepEqual(
+      rows.map((r) => r.startMs),
+      [t0 + 600_000, t0 + 660_000],
+    );
     assert.equal(rows[0]!.durationMs, 60_000);
     // The long segment ends 10 s before t0: a query at t0 - 5 s finds it through the span bound.
-    assert.deepEqual(repo.find({ path: 'live/cam1', startMs: t0 - 20_000, endMs: t0 + 1 }).map((r) => r.id), [long, repo.find({ path: 'live/cam1', startMs: t0, endMs: t0 + 1 })[0]!.id]);
+    assert.deepEqual(
+      repo.find({ path: 'live/cam1', startMs: t0 - 20_000, endMs: t0 + 1 }).map((r) => r.id),
+      [long, repo.find({ path: 'live/cam1', startMs: t0, endMs: t0 + 1 })[0]!.id],
+    );
     assert.equal(repo.find({ path: 'live/cam1', startMs: t0 - 20_000, endMs: t0 + 1, format: 'ts' }).length, 1);
     assert.equal(repo.count({ path: 'live/cam1', startMs: t0, endMs: t0 + 3_600_000 }), 60);
-    assert.deepEqual(repo.find({ path: 'live/cam1', startMs: t0, endMs: t0 + 3_600_000, limit: 5, offset: 10 }).map((r) => r.startMs), [10, 11, 12, 13, 14].map((i) => t0 + i * 60_000));
+    assert.deepEqual(
+      repo.find({ path: 'live/cam1', startMs: t0, endMs: t0 + 3_600_000, limit: 5, offset: 10 }).map((r) => r.startMs),
+      [10, 11, 12, 13, 14].map((i) => t0 + i * 60_000),
+    );
     assert.deepEqual(repo.days('live/cam1', Date.UTC(2025, 11, 1), Date.UTC(2026, 1, 1), 'UTC'), ['2025-12-31', '2026-01-01']);
     assert.deepEqual(repo.days('live/cam1', Date.UTC(2025, 11, 1), Date.UTC(2026, 1, 1), 'America/New_York'), ['2025-12-31']);
 
     const open = repo.insert(segment('live/cam3', t0, 0, { status: 'recording', file: 'live/cam3/a.flv' }));
-    assert.deepEqual(repo.open().map((r) => r.id), [open]);
+    assert.deepEqual(
+      repo.open().map((r) => r.id),
+      [open],
+    );
     repo.progress(open, { endMs: t0 + 5000, bytes: 4242, keyframes: 3, status: 'recovered' });
     assert.equal(repo.get(open)!.status, 'recovered');
     assert.equal(repo.get(open)!.bytes, 4242);
@@ -76,7 +88,19 @@ test('record plans: save, update, list and delete survive a reopen', () => {
   try {
     let db = openDatabase(dir, silentLogger());
     let repo = new RecordPlanRepo(db);
-    const plan = { id: 'p1', enabled: true, streams: ['live/*'], formats: ['flv' as const], when: 'always' as const, weekly: '', cron: '', duration: 0, segmentSeconds: 0, deleteAfterDays: 7, preRoll: 0 };
+    const plan = {
+      id: 'p1',
+      enabled: true,
+      streams: ['live/*'],
+      formats: ['flv' as const],
+      when: 'always' as const,
+      weekly: '',
+      cron: '',
+      duration: 0,
+      segmentSeconds: 0,
+      deleteAfterDays: 7,
+      preRoll: 0,
+    };
     repo.save(plan, 1000);
     repo.save({ ...plan, enabled: false }, 2000);
     db.close();

@@ -4,6 +4,9 @@
  * Spec: RTMP 1.0 §5.4 (protocol control), §6.2 (user control), §7.1 (message types).
  */
 
+import { isVideoTrack, type Track } from '../../core/track';
+import { audioSequenceHeaderBody, videoSequenceHeaderBody, type HevcMode } from '../../formats/flv/bodies';
+
 export const MessageType = {
   setChunkSize: 1,
   abort: 2,
@@ -54,4 +57,26 @@ export interface OutgoingMessage {
   /** ms; reduced modulo 2^32 when written. */
   readonly timestamp: number;
   readonly body: readonly Buffer[];
+}
+
+/**
+ * One message per ready track carrying its FLV sequence header (AVC/HEVC config record, AAC
+ * AudioSpecificConfig), at `ms`: what a player or a CDN needs before the first frame. Tracks
+ * without one (G.711) are skipped. Shared by server play and the push client.
+ */
+export function sequenceHeaderMessages(tracks: readonly Track[], streamId: number, ms: number, hevcMode: HevcMode): OutgoingMessage[] {
+  const messages: OutgoingMessage[] = [];
+  for (const track of tracks) {
+    const video = isVideoTrack(track);
+    const body = video ? videoSequenceHeaderBody(track, hevcMode) : audioSequenceHeaderBody(track);
+    if (!body) continue;
+    messages.push({
+      chunkStreamId: video ? ChunkStream.video : ChunkStream.audio,
+      typeId: video ? MessageType.video : MessageType.audio,
+      streamId,
+      timestamp: ms,
+      body: [body],
+    });
+  }
+  return messages;
 }

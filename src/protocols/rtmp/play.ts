@@ -14,12 +14,12 @@ import type { Frame } from '../../core/frame';
 import type { SinkDescription, Sink, StreamInfo } from '../../core/sink';
 import { ticksToMs } from '../../core/time';
 import { isVideoTrack, type Track } from '../../core/track';
-import { audioFrameBody, audioSequenceHeaderBody, videoFrameBody, videoSequenceHeaderBody, type HevcMode } from '../../formats/flv/bodies';
+import { audioFrameBody, videoFrameBody, type HevcMode } from '../../formats/flv/bodies';
 import { onMetaDataBody } from '../../formats/flv/metadata';
 import { ChunkMemo, chunkMessage } from './chunk-writer';
 import { onStatusMessage, sampleAccessMessage, statusInfo } from './command';
 import { streamBeginMessage, streamEofMessage } from './control';
-import { ChunkStream, MessageType, type OutgoingMessage } from './message';
+import { ChunkStream, MessageType, sequenceHeaderMessages, type OutgoingMessage } from './message';
 
 /** What the sink needs from its session (kept narrow so that the sink can be tested alone). */
 export interface PlayOutput {
@@ -136,18 +136,7 @@ export class RtmpPlaySink implements Sink {
         body: [onMetaDataBody(tracks, {}, this.options.hevcMode)],
       });
     }
-    for (const track of tracks) {
-      const video = isVideoTrack(track);
-      const body = video ? videoSequenceHeaderBody(track, this.options.hevcMode) : audioSequenceHeaderBody(track);
-      if (!body) continue;
-      messages.push({
-        chunkStreamId: video ? ChunkStream.video : ChunkStream.audio,
-        typeId: video ? MessageType.video : MessageType.audio,
-        streamId,
-        timestamp: ms,
-        body: [body],
-      });
-    }
+    messages.push(...sequenceHeaderMessages(tracks, streamId, ms, this.options.hevcMode));
     this.output.send(messages);
   }
 }

@@ -16,9 +16,9 @@ import type { Sink, SinkDescription, StreamInfo } from '../../core/sink';
 import { ticksToMs } from '../../core/time';
 import { isVideoTrack, type Track } from '../../core/track';
 import { encodeAmf0 } from '../../formats/amf0/amf0';
-import { audioFrameBody, audioSequenceHeaderBody, videoFrameBody, videoSequenceHeaderBody } from '../../formats/flv/bodies';
+import { audioFrameBody, videoFrameBody } from '../../formats/flv/bodies';
 import { onMetaDataBody } from '../../formats/flv/metadata';
-import { ChunkStream, MessageType, type OutgoingMessage } from './message';
+import { ChunkStream, MessageType, sequenceHeaderMessages, type OutgoingMessage } from './message';
 
 /** How H.265 goes to the target: Enhanced RTMP (hvc1), legacy codec id 12, or not at all. */
 export type PushHevcMode = 'enhanced' | 'legacy' | 'drop';
@@ -154,18 +154,7 @@ export class RtmpPushSink implements Sink {
     const messages: OutgoingMessage[] = [
       { chunkStreamId: ChunkStream.data, typeId: MessageType.dataAmf0, streamId, timestamp: 0, body: [SET_DATA_FRAME, onMetaDataBody(this.tracks, {}, hevcMode)] },
     ];
-    for (const track of this.tracks) {
-      const video = isVideoTrack(track);
-      const body = video ? videoSequenceHeaderBody(track, hevcMode) : audioSequenceHeaderBody(track);
-      if (!body) continue;
-      messages.push({
-        chunkStreamId: video ? ChunkStream.video : ChunkStream.audio,
-        typeId: video ? MessageType.video : MessageType.audio,
-        streamId,
-        timestamp: ms,
-        body: [body],
-      });
-    }
+    messages.push(...sequenceHeaderMessages(this.tracks, streamId, ms, hevcMode));
     return messages;
   }
 

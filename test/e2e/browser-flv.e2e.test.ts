@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
 import { publishTestPattern } from '../helpers/publisher';
-import { MPEGTS_JS, launchChromium } from '../helpers/browser';
+import { MPEGTS_JS, launchChromium, saveScreenshot } from '../helpers/browser';
 
 let gw: TestGateway;
 let publisher: Awaited<ReturnType<typeof publishTestPattern>>;
@@ -86,6 +86,7 @@ test('the web page at / lists the live stream after the login and plays it when 
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.ok((await frames()) > first + 15);
     assert.equal(await page.locator('#status.error').count(), 0);
+    await saveScreenshot(page, 'live-page-playing');
   } finally {
     await page.close();
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { TEST_SECRETS, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { publishTestPattern } from '../helpers/publisher';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, saveScreenshot } from '../helpers/browser';
 
 /** The console at / under the shipped defaults: it asks for the admin secret, then lists and plays with signed URLs. */
 let gw: TestGateway;
@@ -31,6 +31,7 @@ test('Chromium: the console asks for the secret, refuses a wrong one, then lists
     await page.fill('#secret', 'a-wrong-secret-entirely');
     await page.click('#login button');
     await page.waitForFunction(() => document.getElementById('status')?.className === 'error', undefined, { timeout: 10_000 });
+    await saveScreenshot(page, 'console-login-refused');
     await page.fill('#secret', TEST_SECRETS.secret);
     await page.click('#login button');
     await page.waitForSelector('button[data-path="live/console"]', { timeout: 10_000 });
@@ -49,6 +50,7 @@ test('Chromium: the console asks for the secret, refuses a wrong one, then lists
     );
     assert.ok(Number(await frames.jsonValue()) >= 5);
     assert.match((await page.textContent('#player-info')) ?? '', /token=…/, 'the page does not print the token');
+    await saveScreenshot(page, 'console-playing');
     await page.reload();
     await page.waitForSelector('button[data-path="live/console"]', { timeout: 10_000 });
     assert.equal(await page.isHidden('#login'), true, 'the session survives a reload');

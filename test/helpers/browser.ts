@@ -1,4 +1,6 @@
-import type { Browser } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 
 /**
  * Headless Chromium from npm (@sparticuz/chromium, driven by playwright-core); a system
@@ -29,3 +31,14 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 export const MPEGTS_JS = require.resolve('mpegts.js/dist/mpegts.js');
+
+/** Where browser tests save what the page showed, for a person to look at (CI keeps the folder). */
+export const SCREENSHOT_DIR = join(__dirname, '..', '..', '..', 'test-artifacts', 'screenshots');
+
+/** Saves a PNG of the page as `test-artifacts/screenshots/{name}.png` and returns its path. */
+export async function saveScreenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const path = join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}

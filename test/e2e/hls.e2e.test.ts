@@ -117,9 +117,13 @@ test('one request for a playlist is one viewer (its session), not two: the share
     const response = await fetch(`${fresh.httpUrl}/live/once/index.m3u8`);
     assert.equal(response.status, 200);
     await response.text();
-    const stream = (await (await fetch(`${fresh.httpUrl}/api/streams/live/once`, { headers: fresh.authHeaders })).json()) as { readers: { total: number; byProtocol: Record<string, number> } };
+    const stream = (await (await fetch(`${fresh.httpUrl}/api/streams/live/once`, { headers: fresh.authHeaders })).json()) as {
+      readers: { total: number; byProtocol: Record<string, number> };
+    };
     assert.deepEqual(stream.readers, { total: 1, byProtocol: { hls: 1 } });
-    const sessions = (await (await fetch(`${fresh.httpUrl}/api/sessions`, { headers: fresh.authHeaders })).json()) as { sessions: { role: string; path: string; protocol: string }[] };
+    const sessions = (await (await fetch(`${fresh.httpUrl}/api/sessions`, { headers: fresh.authHeaders })).json()) as {
+      sessions: { role: string; path: string; protocol: string }[];
+    };
     assert.deepEqual(
       sessions.sessions.filter((s) => s.role === 'subscriber' && s.path === 'live/once').map((s) => s.protocol),
       ['hls'],

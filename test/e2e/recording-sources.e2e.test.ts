@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
-import { ffmpegPath, ffprobeJson, startTool } from '../helpers/media-tools';
-import { startRtspServer, waitForPublishing } from '../helpers/rtsp-server';
+import { ffprobeJson } from '../helpers/media-tools';
+import { startRtspPublisher, startRtspServer, waitForPublishing } from '../helpers/rtsp-server';
 import { GbDeviceSimulator } from '../helpers/gb-device-simulator';
 import { makeChannels } from '../helpers/gb-sim-manscdp';
 import { listRecordings, probeSegment, recordDir } from '../helpers/recordings';
@@ -33,23 +33,7 @@ test(
   { timeout: 90_000 },
   async () => {
     const server = await startRtspServer('rtsp-streaming-server');
-    const args = [
-      '-hide_banner',
-      '-nostats',
-      '-loglevel',
-      'info',
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x240:rate=25',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=8000',
-    ];
-    args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-bf', '0', '-pix_fmt', 'yuv420p', '-c:a', 'pcm_alaw', '-ar', '8000', '-ac', '1');
-    const publisher = startTool(ffmpegPath, [...args, '-f', 'rtsp', '-rtsp_transport', 'udp', server.publishUrl('live/pcma')]);
+    const publisher = startRtspPublisher(server.publishUrl('live/pcma'), { transport: 'udp', audio: 'pcma' });
     const gw = await startTestGateway({ GW_SIP_MEDIA_IP: '127.0.0.1', GW_HUB_CLOSE_AFTER: '1', GW_RECORD_RETRY: '1' });
     const sim = new GbDeviceSimulator({
       deviceId: DEVICE,

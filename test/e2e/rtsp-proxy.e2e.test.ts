@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
 import { captureHttp } from '../helpers/capture';
-import { ffmpegPath, ffprobeJson, runTool, startTool } from '../helpers/media-tools';
+import { ffmpegPath, ffprobeJson, runTool } from '../helpers/media-tools';
 import { startRtspPublisher, startRtspServer, waitForPublishing, type RtspTestServer } from '../helpers/rtsp-server';
 import type { ProxyDto } from '../../src/api/proxies';
 
@@ -103,23 +103,7 @@ describe('UDP from rtsp-streaming-server', () => {
 
 test('H.265 + G.711A (ffmpeg x265 and pcm_alaw over RTSP): Enhanced FLV that ffprobe decodes', { timeout: 60_000 }, async () => {
   const server = await startRtspServer('rtsp-streaming-server');
-  const args = [
-    '-hide_banner',
-    '-nostats',
-    '-loglevel',
-    'info',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=320x240:rate=25',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=8000',
-  ];
-  args.push('-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'keyint=25:bframes=0:log-level=error', '-c:a', 'pcm_alaw', '-ar', '8000', '-ac', '1');
-  const publisher = startTool(ffmpegPath, [...args, '-strict', 'experimental', '-f', 'rtsp', '-rtsp_transport', 'udp', server.publishUrl('live/hevc')]);
+  const publisher = startRtspPublisher(server.publishUrl('live/hevc'), { transport: 'udp', audio: 'pcma', video: 'h265' });
   const gw = await startTestGateway();
   try {
     await waitForPublishing(publisher);

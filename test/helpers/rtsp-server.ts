@@ -95,19 +95,27 @@ export async function startRtspServer(kind: ChildConfig['kind'], options: { auth
 export interface PublisherOptions {
   /** RTSP transport ffmpeg publishes with (rtsp-streaming-server takes UDP only). */
   transport: 'udp' | 'tcp';
-  audio?: 'aac' | 'none';
+  /** aac (44.1 kHz), pcma (G.711 A-law at 8 kHz, what cameras send) or none. */
+  audio?: 'aac' | 'pcma' | 'none';
+  /** h264 (default) or h265 (x265, no B-frames). */
+  video?: 'h264' | 'h265';
   size?: string;
   fps?: number;
 }
 
-/** ffmpeg publishing a test pattern (H.264 + AAC) in real time until stopped. */
+/** ffmpeg publishing a test pattern (H.264 + AAC unless told otherwise) in real time until stopped. */
 export function startRtspPublisher(url: string, options: PublisherOptions): ReturnType<typeof startTool> {
   const fps = options.fps ?? 25;
+  const audio = options.audio ?? 'aac';
   // `info` so that waitForPublishing can see the output header, written once RECORD succeeded.
   const args = ['-hide_banner', '-nostats', '-loglevel', 'info', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${options.size ?? '320x240'}:rate=${fps}`];
-  if (options.audio !== 'none') args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100');
-  args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(fps), '-bf', '0', '-pix_fmt', 'yuv420p');
-  if (options.audio !== 'none') args.push('-c:a', 'aac', '-b:a', '64k', '-ac', '1');
+  if (audio !== 'none') args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${audio === 'pcma' ? 8000 : 44100}`);
+  if (options.video === 'h265') args.push('-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', `keyint=${fps}:bframes=0:log-level=error`);
+  else args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(fps), '-bf', '0', '-pix_fmt', 'yuv420p');
+  if (audio === 'aac') args.push('-c:a', 'aac', '-b:a', '64k', '-ac', '1');
+  if (audio === 'pcma') args.push('-c:a', 'pcm_alaw', '-ar', '8000', '-ac', '1');
+  // ffmpeg 4.1 packs H.265 into RTP only as an experimental feature.
+  if (options.video === 'h265') args.push('-strict', 'experimental');
   args.push('-f', 'rtsp', '-rtsp_transport', options.transport, url);
   return startTool(ffmpegPath, args);
 }

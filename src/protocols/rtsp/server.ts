@@ -3,6 +3,15 @@ import type { Logger } from 'pino';
 import type { Registry } from '../../hub/registry';
 import { RtspServerConnection } from './server-session';
 
+/**
+ * Makes the listening server and hands it every accepted socket. Plain RTSP uses
+ * `net.createServer`; RTSPS passes `(onSocket) => tls.createServer(options, onSocket)` (a
+ * tls.Server is a net.Server whose sockets are TLSSockets), so the sessions never know.
+ */
+export type RtspListenerFactory = (onSocket: (socket: net.Socket) => void) => net.Server;
+
+export const plainRtspListener: RtspListenerFactory = (onSocket) => net.createServer(onSocket);
+
 export interface RtspServerOptions {
   readonly host: string;
   readonly port: number;
@@ -10,6 +19,8 @@ export interface RtspServerOptions {
   readonly logger: Logger;
   /** A session with no request (RTSP keepalive) for this long is closed. Spec: RFC 2326 §12.37. */
   readonly sessionTimeoutMs?: number;
+  /** Where connections come from (default: plain TCP). */
+  readonly listener?: RtspListenerFactory;
 }
 
 /** RTSP server (play over TCP interleaved): every connection a hub reader. */
@@ -18,7 +29,7 @@ export class RtspServer {
   private readonly connections = new Set<RtspServerConnection>();
 
   constructor(private readonly options: RtspServerOptions) {
-    this.server = net.createServer((socket) => this.accept(socket));
+    this.server = (options.listener ?? plainRtspListener)((socket) => this.accept(socket));
   }
 
   listen(): Promise<{ port: number }> {

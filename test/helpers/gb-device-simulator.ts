@@ -1,94 +1,15 @@
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect, type Socket } from 'node:net';
 import iconv from 'iconv-lite';
-import { PS_FIXTURE_H264, RtpFixtureSender, listenForMedia } from './gb-media-sender';
-import { authorization, buildRawSip, header, parseChallenge, parseRawSip, parseSimpleSdp, RawSipFramer, token, type RawSip } from './gb-sip-text';
-import {
-  alarmNotify,
-  catalogBodies,
-  controlResponse,
-  manscdpResponse,
-  mediaStatusEnd,
-  presetQueryResponse,
-  recordInfoBodies,
-  type SimChannel,
-  type SimRecord,
-} from './gb-sim-manscdp';
+import { authorization, header, parseChallenge, token, type RawSip } from './gb-sip-text';
+import { SimSipEndpoint, type RequestParts } from './gb-sim-endpoint';
+import { acceptInvite } from './gb-sim-invite';
+import { alarmNotify, catalogBodies, controlResponse, manscdpResponse, mediaStatusEnd, presetQueryResponse, recordInfoBodies } from './gb-sim-manscdp';
+import type { SimControl, SimDialog } from './gb-sim-options';
 
 export type { SimChannel, SimRecord } from './gb-sim-manscdp';
+export type { InviteAnswer, SimControl, SimDialog, SimulatorOptions } from './gb-sim-options';
 
-/** 200 and stream, 200 without RTP, 200 without SDP (and stream to the offer), no answer, or a status code. */
-export type InviteAnswer = 'ok' | 'no-rtp' | 'no-sdp' | 'ignore' | number;
-
-/** A DeviceControl / DeviceConfig / PresetQuery the device got. */
-export interface SimControl {
-  cmdType: string;
-  targetId: string;
-  xml: string;
-  ptzCmd?: string;
-}
-
-export interface SimulatorOptions {
-  deviceId: string;
-  serverPort: number;
-  serverHost?: string;
-  /** Bind here instead of 127.0.0.1 (127.0.0.2 is "another host" on loopback). */
-  localHost?: string;
-  serverId: string;
-  domain: string;
-  password: string;
-  transport?: 'udp' | 'tcp';
-  expires?: number;
-  /** Announced in the ConfigDownload answer. */
-  heartbeatInterval?: number;
-  heartbeatCount?: number;
-  channels?: SimChannel[];
-  /** Items per Catalog answer message. */
-  catalogChunk?: number;
-  charset?: 'GB2312' | 'UTF-8';
-  /** How the device answers an INVITE: 200 and stream, 200 without RTP, no answer, or a status code. */
-  inviteAnswer?: InviteAnswer;
-  /** Answer with this y= instead of the offered one. */
-  ownSsrc?: string;
-  fixture?: string;
-  /** Answer SUBSCRIBE with 200 (default) or refuse it. */
-  acceptSubscribe?: boolean;
-  /** Do not answer queries (a device that registers but ignores MESSAGE). */
-  silent?: boolean;
-  /** Recordings answered to RecordInfo, `recordChunk` items per message. */
-  records?: SimRecord[];
-  recordChunk?: number;
-  presets?: { id: number; name: string }[];
-  /** Result of RecordCmd, GuardCmd, AlarmCmd and DeviceConfig; 'none': never answer them. */
-  controlResult?: 'OK' | 'ERROR' | 'none';
-  /** Playback/Download media (sent once, then MediaStatus 121); default the live fixture. */
-  playbackFixture?: string;
-}
-
-export interface SimDialog {
-  callId: string;
-  offer: ReturnType<typeof parseSimpleSdp>;
-  ssrc: string;
-  sender?: RtpFixtureSender;
-  byeReceived: boolean;
-  mediaStarted: boolean;
-  /** s= of the INVITE: Play, Playback, Download. */
-  session: string;
-  /** INFO MANSRTSP bodies received in this dialog. */
-  infos: string[];
-  /** MediaStatus 121 was sent. */
-  endSent: boolean;
-  /** Our To tag in the 200 and the platform's From of the INVITE: the dialog's ids (RFC 3261 §12). */
-  localTag: string;
-  remoteFrom: string;
-}
-
-interface PendingRequest {
-  resolve: (msg: RawSip | undefined) => void;
-  resend: () => void;
-  timer: NodeJS.Timeout;
-  interval: number;
-  startedAt: number;
+function manscdp(body: Buffer): RequestParts {
+  return { extra: [['Content-Type', 'Application/MANSCDP+xml']], body };
 }
 
 /**
@@ -97,8 +18,7 @@ interface PendingRequest {
  * INVITE answered with PS over RTP from a real fixture (UDP, TCP passive, TCP active), BYE.
  * Its SIP code is independent of the gateway's (gb-sip-text.ts).
  */
-export class GbDeviceSimulator {
-  readonly received: RawSip[] = [];
+export class GbDeviceSimulator extends SimSipEndpoint {
   readonly dialogs = new Map<string, SimDialog>();
   byes = 0;
   invites = 0;
@@ -108,66 +28,10 @@ export class GbDeviceSimulator {
   cancels = 0;
   readonly controls: SimControl[] = [];
   private readonly unanswered = new Map<string, RawSip>();
-  localPort = 0;
-  private udp: UdpSocket | undefined;
-  private tcp: Socket | undefined;
-  private readonly pending = new Map<string, PendingRequest>();
-  private readonly callId = `${token(8)}@127.0.0.1`;
-  private cseq = 1;
   private nc = 0;
   private challenge: Record<string, string> | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private sn = 1;
-  private closed = false;
-
-  constructor(readonly options: SimulatorOptions) {}
-
-  get id(): string {
-    return this.options.deviceId;
-  }
-
-  private get host(): string {
-    return this.options.serverHost ?? '127.0.0.1';
-  }
-
-  /** The device's own address (another loopback address plays another host, e.g. 127.0.0.2). */
-  private get localHost(): string {
-    return this.options.localHost ?? '127.0.0.1';
-  }
-
-  private get transportName(): 'UDP' | 'TCP' {
-    return this.options.transport === 'tcp' ? 'TCP' : 'UDP';
-  }
-
-  /** Opens the socket (UDP on an OS-chosen port, or a TCP connection to the gateway). */
-  async start(): Promise<void> {
-    if (this.options.transport === 'tcp') {
-      const framer = new RawSipFramer();
-      this.tcp = await new Promise<Socket>((resolve, reject) => {
-        const socket = connect({ host: this.host, port: this.options.serverPort, localAddress: this.localHost }, () => resolve(socket));
-        socket.once('error', reject);
-      });
-      this.tcp.on('error', () => undefined);
-      this.tcp.on('data', (chunk: Buffer) => framer.feed(chunk).forEach((m) => this.onData(m)));
-      this.localPort = this.tcp.localPort ?? 0;
-      return;
-    }
-    const socket = createSocket('udp4');
-    socket.on('message', (data) => this.onData(data));
-    socket.on('error', () => undefined);
-    await new Promise<void>((resolve) => socket.bind(0, this.localHost, () => resolve()));
-    this.udp = socket;
-    this.localPort = socket.address().port;
-  }
-
-  /** A new local port, as when a NAT rebinds (the registration stays). */
-  async rebind(): Promise<void> {
-    this.udp?.close();
-    this.tcp?.destroy();
-    this.udp = undefined;
-    this.tcp = undefined;
-    await this.start();
-  }
 
   /** REGISTER, answering a 401 with digest; resolves with the final answer (undefined if none). */
   async register(overrides: { password?: string; expires?: number; reuseChallenge?: boolean; omitExpires?: boolean } = {}): Promise<RawSip | undefined> {
@@ -175,12 +39,12 @@ export class GbDeviceSimulator {
     const extra: [string, string][] = overrides.omitExpires ? [] : [['Expires', String(expires)]];
     let auth: string | undefined;
     if (overrides.reuseChallenge && this.challenge) auth = this.authFor('REGISTER', overrides.password);
-    let answer = await this.request('REGISTER', this.registerUri(), extra, undefined, auth);
+    let answer = await this.request('REGISTER', this.registerUri(), { extra, ...(auth ? { auth } : {}) });
     if (answer?.status === 401) {
       this.challenges++;
       this.challenge = parseChallenge(header(answer, 'www-authenticate') ?? '');
       this.nc = 0;
-      answer = await this.request('REGISTER', this.registerUri(), extra, undefined, this.authFor('REGISTER', overrides.password));
+      answer = await this.request('REGISTER', this.registerUri(), { extra, auth: this.authFor('REGISTER', overrides.password) });
     }
     return answer;
   }
@@ -189,7 +53,7 @@ export class GbDeviceSimulator {
   async registerWithChallenge(challenge: Record<string, string>): Promise<RawSip | undefined> {
     this.challenge = challenge;
     this.nc = 0;
-    return this.request('REGISTER', this.registerUri(), [['Expires', String(this.options.expires ?? 3600)]], undefined, this.authFor('REGISTER'));
+    return this.request('REGISTER', this.registerUri(), { extra: [['Expires', String(this.options.expires ?? 3600)]], auth: this.authFor('REGISTER') });
   }
 
   /** The last challenge this device got. */
@@ -211,13 +75,13 @@ export class GbDeviceSimulator {
       tags.to !== undefined
         ? `<sip:${this.options.serverId}@${this.options.domain}>;tag=${tags.to}`
         : (dialog?.remoteFrom ?? `<sip:${this.options.serverId}@${this.options.domain}>`);
-    return this.request(method, `sip:${this.options.serverId}@${this.host}:${this.options.serverPort}`, [], undefined, undefined, callId, { from, to });
+    return this.request(method, this.serverUri(), { extra: [], callId, dialogIds: { from, to } });
   }
 
   /** Re-sends the last Authorization unchanged (same nonce and nc): a replay. */
   async replayRegister(): Promise<RawSip | undefined> {
     this.nc = Math.max(0, this.nc - 1);
-    return this.request('REGISTER', this.registerUri(), [['Expires', String(this.options.expires ?? 3600)]], undefined, this.authFor('REGISTER'));
+    return this.request('REGISTER', this.registerUri(), { extra: [['Expires', String(this.options.expires ?? 3600)]], auth: this.authFor('REGISTER') });
   }
 
   unregister(): Promise<RawSip | undefined> {
@@ -228,7 +92,7 @@ export class GbDeviceSimulator {
     const body = this.body(
       `<?xml version="1.0" encoding="GB2312"?>\r\n<Notify>\r\n<CmdType>Keepalive</CmdType>\r\n<SN>${this.sn++}</SN>\r\n<DeviceID>${this.id}</DeviceID>\r\n<Status>OK</Status>\r\n</Notify>\r\n`,
     );
-    return this.request('MESSAGE', this.serverUri(), [['Content-Type', 'Application/MANSCDP+xml']], body);
+    return this.request('MESSAGE', this.serverUri(), manscdp(body));
   }
 
   startKeepalives(intervalMs: number): void {
@@ -242,27 +106,14 @@ export class GbDeviceSimulator {
 
   /** Sends a MESSAGE/NOTIFY with a MANSCDP body (tests of notifications). */
   sendManscdp(method: 'MESSAGE' | 'NOTIFY', xml: string): Promise<RawSip | undefined> {
-    return this.request(method, this.serverUri(), [['Content-Type', 'Application/MANSCDP+xml']], this.body(xml));
-  }
-
-  /** Sends bytes as they are (malformed-input tests). */
-  sendRaw(data: Buffer): void {
-    if (this.udp) this.udp.send(data, this.options.serverPort, this.host);
-    else this.tcp?.write(data);
+    return this.request(method, this.serverUri(), manscdp(this.body(xml)));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
     this.stopKeepalives();
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.resolve(undefined);
-    }
-    this.pending.clear();
     for (const dialog of this.dialogs.values()) dialog.sender?.stop();
-    this.udp?.close();
-    this.tcp?.destroy();
+    this.closeTransport();
   }
 
   private registerUri(): string {
@@ -281,88 +132,7 @@ export class GbDeviceSimulator {
     return this.options.charset === 'UTF-8' ? Buffer.from(xml.replace('GB2312', 'UTF-8'), 'utf8') : iconv.encode(xml, 'gb2312');
   }
 
-  private via(branch: string): string {
-    return `SIP/2.0/${this.transportName} ${this.localHost}:${this.localPort};rport;branch=${branch}`;
-  }
-
-  private request(
-    method: string,
-    uri: string,
-    extra: [string, string][],
-    body?: Buffer,
-    auth?: string,
-    dialogCallId?: string,
-    dialogIds?: { from: string; to: string },
-  ): Promise<RawSip | undefined> {
-    const cseq = this.cseq++;
-    const callId = dialogCallId ?? (method === 'REGISTER' ? this.callId : `${token(8)}@127.0.0.1`);
-    const toUser = method === 'REGISTER' ? this.id : this.options.serverId;
-    const headers: [string, string][] = [
-      ['Via', this.via(`z9hG4bK${token(6)}`)],
-      ['From', dialogIds?.from ?? `<sip:${this.id}@${this.options.domain}>;tag=${token(4)}`],
-      ['To', dialogIds?.to ?? `<sip:${toUser}@${this.options.domain}>`],
-      ['Call-ID', callId],
-      ['CSeq', `${cseq} ${method}`],
-      ['Contact', `<sip:${this.id}@${this.localHost}:${this.localPort}>`],
-      ['Max-Forwards', '70'],
-      ['User-Agent', 'gb-device-simulator'],
-      ...(auth ? ([['Authorization', auth]] as [string, string][]) : []),
-      ...extra,
-    ];
-    const data = buildRawSip(`${method} ${uri} SIP/2.0`, headers, body);
-    return new Promise((resolve) => {
-      const key = `${callId}/${cseq}`;
-      const entry: PendingRequest = { resolve, resend: () => this.sendRaw(data), timer: setTimeout(() => undefined, 0), interval: 500, startedAt: Date.now() };
-      const retry = (): void => {
-        if (Date.now() - entry.startedAt > 8000 || this.closed) {
-          this.pending.delete(key);
-          resolve(undefined);
-          return;
-        }
-        if (this.udp) entry.resend();
-        entry.interval = Math.min(entry.interval * 2, 4000);
-        entry.timer = setTimeout(retry, entry.interval);
-      };
-      entry.timer = setTimeout(retry, entry.interval);
-      this.pending.set(key, entry);
-      entry.resend();
-    });
-  }
-
-  private onData(data: Buffer): void {
-    const msg = parseRawSip(data);
-    if (!msg || this.closed) return;
-    if (msg.status !== undefined) {
-      if (msg.status < 200) return;
-      const cseq = Number(header(msg, 'cseq')?.split(/\s+/)[0]);
-      const key = `${header(msg, 'call-id')}/${cseq}`;
-      const pending = this.pending.get(key);
-      if (!pending) return;
-      this.pending.delete(key);
-      clearTimeout(pending.timer);
-      pending.resolve(msg);
-      return;
-    }
-    this.received.push(msg);
-    if (this.received.length > 2000) this.received.splice(0, 1000);
-    void this.onRequest(msg);
-  }
-
-  private reply(rq: RawSip, status: number, reason: string, extra: [string, string][] = [], body?: Buffer, toTag = token(4)): void {
-    const to = header(rq, 'to') ?? '';
-    const headers: [string, string][] = [
-      ...(rq.headers.get('via') ?? []).map((v): [string, string] => ['Via', v]),
-      ['From', header(rq, 'from') ?? ''],
-      ['To', /;tag=/.test(to) ? to : `${to};tag=${toTag}`],
-      ['Call-ID', header(rq, 'call-id') ?? ''],
-      ['CSeq', header(rq, 'cseq') ?? ''],
-      ['User-Agent', 'gb-device-simulator'],
-      ...extra,
-    ];
-    this.sendRaw(buildRawSip(`SIP/2.0 ${status} ${reason}`, headers, body));
-  }
-
-  private async onRequest(rq: RawSip): Promise<void> {
+  protected async onRequest(rq: RawSip): Promise<void> {
     switch (rq.method) {
       case 'MESSAGE':
         if (this.options.silent) return;
@@ -480,36 +250,14 @@ export class GbDeviceSimulator {
       this.reply(rq, answer, answer === 488 ? 'Not Acceptable Here' : 'Rejected');
       return;
     }
-    const offer = parseSimpleSdp(rq.body.toString('latin1'));
-    const callId = header(rq, 'call-id') ?? '';
-    const ssrc = this.options.ownSsrc ?? offer.ssrc ?? '0';
-    const session = offer.session ?? 'Play';
-    const localTag = token(4);
-    const dialog: SimDialog = { callId, offer, ssrc, byeReceived: false, mediaStarted: false, session, infos: [], endSent: false, localTag, remoteFrom: header(rq, 'from') ?? '' };
-    const recorded = session === 'Playback' || session === 'Download';
-    const fixture = recorded ? (this.options.playbackFixture ?? this.options.fixture ?? PS_FIXTURE_H264) : (this.options.fixture ?? PS_FIXTURE_H264);
-    const senderOptions = recorded ? { loop: false, speed: offer.downloadSpeed ?? 1, onEnd: () => void this.mediaEnded(dialog) } : {};
-    let port = 15060;
-    let setup = '';
-    if (offer.proto === 'TCP/RTP/AVP' && offer.setup === 'active') {
-      const listener = await listenForMedia();
-      port = listener.port;
-      setup = 'a=setup:passive\r\na=connection:new\r\n';
-      if (answer === 'ok') dialog.sender = new RtpFixtureSender(fixture, Number(ssrc), { kind: 'tcp-listen', server: listener.server }, senderOptions);
-      else listener.server.close();
-    } else if (offer.proto === 'TCP/RTP/AVP') {
-      setup = 'a=setup:active\r\na=connection:new\r\n';
-      if (answer !== 'no-rtp')
-        dialog.sender = new RtpFixtureSender(fixture, Number(ssrc), { kind: 'tcp-connect', host: offer.ip ?? '127.0.0.1', port: offer.port ?? 0 }, senderOptions);
-    } else if (answer !== 'no-rtp') {
-      dialog.sender = new RtpFixtureSender(fixture, Number(ssrc), { kind: 'udp', host: offer.ip ?? '127.0.0.1', port: offer.port ?? 0 }, senderOptions);
-    }
+    const { dialog, sdp } = await acceptInvite(rq, this.options, answer, (d) => void this.mediaEnded(d));
+    const callId = dialog.callId;
+    const localTag = dialog.localTag;
     this.dialogs.set(callId, dialog);
     if (answer === 'no-sdp') {
       this.reply(rq, 200, 'OK', [['Contact', `<sip:${this.id}@${this.localHost}:${this.localPort}>`]], undefined, localTag);
       return;
     }
-    const sdp = `v=0\r\no=${this.id} 0 0 IN IP4 127.0.0.1\r\ns=${session}\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video ${port} ${offer.proto ?? 'RTP/AVP'} 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\n${setup}y=${ssrc}\r\nf=\r\n`;
     this.reply(
       rq,
       200,
@@ -527,7 +275,7 @@ export class GbDeviceSimulator {
   private async mediaEnded(dialog: SimDialog): Promise<void> {
     if (dialog.byeReceived || dialog.endSent) return;
     dialog.endSent = true;
-    await this.request('MESSAGE', this.serverUri(), [['Content-Type', 'Application/MANSCDP+xml']], this.body(mediaStatusEnd(this.id, this.sn++)), undefined, dialog.callId);
+    await this.request('MESSAGE', this.serverUri(), { ...manscdp(this.body(mediaStatusEnd(this.id, this.sn++))), callId: dialog.callId });
   }
 
   private startMedia(callId: string): void {

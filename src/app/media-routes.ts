@@ -6,6 +6,7 @@ import type { FeedKey } from '../core/sink';
 import type { Registry } from '../hub/registry';
 import { serveHttpFlv, type StreamRequest } from '../protocols/http-flv/route';
 import { serveWsFlv } from '../protocols/ws-flv/route';
+import { refuseHttpAudio, serveWsAudio, type AudioRequest } from '../protocols/ws-audio/route';
 import { TsFeeds } from '../formats/mpegts/ts-feeds';
 import { serveHttpTs, serveWsTs, type TsStreamRequest } from '../protocols/http-ts/route';
 import { HlsServer } from '../protocols/hls/hls-server';
@@ -52,6 +53,18 @@ export function registerMediaRoutes(app: FastifyInstance, registry: Registry, co
     },
     handler: (request, reply) => serveHttpFlv(request as StreamRequest, reply, { registry, log: flvLog, extraHeaders, tagFeed }),
     wsHandler: (socket, request) => serveWsFlv(socket, request as StreamRequest, { registry, log: wsLog, tagFeed }),
+  });
+  const audioLog = log.child({ component: 'ws-audio' });
+  app.route({
+    method: 'GET',
+    url: '/ws-audio/:app/:stream',
+    schema: {
+      tags: ['media'],
+      summary: "A stream's G.711 audio over WebSocket (one binary message per frame: kind, law, dts in 90 kHz ticks, samples), for pages that decode it",
+      params: { type: 'object', properties: { app: { type: 'string' }, stream: { type: 'string' } }, required: ['app', 'stream'] },
+    },
+    handler: refuseHttpAudio,
+    wsHandler: (socket, request) => serveWsAudio(socket, request as AudioRequest, { registry, log: audioLog }),
   });
 }
 

@@ -64,6 +64,11 @@ export const importRules: ImportRule[] = [
     why: 'a protocol uses the hub and pure code, never another protocol',
   },
   {
+    from: 'src/protocols/ws-audio',
+    mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'src/protocols/shared'],
+    why: 'a protocol uses the hub and pure code, never another protocol',
+  },
+  {
     from: 'src/protocols/http-ts',
     mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'src/protocols/shared'],
     why: 'a protocol uses the hub and pure code, never another protocol',

@@ -101,7 +101,9 @@ test('a stream without G.711 closes the feed with 4415 and its reason; a plain G
 
 test('an admission refusal closes the feed with 4403 before any subscription', { timeout: 10_000 }, async () => {
   const registry = new Registry({ ...DEFAULT_REGISTRY_OPTIONS, trackWaitMs: 50 }, silentLogger());
-  registry.admission.add('deny', async (request) => (request.protocol === 'ws-audio' ? { allow: false, status: 'forbidden', reason: 'no listening here' } as const : { allow: true } as const));
+  registry.admission.add('deny', async (request) =>
+    request.protocol === 'ws-audio' ? ({ allow: false, status: 'forbidden', reason: 'no listening here' } as const) : ({ allow: true } as const),
+  );
   const { app, url } = await serve(registry);
   const { got } = listen(`${url}/ws-audio/live/cam`);
   const closed = await got.close;

@@ -1,0 +1,169 @@
+/**
+ * Camera audio in G.711 (A-law, µ-law: what most GB28181 cameras send), which mpegts.js cannot
+ * decode: the gateway's audio feed `/ws-audio/{app}/{stream}` beside the video, decoded here with
+ * a 256-entry table per law (g711-law.ts) into WebAudio buffers scheduled against the <video>'s
+ * clock (g711-clock.ts). Muted by default: the feed is opened by the first unmute (a click, which
+ * browsers require before sound) and closed by mute.
+ */
+import { decodeG711, parseAudioMessage } from './g711-law';
+import { scheduleAt, VideoClockMap } from './g711-clock';
+
+export type G711AudioState = 'muted' | 'connecting' | 'playing' | 'no-audio' | 'error';
+
+export interface G711AudioOptions {
+  video: HTMLVideoElement;
+  /** `ws(s)://HOST/ws-audio/{app}/{stream}` with the same query (sign=) as the video's URL. */
+  url: string;
+  /** Told of every state change, with the server's reason when the feed closed. */
+  onState?: (state: G711AudioState, reason?: string) => void;
+  /** The player's exact base (stream ms at currentTime 0) when it knows it. */
+  baseMs?: () => number | undefined;
+}
+
+/** What the level meter (and the e2e test) reads from the audio graph. */
+export interface AudioLevel {
+  /** Root mean square of the last analyser window, 0..1. */
+  rms: number;
+  /** Frequency of the strongest analyser bin, Hz. */
+  peakHz: number;
+}
+
+const SAMPLE_RATE = 8000;
+/** The gateway closes a feed without G.711 with this code (4000 + HTTP 415). */
+const NO_G711 = 4415;
+
+export class G711Audio {
+  private context: AudioContext | undefined;
+  private gain: GainNode | undefined;
+  private analyserNode: AnalyserNode | undefined;
+  private socket: WebSocket | undefined;
+  private readonly clock = new VideoClockMap();
+  private nextFreeS = 0;
+  private stateNow: G711AudioState = 'muted';
+  /** Frames dropped because they came too late or too early for the picture. */
+  dropped = 0;
+  played = 0;
+
+  constructor(private readonly options: G711AudioOptions) {}
+
+  get state(): G711AudioState {
+    return this.stateNow;
+  }
+
+  /** The analyser between the decoded audio and the speakers (after the first unmute). */
+  get analyser(): AnalyserNode | undefined {
+    return this.analyserNode;
+  }
+
+  /** Call from a click handler: browsers start an AudioContext only on a user gesture. */
+  async unmute(): Promise<void> {
+    const context = this.graph();
+    await context.resume();
+    if (this.gain) this.gain.gain.value = 1;
+    if (!this.socket) this.open();
+  }
+
+  mute(): void {
+    if (this.gain) this.gain.gain.value = 0;
+    this.closeSocket();
+    this.setState('muted');
+  }
+
+  level(): AudioLevel {
+    const analyser = this.analyserNode;
+    if (!analyser || !this.context) return { rms: 0, peakHz: 0 };
+    const wave = new Float32Array(analyser.fftSize);
+    analyser.getFloatTimeDomainData(wave);
+    let sum = 0;
+    for (const v of wave) sum += v * v;
+    const bins = new Float32Array(analyser.frequencyBinCount);
+    analyser.getFloatFrequencyData(bins);
+    let peak = 0;
+    for (let i = 1; i < bins.length; i++) if (bins[i]! > bins[peak]!) peak = i;
+    return { rms: Math.sqrt(sum / wave.length), peakHz: (peak * this.context.sampleRate) / analyser.fftSize };
+  }
+
+  close(): void {
+    this.closeSocket();
+    void this.context?.close();
+    this.context = undefined;
+  }
+
+  private graph(): AudioContext {
+    if (this.context) return this.context;
+    const context = new AudioContext();
+    const gain = context.createGain();
+    const analyser = context.createAnalyser();
+    analyser.fftSize = 4096;
+    gain.connect(analyser);
+    analyser.connect(context.destination);
+    this.context = context;
+    this.gain = gain;
+    this.analyserNode = analyser;
+    return context;
+  }
+
+  private open(): void {
+    this.setState('connecting');
+    this.clock.reset();
+    const socket = new WebSocket(this.options.url);
+    socket.binaryType = 'arraybuffer';
+    socket.onmessage = (event: MessageEvent<ArrayBuffer | string>) => {
+      if (typeof event.data === 'string') this.setState('playing');
+      else this.play(event.data);
+    };
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      this.setState(event.code === NO_G711 ? 'no-audio' : event.code === 1000 ? 'muted' : 'error', event.reason);
+    };
+    this.socket = socket;
+  }
+
+  private play(data: ArrayBuffer): void {
+    const context = this.context;
+    const gain = this.gain;
+    const frame = parseAudioMessage(data);
+    if (!context || !gain || !frame) return;
+    const video = this.options.video;
+    const frameMs = frame.dts / 90;
+    const samples = frame.codes.length;
+    if (video.buffered.length > 0) this.clock.addSample(frameMs + (samples * 1000) / SAMPLE_RATE, video.buffered.end(video.buffered.length - 1));
+    this.clock.setExactBase(this.options.baseMs?.());
+    const baseMs = this.clock.baseMs();
+    const at =
+      baseMs === undefined || video.paused
+        ? null
+        : scheduleAt({ frameMs, baseMs, videoTimeS: video.currentTime, audioNowS: context.currentTime, nextFreeS: this.nextFreeS, rate: video.playbackRate });
+    if (at === null) {
+      this.dropped++;
+      return;
+    }
+    const buffer = context.createBuffer(1, samples, SAMPLE_RATE);
+    decodeG711(frame.codes, frame.law, buffer.getChannelData(0));
+    const source = context.createBufferSource();
+    source.buffer = buffer;
+    source.playbackRate.value = video.playbackRate > 0 ? video.playbackRate : 1;
+    source.connect(gain);
+    source.start(at);
+    this.nextFreeS = at + samples / SAMPLE_RATE / source.playbackRate.value;
+    this.played++;
+  }
+
+  private closeSocket(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.close(1000, 'muted');
+  }
+
+  private setState(state: G711AudioState, reason?: string): void {
+    this.stateNow = state;
+    this.options.onState?.(state, reason);
+  }
+}
+
+/** `ws(s)://` URL of the audio feed beside a stream, carrying the video URL's query (sign=...). */
+export function audioFeedUrl(location: Pick<Location, 'protocol' | 'host'>, path: string, query = ''): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}/ws-audio/${path}${query ? (query.startsWith('?') ? query : `?${query}`) : ''}`;
+}

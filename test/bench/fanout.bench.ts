@@ -1,35 +1,47 @@
 /**
- * Fan-out benchmark (issue 2): one 2 Mbit/s H.264 + AAC stream, published by ffmpeg over
- * RTMP, fanned out to N HTTP-FLV, WebSocket-FLV or RTMP viewers on loopback, by the gateway
- * and by node-media-server 4.4.3, each as a fresh child process per point. It prints numbers;
+ * Fan-out benchmark (issues 2 and 16): one 2 Mbit/s H.264 + AAC stream, published over RTMP by
+ * a Node publisher (one message per frame; or ffmpeg), fanned out to N HTTP-FLV,
+ * WebSocket-FLV or RTMP viewers on loopback by the gateway, by node-media-server 4.4.3 and by
+ * the Node relay ceiling (test/bench/relay.ts: pre-built bytes written to every socket), each
+ * as a fresh child process per point, over interleaved rounds (A B C, then C B A ...). Then
+ * RTMP ingest: P Node publishers into the gateway and node-media-server. It prints numbers;
  * it asserts nothing.
  *
- *   npm run bench:fanout -- [--viewers 100,500,1000] [--protocols flv,ws,rtmp]
- *                           [--servers gateway,nms] [--seconds 15] [--settle 5]
- *                           [--batch 50] [--batch-interval 100]
+ *   npm run bench:fanout -- [--viewers 600] [--protocols flv,ws,rtmp] [--servers gateway,nms,relay]
+ *                           [--rounds 3] [--seconds 15] [--settle 5] [--batch 100] [--batch-interval 166]
+ *                           [--publisher node|ffmpeg] [--probes 10] [--ingest 50] [--ingest-servers gateway,nms]
  *                           [--quiet-below 50] [--quiet-wait 120]
  *
- * Goal it reports on: 1000 viewers with no stalls on one core, and less CPU per delivered Gbit
- * than node-media-server. Viewers live in this process (the load client); server CPU comes
- * from /proc/PID/stat (utime + stime over the window), memory from /proc/PID/status VmRSS.
- * The machine is shared: before each point it waits (up to --quiet-wait s) until the rest of
- * the machine uses less than --quiet-below % of one core, and every row reports that noise.
+ * Server CPU comes from /proc (utime + stime of the server's process tree over the window),
+ * memory from VmRSS. The machine is shared: before each point it waits (up to --quiet-wait s)
+ * until the rest of the machine uses less than --quiet-below % of one core, and every row
+ * reports that noise and the load average.
  */
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { loadFlvSource } from './flv-source';
+import { runIngestRound } from './ingest';
 import { clockTicksPerSecond, waitForQuietMachine } from './proc-stats';
-import { LEGEND, ratios, renderTables, type PlannedRound } from './report';
-import { runRound, type RoundOptions } from './round';
+import { LEGEND, ratios, renderIngest, renderTables, type PlannedIngest, type PlannedRound } from './report';
+import { runRound, type PublisherKind, type RoundOptions } from './round';
 import { ensureSource, Resources, type ServerKind } from './servers';
 import { PROTOCOLS, type Protocol } from './viewers';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const SERVERS: readonly ServerKind[] = ['gateway', 'nms'];
+const SERVERS: readonly ServerKind[] = ['gateway', 'nms', 'relay'];
+const INGEST_SERVERS: readonly ServerKind[] = ['gateway', 'nms'];
+const PUBLISHERS: readonly PublisherKind[] = ['node', 'ffmpeg'];
 
 interface Options {
   viewers: number[];
   protocols: Protocol[];
   servers: ServerKind[];
+  rounds: number;
+  publisher: PublisherKind;
+  probes: number;
+  ingest: number;
+  ingestServers: ServerKind[];
   seconds: number;
   settle: number;
   batch: number;
@@ -59,13 +71,18 @@ function parseOptions(argv: string[]): Options {
     args: argv,
     strict: true,
     options: {
-      viewers: { type: 'string', default: '100,500,1000' },
+      viewers: { type: 'string', default: '600' },
       protocols: { type: 'string', default: PROTOCOLS.join(',') },
       servers: { type: 'string', default: SERVERS.join(',') },
+      rounds: { type: 'string', default: '3' },
+      publisher: { type: 'string', default: 'node' },
+      probes: { type: 'string', default: '10' },
+      ingest: { type: 'string', default: '50' },
+      'ingest-servers': { type: 'string', default: INGEST_SERVERS.join(',') },
       seconds: { type: 'string', default: '15' },
       settle: { type: 'string', default: '5' },
-      batch: { type: 'string', default: '50' },
-      'batch-interval': { type: 'string', default: '100' },
+      batch: { type: 'string', default: '100' },
+      'batch-interval': { type: 'string', default: '166' },
       'quiet-below': { type: 'string', default: '50' },
       'quiet-wait': { type: 'string', default: '120' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -73,8 +90,9 @@ function parseOptions(argv: string[]): Options {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run bench:fanout -- [--viewers 100,500,1000] [--protocols flv,ws,rtmp] [--servers gateway,nms]\n' +
-        '                               [--seconds 15] [--settle 5] [--batch 50] [--batch-interval 100]\n' +
+      'usage: npm run bench:fanout -- [--viewers 600] [--protocols flv,ws,rtmp] [--servers gateway,nms,relay]\n' +
+        '                               [--rounds 3] [--seconds 15] [--settle 5] [--batch 100] [--batch-interval 166]\n' +
+        '                               [--publisher node|ffmpeg] [--probes 10] [--ingest 50] [--ingest-servers gateway,nms]\n' +
         '                               [--quiet-below 50] [--quiet-wait 120]\n',
     );
     process.exit(0);
@@ -83,6 +101,11 @@ function parseOptions(argv: string[]): Options {
     viewers: values.viewers.split(',').map((v) => positive(v.trim(), 'viewers', 10_000)),
     protocols: listOf(values.protocols, PROTOCOLS, 'protocol'),
     servers: listOf(values.servers, SERVERS, 'server'),
+    rounds: positive(values.rounds, 'rounds', 20),
+    publisher: listOf(values.publisher, PUBLISHERS, 'publisher')[0]!,
+    probes: Number(values.probes) === 0 ? 0 : positive(values.probes, 'probes', 100),
+    ingest: Number(values.ingest) === 0 ? 0 : positive(values.ingest, 'ingest', 1000),
+    ingestServers: listOf(values['ingest-servers'], INGEST_SERVERS, 'ingest-server'),
     seconds: positive(values.seconds, 'seconds', 3600),
     settle: Number(values.settle) === 0 ? 0 : positive(values.settle, 'settle', 600),
     batch: positive(values.batch, 'batch', 10_000),
@@ -97,10 +120,16 @@ function describeRound(p: PlannedRound): string {
   if (!r) return `  FAILED: ${p.error}`;
   return (
     `  ${r.deliveredMbps.toFixed(1)} Mbit/s, ${r.cpuPerGbit.toFixed(3)} CPU-s/Gbit, CPU ${r.cpuPercent.toFixed(1)} %, ` +
-    `RSS ${r.rssPeakMb.toFixed(0)} MB, stalled/closed/no-kf ${r.stalled}/${r.closed}/${r.noKeyframe}, ` +
-    `1st kf ${r.firstKeyframeP50Ms.toFixed(0)}/${r.firstKeyframeP95Ms.toFixed(0)} ms, client ${r.clientCpuPercent.toFixed(0)} %` +
+    `RSS ${r.rssPeakMb.toFixed(0)} MB (${r.rssPerViewerKb.toFixed(0)} KB/viewer), stalled/closed/no-kf ${r.stalled}/${r.closed}/${r.noKeyframe}, ` +
+    `1st kf ${r.firstKeyframeP50Ms.toFixed(1)}/${r.firstKeyframeP95Ms.toFixed(1)} ms, latency ${r.latencyP50Ms.toFixed(1)}/${r.latencyP99Ms.toFixed(1)} ms, ` +
+    `client ${r.clientCpuPercent.toFixed(0)} %, others ${r.othersCpuPercent.toFixed(0)} %, load ${r.loadAverage.toFixed(1)}` +
     (r.error ? `\n  WARNING: ${r.error}` : '')
   );
+}
+
+/** Round r runs the servers in order, round r+1 in reverse (A B C, C B A ...). */
+function serversOfRound(servers: readonly ServerKind[], round: number): ServerKind[] {
+  return round % 2 === 0 ? [...servers] : [...servers].reverse();
 }
 
 async function main(): Promise<void> {
@@ -125,6 +154,9 @@ async function main(): Promise<void> {
   const roundOptions: RoundOptions = {
     root: ROOT,
     source,
+    sourceTags: loadFlvSource(source),
+    publisher: options.publisher,
+    latencyProbes: options.probes,
     resources,
     hz: clockTicksPerSecond(),
     seconds: options.seconds,
@@ -134,26 +166,54 @@ async function main(): Promise<void> {
     gapLimitMs: 1000,
     log,
   };
+  const quiet = (): Promise<number> => waitForQuietMachine(roundOptions.hz, options.quietBelow, options.quietWait * 1000);
   const rounds: PlannedRound[] = [];
-  for (const n of options.viewers) {
-    for (const protocol of options.protocols) {
-      for (const server of options.servers) {
-        const noise = await waitForQuietMachine(roundOptions.hz, options.quietBelow, options.quietWait * 1000);
-        const planned: PlannedRound = { server, protocol, n, neighboursBeforePercent: noise };
-        log(`[${new Date().toISOString()}] ${server} ${protocol} N=${n} (neighbours before: ${noise.toFixed(0)} % of a core)`);
-        try {
-          planned.result = await runRound(server, protocol, n, roundOptions);
-        } catch (err) {
-          planned.error = (err as Error).message;
+  const ingests: PlannedIngest[] = [];
+  for (let round = 0; round < options.rounds; round++) {
+    for (const n of options.viewers) {
+      for (const protocol of options.protocols) {
+        for (const server of serversOfRound(options.servers, round)) {
+          const noise = await quiet();
+          const planned: PlannedRound = { server, protocol, n, round, neighboursBeforePercent: noise };
+          log(
+            `[${new Date().toISOString()}] round ${round + 1}/${options.rounds} ${server} ${protocol} N=${n} (neighbours ${noise.toFixed(0)} % of a core, load ${loadavg()[0]!.toFixed(1)})`,
+          );
+          try {
+            planned.result = await runRound(server, protocol, n, roundOptions);
+          } catch (err) {
+            planned.error = (err as Error).message;
+          }
+          log(describeRound(planned));
+          rounds.push(planned);
+          await new Promise((r) => setTimeout(r, 2000));
         }
-        log(describeRound(planned));
-        rounds.push(planned);
-        await new Promise((r) => setTimeout(r, 2000));
       }
     }
+    if (options.ingest === 0) continue;
+    for (const server of serversOfRound(options.ingestServers, round)) {
+      const noise = await quiet();
+      log(
+        `[${new Date().toISOString()}] round ${round + 1}/${options.rounds} ingest ${server} P=${options.ingest} (neighbours ${noise.toFixed(0)} %, load ${loadavg()[0]!.toFixed(1)})`,
+      );
+      const planned: PlannedIngest = { server, publishers: options.ingest, round };
+      try {
+        planned.result = await runIngestRound(server, options.ingest, roundOptions);
+        const r = planned.result;
+        log(
+          `  ${r.cpuPercentPerPublisher.toFixed(3)} % of a core per publisher, ${r.cpuPercent.toFixed(1)} % total, playable ${r.playable}/${r.publishers}, others ${r.othersCpuPercent.toFixed(0)} %`,
+        );
+      } catch (err) {
+        planned.error = (err as Error).message;
+        log(`  FAILED: ${planned.error}`);
+      }
+      ingests.push(planned);
+    }
   }
-  process.stdout.write(`${renderTables(rounds, options.protocols)}\n\n${LEGEND}\n`);
-  const summary = { bench: 'fanout', options, source, rounds, ratios: ratios(rounds) };
+  const header = `load average at the end: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' / ')} (1/5/15 min); ${options.rounds} rounds, ${options.seconds} s windows, publisher ${options.publisher}`;
+  process.stdout.write(`${header}\n${renderTables(rounds, options.protocols, options.servers)}\n${renderIngest(ingests, options.ingestServers)}\n\n${LEGEND}\n`);
+  const summary = { bench: 'fanout', options, source, rounds, ingests, ratios: ratios(rounds) };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 }
 

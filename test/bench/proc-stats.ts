@@ -6,7 +6,7 @@
  * /proc/PID/status VmRSS in kB, /proc/stat "cpu" line in clock ticks.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** sysconf(_SC_CLK_TCK), 100 on every Linux we run on when getconf is missing. */
 export function clockTicksPerSecond(): number {
@@ -31,6 +31,56 @@ export function processCpuSeconds(pid: number, hz: number): number | undefined {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) / hz : undefined;
+}
+
+/** A process and all its descendants (/proc/PID/task/TID/children), the process first. */
+export function processTree(pid: number): number[] {
+  const out: number[] = [];
+  const visit = (p: number): void => {
+    if (out.length > 256) return;
+    out.push(p);
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      return;
+    }
+    for (const tid of tasks) {
+      let children = '';
+      try {
+        children = readFileSync(`/proc/${p}/task/${tid}/children`, 'latin1');
+      } catch {
+        continue;
+      }
+      for (const child of children.split(' ').filter(Boolean)) visit(Number(child));
+    }
+  };
+  visit(pid);
+  return out;
+}
+
+/** utime + stime of a process and its descendants (worker processes), in seconds. */
+export function processTreeCpuSeconds(pid: number, hz: number): number | undefined {
+  const tree = processTree(pid);
+  let total = 0;
+  for (const p of tree) {
+    const cpu = processCpuSeconds(p, hz);
+    if (cpu === undefined && p === pid) return undefined;
+    total += cpu ?? 0;
+  }
+  return total;
+}
+
+/** VmRSS of a process and its descendants, in KiB. */
+export function processTreeRssKb(pid: number): number | undefined {
+  const tree = processTree(pid);
+  let total = 0;
+  for (const p of tree) {
+    const rss = processRssKb(p);
+    if (rss === undefined && p === pid) return undefined;
+    total += rss ?? 0;
+  }
+  return total;
 }
 
 /** VmRSS of a process in KiB, or undefined once it is gone. */
@@ -118,7 +168,7 @@ export class RssSampler {
   }
 
   sample(): void {
-    const rss = processRssKb(this.pid);
+    const rss = processTreeRssKb(this.pid);
     if (rss !== undefined && rss > this.peakKb) this.peakKb = rss;
   }
 

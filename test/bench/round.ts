@@ -2,14 +2,37 @@
  * One point of the fan-out matrix: a fresh server process, the publisher, N viewers opened in
  * batches, a settle time, a measuring window, then everything closed.
  */
+import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { listenOverflows, machineBusySeconds, processCpuSeconds, processRssKb, processIoBytes, RssSampler } from './proc-stats';
-import { BENCH_SECRETS, startGateway, startNms, startPublisher, type Resources, type ServerHandle, type ServerKind } from './servers';
-import { openViewer, type Protocol, type Target, type Viewer, type ViewerContext } from './viewers';
+import type { FlvSource } from './flv-source';
+import { NodePublisher } from './node-publisher';
+import { listenOverflows, machineBusySeconds, processCpuSeconds, processTreeCpuSeconds, processTreeRssKb, processIoBytes, RssSampler } from './proc-stats';
+import {
+  BENCH_SECRETS,
+  startGateway,
+  startNms,
+  startPublisher,
+  startRelay,
+  type GatewayStartOptions,
+  type ManagedChild,
+  type Resources,
+  type ServerHandle,
+  type ServerKind,
+} from './servers';
+import { LatencyRecorder, openViewer, type Protocol, type Target, type Viewer, type ViewerContext } from './viewers';
+
+export type PublisherKind = 'node' | 'ffmpeg';
 
 export interface RoundOptions {
   root: string;
+  /** The source file (ffmpeg publisher, relay) and its tags in memory (Node publisher). */
   source: string;
+  sourceTags: FlvSource;
+  publisher: PublisherKind;
+  /** Viewers that read every video timestamp for the server-added latency (Node publisher only). */
+  latencyProbes: number;
+  /** How the gateway is started (worker count, profiling flags). */
+  gateway?: GatewayStartOptions;
   resources: Resources;
   hz: number;
   seconds: number;
@@ -45,6 +68,14 @@ export interface RoundResult {
   noKeyframePhases: Record<string, number>;
   firstKeyframeP50Ms: number;
   firstKeyframeP95Ms: number;
+  /** Server-added latency of the probes' video frames in the window (NaN: not measured). */
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  latencySamples: number;
+  /** Probe frames whose timestamp the publisher never sent (the server rewrote it). */
+  latencyUnmatched: number;
+  /** 1-minute load average at the end of the window (the machine is shared). */
+  loadAverage: number;
   clientCpuPercent: number;
   publisherCpuPercent: number;
   othersCpuPercent: number;
@@ -93,13 +124,13 @@ interface Snapshot {
   bytes: number[];
 }
 
-function snapshot(server: ServerHandle, publisherPid: number, viewers: readonly Viewer[], hz: number): Snapshot {
+function snapshot(server: ServerHandle, publisherPid: number | undefined, viewers: readonly Viewer[], hz: number): Snapshot {
   const usage = process.cpuUsage();
   const io = processIoBytes(server.process.pid);
   return {
     at: performance.now(),
-    server: processCpuSeconds(server.process.pid, hz) ?? NaN,
-    publisher: processCpuSeconds(publisherPid, hz) ?? NaN,
+    server: processTreeCpuSeconds(server.process.pid, hz) ?? NaN,
+    publisher: publisherPid === undefined ? 0 : (processCpuSeconds(publisherPid, hz) ?? NaN),
     serverRead: io?.read ?? NaN,
     serverWritten: io?.written ?? NaN,
     client: (usage.user + usage.system) / 1e6,
@@ -123,6 +154,7 @@ function summarize(
     peakKb: number;
     lagMaxMs: number;
     listenOverflows: number;
+    latency: LatencyRecorder | undefined;
   },
   a: Snapshot,
   b: Snapshot,
@@ -142,6 +174,7 @@ function summarize(
   const ttfk = viewers.flatMap((v) => (v.stats.firstKeyAt === undefined ? [] : [v.stats.firstKeyAt - v.stats.connectAt])).sort((x, y) => x - y);
   const closedReasons = viewers.flatMap((v) => (v.stats.closedAt !== undefined && v.stats.closedAt <= b.at ? [v.stats.closeReason ?? '?'] : []));
   const pct = (s: number): number => (s / seconds) * 100;
+  const latency = [...(base.latency?.samples ?? [])].sort((x, y) => x - y);
   return {
     server: base.server,
     protocol: base.protocol,
@@ -163,6 +196,11 @@ function summarize(
     noKeyframePhases: countBy(noKeyframe.map((v) => v.stats.phase)),
     firstKeyframeP50Ms: percentile(ttfk, 50),
     firstKeyframeP95Ms: percentile(ttfk, 95),
+    latencyP50Ms: percentile(latency, 50),
+    latencyP99Ms: percentile(latency, 99),
+    latencySamples: latency.length,
+    latencyUnmatched: base.latency?.unmatched ?? 0,
+    loadAverage: loadavg()[0] ?? NaN,
     clientCpuPercent: pct(b.client - a.client),
     publisherCpuPercent: pct(b.publisher - a.publisher),
     othersCpuPercent: pct(b.machine - a.machine - cpu - (b.client - a.client) - (b.publisher - a.publisher)),
@@ -172,35 +210,76 @@ function summarize(
   };
 }
 
+async function startServer(kind: ServerKind, o: RoundOptions): Promise<ServerHandle> {
+  if (kind === 'gateway') return startGateway(o.root, o.resources, o.gateway);
+  if (kind === 'nms') return startNms(o.resources);
+  return startRelay(o.root, o.source, o.resources);
+}
+
+/** The publisher of a round: none for the relay (it plays the source itself). */
+export interface RoundPublisher {
+  /** The ffmpeg process, whose CPU is accounted apart; the Node publisher runs in this process. */
+  readonly child: ManagedChild | undefined;
+  readonly sentAt: ReadonlyMap<number, number> | undefined;
+  failure(): string | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startRoundPublisher(server: ServerHandle, path: string, o: Pick<RoundOptions, 'publisher' | 'source' | 'sourceTags' | 'resources'>): Promise<RoundPublisher> {
+  const key = server.kind === 'gateway' ? `?key=${BENCH_SECRETS.publishKey}` : '';
+  const url = `rtmp://127.0.0.1:${server.rtmpPort}/${path}${key}`;
+  if (o.publisher === 'ffmpeg') {
+    const child = startPublisher(o.source, url, o.resources);
+    return { child, sentAt: undefined, failure: () => child.exitedEarly(), stop: () => child.stop(3000) };
+  }
+  const node = await NodePublisher.start(url, o.sourceTags);
+  return { child: undefined, sentAt: node.sentAt, failure: () => (node.closed ? 'the Node publisher lost its connection' : undefined), stop: async () => node.stop() };
+}
+
+const NO_PUBLISHER: RoundPublisher = { child: undefined, sentAt: undefined, failure: () => undefined, stop: async () => undefined };
+
+async function openViewers(protocol: Protocol, n: number, context: ViewerContext, latency: LatencyRecorder | undefined, o: RoundOptions): Promise<Viewer[]> {
+  const viewers: Viewer[] = [];
+  while (viewers.length < n) {
+    const count = Math.min(o.batch, n - viewers.length);
+    for (let i = 0; i < count; i++) {
+      // The probes are spread over the join storm: every (n / probes)-th viewer.
+      const probe = latency && o.latencyProbes > 0 && viewers.length % Math.max(1, Math.floor(n / o.latencyProbes)) === 0;
+      viewers.push(openViewer(protocol, probe ? { ...context, latency } : context));
+    }
+    if (viewers.length < n) await sleep(o.batchIntervalMs);
+  }
+  return viewers;
+}
+
 export async function runRound(kind: ServerKind, protocol: Protocol, n: number, o: RoundOptions): Promise<RoundResult> {
-  const server = kind === 'gateway' ? await startGateway(o.root, o.resources) : await startNms(o.resources);
+  const server = await startServer(kind, o);
   const target: Target = { host: '127.0.0.1', httpPort: server.httpPort, rtmpPort: server.rtmpPort, app: 'live', stream: 'bench' };
   const context: ViewerContext = { target, gapLimitMs: o.gapLimitMs, readBuffer: Buffer.allocUnsafe(64 * 1024) };
-  const key = kind === 'gateway' ? `?key=${BENCH_SECRETS.publishKey}` : '';
-  const publisher = startPublisher(o.source, `rtmp://127.0.0.1:${server.rtmpPort}/live/bench${key}`, o.resources);
-  const viewers: Viewer[] = [];
+  let publisher = NO_PUBLISHER;
+  let viewers: Viewer[] = [];
   const lag = monitorEventLoopDelay({ resolution: 10 });
   let rss: RssSampler | undefined;
   try {
+    if (kind !== 'relay') publisher = await startRoundPublisher(server, 'live/bench', o);
+    const latency = publisher.sentAt && new LatencyRecorder(publisher.sentAt);
     await waitUntilLive(context, server, 20_000);
     await sleep(1000);
-    const baselineKb = processRssKb(server.process.pid) ?? NaN;
+    const baselineKb = processTreeRssKb(server.process.pid) ?? NaN;
     rss = new RssSampler(server.process.pid, 200);
     lag.enable();
     const overflowsBefore = listenOverflows();
-    while (viewers.length < n) {
-      const count = Math.min(o.batch, n - viewers.length);
-      for (let i = 0; i < count; i++) viewers.push(openViewer(protocol, context));
-      if (viewers.length < n) await sleep(o.batchIntervalMs);
-    }
+    viewers = await openViewers(protocol, n, context, latency, o);
     o.log(`  ${n} viewers opened; settling ${o.settleSeconds} s`);
     await sleep(o.settleSeconds * 1000);
-    const a = snapshot(server, publisher.pid, viewers, o.hz);
+    const a = snapshot(server, publisher.child?.pid, viewers, o.hz);
+    if (latency) latency.active = true;
     await sleep(o.seconds * 1000);
-    const b = snapshot(server, publisher.pid, viewers, o.hz);
+    if (latency) latency.active = false;
+    const b = snapshot(server, publisher.child?.pid, viewers, o.hz);
     lag.disable();
     rss.stop();
-    const died = server.process.exitedEarly() ?? publisher.exitedEarly();
+    const died = server.process.exitedEarly() ?? publisher.failure();
     const result = summarize(
       {
         server: kind,
@@ -210,6 +289,7 @@ export async function runRound(kind: ServerKind, protocol: Protocol, n: number, 
         peakKb: rss.peakKb,
         lagMaxMs: lag.max / 1e6,
         listenOverflows: listenOverflows() - overflowsBefore,
+        latency,
       },
       a,
       b,
@@ -220,7 +300,7 @@ export async function runRound(kind: ServerKind, protocol: Protocol, n: number, 
     rss?.stop();
     lag.disable();
     for (const viewer of viewers) viewer.close();
-    await publisher.stop(3000);
+    await publisher.stop();
     await server.stop();
   }
 }

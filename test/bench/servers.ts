@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ffmpegPath, runTool } from '../helpers/media-tools';
 
-export type ServerKind = 'gateway' | 'nms';
+export type ServerKind = 'gateway' | 'nms' | 'relay';
 
 /** Every child process and temporary directory a run opened, so that any exit can end them. */
 export class Resources {
@@ -137,11 +137,19 @@ function readGatewayLog(proc: ManagedChild, problems: Map<string, number>): Prom
 /** Credentials the benchmarked gateway is started with (play open: the bench measures fan-out, not tokens). */
 export const BENCH_SECRETS = { secret: 'bench-admin-secret-0123456789', publishKey: 'bench-publish-key' } as const;
 
+/** How a benchmarked gateway is started (the cluster bench passes its worker count here). */
+export interface GatewayStartOptions {
+  /** Extra GW_* settings over the bench's own (ports 0 on 127.0.0.1, secrets, play open). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Node flags before main.js; default from BENCH_GATEWAY_NODE_ARGS. */
+  readonly nodeArgs?: readonly string[];
+}
+
 /**
  * `node dist/src/app/main.js` on 127.0.0.1 with OS-chosen ports; resolves once its
  * 'gateway listening' log line has named them.
  */
-export async function startGateway(root: string, resources: Resources): Promise<ServerHandle> {
+export async function startGateway(root: string, resources: Resources, options: GatewayStartOptions = {}): Promise<ServerHandle> {
   const storage = resources.tempDir('gw-fanout-');
   const env = {
     ...process.env,
@@ -160,9 +168,10 @@ export async function startGateway(root: string, resources: Resources): Promise<
     GW_AUTH_SECRET: BENCH_SECRETS.secret,
     GW_AUTH_PUBLISH_KEY: BENCH_SECRETS.publishKey,
     GW_AUTH_PLAY: 'open',
+    ...options.env,
   };
   // BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway under load.
-  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = options.nodeArgs ?? (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'src', 'app', 'main.js')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
   const proc = new ManagedChild('gateway', child, resources);
   const problems = new Map<string, number>();
@@ -250,6 +259,30 @@ export async function startNms(resources: Resources): Promise<ServerHandle> {
     throw new Error(`node-media-server did not start: ${String(err)} ${proc.exitedEarly() ?? ''}`);
   }
   return { kind: 'nms', process: proc, rtmpPort, httpPort, problems, stop };
+}
+
+/**
+ * The Node relay ceiling (test/bench/relay.ts) as its own process: it serves the source itself,
+ * so it needs no publisher.
+ */
+export async function startRelay(root: string, source: string, resources: Resources): Promise<ServerHandle> {
+  const script = join(root, 'dist', 'test', 'bench', 'relay.js');
+  const proc = new ManagedChild('relay', spawn(process.execPath, [script, source], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }), resources);
+  const stop = (): Promise<void> => proc.stop(5000);
+  try {
+    const ports = await new Promise<{ http: number; rtmp: number }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`relay did not listen within 15 s: ${proc.stderrTail()}`)), 15_000);
+      proc.child.once('exit', () => reject(new Error(proc.exitedEarly() ?? 'relay exited')));
+      createInterface({ input: proc.child.stdout! }).once('line', (line) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as { http: number; rtmp: number });
+      });
+    });
+    return { kind: 'relay', process: proc, rtmpPort: ports.rtmp, httpPort: ports.http, problems: new Map(), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
 
 /** `ffmpeg -re -stream_loop -1 -i SRC -c copy -f flv URL`: the same publisher for every server. */

@@ -10,7 +10,12 @@ import { connect, createConnection, type NetConnectOpts } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { errorMessage } from '../../src/core/errors';
-import { FlvKeyframeScanner } from '../helpers/flv-scan';
+import { silentLogger } from '../../src/core/log';
+import { FlvDemuxer } from '../../src/formats/flv/demuxer';
+import { FLV_TAG_VIDEO } from '../../src/formats/flv/tag';
+import { RtmpClient } from '../../src/protocols/rtmp/client';
+import { MessageType } from '../../src/protocols/rtmp/message';
+import { FlvKeyframeScanner, isVideoKeyframe } from '../helpers/flv-scan';
 import { RtmpPlayClient } from '../helpers/rtmp-play-client';
 import { ChunkedDecoder } from './http-chunked';
 
@@ -31,6 +36,28 @@ export interface ViewerContext {
   gapLimitMs: number;
   /** One read buffer shared by every raw-socket viewer (net `onread`): no Buffer per read. */
   readBuffer: Buffer;
+  /** Set for the few viewers that read every video timestamp (the latency probes). */
+  latency?: LatencyRecorder;
+}
+
+/**
+ * Server-added latency: when a probe viewer receives a video frame minus when the publisher
+ * wrote it (both performance.now() of this process; frames are matched by their timestamp,
+ * which the servers pass through). Only frames arriving while `active` count.
+ */
+export class LatencyRecorder {
+  active = false;
+  readonly samples: number[] = [];
+  unmatched = 0;
+
+  constructor(private readonly sentAt: ReadonlyMap<number, number>) {}
+
+  record(timestampMs: number, arrivedAt: number): void {
+    if (!this.active) return;
+    const sent = this.sentAt.get(timestampMs);
+    if (sent === undefined) this.unmatched++;
+    else this.samples.push(arrivedAt - sent);
+  }
 }
 
 /** How far a viewer got: for the viewers that never saw a keyframe. */
@@ -89,9 +116,20 @@ function onClosed(stats: ViewerStats, reason: string): void {
 }
 
 /** FLV bytes in: scan for the keyframe until it is seen, then only count. */
-function flvSink(stats: ViewerStats, gapLimitMs: number, fail: (reason: string) => void): (data: Buffer) => void {
+function flvSink(stats: ViewerStats, gapLimitMs: number, fail: (reason: string) => void, latency?: LatencyRecorder): (data: Buffer) => void {
   const scanner = new FlvKeyframeScanner();
+  // A probe walks every tag; the demuxer keeps what it is fed, so it gets its own copy.
+  const demuxer = latency && new FlvDemuxer();
   return (data) => {
+    if (demuxer && latency) {
+      try {
+        const now = performance.now();
+        for (const tag of demuxer.feed(Buffer.from(data))) if (tag.type === FLV_TAG_VIDEO) latency.record(tag.timestampMs, now);
+      } catch (err) {
+        fail(`bad FLV: ${errorMessage(err)}`);
+        return;
+      }
+    }
     if (!scanner.keyframeSeen) {
       try {
         if (scanner.feed(data)) onKeyframe(stats);
@@ -104,7 +142,7 @@ function flvSink(stats: ViewerStats, gapLimitMs: number, fail: (reason: string) 
   };
 }
 
-function openHttpFlv({ target, gapLimitMs, readBuffer }: ViewerContext): Viewer {
+function openHttpFlv({ target, gapLimitMs, readBuffer, latency }: ViewerContext): Viewer {
   const stats = newStats();
   const onread = {
     buffer: readBuffer,
@@ -118,7 +156,7 @@ function openHttpFlv({ target, gapLimitMs, readBuffer }: ViewerContext): Viewer 
     onClosed(stats, reason);
     socket.destroy();
   };
-  const deliver = flvSink(stats, gapLimitMs, fail);
+  const deliver = flvSink(stats, gapLimitMs, fail, latency);
   let head: Buffer | undefined = Buffer.alloc(0);
   let chunked: ChunkedDecoder | undefined;
   socket.on('connect', () => {
@@ -157,7 +195,7 @@ function openHttpFlv({ target, gapLimitMs, readBuffer }: ViewerContext): Viewer 
   return { stats, close: () => fail('closed by bench') };
 }
 
-function openWsFlv({ target, gapLimitMs }: ViewerContext): Viewer {
+function openWsFlv({ target, gapLimitMs, latency }: ViewerContext): Viewer {
   const stats = newStats();
   const ws = new WebSocket(`ws://${target.host}:${target.httpPort}/${target.app}/${target.stream}.flv`, {
     perMessageDeflate: false,
@@ -174,7 +212,7 @@ function openWsFlv({ target, gapLimitMs }: ViewerContext): Viewer {
     onClosed(stats, reason);
     ws.terminate();
   };
-  const deliver = flvSink(stats, gapLimitMs, fail);
+  const deliver = flvSink(stats, gapLimitMs, fail, latency);
   ws.on('open', () => (stats.phase = 'accepted'));
   ws.on('message', (data: Buffer) => deliver(data));
   ws.on('unexpected-response', (_req, res) => fail(`HTTP ${res.statusCode ?? '?'} instead of an upgrade`));
@@ -207,8 +245,50 @@ function openRtmp({ target, gapLimitMs, readBuffer }: ViewerContext): Viewer {
   return { stats, close: () => client.close('closed by bench') };
 }
 
+/** An RTMP latency probe: the project's RTMP client, which reads every message's timestamp. */
+function openRtmpProbe({ target, gapLimitMs }: ViewerContext, latency: LatencyRecorder): Viewer {
+  const stats = newStats();
+  let client: RtmpClient | undefined;
+  let closed = false;
+  let counted = 0;
+  RtmpClient.open({
+    url: `rtmp://${target.host}:${target.rtmpPort}/${target.app}/${target.stream}`,
+    mode: 'play',
+    log: silentLogger(),
+    connectTimeoutMs: 20_000,
+    stallTimeoutMs: 60_000,
+    onMessage: (message) => {
+      const now = performance.now();
+      if (client) {
+        onBytes(stats, client.bytesIn - counted, gapLimitMs);
+        counted = client.bytesIn;
+      }
+      if (message.typeId !== MessageType.video) return;
+      latency.record(message.timestamp, now);
+      if (stats.firstKeyAt === undefined && isVideoKeyframe(message.body[0] ?? 0, message.body[1])) onKeyframe(stats);
+    },
+    onClose: (err) => onClosed(stats, err.message),
+  }).then(
+    (opened) => {
+      client = opened;
+      stats.phase = 'accepted';
+      if (closed) opened.close('closed by bench');
+    },
+    (err: unknown) => onClosed(stats, errorMessage(err)),
+  );
+  return {
+    stats,
+    close: () => {
+      closed = true;
+      onClosed(stats, 'closed by bench');
+      client?.close('closed by bench');
+    },
+  };
+}
+
 export function openViewer(protocol: Protocol, context: ViewerContext): Viewer {
   if (protocol === 'flv') return openHttpFlv(context);
   if (protocol === 'ws') return openWsFlv(context);
+  if (context.latency) return openRtmpProbe(context, context.latency);
   return openRtmp(context);
 }

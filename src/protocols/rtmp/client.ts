@@ -228,7 +228,8 @@ export class RtmpClient {
       case MessageType.aggregate:
       case MessageType.dataAmf0:
       case MessageType.dataAmf3:
-        if (!this.opened || message.streamId !== this.streamIdValue || this.options.mode !== 'play') return;
+        // node-media-server 4 sends the media of a play on message stream 0, not the one it created.
+        if (!this.opened || (message.streamId !== this.streamIdValue && message.streamId !== 0) || this.options.mode !== 'play') return;
         if (message.typeId !== MessageType.dataAmf0 && message.typeId !== MessageType.dataAmf3) this.connection?.markActive();
         this.options.onMessage?.(message);
       // shared objects and unknown types are ignored

@@ -142,6 +142,10 @@ export class InviteClient {
     } finally {
       clearTimeout(timer);
     }
+    if (response.status === 408) {
+      // The stack's own 408 when the transaction timed out (or the device saying it timed out).
+      throw new GatewayError('TIMEOUT', `device ${target.deviceId} did not answer ${what} (408 ${response.reason || 'Request Timeout'})`);
+    }
     if (response.status >= 300) {
       throw new GatewayError('SOURCE_START_FAILED', `device ${target.deviceId} answered ${response.status} ${response.reason || ''} to ${what}`.replace(/\s+to /, ' to '));
     }

@@ -143,11 +143,12 @@ test('a live INVITE asks for a keyframe (IFameCmd); a 200 OK without SDP is take
   );
 });
 
-test('an INVITE the device never answers is CANCELled (and its 487 absorbed)', async () => {
+test('an INVITE the device never answers is CANCELled (and its 487 absorbed); viewers get 504, a refused one 502', async () => {
   await withDevice(
     async (gw, sim, dir) => {
       const capture = await captureHttp(`${gw.httpUrl}/rtp/${DEVICE}_${CHANNEL}.flv`, join(dir, 'none.flv'), 6000);
-      assert.equal(capture.status, 502, capture.body);
+      assert.equal(capture.status, 504, capture.body);
+      assert.match(capture.body, /SOURCE_START_TIMEOUT/);
       assert.match(capture.body, /did not answer the INVITE for channel .* within 1 s/);
       await waitFor(() => sim.cancels === 1 || undefined, 3000, 'the CANCEL at the device');
       const cancel = sim.received.find((r) => r.method === 'CANCEL')!;
@@ -155,6 +156,12 @@ test('an INVITE the device never answers is CANCELled (and its 487 absorbed)', a
       assert.equal(cancel.headers.get('call-id')?.[0], invite.headers.get('call-id')?.[0]);
       assert.equal(cancel.headers.get('via')?.[0], invite.headers.get('via')?.[0], 'the CANCEL carries the INVITE branch');
       assert.match(cancel.headers.get('cseq')?.[0] ?? '', /^\d+ CANCEL$/);
+      assert.equal(gw.gateway.gb28181!.bridge.inUseSsrcs(), 0);
+      sim.options.inviteAnswer = 486;
+      const refused = await captureHttp(`${gw.httpUrl}/rtp/${DEVICE}_${CHANNELS[1]!.id}.flv`, join(dir, 'refused.flv'), 6000);
+      assert.equal(refused.status, 502, refused.body);
+      assert.match(refused.body, /SOURCE_START_FAILED/);
+      assert.match(refused.body, /answered 486 Rejected to the INVITE for channel/);
       assert.equal(gw.gateway.gb28181!.bridge.inUseSsrcs(), 0);
     },
     { inviteAnswer: 'ignore' },

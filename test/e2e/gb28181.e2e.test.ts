@@ -101,7 +101,7 @@ test('GB28181 play API: URLs of every protocol once it plays; a device that neve
 
     sim.options.inviteAnswer = 'no-rtp';
     const capture = await captureHttp(`${gw.httpUrl}/rtp/${DEVICE}_${CHANNELS[1]!.id}.flv`, join(dir, 'none.flv'), 8000);
-    assert.equal(capture.status, 502);
+    assert.equal(capture.status, 504, 'a device that accepts but stays silent is a timeout');
     assert.match(capture.body, /accepted the INVITE but sent no RTP to 127\.0\.0\.1:\d+ \(tcp-passive\) within 3 s/);
     await waitFor(() => sim.byes === 2 || undefined, 3000, 'BYE for the silent dialog');
     assert.equal(gw.gateway.gb28181!.bridge.inUseSsrcs(), 0);

@@ -1,4 +1,4 @@
-import { GatewayError, errorMessage } from '../../core/errors';
+import { GatewayError, errorMessage, type ErrorCode } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { Dialog } from '../../../sip/gb28181/invite';
 import { answerVideo, buildInviteSdp } from '../../../sip/gb28181/sdp';
@@ -22,14 +22,21 @@ export interface PlayTarget {
   deviceId: string;
   channelId: string;
   mode: StreamMode;
-  /** Live video, or the device's own recording of `range` (Unix seconds). */
-  kind?: 'live' | 'playback';
+  /** Live video, or the device's own recording of `range` (Unix seconds) played back or downloaded. */
+  kind?: PlayKind;
   range?: { start: number; end: number };
+  /** Download: `a=downloadspeed`, how many times faster than real time the device sends. */
+  downloadSpeed?: number;
   /** 1: the channel's sub-stream. */
   streamNumber?: number;
 }
 
 export type PlayState = 'inviting' | 'waiting-media' | 'live' | 'ended';
+export type PlayKind = 'live' | 'playback' | 'download';
+
+/** A download's media can still be in flight when MediaStatus 121 comes: wait for this much quiet (at most DRAIN_MAX_MS). */
+const DRAIN_QUIET_MS = 300;
+const DRAIN_MAX_MS = 3000;
 
 /** A live dialog as GET /api/invites shows it. */
 export interface PlayInfo {
@@ -37,7 +44,7 @@ export interface PlayInfo {
   deviceId: string;
   channelId: string;
   state: PlayState;
-  kind: 'live' | 'playback';
+  kind: PlayKind;
   mode: StreamMode;
   ssrc: string;
   /** Playback: paused by the API, and the speed asked for. */
@@ -71,9 +78,13 @@ export class PlaySession {
   private receiverClosed = false;
   private hangingUp: Promise<void> | undefined;
   private ssrcReleased = false;
+  /** The start failed because the device was silent (no answer, no RTP), not because it refused. */
+  private startTimedOut = false;
   private readonly startedAt = Date.now();
   paused = false;
   speed = 1;
+  /** MediaStatus 121 came: the device sent the whole range. */
+  deviceFinished = false;
   private firstPacket: (() => void) | undefined;
   private onEnd: ((reason: string) => void) | undefined;
   private readonly log: Logger;
@@ -94,7 +105,7 @@ export class PlaySession {
     this.onEnd = onEnd;
     const { deps, target } = this;
     try {
-      this.ssrc = deps.ssrcs.allocate(this.kind);
+      this.ssrc = deps.ssrcs.allocate(this.kind === 'live' ? 'live' : 'playback');
       const flowing = new Promise<void>((resolve) => (this.firstPacket = resolve));
       this.receiver = await deps.media({
         path: target.path,
@@ -102,7 +113,10 @@ export class PlaySession {
         ssrc: ssrcNumber(this.ssrc)!,
         silenceMs: deps.mediaTimeoutMs,
         onFirstPacket: () => this.firstPacket?.(),
-        onSilent: () => this.end(this.state === 'live' ? `no RTP from device ${target.deviceId} for ${Math.round(deps.mediaTimeoutMs / 1000)} s` : this.noMediaMessage()),
+        onSilent: () => {
+          if (this.state !== 'live') this.startTimedOut = true;
+          this.end(this.state === 'live' ? `no RTP from device ${target.deviceId} for ${Math.round(deps.mediaTimeoutMs / 1000)} s` : this.noMediaMessage());
+        },
         onClosed: (reason) => this.end(this.state === 'waiting-media' && target.mode === 'tcp-active' ? this.connectFailedMessage(reason) : reason),
       });
       this.throwIfEnded();
@@ -113,6 +127,7 @@ export class PlaySession {
         mode: target.mode,
         ssrc: this.ssrc,
         ...(this.kind === 'playback' ? { sessionName: 'Playback' as const, range: target.range } : {}),
+        ...(this.kind === 'download' ? { sessionName: 'Download' as const, range: target.range, downloadSpeed: target.downloadSpeed ?? 1 } : {}),
         ...(target.streamNumber !== undefined ? { streamNumber: target.streamNumber } : {}),
       });
       this.dialog = await deps.gb.invite(
@@ -131,7 +146,7 @@ export class PlaySession {
       this.endReason ??= errorMessage(err);
       const reason = this.endReason;
       await this.release(reason);
-      throw new GatewayError('SOURCE_START_FAILED', `stream ${target.path}: ${reason}`, { cause: err });
+      throw new GatewayError(this.failureCode(err), `stream ${target.path}: ${reason}`, { cause: err });
     }
   }
 
@@ -143,8 +158,13 @@ export class PlaySession {
     await this.release(reason);
   }
 
-  get kind(): 'live' | 'playback' {
+  get kind(): PlayKind {
     return this.target.kind ?? 'live';
+  }
+
+  /** The SIP dialog's answer (after the INVITE): a download reads the announced file size from it. */
+  get answer(): Dialog['answer'] | undefined {
+    return this.dialog?.answer;
   }
 
   /** Pause, resume, seek or speed of a playback (INFO MANSRTSP in its dialog). */
@@ -170,7 +190,20 @@ export class PlaySession {
   /** The device hung up (BYE): end without sending BYE back. */
   dialogEnded(reason: string): void {
     this.dialog = undefined;
-    this.end(reason);
+    if (this.kind === 'download' && this.state === 'live') void this.drain().then(() => this.end(reason));
+    else this.end(reason);
+  }
+
+  /** Waits until the receiver got nothing for DRAIN_QUIET_MS (a download's last packets), at most DRAIN_MAX_MS. */
+  private async drain(): Promise<void> {
+    const until = Date.now() + DRAIN_MAX_MS;
+    let packets = this.receiver?.stats().packets ?? 0;
+    while (this.state === 'live' && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_QUIET_MS));
+      const now = this.receiver?.stats().packets ?? 0;
+      if (now === packets) return;
+      packets = now;
+    }
   }
 
   info(): PlayInfo {
@@ -183,6 +216,7 @@ export class PlaySession {
       kind: this.kind,
       mode: this.target.mode,
       ...(this.kind === 'playback' ? { paused: this.paused, speed: this.speed, range: this.target.range } : {}),
+      ...(this.kind === 'download' ? { speed: this.target.downloadSpeed ?? 1, range: this.target.range } : {}),
       ssrc: this.deviceSsrc ?? this.ssrc,
       callId: this.callId,
       localPort: this.receiver?.localPort,
@@ -202,6 +236,12 @@ export class PlaySession {
     });
     // A session still starting fails through throwIfEnded / waitForMedia.
     this.firstPacket?.();
+  }
+
+  /** 504 for a device that stayed silent (INVITE unanswered, no RTP), 502 for one that refused or failed. */
+  private failureCode(err: unknown): ErrorCode {
+    const silent = err instanceof GatewayError && (err.code === 'TIMEOUT' || err.code === 'SOURCE_START_TIMEOUT');
+    return silent || this.startTimedOut ? 'SOURCE_START_TIMEOUT' : 'SOURCE_START_FAILED';
   }
 
   private throwIfEnded(): void {

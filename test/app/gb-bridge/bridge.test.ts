@@ -118,7 +118,7 @@ test('a device that never sends RTP: viewers hear why; BYE, receiver and SSRC re
   try {
     await assert.rejects(t.registry.subscribe(PATH, new RecordingSink()), (err: unknown) => {
       assert.ok(err instanceof GatewayError);
-      assert.equal(err.code, 'SOURCE_START_FAILED');
+      assert.equal(err.code, 'SOURCE_START_TIMEOUT');
       assert.match(err.message, /accepted the INVITE but sent no RTP to 127\.0\.0\.1:40001 \(tcp-passive\) within 1 s/);
       return true;
     });

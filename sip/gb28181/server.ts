@@ -30,6 +30,8 @@ export interface GbServerEvents extends Record<string, unknown[]> {
   catalog: [deviceId: string, diff: GbCatalogDiff & { complete: boolean }];
   addressChanged: [deviceId: string, from: string, to: string];
   dialogEnded: [dialog: Dialog, reason: string];
+  /** MediaStatus 121: the device sent the whole playback or download of this dialog (its BYE follows at once). */
+  mediaEnded: [callId: string];
   /** A device reported an alarm (stored: `id`); for the console, hooks and event recording. */
   alarm: [alarm: GbAlarm & { id: number | null }];
 }
@@ -375,7 +377,9 @@ export class GbServer {
       addressChanged: (id, from, to) => this.events.emit('addressChanged', id, from, to),
       catalogChanged: (id, diff) => this.events.emit('catalog', id, { ...diff, complete: false }),
       mediaEnded: (deviceId, callId) => {
-        if (this.invites.get(callId)?.deviceId === deviceId) void this.invites.bye(callId, 'the device reported the end of the media (MediaStatus 121)');
+        if (this.invites.get(callId)?.deviceId !== deviceId) return;
+        this.events.emit('mediaEnded', callId);
+        void this.invites.bye(callId, 'the device reported the end of the media (MediaStatus 121)');
       },
       alarm: (alarm) => this.onAlarm(alarm),
     };

@@ -13,7 +13,8 @@ import { createHttpServer } from './http-server';
 import { registerMediaRoutes, registerTsRoutes } from './media-routes';
 import { registerWebRoutes } from './web-routes';
 import { registryOptionsFrom } from './registry-options';
-import { attachAlarmRecording, createGb28181, type Gb28181 } from './gb-bridge/compose';
+import { attachAlarmRecording, createGb28181, createGbDownloads, MAX_DOWNLOAD_SPEED, type Gb28181 } from './gb-bridge/compose';
+import { downloadsApi } from '../api/downloads';
 import { ProxyRepo } from '../../storage/repos/proxies';
 import { proxiesApi } from '../api/proxies';
 import { ProxyManager, proxySettingsFrom } from './rtsp-proxy/manager';
@@ -184,6 +185,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
   const tsFeeds = new TsFeeds(registry, log.child({ component: 'ts-feed' }));
   const recording = createRecording({ config, registry, feeds: tsFeeds, db, log, gbPaths: gb28181 ? gbPathsOf(gb28181) : undefined });
   if (gb28181) attachAlarmRecording(gb28181, recording.service, config.sip, log);
+  const downloads = gb28181 ? createGbDownloads(gb28181, recording.manager, db, config.sip, log) : undefined;
   if (webhooks) recording.manager.events.on('segment', (segment) => webhooks.recordSegment(segment));
   let http: FastifyInstance | undefined;
   let tsRoutes: ReturnType<typeof registerTsRoutes> | undefined;
@@ -215,6 +217,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     registerMediaRoutes(http, registry, config.http, log);
     tsRoutes = registerTsRoutes(http, registry, config, log, tsFeeds, limits);
     await http.register(recordingsApi, { recordings: recording.service });
+    if (downloads) await http.register(downloadsApi, { downloads, maxSpeed: MAX_DOWNLOAD_SPEED });
     registerPlayback(http, recording, config, log, registry);
     await registerWebRoutes(http, join(__dirname, '..', '..', '..'));
   }
@@ -255,6 +258,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
         webhooks?.close();
         hooks?.client.close();
         stopAccessLog();
+        await downloads?.close();
         await recording.close();
         tsRoutes?.close(reason);
         tsFeeds.close(reason);

@@ -30,6 +30,8 @@ export interface SenderOptions {
   /** Content seconds per wall second (playback speed, download speed). */
   speed?: number;
   onEnd?: () => void;
+  /** Stop (and call onEnd) after this many seconds of content, looping the fixture up to it: a device serving exactly the range asked for. */
+  limitSeconds?: number;
 }
 
 /** A packet that starts a keyframe: a PS system header or an H.264 IDR/SPS NAL in its payload. */
@@ -164,6 +166,10 @@ export class RtpFixtureSender {
     while (!this.paused) {
       const packet = this.packets[this.index]!;
       const ts = packet.readUInt32BE(4) - this.firstTs + this.loop * this.span;
+      if (this.options.limitSeconds !== undefined && ts >= this.options.limitSeconds * 90_000) {
+        this.ended = true;
+        break;
+      }
       if (ts / 90 > this.contentMs) break;
       batch.push(this.rewrite(packet, ts));
       if (++this.index >= this.packets.length) {

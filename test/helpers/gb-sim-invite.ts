@@ -31,7 +31,10 @@ export async function acceptInvite(rq: RawSip, options: SimulatorOptions, answer
   };
   const recorded = session === 'Playback' || session === 'Download';
   const fixture = recorded ? (options.playbackFixture ?? options.fixture ?? PS_FIXTURE_H264) : (options.fixture ?? PS_FIXTURE_H264);
-  const senderOptions = recorded ? { loop: false, speed: offer.downloadSpeed ?? 1, onEnd: () => onEnd(dialog) } : {};
+  const rangeSeconds = options.serveRange && offer.time && offer.time[1] > offer.time[0] ? offer.time[1] - offer.time[0] : undefined;
+  const senderOptions = recorded
+    ? { loop: rangeSeconds !== undefined, speed: offer.downloadSpeed ?? 1, onEnd: () => onEnd(dialog), ...(rangeSeconds ? { limitSeconds: rangeSeconds } : {}) }
+    : {};
   let port = 15060;
   let setup = '';
   if (offer.proto === 'TCP/RTP/AVP' && offer.setup === 'active') {

@@ -48,6 +48,8 @@ export interface SimulatorOptions {
   controlResult?: 'OK' | 'ERROR' | 'none';
   /** Playback/Download media (sent once, then MediaStatus 121); default the live fixture. */
   playbackFixture?: string;
+  /** Playback/Download: send exactly the t= range (the fixture looped to its length) instead of the fixture once. */
+  serveRange?: boolean;
 }
 
 export interface SimDialog {

@@ -7,7 +7,7 @@ import type { GbServer } from '../../../sip/gb28181/server';
 import { SsrcAllocator } from '../../../sip/gb28181/ssrc';
 import type { GbChannelStore, GbDeviceStore } from '../../../sip/gb28181/store';
 import type { GbMediaFactory } from './media';
-import { PlaySession, type PlayInfo } from './play-session';
+import { PlaySession, type PlayInfo, type PlaySessionDeps } from './play-session';
 import type { PlaybackControl } from '../../../sip/gb28181/mansrtsp';
 
 export const GB_APP = 'rtp';
@@ -51,6 +51,11 @@ export function gbPath(deviceId: string, channelId: string): string {
   return `${GB_APP}/${deviceId}_${channelId}`;
 }
 
+/** Where a channel's downloads (s=Download) publish and are recorded: never INVITEd on demand. */
+export function downloadPath(deviceId: string, channelId: string): string {
+  return `${GB_APP}/${deviceId}_${channelId}_download`;
+}
+
 export interface GbBridgeOptions {
   gb: GbServer;
   registry: Registry;
@@ -85,6 +90,11 @@ export class GbBridge {
     this.ssrcs = new SsrcAllocator(options.gb.config.domain);
     this.unsubscribe.push(options.registry.registerOnDemand(`${GB_APP}/*`, (path) => this.startPull(path)));
     this.unsubscribe.push(options.gb.events.on('dialogEnded', (dialog, reason) => this.dialogEnded(dialog, reason)));
+    this.unsubscribe.push(
+      options.gb.events.on('mediaEnded', (callId) => {
+        for (const session of this.pulls.values()) if (session.dialogCallId === callId) session.deviceFinished = true;
+      }),
+    );
   }
 
   /** Live and starting pulls, then the last few that ended (with why). */
@@ -134,14 +144,7 @@ export class GbBridge {
     // Not a GB28181 path (rtp/cam7 of an API receiver): its viewers wait for a publisher.
     if (!ids) return undefined;
     if (ids.range && !(ids.range.end > ids.range.start)) throw new GatewayError('BAD_REQUEST', `stream ${path}: the playback range ends before it starts`);
-    await this.options.registry.admission.admit({ action: 'publish', path, protocol: 'gb28181', query: {}, internal: true });
-    const device = this.options.devices.get(ids.deviceId);
-    if (!device) throw new GatewayError('DEVICE_NOT_FOUND', `stream ${path}: device ${ids.deviceId} is not known (it never registered and was not provisioned)`);
-    const channel = this.options.channels.get(ids.deviceId, ids.channelId);
-    if (channel?.gone) throw new GatewayError('SOURCE_START_FAILED', `stream ${path}: channel ${ids.channelId} is no longer in the catalog of device ${ids.deviceId}`);
-    if (!this.options.gb.session(ids.deviceId)) {
-      throw new GatewayError('DEVICE_OFFLINE', `stream ${path}: device ${ids.deviceId} is offline${device.offlineReason ? ` (${device.offlineReason})` : ''}`);
-    }
+    const device = await this.admitDevice(path, ids);
     const first = await this.runSession(path, ids, device.streamMode);
     if (first.kind === 'playback') return { stop: (reason: string) => this.pulls.get(path)?.stop(reason) ?? Promise.resolve() };
     // After a pull ended by itself the hub keeps this source until closeAfter: a viewer coming
@@ -163,20 +166,66 @@ export class GbBridge {
     };
   }
 
-  private async runSession(path: string, ids: GbPath, mode: PlaySession['target']['mode'], retried = false): Promise<PlaySession> {
+  /** Admission as the gateway's own publisher, then the device must be known, its channel not gone, and the device online. */
+  private async admitDevice(path: string, ids: GbPath): Promise<{ streamMode: PlaySession['target']['mode'] }> {
+    await this.options.registry.admission.admit({ action: 'publish', path, protocol: 'gb28181', query: {}, internal: true });
+    const device = this.options.devices.get(ids.deviceId);
+    if (!device) throw new GatewayError('DEVICE_NOT_FOUND', `stream ${path}: device ${ids.deviceId} is not known (it never registered and was not provisioned)`);
+    const channel = this.options.channels.get(ids.deviceId, ids.channelId);
+    if (channel?.gone) throw new GatewayError('SOURCE_START_FAILED', `stream ${path}: channel ${ids.channelId} is no longer in the catalog of device ${ids.deviceId}`);
+    if (!this.options.gb.session(ids.deviceId)) {
+      throw new GatewayError('DEVICE_OFFLINE', `stream ${path}: device ${ids.deviceId} is offline${device.offlineReason ? ` (${device.offlineReason})` : ''}`);
+    }
+    return device;
+  }
+
+  /**
+   * A download (s=Download, `a=downloadspeed`) of a channel's range (Unix seconds) at
+   * downloadPath: not on demand (whoever asked reads it, e.g. a recorder). Resolves with the
+   * session once media flows; `onEnd` hears why it ended by itself (MediaStatus 121, BYE, silence).
+   */
+  async download(deviceId: string, channelId: string, range: { start: number; end: number }, speed: number, onEnd: (reason: string) => void): Promise<PlaySession> {
+    if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
+    const path = downloadPath(deviceId, channelId);
+    if (this.pulls.has(path)) throw new GatewayError('STREAM_BUSY', `channel ${channelId} of device ${deviceId} is being downloaded already (one download per channel at a time)`);
+    const ids = { deviceId, channelId };
+    const device = await this.admitDevice(path, ids);
+    const session = new PlaySession(this.sessionDeps(), { path, deviceId, channelId, mode: device.streamMode, kind: 'download', range, downloadSpeed: speed });
+    this.pulls.set(path, session);
+    try {
+      await session.start((reason) => {
+        this.forget(session);
+        this.options.registry.kick(path, reason);
+        onEnd(reason);
+      });
+    } catch (err) {
+      this.forget(session);
+      throw err;
+    }
+    return session;
+  }
+
+  /** Ends a download now (BYE). */
+  async stopDownload(session: PlaySession, reason: string): Promise<void> {
+    await session.stop(reason);
+    this.forget(session);
+  }
+
+  private sessionDeps(): PlaySessionDeps {
     const { options } = this;
-    const session = new PlaySession(
-      { gb: options.gb, ssrcs: this.ssrcs, media: options.media, mediaIp: options.mediaIp, mediaTimeoutMs: options.mediaTimeoutMs, log: options.log },
-      {
-        path,
-        deviceId: ids.deviceId,
-        channelId: ids.channelId,
-        mode,
-        kind: ids.range ? 'playback' : 'live',
-        ...(ids.range ? { range: ids.range } : {}),
-        ...(ids.streamNumber !== undefined ? { streamNumber: ids.streamNumber } : {}),
-      },
-    );
+    return { gb: options.gb, ssrcs: this.ssrcs, media: options.media, mediaIp: options.mediaIp, mediaTimeoutMs: options.mediaTimeoutMs, log: options.log };
+  }
+
+  private async runSession(path: string, ids: GbPath, mode: PlaySession['target']['mode'], retried = false): Promise<PlaySession> {
+    const session = new PlaySession(this.sessionDeps(), {
+      path,
+      deviceId: ids.deviceId,
+      channelId: ids.channelId,
+      mode,
+      kind: ids.range ? 'playback' : 'live',
+      ...(ids.range ? { range: ids.range } : {}),
+      ...(ids.streamNumber !== undefined ? { streamNumber: ids.streamNumber } : {}),
+    });
     this.pulls.set(path, session);
     try {
       await session.start((reason) => this.sessionEnded(session, reason, retried));

@@ -24,6 +24,11 @@ import { deviceConfigBasicParam, type BasicParamSettings } from '../../../sip/gb
 import { createRtpMediaFactory } from './rtp-media';
 import type { PortPool } from '../../../rtp/net/port-pool';
 import type { ByteBudget } from '../../core/budget';
+import { DownloadRepo } from '../../../storage/repos/gb-downloads';
+import { GbDownloads, type GbDownloadsDeps } from './downloads';
+
+/** Highest `a=downloadspeed` the API asks for (devices commonly take 1, 2, 4, 8 and 16). */
+export const MAX_DOWNLOAD_SPEED = 16;
 
 export interface Gb28181 {
   readonly server: GbServer;
@@ -183,5 +188,21 @@ export function attachAlarmRecording(gb: Gb28181, recording: { event(path: strin
     } catch (err) {
       log.warn({ path, err: errorMessage(err) }, 'alarm: event recording could not start');
     }
+  });
+}
+
+/**
+ * Downloads (s=Download) into the recording index: the bridge INVITEs, the recording manager's
+ * download recorder writes the clip on the device's clock. The recorder waits for the stream as
+ * long as an INVITE and its first RTP may take.
+ */
+export function createGbDownloads(gb: Gb28181, recording: GbDownloadsDeps['recording'], db: Db, sip: GatewayConfig['sip'], log: pino.Logger): GbDownloads {
+  return new GbDownloads({
+    bridge: gb.bridge,
+    recording,
+    repo: new DownloadRepo(db),
+    waitMs: (sip.inviteTimeout + sip.mediaTimeout) * 1000 + 5000,
+    maxSpeed: MAX_DOWNLOAD_SPEED,
+    log: log.child({ component: 'gb-download' }),
   });
 }

@@ -61,7 +61,7 @@ const SWEEP_EVERY_TICKS = 60;
 /**
  * Everything that records: plan recorders (started and stopped by their windows, ticked once a
  * second on the injected clock), manual and event recorders (with an end time), pre-roll
- * buffers, and the retention sweeps. Keys: `plan:{id}:{path}`, `manual:{path}`, `event:{path}`.
+ * buffers, and the retention sweeps. Keys: `plan:{id}:{path}`, `manual:{path}`, `event:{path}`, `download:{path}`.
  */
 export class RecordingManager {
   readonly events = new TypedEmitter<RecordingEvents>();
@@ -166,6 +166,25 @@ export class RecordingManager {
     });
     recorder.until = until;
     return recorder.snapshot();
+  }
+
+  /**
+   * A device's clip (GB28181 download) as FLV, timed from `startAtMs` by its media clock. The
+   * recorder waits `waitMs` for the stream (the INVITE may take that long) and records until
+   * `stopDownload`.
+   */
+  startDownload(path: string, startAtMs: number, waitMs: number): Recorder {
+    assertStreamPath(path);
+    const key = `download:${path}`;
+    if (this.recorders.has(key)) throw new GatewayError('STREAM_BUSY', `${path} is being downloaded already`);
+    const registry = this.deps.registry;
+    const frames: FrameSource = { subscribe: (p, sink) => registry.subscribe(p, sink, { waitMs }) };
+    return this.startRecorder(key, { path, formats: ['flv'], reason: 'download', planId: null, segmentSeconds: this.deps.settings.segmentSeconds, frames, startAtMs });
+  }
+
+  /** Ends a download's recorder: its open segment is closed (and its row completed). */
+  stopDownload(path: string, reason: string): Promise<void> {
+    return this.stopRecorder(`download:${path}`, reason);
   }
 
   active(): ActiveRecording[] {

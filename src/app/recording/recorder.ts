@@ -30,7 +30,7 @@ export interface RecorderDeps {
 export interface RecorderSpec {
   readonly path: string;
   readonly formats: readonly RecordingFormat[];
-  readonly reason: 'plan' | 'manual' | 'event';
+  readonly reason: 'plan' | 'manual' | 'event' | 'download';
   readonly planId: string | null;
   readonly segmentSeconds: number;
   readonly maxPendingBytes: number;
@@ -38,6 +38,8 @@ export interface RecorderSpec {
   readonly retryMs: number;
   /** FLV frames come from here instead of the hub (event pre-roll). */
   readonly frames?: FrameSource;
+  /** A device's clip: its first frame's epoch ms on the device clock (see SeriesContext.startAtMs). */
+  readonly startAtMs?: number;
 }
 
 /** A recorder as GET /api/record/active shows it. */
@@ -100,6 +102,7 @@ export class Recorder {
       retryMs: spec.retryMs,
       log: this.log,
       onWriteError: (format, err) => deps.onWriteError(this, format, err),
+      ...(spec.startAtMs !== undefined ? { startAtMs: spec.startAtMs } : {}),
     };
     for (const format of spec.formats) {
       const tracks = (): readonly Track[] => (format === 'flv' ? this.tracks : this.tsTracks);
@@ -126,6 +129,12 @@ export class Recorder {
     this.ts = undefined;
     await Promise.all([...this.series.values()].map((s) => s.close(true)));
     this.log.info({ reason }, 'recording stopped');
+  }
+
+  /** The end of the media recorded so far (epoch ms), over every format. */
+  mediaEndMs(): number | undefined {
+    const ends = [...this.series.values()].map((s) => s.mediaEndMs).filter((ms): ms is number => ms !== undefined);
+    return ends.length ? Math.max(...ends) : undefined;
   }
 
   snapshot(): ActiveRecording {

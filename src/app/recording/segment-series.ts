@@ -28,6 +28,12 @@ export interface SeriesContext {
   readonly log: Logger;
   /** A write failed (the recorder reports it and may ask retention for space). */
   readonly onWriteError: (format: RecordingFormat, err: NodeJS.ErrnoException) => void;
+  /**
+   * A device's own clip (GB28181 download): the first unit is at this epoch ms and every later
+   * one at its media distance from it. The wall clock is never read: a 4x download arrives four
+   * times faster than its media time and must be neither re-timed nor cut for it.
+   */
+  readonly startAtMs?: number;
 }
 
 /** A timeline step larger than this between wall clock and media clock is a source restart. */
@@ -38,7 +44,7 @@ const MAX_CLOCK_SKEW_MS = 5000;
  * first startable unit after segmentSeconds (or at a requested cut: codec or size change,
  * timeline jump), drops to the next startable unit when the disk falls behind, and after a
  * write error stops until `retryMs` passed. Wall clock: a segment starts at its first unit's
- * receive time, and ends at start + media duration.
+ * receive time, and ends at start + media duration (a device clip: `startAtMs` instead).
  */
 export class SegmentSeries {
   private open: OpenSegment | undefined;
@@ -49,6 +55,9 @@ export class SegmentSeries {
   private dropping = false;
   private retryAt = 0;
   private continueAtMs: number | undefined;
+  /** startAtMs series: the dts of the first unit ever written (the clip's time origin). */
+  private originDts: number | undefined;
+  private lastEndMs: number | undefined;
   private closing: Promise<unknown>[] = [];
   dropped = 0;
   segments = 0;
@@ -71,6 +80,11 @@ export class SegmentSeries {
 
   get pendingBytes(): number {
     return this.open?.pendingBytes ?? 0;
+  }
+
+  /** Where the media written so far ends (epoch ms; the device's clock for a startAtMs series). */
+  get mediaEndMs(): number | undefined {
+    return this.open ? this.open.meta.startMs + this.mediaMs() : this.lastEndMs;
   }
 
   /** The next startable unit begins a new segment (tracks changed). */
@@ -109,7 +123,10 @@ export class SegmentSeries {
   async close(ended: boolean): Promise<void> {
     const open = this.open;
     this.open = undefined;
-    if (open) this.closing.push(this.finish(open, ended, open.meta.startMs + this.mediaMs()));
+    if (open) {
+      this.lastEndMs = open.meta.startMs + this.mediaMs();
+      this.closing.push(this.finish(open, ended, this.lastEndMs));
+    }
     await Promise.allSettled(this.closing);
     this.closing = [];
   }
@@ -121,7 +138,7 @@ export class SegmentSeries {
     }
     // A segment that continues the previous one starts where it ended (media time); only the
     // first one, and one after a jump, takes the wall clock of its first frame.
-    const startMs = this.continueAtMs ?? Math.round(performance.timeOrigin + unit.receivedAt);
+    const startMs = this.continueAtMs ?? this.clipTimeOf(unit) ?? Math.round(performance.timeOrigin + unit.receivedAt);
     this.continueAtMs = undefined;
     try {
       this.open = this.ctx.store.open({ path: this.ctx.path, format: this.format, startMs, planId: this.ctx.planId, reason: this.ctx.reason, ...this.meta() }, () => undefined);
@@ -137,6 +154,13 @@ export class SegmentSeries {
     this.dropping = false;
     this.write(unit, data(true));
     return true;
+  }
+
+  /** A startAtMs series: the device time of a unit (its media distance from the clip's first unit). */
+  private clipTimeOf(unit: SeriesUnit): number | undefined {
+    if (this.ctx.startAtMs === undefined) return undefined;
+    this.originDts ??= unit.dts;
+    return this.ctx.startAtMs + Math.round((unit.dts - this.originDts) / 90);
   }
 
   private write(unit: SeriesUnit, buffers: readonly Buffer[]): void {
@@ -156,7 +180,7 @@ export class SegmentSeries {
   private shouldCut(unit: SeriesUnit): 'continuous' | 'jump' | undefined {
     const elapsedMs = (unit.dts - this.firstDts) / 90;
     const wallMs = performance.timeOrigin + unit.receivedAt - this.open!.meta.startMs;
-    if (Math.abs(wallMs - elapsedMs) > MAX_CLOCK_SKEW_MS) return 'jump';
+    if (this.ctx.startAtMs === undefined && Math.abs(wallMs - elapsedMs) > MAX_CLOCK_SKEW_MS) return 'jump';
     if (this.cutRequested || elapsedMs >= this.ctx.segmentMs()) return 'continuous';
     return undefined;
   }
@@ -167,6 +191,7 @@ export class SegmentSeries {
     // The segment ends where the next one begins on the media clock: no gap, no overlap.
     const endMs = open.meta.startMs + Math.round((Math.max(next.dts, this.lastDts) - this.firstDts) / 90);
     if (continuous) this.continueAtMs = endMs;
+    this.lastEndMs = endMs;
     this.closing.push(this.finish(open, false, endMs));
     if (this.closing.length > 4) this.closing = this.closing.slice(-4);
   }

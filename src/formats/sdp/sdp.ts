@@ -61,6 +61,10 @@ export interface SessionDescription {
   readonly format?: string;
   /** u=: channel and time of a playback (GB28181). */
   readonly uri?: string;
+  /** a=filesize: bytes of the file a device answers a Download with (GB28181), wherever the line sits. */
+  readonly fileSize?: number;
+  /** a=downloadspeed: the download speed (an integer, GB28181), wherever the line sits. */
+  readonly downloadSpeed?: number;
   readonly media: readonly MediaDescription[];
 }
 
@@ -90,6 +94,7 @@ export function parseSdp(input: Buffer | string): SessionDescription {
     } else if (type === 'a') {
       const attr = parseAttribute(value);
       if (!attr) continue;
+      if (applyDownloadAttribute(session, attr.name, attr.value)) continue;
       if (current) applyMediaAttribute(current, attr.name, attr.value);
       else if (attr.name === 'control') session.control = attr.value;
     } else if (type === 'c') {
@@ -131,6 +136,23 @@ function applySessionLine(session: Mutable<SessionDescription>, type: string, va
     default:
       return;
   }
+}
+
+/**
+ * Spec: GB/T 28181-2016 Annex F: `a=downloadspeed:<integer>` (offer and answer) and
+ * `a=filesize:<bytes>` (a device's Download answer). Devices put them at session or media level;
+ * a value that is not a plain decimal number within bounds is ignored. Returns whether it was one.
+ */
+function applyDownloadAttribute(session: Mutable<SessionDescription>, name: string, value: string): boolean {
+  if (name === 'filesize') {
+    if (/^\d{1,15}$/.test(value)) session.fileSize = Number(value);
+    return true;
+  }
+  if (name === 'downloadspeed') {
+    if (/^\d{1,3}$/.test(value) && Number(value) >= 1) session.downloadSpeed = Number(value);
+    return true;
+  }
+  return false;
 }
 
 /** Spec: RFC 8866 §5.7: `c=IN IP4 <address>[/<ttl>]`; the address only. */

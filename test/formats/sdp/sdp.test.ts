@@ -68,3 +68,39 @@ test('property: random and mutated SDP (RTSP and GB) only ever throw ParseError'
     { numRuns: 2000 },
   );
 });
+
+/** An NVR's answer to a Download INVITE (GB/T 28181-2016 Annex F): a=filesize and a=downloadspeed after the m= line. */
+const GB_DOWNLOAD_ANSWER =
+  'v=0\r\no=34020000001320000001 0 0 IN IP4 192.168.1.64\r\ns=Download\r\nc=IN IP4 192.168.1.64\r\nt=1764489600 1764489624\r\nm=video 15060 RTP/AVP 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\na=downloadspeed:4\r\na=filesize:52428800\r\ny=1100000001\r\nf=\r\n';
+
+test('GB28181 Download answer: a=filesize and a=downloadspeed at media or session level; other values are ignored', () => {
+  const answer = parseSdp(GB_DOWNLOAD_ANSWER);
+  assert.deepEqual([answer.sessionName, answer.fileSize, answer.downloadSpeed, answer.ssrc], ['Download', 52_428_800, 4, '1100000001']);
+  assert.deepEqual(answer.media[0]?.rtpmap.get(96), { encoding: 'PS', clockRate: 90000 }, 'the media attributes around them still count');
+  const sessionLevel = parseSdp('v=0\r\ns=Download\r\na=filesize:0\r\na=DownloadSpeed:16\r\nm=video 9 RTP/AVP 96\r\n');
+  assert.deepEqual([sessionLevel.fileSize, sessionLevel.downloadSpeed], [0, 16]);
+  for (const bad of ['-1', '1e9', '12.5', '', '0x10', '9999999999999999']) {
+    const parsed = parseSdp(`v=0\r\nm=video 9 RTP/AVP 96\r\na=filesize:${bad}\r\na=downloadspeed:${bad}\r\n`);
+    assert.deepEqual([parsed.fileSize, parsed.downloadSpeed], [undefined, undefined], bad);
+  }
+  assert.equal(parseSdp('v=0\r\na=downloadspeed:0\r\n').downloadSpeed, undefined, 'speed 0 is no speed');
+});
+
+test('property: any a=filesize / a=downloadspeed value is read only when it is a plain number in bounds, never throws', () => {
+  fc.assert(
+    fc.property(fc.oneof(fc.string({ maxLength: 20 }), fc.nat().map(String), fc.bigInt({ min: 0n, max: 10n ** 18n }).map(String)), fc.boolean(), (value, mediaLevel) => {
+      const text = `v=0\r\n${mediaLevel ? 'm=video 9 RTP/AVP 96\r\n' : ''}a=filesize:${value}\r\na=downloadspeed:${value}\r\n`;
+      let parsed;
+      try {
+        parsed = parseSdp(text);
+      } catch (err) {
+        assert.ok(err instanceof ParseError, String(err));
+        return;
+      }
+      const trimmed = value.trim();
+      assert.equal(parsed.fileSize, /^\d{1,15}$/.test(trimmed) ? Number(trimmed) : undefined);
+      assert.equal(parsed.downloadSpeed, /^\d{1,3}$/.test(trimmed) && Number(trimmed) >= 1 ? Number(trimmed) : undefined);
+    }),
+    { numRuns: 2000 },
+  );
+});

@@ -60,6 +60,7 @@ export interface CatalogRefreshDto {
   channelCount: number;
 }
 
+export type { DownloadDto, DownloadStateDto } from './downloads';
 export type { InviteDto } from './play';
 export type { ProxyDto, ProxyInput, ProxyPatchInput } from './proxies';
 export type { PushDto, PushInput, PushPatchInput, PushStatusDto } from './pushes';

@@ -66,3 +66,34 @@ export type { ProxyDto, ProxyInput, ProxyPatchInput } from './proxies';
 export type { PushDto, PushInput, PushPatchInput, PushStatusDto } from './pushes';
 export type { OpenRtpRequest, RtpServerInfo } from './rtp';
 export type { StreamDto } from './streams';
+export type { HealthDto } from './health';
+export type { ActiveRecordingDto, PlanDto, PlanBody } from './recordings';
+export type { SessionSnapshot as SessionDto } from '../hub/registry';
+
+/** `GET /api/recordings/timeline?path&start&end` (src/protocols/playback/timeline.ts). */
+export interface TimelineDto {
+  path: string;
+  start: string;
+  end: string;
+  /** Covered intervals, adjacent segments merged, ms since the epoch and ISO 8601. */
+  intervals: { start: string; end: string; startMs: number; endMs: number }[];
+}
+
+/** `GET /api/recordings/days?path&month=YYYY-MM`: local dates (record.timezone) with recordings. */
+export interface RecordingDaysDto {
+  path: string;
+  month: string;
+  timeZone: string;
+  /** `YYYY-MM-DD`. */
+  days: string[];
+}
+
+/** `POST /api/auth/sign`: a play token for one path, to append to its media URLs. */
+export interface SignedUrlDto {
+  path: string;
+  action: 'play' | 'publish';
+  token: string;
+  expiresAt: number;
+  /** `token=...`. */
+  query: string;
+}

@@ -10,6 +10,19 @@ export interface HealthDeps {
   httpLoad?: () => { connections: number; maxConnections: number; fdLimit: number | undefined };
 }
 
+/** `GET /api/health`. */
+export interface HealthDto {
+  status: 'ok' | 'degraded';
+  version: string;
+  uptimeMs: number;
+  streams: number;
+  /** Listener name (http, rtmp, rtsp, sip ...) to the port it bound. */
+  ports: Record<string, number>;
+  memory: { rss: number; heapUsed: number };
+  http?: { connections: number; maxConnections: number; fdLimit?: number };
+  warnings: string[];
+}
+
 /** At this share of the HTTP connection cap health says `degraded`. */
 const CONNECTIONS_WARN_SHARE = 0.9;
 
@@ -37,7 +50,7 @@ export async function healthApi(app: FastifyInstance, deps: HealthDeps): Promise
         },
       },
     },
-    async () => {
+    async (): Promise<HealthDto> => {
       const memory = process.memoryUsage();
       const load = deps.httpLoad?.();
       const warnings: string[] = [];

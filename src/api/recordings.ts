@@ -21,6 +21,8 @@ export interface ActiveRecordingDto {
 export interface PlanDto extends RecordPlan {
   source: 'config' | 'api';
   window: { active: boolean; until?: number | null; next?: number | null };
+  /** A weekly plan's hours: 7 rows (Monday first) of 24 `0`/`1`, `1` where the hour records. */
+  weeklyHours?: string[];
 }
 
 export type PlanBody = Partial<Omit<RecordPlan, 'streams' | 'formats'>> & { streams?: string[] | string; formats?: string[] | string };

@@ -13,7 +13,7 @@ import type { Retention } from '../../../storage/recording/retention';
 import { Recorder, type ActiveRecording, type FrameSource, type RecorderSpec } from './recorder';
 import { PreRollBuffer } from './pre-roll';
 import { normalizePlan, selectorMatches, type PlanInput } from './plans';
-import { compileSchedule, type PlanWindow } from './schedule';
+import { compileSchedule, weeklyHours, type PlanWindow } from './schedule';
 
 export interface RecordingSettings {
   readonly segmentSeconds: number;
@@ -43,6 +43,8 @@ export interface RecordingManagerDeps {
 export interface PlanView extends RecordPlan {
   readonly source: 'config' | 'api';
   readonly window: PlanWindow;
+  /** A weekly plan's hours (7 rows Monday first, 24 `0`/`1`), for the console's grid. */
+  readonly weeklyHours?: string[];
 }
 
 export interface RecordingEvents extends Record<string, unknown[]> {
@@ -193,12 +195,16 @@ export class RecordingManager {
 
   listPlans(): PlanView[] {
     const now = this.now();
-    return [...this.plans.values()].map((c) => ({ ...c.plan, source: c.source, window: c.at(now) }));
+    return [...this.plans.values()].map((c) => this.view(c, now));
   }
 
   getPlan(id: string): PlanView | undefined {
     const c = this.plans.get(id);
-    return c ? { ...c.plan, source: c.source, window: c.at(this.now()) } : undefined;
+    return c ? this.view(c, this.now()) : undefined;
+  }
+
+  private view(c: { plan: RecordPlan; source: 'config' | 'api'; at: (now: number) => PlanWindow }, now: number): PlanView {
+    return { ...c.plan, source: c.source, window: c.at(now), ...(c.plan.when === 'weekly' ? { weeklyHours: weeklyHours(c.plan.weekly) } : {}) };
   }
 
   createPlan(input: PlanInput): PlanView {

@@ -76,6 +76,25 @@ export function parseWeekly(text: string): WeeklyRule[] {
   return rules;
 }
 
+/** Monday first, as the console's grid shows the week. */
+const GRID_DAYS = [1, 2, 3, 4, 5, 6, 0];
+
+/**
+ * A weekly schedule as 7 rows (Monday first) of 24 `0`/`1`: `1` where the hour records at all,
+ * for the console's grid (one parser: the page never parses the `weekly` text).
+ */
+export function weeklyHours(text: string): string[] {
+  const rules = parseWeekly(text);
+  return GRID_DAYS.map((day) => {
+    let row = '';
+    for (let hour = 0; hour < 24; hour++) {
+      const on = rules.some((r) => r.days.has(day) && r.start < (hour + 1) * 60 && r.end > hour * 60);
+      row += on ? '1' : '0';
+    }
+    return row;
+  });
+}
+
 /** The cron expressions of a plan (`;`-separated), checked by croner. */
 export function parseCron(text: string, timeZone: string): Cron[] {
   const parts = text

@@ -168,14 +168,17 @@ test('GB28181 download: speed 4 into the recording index on the device clock, pr
     assert.equal(partial.stderr, '', 'the cancelled file is not corrupt');
     assert.ok(Math.abs(partial.duration * 1000 - (partRow.endMs - partRow.startMs)) <= GOP_MS, `partial duration ${partial.duration} s vs its row`);
 
+    tcp.options.inviteAnswer = 404;
+    const refused = await gw.api('POST', '/api/downloads', { deviceId: DEVICE_TCP, channelId: tcpChannel, start: START, end: END });
+    assert.equal(refused.statusCode, 502, refused.body);
+    assert.match(refused.json().message, /answered 404 .* to the INVITE for channel/);
+
     const all = (await gw.api('GET', '/api/downloads')).json();
     assert.deepEqual(
-      all.items.map((d: Download) => [d.id, d.state]),
-      [
-        [slow.id, 'cancelled'],
-        [first.id, 'complete'],
-      ],
+      all.items.map((d: Download) => d.state),
+      ['failed', 'cancelled', 'complete'],
     );
+    assert.match(all.items[0].error, /answered 404 Rejected to the INVITE/, 'a refused download is listed as failed with why');
     assert.equal((await gw.api('DELETE', `/api/downloads/${first.id}`)).statusCode, 204, 'a finished download is forgotten');
     assert.equal((await gw.api('GET', `/api/downloads/${first.id}`)).statusCode, 404);
     assert.equal((await gw.api('GET', `/api/recordings?path=${done.path}&start=${START * 1000}&end=${END * 1000}`)).json().recordings.length, 1, 'its recording stays');

@@ -34,7 +34,7 @@ export interface PushManagerDeps {
 
 const PATH_PATTERN = /^[A-Za-z0-9_.*-]{1,64}\/[A-Za-z0-9_.*-]{1,64}$/;
 
-export function pushSettingsFrom(relay: GatewayConfig['relay'], ca: string | undefined): PushSettings {
+export function pushSettingsFrom(relay: GatewayConfig['relay'], ca: readonly string[] = []): PushSettings {
   return {
     connectTimeoutMs: relay.connectTimeout * 1000,
     stallTimeoutMs: relay.stallTimeout * 1000,
@@ -42,7 +42,7 @@ export function pushSettingsFrom(relay: GatewayConfig['relay'], ca: string | und
     reconnectMaxMs: Math.max(relay.reconnectMin, relay.reconnectMax) * 1000,
     maxPendingBytes: relay.maxPendingBytes,
     chunkSize: relay.chunkSize,
-    ...(ca ? { ca } : {}),
+    ...(ca.length > 0 ? { ca } : {}),
   };
 }
 

@@ -22,8 +22,8 @@ export interface PushSettings {
   readonly reconnectMaxMs: number;
   readonly maxPendingBytes: number;
   readonly chunkSize: number;
-  /** PEM of extra CAs trusted for rtmps:// targets (empty: Node's bundle). */
-  readonly ca?: string;
+  /** PEMs of the CAs trusted for rtmps:// targets besides Node's bundle (tls.ca, relay.tlsCaFile). */
+  readonly ca?: readonly string[];
 }
 
 export interface PushTarget {
@@ -175,7 +175,6 @@ export class Push {
     if (this.state === 'stopped' || !this.subscription) return;
     this.state = 'connecting';
     const h265 = this.sink.codecs.includes('h265') && this.target.hevc === 'enhanced';
-    const ca = this.settings.ca;
     let client: RtmpClient | undefined;
     RtmpClient.open({
       url: this.target.url,
@@ -185,7 +184,7 @@ export class Push {
       stallTimeoutMs: this.settings.stallTimeoutMs,
       chunkSize: this.settings.chunkSize,
       maxWriteBufferBytes: this.settings.maxPendingBytes * 4,
-      tls: { allowSelfSigned: this.target.allowSelfSigned, ...(ca ? { ca } : {}) },
+      tls: { allowSelfSigned: this.target.allowSelfSigned, ...(this.settings.ca ? { ca: this.settings.ca } : {}) },
       ...(h265 ? { fourCcList: ['hvc1', 'avc1', 'mp4a'] } : {}),
       onClose: (err) => this.lost(client, err),
     }).then(

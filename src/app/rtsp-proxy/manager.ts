@@ -6,6 +6,7 @@ import { assertStreamPath } from '../../hub/path';
 import type { RtspTransportChoice } from '../../protocols/rtsp/pull';
 import type { UdpPortAllocator } from '../../protocols/rtsp/udp';
 import type { GatewayConfig } from '../../config/schema';
+import type { TlsTrust } from '../../protocols/shared/tls';
 import type { ProxyDto, ProxyInput, ProxyPatchInput, ProxiesService } from '../../api/proxies';
 import type { ProxyRepo } from '../../../storage/repos/proxies';
 import { RtspProxy, type ProxySettings, type ProxySpec } from './proxy';
@@ -31,8 +32,9 @@ interface Entry {
   updatedAt: number;
 }
 
-export function proxySettingsFrom(rtsp: GatewayConfig['rtsp']): ProxySettings {
+export function proxySettingsFrom(rtsp: GatewayConfig['rtsp'], tls?: TlsTrust): ProxySettings {
   return {
+    ...(tls ? { tls } : {}),
     connectTimeoutMs: rtsp.connectTimeout * 1000,
     requestTimeoutMs: rtsp.requestTimeout * 1000,
     udpFallbackMs: rtsp.udpFallback * 1000,

@@ -1,4 +1,5 @@
 import { GatewayError, errorMessage } from '../../core/errors';
+import type { TlsTrust } from '../../protocols/shared/tls';
 import type { Logger } from '../../core/log';
 import type { Publisher, Source } from '../../core/source';
 import { describeTrack, type Track } from '../../core/track';
@@ -31,6 +32,8 @@ export interface ProxySettings {
   readonly reconnectMinMs: number;
   readonly reconnectMaxMs: number;
   readonly userAgent: string;
+  /** What rtmps:// and https:// pulls trust (tls.ca, relay.tlsCaFile). */
+  readonly tls?: TlsTrust;
 }
 
 export type ProxyState = 'idle' | 'connecting' | 'playing' | 'retrying' | 'stopped';

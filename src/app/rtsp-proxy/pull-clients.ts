@@ -12,6 +12,7 @@ import { maskRtmpUrl, parseRtmpUrl } from '../../protocols/rtmp/url';
 import { RtspPull, type RtspTransportChoice } from '../../protocols/rtsp/pull';
 import type { UdpPortAllocator } from '../../protocols/rtsp/udp';
 import { parseRtspUrl, redactUrl } from '../../protocols/rtsp/url';
+import type { TlsTrust } from '../../protocols/shared/tls';
 
 export type PullProtocol = 'rtsp' | 'rtmp' | 'http-flv';
 
@@ -30,6 +31,8 @@ export interface PullClientSettings {
   readonly stallTimeoutMs: number;
   readonly reorderDelayMs: number;
   readonly userAgent: string;
+  /** What rtmps:// and https:// pulls trust (tls.ca, relay.tlsCaFile). */
+  readonly tls?: TlsTrust;
 }
 
 export interface PullClientSpec {
@@ -106,6 +109,7 @@ export function createPullClient(spec: PullClientSpec, settings: PullClientSetti
     stallTimeoutMs: settings.stallTimeoutMs,
     openPublisher: () => deps.openPublisher(remote),
     onClose: deps.onClose,
+    ...(settings.tls ? { tls: settings.tls } : {}),
   };
   const pull = protocol === 'rtmp' ? new RtmpPull(common) : new HttpFlvPull(common);
   return {

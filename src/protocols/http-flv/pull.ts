@@ -7,6 +7,7 @@
  */
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { GatewayError, ParseError, errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { Publisher } from '../../core/source';
@@ -14,6 +15,7 @@ import { amf0Properties, decodeAmf0 } from '../../formats/amf0/amf0';
 import { FlvDemuxer } from '../../formats/flv/demuxer';
 import { FlvIngest } from '../../formats/flv/ingest';
 import { FLV_TAG_SCRIPT } from '../../formats/flv/tag';
+import { checkPeer, tlsClientOptions, type TlsTrust } from '../shared/tls';
 
 export type HttpFlvFailure = 'unreachable' | 'not-found' | 'auth' | 'timeout' | 'protocol';
 
@@ -32,8 +34,8 @@ export interface HttpFlvPullOptions {
   readonly connectTimeoutMs: number;
   /** No bytes this long: the pull ends (then the proxy reconnects). */
   readonly stallTimeoutMs: number;
-  /** https: accept a certificate no trusted CA signed. */
-  readonly allowSelfSigned?: boolean;
+  /** https: the CAs trusted besides Node's bundle, and whether a self-signed certificate is accepted. */
+  readonly tls?: TlsTrust;
   readonly openPublisher: () => Publisher;
   /** The pull died after `start()` resolved. Not called after `close()`. */
   readonly onClose: (err: HttpFlvPullError) => void;
@@ -75,12 +77,21 @@ export class HttpFlvPull {
       };
       const connectTimer = setTimeout(() => settle(new HttpFlvPullError('timeout', `no FLV within ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-      const req = send(url, { method: 'GET', headers: { 'user-agent': 'surveillance-media-gateway' }, ...(this.options.allowSelfSigned ? { rejectUnauthorized: false } : {}) });
+      const secure = url.protocol === 'https:';
+      const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      const tls = secure ? tlsClientOptions(host, Number(url.port || 443), this.options.tls) : {};
+      const req = send(url, { method: 'GET', headers: { 'user-agent': 'surveillance-media-gateway' }, ...tls });
       this.request = req;
+      if (secure) req.once('socket', (socket) => socket.once('secureConnect', () => this.verify(req, socket as TLSSocket, host)));
       req.on('response', (res) => this.onResponse(res, settle));
       req.on('error', (err: NodeJS.ErrnoException) => settle(new HttpFlvPullError('unreachable', `cannot read ${url.host}: ${err.code ?? errorMessage(err)}`)));
       req.end();
     });
+  }
+
+  private verify(req: ClientRequest, socket: TLSSocket, host: string): void {
+    const refused = checkPeer(socket, host, this.options.tls);
+    if (refused) req.destroy(refused);
   }
 
   stats(): { bytes: number } {

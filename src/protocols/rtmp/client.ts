@@ -7,8 +7,8 @@
  * §7.2.2.6 (publish). releaseStream and FCPublish before createStream are what FMLE, OBS and
  * ffmpeg send; CDNs (nginx-rtmp, SRS, YouTube) expect them.
  */
-import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { amf0Properties, type Amf0Value } from '../../formats/amf0/amf0';
@@ -18,6 +18,7 @@ import { RtmpConnection } from './connection';
 import { setBufferLengthMessage, setChunkSizeMessage, windowAckSizeMessage } from './control';
 import { MessageType, type OutgoingMessage, type RtmpMessage } from './message';
 import { parseRtmpUrl, type RtmpUrl } from './url';
+import { checkPeer, tlsClientOptions, type TlsTrust } from '../shared/tls';
 
 export type RtmpFailure = 'unreachable' | 'refused' | 'tls' | 'rejected' | 'bad-name' | 'not-found' | 'reset' | 'stall' | 'timeout' | 'protocol' | 'ended';
 
@@ -32,12 +33,8 @@ export class RtmpClientError extends Error {
   }
 }
 
-export interface RtmpTlsOptions {
-  /** Accept a certificate no trusted CA signed (private CDNs). The host name is still matched. */
-  readonly allowSelfSigned?: boolean;
-  /** PEM of the CA(s) to trust instead of Node's bundle. */
-  readonly ca?: string | Buffer;
-}
+/** What rtmps:// trusts (src/protocols/shared/tls.ts, shared with the other TLS clients). */
+export type RtmpTlsOptions = TlsTrust;
 
 export interface RtmpClientOptions {
   readonly url: string;
@@ -135,11 +132,13 @@ export class RtmpClient {
   private dial(): void {
     const { host, port, secure } = this.target;
     const tls = this.options.tls;
-    const socket: Socket = secure
-      ? tlsConnect({ host, port, rejectUnauthorized: !tls?.allowSelfSigned, ...(isIP(host) ? {} : { servername: host }), ...(tls?.ca ? { ca: tls.ca } : {}) })
-      : netConnect({ host, port });
+    const socket: Socket = secure ? tlsConnect(tlsClientOptions(host, port, tls)) : netConnect({ host, port });
     this.socket = socket;
-    socket.once(secure ? 'secureConnect' : 'connect', () => this.attach(socket));
+    socket.once(secure ? 'secureConnect' : 'connect', () => {
+      const refused = secure ? checkPeer(socket as TLSSocket, host, tls) : undefined;
+      if (refused) this.fail(new RtmpClientError('tls', `TLS with ${host}:${port} failed: ${refused.message}`));
+      else this.attach(socket);
+    });
     socket.once('error', (err: NodeJS.ErrnoException) => this.fail(socketFailure(err, `${host}:${port}`)));
   }
 

@@ -22,7 +22,6 @@ import { rtspUdpPorts } from './rtsp-proxy/udp-ports';
 import { PortPool } from '../../rtp/net/port-pool';
 import { RtpServers } from './rtp-servers';
 import { rtpApi } from '../api/rtp';
-import { readFileSync } from 'node:fs';
 import { PushRepo } from '../../storage/repos/pushes';
 import { pushesApi } from '../api/pushes';
 import { PushManager, pushSettingsFrom } from './relays/push-manager';
@@ -43,8 +42,10 @@ import { AccessControl } from './access/access';
 import { loadSecrets, withSecrets, type LoadedSecrets } from './access/secrets';
 import { streamUrls } from './stream-urls';
 import { corsOrigins } from './http-server';
+import { TlsListeners, loadServerTls, type TlsPorts } from './tls/listeners';
+import { readTrustedCas } from './tls/files';
 
-export interface BoundPorts {
+export interface BoundPorts extends TlsPorts {
   rtmp?: number;
   rtsp?: number;
   http?: number;
@@ -75,6 +76,8 @@ export interface Gateway {
   /** The config with the effective secrets filled in. */
   readonly config: GatewayConfig;
   start(): Promise<BoundPorts>;
+  /** Re-reads tls.cert/tls.key for every TLS listener (SIGHUP); false if there are none or the new pair is bad (the old one stays). */
+  reloadTls(reason?: string): boolean;
   /** Stops accepting, ends every session, flushes and closes the database. Idempotent. */
   stop(reason?: string): Promise<void>;
 }
@@ -82,13 +85,17 @@ export interface Gateway {
 /** The composition root: builds every component from the config and wires them together. */
 export async function buildGateway(configured: GatewayConfig, log: pino.Logger, version: string): Promise<Gateway> {
   const startedAt = Date.now();
+  // First, so that a TLS file that is missing or bad stops the start before anything is opened.
+  const serverTls = loadServerTls(configured);
+  const trustedCas = readTrustedCas(configured);
   const limits = new Limits(log.child({ component: 'limits' }));
   const secrets = loadSecrets(configured, log.child({ component: 'access' }));
   const config = withSecrets(configured, secrets);
   const registry = new Registry(registryOptionsFrom(config.hub), log.child({ component: 'hub' }));
   const db = openDatabase(config.storage.dir, log.child({ component: 'storage' }));
   const ports: BoundPorts = {};
-  const rtsp = config.rtsp.enabled ? new RtspServer({ host: config.rtsp.host, port: config.rtsp.port, registry, logger: log.child({ component: 'rtsp-server' }) }) : undefined;
+  const rtspOptions = { host: config.rtsp.host, port: config.rtsp.port, registry, logger: log.child({ component: 'rtsp-server' }) };
+  const rtsp = config.rtsp.enabled ? new RtspServer(rtspOptions) : undefined;
   const rtmp = config.rtmp.enabled
     ? new RtmpServer({
         host: config.rtmp.host,
@@ -102,6 +109,9 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
         partialBudget: limits.budget('rtmp.partialBudget', config.rtmp.partialBudget),
       })
     : undefined;
+  const tls = serverTls ? new TlsListeners(config, serverTls, log.child({ component: 'tls' })) : undefined;
+  tls?.serveRtmp(rtmp);
+  tls?.serveRtsp((listener, port) => new RtspServer({ ...rtspOptions, port, listener }));
   const rtpPorts = config.rtp.portMin > 0 ? new PortPool(config.rtp.portMin, config.rtp.portMax) : undefined;
   const rtpServers = new RtpServers({
     registry,
@@ -120,7 +130,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     registry,
     repo: new ProxyRepo(db),
     config: config.proxies,
-    settings: proxySettingsFrom(config.rtsp),
+    settings: proxySettingsFrom(config.rtsp, { ca: trustedCas }),
     log: log.child({ component: 'rtsp-proxy' }),
     udpPorts: rtspUdpPorts(rtpPorts),
     maxProxies: config.rtsp.maxProxies,
@@ -130,7 +140,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     registry,
     repo: new PushRepo(db),
     config: config.pushes,
-    settings: pushSettingsFrom(config.relay, config.relay.tlsCaFile ? readFileSync(config.relay.tlsCaFile, 'utf8') : undefined),
+    settings: pushSettingsFrom(config.relay, trustedCas),
     log: log.child({ component: 'push' }),
   });
   const access = new AccessControl(config.auth, registry, (path) => {
@@ -191,7 +201,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
   let tsRoutes: ReturnType<typeof registerTsRoutes> | undefined;
   if (config.http.enabled) {
     http = await createHttpServer(config.http, log.child({ component: 'http' }), version);
-    const httpLoad = applyHttpLimits(http, config.http, limits);
+    const httpLoad = applyHttpLimits(http, config.http, limits, tls?.serveHttp(http));
     const authDeps = {
       service: { isAdminSecret: (v: string | undefined) => access.isAdminSecret(v), sessions: access.sessions, sign: access.sign.bind(access), urls },
       origins: corsOrigins(config.http),
@@ -245,12 +255,16 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
         await http.listen({ host: config.http.host, port: config.http.port });
         ports.http = (http.server.address() as AddressInfo).port;
       }
+      if (tls) Object.assign(ports, await tls.start());
       proxies.start();
       pushes.start();
       recording.start();
       log.info({ ports, storage: config.storage.dir }, 'gateway listening');
       webhooks?.serverStarted(version, { ...ports } as Record<string, number>, startedAt);
       return ports;
+    },
+    reloadTls(reason = 'SIGHUP') {
+      return tls?.reload(reason) ?? false;
     },
     stop(reason = 'shutting down') {
       stopping ??= (async () => {
@@ -266,7 +280,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
         pushes.close();
         await proxies.close();
         await registry.close(reason);
-        await Promise.allSettled([rtmp?.close(), rtsp?.close(), http?.close(), gb28181?.stop()]);
+        await Promise.allSettled([rtmp?.close(), rtsp?.close(), http?.close(), gb28181?.stop(), tls?.close()]);
         db.close();
         metrics?.close();
         log.info('gateway stopped');

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from '../config/schema';
 import type { Limits } from './limits';
@@ -30,21 +31,24 @@ export interface HttpLoad {
  * Slow and idle clients cannot hold the HTTP port: headers within http.headersTimeout, the
  * whole request within http.requestTimeout (fastify's option), and at most the connection cap
  * at once (connections beyond it are dropped by Node and counted). Answers the load for health
- * without opening anything (an fd shortage must not make health fail).
+ * without opening anything (an fd shortage must not make health fail). `https`, the HTTPS
+ * listener of the same app (src/app/tls), gets the same bounds and counts in the same load.
  */
-export function applyHttpLimits(app: FastifyInstance, config: GatewayConfig['http'], limits: Limits): () => HttpLoad {
+export function applyHttpLimits(app: FastifyInstance, config: GatewayConfig['http'], limits: Limits, https?: Server): () => HttpLoad {
   const fdLimit = openFileLimit();
-  const server = app.server;
-  server.headersTimeout = config.headersTimeout * 1000;
-  server.maxConnections = httpConnectionCap(config.maxConnections, fdLimit);
+  const cap = httpConnectionCap(config.maxConnections, fdLimit);
   const dropped = limits.counter('http.maxConnections');
-  server.on('drop', (data?: { remoteAddress?: string }) => dropped({ remote: data?.remoteAddress, cap: server.maxConnections }));
   let connections = 0;
-  server.on('connection', (socket) => {
-    connections++;
-    socket.once('close', () => connections--);
-  });
-  return () => ({ connections, maxConnections: server.maxConnections, fdLimit });
+  for (const server of https ? [app.server, https] : [app.server]) {
+    server.headersTimeout = config.headersTimeout * 1000;
+    server.maxConnections = cap;
+    server.on('drop', (data?: { remoteAddress?: string }) => dropped({ remote: data?.remoteAddress, cap }));
+    server.on('connection', (socket) => {
+      connections++;
+      socket.once('close', () => connections--);
+    });
+  }
+  return () => ({ connections, maxConnections: cap, fdLimit });
 }
 
 function safeRead(file: string): string | undefined {

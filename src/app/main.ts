@@ -33,7 +33,15 @@ async function main(): Promise<void> {
   }
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const log = createRootLogger(config.log);
-  const gateway = await buildGateway(config, log, version);
+  let gateway;
+  try {
+    gateway = await buildGateway(config, log, version);
+  } catch (err) {
+    // A TLS file that cannot be read is a configuration error: said on stderr like the others.
+    process.stderr.write(`gateway: ${errorMessage(err)}\n`);
+    log.flush();
+    process.exit(1);
+  }
 
   let signalled = false;
   const shutdown = (signal: string): void => {
@@ -59,6 +67,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Certificates are re-read without a restart: open TLS sessions keep theirs, new ones get the new pair.
+  process.on('SIGHUP', () => gateway.reloadTls('SIGHUP'));
 
   try {
     const ports = await gateway.start();

@@ -174,6 +174,16 @@ export const schema = {
     chunkSize: int(128, 65536),
     tlsCaFile: str(/^.{0,1024}$/, 'a path to a PEM file, or empty'),
   },
+  tls: {
+    cert: str(/^.{0,1024}$/, 'a path to a PEM file, or empty'),
+    key: str(/^.{0,1024}$/, 'a path to a PEM file, or empty'),
+    ca: str(/^.{0,1024}$/, 'a path to a PEM file, or empty'),
+    watchDelay: num(0, 3600),
+    handshakeTimeout: num(1, 120),
+    https: { enabled: bool(), port: port() },
+    rtmps: { enabled: bool(), port: port() },
+    rtsps: { enabled: bool(), port: port() },
+  },
   pushes: list({
     path: required(str(/^[A-Za-z0-9_.*-]{1,64}\/[A-Za-z0-9_.*-]{1,64}$/, 'app/stream, * matches any name characters')),
     url: required(str(/^rtmps?:\/\/[^\s]{1,2040}$/i, 'an rtmp:// or rtmps:// URL ({app} and {stream} are filled in)')),
@@ -258,7 +268,29 @@ export const crossChecks: { key: string; fault: string; ok: (config: GatewayConf
   { key: 'rtp.portMax', fault: 'must not be below rtp.portMin', ok: (c) => c.rtp.portMin === 0 || c.rtp.portMax >= c.rtp.portMin + 1 },
   // Without the webhook, `hook` would let everyone watch: refuse the start instead.
   { key: 'auth.play', fault: 'hook needs hooks.on_play (the webhook that decides who may watch)', ok: (c) => c.auth.play !== 'hook' || c.hooks.on_play !== '' },
+  // A TLS listener serves its plain server's sessions: it cannot run without its certificate or that server.
+  { key: 'tls.cert', fault: 'must name the PEM certificate file when a TLS listener (tls.https/rtmps/rtsps) is enabled', ok: (c) => !tlsListening(c) || c.tls.cert !== '' },
+  { key: 'tls.key', fault: 'must name the PEM private key file when a TLS listener (tls.https/rtmps/rtsps) is enabled', ok: (c) => !tlsListening(c) || c.tls.key !== '' },
+  {
+    key: 'tls.https.enabled',
+    fault: 'needs http.enabled (HTTPS serves the same routes; set http.host to 127.0.0.1 to keep plain HTTP off the network)',
+    ok: (c) => !c.tls.https.enabled || c.http.enabled,
+  },
+  {
+    key: 'tls.rtmps.enabled',
+    fault: 'needs rtmp.enabled (RTMPS runs the same sessions; set rtmp.host to 127.0.0.1 to keep plain RTMP off the network)',
+    ok: (c) => !c.tls.rtmps.enabled || c.rtmp.enabled,
+  },
+  {
+    key: 'tls.rtsps.enabled',
+    fault: 'needs rtsp.enabled (RTSPS runs the same sessions; set rtsp.host to 127.0.0.1 to keep plain RTSP off the network)',
+    ok: (c) => !c.tls.rtsps.enabled || c.rtsp.enabled,
+  },
 ];
+
+function tlsListening(c: GatewayConfig): boolean {
+  return c.tls.https.enabled || c.tls.rtmps.enabled || c.tls.rtsps.enabled;
+}
 
 export function isField(node: Field | SchemaNode): node is Field {
   return typeof (node as { kind?: unknown }).kind === 'string';

@@ -11,8 +11,12 @@ const SECRET_PARAM = /([?&;](?:key|token|sign|secret|password|passwd|pwd|pass|au
 /** Object keys whose values are secrets wherever they appear in a log object. */
 const SECRET_KEY = /^(?:password|passwd|secret|publishKey|sipPassword|token|authorization|cookie|csrfToken)$/i;
 
-/** `text` with URL passwords and credential query values replaced by `***`. */
+/** A PEM private key (tls.key), whole: nothing of it reaches a log even if a line carries one. */
+const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
+
+/** `text` with URL passwords, credential query values and PEM private keys replaced by `***`. */
 export function maskSecrets(text: string): string {
+  if (text.includes('PRIVATE KEY-----')) text = text.replace(PEM_PRIVATE_KEY, MASK);
   if (!text.includes('=') && !text.includes('@')) return text;
   return text.replace(URL_USERINFO, (_all, scheme: string, user: string) => `${scheme}${user}:${MASK}@`).replace(SECRET_PARAM, (_all, name: string) => `${name}${MASK}`);
 }

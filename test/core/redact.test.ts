@@ -28,3 +28,14 @@ test('property: a password in a URL never survives masking', () => {
     }),
   );
 });
+
+test('a PEM private key in a log line is masked whole, a certificate is left alone', () => {
+  const key = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7=\n-----END PRIVATE KEY-----';
+  const rsa = '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----';
+  assert.equal(maskSecrets(`loaded ${key} ok`), 'loaded *** ok');
+  assert.equal(maskSecrets(`${rsa}\n${key}`), '***\n***');
+  assert.equal(maskSecrets('cut -----BEGIN EC PRIVATE KEY-----\nMHcCAQEEI'), 'cut ***');
+  const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+  assert.equal(maskSecrets(cert), cert);
+  assert.deepEqual(maskObject({ err: { message: `bad ${key}` } }), { err: { message: 'bad ***' } });
+});

@@ -5,14 +5,23 @@ import type { Browser, Page } from 'playwright-core';
 /**
  * Headless Chromium from npm (@sparticuz/chromium, driven by playwright-core); a system
  * Chromium is used when CHROMIUM_PATH names one. Loopback only: background networking is off.
+ * `extraArgs` are added to the command line (`--ignore-certificate-errors-spki-list=...`).
  */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   const { chromium } = await import('playwright-core');
   if (process.env.CHROMIUM_PATH) {
     return chromium.launch({
       executablePath: process.env.CHROMIUM_PATH,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--autoplay-policy=no-user-gesture-required',
+        ...extraArgs,
+      ],
     });
   }
   const sparticuz = (await import('@sparticuz/chromium')).default;
@@ -26,6 +35,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--autoplay-policy=no-user-gesture-required',
+      ...extraArgs,
     ],
   });
 }

@@ -85,7 +85,15 @@ export async function startTestGateway(env: Record<string, string> = {}, options
   const destination = options.captureLogs ? { write: (line: string) => void lines.push(line) } : undefined;
   const gateway = await buildGateway(config, options.log ?? createRootLogger(config.log, false, destination), 'test');
   const bound = await gateway.start();
-  const ports = { http: bound.http ?? 0, rtmp: bound.rtmp ?? 0, rtsp: bound.rtsp ?? 0, sip: bound.sip ?? 0 };
+  const ports = {
+    http: bound.http ?? 0,
+    rtmp: bound.rtmp ?? 0,
+    rtsp: bound.rtsp ?? 0,
+    sip: bound.sip ?? 0,
+    https: bound.https ?? 0,
+    rtmps: bound.rtmps ?? 0,
+    rtsps: bound.rtsps ?? 0,
+  };
   const rtmpUrl = `rtmp://127.0.0.1:${ports.rtmp}`;
   const authHeaders = { authorization: `Bearer ${gateway.config.auth.secret}` };
   return {

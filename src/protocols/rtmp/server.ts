@@ -98,7 +98,8 @@ export class RtmpServer {
     return true;
   }
 
-  private accept(socket: Socket): void {
+  /** Runs a session on a connected socket: this server's own, or one the RTMPS listener (src/app/tls) decrypted. */
+  accept(socket: Socket): void {
     if (this.closing) {
       socket.destroy();
       return;

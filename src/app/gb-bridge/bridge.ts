@@ -126,10 +126,10 @@ export class GbBridge {
     return true;
   }
 
-  /** Stops every pull of a device (deleted through the API). */
+  /** Stops every pull of a device (deleted through the API): live, sub-stream, playback and download paths alike. */
   async stopDevice(deviceId: string, reason: string): Promise<void> {
-    const ids = [...this.pulls.values()].filter((s) => s.target.deviceId === deviceId).map((s) => s.target.channelId);
-    await Promise.all(ids.map((channelId) => this.stop(deviceId, channelId, reason)));
+    const targets = [...this.pulls.values()].filter((s) => s.target.deviceId === deviceId).map((s) => s.target);
+    await Promise.all(targets.map((t) => this.stop(deviceId, t.channelId, reason, t.path)));
   }
 
   close(): void {

@@ -4,7 +4,7 @@ import { GatewayError } from '../../../src/core/errors';
 import { silentLogger } from '../../../src/core/log';
 import type { Publisher } from '../../../src/core/source';
 import { DEFAULT_REGISTRY_OPTIONS, Registry } from '../../../src/hub/registry';
-import { GbBridge, gbPath, parseGbPath } from '../../../src/app/gb-bridge/bridge';
+import { GbBridge, downloadPath, gbPath, parseGbPath } from '../../../src/app/gb-bridge/bridge';
 import type { GbMediaFactory, GbMediaOpenOptions } from '../../../src/app/gb-bridge/media';
 import { H264_TEST_TRACK, RecordingSink, TestSource, videoFrame } from '../../helpers/hub-fixtures';
 import { waitFor } from '../../helpers/gateway';
@@ -167,6 +167,36 @@ test('stop through the API: BYE now and the stream ends for its viewers', async 
     assert.equal(await t.bridge.stop(DEVICE_ID, CHANNEL), true);
     assert.equal(t.sim.byes, 1);
     await waitFor(() => sink.ended, 2000, 'the viewer to end');
+    assert.equal(t.bridge.inUseSsrcs(), 0);
+  } finally {
+    await t.close();
+  }
+});
+
+test('a download INVITEs s=Download with a=downloadspeed at rtp/{dev}_{ch}_download, which is never INVITEd on demand; deleting the device ends it', async () => {
+  const t = await setup();
+  try {
+    const path = downloadPath(DEVICE_ID, CHANNEL);
+    assert.equal(parseGbPath(path), undefined, 'not a path the on-demand factory serves');
+    let ended: string | undefined;
+    const session = await t.bridge.download(DEVICE_ID, CHANNEL, { start: 1764489600, end: 1764489630 }, 8, (reason) => (ended = reason));
+    assert.equal(session.target.path, path);
+    const offer = t.sim.received.find((r) => r.method === 'INVITE')!.body.toString();
+    assert.match(offer, /^s=Download$/m);
+    assert.match(offer, /^t=1764489600 1764489630$/m);
+    assert.match(offer, /^a=downloadspeed:8$/m);
+    assert.match(offer, /^y=1\d{9}$/m);
+    await assert.rejects(
+      t.bridge.download(DEVICE_ID, CHANNEL, { start: 1764489600, end: 1764489630 }, 8, () => undefined),
+      /being downloaded already/,
+    );
+    assert.deepEqual(
+      t.bridge.invites().map((i) => [i.kind, i.speed, i.state]),
+      [['download', 8, 'live']],
+    );
+    await t.bridge.stopDevice(DEVICE_ID, 'device deleted');
+    await waitFor(() => ended, 2000, 'the download to hear its end');
+    assert.match(ended!, /device deleted/);
     assert.equal(t.bridge.inUseSsrcs(), 0);
   } finally {
     await t.close();

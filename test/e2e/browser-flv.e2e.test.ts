@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
 import { publishTestPattern } from '../helpers/publisher';
-import { MPEGTS_JS, launchChromium, saveScreenshot } from '../helpers/browser';
+import { launchChromium, playFlvWithMpegts, saveScreenshot, type MpegtsState } from '../helpers/browser';
 
 let gw: TestGateway;
 let publisher: Awaited<ReturnType<typeof publishTestPattern>>;
@@ -22,26 +22,10 @@ after(async () => {
 });
 
 /** Plays `url` with mpegts.js in a muted <video> and returns the decoded-frame counter. */
-async function play(page: Page, url: string): Promise<() => Promise<{ frames: number; width: number; errors: string[] }>> {
+async function play(page: Page, url: string): Promise<() => Promise<MpegtsState>> {
   await page.goto(`${gw.httpUrl}/api/health`); // an http:// origin on the gateway
   await page.setContent('<video id="v" muted autoplay playsinline width="640" height="360"></video>');
-  await page.addScriptTag({ path: MPEGTS_JS });
-  await page.evaluate((src) => {
-    const w = window as unknown as { mpegts: any; playerErrors: string[] };
-    w.playerErrors = [];
-    const video = document.getElementById('v') as HTMLVideoElement;
-    const player = w.mpegts.createPlayer({ type: 'flv', isLive: true, url: src }, { enableWorker: false, lazyLoad: false });
-    player.on(w.mpegts.Events.ERROR, (type: string, detail: string) => w.playerErrors.push(`${type}: ${detail}`));
-    player.attachMediaElement(video);
-    player.load();
-    void video.play();
-  }, url);
-  return () =>
-    page.evaluate(() => {
-      const video = document.getElementById('v') as HTMLVideoElement;
-      const quality = video.getVideoPlaybackQuality();
-      return { frames: quality.totalVideoFrames, width: video.videoWidth, errors: (window as unknown as { playerErrors: string[] }).playerErrors };
-    });
+  return playFlvWithMpegts(page, url);
 }
 
 for (const scheme of ['ws', 'http'] as const) {

@@ -21,7 +21,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Browser, Page } from 'playwright-core';
 import { PROJECT_ROOT, TEST_SECRETS, waitFor } from '../helpers/gateway';
 import { ffmpegPath, ffprobeJson, startTool } from '../helpers/media-tools';
-import { MPEGTS_JS, launchChromium, saveScreenshot } from '../helpers/browser';
+import { launchChromium, playFlvWithMpegts, saveScreenshot, type MpegtsState } from '../helpers/browser';
 import { makeTestPki, type TestPki } from '../helpers/stunnel';
 
 const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'app', 'main.js');
@@ -219,29 +219,14 @@ test('a certificate from another CA, or for another host, is refused with verifi
   assert.ok(await streamReady(), 'refused clients cost the stream nothing');
 });
 
-/** mpegts.js on wss:// in the page; returns a sampler of the decoded frames. */
-async function playWss(target: Page, url: string): Promise<() => Promise<{ frames: number; width: number; errors: string[] }>> {
+/** mpegts.js on wss:// in a page that says what it plays (for the screenshot). */
+async function playWss(target: Page, url: string): Promise<() => Promise<MpegtsState>> {
   await target.setContent(`<p id="url"></p><video id="v" muted autoplay playsinline width="640" height="360"></video>`);
   await target.locator('#url').evaluate((p, text) => (p.textContent = text), `${url} (certificate ${fingerprintOf(pkiA).slice(0, 23)}...)`);
-  await target.addScriptTag({ path: MPEGTS_JS });
-  await target.evaluate((src) => {
-    const w = window as unknown as { mpegts: any; playerErrors: string[] };
-    w.playerErrors = [];
-    const video = document.getElementById('v') as HTMLVideoElement;
-    const player = w.mpegts.createPlayer({ type: 'flv', isLive: true, url: src }, { enableWorker: false, lazyLoad: false });
-    player.on(w.mpegts.Events.ERROR, (type: string, detail: string) => w.playerErrors.push(`${type}: ${detail}`));
-    player.attachMediaElement(video);
-    player.load();
-    void video.play();
-  }, url);
-  return () =>
-    target.evaluate(() => {
-      const video = document.getElementById('v') as HTMLVideoElement;
-      return { frames: video.getVideoPlaybackQuality().totalVideoFrames, width: video.videoWidth, errors: (window as unknown as { playerErrors: string[] }).playerErrors };
-    });
+  return playFlvWithMpegts(target, url);
 }
 
-let sampleWss: (() => Promise<{ frames: number; width: number; errors: string[] }>) | undefined;
+let sampleWss: (() => Promise<MpegtsState>) | undefined;
 
 test('Chromium trusting exactly this certificate (SPKI pin) loads the https:// origin and mpegts.js plays wss://', async () => {
   browser = await launchChromium([`--ignore-certificate-errors-spki-list=${spkiOf(pkiA)}`]);

@@ -52,3 +52,39 @@ export async function saveScreenshot(page: Page, name: string): Promise<string> 
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+export interface MpegtsState {
+  /** Decoded video frames so far (getVideoPlaybackQuality). */
+  frames: number;
+  width: number;
+  /** mpegts.js ERROR events, `type: detail`. */
+  errors: string[];
+}
+
+/**
+ * Plays a live FLV URL (http(s):// or ws(s)://) with mpegts.js in a muted `<video id="v">` that
+ * the page already holds; returns a sampler of what the video element decoded.
+ */
+export async function playFlvWithMpegts(page: Page, url: string): Promise<() => Promise<MpegtsState>> {
+  await page.addScriptTag({ path: MPEGTS_JS });
+  await page.evaluate((src) => {
+    interface MpegtsPlayer {
+      on(event: string, listener: (type: string, detail: string) => void): void;
+      attachMediaElement(video: HTMLVideoElement): void;
+      load(): void;
+    }
+    const w = window as unknown as { mpegts: { createPlayer(media: object, config: object): MpegtsPlayer; Events: { ERROR: string } }; playerErrors: string[] };
+    w.playerErrors = [];
+    const video = document.getElementById('v') as HTMLVideoElement;
+    const player = w.mpegts.createPlayer({ type: 'flv', isLive: true, url: src }, { enableWorker: false, lazyLoad: false });
+    player.on(w.mpegts.Events.ERROR, (type: string, detail: string) => w.playerErrors.push(`${type}: ${detail}`));
+    player.attachMediaElement(video);
+    player.load();
+    void video.play();
+  }, url);
+  return () =>
+    page.evaluate(() => {
+      const video = document.getElementById('v') as HTMLVideoElement;
+      return { frames: video.getVideoPlaybackQuality().totalVideoFrames, width: video.videoWidth, errors: (window as unknown as { playerErrors: string[] }).playerErrors };
+    });
+}

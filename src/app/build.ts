@@ -109,7 +109,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
         partialBudget: limits.budget('rtmp.partialBudget', config.rtmp.partialBudget),
       })
     : undefined;
-  const tls = serverTls ? new TlsListeners(config, serverTls, log.child({ component: 'tls' })) : undefined;
+  const tls = serverTls ? new TlsListeners(config, serverTls, log.child({ component: 'tls' }), limits.counter('tls.maxConnections')) : undefined;
   tls?.serveRtmp(rtmp);
   tls?.serveRtsp((listener, port) => new RtspServer({ ...rtspOptions, port, listener }));
   const rtpPorts = config.rtp.portMin > 0 ? new PortPool(config.rtp.portMin, config.rtp.portMax) : undefined;

@@ -39,6 +39,9 @@ export interface OwnListener {
 
 type ListenerName = keyof TlsPorts;
 
+/** Connections at once on the RTMPS and RTSPS listeners (RtmpServer's own default cap). */
+const MAX_SOCKET_CONNECTIONS = 10_000;
+
 interface Listener {
   readonly name: ListenerName;
   listen(): Promise<number>;
@@ -61,10 +64,12 @@ export class TlsListeners {
   private readonly certificates: TlsCertificates;
   private closing: Promise<void> | undefined;
 
+  /** `dropped` counts connections refused over a listener's cap (`Limits`, tls.maxConnections). */
   constructor(
     private readonly config: GatewayConfig,
     initial: ServerTls,
     private readonly log: Logger,
+    private readonly dropped: (details?: object) => void = () => undefined,
   ) {
     this.certificates = new TlsCertificates(config.tls, log, initial);
   }
@@ -147,10 +152,14 @@ export class TlsListeners {
 
   private tlsServer(onSocket: (socket: Socket) => void): TlsServer {
     const options = { ...this.certificates.options, handshakeTimeout: this.config.tls.handshakeTimeout * 1000 };
-    return createTlsServer(options, (socket: TLSSocket) => {
+    const server = createTlsServer(options, (socket: TLSSocket) => {
       if (this.closing) socket.destroy();
       else onSocket(socket);
     });
+    // The plain RTMP server's cap: sockets still in their handshake are not yet its sessions.
+    server.maxConnections = MAX_SOCKET_CONNECTIONS;
+    server.on('drop', (data?: { remoteAddress?: string }) => this.dropped({ remote: data?.remoteAddress, cap: MAX_SOCKET_CONNECTIONS }));
+    return server;
   }
 
   /** Handshake failures logged, the context following reloads. */

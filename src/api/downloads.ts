@@ -64,7 +64,7 @@ function notFound(id: number): GatewayError {
   return new GatewayError('NOT_FOUND', `no download ${id}`);
 }
 
-/** /api/downloads: a device's recording becomes a recording of the gateway (GB/T 28181-2016 §9.8). */
+/** /api/downloads: a device's recording becomes a recording of the gateway. Spec: GB/T 28181-2016 §9.9 */
 export async function downloadsApi(app: FastifyInstance, deps: { downloads: DownloadsService; maxSpeed: number }): Promise<void> {
   app.post<{ Body: { deviceId: string; channelId: string; start: string | number; end: string | number; speed?: number } }>(
     '/api/downloads',

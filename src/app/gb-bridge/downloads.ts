@@ -49,6 +49,7 @@ interface Running {
  * `rtp/{deviceId}_{channelId}_download`, timed by the device's clip (the range start plus media
  * time), so the playback API serves it by the device's own time range. One row per download in
  * gb_downloads with state and progress; rows a stopped gateway left running are failed at start.
+ * Spec: GB/T 28181-2016 §9.9 (download speed in the offer, file size in the answer: Annex F)
  */
 export class GbDownloads {
   private readonly running = new Map<number, Running>();

@@ -28,6 +28,7 @@ interface Download {
   mediaMs: number;
   bytes: number;
   error: string | null;
+  fileSize: number | null;
   achievedSpeed: number | null;
   recordingIds: number[];
   playback: string;
@@ -86,6 +87,7 @@ test('GB28181 download: speed 4 into the recording index on the device clock, pr
     assert.equal(posted.statusCode, 201, posted.body);
     const first = posted.json() as Download;
     assert.equal(first.state, 'downloading');
+    assert.ok(first.fileSize !== null && first.fileSize > 100_000, `the a=filesize of the device's answer: ${first.fileSize}`);
     const offer = udp.received.find((r) => r.method === 'INVITE')!.body.toString();
     assert.match(offer, /^s=Download$/m);
     assert.match(offer, new RegExp(`^u=${channel}:0$`, 'm'));

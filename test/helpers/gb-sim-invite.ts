@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { PS_FIXTURE_H264, RtpFixtureSender, listenForMedia } from './gb-media-sender';
 import { header, parseSimpleSdp, token, type RawSip } from './gb-sip-text';
 import type { SimDialog, SimulatorOptions } from './gb-sim-options';
@@ -51,6 +52,11 @@ export async function acceptInvite(rq: RawSip, options: SimulatorOptions, answer
     dialog.sender = new RtpFixtureSender(fixture, Number(ssrc), { kind: 'udp', host: offer.ip ?? '127.0.0.1', port: offer.port ?? 0 }, senderOptions);
   }
   const id = options.deviceId;
-  const sdp = `v=0\r\no=${id} 0 0 IN IP4 127.0.0.1\r\ns=${session}\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video ${port} ${offer.proto ?? 'RTP/AVP'} 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\n${setup}y=${ssrc}\r\nf=\r\n`;
+  // A Download answer may say the file size (Spec: GB/T 28181-2016 §9.9): here the fixture's bytes scaled to the range.
+  const download =
+    session === 'Download' && rangeSeconds && dialog.sender
+      ? `a=downloadspeed:${offer.downloadSpeed ?? 1}\r\na=filesize:${Math.round((statSync(fixture).size * rangeSeconds) / dialog.sender.durationSeconds)}\r\n`
+      : '';
+  const sdp = `v=0\r\no=${id} 0 0 IN IP4 127.0.0.1\r\ns=${session}\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video ${port} ${offer.proto ?? 'RTP/AVP'} 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\n${setup}${download}y=${ssrc}\r\nf=\r\n`;
   return { dialog, sdp };
 }

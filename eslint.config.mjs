@@ -31,8 +31,8 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // Classic scripts; the player (mpegts.js) is loaded by its own <script> tag.
-    files: ['web/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { ...globals.browser, mpegts: 'readonly' } },
+    // The console runs in the browser (bundled by esbuild from web/src).
+    files: ['web/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
   },
 );

@@ -97,3 +97,5 @@ export interface SignedUrlDto {
   /** `token=...`. */
   query: string;
 }
+export type { ConsoleEvent, ConsoleEventType, StreamStatusDto } from './events';
+export type { WallDto, WallInput, WallLayout } from './walls';

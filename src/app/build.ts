@@ -44,6 +44,12 @@ import { streamUrls } from './stream-urls';
 import { corsOrigins } from './http-server';
 import { TlsListeners, loadServerTls, type TlsPorts } from './tls/listeners';
 import { readTrustedCas } from './tls/files';
+import { ConsoleEvents } from './console-events';
+import { eventsApi } from '../api/events';
+import { streamStatusApi } from '../api/stream-status';
+import { wallsApi } from '../api/walls';
+import { WallRepo } from '../../storage/repos/walls';
+import { streamStatus, type StreamStatusSources } from './stream-status';
 
 export interface BoundPorts extends TlsPorts {
   rtmp?: number;
@@ -75,6 +81,8 @@ export interface Gateway {
   readonly access: AccessControl;
   /** The config with the effective secrets filled in. */
   readonly config: GatewayConfig;
+  /** The console's live event bus (GET /api/events); `emit` adds an event for every open console. */
+  readonly consoleEvents: ConsoleEvents;
   start(): Promise<BoundPorts>;
   /** Re-reads tls.cert/tls.key for every TLS listener (SIGHUP); false if there are none or the new pair is bad (the old one stays). */
   reloadTls(reason?: string): boolean;
@@ -197,6 +205,14 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
   if (gb28181) attachAlarmRecording(gb28181, recording.service, config.sip, log);
   const downloads = gb28181 ? createGbDownloads(gb28181, recording.manager, db, config.sip, log) : undefined;
   if (webhooks) recording.manager.events.on('segment', (segment) => webhooks.recordSegment(segment));
+  const consoleEvents = new ConsoleEvents({
+    registry,
+    ...(gb28181 ? { gb: gb28181.server } : {}),
+    proxies,
+    pushes,
+    recorders: () => recording.manager.active(),
+    log: log.child({ component: 'console-events' }),
+  });
   let http: FastifyInstance | undefined;
   let tsRoutes: ReturnType<typeof registerTsRoutes> | undefined;
   if (config.http.enabled) {
@@ -211,6 +227,15 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     installApiGuard(http, authDeps);
     await http.register(authApi, authDeps);
     await http.register(streamsApi, { registry });
+    await http.register(eventsApi, { subscribe: (send) => consoleEvents.subscribe(send) });
+    const statusSources: StreamStatusSources = {
+      registry,
+      ...(gb28181 ? { gb: { invites: () => gb28181.bridge.invites(), device: (id: string) => gb28181.devices.get(id), mediaIp: gb28181.mediaIp } } : {}),
+      proxies,
+      receivers: rtpServers,
+    };
+    await http.register(wallsApi, { walls: new WallRepo(db) });
+    await http.register(streamStatusApi, { status: (path) => streamStatus(statusSources, path), playQuery: (path) => access.playQuery(path).replace(/^\?/, '') });
     await http.register(healthApi, {
       version,
       startedAt,
@@ -247,6 +272,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     secrets,
     access,
     config,
+    consoleEvents,
     async start() {
       if (rtmp) ports.rtmp = (await rtmp.listen()).port;
       if (rtsp) ports.rtsp = (await rtsp.listen()).port;
@@ -259,6 +285,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
       proxies.start();
       pushes.start();
       recording.start();
+      consoleEvents.start();
       log.info({ ports, storage: config.storage.dir }, 'gateway listening');
       webhooks?.serverStarted(version, { ...ports } as Record<string, number>, startedAt);
       return ports;
@@ -272,6 +299,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
         webhooks?.close();
         hooks?.client.close();
         stopAccessLog();
+        consoleEvents.close();
         await downloads?.close();
         await recording.close();
         tsRoutes?.close(reason);

@@ -2,6 +2,7 @@ import { gb28181Migration } from './002-gb28181';
 import { recordingsMigration } from './004-recordings';
 import { gbAlarmsMigration } from './005-gb-alarms';
 import { pushesMigration } from './006-pushes';
+import { wallsMigration } from './007-walls';
 import { gbDownloadsMigration } from './008-gb-downloads';
 
 /** Schema migrations, applied in order; `PRAGMA user_version` records the last one applied. */
@@ -41,5 +42,6 @@ export const migrations: readonly Migration[] = [
   recordingsMigration,
   gbAlarmsMigration,
   pushesMigration,
+  wallsMigration,
   gbDownloadsMigration,
 ];

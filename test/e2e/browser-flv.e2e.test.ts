@@ -52,17 +52,18 @@ for (const scheme of ['ws', 'http'] as const) {
   });
 }
 
-test('the web page at / lists the live stream after the login and plays it when clicked', async () => {
+test('the console at / lists the live stream in its tree after the login and plays it in a wall tile when clicked', async () => {
   const page = await browser.newPage();
   try {
     await page.goto(`${gw.httpUrl}/`);
     await page.fill('#secret', gw.config.auth.secret); // the console logs in with the admin secret (test/e2e/console.e2e.test.ts)
     await page.click('#login button');
-    const button = page.locator('#streams button[data-path="live/browser"]');
+    const button = page.locator('#tree button[data-path="live/browser"]');
     await button.waitFor({ timeout: 10_000 });
     assert.match((await button.textContent()) ?? '', /h264 640x360/);
     await button.click();
-    const frames = () => page.evaluate(() => (document.getElementById('video') as HTMLVideoElement).getVideoPlaybackQuality().totalVideoFrames);
+    const frames = () =>
+      page.evaluate(() => (document.querySelector('video[data-path="live/browser"]') as HTMLVideoElement | null)?.getVideoPlaybackQuality().totalVideoFrames ?? 0);
     const deadline = Date.now() + 15_000;
     while ((await frames()) < 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
     const first = await frames();

@@ -27,32 +27,36 @@ test('Chromium: the console asks for the secret, refuses a wrong one, then lists
   try {
     await page.goto(`${gw.httpUrl}/`);
     await page.waitForSelector('#login:not([hidden])', { timeout: 10_000 });
-    assert.equal(await page.isHidden('#streams'), true, 'nothing listed before the login');
+    assert.equal(await page.isHidden('#page'), true, 'nothing shown before the login');
     await page.fill('#secret', 'a-wrong-secret-entirely');
     await page.click('#login button');
     await page.waitForFunction(() => document.getElementById('status')?.className === 'error', undefined, { timeout: 10_000 });
     await saveScreenshot(page, 'console-login-refused');
     await page.fill('#secret', TEST_SECRETS.secret);
     await page.click('#login button');
-    await page.waitForSelector('button[data-path="live/console"]', { timeout: 10_000 });
+    await page.waitForSelector('#tree button[data-path="live/console"]', { timeout: 10_000 });
     const cookies = await page.context().cookies();
     const session = cookies.find((c) => c.name === 'gw_session');
     assert.ok(session?.httpOnly, 'the session cookie is HttpOnly');
     assert.equal(session?.sameSite, 'Strict');
-    await page.click('button[data-path="live/console"]');
+    await page.click('#tree button[data-path="live/console"]');
     const frames = await page.waitForFunction(
       () => {
-        const video = document.getElementById('video') as HTMLVideoElement;
+        const video = document.querySelector('video[data-path="live/console"]') as HTMLVideoElement | null;
+        if (!video) return false;
         return video.getVideoPlaybackQuality().totalVideoFrames >= 5 ? video.getVideoPlaybackQuality().totalVideoFrames : false;
       },
       undefined,
       { timeout: 20_000 },
     );
     assert.ok(Number(await frames.jsonValue()) >= 5);
-    assert.match((await page.textContent('#player-info')) ?? '', /token=…/, 'the page does not print the token');
+    const token = await page.evaluate(() => document.body.innerText.match(/token=[^&\s]+/)?.[0] ?? null);
+    assert.equal(token, null, 'the page does not print a play token');
     await saveScreenshot(page, 'console-playing');
+    assert.match(page.url(), /\/wall\?layout=2x2&paths=live\/console$/, 'the address bar holds the wall');
     await page.reload();
-    await page.waitForSelector('button[data-path="live/console"]', { timeout: 10_000 });
+    await page.waitForSelector('#tree button[data-path="live/console"]', { timeout: 10_000 });
+    await page.waitForSelector('video[data-path="live/console"]', { timeout: 10_000 });
     assert.equal(await page.isHidden('#login'), true, 'the session survives a reload');
   } finally {
     await page.close();

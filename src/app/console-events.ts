@@ -1,0 +1,127 @@
+import type pino from 'pino';
+import type { Registry } from '../hub/registry';
+import type { ConsoleEvent } from '../api/events';
+import type { GbServer } from '../../sip/gb28181/server';
+import type { ProxyDto } from '../api/proxies';
+import type { PushDto } from '../api/pushes';
+import type { ActiveRecording } from './recording/recorder';
+
+/** What the console's event channel reads; every part is optional (SIP or recording may be off). */
+export interface ConsoleEventSources {
+  registry: Registry;
+  gb?: Pick<GbServer, 'events'>;
+  proxies?: { list(): ProxyDto[] };
+  pushes?: { list(): PushDto[] };
+  recorders?: () => ActiveRecording[];
+  log: pino.Logger;
+  /** How often proxy, push and recorder states are compared with the last look (they have no events of their own). */
+  stateCheckMs?: number;
+}
+
+/**
+ * The one bus behind `GET /api/events`: hub and SIP events are forwarded as they happen;
+ * proxy, push and recorder states are diffed once a second (a cheap look at lists the API
+ * already serves) and only changes are sent. Other parts of the app add event types with `emit`.
+ */
+export class ConsoleEvents {
+  private readonly listeners = new Set<(event: ConsoleEvent) => void>();
+  private readonly detach: (() => void)[] = [];
+  private readonly lastStates = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly sources: ConsoleEventSources) {}
+
+  subscribe(send: (event: ConsoleEvent) => void): () => void {
+    this.listeners.add(send);
+    return () => this.listeners.delete(send);
+  }
+
+  emit(event: ConsoleEvent): void {
+    for (const send of this.listeners) {
+      try {
+        send(event);
+      } catch (err) {
+        this.sources.log.warn({ err, type: event.type }, 'console event listener threw (ignored)');
+      }
+    }
+  }
+
+  start(): void {
+    const { registry, gb } = this.sources;
+    const at = Date.now;
+    this.detach.push(registry.events.on('publish', (path) => this.emit({ type: 'stream.up', path, at: at() })));
+    this.detach.push(registry.events.on('streamEnd', (path, reason) => this.emit({ type: 'stream.down', path, reason, at: at() })));
+    if (gb) {
+      this.detach.push(gb.events.on('online', (deviceId) => this.emit({ type: 'device.online', deviceId, at: at() })));
+      this.detach.push(gb.events.on('offline', (deviceId, reason) => this.emit({ type: 'device.offline', deviceId, reason, at: at() })));
+      this.detach.push(
+        gb.events.on('catalog', (deviceId, d) =>
+          this.emit({ type: 'channel.changed', deviceId, added: d.added, updated: d.updated, removed: d.removed, total: d.total, complete: d.complete, at: at() }),
+        ),
+      );
+    }
+    this.checkStates(false);
+    this.timer = setInterval(() => this.checkStates(true), this.sources.stateCheckMs ?? 1000);
+    this.timer.unref();
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    for (const off of this.detach.splice(0)) off();
+    this.listeners.clear();
+  }
+
+  private checkStates(announce: boolean): void {
+    const seen = new Set<string>();
+    const note = (key: string, state: string, event: () => ConsoleEvent): void => {
+      seen.add(key);
+      if (this.lastStates.get(key) === state) return;
+      this.lastStates.set(key, state);
+      if (announce) this.emit(event());
+    };
+    const now = Date.now();
+    for (const p of this.sources.proxies?.list() ?? []) {
+      const lastError = p.status.lastError?.message;
+      note(`proxy:${p.id}`, `${p.status.state}|${lastError ?? ''}`, () => ({
+        type: 'proxy.state',
+        id: p.id,
+        path: p.path,
+        state: p.status.state,
+        ...(lastError ? { lastError } : {}),
+        at: now,
+      }));
+    }
+    for (const rule of this.sources.pushes?.list() ?? []) {
+      for (const push of rule.pushes) {
+        const lastError = push.lastError?.message;
+        note(`push:${push.path}>${push.target}`, `${push.state}|${lastError ?? ''}`, () => ({
+          type: 'push.state',
+          path: push.path,
+          target: push.target,
+          state: push.state,
+          ...(lastError ? { lastError } : {}),
+          at: now,
+        }));
+      }
+    }
+    for (const r of this.sources.recorders?.() ?? []) {
+      const lastError = r.lastError ?? undefined;
+      note(`rec:${r.path}:${r.reason}`, `${r.state}|${lastError ?? ''}`, () => ({
+        type: 'recorder.state',
+        path: r.path,
+        reason: r.reason,
+        state: r.state,
+        ...(lastError ? { lastError } : {}),
+        at: now,
+      }));
+    }
+    for (const key of [...this.lastStates.keys()]) {
+      if (seen.has(key)) continue;
+      this.lastStates.delete(key);
+      if (!announce) continue;
+      const [kind, rest = ''] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+      if (kind === 'rec')
+        this.emit({ type: 'recorder.state', path: rest.slice(0, rest.lastIndexOf(':')), reason: rest.slice(rest.lastIndexOf(':') + 1), state: 'stopped', at: now });
+    }
+  }
+}

@@ -158,7 +158,7 @@ before(async () => {
   copyFileSync(pkiA.certFile, join(dir, 'cert.pem'));
   copyFileSync(pkiA.keyFile, join(dir, 'key.pem'));
   run = runGateway(gatewayEnv(dir, join(dir, 'cert.pem'), join(dir, 'key.pem')));
-  const listening = await waitFor(() => logLines(run).find((l) => l.msg === 'gateway listening'), 20_000, `the gateway to listen (${run.err()})`);
+  const listening = await waitFor(() => logLines(run).find((l) => l.msg === 'gateway listening'), 30_000, `the gateway to listen (${run.err()})`);
   ports = listening.ports!;
   assert.ok(ports.https > 0 && ports.rtmps > 0 && ports.rtsps > 0, `TLS ports bound: ${JSON.stringify(ports)}`);
   // The encoder publishes over RTMPS too, verifying the gateway's certificate.

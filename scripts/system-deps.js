@@ -13,6 +13,12 @@ const PACKAGES = [
   { pkg: 'nginx', check: '/usr/sbin/nginx', why: 'RTMP push/pull e2e against nginx-rtmp' },
   { pkg: 'libnginx-mod-rtmp', check: '/usr/lib/nginx/modules/ngx_rtmp_module.so', why: 'RTMP push/pull e2e against nginx-rtmp' },
   { pkg: 'stunnel4', check: '/usr/bin/stunnel4', why: 'RTMPS push e2e (TLS in front of nginx-rtmp)' },
+  // RTSP server e2e: GStreamer's rtspsrc as a second third-party RTSP player beside ffmpeg
+  { pkg: 'gstreamer1.0-tools', check: '/usr/bin/gst-launch-1.0', why: 'RTSP server e2e (gst-launch-1.0 rtspsrc)' },
+  { pkg: 'gstreamer1.0-plugins-good', check: '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstrtsp.so', why: 'RTSP server e2e (rtspsrc, RTP depayloaders)' },
+  { pkg: 'gstreamer1.0-plugins-base', check: '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstplayback.so', why: 'RTSP server e2e (decodebin)' },
+  { pkg: 'gstreamer1.0-plugins-bad', check: '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoparsersbad.so', why: 'RTSP server e2e (h264parse)' },
+  { pkg: 'gstreamer1.0-libav', check: '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstlibav.so', why: 'RTSP server e2e (avdec_h264)' },
 ];
 
 function missing() {

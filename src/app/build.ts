@@ -102,8 +102,6 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
   const registry = new Registry(registryOptionsFrom(config.hub), log.child({ component: 'hub' }));
   const db = openDatabase(config.storage.dir, log.child({ component: 'storage' }));
   const ports: BoundPorts = {};
-  const rtspOptions = { host: config.rtsp.host, port: config.rtsp.port, registry, logger: log.child({ component: 'rtsp-server' }) };
-  const rtsp = config.rtsp.enabled ? new RtspServer(rtspOptions) : undefined;
   const rtmp = config.rtmp.enabled
     ? new RtmpServer({
         host: config.rtmp.host,
@@ -119,7 +117,6 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     : undefined;
   const tls = serverTls ? new TlsListeners(config, serverTls, log.child({ component: 'tls' }), limits.counter('tls.maxConnections')) : undefined;
   tls?.serveRtmp(rtmp);
-  tls?.serveRtsp((listener, port) => new RtspServer({ ...rtspOptions, port, listener }));
   const rtpPorts = config.rtp.portMin > 0 ? new PortPool(config.rtp.portMin, config.rtp.portMax) : undefined;
   const rtpServers = new RtpServers({
     registry,
@@ -159,6 +156,17 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
   // First in the chain: hooks and other checks only ever see callers with credentials.
   registry.admission.add('access-publish', access.publishCheck);
   registry.admission.add('access-play', access.playCheck);
+  const rtspOptions = {
+    host: config.rtsp.host,
+    port: config.rtsp.port,
+    registry,
+    logger: log.child({ component: 'rtsp-server' }),
+    udpPorts: rtspUdpPorts(rtpPorts),
+    credentials: access.rtspCredential,
+    sessionTimeoutMs: config.rtsp.sessionTimeout * 1000,
+  };
+  const rtsp = config.rtsp.enabled ? new RtspServer(rtspOptions) : undefined;
+  tls?.serveRtsp((listener, port) => new RtspServer({ ...rtspOptions, port, listener }));
   const urls = (path: string, host: string, query = access.playQuery(path)) => streamUrls(config, () => ports, path, host, query);
   const metrics = config.metrics.enabled
     ? new GatewayMetrics(

@@ -158,6 +158,7 @@ export const schema = {
     reconnectMax: num(0.1, 3600),
     userAgent: str(/^[\x20-\x7e]{1,128}$/, 'printable ASCII, 1-128 characters'),
     maxProxies: int(1, 100_000),
+    sessionTimeout: num(1, 3600),
   },
   proxies: list({
     path: required(str(/^[A-Za-z0-9_.-]{1,64}\/[A-Za-z0-9_.-]{1,64}$/, 'app/stream ([A-Za-z0-9_.-])')),

@@ -73,6 +73,18 @@ export class AccessControl {
     return this.auth.play === 'token' ? `?${this.sign({ path }).query}` : '';
   }
 
+  /**
+   * What an RTSP client's Basic/Digest password stands for (src/protocols/rtsp/server-auth.ts):
+   * publish proves auth.publishKey (any user name); play under auth.play: token proves a signed
+   * play token given as both user name and password (Digest needs the password before it can
+   * check one, and the token itself is what says who may watch).
+   */
+  rtspCredential = (action: 'play' | 'publish', username: string): { password: string; query: Record<string, string> } | undefined => {
+    if (action === 'publish') return { password: this.auth.publishKey, query: { key: this.auth.publishKey } };
+    if (this.auth.play !== 'token' || username === '') return undefined;
+    return { password: username, query: { token: username } };
+  };
+
   /** Admission check for `publish`: a key or signed URL, no takeover of owned paths or of a reconnect grace. */
   publishCheck = (request: AdmissionRequest): AdmissionResult => {
     if (request.action !== 'publish' || request.internal) return ALLOW;

@@ -185,26 +185,89 @@ export function buildAuthorization(
     return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')}`;
   }
   const alg = challenge.algorithm;
-  let ha1 = hash(alg, `${credentials.username}:${challenge.realm}:${credentials.password}`);
-  const ha2 = hash(alg, `${method}:${uri}`);
   const parts = [`username=${quote(credentials.username)}`, `realm=${quote(challenge.realm)}`, `nonce=${quote(challenge.nonce)}`, `uri=${quote(uri)}`];
-  let response: string;
   if (challenge.qop || alg.endsWith('-sess')) {
     state.cnonce ??= cnonce();
   }
-  if (alg.endsWith('-sess')) ha1 = hash(alg, `${ha1}:${challenge.nonce}:${state.cnonce!}`);
+  const answer: DigestAnswer = {
+    algorithm: alg,
+    username: credentials.username,
+    realm: challenge.realm,
+    nonce: challenge.nonce,
+    method,
+    uri,
+    ...(state.cnonce !== undefined ? { cnonce: state.cnonce } : {}),
+  };
   if (challenge.qop) {
     state.nc++;
     const nc = state.nc.toString(16).padStart(8, '0');
-    response = hash(alg, `${ha1}:${challenge.nonce}:${nc}:${state.cnonce!}:auth:${ha2}`);
-    parts.push(`response=${quote(response)}`);
+    parts.push(`response=${quote(digestResponse({ ...answer, qop: 'auth', nc }, credentials.password))}`);
     if (challenge.algorithmNamed) parts.push(`algorithm=${alg}`);
     parts.push('qop=auth', `nc=${nc}`, `cnonce=${quote(state.cnonce!)}`);
   } else {
-    response = hash(alg, `${ha1}:${challenge.nonce}:${ha2}`);
-    parts.push(`response=${quote(response)}`);
+    parts.push(`response=${quote(digestResponse(answer, credentials.password))}`);
     if (challenge.algorithmNamed) parts.push(`algorithm=${alg}`);
   }
   if (challenge.opaque !== undefined) parts.push(`opaque=${quote(challenge.opaque)}`);
   return `Digest ${parts.join(', ')}`;
+}
+
+/** What a Digest response is computed over (both sides: the client answers, the server checks). */
+export interface DigestAnswer {
+  readonly algorithm: DigestAlgorithm;
+  readonly username: string;
+  readonly realm: string;
+  readonly nonce: string;
+  readonly method: string;
+  readonly uri: string;
+  readonly qop?: 'auth';
+  /** 8 hex digits, with qop. */
+  readonly nc?: string;
+  readonly cnonce?: string;
+}
+
+/** The `response=` value. Spec: RFC 7616 §3.4.1 (with qop), RFC 2069 §2.1.2 (without). */
+export function digestResponse(answer: DigestAnswer, password: string): string {
+  const alg = answer.algorithm;
+  let ha1 = hash(alg, `${answer.username}:${answer.realm}:${password}`);
+  if (alg.endsWith('-sess')) ha1 = hash(alg, `${ha1}:${answer.nonce}:${answer.cnonce ?? ''}`);
+  const ha2 = hash(alg, `${answer.method}:${answer.uri}`);
+  if (answer.qop) return hash(alg, `${ha1}:${answer.nonce}:${answer.nc ?? ''}:${answer.cnonce ?? ''}:auth:${ha2}`);
+  return hash(alg, `${ha1}:${answer.nonce}:${ha2}`);
+}
+
+/** A client's Authorization header as the server reads it. */
+export type ClientAuthorization =
+  | { readonly scheme: 'basic'; readonly username: string; readonly password: string }
+  | { readonly scheme: 'digest'; readonly username: string; readonly response: string; readonly answer: DigestAnswer };
+
+/**
+ * Reads an Authorization value (Basic or Digest; the Digest parameters share the challenge
+ * syntax, so `parseChallenges` reads them). Undefined for another scheme or a Digest without
+ * the parameters a response needs. Spec: RFC 7617 §2, RFC 7616 §3.4.
+ */
+export function parseAuthorization(value: string, method: string): ClientAuthorization | undefined {
+  if (value.length > MAX_CHALLENGE_LENGTH) throw new ParseError(`Authorization longer than ${MAX_CHALLENGE_LENGTH}`);
+  const basic = /^\s*basic\s+([A-Za-z0-9+/=]{1,1024})\s*$/i.exec(value);
+  if (basic) {
+    const text = Buffer.from(basic[1]!, 'base64').toString('utf8');
+    const colon = text.indexOf(':');
+    if (colon < 0) return undefined;
+    return { scheme: 'basic', username: text.slice(0, colon), password: text.slice(colon + 1) };
+  }
+  const [digest] = parseChallenges(value);
+  if (!digest || digest.scheme !== 'digest') return undefined;
+  const p = digest.params;
+  const algorithm = digestAlgorithm(p.get('algorithm'));
+  const [username, realm, nonce, uri, response] = ['username', 'realm', 'nonce', 'uri', 'response'].map((name) => p.get(name));
+  if (!algorithm || username === undefined || realm === undefined || nonce === undefined || uri === undefined || response === undefined) return undefined;
+  const qop = p.get('qop')?.toLowerCase() === 'auth' ? ('auth' as const) : undefined;
+  const nc = p.get('nc');
+  const cnonce = p.get('cnonce');
+  return {
+    scheme: 'digest',
+    username,
+    response: response.toLowerCase(),
+    answer: { algorithm, username, realm, nonce, method, uri, ...(qop ? { qop } : {}), ...(nc !== undefined ? { nc } : {}), ...(cnonce !== undefined ? { cnonce } : {}) },
+  };
 }

@@ -39,6 +39,8 @@ export interface TransportSpec {
   /** UDP: the address media comes from, when it is not the RTSP server's. */
   readonly source?: string;
   readonly ssrc?: number;
+  /** What a server is asked to do with the stream: `record` for a publisher. Spec: RFC 2326 §12.39 (mode). */
+  readonly mode?: 'play' | 'record';
 }
 
 function parseRange(text: string, max: number): readonly [number, number] {
@@ -57,8 +59,29 @@ function parseRange(text: string, max: number): readonly [number, number] {
 export function parseTransport(value: string): TransportSpec {
   if (value.length > MAX_HEADER_VALUE) throw new ParseError('Transport header too long');
   // A server may answer with a list; the first one is the one it chose.
-  const first = value.split(',')[0]!;
-  const [proto = '', ...params] = first.split(';').map((p) => p.trim());
+  return parseTransportSpec(value.split(',')[0]!);
+}
+
+/**
+ * The specifications a client offers in SETUP, in its order of preference; the ones that are
+ * malformed or of another profile (RTP/SAVP, RAW/RAW/UDP) are left out, so the server picks the
+ * first it can serve or answers 461. Spec: RFC 2326 §12.39.
+ */
+export function parseTransports(value: string): TransportSpec[] {
+  if (value.length > MAX_HEADER_VALUE) throw new ParseError('Transport header too long');
+  const out: TransportSpec[] = [];
+  for (const item of value.split(',')) {
+    try {
+      out.push(parseTransportSpec(item));
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+    }
+  }
+  return out;
+}
+
+function parseTransportSpec(item: string): TransportSpec {
+  const [proto = '', ...params] = item.split(';').map((p) => p.trim());
   const upper = proto.toUpperCase();
   let protocol: 'udp' | 'tcp';
   if (upper === 'RTP/AVP' || upper === 'RTP/AVP/UDP') protocol = 'udp';
@@ -69,32 +92,42 @@ export function parseTransport(value: string): TransportSpec {
     const eq = param.indexOf('=');
     const key = (eq >= 0 ? param.slice(0, eq) : param).trim().toLowerCase();
     const val = eq >= 0 ? param.slice(eq + 1).trim() : '';
-    switch (key) {
-      case 'multicast':
-        spec.unicast = false;
-        break;
-      case 'interleaved':
-        spec.interleaved = parseRange(val, 255);
-        break;
-      case 'client_port':
-        spec.clientPort = parseRange(val, 65535);
-        break;
-      case 'server_port':
-        spec.serverPort = parseRange(val, 65535);
-        break;
-      case 'source':
-        if (/^[0-9A-Za-z.:_-]{1,255}$/.test(val)) spec.source = val;
-        break;
-      case 'ssrc': {
-        const hex = /^[0-9A-Fa-f]{1,8}$/.exec(val);
-        if (hex) spec.ssrc = parseInt(val, 16) >>> 0;
-        break;
-      }
-      default:
-        break;
-    }
+    applyParam(spec, key, val);
   }
   return spec;
+}
+
+function applyParam(spec: { -readonly [K in keyof TransportSpec]: TransportSpec[K] }, key: string, val: string): void {
+  switch (key) {
+    case 'multicast':
+      spec.unicast = false;
+      break;
+    case 'interleaved':
+      spec.interleaved = parseRange(val, 255);
+      break;
+    case 'client_port':
+      spec.clientPort = parseRange(val, 65535);
+      break;
+    case 'server_port':
+      spec.serverPort = parseRange(val, 65535);
+      break;
+    case 'source':
+      if (/^[0-9A-Za-z.:_-]{1,255}$/.test(val)) spec.source = val;
+      break;
+    case 'ssrc': {
+      const hex = /^[0-9A-Fa-f]{1,8}$/.exec(val);
+      if (hex) spec.ssrc = parseInt(val, 16) >>> 0;
+      break;
+    }
+    case 'mode': {
+      const mode = val.replace(/^"|"$/g, '').toLowerCase();
+      if (mode === 'record' || mode === 'receive') spec.mode = 'record';
+      else if (mode === 'play') spec.mode = 'play';
+      break;
+    }
+    default:
+      break;
+  }
 }
 
 /** The Transport we ask for in SETUP. */

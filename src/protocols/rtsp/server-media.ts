@@ -61,10 +61,10 @@ export function framePackets(served: ServedTrack, frame: Frame, maxPayload = DEF
   let payloads: readonly RtpPayload[];
   switch (served.track.codec) {
     case 'h264':
-      payloads = packetizeH264(frame.units, maxPayload);
+      payloads = packetizeH264(withParameterSets(served.track, frame), maxPayload);
       break;
     case 'h265':
-      payloads = packetizeH265(frame.units, maxPayload);
+      payloads = packetizeH265(withParameterSets(served.track, frame), maxPayload);
       break;
     case 'aac':
       payloads = frame.units.flatMap((unit) => packetizeAac(unit, maxPayload));
@@ -73,4 +73,17 @@ export function framePackets(served: ServedTrack, frame: Frame, maxPayload = DEF
       return frame.units.flatMap((unit) => packetizeG711(unit, maxPayload).map((p) => served.writer.write(p, (timestamp + p.offset) >>> 0)));
   }
   return payloads.map((p) => served.writer.write(p, timestamp));
+}
+
+/**
+ * A keyframe's units with the track's parameter sets in front when the frame does not carry
+ * them (RTMP and FLV sources keep them out of band): the SDP's sprop sets are stale once the
+ * source changes resolution mid-session, and a player that lost packets recovers at the next
+ * keyframe only if it carries them. Spec: RFC 6184 §8.4, RFC 7798 §7.2 (in-band parameter sets).
+ */
+export function withParameterSets(track: Track, frame: Frame): readonly Buffer[] {
+  if (!frame.keyframe) return frame.units;
+  const sets = track.codec === 'h264' ? [track.sps, track.pps] : track.codec === 'h265' ? [track.vps, track.sps, track.pps] : [];
+  const missing = sets.filter((set): set is Buffer => set !== undefined && !frame.units.some((unit) => unit.equals(set)));
+  return missing.length === 0 ? frame.units : [...missing, ...frame.units];
 }

@@ -1,57 +1,62 @@
 import type net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Registry, Subscription } from '../../hub/registry';
-import type { Frame } from '../../core/frame';
+import type { Registry } from '../../hub/registry';
+import type { Reader } from '../../hub/reader';
 import type { Track } from '../../core/track';
-import type { Sink, StreamInfo } from '../../core/sink';
+import type { Sink } from '../../core/sink';
 import { queryRecord } from '../../core/admission';
 import { GatewayError, errorMessage } from '../../core/errors';
 import { writeSdp } from '../../formats/sdp/write';
-import { RtspReader, encodeInterleaved, header, type RtspServerRequest } from './message';
-import { parseTransport } from './headers';
-import { buildSenderReport } from '../../../rtp/rtcp';
-import { framePackets, serveTracks, type ServedTrack } from './server-media';
+import { RtspReader, header, type RtspServerRequest } from './message';
+import { parseTransports } from './headers';
+import { RtspError } from './errors';
+import { MAX_AUTH_FAILURES, RtspServerAuth, type RtspAction, type RtspCredentials } from './server-auth';
+import { RtspPlay } from './server-play';
+import { RtspRecord } from './server-record';
+import { negotiate, plainAddress, type LinkContext } from './server-transport';
+import type { UdpPortAllocator } from './udp';
+import { controlBeforeQuery } from './url';
 
 export interface ConnectionOptions {
   readonly registry: Registry;
   readonly log: Logger;
   readonly remote: string;
   readonly sessionTimeoutMs: number;
+  readonly udpPorts: UdpPortAllocator;
+  readonly credentials?: RtspCredentials;
 }
 
-/** Milliseconds from the NTP epoch (1900) to the Unix epoch (1970). */
-const NTP_EPOCH_OFFSET_MS = 2_208_988_800_000;
-const PUBLIC = 'OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER';
+const PUBLIC = 'OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, RECORD, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER';
 const NAME = '[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}';
-const PATH = new RegExp(`^/(${NAME})/(${NAME})(?:/(trackID=\\d+))?/?$`);
+const PATH = new RegExp(`^/(${NAME})/(${NAME})(?:/([A-Za-z0-9_=.-]{1,64}))?/?$`);
 
-/** `rtsp://host[:port]/app/stream[/trackID=n][?query]` to its parts. */
+/** `rtsp://host[:port]/app/stream[/control][?query]` to its parts. */
 export function parseServerUri(uri: string): { path: string; control?: string; query: Record<string, string> } | undefined {
-  const m = /^rtsps?:\/\/[^/?#]*([^?#]*)(\?[^#]*)?/i.exec(uri);
+  const m = /^rtsps?:\/\/[^/?#]*([^?#]*)(\?[^#]*)?/i.exec(controlBeforeQuery(uri));
   const p = m && PATH.exec(m[1]!);
   if (!p) return undefined;
   return { path: `${p[1]}/${p[2]}`, ...(p[3] ? { control: p[3] } : {}), query: queryRecord(m![2] ?? '') };
 }
 
-type Reply = { status: number; reason: string; headers?: [string, string][]; body?: string };
+export type Reply = { status: number; reason: string; headers?: [string, string][]; body?: string };
 
-/** One RTSP control connection and the one play session it may carry. */
+const ok = (headers: [string, string][] = []): Reply => ({ status: 200, reason: 'OK', headers });
+
+/**
+ * One RTSP control connection and the one session it may carry: play (DESCRIBE, SETUP, PLAY)
+ * or publish (ANNOUNCE, SETUP mode=record, RECORD), over TCP interleaved or UDP.
+ * Spec: RFC 2326 §10 (methods), §12.37 (session timeout).
+ */
 export class RtspServerConnection {
   private readonly reader = new RtspReader();
   private readonly sessionId = randomBytes(8).toString('hex');
-  private served: ServedTrack[] = [];
-  /** trackId -> the RTP interleaved channel it was set up on. */
-  private readonly channels = new Map<number, number>();
-  private subscription: Subscription | undefined;
-  private playing = false;
-  /** Packets of the GOP cache, held until the PLAY response is on the wire (it must come first). */
-  private held: Buffer[] | undefined;
-  /** Wall clock of the first frame sent and its pts: the NTP side of every sender report. */
-  private clockBase: { epochMs: number; pts: number } | undefined;
-  private readonly lastReport = new Map<number, number>();
+  private readonly auth: RtspServerAuth;
+  private play: RtspPlay | undefined;
+  private record: RtspRecord | undefined;
+  /** Counts a viewer for demand from DESCRIBE until its PLAY subscribes (an on-demand source starts at DESCRIBE). */
+  private demand: Reader | undefined;
   private closed = false;
-  private bytesOut = 0;
   private timer: NodeJS.Timeout | undefined;
   private queue: Promise<void> = Promise.resolve();
 
@@ -59,6 +64,7 @@ export class RtspServerConnection {
     private readonly socket: net.Socket,
     private readonly options: ConnectionOptions,
   ) {
+    this.auth = new RtspServerAuth(options.credentials);
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
     socket.on('close', () => this.close('connection closed'));
@@ -69,7 +75,9 @@ export class RtspServerConnection {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
-    this.subscription?.close(reason);
+    this.demand?.close(reason);
+    this.play?.close(reason);
+    this.record?.close(reason);
     this.options.log.info({ reason }, 'rtsp session ended');
     this.socket.destroy();
   }
@@ -90,50 +98,58 @@ export class RtspServerConnection {
       return;
     }
     for (const item of items) {
-      // RTCP receiver reports over interleaved channels only keep the session alive.
-      if (item.kind === 'interleaved') this.touch();
-      else if (item.kind === 'request') this.queue = this.queue.then(() => this.handle(item));
+      if (item.kind === 'interleaved') {
+        // Media of a publisher; RTCP receiver reports of a viewer only keep the session alive.
+        this.touch();
+        this.record?.onInterleaved(item.channel, item.data);
+      } else if (item.kind === 'request') this.queue = this.queue.then(() => this.handle(item));
     }
   }
 
   private async handle(request: RtspServerRequest): Promise<void> {
     if (this.closed) return;
-    this.touch();
+    // No timeout while a request waits (an on-demand source starting); it runs again from the answer.
+    clearTimeout(this.timer);
     const cseq = header(request.headers, 'cseq') ?? '0';
     let reply: Reply;
     try {
       reply = await this.dispatch(request);
     } catch (err) {
-      reply = errorReply(err);
+      reply = this.errorReply(err);
       this.options.log.info({ method: request.method, err: errorMessage(err) }, 'rtsp request refused');
     }
     this.send(cseq, reply);
-    const held = this.held;
-    this.held = undefined;
-    if (held && !this.closed) for (const packet of held) this.socket.write(packet);
+    this.touch();
+    if (reply.status === 200 && request.method === 'PLAY') this.play?.flush();
+    if (this.auth.failures >= MAX_AUTH_FAILURES) this.close('too many failed authentications');
   }
 
   private dispatch(request: RtspServerRequest): Promise<Reply> | Reply {
     switch (request.method) {
       case 'OPTIONS':
-        return { status: 200, reason: 'OK', headers: [['Public', PUBLIC]] };
+        return ok([['Public', PUBLIC]]);
       case 'DESCRIBE':
         return this.describe(request);
+      case 'ANNOUNCE':
+        return this.announce(request);
       case 'SETUP':
         return this.setup(request);
       case 'PLAY':
-        return this.play(request);
+        return this.startPlay(request);
+      case 'RECORD':
+        return this.startRecord();
       case 'PAUSE':
-        this.playing = false;
-        return { status: 200, reason: 'OK', headers: [['Session', this.sessionId]] };
+        this.play?.pause();
+        return ok([['Session', this.sessionId]]);
       case 'TEARDOWN':
-        this.subscription?.close('teardown');
-        this.subscription = undefined;
-        this.playing = false;
-        return { status: 200, reason: 'OK', headers: [['Session', this.sessionId]] };
+        this.play?.close('teardown');
+        this.record?.close('teardown');
+        this.play = undefined;
+        this.record = undefined;
+        return ok([['Session', this.sessionId]]);
       case 'GET_PARAMETER':
       case 'SET_PARAMETER':
-        return { status: 200, reason: 'OK', headers: [['Session', this.sessionId]] };
+        return ok([['Session', this.sessionId]]);
       default:
         return { status: 501, reason: 'Not Implemented', headers: [['Public', PUBLIC]] };
     }
@@ -145,26 +161,52 @@ export class RtspServerConnection {
     return target;
   }
 
+  /** Credentials (Authorization) and admission (hub rule 11) for `action` on the request's path. */
+  private async admit(request: RtspServerRequest, action: RtspAction, target: { path: string; query: Record<string, string> }): Promise<void> {
+    const proven = this.auth.verify(action, request.method, header(request.headers, 'authorization'));
+    await this.options.registry.admission.admit({
+      action,
+      path: target.path,
+      protocol: 'rtsp',
+      remote: this.options.remote,
+      query: { ...target.query, ...proven?.query },
+      ...(proven ? { user: proven.user } : {}),
+    });
+  }
+
   private async describe(request: RtspServerRequest): Promise<Reply> {
+    if (this.record) return { status: 455, reason: 'Method Not Valid in This State' };
     const target = this.target(request);
-    await this.options.registry.admission.admit({ action: 'play', path: target.path, protocol: 'rtsp', remote: this.options.remote, query: target.query });
+    await this.admit(request, 'play', target);
+    if (!this.demand || this.play?.path !== target.path) {
+      this.demand?.close('described again');
+      this.demand = this.options.registry.reader(target.path, { protocol: 'rtsp', remote: this.options.remote, onClose: (reason) => this.close(reason) });
+    }
     const tracks = await this.probeTracks(target.path);
-    this.served = serveTracks(tracks);
-    const address = this.socket.localAddress ?? '0.0.0.0';
-    const body = writeSdp({ address: address.replace(/^::ffff:/, ''), name: target.path, media: this.served.map((s) => s.sdp) });
-    const base = request.uri.split('?')[0]!.replace(/\/?$/, '/');
+    this.play?.close('described again');
+    this.play = new RtspPlay(
+      {
+        socket: this.socket,
+        registry: this.options.registry,
+        log: this.options.log,
+        remote: this.options.remote,
+        udpPorts: this.options.udpPorts,
+        onEnd: (reason) => this.close(reason),
+      },
+      target.path,
+      tracks,
+    );
+    const body = writeSdp({ address: plainAddress(this.socket.localAddress), name: target.path, media: this.play.served.map((s) => s.sdp) });
     return {
-      status: 200,
-      reason: 'OK',
-      headers: [
+      ...ok([
         ['Content-Type', 'application/sdp'],
-        ['Content-Base', base],
-      ],
+        ['Content-Base', baseOf(request.uri)],
+      ]),
       body,
     };
   }
 
-  /** The stream's ready tracks: a short subscription that ends at onStart. */
+  /** The stream's ready tracks: a short uncounted subscription that ends at onStart (the demand reader counts the viewer). */
   private async probeTracks(path: string): Promise<readonly Track[]> {
     let tracks: readonly Track[] = [];
     const sink: Sink = {
@@ -181,102 +223,86 @@ export class RtspServerConnection {
     return tracks;
   }
 
-  private setup(request: RtspServerRequest): Reply {
+  private async announce(request: RtspServerRequest): Promise<Reply> {
+    if (this.play || this.record) return { status: 455, reason: 'Method Not Valid in This State' };
     const target = this.target(request);
-    const served = this.served.find((s) => s.control === target.control) ?? (this.served.length === 1 && !target.control ? this.served[0] : undefined);
-    if (!served) return { status: 404, reason: 'Not Found' };
-    const transport = parseTransport(header(request.headers, 'transport') ?? '');
-    if (transport.protocol !== 'tcp') return { status: 461, reason: 'Unsupported Transport' };
-    const channel = transport.interleaved?.[0] ?? this.channels.size * 2;
-    this.channels.set(served.track.id, channel);
-    const value = `RTP/AVP/TCP;unicast;interleaved=${channel}-${channel + 1};ssrc=${served.writer.ssrc.toString(16).padStart(8, '0')}`;
-    const timeout = Math.round(this.options.sessionTimeoutMs / 1000);
-    return {
-      status: 200,
-      reason: 'OK',
-      headers: [
-        ['Transport', value],
-        ['Session', `${this.sessionId};timeout=${timeout}`],
-      ],
-    };
+    if (!/^application\/sdp\b/i.test(header(request.headers, 'content-type') ?? '')) return { status: 415, reason: 'Unsupported Media Type' };
+    await this.admit(request, 'publish', target);
+    this.record = new RtspRecord(
+      { registry: this.options.registry, log: this.options.log, remote: this.options.remote, udpPorts: this.options.udpPorts, onKicked: (reason) => this.close(reason) },
+      target.path,
+      request.body,
+      request.uri.split('?')[0]!,
+    );
+    return ok([['Session', this.sessionId]]);
   }
 
-  private async play(request: RtspServerRequest): Promise<Reply> {
-    const target = this.target(request);
-    if (this.channels.size === 0) return { status: 455, reason: 'Method Not Valid in This State' };
-    this.playing = true;
-    if (!this.subscription) {
-      this.held = [];
-      await this.options.registry.admission.admit({ action: 'play', path: target.path, protocol: 'rtsp', remote: this.options.remote, query: target.query });
-      this.subscription = await this.options.registry.subscribe(target.path, this.playSink(), {});
-    }
-    const base = request.uri.split('?')[0]!.replace(/\/?$/, '/');
-    const rtpInfo = this.served.filter((s) => this.channels.has(s.track.id)).map((s) => `url=${base}${s.control}${this.firstHeld(this.channels.get(s.track.id)!)}`);
-    return {
-      status: 200,
-      reason: 'OK',
-      headers: [
-        ['Session', this.sessionId],
-        ['Range', 'npt=0.000-'],
-        ['RTP-Info', rtpInfo.join(',')],
-      ],
-    };
-  }
-
-  /** `;seq=..;rtptime=..` of the first held RTP packet on `channel` (RFC 2326 §12.33). */
-  private firstHeld(channel: number): string {
-    const framed = this.held?.find((b) => b[1] === channel);
-    return framed ? `;seq=${framed.readUInt16BE(6)};rtptime=${framed.readUInt32BE(8)}` : '';
-  }
-
-  private playSink(): Sink {
-    return {
-      onStart: (_info: StreamInfo) => {},
-      onTracks: () => {},
-      onFrame: (frame: Frame) => this.sendFrame(frame),
-      onEnd: (reason: string) => this.close(`stream ended: ${reason}`),
-      pendingBytes: () => this.socket.writableLength,
-      describe: () => ({ protocol: 'rtsp', remote: this.options.remote, bytesOut: this.bytesOut }),
-    };
-  }
-
-  private sendFrame(frame: Frame): void {
-    if (!this.playing || this.closed) return;
-    const channel = this.channels.get(frame.trackId);
-    const served = this.served.find((s) => s.track.id === frame.trackId);
-    if (channel === undefined || !served) return;
-    const packets = framePackets(served, frame);
-    const report = this.senderReport(served, frame);
-    if (report) packets.unshift(report);
-    for (const [i, packet] of packets.entries()) {
-      const framed = encodeInterleaved(report && i === 0 ? channel + 1 : channel, packet);
-      this.bytesOut += framed.length;
-      if (this.held) this.held.push(framed);
-      else this.socket.write(framed);
-    }
-  }
-
-  /**
-   * An RTCP sender report before a track's first packet and every 5 s of media, so a player
-   * syncs audio to video from the start. Spec: RFC 3550 §6.4.1.
-   */
-  private senderReport(served: ServedTrack, frame: Frame): Buffer | undefined {
-    this.clockBase ??= { epochMs: Date.now(), pts: frame.pts };
-    const last = this.lastReport.get(frame.trackId);
-    if (last !== undefined && frame.pts - last < 5 * 90000) return undefined;
-    this.lastReport.set(frame.trackId, frame.pts);
-    const ntpMs = this.clockBase.epochMs + (frame.pts - this.clockBase.pts) / 90 + NTP_EPOCH_OFFSET_MS;
-    const seconds = Math.floor(ntpMs / 1000);
-    const fraction = Math.floor(((ntpMs % 1000) / 1000) * 0x100000000) >>> 0;
-    const rtpTimestamp = Math.round((frame.pts * served.clockRate) / 90000) >>> 0;
-    return buildSenderReport({
-      ssrc: served.writer.ssrc,
-      ntpSeconds: seconds >>> 0,
-      ntpFraction: fraction,
-      rtpTimestamp,
-      packetCount: served.writer.packets,
-      octetCount: served.writer.octets >>> 0,
+  private async setup(request: RtspServerRequest): Promise<Reply> {
+    const offers = parseTransports(header(request.headers, 'transport') ?? '');
+    const ctx = (onRtp: (d: Buffer) => void, onRtcp: (d: Buffer) => void, used: ReadonlySet<number>): LinkContext => ({
+      localAddress: plainAddress(this.socket.localAddress),
+      remoteAddress: plainAddress(this.socket.remoteAddress),
+      udpPorts: this.options.udpPorts,
+      usedChannels: used,
+      onRtp,
+      onRtcp,
     });
+    const timeout = Math.round(this.options.sessionTimeoutMs / 1000);
+    const session: [string, string] = ['Session', `${this.sessionId};timeout=${timeout}`];
+    if (this.record) {
+      const track = this.record.trackOf(request.uri);
+      if (track === undefined) return { status: 404, reason: 'Not Found' };
+      const record = this.record;
+      const deliver = (kind: 'rtp' | 'rtcp') => (data: Buffer) => {
+        this.touch();
+        record.onPacket(track, kind, data);
+      };
+      const done = await negotiate(offers, ctx(deliver('rtp'), deliver('rtcp'), record.usedChannels()), 0);
+      if (!done) return { status: 461, reason: 'Unsupported Transport' };
+      record.setLink(track, done.link);
+      return ok([['Transport', done.answer], session]);
+    }
+    if (!this.play) return { status: 455, reason: 'Method Not Valid in This State' };
+    const served = this.play.trackOf(this.target(request).control);
+    if (!served) return { status: 404, reason: 'Not Found' };
+    const keepAlive = (): void => this.touch();
+    const done = await negotiate(offers, ctx(keepAlive, keepAlive, this.play.usedChannels()), served.writer.ssrc);
+    if (!done || done.mode === 'record') return { status: 461, reason: 'Unsupported Transport' };
+    this.play.setLink(served.track.id, done.link);
+    return ok([['Transport', done.answer], session]);
+  }
+
+  private async startPlay(request: RtspServerRequest): Promise<Reply> {
+    const play = this.play;
+    if (!play || play.linkCount === 0) return { status: 455, reason: 'Method Not Valid in This State' };
+    const target = this.target(request);
+    await this.admit(request, 'play', target);
+    await play.play();
+    this.demand?.close('playing');
+    this.demand = undefined;
+    return ok([
+      ['Session', this.sessionId],
+      ['Range', 'npt=0.000-'],
+      ['RTP-Info', play.rtpInfo(baseOf(request.uri))],
+    ]);
+  }
+
+  private startRecord(): Reply {
+    if (!this.record || this.record.linkCount === 0) return { status: 455, reason: 'Method Not Valid in This State' };
+    this.record.start();
+    return ok([['Session', this.sessionId]]);
+  }
+
+  private errorReply(err: unknown): Reply {
+    const code = err instanceof GatewayError ? err.code : '';
+    if (code === 'UNAUTHORIZED') return { status: 401, reason: 'Unauthorized', headers: this.auth.challenge() };
+    if (code === 'FORBIDDEN') return { status: 403, reason: 'Forbidden' };
+    if (code === 'STREAM_BUSY') return { status: 403, reason: 'Forbidden' };
+    if (code === 'NOT_FOUND' || code === 'STREAM_NOT_FOUND' || code === 'TIMEOUT') return { status: 404, reason: 'Stream Not Found' };
+    if (code === 'BAD_REQUEST' || (err instanceof Error && err.name === 'ParseError')) return { status: 400, reason: 'Bad Request' };
+    // No free UDP port pair in the RTP range.
+    if (err instanceof RtspError && err.failure === 'transport') return { status: 453, reason: 'Not Enough Bandwidth' };
+    return { status: 503, reason: 'Service Unavailable' };
   }
 
   private send(cseq: string, reply: Reply): void {
@@ -289,11 +315,7 @@ export class RtspServerConnection {
   }
 }
 
-function errorReply(err: unknown): Reply {
-  const code = err instanceof GatewayError ? err.code : '';
-  if (code === 'UNAUTHORIZED') return { status: 401, reason: 'Unauthorized' };
-  if (code === 'FORBIDDEN') return { status: 403, reason: 'Forbidden' };
-  if (code === 'NOT_FOUND' || code === 'STREAM_NOT_FOUND' || code === 'TIMEOUT') return { status: 404, reason: 'Stream Not Found' };
-  if (code === 'BAD_REQUEST' || (err instanceof Error && err.name === 'ParseError')) return { status: 400, reason: 'Bad Request' };
-  return { status: 503, reason: 'Service Unavailable' };
+/** The request URL without its query, ending in `/` (Content-Base and RTP-Info urls). */
+function baseOf(uri: string): string {
+  return uri.split('?')[0]!.replace(/\/?$/, '/');
 }

@@ -2,6 +2,8 @@ import net from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from '../../hub/registry';
 import { RtspServerConnection } from './server-session';
+import type { RtspCredentials } from './server-auth';
+import { osPortAllocator, type UdpPortAllocator } from './udp';
 
 /**
  * Makes the listening server and hands it every accepted socket. Plain RTSP uses
@@ -21,9 +23,13 @@ export interface RtspServerOptions {
   readonly sessionTimeoutMs?: number;
   /** Where connections come from (default: plain TCP). */
   readonly listener?: RtspListenerFactory;
+  /** UDP transport's server ports (the app passes the shared RTP port pool); OS-chosen by default. */
+  readonly udpPorts?: UdpPortAllocator;
+  /** The gateway's credentials for Basic/Digest; without them RTSP authenticates by URL query only. */
+  readonly credentials?: RtspCredentials;
 }
 
-/** RTSP server (play over TCP interleaved): every connection a hub reader. */
+/** RTSP server: play and publish over TCP interleaved or UDP; every session a hub reader or publisher. */
 export class RtspServer {
   private readonly server: net.Server;
   private readonly connections = new Set<RtspServerConnection>();
@@ -55,6 +61,8 @@ export class RtspServer {
       log: this.options.logger.child({ remote }),
       remote,
       sessionTimeoutMs: this.options.sessionTimeoutMs ?? 60_000,
+      udpPorts: this.options.udpPorts ?? osPortAllocator,
+      ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
     });
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));

@@ -77,7 +77,11 @@ export interface UdpTrackChannelOptions {
   readonly onForeign?: (from: RemoteInfo) => void;
 }
 
-/** One track's UDP sockets, wired to the server's ports after SETUP. */
+/**
+ * One track's UDP sockets, wired to the peer's ports after SETUP: the client's pull wires them
+ * to the camera's server_port, the RTSP server to its viewer's or publisher's client_port
+ * (`serverPorts` is then the client's pair: the far end either way).
+ */
 export class UdpTrackChannel {
   private serverRtcpPort: number | undefined;
   private serverRtpPort: number | undefined;
@@ -96,13 +100,29 @@ export class UdpTrackChannel {
     return [this.options.pair.rtpPort, this.options.pair.rtpPort + 1];
   }
 
-  /** The server's ports from the SETUP answer; opens NAT bindings towards them. */
-  connect(serverPorts: readonly [number, number] | undefined, punch: Buffer): void {
+  /** The far end's ports from SETUP; with `punch`, opens NAT bindings towards them. */
+  connect(serverPorts: readonly [number, number] | undefined, punch?: Buffer): void {
     // A server that answers port 0 (or none) gets no RTCP from us; its media still comes.
     if (!serverPorts || serverPorts[0] === 0 || serverPorts[1] === 0) return;
     this.serverRtpPort = serverPorts[0];
     this.serverRtcpPort = serverPorts[1];
-    this.sendRtcp(punch);
+    if (punch) this.sendRtcp(punch);
+  }
+
+  /** RTP to the far end (the RTSP server's media to a viewer). */
+  sendRtp(packet: Buffer): void {
+    if (this.closed || this.serverRtpPort === undefined) return;
+    try {
+      this.options.pair.rtp.send(packet, this.serverRtpPort, this.options.remoteAddress);
+    } catch {
+      // a bad remote address: nothing to send to
+    }
+  }
+
+  /** Bytes handed to send() that the kernel has not taken yet: a slow UDP viewer's backlog. */
+  pendingBytes(): number {
+    if (this.closed) return 0;
+    return this.options.pair.rtp.getSendQueueSize() + this.options.pair.rtcp.getSendQueueSize();
   }
 
   sendRtcp(packet: Buffer): void {

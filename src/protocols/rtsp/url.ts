@@ -74,3 +74,16 @@ export function resolveControl(base: string, control: string | undefined): strin
   }
   return base.endsWith('/') ? base + control : `${base}/${control}`;
 }
+
+/**
+ * A request URL with a track control that a client appended after the query
+ * (`rtsp://h/live/cam?key=k/streamid=0`, what ffmpeg sends when the URL it was given had a
+ * query) put back before it: `rtsp://h/live/cam/streamid=0?key=k`.
+ */
+export function controlBeforeQuery(uri: string): string {
+  const q = uri.indexOf('?');
+  if (q < 0) return uri;
+  const slash = uri.lastIndexOf('/');
+  if (slash < q) return uri;
+  return uri.slice(0, q) + uri.slice(slash) + uri.slice(q, slash);
+}

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ParseError } from '../../../src/core/errors';
-import { buildAuthorization, chooseChallenge, parseChallenges, type ChosenChallenge } from '../../../src/protocols/rtsp/auth';
+import { buildAuthorization, chooseChallenge, parseAuthorization, parseChallenges, type ChosenChallenge } from '../../../src/protocols/rtsp/auth';
+import { RTSP_REALM, RtspServerAuth } from '../../../src/protocols/rtsp/server-auth';
 import { createHash } from 'node:crypto';
 
 function params(authorization: string): Map<string, string> {
@@ -115,5 +116,60 @@ test('property: the challenge parser only throws ParseError and never hangs', ()
       },
     ),
     { numRuns: 3000 },
+  );
+});
+
+test('server side: the answers buildAuthorization makes (Digest with and without qop, Basic) are proven; a wrong password is UNAUTHORIZED', () => {
+  const credentials = (action: string, username: string): { password: string; query: Record<string, string> } | undefined =>
+    action === 'publish' ? { password: 'the-key', query: { key: 'the-key' } } : username === 'tok' ? { password: 'tok', query: { token: 'tok' } } : undefined;
+  const auth = new RtspServerAuth(credentials);
+  const [digestHeader, basicHeader] = auth.challenge();
+  assert.equal(basicHeader![1], `Basic realm="${RTSP_REALM}"`);
+  const chosen = chooseChallenge(parseChallenges(digestHeader![1]))!;
+  assert.equal(chosen.scheme, 'digest');
+  const uri = 'rtsp://127.0.0.1/live/cam';
+  const digest = buildAuthorization(chosen, { username: 'anyone', password: 'the-key' }, 'ANNOUNCE', uri);
+  assert.deepEqual(auth.verify('publish', 'ANNOUNCE', digest), { query: { key: 'the-key' }, user: 'anyone' });
+  // The method is part of the answer: a replay under another method fails.
+  assert.throws(
+    () => auth.verify('publish', 'RECORD', digest),
+    (err: Error) => (err as { code?: string }).code === 'UNAUTHORIZED',
+  );
+  const qop = buildAuthorization({ ...(chosen as Extract<ChosenChallenge, { scheme: 'digest' }>), qop: 'auth' }, { username: 'u', password: 'the-key' }, 'SETUP', uri);
+  assert.ok(auth.verify('publish', 'SETUP', qop));
+  const basic = buildAuthorization({ scheme: 'basic' }, { username: 'tok', password: 'tok' }, 'DESCRIBE', uri);
+  assert.deepEqual(auth.verify('play', 'DESCRIBE', basic), { query: { token: 'tok' }, user: 'tok' });
+  // Play under auth.play: open has no RTSP credential: the header is ignored.
+  assert.equal(auth.verify('play', 'DESCRIBE', buildAuthorization({ scheme: 'basic' }, { username: 'x', password: 'y' }, 'DESCRIBE', uri)), undefined);
+  const wrong = buildAuthorization(chosen, { username: 'u', password: 'not-the-key' }, 'ANNOUNCE', uri);
+  assert.throws(
+    () => auth.verify('publish', 'ANNOUNCE', wrong),
+    (err: Error) => (err as { code?: string }).code === 'UNAUTHORIZED',
+  );
+  // Another connection's nonce is not accepted.
+  assert.throws(
+    () => new RtspServerAuth(credentials).verify('publish', 'ANNOUNCE', digest),
+    (err: Error) => (err as { code?: string }).code === 'UNAUTHORIZED',
+  );
+  assert.equal(auth.failures, 2);
+});
+
+test('fuzz: parseAuthorization returns an answer, undefined or a ParseError', () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.string({ maxLength: 300 }),
+        fc.string({ maxLength: 200 }).map((s) => `Digest ${s}`),
+        fc.string({ maxLength: 100 }).map((s) => `Basic ${s}`),
+      ),
+      (value) => {
+        try {
+          const out = parseAuthorization(value, 'DESCRIBE');
+          if (out) assert.ok(out.scheme === 'basic' || out.scheme === 'digest');
+        } catch (err) {
+          assert.ok(err instanceof ParseError, String(err));
+        }
+      },
+    ),
   );
 });

@@ -7,6 +7,7 @@ import { ParseError } from '../../../src/core/errors';
 
 test('server URIs: app/stream, track control and query; anything else is refused', () => {
   assert.deepEqual(parseServerUri('rtsp://h:8554/live/cam/trackID=1?token=a'), { path: 'live/cam', control: 'trackID=1', query: { token: 'a' } });
+  assert.deepEqual(parseServerUri('rtsp://h:8554/live/cam?token=a/trackID=1'), { path: 'live/cam', control: 'trackID=1', query: { token: 'a' } });
   assert.deepEqual(parseServerUri('rtsp://h/live/cam'), { path: 'live/cam', query: {} });
   for (const bad of ['rtsp://h/../etc', 'rtsp://h/live', 'http://h/live/cam', 'rtsp://h/a/b/c/d']) assert.equal(parseServerUri(bad), undefined);
   fc.assert(

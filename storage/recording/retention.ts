@@ -114,6 +114,9 @@ export class Retention {
       const days = daysFor(row.planId);
       if (days > 0 && row.startMs < now - days * DAY_MS && this.deleteRow(row)) deleted++;
     }
+    // Device downloads (no plan) keep the global rule, counted from when they were downloaded.
+    const downloadDays = daysFor(null);
+    if (downloadDays > 0) for (const row of repo.downloadedBefore(now - downloadDays * DAY_MS, BATCH)) if (this.deleteRow(row)) deleted++;
     return deleted;
   }
 

@@ -105,6 +105,7 @@ export class RecordingsRepo {
   private readonly selectOpen;
   private readonly selectOldest;
   private readonly selectBefore;
+  private readonly selectDownloadedBefore;
   private readonly sumBytes;
   private readonly statusOne;
   private readonly selectAfterId;
@@ -126,7 +127,13 @@ export class RecordingsRepo {
     this.longest = db.prepare<[string], { span: number | null }>('SELECT MAX(end_ms - start_ms) AS span FROM recordings WHERE path = ?');
     this.selectOpen = db.prepare<[], Row>(`SELECT * FROM recordings WHERE status = 'recording' ORDER BY id`);
     this.selectOldest = db.prepare<[number], Row>(`SELECT * FROM recordings WHERE status IN ('complete', 'recovered', 'missing') ORDER BY start_ms LIMIT ?`);
-    this.selectBefore = db.prepare<[number, number], Row>(`SELECT * FROM recordings WHERE start_ms < ? AND status <> 'recording' ORDER BY start_ms LIMIT ?`);
+    // A downloaded device clip's start is the device's time, maybe long past: it ages from when it was downloaded.
+    this.selectBefore = db.prepare<[number, number], Row>(
+      `SELECT * FROM recordings WHERE start_ms < ? AND status <> 'recording' AND reason <> 'download' ORDER BY start_ms LIMIT ?`,
+    );
+    this.selectDownloadedBefore = db.prepare<[number, number], Row>(
+      `SELECT * FROM recordings WHERE reason = 'download' AND created_at < ? AND status <> 'recording' ORDER BY created_at LIMIT ?`,
+    );
     this.selectAfterId = db.prepare<[number, number], Row>(`SELECT * FROM recordings WHERE id > ? AND status <> 'recording' ORDER BY id LIMIT ?`);
     this.counted = db.prepare<[number], { bytes: number; status: RecordingStatus }>('SELECT bytes, status FROM recordings WHERE id = ?');
     this.sumBytes = db.prepare<[], { total: number | null }>(`SELECT SUM(bytes) AS total FROM recordings WHERE status <> 'missing'`);
@@ -210,9 +217,14 @@ export class RecordingsRepo {
     return this.selectOldest.all(limit).map(fromRow);
   }
 
-  /** Closed segments that started before `beforeMs`, oldest first. */
+  /** Closed segments that started before `beforeMs`, oldest first (downloads aside: see downloadedBefore). */
   startedBefore(beforeMs: number, limit: number): RecordingRow[] {
     return this.selectBefore.all(beforeMs, limit).map(fromRow);
+  }
+
+  /** Closed segments of device downloads written before `beforeMs`, oldest download first. */
+  downloadedBefore(beforeMs: number, limit: number): RecordingRow[] {
+    return this.selectDownloadedBefore.all(beforeMs, limit).map(fromRow);
   }
 
   /** Closed segments with an id above `afterId`, by id (the missing-file sweep walks these). */

@@ -75,6 +75,27 @@ test('retention: deleteAfterDays per plan and global on an injected clock; files
   }
 });
 
+test('retention: a downloaded device clip ages from when it was downloaded, not from its (device) start time', () => {
+  const now = Date.UTC(2026, 5, 1);
+  const t = setup({ days: { short: 2 }, global: 10 });
+  try {
+    const clip = (createdAt: number, name: string): number => {
+      const file = `rtp/dl/${name}.flv`;
+      mkdirSync(dirname(t.layout.inside(file)), { recursive: true });
+      writeFileSync(t.layout.inside(file), Buffer.alloc(10));
+      const row = { path: 'rtp/dl', format: 'flv' as const, file, startMs: now - 40 * DAY, endMs: now - 40 * DAY + 60_000, bytes: 10 };
+      return t.repo.insert({ ...row, videoCodec: 'h264', width: 1, height: 1, audioCodec: null, keyframes: 1, status: 'complete', planId: null, reason: 'download' }, createdAt);
+    };
+    const fresh = clip(now - DAY, 'fresh');
+    const stale = clip(now - 11 * DAY, 'stale');
+    assert.equal(t.retention.sweep(now).expired, 1);
+    assert.ok(t.repo.get(fresh), 'downloaded yesterday, of a clip 40 days old: kept');
+    assert.equal(t.repo.get(stale), undefined, 'downloaded 11 days ago: past the global 10 days');
+  } finally {
+    t.close();
+  }
+});
+
 test('disk guard: oldest closed first, never an open segment; maxBytes and minFreeBytes; vanished files turn missing', () => {
   const now = Date.UTC(2026, 5, 1);
   const t = setup({ maxBytes: 250 });

@@ -68,7 +68,12 @@ test('recordings: overlap queries, paging, count, days, progress and the retenti
     assert.equal(repo.get(open)!.bytes, 4242);
     assert.equal(repo.byFile('live/cam3/a.flv')!.id, open);
     assert.equal(repo.oldest(1)[0]!.id, long);
-    assert.equal(repo.startedBefore(t0, 10).length, 1);
+    assert.equal(repo.startedBefore(t0, 10).length, 0, 'the one segment before t0 is a download: it ages by when it was written');
+    assert.deepEqual(
+      repo.downloadedBefore(Date.now() + 1000, 10).map((r) => r.id),
+      [long],
+    );
+    assert.equal(repo.downloadedBefore(Date.now() - 60_000, 10).length, 0);
     assert.equal(repo.totalBytes(), 122 * 1000 + 4242);
     repo.setStatus(open, 'missing');
     assert.equal(repo.totalBytes(), 122 * 1000);

@@ -12,7 +12,7 @@ import { healthApi } from '../api/health';
 import { createHttpServer } from './http-server';
 import { registerMediaRoutes, registerTsRoutes } from './media-routes';
 import { registerWebRoutes } from './web-routes';
-import { registryOptionsFrom } from './registry-options';
+import { registryOptionsFrom, tsFeedOptions } from './registry-options';
 import { attachAlarmRecording, createGb28181, createGbDownloads, MAX_DOWNLOAD_SPEED, type Gb28181 } from './gb-bridge/compose';
 import { downloadsApi } from '../api/downloads';
 import { ProxyRepo } from '../../storage/repos/proxies';
@@ -99,7 +99,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
   const limits = new Limits(log.child({ component: 'limits' }));
   const secrets = loadSecrets(configured, log.child({ component: 'access' }));
   const config = withSecrets(configured, secrets);
-  const registry = new Registry(registryOptionsFrom(config.hub), log.child({ component: 'hub' }));
+  const registry = new Registry(registryOptionsFrom(config.hub, config.http), log.child({ component: 'hub' }));
   const db = openDatabase(config.storage.dir, log.child({ component: 'storage' }));
   const ports: BoundPorts = {};
   const rtmp = config.rtmp.enabled
@@ -208,7 +208,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     gb28181.server.events.on('offline', (id, reason) => webhooks.deviceOffline(id, reason));
     gb28181.server.events.on('alarm', (alarm) => webhooks.alarm(alarm));
   }
-  const tsFeeds = new TsFeeds(registry, log.child({ component: 'ts-feed' }));
+  const tsFeeds = new TsFeeds(registry, log.child({ component: 'ts-feed' }), tsFeedOptions(config));
   const recording = createRecording({ config, registry, feeds: tsFeeds, db, log, gbPaths: gb28181 ? gbPathsOf(gb28181) : undefined });
   if (gb28181) attachAlarmRecording(gb28181, recording.service, config.sip, log);
   const downloads = gb28181 ? createGbDownloads(gb28181, recording.manager, db, config.sip, log) : undefined;

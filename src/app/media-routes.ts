@@ -13,6 +13,7 @@ import { HlsServer } from '../protocols/hls/hls-server';
 import { serveHlsPlaylist, serveHlsSegment } from '../protocols/hls/route';
 import { corsOrigins } from './http-server';
 import type { Limits } from './limits';
+import { tsFeedOptions } from './registry-options';
 
 type HevcMode = GatewayConfig['http']['flvHevcMode'];
 
@@ -78,7 +79,7 @@ export function registerTsRoutes(
   registry: Registry,
   config: GatewayConfig,
   log: Logger,
-  feeds: TsFeeds = new TsFeeds(registry, log.child({ component: 'ts-feed' })),
+  feeds: TsFeeds = new TsFeeds(registry, log.child({ component: 'ts-feed' }), tsFeedOptions(config)),
   limits?: Limits,
 ): { feeds: TsFeeds; hls: HlsServer; close(reason?: string): void } {
   const refusals = limits && {
@@ -98,7 +99,14 @@ export function registerTsRoutes(
       maxSessionsPerClient: config.hls.maxSessionsPerClient,
     },
   );
-  const ts = { registry, feeds, extraHeaders: mediaCorsHeaders(config.http), maxPendingBytes: config.hub.viewer.maxPendingBytes, maxLagMs: config.hub.viewer.maxLag * 1000 };
+  const ts = {
+    registry,
+    feeds,
+    extraHeaders: mediaCorsHeaders(config.http),
+    maxPendingBytes: config.hub.viewer.maxPendingBytes,
+    maxLagMs: config.hub.viewer.maxLag * 1000,
+    burstSeconds: config.http.tsBurstSeconds,
+  };
   const httpTs = { ...ts, log: log.child({ component: 'http-ts' }) };
   const wsTs = { ...ts, log: log.child({ component: 'ws-ts' }) };
   const params = { type: 'object', properties: { app: { type: 'string' }, stream: { type: 'string' } }, required: ['app', 'stream'] } as const;

@@ -67,6 +67,7 @@ export const schema = {
     maxConnections: int(0, 1_000_000),
     headersTimeout: num(1, 600),
     requestTimeout: num(1, 3600),
+    tsBurstSeconds: num(0, 10),
   },
   auth: {
     secret: str(/^(?:|[\x21-\x7e]{16,256})$/, '16-256 printable ASCII characters, or empty (generated)'),

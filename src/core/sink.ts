@@ -46,6 +46,8 @@ export interface Sink {
   /** A track changed config (new SPS, new ASC): emit new sequence headers before the next frame. */
   onTracks(tracks: readonly Track[]): void;
   onFrame(frame: Frame): void;
+  /** The GOP cache replayed after onStart is over: the frames that follow are live (a shared feed that starts its consumers at different points waits for this). */
+  onCacheReplayed?(): void;
   /** The stream ended or the hub closed this sink (lagging, kicked). Release the connection. */
   onEnd(reason: string): void;
   /** Bytes queued towards the peer and not yet sent: the hub's backpressure signal. */

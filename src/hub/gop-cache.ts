@@ -6,9 +6,16 @@ export interface GopCacheLimits {
   maxGops: number;
   maxFrames: number;
   maxBytes: number;
+  /**
+   * Older GOPs kept so that a reader may start this far back (`since`): the TS burst of
+   * http.tsBurstSeconds. 0 (default): only `maxGops`. Still bounded by maxFrames and maxBytes.
+   */
+  historyMs?: number;
 }
 
 export const DEFAULT_GOP_LIMITS: GopCacheLimits = { maxGops: 1, maxFrames: 1500, maxBytes: 16 * 1024 * 1024 };
+
+const TICKS_PER_MS = 90;
 
 /**
  * The frames since the last video keyframe(s), so that a viewer joining mid-stream starts on a
@@ -22,14 +29,18 @@ export class GopCache {
   private byteCount = 0;
   private hasVideo = false;
 
-  constructor(private readonly limits: GopCacheLimits = DEFAULT_GOP_LIMITS) {}
+  private readonly historyTicks: number;
+
+  constructor(private readonly limits: GopCacheLimits = DEFAULT_GOP_LIMITS) {
+    this.historyTicks = (limits.historyMs ?? 0) * TICKS_PER_MS;
+  }
 
   push(frame: Frame): void {
     const video = isVideoCodec(frame.codec);
     if (video) this.hasVideo = true;
     if (video && frame.keyframe) {
       this.gops.push([]);
-      if (this.gops.length > this.limits.maxGops) this.dropOldestGop();
+      this.dropBeyondHistory(frame.dts);
     } else if (this.gops.length === 0) {
       if (this.hasVideo) return; // no keyframe yet: nothing a viewer could start on
       this.gops.push([]);
@@ -43,6 +54,22 @@ export class GopCache {
   /** The frames a new viewer gets, oldest first, starting at the newest GOP's keyframe. */
   snapshot(): readonly Frame[] {
     return this.gops.length ? this.gops[this.gops.length - 1]! : [];
+  }
+
+  /**
+   * The frames from the newest GOP that starts at least `ms` before the newest frame (or the
+   * oldest GOP kept, when none is that old), oldest first. `since(0)` is `snapshot()`.
+   */
+  since(ms: number): readonly Frame[] {
+    const newest = this.gops[this.gops.length - 1];
+    const lastDts = newest?.[newest.length - 1]?.dts;
+    if (lastDts === undefined || ms <= 0) return this.snapshot();
+    let first = 0;
+    for (let i = this.gops.length - 1; i >= 0; i--) {
+      first = i;
+      if (this.gops[i]![0]!.dts <= lastDts - ms * TICKS_PER_MS) break;
+    }
+    return this.gops.slice(first).flat();
   }
 
   clear(): void {
@@ -70,6 +97,15 @@ export class GopCache {
       }
       this.dropOldestGop();
       if (this.gops.length === 0) return;
+    }
+  }
+
+  /** At a new keyframe: drops the oldest GOP while more than maxGops are kept and the next one still starts far enough back for the history. */
+  private dropBeyondHistory(keyDts: number): void {
+    while (this.gops.length > this.limits.maxGops) {
+      const next = this.gops[1]?.[0];
+      if (this.historyTicks > 0 && (next === undefined || next.dts > keyDts - this.historyTicks)) return;
+      this.dropOldestGop();
     }
   }
 

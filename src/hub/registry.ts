@@ -67,6 +67,8 @@ export interface SubscribeOptions {
    * reader handles (`registry.reader`) and are counted once each.
    */
   counted?: boolean;
+  /** Start the replay this far back (ms) in the GOP cache, as far as `gop.historyMs` kept it (the TS burst); default 0: the newest keyframe. */
+  historyMs?: number;
 }
 
 export interface SessionSnapshot {
@@ -275,7 +277,12 @@ export class Registry {
       options.signal?.removeEventListener('abort', onAbort);
       return true;
     };
-    const subscriberOptions = { backpressure: { ...this.options.backpressure, ...options.backpressure }, tracks: options.tracks, counted: options.counted ?? true };
+    const subscriberOptions = {
+      backpressure: { ...this.options.backpressure, ...options.backpressure },
+      tracks: options.tracks,
+      counted: options.counted ?? true,
+      historyMs: options.historyMs,
+    };
     const subscriber = new Subscriber(id, sink, subscriberOptions, log, (s, reason) => {
       this.subscriberClosed(s, path);
       if (s.counted) this.events.emit('viewerEnd', { ...s.stats(), path, reason, started: s.isStarted, endedAt: Date.now() });

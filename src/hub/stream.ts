@@ -311,7 +311,7 @@ export class Stream {
   private startSubscriber(subscriber: Subscriber, onStarted: () => void): void {
     this.pendingStarts.delete(subscriber);
     const info: StreamInfo = { path: this.path, tracks: this.servedTracks, feed: (key) => this.feeds.lease(key, subscriber) };
-    const cached = this.gop.snapshot().filter((f) => this.servedIds.has(f.trackId));
+    const cached = this.gop.since(subscriber.historyMs).filter((f) => this.servedIds.has(f.trackId));
     if (subscriber.start(info, cached)) onStarted();
   }
 

@@ -24,6 +24,8 @@ export interface SubscriberOptions {
    * subscription is not: its consumers are counted, each once.
    */
   readonly counted: boolean;
+  /** Replay the GOP cache from this far back (ms, hub `gop.historyMs` bounds it); 0: from the newest keyframe. */
+  readonly historyMs?: number;
 }
 
 export interface SubscriberStats {
@@ -70,6 +72,10 @@ export class Subscriber {
     return this.options.counted;
   }
 
+  get historyMs(): number {
+    return this.options.historyMs ?? 0;
+  }
+
   get isStarted(): boolean {
     return this.started;
   }
@@ -94,6 +100,7 @@ export class Subscriber {
       this.deliver(frame);
       if (this.closed) return false;
     }
+    if (this.sink.onCacheReplayed && !this.call(() => this.sink.onCacheReplayed?.())) return false;
     return true;
   }
 

@@ -16,7 +16,8 @@ let publisher: Awaited<ReturnType<typeof publishTestPattern>>;
 const dir = mkdtempSync(join(tmpdir(), 'gw-httpts-'));
 
 before(async () => {
-  gw = await startTestGateway({ GW_HUB_WAIT_FOR_PUBLISHER: '1' });
+  // A 3 s burst is every viewer's default here; the first test asks for none (?burst=0), the shipped default.
+  gw = await startTestGateway({ GW_HUB_WAIT_FOR_PUBLISHER: '1', GW_HTTP_TS_BURST_SECONDS: '3' });
   publisher = await publishTestPattern(gw, 'live/ts');
 });
 
@@ -53,7 +54,7 @@ async function checkCapture(file: string): Promise<{ videoFrames: number; audioF
 
 test('HTTP-TS: a viewer joining mid-stream gets a continuous TS from a keyframe that ffmpeg decodes cleanly', async () => {
   const file = join(dir, 'http.ts');
-  const viewing = captureHttp(`${gw.httpUrl}/live/ts.ts`, file, 3000);
+  const viewing = captureHttp(`${gw.httpUrl}/live/ts.ts?burst=0`, file, 3000);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const stream = (await (await fetch(`${gw.httpUrl}/api/streams/live/ts`, { headers: gw.authHeaders })).json()) as { readers: { byProtocol: Record<string, number> } };
   assert.equal(stream.readers.byProtocol['http-ts'], 1);
@@ -64,7 +65,7 @@ test('HTTP-TS: a viewer joining mid-stream gets a continuous TS from a keyframe 
   assert.ok(decoded.audioFrames >= 100, `audio frames in 3 s: ${decoded.audioFrames}`);
 });
 
-test('two HTTP-TS viewers and a WebSocket-TS viewer share one TS mux', async () => {
+test('two HTTP-TS viewers and a WebSocket-TS viewer share one TS mux (each with the 3 s burst: one continuous TS into live)', async () => {
   const files = [join(dir, 'a.ts'), join(dir, 'b.ts'), join(dir, 'ws.ts')];
   const a = captureHttp(`${gw.httpUrl}/live/ts.ts`, files[0]!, 2500);
   const b = captureHttp(`${gw.httpUrl}/live/ts.ts`, files[1]!, 2500);
@@ -78,6 +79,28 @@ test('two HTTP-TS viewers and a WebSocket-TS viewer share one TS mux', async () 
   assert.ok(rws.messages > 50 && rws.bytes % 188 === 0, `${rws.messages} messages of whole packets`);
   for (const file of files) await checkCapture(file);
   await waitFor(() => gw.gateway.registry.get('live/ts')!.readers.total === 0, 3000, 'the mux to close with its last viewer');
+});
+
+test('burst: ?burst=3 hands over 3 s of older GOPs at once (what ffprobe reads before its first frame), ?burst=0 the newest GOP; a bad value is a 400', async () => {
+  await waitFor(() => gw.gateway.registry.get('live/ts')!.uptimeMs > 5000 || undefined, 10_000, 'the stream to have 4 s of history');
+  const probeFrames = async (query: string): Promise<{ video: number; keyframes: number }> => {
+    const file = join(dir, `burst${query.replace(/\W/g, '')}.ts`);
+    const result = await captureHttp(`${gw.httpUrl}/live/ts.ts${query}`, file, 800);
+    assert.equal(result.status, 200);
+    const probe = await ffprobeJson(file, ['-show_packets', '-select_streams', 'v']);
+    const packets = probe.packets ?? [];
+    return { video: packets.length, keyframes: packets.filter((p) => p.flags.startsWith('K')).length };
+  };
+  const burst = await probeFrames('?burst=3');
+  // 0.8 s of wall time: live alone gives at most the newest GOP (25 frames) and 20 more.
+  assert.ok(burst.video >= 75, `${burst.video} video frames in 0.8 s with a 3 s burst`);
+  assert.ok(burst.keyframes >= 3, `${burst.keyframes} keyframes in the burst (GOP 1 s)`);
+  const edge = await probeFrames('?burst=0');
+  assert.ok(edge.video < 60, `${edge.video} video frames in 0.8 s without a burst`);
+  assert.ok(edge.keyframes <= 2, `${edge.keyframes} keyframes without a burst`);
+  const bad = await captureHttp(`${gw.httpUrl}/live/ts.ts?burst=lots`, join(dir, 'bad.ts'), 1000);
+  assert.equal(bad.status, 400);
+  assert.equal((JSON.parse(bad.body.slice(bad.body.indexOf('{'))) as { code: string }).code, 'BAD_REQUEST');
 });
 
 test('an unknown stream is a 404 {code, message} over HTTP and close code 4404 over WebSocket', async () => {

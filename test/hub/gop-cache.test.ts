@@ -47,3 +47,29 @@ test('audio-only streams keep the newest frames within bounds', () => {
   assert.equal(cache.frames, 10);
   assert.equal(cache.snapshot()[0]!.dts, 40);
 });
+
+test('history: older GOPs are kept as far back as historyMs asks, and since(ms) starts at the newest GOP that old', () => {
+  // GOP 1 s (90,000 ticks), history 2.5 s.
+  const cache = new GopCache({ maxGops: 1, maxFrames: 1000, maxBytes: 1e6, historyMs: 2500 });
+  for (let i = 0; i < 25 * 6; i++) cache.push(videoFrame(i * 3600, i % 25 === 0));
+  const newestKey = 5 * 90_000;
+  assert.equal(cache.snapshot()[0]!.dts, newestKey, 'snapshot() still starts at the newest keyframe');
+  assert.equal(cache.since(0)[0]!.dts, newestKey);
+  const lastDts = 149 * 3600;
+  assert.equal(cache.since(1000)[0]!.dts, 4 * 90_000, 'the newest keyframe at least 1 s before the newest frame');
+  assert.equal(cache.since(2500)[0]!.dts, 3 * 90_000, 'the newest keyframe at least 2.5 s back');
+  assert.ok(cache.since(2500)[0]!.dts <= lastDts - 2500 * 90);
+  assert.equal(cache.since(10_000)[0]!.dts, 2 * 90_000, 'no further back than the history kept');
+  assert.equal(cache.since(2500).length, 150 - 75, 'every frame from there on, in order');
+});
+
+test('history is bounded by frames and bytes: the oldest GOP goes first', () => {
+  const cache = new GopCache({ maxGops: 1, maxFrames: 60, maxBytes: 1e6, historyMs: 10_000 });
+  for (let i = 0; i < 25 * 6; i++) cache.push(videoFrame(i * 3600, i % 25 === 0));
+  assert.ok(cache.frames <= 60, `${cache.frames} frames`);
+  assert.equal(cache.since(10_000)[0]!.keyframe, true, 'what is left starts on a keyframe');
+  const bytes = new GopCache({ maxGops: 1, maxFrames: 1000, maxBytes: 30 * 100, historyMs: 10_000 });
+  for (let i = 0; i < 25 * 6; i++) bytes.push(videoFrame(i * 3600, i % 25 === 0, 100));
+  assert.ok(bytes.bytes <= 3000);
+  assert.equal(bytes.since(10_000)[0]!.dts, 5 * 90_000);
+});

@@ -33,23 +33,38 @@ export interface TsFeedOptions {
   readonly maxCacheBytes?: number;
   readonly maxCacheChunks?: number;
   readonly audioOnlyPsiIntervalTicks?: number;
+  /**
+   * Older random access points kept (ms) so that a consumer may start that far back: the burst a
+   * TS viewer asks for (http.tsBurstSeconds). 0: only the chunks from the newest one.
+   */
+  readonly historyMs?: number;
 }
 
 interface ConsumerState {
   started: boolean;
+  /** How far back (90 kHz ticks) its first chunk may be: its burst. */
+  readonly burstTicks: number;
 }
+
+const TICKS_PER_MS = 90;
 
 /**
  * One stream muxed to TS once and fanned out (DESIGN hub rule 9). It is a hub Sink: the hub
  * replays its GOP cache into it, so the feed keeps its own cache of chunks from the last random
- * access point and new consumers start there at once. A consumer that throws is dropped alone.
+ * access point (and, with `historyMs`, from older ones: one run of chunks per random access
+ * point) and new consumers start there at once, or further back by their burst. Consumers that
+ * come before the hub's replay is over start with it (onCacheReplayed), so that a burst is one
+ * continuous TS, continuity counters included. A consumer that throws is dropped alone.
  */
 export class TsFeed implements Sink {
   private readonly muxer: TsMuxer;
   private readonly consumers = new Map<TsConsumer, ConsumerState>();
-  private cache: TsChunk[] = [];
+  /** Runs of chunks, each from a random access point, oldest first; empty until the first one. */
+  private cache: TsChunk[][] = [];
   private cacheBytes = 0;
-  private cacheValid = false;
+  private cacheChunks = 0;
+  /** The hub's replay is over: chunks go to consumers as they come. */
+  private live = false;
   private discontinuityNext = false;
   private started = false;
   private endedReason: string | undefined;
@@ -61,6 +76,7 @@ export class TsFeed implements Sink {
   private readonly muxErrors: RateLimitedLog;
   private readonly maxCacheBytes: number;
   private readonly maxCacheChunks: number;
+  private readonly historyTicks: number;
 
   constructor(
     readonly path: string,
@@ -71,6 +87,7 @@ export class TsFeed implements Sink {
     this.muxer = new TsMuxer({ audioOnlyPsiIntervalTicks: options.audioOnlyPsiIntervalTicks });
     this.maxCacheBytes = options.maxCacheBytes ?? 16 * 1024 * 1024;
     this.maxCacheChunks = options.maxCacheChunks ?? 3000;
+    this.historyTicks = (options.historyMs ?? 0) * TICKS_PER_MS;
     this.muxErrors = new RateLimitedLog(log.warn.bind(log), 'ts: frame could not be muxed, dropped');
   }
 
@@ -100,15 +117,18 @@ export class TsFeed implements Sink {
     return { chunks: this.chunksOut, bytes: this.bytesMuxed, skippedFrames: this.muxer.skippedFrames, cachedBytes: this.cacheBytes };
   }
 
-  /** Adds a consumer: it gets the cached chunks from the last random access point now. */
-  add(consumer: TsConsumer): void {
+  /**
+   * Adds a consumer: it gets the cached chunks from the last random access point now, or from the
+   * newest one at least `burstMs` older than the newest chunk (as far back as the cache holds).
+   */
+  add(consumer: TsConsumer, burstMs = 0): void {
     if (this.endedReason !== undefined) {
       consumer.onEnd(this.endedReason);
       return;
     }
-    const state: ConsumerState = { started: false };
+    const state: ConsumerState = { started: false, burstTicks: Math.max(0, burstMs) * TICKS_PER_MS };
     this.consumers.set(consumer, state);
-    if (this.cacheValid) for (const chunk of this.cache) if (!this.deliver(consumer, state, chunk)) return;
+    if (this.live) this.replay(consumer, state);
   }
 
   /** Removes a consumer; returns how many are left. */
@@ -133,6 +153,11 @@ export class TsFeed implements Sink {
       this.discontinuityNext = true;
       this.resetCache();
     }
+  }
+
+  onCacheReplayed(): void {
+    this.live = true;
+    for (const [consumer, state] of [...this.consumers]) this.replay(consumer, state);
   }
 
   onFrame(frame: Frame): void {
@@ -162,7 +187,7 @@ export class TsFeed implements Sink {
     this.chunksOut++;
     this.bytesMuxed += chunk.data.length;
     this.remember(chunk);
-    for (const [consumer, state] of this.consumers) this.deliver(consumer, state, chunk);
+    if (this.live) for (const [consumer, state] of this.consumers) this.deliver(consumer, state, chunk);
   }
 
   onEnd(reason: string): void {
@@ -201,19 +226,41 @@ export class TsFeed implements Sink {
 
   private remember(chunk: TsChunk): void {
     if (chunk.randomAccess) {
-      this.resetCache();
-      this.cacheValid = true;
+      this.cache.push([]);
+      // Older runs go once the next one starts far enough back for the longest burst.
+      while (this.cache.length > 1 && this.cache[1]!.length > 0 && this.cache[1]![0]!.dts <= chunk.dts - this.historyTicks) this.dropOldestRun();
+      if (this.historyTicks === 0) while (this.cache.length > 1) this.dropOldestRun();
     }
-    if (!this.cacheValid) return;
-    this.cache.push(chunk);
+    const run = this.cache[this.cache.length - 1];
+    if (!run) return;
+    run.push(chunk);
     this.cacheBytes += chunk.data.length;
-    if (this.cacheBytes > this.maxCacheBytes || this.cache.length > this.maxCacheChunks) this.resetCache();
+    this.cacheChunks++;
+    while (this.cache.length > 1 && (this.cacheBytes > this.maxCacheBytes || this.cacheChunks > this.maxCacheChunks)) this.dropOldestRun();
+    if (this.cacheBytes > this.maxCacheBytes || this.cacheChunks > this.maxCacheChunks) this.resetCache();
+  }
+
+  private dropOldestRun(): void {
+    for (const chunk of this.cache.shift() ?? []) {
+      this.cacheBytes -= chunk.data.length;
+      this.cacheChunks--;
+    }
   }
 
   private resetCache(): void {
     this.cache = [];
     this.cacheBytes = 0;
-    this.cacheValid = false;
+    this.cacheChunks = 0;
+  }
+
+  /** The cached chunks a consumer starts with: from the newest run at least its burst older than the newest chunk. */
+  private replay(consumer: TsConsumer, state: ConsumerState): void {
+    const newest = this.cache[this.cache.length - 1];
+    const lastDts = newest?.[newest.length - 1]?.dts;
+    if (lastDts === undefined) return;
+    let first = this.cache.length - 1;
+    while (first > 0 && this.cache[first]![0]!.dts > lastDts - state.burstTicks) first--;
+    for (let i = first; i < this.cache.length; i++) for (const chunk of this.cache[i]!) if (!this.deliver(consumer, state, chunk)) return;
   }
 
   private deliver(consumer: TsConsumer, state: ConsumerState, chunk: TsChunk): boolean {

@@ -5,7 +5,7 @@ import { TsFeed, type TsConsumer, type TsFeedOptions } from './ts-feed';
 
 /** What the feeds need from the hub: `Registry.subscribe` fits (formats may not import the hub). */
 export interface TsFeedHub {
-  subscribe(path: string, sink: Sink, options: { signal?: AbortSignal; counted?: boolean; tracks?: TrackSelector }): Promise<{ close(reason?: string): void }>;
+  subscribe(path: string, sink: Sink, options: { signal?: AbortSignal; counted?: boolean; tracks?: TrackSelector; historyMs?: number }): Promise<{ close(reason?: string): void }>;
 }
 
 /** The codecs this TS carries: G.711 has no MPEG-TS stream type players agree on, so a TS feed never sees it. */
@@ -52,9 +52,10 @@ export class TsFeeds {
   /**
    * Attaches `consumer` to the feed of `path`, creating it (and its hub subscription) if needed.
    * Resolves once the feed started; rejects like `Registry.subscribe` (STREAM_NOT_FOUND,
-   * SOURCE_START_*) or UNSUPPORTED_CODEC, in which case the consumer got nothing.
+   * SOURCE_START_*) or UNSUPPORTED_CODEC, in which case the consumer got nothing. `burstMs`: the
+   * consumer starts that far back (a TS viewer's burst), within the feeds' `historyMs`.
    */
-  async attach(path: string, consumer: TsConsumer, options: { signal?: AbortSignal } = {}): Promise<TsAttachment> {
+  async attach(path: string, consumer: TsConsumer, options: { signal?: AbortSignal; burstMs?: number } = {}): Promise<TsAttachment> {
     let entry = this.feeds.get(path);
     if (!entry || entry.feed.ended) entry = this.create(path);
     const current = entry;
@@ -65,7 +66,7 @@ export class TsFeeds {
       options.signal?.removeEventListener('abort', detach);
       if (current.feed.remove(consumer) === 0) this.release(current, 'no TS consumer left');
     };
-    current.feed.add(consumer);
+    current.feed.add(consumer, Math.min(options.burstMs ?? 0, this.options.historyMs ?? 0));
     options.signal?.addEventListener('abort', detach, { once: true });
     if (options.signal?.aborted) detach();
     try {
@@ -100,7 +101,8 @@ export class TsFeeds {
       abort,
       released: false,
       // Uncounted: the feed's consumers hold their own reader handles (hub rule 10).
-      started: this.hub.subscribe(path, feed, { signal: abort.signal, counted: false, tracks: carriedInTs }).then(
+      // The hub replays as far back as the longest burst, so the first viewer can have one too.
+      started: this.hub.subscribe(path, feed, { signal: abort.signal, counted: false, tracks: carriedInTs, historyMs: this.options.historyMs ?? 0 }).then(
         (subscription) => {
           entry.subscription = subscription;
           if (entry.released) subscription.close('no TS consumer left');

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { errorBody, httpStatusOf } from '../../core/errors';
+import { GatewayError, errorBody, httpStatusOf } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { TsAttachment, TsFeeds } from '../../formats/mpegts/ts-feeds';
 import type { Registry } from '../../hub/registry';
@@ -19,6 +19,8 @@ export interface TsRouteDeps {
   maxPendingBytes: number;
   /** A viewer behind for longer than this is closed, ms (hub.viewer.maxLag). */
   maxLagMs: number;
+  /** Older media a viewer gets at once, s (http.tsBurstSeconds): the default and the most `?burst=` may ask. */
+  burstSeconds: number;
 }
 
 export type TsStreamRequest = FastifyRequest<{ Params: { app: string; stream: string }; Querystring: Record<string, string | undefined> }>;
@@ -42,15 +44,29 @@ interface Joined {
  * and calls `open`.
  */
 async function join(path: string, parts: ViewerParts, deps: TsRouteDeps, signal: AbortSignal, query: ParsedQuery): Promise<Joined> {
+  const burstMs = burstMsOf(query, deps.burstSeconds);
   await deps.registry.admission.admit(playRequest(parts.protocol, path, parts.remote, query));
   const reader = deps.registry.reader(path, { protocol: parts.protocol, remote: parts.remote, bytesOut: () => parts.writer.bytesOut, onClose: parts.finish });
   try {
-    const attachment = await deps.feeds.attach(path, parts.writer, { signal });
+    const attachment = await deps.feeds.attach(path, parts.writer, { signal, burstMs });
     return { reader, attachment };
   } catch (err) {
     reader.close();
     throw err;
   }
+}
+
+/**
+ * `?burst=SECONDS`: how much older media (whole GOPs) the viewer gets at once before live, at most
+ * `maxSeconds`; absent: `maxSeconds`. A prober that reads 5 s of stream time before its first
+ * frame (ffmpeg's TS demuxer with scan_all_pmts) then starts at once, at the cost of that delay.
+ */
+export function burstMsOf(query: ParsedQuery | undefined, maxSeconds: number): number {
+  const raw = query?.burst;
+  const value = typeof raw === 'string' ? raw : raw?.[0];
+  if (value === undefined) return maxSeconds * 1000;
+  if (!/^\d{1,4}(?:\.\d{1,3})?$/.test(value)) throw new GatewayError('BAD_REQUEST', `burst must be a number of seconds (0 to ${maxSeconds})`);
+  return Math.min(Number(value), maxSeconds) * 1000;
 }
 
 function viewerParts(protocol: 'http-ts' | 'ws-ts', remote: string, backlog: () => number, deps: TsRouteDeps, end: (reason: string) => void): ViewerParts {

@@ -123,3 +123,63 @@ test('a consumer that throws is dropped alone; an aborted attach leaves nothing 
   assert.ok(good.ended);
   await registry.close();
 });
+
+/** 6 s of H.264 at 25 fps with a keyframe every second, 90 kHz dts. */
+function writeSeconds(publisher: ReturnType<Registry['publish']>, seconds: number, from = 0): number {
+  let i = from;
+  for (; i < from + seconds * 25; i++) publisher.write(videoFrame(i * 3600, i % 25 === 0));
+  return i;
+}
+
+function randomAccessCount(chunks: readonly TsChunk[]): number {
+  return chunks.filter((c) => c.randomAccess).length;
+}
+
+test('burst: a consumer may start whole GOPs back, from the hub for the first one and from the feed for the next; continuity counters run on into live', async () => {
+  const registry = new Registry({ ...DEFAULT_REGISTRY_OPTIONS, gop: { ...DEFAULT_REGISTRY_OPTIONS.gop, historyMs: 3000 }, trackWaitMs: 50 }, silentLogger());
+  const feeds = new TsFeeds(registry, silentLogger(), { historyMs: 3000 });
+  const publisher = registry.publish('live/burst', new TestSource());
+  publisher.setTracks([H264_TEST_TRACK]);
+  let next = writeSeconds(publisher, 6);
+  const first = new Collector();
+  const attachFirst = await feeds.attach('live/burst', first, { burstMs: 3000 });
+  assert.equal(randomAccessCount(first.chunks), 4, 'the newest keyframe at least 3 s back and the three after it, at once');
+  assert.equal(first.chunks[0]!.dts, 2 * 90_000);
+  const live = new Collector();
+  const attachLive = await feeds.attach('live/burst', live);
+  assert.equal(randomAccessCount(live.chunks), 1, 'no burst asked: the newest GOP only');
+  assert.equal(live.chunks[0]!.dts, 5 * 90_000);
+  const capped = new Collector();
+  const attachCapped = await feeds.attach('live/burst', capped, { burstMs: 60_000 });
+  assert.equal(capped.chunks[0], first.chunks[0], 'a longer burst than the history gets what is kept, the same chunks');
+  next = writeSeconds(publisher, 1, next);
+  assert.equal(first.chunks.at(-1), live.chunks.at(-1), 'then live, the same chunks to all');
+  const videoPid = pidOf(first.chunks.at(-1)!);
+  const counters = first.chunks.flatMap((c) => {
+    const out: number[] = [];
+    for (let at = 0; at < c.data.length; at += 188) {
+      const pid = ((c.data[at + 1]! & 0x1f) << 8) | c.data[at + 2]!;
+      if (pid === videoPid && (c.data[at + 3]! & 0x10) !== 0) out.push(c.data[at + 3]! & 0x0f);
+    }
+    return out;
+  });
+  for (let i = 1; i < counters.length; i++) assert.equal(counters[i], (counters[i - 1]! + 1) % 16, `continuity counter at video packet ${i}`);
+  attachFirst.detach();
+  attachLive.detach();
+  attachCapped.detach();
+  assert.ok(next > 0);
+  await registry.close();
+});
+
+test('burst: without history configured a consumer asking for one gets the newest GOP', async () => {
+  const registry = makeRegistry();
+  const feeds = new TsFeeds(registry, silentLogger());
+  const publisher = registry.publish('live/nob', new TestSource());
+  publisher.setTracks([H264_TEST_TRACK]);
+  writeSeconds(publisher, 4);
+  const c = new Collector();
+  const attachment = await feeds.attach('live/nob', c, { burstMs: 3000 });
+  assert.equal(randomAccessCount(c.chunks), 1);
+  attachment.detach();
+  await registry.close();
+});

@@ -4,7 +4,7 @@ import type { RoundResult } from './round';
 import type { ServerKind } from './servers';
 import type { Protocol } from './viewers';
 
-const PROTOCOL_NAMES: Record<Protocol, string> = { flv: 'HTTP-FLV', ws: 'WebSocket-FLV', rtmp: 'RTMP' };
+const PROTOCOL_NAMES: Record<Protocol, string> = { flv: 'HTTP-FLV', ws: 'WebSocket-FLV', rtmp: 'RTMP', rtsp: 'RTSP (TCP)' };
 
 function fixed(value: number, digits: number): string {
   return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';

@@ -254,7 +254,7 @@ async function openViewers(protocol: Protocol, n: number, context: ViewerContext
 
 export async function runRound(kind: ServerKind, protocol: Protocol, n: number, o: RoundOptions): Promise<RoundResult> {
   const server = await startServer(kind, o);
-  const target: Target = { host: '127.0.0.1', httpPort: server.httpPort, rtmpPort: server.rtmpPort, app: 'live', stream: 'bench' };
+  const target: Target = { host: '127.0.0.1', httpPort: server.httpPort, rtmpPort: server.rtmpPort, rtspPort: server.rtspPort, app: 'live', stream: 'bench' };
   const context: ViewerContext = { target, gapLimitMs: o.gapLimitMs, readBuffer: Buffer.allocUnsafe(64 * 1024) };
   let publisher = NO_PUBLISHER;
   let viewers: Viewer[] = [];

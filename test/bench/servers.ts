@@ -97,6 +97,8 @@ export interface ServerHandle {
   process: ManagedChild;
   rtmpPort: number;
   httpPort: number;
+  /** The gateway's RTSP port. */
+  rtspPort?: number;
   /** Warning and error log lines, counted by message. */
   problems: Map<string, number>;
   stop(): Promise<void>;
@@ -108,7 +110,7 @@ function countProblem(problems: Map<string, number>, message: string): void {
 }
 
 /** Resolves with the gateway's bound ports from its 'gateway listening' JSON log line. */
-function readGatewayLog(proc: ManagedChild, problems: Map<string, number>): Promise<{ rtmp: number; http: number }> {
+function readGatewayLog(proc: ManagedChild, problems: Map<string, number>): Promise<{ rtmp: number; http: number; rtsp?: number }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not listen within 20 s: ${proc.stderrTail()}`)), 20_000);
     proc.child.once('exit', () => {
@@ -118,7 +120,7 @@ function readGatewayLog(proc: ManagedChild, problems: Map<string, number>): Prom
     createInterface({ input: proc.child.stdout! }).on('line', (line) => {
       // Info lines are not parsed: the load client stays cheap.
       if (!line.includes('"level":4') && !line.includes('"level":5') && !line.includes('gateway listening')) return;
-      let entry: { level?: number; msg?: string; ports?: { rtmp?: number; http?: number } };
+      let entry: { level?: number; msg?: string; ports?: { rtmp?: number; http?: number; rtsp?: number } };
       try {
         entry = JSON.parse(line) as typeof entry;
       } catch {
@@ -126,7 +128,7 @@ function readGatewayLog(proc: ManagedChild, problems: Map<string, number>): Prom
       }
       if (entry.msg === 'gateway listening' && entry.ports?.rtmp && entry.ports.http) {
         clearTimeout(timer);
-        resolve({ rtmp: entry.ports.rtmp, http: entry.ports.http });
+        resolve({ rtmp: entry.ports.rtmp, http: entry.ports.http, ...(entry.ports.rtsp ? { rtsp: entry.ports.rtsp } : {}) });
       } else if ((entry.level ?? 0) >= 40) {
         countProblem(problems, `${(entry.level ?? 0) >= 50 ? 'error' : 'warn'}: ${entry.msg ?? line.slice(0, 200)}`);
       }
@@ -186,7 +188,7 @@ export async function startGateway(root: string, resources: Resources, options: 
     await stop();
     throw err;
   }
-  return { kind: 'gateway', process: proc, rtmpPort: ports.rtmp, httpPort: ports.http, problems, stop };
+  return { kind: 'gateway', process: proc, rtmpPort: ports.rtmp, httpPort: ports.http, ...(ports.rtsp ? { rtspPort: ports.rtsp } : {}), problems, stop };
 }
 
 /** A port that was free a moment ago (bind 0, read it, close). */

@@ -18,14 +18,18 @@ import { MessageType } from '../../src/protocols/rtmp/message';
 import { FlvKeyframeScanner, isVideoKeyframe } from '../helpers/flv-scan';
 import { RtmpPlayClient } from '../helpers/rtmp-play-client';
 import { ChunkedDecoder } from './http-chunked';
+import { openRtspViewer } from './rtsp-viewer';
 
-export type Protocol = 'flv' | 'ws' | 'rtmp';
+export type Protocol = 'flv' | 'ws' | 'rtmp' | 'rtsp';
+/** What the fan-out bench compares across servers (node-media-server and the relay have no RTSP; bench:rtsp-server adds it). */
 export const PROTOCOLS: readonly Protocol[] = ['flv', 'ws', 'rtmp'];
 
 export interface Target {
   host: string;
   httpPort: number;
   rtmpPort: number;
+  /** The gateway's RTSP port (bench:rtsp-server). */
+  rtspPort?: number;
   app: string;
   stream: string;
 }
@@ -288,6 +292,7 @@ function openRtmpProbe({ target, gapLimitMs }: ViewerContext, latency: LatencyRe
 
 export function openViewer(protocol: Protocol, context: ViewerContext): Viewer {
   if (protocol === 'flv') return openHttpFlv(context);
+  if (protocol === 'rtsp') return openRtspViewer(context, { newStats, onBytes, onKeyframe, onClosed });
   if (protocol === 'ws') return openWsFlv(context);
   if (context.latency) return openRtmpProbe(context, context.latency);
   return openRtmp(context);

@@ -39,3 +39,21 @@ test('a PEM private key in a log line is masked whole, a certificate is left alo
   assert.equal(maskSecrets(cert), cert);
   assert.deepEqual(maskObject({ err: { message: `bad ${key}` } }), { err: { message: 'bad ***' } });
 });
+
+test('property: no base64 line of a PEM private key survives masking, whatever surrounds it', () => {
+  const base64Line = fc.stringMatching(/^[A-Za-z0-9+/]{40,64}$/);
+  fc.assert(
+    fc.property(
+      fc.string({ maxLength: 40 }),
+      fc.array(base64Line, { minLength: 1, maxLength: 5 }),
+      fc.constantFrom('', 'RSA ', 'EC ', 'ENCRYPTED '),
+      fc.string({ maxLength: 40 }),
+      (before, lines, kind, after) => {
+        const pem = `-----BEGIN ${kind}PRIVATE KEY-----\n${lines.join('\n')}\n-----END ${kind}PRIVATE KEY-----`;
+        const masked = maskSecrets(`${before}${pem}${after}`);
+        for (const line of lines) assert.ok(!masked.includes(line), `a key line survived in ${masked}`);
+        assert.ok(!masked.includes('PRIVATE KEY-----'));
+      },
+    ),
+  );
+});

@@ -52,8 +52,8 @@ export function registerMediaRoutes(app: FastifyInstance, registry: Registry, co
       },
       querystring: { type: 'object', properties: { hevc: { type: 'string', enum: ['enhanced', 'legacy'] } } },
     },
-    handler: (request, reply) => serveHttpFlv(request as StreamRequest, reply, { registry, log: flvLog, extraHeaders, tagFeed }),
-    wsHandler: (socket, request) => serveWsFlv(socket, request as StreamRequest, { registry, log: wsLog, tagFeed }),
+    handler: (request, reply) => serveHttpFlv(request as StreamRequest, reply, { registry, log: flvLog, extraHeaders, tagFeed, noDelay: config.flvNoDelay }),
+    wsHandler: (socket, request) => serveWsFlv(socket, request as StreamRequest, { registry, log: wsLog, tagFeed, noDelay: config.flvNoDelay }),
   });
   const audioLog = log.child({ component: 'ws-audio' });
   app.route({

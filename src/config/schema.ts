@@ -64,6 +64,7 @@ export const schema = {
       origins: str(/^[\x21-\x7e ]{0,2000}$/, 'origins separated by spaces or commas (https://console.example.com), or empty'),
     },
     flvHevcMode: oneOf(['enhanced', 'legacy']),
+    flvNoDelay: bool(),
     maxConnections: int(0, 1_000_000),
     headersTimeout: num(1, 600),
     requestTimeout: num(1, 3600),

@@ -133,7 +133,14 @@ export class Subscriber {
       this.skipping = false;
     }
     this.framesOut++;
-    return this.call(() => this.sink.onFrame(frame));
+    // Inline rather than through call(): no closure per viewer per frame on the fan-out path.
+    try {
+      this.sink.onFrame(frame);
+      return true;
+    } catch (err) {
+      this.failed(err);
+      return false;
+    }
   }
 
   close(reason: string): void {
@@ -224,9 +231,13 @@ export class Subscriber {
       fn();
       return true;
     } catch (err) {
-      this.log.warn({ err, errMessage: errorMessage(err) }, 'sink threw: closing this viewer only');
-      this.close(`sink error: ${errorMessage(err)}`);
+      this.failed(err);
       return false;
     }
+  }
+
+  private failed(err: unknown): void {
+    this.log.warn({ err, errMessage: errorMessage(err) }, 'sink threw: closing this viewer only');
+    this.close(`sink error: ${errorMessage(err)}`);
   }
 }

@@ -29,14 +29,17 @@ import { ensureSource, Resources, type ServerKind } from './servers';
 import { PROTOCOLS, type Protocol } from './viewers';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const SERVERS: readonly ServerKind[] = ['gateway', 'nms', 'relay'];
-const INGEST_SERVERS: readonly ServerKind[] = ['gateway', 'nms'];
+const SERVERS: readonly ServerKind[] = ['gateway', 'baseline', 'nms', 'relay'];
+const DEFAULT_SERVERS: readonly ServerKind[] = ['gateway', 'nms', 'relay'];
+const INGEST_SERVERS: readonly ServerKind[] = ['gateway', 'baseline', 'nms'];
 const PUBLISHERS: readonly PublisherKind[] = ['node', 'ffmpeg'];
 
 interface Options {
   viewers: number[];
   protocols: Protocol[];
   servers: ServerKind[];
+  /** Root of another gateway build, benchmarked as the `baseline` server. */
+  baseline: string | undefined;
   rounds: number;
   publisher: PublisherKind;
   probes: number;
@@ -73,12 +76,13 @@ function parseOptions(argv: string[]): Options {
     options: {
       viewers: { type: 'string', default: '600' },
       protocols: { type: 'string', default: PROTOCOLS.join(',') },
-      servers: { type: 'string', default: SERVERS.join(',') },
+      servers: { type: 'string', default: DEFAULT_SERVERS.join(',') },
+      baseline: { type: 'string' },
       rounds: { type: 'string', default: '3' },
       publisher: { type: 'string', default: 'node' },
       probes: { type: 'string', default: '10' },
       ingest: { type: 'string', default: '50' },
-      'ingest-servers': { type: 'string', default: INGEST_SERVERS.join(',') },
+      'ingest-servers': { type: 'string', default: 'gateway,nms' },
       seconds: { type: 'string', default: '15' },
       settle: { type: 'string', default: '5' },
       batch: { type: 'string', default: '100' },
@@ -93,6 +97,7 @@ function parseOptions(argv: string[]): Options {
       'usage: npm run bench:fanout -- [--viewers 600] [--protocols flv,ws,rtmp] [--servers gateway,nms,relay]\n' +
         '                               [--rounds 3] [--seconds 15] [--settle 5] [--batch 100] [--batch-interval 166]\n' +
         '                               [--publisher node|ffmpeg] [--probes 10] [--ingest 50] [--ingest-servers gateway,nms]\n' +
+        '                               [--baseline DIR (another build as the server "baseline")]\n' +
         '                               [--quiet-below 50] [--quiet-wait 120]\n',
     );
     process.exit(0);
@@ -101,6 +106,7 @@ function parseOptions(argv: string[]): Options {
     viewers: values.viewers.split(',').map((v) => positive(v.trim(), 'viewers', 10_000)),
     protocols: listOf(values.protocols, PROTOCOLS, 'protocol'),
     servers: listOf(values.servers, SERVERS, 'server'),
+    baseline: values.baseline,
     rounds: positive(values.rounds, 'rounds', 20),
     publisher: listOf(values.publisher, PUBLISHERS, 'publisher')[0]!,
     probes: Number(values.probes) === 0 ? 0 : positive(values.probes, 'probes', 100),
@@ -157,6 +163,7 @@ async function main(): Promise<void> {
     sourceTags: loadFlvSource(source),
     publisher: options.publisher,
     latencyProbes: options.probes,
+    ...(options.baseline ? { baselineRoot: options.baseline } : {}),
     resources,
     hz: clockTicksPerSecond(),
     seconds: options.seconds,

@@ -6,8 +6,8 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { machineBusySeconds, processTreeCpuSeconds, processTreeRssKb } from './proc-stats';
-import { startRoundPublisher, type RoundOptions, type RoundPublisher } from './round';
-import { startGateway, startNms, type ServerHandle, type ServerKind } from './servers';
+import { startRoundPublisher, startServer, type RoundOptions, type RoundPublisher } from './round';
+import type { ServerHandle, ServerKind } from './servers';
 import { openViewer, type ViewerContext } from './viewers';
 
 export interface IngestResult {
@@ -41,7 +41,7 @@ async function countPlayable(server: ServerHandle, streams: number, timeoutMs: n
 }
 
 export async function runIngestRound(kind: ServerKind, publishers: number, o: RoundOptions): Promise<IngestResult> {
-  const server = kind === 'gateway' ? await startGateway(o.root, o.resources, o.gateway) : await startNms(o.resources);
+  const server = await startServer(kind, o);
   const running: RoundPublisher[] = [];
   try {
     const baselineKb = processTreeRssKb(server.process.pid) ?? NaN;

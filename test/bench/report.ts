@@ -119,6 +119,9 @@ export interface Ratio {
   /** Of the medians of CPU-s per Gbit. */
   gatewayOverRelay: number;
   gatewayOverNms: number;
+  /** NaN unless a baseline build ran. */
+  gatewayOverBaseline: number;
+  baselineOverRelay: number;
 }
 
 function resultsOf(rounds: readonly PlannedRound[], server: ServerKind, protocol: Protocol, n: number): RoundResult[] {
@@ -134,7 +137,14 @@ export function ratios(rounds: readonly PlannedRound[]): Ratio[] {
     const cpu = (server: ServerKind): number => median(resultsOf(rounds, server, protocol, n).map((r) => r.cpuPerGbit));
     const gateway = cpu('gateway');
     if (!Number.isFinite(gateway)) continue;
-    out.push({ protocol, n, gatewayOverRelay: gateway / cpu('relay'), gatewayOverNms: gateway / cpu('nms') });
+    out.push({
+      protocol,
+      n,
+      gatewayOverRelay: gateway / cpu('relay'),
+      gatewayOverNms: gateway / cpu('nms'),
+      gatewayOverBaseline: gateway / cpu('baseline'),
+      baselineOverRelay: cpu('baseline') / cpu('relay'),
+    });
   }
   return out;
 }
@@ -163,7 +173,7 @@ export function renderTables(rounds: readonly PlannedRound[], protocols: readonl
     for (const x of allRatios.filter((r) => r.protocol === protocol)) {
       const steady = servers.map((s) => `${s} ${fixed(spreadPercent(resultsOf(rounds, s, protocol, x.n)), 0)} %`).join(', ');
       parts.push(
-        `\nN=${x.n}: CPU-s per Gbit, gateway / relay ceiling ${fixed(x.gatewayOverRelay, 2)}, gateway / nms ${fixed(x.gatewayOverNms, 2)}; spread of the rounds (max-min)/median: ${steady}`,
+        `\nN=${x.n}: CPU-s per Gbit, gateway / relay ceiling ${fixed(x.gatewayOverRelay, 2)}, gateway / nms ${fixed(x.gatewayOverNms, 2)}${Number.isFinite(x.gatewayOverBaseline) ? `, gateway / baseline ${fixed(x.gatewayOverBaseline, 2)}, baseline / relay ${fixed(x.baselineOverRelay, 2)}` : ''}; spread of the rounds (max-min)/median: ${steady}`,
       );
     }
     const notes = mine.flatMap((r) => notesOf(r));
@@ -244,10 +254,14 @@ export function renderIngest(rounds: readonly PlannedIngest[], servers: readonly
     return r.result?.error ? [`- ${tag}: ${r.result.error.replace(/\s+/g, ' ')}`] : [];
   });
   const ratio = (perPublisher.gateway ?? NaN) / (perPublisher.nms ?? NaN);
+  const baseline =
+    perPublisher.baseline === undefined
+      ? ''
+      : `, baseline / nms ${fixed(perPublisher.baseline / (perPublisher.nms ?? NaN), 2)}, gateway / baseline ${fixed((perPublisher.gateway ?? NaN) / perPublisher.baseline, 2)}`;
   return [
     '\n### RTMP ingest: Node publishers, one message per frame, no viewers (medians over rounds)\n',
     markdownTable(header, rows),
-    `\nCPU per publisher, gateway / nms: ${fixed(ratio, 2)}`,
+    `\nCPU per publisher, gateway / nms: ${fixed(ratio, 2)}${baseline}`,
     ...(notes.length ? ['', ...notes] : []),
   ].join('\n');
 }

@@ -33,6 +33,8 @@ export interface RoundOptions {
   latencyProbes: number;
   /** How the gateway is started (worker count, profiling flags). */
   gateway?: GatewayStartOptions;
+  /** The root (with dist/) of the `baseline` gateway build. */
+  baselineRoot?: string;
   resources: Resources;
   hz: number;
   seconds: number;
@@ -210,8 +212,12 @@ function summarize(
   };
 }
 
-async function startServer(kind: ServerKind, o: RoundOptions): Promise<ServerHandle> {
+export async function startServer(kind: ServerKind, o: RoundOptions): Promise<ServerHandle> {
   if (kind === 'gateway') return startGateway(o.root, o.resources, o.gateway);
+  if (kind === 'baseline') {
+    if (!o.baselineRoot) throw new Error('the baseline server needs --baseline DIR');
+    return startGateway(o.baselineRoot, o.resources, { ...o.gateway, kind: 'baseline' });
+  }
   if (kind === 'nms') return startNms(o.resources);
   return startRelay(o.root, o.source, o.resources);
 }
@@ -226,7 +232,7 @@ export interface RoundPublisher {
 }
 
 export async function startRoundPublisher(server: ServerHandle, path: string, o: Pick<RoundOptions, 'publisher' | 'source' | 'sourceTags' | 'resources'>): Promise<RoundPublisher> {
-  const key = server.kind === 'gateway' ? `?key=${BENCH_SECRETS.publishKey}` : '';
+  const key = server.kind === 'gateway' || server.kind === 'baseline' ? `?key=${BENCH_SECRETS.publishKey}` : '';
   const url = `rtmp://127.0.0.1:${server.rtmpPort}/${path}${key}`;
   if (o.publisher === 'ffmpeg') {
     const child = startPublisher(o.source, url, o.resources);

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ffmpegPath, runTool } from '../helpers/media-tools';
 
-export type ServerKind = 'gateway' | 'nms' | 'relay';
+/** `baseline`: another build of the gateway (`--baseline DIR`), for before/after in one run. */
+export type ServerKind = 'gateway' | 'baseline' | 'nms' | 'relay';
 
 /** Every child process and temporary directory a run opened, so that any exit can end them. */
 export class Resources {
@@ -145,6 +146,8 @@ export interface GatewayStartOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Node flags before main.js; default from BENCH_GATEWAY_NODE_ARGS. */
   readonly nodeArgs?: readonly string[];
+  /** The kind the handle reports (`baseline` for another build). */
+  readonly kind?: 'gateway' | 'baseline';
 }
 
 /**
@@ -188,7 +191,7 @@ export async function startGateway(root: string, resources: Resources, options: 
     await stop();
     throw err;
   }
-  return { kind: 'gateway', process: proc, rtmpPort: ports.rtmp, httpPort: ports.http, ...(ports.rtsp ? { rtspPort: ports.rtsp } : {}), problems, stop };
+  return { kind: options.kind ?? 'gateway', process: proc, rtmpPort: ports.rtmp, httpPort: ports.http, ...(ports.rtsp ? { rtspPort: ports.rtsp } : {}), problems, stop };
 }
 
 /** A port that was free a moment ago (bind 0, read it, close). */

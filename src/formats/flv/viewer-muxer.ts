@@ -13,25 +13,32 @@ export function flvTimestampMs(dts: number): number {
 }
 
 /**
- * The complete FLV tag (header, body, PreviousTagSize) of the latest frame, built once and
- * shared by every FLV viewer of one stream (hub rule 9): a viewer writes one Buffer per frame.
- * Tags carry the stream's own timeline, as RTMP play does, so the bytes are the same for all.
+ * The complete FLV tag (header, body, PreviousTagSize) of each frame, built once and shared by
+ * every FLV viewer of one stream (hub rule 9): a viewer writes one Buffer per frame. Tags carry
+ * the stream's own timeline, as RTMP play does, so the bytes are the same for all. Tags are
+ * kept weakly by their frame, so the GOP cache replayed to a joiner is built once for all
+ * joiners (not once per joiner), and a tag lives exactly as long as the hub keeps its frame.
  * The frame's payload is copied once per frame here; nothing is copied per viewer.
  */
 export class FlvTagCache {
   private lastFrame: Frame | undefined;
   private lastTag: Buffer = Buffer.alloc(0);
+  private readonly tags = new WeakMap<Frame, Buffer>();
 
   constructor(readonly hevcMode: HevcMode) {}
 
   tag(frame: Frame, track: Track): Buffer {
-    if (frame !== this.lastFrame) {
+    if (frame === this.lastFrame) return this.lastTag;
+    let tag = this.tags.get(frame);
+    if (!tag) {
       const video = isVideoTrack(track);
       const body = video ? videoFrameBody(frame, this.hevcMode) : audioFrameBody(frame, track);
-      this.lastTag = Buffer.concat(flvTag(video ? FLV_TAG_VIDEO : FLV_TAG_AUDIO, flvTimestampMs(frame.dts), body));
-      this.lastFrame = frame;
+      tag = Buffer.concat(flvTag(video ? FLV_TAG_VIDEO : FLV_TAG_AUDIO, flvTimestampMs(frame.dts), body));
+      this.tags.set(frame, tag);
     }
-    return this.lastTag;
+    this.lastFrame = frame;
+    this.lastTag = tag;
+    return tag;
   }
 }
 

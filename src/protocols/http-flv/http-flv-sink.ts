@@ -6,8 +6,8 @@ import { FlvViewerMuxer, type FlvTagCache } from '../../formats/flv/viewer-muxer
 
 /**
  * One HTTP-FLV viewer. The response is written straight to the socket (status line, headers,
- * then FLV until the connection closes): no chunked encoding, one writev per frame through
- * cork/uncork, the frame's Buffers shared with every other viewer.
+ * then FLV until the connection closes): no chunked encoding, one write per frame of the
+ * frame's tag shared with every other viewer, and the start with the GOP replay as one writev.
  */
 export class HttpFlvSink implements Sink {
   private bytesOut = 0;
@@ -30,6 +30,10 @@ export class HttpFlvSink implements Sink {
     this.started = true;
     const head = 'HTTP/1.1 200 OK\r\nContent-Type: video/x-flv\r\nCache-Control: no-cache, no-store\r\nPragma: no-cache\r\n' + `Connection: close\r\n${this.extraHeaders}\r\n`;
     this.muxer = new FlvViewerMuxer(this.tagCache(info));
+    // The head, the FLV start and the GOP replay that the hub delivers right after onStart
+    // leave in one writev: corked until this tick's replay is done.
+    this.socket.cork();
+    process.nextTick(() => this.socket.uncork());
     this.write([Buffer.from(head, 'latin1'), ...this.muxer.start(info)]);
   }
 
@@ -61,6 +65,12 @@ export class HttpFlvSink implements Sink {
 
   private write(buffers: readonly Buffer[]): void {
     if (this.socket.destroyed || buffers.length === 0) return;
+    if (buffers.length === 1) {
+      // A frame's shared tag: a plain write (cork/uncork of one Buffer costs a writev's bookkeeping).
+      this.socket.write(buffers[0]!);
+      this.bytesOut += buffers[0]!.length;
+      return;
+    }
     this.socket.cork();
     for (const buffer of buffers) {
       this.socket.write(buffer);

@@ -13,6 +13,8 @@ export interface FlvRouteDeps {
   log: Logger;
   /** Extra response header lines (CORS), each ending in CRLF. */
   extraHeaders: string;
+  /** TCP_NODELAY on the viewer's socket (http.flvNoDelay). */
+  noDelay: boolean;
   /** The stream's FLV tag feed for a viewer's query (`?hevc=legacy`). */
   tagFeed: (query: Record<string, string | undefined>) => FeedKey<FlvTagCache>;
 }
@@ -32,7 +34,10 @@ export async function serveHttpFlv(request: StreamRequest, reply: FastifyReply, 
     (info) => info.feed(deps.tagFeed(request.query)),
     deps.extraHeaders,
     remote,
-    () => reply.hijack(),
+    () => {
+      reply.hijack();
+      socket.setNoDelay(deps.noDelay);
+    },
   );
   try {
     await deps.registry.admission.admit(playRequest('http-flv', path, remote, request.query));

@@ -119,12 +119,18 @@ export class ChunkMemo {
 
   private readonly variants = new Map<string, WeakMap<object, Buffer[]>>();
 
-  get(key: object, variant: string, build: () => Buffer[]): Buffer[] {
+  /** The chunks of one variant, keyed by frame: a player looks it up once, at start. */
+  variant(variant: string): WeakMap<object, Buffer[]> {
     let map = this.variants.get(variant);
     if (!map) {
       map = new WeakMap();
       this.variants.set(variant, map);
     }
+    return map;
+  }
+
+  get(key: object, variant: string, build: () => Buffer[]): Buffer[] {
+    const map = this.variant(variant);
     let chunks = map.get(key);
     if (!chunks) {
       chunks = build();

@@ -130,13 +130,25 @@ export class RtmpConnection {
   /** One writev for a list of Buffers (already chunked); never copies them. */
   write(buffers: readonly Buffer[]): void {
     if (this.phaseValue === 'closed' || this.socket.destroyed) return;
-    this.socket.cork();
-    for (const b of buffers) this.socket.write(b);
-    this.socket.uncork();
+    if (buffers.length === 1) {
+      // One Buffer (a shared chunked frame): a plain write, without cork's writev bookkeeping.
+      this.socket.write(buffers[0]!);
+    } else {
+      this.socket.cork();
+      for (const b of buffers) this.socket.write(b);
+      this.socket.uncork();
+    }
     if (this.socket.writableLength > this.options.maxWriteBufferBytes) {
       this.log.warn({ pending: this.socket.writableLength }, 'closing: peer does not read');
       this.close('peer does not read (write buffer over the cap)');
     }
+  }
+
+  /** Everything written until the end of this tick leaves in one writev (a joiner's start and GOP replay). */
+  holdWritesThisTick(): void {
+    if (this.socket.destroyed) return;
+    this.socket.cork();
+    process.nextTick(() => this.socket.uncork());
   }
 
   /** Closes the socket, flushing what is queued first when `graceful`. Idempotent. */
@@ -223,6 +235,8 @@ export class RtmpConnection {
       this.close(`idle for ${this.options.idleTimeoutMs} ms`);
       return;
     }
+    // A publisher's activity is its media: a ping would only cost a write and a read per tick.
+    if (this.handler.role() === 'publishing') return;
     // Spec: RTMP 1.0 §6.2 (PingRequest): the answer counts as activity.
     this.send([pingRequestMessage((Date.now() - this.since) >>> 0)]);
   }

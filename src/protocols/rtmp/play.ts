@@ -29,6 +29,8 @@ export interface PlayOutput {
   send(messages: readonly OutgoingMessage[]): void;
   /** Writes already chunked bytes in one writev. */
   write(buffers: readonly Buffer[]): void;
+  /** Holds what is written until the end of this tick, to send it in one writev. */
+  holdWritesThisTick?(): void;
   /** Bytes queued in the socket. */
   pendingBytes(): number;
   bytesOut(): number;
@@ -48,7 +50,8 @@ export class RtmpPlaySink implements Sink {
   private tracksById = new Map<number, Track>();
   private sentMetadata = false;
   private headersDue = true;
-  private memo: ChunkMemo | undefined;
+  /** This player's variant of the stream's ChunkMemo: chunked frames shared with its other players. */
+  private chunked: WeakMap<object, Buffer[]> | undefined;
   private ended = false;
   /** What changes the chunk bytes of a frame, besides the frame. */
   private readonly variant: string;
@@ -63,7 +66,9 @@ export class RtmpPlaySink implements Sink {
   onStart(info: StreamInfo): void {
     const { streamId, path } = this.options;
     this.tracksById = new Map(info.tracks.map((t) => [t.id, t]));
-    this.memo = this.options.memo(info);
+    this.chunked = this.options.memo(info).variant(this.variant);
+    // The status messages and the GOP replay the hub delivers right after onStart: one writev.
+    this.output.holdWritesThisTick?.();
     // Spec: RTMP 1.0 §7.2.2.1 (play): StreamBegin, then NetStream.Play.Reset and .Start.
     this.output.send([
       streamBeginMessage(streamId),
@@ -84,7 +89,11 @@ export class RtmpPlaySink implements Sink {
     if (!track || this.ended) return;
     const ms = ticksToMs(frame.dts);
     if (this.headersDue) this.sendHeaders(ms);
-    const chunks = this.memo!.get(frame, this.variant, () => [Buffer.concat(this.chunkFrame(frame, track, ms))]);
+    let chunks = this.chunked!.get(frame);
+    if (!chunks) {
+      chunks = [Buffer.concat(this.chunkFrame(frame, track, ms))];
+      this.chunked!.set(frame, chunks);
+    }
     this.output.write(chunks);
   }
 

@@ -309,6 +309,7 @@ export class ServerStreams {
       remote: this.host.remote,
       send: (messages) => connection.send(messages),
       write: (buffers) => connection.write(buffers),
+      holdWritesThisTick: () => connection.holdWritesThisTick(),
       pendingBytes: () => connection.pendingBytes,
       bytesOut: () => connection.bytesOut,
       ended: (reason) => {

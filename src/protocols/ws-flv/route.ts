@@ -12,6 +12,8 @@ import { playRequest } from '../shared/admission';
 export interface WsFlvDeps {
   registry: Registry;
   log: Logger;
+  /** TCP_NODELAY on the viewer's socket (http.flvNoDelay). */
+  noDelay: boolean;
   /** The stream's FLV tag feed for a viewer's query (`?hevc=legacy`). */
   tagFeed: (query: Record<string, string | undefined>) => FeedKey<FlvTagCache>;
 }
@@ -32,6 +34,7 @@ export function serveWsFlv(socket: WebSocket, request: StreamRequest, deps: WsFl
     const tags = info.feed(deps.tagFeed(request.query));
     return { tags, frames: info.feed(WsFrameCache.FEEDS[tags.hevcMode]) };
   };
+  request.raw.socket.setNoDelay(deps.noDelay);
   const sink = new WsFlvSink(socket, request.raw.socket, caches, remote);
   deps.registry.admission
     .admit(playRequest('ws-flv', path, remote, request.query))

@@ -30,8 +30,9 @@ export function binaryFrameHeader(length: number): Buffer {
 }
 
 /**
- * The WebSocket frame (header + FLV tag) of the latest frame, built once per stream and shared
- * by every WebSocket-FLV viewer of it: a viewer writes one Buffer per frame.
+ * The WebSocket frame (header + FLV tag) of each frame's shared FLV tag, built once per stream
+ * and shared by every WebSocket-FLV viewer of it: a viewer writes one Buffer per frame. Kept
+ * weakly by the tag (itself kept by its frame), so a GOP replay is framed once for all joiners.
  */
 export class WsFrameCache {
   /** The stream's WebSocket frames per H.265 flavour, leased by each WS-FLV viewer. */
@@ -42,13 +43,18 @@ export class WsFrameCache {
 
   private lastTag: Buffer | undefined;
   private lastFrame: Buffer = Buffer.alloc(0);
+  private readonly frames = new WeakMap<Buffer, Buffer>();
 
   frame(tag: Buffer): Buffer {
-    if (tag !== this.lastTag) {
-      this.lastFrame = Buffer.concat([binaryFrameHeader(tag.length), tag]);
-      this.lastTag = tag;
+    if (tag === this.lastTag) return this.lastFrame;
+    let frame = this.frames.get(tag);
+    if (!frame) {
+      frame = Buffer.concat([binaryFrameHeader(tag.length), tag]);
+      this.frames.set(tag, frame);
     }
-    return this.lastFrame;
+    this.lastTag = tag;
+    this.lastFrame = frame;
+    return frame;
   }
 }
 
@@ -79,6 +85,9 @@ export class WsFlvSink implements Sink {
     const caches = this.caches(info);
     this.muxer = new FlvViewerMuxer(caches.tags);
     this.frames = caches.frames;
+    // The FLV start and the GOP replay the hub delivers right after onStart leave in one writev.
+    this.socket.cork();
+    process.nextTick(() => this.socket.uncork());
     this.send(this.muxer.start(info));
   }
 

@@ -62,3 +62,20 @@ test('a track change mid-stream emits new sequence headers at the current time',
   assert.equal(flvTimestampMs(90_000), 1000);
   assert.equal(flvTimestampMs(2 ** 32 * 90 + 900), 10, 'the 32-bit ms clock wraps');
 });
+
+test('the tags of a GOP are built once for every joiner, not only the latest frame', () => {
+  const tracks = [h264Track(0, SPS, PPS), aacTrack(1, Buffer.from([0x12, 0x10]))];
+  const cache = new FlvTagCache('enhanced');
+  const gop = [frame(0, 90_000, true), frame(1, 91_800, true), frame(0, 93_600, false)];
+  const replay = (): Buffer[] => {
+    const muxer = new FlvViewerMuxer(cache);
+    muxer.start({ path: 'live/x', tracks });
+    return gop.map((f) => muxer.frame(f).at(-1)!);
+  };
+  const first = replay();
+  const liveViewer = new FlvViewerMuxer(cache);
+  liveViewer.start({ path: 'live/x', tracks });
+  liveViewer.frame(frame(0, 97_200, false)); // a live frame between the two joins
+  const second = replay();
+  second.forEach((tag, i) => assert.equal(tag, first[i], `frame ${i}: the same Buffer object`));
+});

@@ -33,3 +33,12 @@ test('WsFrameCache frames each tag once and hands every viewer the same Buffer',
   assert.deepEqual(first.subarray(4), tag);
   assert.notEqual(cache.frame(Buffer.alloc(200, 1)), first, 'a new tag is a new frame');
 });
+
+test('WsFrameCache keeps every tag of a GOP framed: a second joiner replaying it gets the same Buffers', () => {
+  const cache = new WsFrameCache();
+  const gop = [Buffer.alloc(300, 1), Buffer.alloc(20, 2), Buffer.alloc(300, 3)];
+  const first = gop.map((tag) => cache.frame(tag));
+  cache.frame(Buffer.alloc(10, 4)); // a live frame between the two joins
+  const second = gop.map((tag) => cache.frame(tag));
+  second.forEach((frame, i) => assert.equal(frame, first[i], `tag ${i}: the same Buffer, not framed again`));
+});

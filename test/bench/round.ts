@@ -269,7 +269,7 @@ export async function runRound(kind: ServerKind, protocol: Protocol, n: number, 
   try {
     if (kind !== 'relay') publisher = await startRoundPublisher(server, 'live/bench', o);
     const latency = publisher.sentAt && new LatencyRecorder(publisher.sentAt);
-    await waitUntilLive(context, server, 20_000);
+    await waitUntilLive(context, server, 60_000);
     await sleep(1000);
     const baselineKb = processTreeRssKb(server.process.pid) ?? NaN;
     rss = new RssSampler(server.process.pid, 200);

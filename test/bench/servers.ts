@@ -113,7 +113,7 @@ function countProblem(problems: Map<string, number>, message: string): void {
 /** Resolves with the gateway's bound ports from its 'gateway listening' JSON log line. */
 function readGatewayLog(proc: ManagedChild, problems: Map<string, number>): Promise<{ rtmp: number; http: number; rtsp?: number }> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not listen within 20 s: ${proc.stderrTail()}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`gateway did not listen within 60 s: ${proc.stderrTail()}`)), 60_000);
     proc.child.once('exit', () => {
       clearTimeout(timer);
       reject(new Error(`${proc.exitedEarly() ?? 'gateway exited'} (before listening)`));
@@ -276,7 +276,7 @@ export async function startRelay(root: string, source: string, resources: Resour
   const stop = (): Promise<void> => proc.stop(5000);
   try {
     const ports = await new Promise<{ http: number; rtmp: number }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`relay did not listen within 15 s: ${proc.stderrTail()}`)), 15_000);
+      const timer = setTimeout(() => reject(new Error(`relay did not listen within 60 s: ${proc.stderrTail()}`)), 60_000);
       proc.child.once('exit', () => reject(new Error(proc.exitedEarly() ?? 'relay exited')));
       createInterface({ input: proc.child.stdout! }).once('line', (line) => {
         clearTimeout(timer);

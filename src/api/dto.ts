@@ -66,6 +66,7 @@ export type { ProxyDto, ProxyInput, ProxyPatchInput } from './proxies';
 export type { PushDto, PushInput, PushPatchInput, PushStatusDto } from './pushes';
 export type { OpenRtpRequest, RtpServerInfo } from './rtp';
 export type { StreamDto } from './streams';
+export type { StreamMode } from '../core/gb28181';
 export type { HealthDto } from './health';
 export type { ActiveRecordingDto, PlanDto, PlanBody } from './recordings';
 export type { SessionSnapshot as SessionDto } from '../hub/registry';

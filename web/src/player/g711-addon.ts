@@ -1,0 +1,100 @@
+/**
+ * The tile's speaker button for G.711 camera audio (a TileAddon of tile-player.ts): shown when
+ * the stream carries A-law or µ-law, muted by default, one click to listen, a level meter while
+ * it plays. The meter's numbers are also on the button (`data-rms`, `data-peak-hz`) for tests.
+ */
+import { el, type AppContext } from '../app';
+import { registerMessages } from '../i18n';
+import { audioFeedUrl, G711Audio, type G711AudioState } from './g711-audio';
+import type { PlayPrep } from './play-prep';
+import type { TileAddon, TilePlayer } from './tile-player';
+
+registerMessages('audio', {
+  en: { listen: 'Listen', mute: 'Mute', connecting: 'audio…', noAudio: 'no G.711 audio', error: 'audio lost: {reason}' },
+  'zh-CN': { listen: '收听', mute: '静音', connecting: '音频连接中…', noAudio: '没有 G.711 音频', error: '音频中断：{reason}' },
+});
+
+/** How often the button asks whether a not-yet-live stream has G.711 (until it knows). */
+const PROBE_MS = 3000;
+const METER_MS = 200;
+
+function hasG711(codecs: readonly string[] | undefined): boolean | undefined {
+  if (!codecs || codecs.length === 0) return undefined;
+  return codecs.some((c) => c.startsWith('g711'));
+}
+
+/** The query (token=...) of a signed WS-FLV URL, to sign the audio feed the same way. */
+function queryOf(url: string): string {
+  const at = url.indexOf('?');
+  return at < 0 ? '' : url.slice(at + 1);
+}
+
+export function g711Addon(ctx: AppContext, prep: PlayPrep): TileAddon {
+  return (tile: TilePlayer) => {
+    let audio: G711Audio | undefined;
+    let probe: number | undefined;
+    let meter: number | undefined;
+    const level = el('span', { class: 'audio-level' });
+    const toggle = el(
+      'button',
+      { type: 'button', class: 'audio-toggle', hidden: true, dataset: { path: tile.path, state: 'muted' }, 'aria-pressed': 'false' },
+      `🔇 ${ctx.t('audio.listen')}`,
+    );
+    const box = el('div', { class: 'tile-audio' }, toggle, level);
+    tile.root.append(box);
+
+    const show = (state: G711AudioState, reason?: string): void => {
+      toggle.dataset.state = state;
+      toggle.setAttribute('aria-pressed', String(state === 'playing' || state === 'connecting'));
+      toggle.textContent = state === 'muted' || state === 'no-audio' || state === 'error' ? `🔇 ${ctx.t('audio.listen')}` : `🔊 ${ctx.t('audio.mute')}`;
+      level.textContent =
+        state === 'connecting'
+          ? ctx.t('audio.connecting')
+          : state === 'no-audio'
+            ? ctx.t('audio.noAudio')
+            : state === 'error'
+              ? ctx.t('audio.error', { reason: reason ?? '' })
+              : '';
+      if (state === 'no-audio') toggle.hidden = true;
+    };
+
+    const measure = (): void => {
+      if (!audio || audio.state !== 'playing') return;
+      const { rms, peakHz } = audio.level();
+      toggle.dataset.rms = rms.toFixed(4);
+      toggle.dataset.peakHz = peakHz.toFixed(0);
+      level.style.setProperty('--level', String(Math.min(1, rms * 4)));
+    };
+
+    toggle.addEventListener('click', async () => {
+      if (audio && (audio.state === 'playing' || audio.state === 'connecting')) {
+        audio.mute();
+        window.clearInterval(meter);
+        return;
+      }
+      const prepared = await prep.prepare(tile.path);
+      audio ??= new G711Audio({ video: tile.video, url: audioFeedUrl(location, tile.path, queryOf(prepared.wsFlv)), onState: show });
+      await audio.unmute();
+      window.clearInterval(meter);
+      meter = window.setInterval(measure, METER_MS);
+    });
+
+    const check = async (): Promise<void> => {
+      const status = await prep.status(tile.path).catch(() => undefined);
+      const known = hasG711(status?.codecs);
+      if (known === undefined) {
+        probe = window.setTimeout(() => void check(), PROBE_MS);
+        return;
+      }
+      toggle.hidden = !known;
+    };
+    void check();
+
+    return () => {
+      window.clearTimeout(probe);
+      window.clearInterval(meter);
+      audio?.close();
+      box.remove();
+    };
+  };
+}

@@ -19,6 +19,8 @@ const PACKAGES = [
   { pkg: 'gstreamer1.0-plugins-base', check: '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstplayback.so', why: 'RTSP server e2e (decodebin)' },
   { pkg: 'gstreamer1.0-plugins-bad', check: '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoparsersbad.so', why: 'RTSP server e2e (h264parse)' },
   { pkg: 'gstreamer1.0-libav', check: '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstlibav.so', why: 'RTSP server e2e (avdec_h264)' },
+  // console: headless Chromium has no CJK font of its own; the zh-CN screenshots need one
+  { pkg: 'fonts-wqy-microhei', check: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc', why: 'zh-CN console screenshots (CJK glyphs)' },
 ];
 
 function missing() {

@@ -27,6 +27,7 @@ export class PlaybackTimeline {
   private selection: TimeView | null = null;
   private playhead: number | null = null;
   private timeZone = 'UTC';
+  private readonly playheadMark = el('div', { class: 'playhead', hidden: true });
   private press: { x: number; ms: number } | undefined;
 
   constructor(
@@ -72,9 +73,10 @@ export class PlaybackTimeline {
     this.draw();
   }
 
+  /** Moves the playhead only (it is called four times a second: the rest of the track stays). */
   setPlayhead(ms: number | null): void {
     this.playhead = ms;
-    this.draw();
+    this.placePlayhead();
   }
 
   /** The visible window (for the tests and the page's readout). */
@@ -118,6 +120,13 @@ export class PlaybackTimeline {
     this.draw();
   }
 
+  private placePlayhead(): void {
+    const ms = this.playhead;
+    const shown = ms !== null && ms >= this.view.startMs && ms <= this.view.endMs;
+    this.playheadMark.hidden = !shown;
+    if (shown) this.playheadMark.style.left = `${(((ms - this.view.startMs) / (this.view.endMs - this.view.startMs)) * 100).toFixed(3)}%`;
+  }
+
   private draw(): void {
     const width = this.track.clientWidth || 1;
     const pct = (ms: number): string => `${((xAtMs(ms, width, this.view) / width) * 100).toFixed(3)}%`;
@@ -138,10 +147,8 @@ export class PlaybackTimeline {
       const s = this.selection;
       parts.push(el('div', { class: 'selection', style: `left:${pct(s.startMs)};width:${pct(this.view.startMs + s.endMs - s.startMs)}` }));
     }
-    if (this.playhead !== null && this.playhead >= this.view.startMs && this.playhead <= this.view.endMs) {
-      parts.push(el('div', { class: 'playhead', style: `left:${pct(this.playhead)}` }));
-    }
-    this.track.replaceChildren(...parts);
+    this.track.replaceChildren(...parts, this.playheadMark);
+    this.placePlayhead();
     this.track.dataset.viewStart = String(Math.round(this.view.startMs));
     this.track.dataset.viewEnd = String(Math.round(this.view.endMs));
     this.label.textContent = `${localClock(this.view.startMs, this.timeZone)} – ${localClock(this.view.endMs - 1, this.timeZone)}`;

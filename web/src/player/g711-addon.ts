@@ -38,7 +38,7 @@ export function g711Addon(ctx: AppContext, prep: PlayPrep): TileAddon {
     const toggle = el(
       'button',
       { type: 'button', class: 'audio-toggle', hidden: true, dataset: { path: tile.path, state: 'muted' }, 'aria-pressed': 'false' },
-      `🔇 ${ctx.t('audio.listen')}`,
+      `♪ ${ctx.t('audio.listen')}`,
     );
     const box = el('div', { class: 'tile-audio' }, toggle, level);
     tile.root.append(box);
@@ -46,7 +46,7 @@ export function g711Addon(ctx: AppContext, prep: PlayPrep): TileAddon {
     const show = (state: G711AudioState, reason?: string): void => {
       toggle.dataset.state = state;
       toggle.setAttribute('aria-pressed', String(state === 'playing' || state === 'connecting'));
-      toggle.textContent = state === 'muted' || state === 'no-audio' || state === 'error' ? `🔇 ${ctx.t('audio.listen')}` : `🔊 ${ctx.t('audio.mute')}`;
+      toggle.textContent = state === 'muted' || state === 'no-audio' || state === 'error' ? `♪ ${ctx.t('audio.listen')}` : `■ ${ctx.t('audio.mute')}`;
       level.textContent =
         state === 'connecting'
           ? ctx.t('audio.connecting')

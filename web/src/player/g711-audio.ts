@@ -31,6 +31,11 @@ export interface AudioLevel {
 const SAMPLE_RATE = 8000;
 /** The gateway closes a feed without G.711 with this code (4000 + HTTP 415). */
 const NO_G711 = 4415;
+/**
+ * Above this video rate (fast playback) the sound is left out. Below it (a live player catching
+ * up at 1.2x) the sound keeps its own pitch at 1x, and frames that fall behind are dropped.
+ */
+const MAX_AUDIBLE_RATE = 1.5;
 
 export class G711Audio {
   private context: AudioContext | undefined;
@@ -131,10 +136,8 @@ export class G711Audio {
     if (video.buffered.length > 0) this.clock.addSample(frameMs + (samples * 1000) / SAMPLE_RATE, video.buffered.end(video.buffered.length - 1));
     this.clock.setExactBase(this.options.baseMs?.());
     const baseMs = this.clock.baseMs();
-    const at =
-      baseMs === undefined || video.paused
-        ? null
-        : scheduleAt({ frameMs, baseMs, videoTimeS: video.currentTime, audioNowS: context.currentTime, nextFreeS: this.nextFreeS, rate: video.playbackRate });
+    const audible = baseMs !== undefined && !video.paused && video.playbackRate <= MAX_AUDIBLE_RATE;
+    const at = audible ? scheduleAt({ frameMs, baseMs, videoTimeS: video.currentTime, audioNowS: context.currentTime, nextFreeS: this.nextFreeS }) : null;
     if (at === null) {
       this.dropped++;
       return;
@@ -143,10 +146,9 @@ export class G711Audio {
     decodeG711(frame.codes, frame.law, buffer.getChannelData(0));
     const source = context.createBufferSource();
     source.buffer = buffer;
-    source.playbackRate.value = video.playbackRate > 0 ? video.playbackRate : 1;
     source.connect(gain);
     source.start(at);
-    this.nextFreeS = at + samples / SAMPLE_RATE / source.playbackRate.value;
+    this.nextFreeS = at + samples / SAMPLE_RATE;
     this.played++;
   }
 

@@ -83,14 +83,30 @@ function chromaAngle([r, g, b]: readonly number[]): number {
 
 /** `a - b` in degrees, in (-180, 180]. */
 function angleDelta(a: number, b: number): number {
-  const d = (((a - b) % 360) + 540) % 360 - 180;
+  const d = ((((a - b) % 360) + 540) % 360) - 180;
   return d === -180 ? 180 : d;
 }
 
 /** The first frame's colour of a recorded file, decoded by ffmpeg. */
 async function firstFrameColour(file: string): Promise<number[]> {
   const out = join(tmpdir(), `first-frame-${process.pid}.rgb`);
-  const result = await runTool(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-y', '-i', file, '-frames:v', '1', '-vf', 'scale=1:1', '-pix_fmt', 'rgb24', '-f', 'rawvideo', out]);
+  const result = await runTool(ffmpegPath, [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-i',
+    file,
+    '-frames:v',
+    '1',
+    '-vf',
+    'scale=1:1',
+    '-pix_fmt',
+    'rgb24',
+    '-f',
+    'rawvideo',
+    out,
+  ]);
   assert.equal(result.code, 0, result.stderr);
   const rgb = [...readFileSync(out)];
   rmSync(out, { force: true });
@@ -124,7 +140,11 @@ async function checkAudio(page: Page): Promise<void> {
   const toggle = 'button.audio-toggle[data-path="cams/g711"]';
   await page.waitForSelector(`${toggle}:not([hidden])`, { timeout: 20_000 });
   assert.equal(await page.getAttribute(toggle, 'data-state'), 'muted', 'muted by default');
-  await page.waitForFunction(() => ((document.querySelector('video[data-path="cams/g711"]') as HTMLVideoElement | null)?.getVideoPlaybackQuality().totalVideoFrames ?? 0) > 5, undefined, { timeout: 20_000 });
+  await page.waitForFunction(
+    () => ((document.querySelector('video[data-path="cams/g711"]') as HTMLVideoElement | null)?.getVideoPlaybackQuality().totalVideoFrames ?? 0) > 5,
+    undefined,
+    { timeout: 20_000 },
+  );
   await page.click(toggle);
   const measured = await page.waitForFunction(
     (selector) => {
@@ -147,7 +167,7 @@ async function checkPlayback(page: Page): Promise<void> {
   const startAngle = chromaAngle(await firstFrameColour(join(recordDir(gw), segment.file)));
   await page.goto(`${gw.httpUrl}/playback?path=live/hue`);
   await page.waitForSelector('#timeline .recorded', { timeout: 15_000 });
-  assert.ok(await page.$('.calendar button.day.has-recordings.chosen'), "today is marked as a day with recordings and chosen");
+  assert.ok(await page.$('.calendar button.day.has-recordings.chosen'), 'today is marked as a day with recordings and chosen');
   // Zoom around the recording from 24 h to 5 min (the wheel zooms around the pointer).
   for (let i = 0; i < 7; i++) {
     const box = (await page.locator('#timeline .recorded').first().boundingBox())!;

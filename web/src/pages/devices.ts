@@ -1,5 +1,6 @@
 import { el, type AppContext } from '../app';
 import { registerMessages } from '../i18n';
+import { g711Addon } from '../player/g711-addon';
 import { TilePlayer } from '../player/tile-player';
 import { PlayPrep } from '../player/play-prep';
 import { DeviceTree } from '../tree/device-tree';
@@ -27,6 +28,7 @@ export const devicesPage: Page = {
         player?.destroy();
         title.textContent = label === path ? path : `${label} (${path})`;
         player = new TilePlayer(stage, { path, ctx, prep, label });
+        player.attach(g711Addon(ctx, prep));
         const base = `${location.host}/${path}`;
         info.replaceChildren(`${ctx.t('devices.addresses')}: ws://${base}.flv · http://${base}.flv · http://${base}/index.m3u8 · http://${base}.ts`);
       },

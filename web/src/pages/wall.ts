@@ -2,6 +2,7 @@ import type { WallLayout } from '../../../src/api/dto';
 import { el, type AppContext } from '../app';
 import { registerMessages } from '../i18n';
 import { PlayPrep } from '../player/play-prep';
+import { g711Addon } from '../player/g711-addon';
 import { TilePlayer } from '../player/tile-player';
 import { DRAG_TYPE, DeviceTree } from '../tree/device-tree';
 import { LAYOUTS, gridSize, parseWallQuery, tileCount, wallQuery } from './wall-layout';
@@ -172,6 +173,7 @@ class Wall {
     });
     tile.element.append(clear);
     tile.player = new TilePlayer(tile.element, { path, ctx: this.ctx, prep: this.prep, ...(label ? { label } : {}) });
+    tile.player.attach(g711Addon(this.ctx, this.prep));
   }
 
   private afterChange(): void {

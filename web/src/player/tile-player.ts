@@ -90,6 +90,8 @@ export class TilePlayer {
   private destroyed = false;
   private kbps = 0;
   private codec = '';
+  /** The FLV carries G.711, which mpegts.js cannot decode: the picture plays alone (g711-addon.ts plays the sound). */
+  private withoutAudio = false;
   private reconnects = 0;
   private lastFrames = 0;
   private stalledChecks = 0;
@@ -165,6 +167,7 @@ export class TilePlayer {
       this.showReason(reasonText(ctx, status), true);
       // An on-demand source or a publisher may still come: play anyway, the server waits for it.
     }
+    if (status?.codecs?.some((c) => c.startsWith('g711'))) this.withoutAudio = true;
     if (status?.videoCodec && !this.canDecode(status)) return;
     this.play(url);
   }
@@ -195,11 +198,20 @@ export class TilePlayer {
     this.stopPlayer();
     const live = this.options.live ?? true;
     const player = mpegts.createPlayer(
-      { type: 'flv', isLive: live, url },
+      { type: 'flv', isLive: live, url, ...(this.withoutAudio ? { hasAudio: false } : {}) },
       { enableWorker: false, enableStashBuffer: !live, stashInitialSize: 128 * 1024, lazyLoad: !live, autoCleanupSourceBuffer: true, ...(live ? LIVE_CHASE : {}) },
     );
-    player.on(mpegts.Events.ERROR, (_type: string, detail: string) => this.retry(detail));
-    player.on(mpegts.Events.LOADING_COMPLETE, () => this.retry('the stream ended'));
+    player.on(mpegts.Events.ERROR, (_type: string, detail: string, info: unknown) => {
+      if (!this.withoutAudio && typeof info === 'string' && info.includes('Unsupported audio codec')) {
+        // Found out from the stream itself (a playback range, a source not live when asked): again without its audio, at once.
+        this.withoutAudio = true;
+        window.setTimeout(() => this.play(url), 0);
+        return;
+      }
+      this.retry(detail);
+    });
+    // A playback range that was read to its end is done, not lost.
+    player.on(mpegts.Events.LOADING_COMPLETE, () => live && this.retry('the stream ended'));
     player.on(mpegts.Events.MEDIA_INFO, (info: mpegts.MSEPlayerMediaInfo) => {
       this.codec = info.videoCodec ?? '';
     });
@@ -256,7 +268,9 @@ export class TilePlayer {
     const s = this.stats();
     const name = this.options.label ?? this.options.path;
     const size = s.width ? ` ${s.width}x${s.height}` : '';
-    this.overlay.textContent = `${name} · ${s.codec || '—'}${size} · ${s.kbps} kb/s · ${this.options.ctx.t('player.behind', { ms: s.behindLiveMs })}`;
+    // Behind live means nothing for a playback range (what is buffered ahead is not lateness).
+    const behind = this.options.live === false ? '' : ` · ${this.options.ctx.t('player.behind', { ms: s.behindLiveMs })}`;
+    this.overlay.textContent = `${name} · ${s.codec || '—'}${size} · ${s.kbps} kb/s${behind}`;
     if (s.decodedFrames > this.lastFrames) {
       // Frames advance: the picture is there, whatever was said before.
       this.reason.hidden = true;

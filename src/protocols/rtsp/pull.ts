@@ -1,6 +1,7 @@
 import type { Logger } from '../../core/log';
 import type { Publisher } from '../../core/source';
 import { RtspError } from './errors';
+import { MediaPoller } from './media-poll';
 import { RtspMediaReceiver, type RtspTrackStats } from './media';
 import { RtspClientSession, type RtspSessionInfo, type RtspTransport } from './session';
 import type { UdpPortAllocator } from './udp';
@@ -58,7 +59,7 @@ export class RtspPull {
   private earlyBytes = 0;
   private sawRtp = false;
   private tick: NodeJS.Timeout | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
+  private poller: MediaPoller | undefined;
   private ticks = 0;
   private bytesReported = 0;
   private transport: RtspTransport | undefined;
@@ -149,6 +150,7 @@ export class RtspPull {
       reorderDelayMs: transport === 'udp' ? this.options.reorderDelayMs : 0,
       log: this.options.log,
     });
+    this.poller = new MediaPoller(this.media);
     this.started = true;
     const early = this.early;
     this.early = [];
@@ -164,7 +166,7 @@ export class RtspPull {
     if (kind === 'rtp') this.sawRtp = true;
     if (this.media) {
       this.media.onPacket(track, kind, data);
-      this.schedulePoll();
+      this.poller?.schedule();
       return;
     }
     if (this.early.length < MAX_EARLY_PACKETS && this.earlyBytes + data.length <= MAX_EARLY_BYTES) {
@@ -183,20 +185,6 @@ export class RtspPull {
       };
       check();
     });
-  }
-
-  private schedulePoll(): void {
-    if (this.pollTimer || !this.media) return;
-    const deadline = this.media.nextDeadline();
-    if (deadline === undefined) return;
-    this.pollTimer = setTimeout(
-      () => {
-        this.pollTimer = undefined;
-        this.media?.poll();
-        this.schedulePoll();
-      },
-      Math.max(1, deadline - performance.now()),
-    );
   }
 
   private onTick(): void {
@@ -227,7 +215,6 @@ export class RtspPull {
 
   private stopTimers(): void {
     clearInterval(this.tick);
-    clearTimeout(this.pollTimer);
-    this.pollTimer = undefined;
+    this.poller?.stop();
   }
 }

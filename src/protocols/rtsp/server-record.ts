@@ -3,6 +3,7 @@ import type { Registry } from '../../hub/registry';
 import type { Publisher } from '../../core/source';
 import { ParseError } from '../../core/errors';
 import { parseSdp } from '../../formats/sdp/sdp';
+import { MediaPoller } from './media-poll';
 import { RtspMediaReceiver } from './media';
 import { describeSelection, selectTracks, type TrackSpec } from './sdp-tracks';
 import { closeLink, type TrackLink } from './server-transport';
@@ -42,7 +43,7 @@ export class RtspRecord {
   private readonly routes = new Map<number, { track: number; kind: 'rtp' | 'rtcp' }>();
   private publisher: Publisher | undefined;
   private media: RtspMediaReceiver | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
+  private poller: MediaPoller | undefined;
   private tick: NodeJS.Timeout | undefined;
   private bytesReported = 0;
   private closed = false;
@@ -94,6 +95,7 @@ export class RtspRecord {
     if (this.publisher) return;
     this.publisher = this.host.registry.publish(this.path, { kind: 'rtsp', remote: this.host.remote, close: (reason) => this.host.onKicked(reason) });
     this.media = new RtspMediaReceiver({ tracks: this.tracks, publisher: this.publisher, reorderDelayMs: this.udp ? UDP_REORDER_DELAY_MS : 0, log: this.host.log });
+    this.poller = new MediaPoller(this.media);
     this.tick = setInterval(() => this.reportBytes(), TICK_MS);
     this.tick.unref?.();
     this.host.log.info({ path: this.path, transport: this.udp ? 'udp' : 'tcp' }, 'rtsp publishing');
@@ -109,13 +111,13 @@ export class RtspRecord {
   onPacket(track: number, kind: 'rtp' | 'rtcp', data: Buffer): void {
     if (!this.media || this.closed) return;
     this.media.onPacket(track, kind, data);
-    this.schedulePoll();
+    this.poller?.schedule();
   }
 
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.pollTimer);
+    this.poller?.stop();
     clearInterval(this.tick);
     this.reportBytes();
     this.publisher?.end(reason);
@@ -135,20 +137,5 @@ export class RtspRecord {
     const bytes = this.media?.bytes ?? 0;
     this.publisher?.addBytesIn(bytes - this.bytesReported);
     this.bytesReported = bytes;
-  }
-
-  private schedulePoll(): void {
-    if (this.pollTimer || !this.media) return;
-    const deadline = this.media.nextDeadline();
-    if (deadline === undefined) return;
-    this.pollTimer = setTimeout(
-      () => {
-        this.pollTimer = undefined;
-        if (this.closed) return;
-        this.media?.poll();
-        this.schedulePoll();
-      },
-      Math.max(1, deadline - performance.now()),
-    );
   }
 }

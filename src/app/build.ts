@@ -166,7 +166,8 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     sessionTimeoutMs: config.rtsp.sessionTimeout * 1000,
   };
   const rtsp = config.rtsp.enabled ? new RtspServer(rtspOptions) : undefined;
-  tls?.serveRtsp((listener, port) => new RtspServer({ ...rtspOptions, port, listener }));
+  // RTSPS keeps media inside the TLS connection: UDP transport is refused there (461).
+  tls?.serveRtsp((listener, port) => new RtspServer({ ...rtspOptions, port, listener, interleavedOnly: true }));
   const urls = (path: string, host: string, query = access.playQuery(path)) => streamUrls(config, () => ports, path, host, query);
   const metrics = config.metrics.enabled
     ? new GatewayMetrics(

@@ -8,6 +8,8 @@ import { ffmpegPath, ffprobeJson, runTool } from '../helpers/media-tools';
 import { startRtspPublisher, waitForPublishing } from '../helpers/rtsp-server';
 import { GbDeviceSimulator } from '../helpers/gb-device-simulator';
 import { makeChannels } from '../helpers/gb-sim-manscdp';
+import { RtspServer } from '../../src/protocols/rtsp/server';
+import pino from 'pino';
 
 /**
  * The RTSP server against third-party clients on one gateway: ffmpeg/ffprobe and GStreamer
@@ -161,9 +163,9 @@ test('an RTSP viewer of a GB28181 channel starts its INVITE on demand and the BY
 });
 
 /** Requests on one connection; resolves with each response head once all are answered. */
-function exchange(requests: string[]): Promise<string[]> {
+function exchange(requests: string[], port = gw.ports.rtsp): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const socket = connect(gw.ports.rtsp, '127.0.0.1', () => socket.write(requests.join('')));
+    const socket = connect(port, '127.0.0.1', () => socket.write(requests.join('')));
     let got = '';
     socket.on('data', (chunk) => {
       got += chunk.toString('latin1');
@@ -220,4 +222,24 @@ test('raw: UDP ports from the pool and freed by the session timeout; multicast 4
   assert.match(missing!, /^RTSP\/1\.0 404 /);
   const [garbage] = await exchange(['\x00\x01 not rtsp\r\n\r\n']);
   assert.match(garbage!, /^RTSP\/1\.0 400 /);
+});
+
+test('an interleaved-only server (what RTSPS runs) answers UDP with 461 and TCP with 200', async () => {
+  const server = new RtspServer({ host: '127.0.0.1', port: 0, registry: gw.gateway.registry, logger: pino({ level: 'silent' }), interleavedOnly: true });
+  const { port } = await server.listen();
+  try {
+    const base = `rtsp://127.0.0.1:${port}/live/cam`;
+    const [, udp, tcp] = await exchange(
+      [
+        `DESCRIBE ${base} RTSP/1.0\r\nCSeq: 1\r\n\r\n`,
+        `SETUP ${base}/trackID=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP;unicast;client_port=5000-5001\r\n\r\n`,
+        `SETUP ${base}/trackID=0 RTSP/1.0\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;client_port=5000-5001,RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n`,
+      ],
+      port,
+    );
+    assert.match(udp!, /^RTSP\/1\.0 461 /);
+    assert.match(tcp!, /^RTSP\/1\.0 200 OK[\s\S]*Transport: RTP\/AVP\/TCP;unicast;interleaved=0-1/);
+  } finally {
+    await server.close();
+  }
 });

@@ -25,6 +25,8 @@ export interface ConnectionOptions {
   readonly sessionTimeoutMs: number;
   readonly udpPorts: UdpPortAllocator;
   readonly credentials?: RtspCredentials;
+  /** Only TCP interleaved transport (RTSPS): UDP offers are left out, so they get 461. */
+  readonly interleavedOnly: boolean;
 }
 
 const PUBLIC = 'OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, RECORD, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER';
@@ -238,7 +240,7 @@ export class RtspServerConnection {
   }
 
   private async setup(request: RtspServerRequest): Promise<Reply> {
-    const offers = parseTransports(header(request.headers, 'transport') ?? '');
+    const offers = parseTransports(header(request.headers, 'transport') ?? '').filter((o) => !this.options.interleavedOnly || o.protocol === 'tcp');
     const ctx = (onRtp: (d: Buffer) => void, onRtcp: (d: Buffer) => void, used: ReadonlySet<number>): LinkContext => ({
       localAddress: plainAddress(this.socket.localAddress),
       remoteAddress: plainAddress(this.socket.remoteAddress),

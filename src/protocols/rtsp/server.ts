@@ -27,6 +27,8 @@ export interface RtspServerOptions {
   readonly udpPorts?: UdpPortAllocator;
   /** The gateway's credentials for Basic/Digest; without them RTSP authenticates by URL query only. */
   readonly credentials?: RtspCredentials;
+  /** Refuse UDP (461): RTSPS, whose media must stay inside the TLS connection. */
+  readonly interleavedOnly?: boolean;
 }
 
 /** RTSP server: play and publish over TCP interleaved or UDP; every session a hub reader or publisher. */
@@ -63,6 +65,7 @@ export class RtspServer {
       sessionTimeoutMs: this.options.sessionTimeoutMs ?? 60_000,
       udpPorts: this.options.udpPorts ?? osPortAllocator,
       ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
+      interleavedOnly: this.options.interleavedOnly ?? false,
     });
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));

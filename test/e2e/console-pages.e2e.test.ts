@@ -232,6 +232,10 @@ async function checkPlanGrid(page: Page): Promise<void> {
 }
 
 async function checkChinese(page: Page): Promise<void> {
+  await page.goto(`${gw.httpUrl}/relays`);
+  await page.waitForSelector('#proxies code', { timeout: 10_000 });
+  assert.equal(await page.textContent('#proxies code'), 'cams/g711');
+  await saveScreenshot(page, 'console-pages-relays');
   await page.evaluate(() => localStorage.setItem('gw.lang', 'zh-CN'));
   await page.goto(`${gw.httpUrl}/streams`);
   await page.waitForSelector('table.grid-table th', { timeout: 10_000 });
@@ -243,5 +247,9 @@ async function checkChinese(page: Page): Promise<void> {
   await page.waitForSelector('table.ports');
   assert.ok((await page.textContent('.manage-page'))?.includes('已绑定端口'));
   await saveScreenshot(page, 'console-pages-health-zh');
+  await page.goto(`${gw.httpUrl}/manage-devices`);
+  await page.waitForSelector('.add-form h3');
+  assert.equal(await page.textContent('.add-form h3'), '预置设备（注册之前）');
+  await saveScreenshot(page, 'console-pages-devices-zh');
   await page.evaluate(() => localStorage.setItem('gw.lang', 'en'));
 }

@@ -45,6 +45,7 @@ function line(protocol: Protocol, r: RoundResult): string {
     `${protocol.padEnd(5)} N=${r.viewers}: ${r.deliveredMbps.toFixed(1)} Mbit/s delivered, ${r.cpuPerGbit.toFixed(3)} CPU-s/Gbit, CPU ${r.cpuPercent.toFixed(1)} %, ` +
     `RSS ${r.rssPeakMb.toFixed(0)} MB (${r.rssPerViewerKb.toFixed(0)} KB/viewer), stalled/closed/no-kf ${r.stalled}/${r.closed}/${r.noKeyframe}, ` +
     `1st kf p50 ${r.firstKeyframeP50Ms.toFixed(0)} ms, client ${r.clientCpuPercent.toFixed(0)} %, others ${r.othersCpuPercent.toFixed(0)} %, load ${r.loadAverage.toFixed(1)}` +
+    (r.noKeyframe ? ` no-kf phases ${JSON.stringify(r.noKeyframePhases)}` : '') +
     (r.error ? ` WARNING: ${r.error}` : '')
   );
 }

@@ -1,11 +1,22 @@
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../core/errors';
-import type { Registry } from '../hub/registry';
+import type { SessionSnapshot } from '../hub/registry';
 import type { StreamSnapshot } from '../hub/stream';
 import { errorResponses, pathParams } from './schemas';
 
+type MaybePromise<T> = T | Promise<T>;
+
+/** The hub's lists; with cluster.workers > 1 they are gathered from every worker (app/cluster). */
+export interface StreamsView {
+  list(): MaybePromise<StreamSnapshot[]>;
+  get(path: string): MaybePromise<StreamSnapshot | undefined>;
+  kick(path: string, reason?: string): MaybePromise<boolean>;
+  sessions(): MaybePromise<SessionSnapshot[]>;
+  closeSession(id: string, reason?: string): MaybePromise<boolean>;
+}
+
 export interface StreamsApiDeps {
-  registry: Pick<Registry, 'list' | 'get' | 'kick' | 'sessions' | 'closeSession'>;
+  registry: StreamsView;
 }
 
 export type StreamDto = StreamSnapshot & { app: string; stream: string };
@@ -26,7 +37,7 @@ export async function streamsApi(app: FastifyInstance, deps: StreamsApiDeps): Pr
         response: { 200: { type: 'object', properties: { streams: { type: 'array', items: { $ref: 'Stream#' } } } } },
       },
     },
-    async () => ({ streams: deps.registry.list().map(toDto) }),
+    async () => ({ streams: (await deps.registry.list()).map(toDto) }),
   );
 
   app.get<{ Params: { app: string; stream: string } }>(
@@ -36,7 +47,7 @@ export async function streamsApi(app: FastifyInstance, deps: StreamsApiDeps): Pr
     },
     async (request) => {
       const path = `${request.params.app}/${request.params.stream}`;
-      const snapshot = deps.registry.get(path);
+      const snapshot = await deps.registry.get(path);
       if (!snapshot) throw new GatewayError('STREAM_NOT_FOUND', `stream ${path} not found`);
       return toDto(snapshot);
     },
@@ -54,7 +65,7 @@ export async function streamsApi(app: FastifyInstance, deps: StreamsApiDeps): Pr
     },
     async (request) => {
       const path = `${request.params.app}/${request.params.stream}`;
-      if (!deps.registry.kick(path, 'kicked through the API')) throw new GatewayError('STREAM_NOT_FOUND', `stream ${path} not found`);
+      if (!(await deps.registry.kick(path, 'kicked through the API'))) throw new GatewayError('STREAM_NOT_FOUND', `stream ${path} not found`);
       return { kicked: path };
     },
   );
@@ -68,7 +79,7 @@ export async function streamsApi(app: FastifyInstance, deps: StreamsApiDeps): Pr
         response: { 200: { type: 'object', properties: { sessions: { type: 'array', items: { $ref: 'Session#' } } } } },
       },
     },
-    async () => ({ sessions: deps.registry.sessions() }),
+    async () => ({ sessions: await deps.registry.sessions() }),
   );
 
   app.delete<{ Params: { id: string } }>(
@@ -82,7 +93,7 @@ export async function streamsApi(app: FastifyInstance, deps: StreamsApiDeps): Pr
       },
     },
     async (request) => {
-      if (!deps.registry.closeSession(request.params.id)) throw new GatewayError('SESSION_NOT_FOUND', `session ${request.params.id} not found`);
+      if (!(await deps.registry.closeSession(request.params.id))) throw new GatewayError('SESSION_NOT_FOUND', `session ${request.params.id} not found`);
       return { closed: request.params.id };
     },
   );

@@ -50,6 +50,7 @@ import { streamStatusApi } from '../api/stream-status';
 import { wallsApi } from '../api/walls';
 import { WallRepo } from '../../storage/repos/walls';
 import { streamStatus, type StreamStatusSources } from './stream-status';
+import type { ClusterSeams } from './cluster/worker';
 
 export interface BoundPorts extends TlsPorts {
   rtmp?: number;
@@ -91,7 +92,7 @@ export interface Gateway {
 }
 
 /** The composition root: builds every component from the config and wires them together. */
-export async function buildGateway(configured: GatewayConfig, log: pino.Logger, version: string): Promise<Gateway> {
+export async function buildGateway(configured: GatewayConfig, log: pino.Logger, version: string, cluster?: ClusterSeams): Promise<Gateway> {
   const startedAt = Date.now();
   // First, so that a TLS file that is missing or bad stops the start before anything is opened.
   const serverTls = loadServerTls(configured);
@@ -140,6 +141,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     udpPorts: rtspUdpPorts(rtpPorts),
     maxProxies: config.rtsp.maxProxies,
     refused: limits.counter('rtsp.maxProxies'),
+    placement: cluster,
   });
   const pushes = new PushManager({
     registry,
@@ -147,6 +149,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     config: config.pushes,
     settings: pushSettingsFrom(config.relay, trustedCas),
     log: log.child({ component: 'push' }),
+    placement: cluster,
   });
   const access = new AccessControl(config.auth, registry, (path) => {
     if (proxies.list().some((proxy) => proxy.path === path)) return 'an RTSP proxy';
@@ -210,7 +213,16 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     gb28181.server.events.on('alarm', (alarm) => webhooks.alarm(alarm));
   }
   const tsFeeds = new TsFeeds(registry, log.child({ component: 'ts-feed' }), tsFeedOptions(config));
-  const recording = createRecording({ config, registry, feeds: tsFeeds, db, log, gbPaths: gb28181 ? gbPathsOf(gb28181) : undefined });
+  const recording = createRecording({
+    config,
+    registry,
+    feeds: tsFeeds,
+    db,
+    log,
+    gbPaths: gb28181 ? gbPathsOf(gb28181) : undefined,
+    placement: cluster,
+    recovers: cluster?.recovers,
+  });
   if (gb28181) attachAlarmRecording(gb28181, recording.service, config.sip, log);
   const downloads = gb28181 ? createGbDownloads(gb28181, recording.manager, db, config.sip, log) : undefined;
   if (webhooks) recording.manager.events.on('segment', (segment) => webhooks.recordSegment(segment));
@@ -234,8 +246,9 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
       sessionTtlSec: config.auth.sessionTtl,
     };
     installApiGuard(http, authDeps);
+    await cluster?.installHttp(http);
     await http.register(authApi, authDeps);
-    await http.register(streamsApi, { registry });
+    await http.register(streamsApi, { registry: cluster ? cluster.streamsView(registry) : registry });
     await http.register(eventsApi, { subscribe: (send) => consoleEvents.subscribe(send) });
     const statusSources: StreamStatusSources = {
       registry,

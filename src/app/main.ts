@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load';
@@ -5,6 +6,9 @@ import { GatewayError, errorMessage } from '../core/errors';
 import { createRootLogger } from './logger';
 import { buildGateway } from './build';
 import { secretsNotice } from './access/secrets';
+import { clusterEnvOf, workerConfig, workerCount } from './cluster/env';
+import { ClusterWorker } from './cluster/worker';
+import { runPrimary } from './cluster/launch';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -42,6 +46,12 @@ async function main(): Promise<void> {
     log.flush();
     process.exit(1);
   }
+  const workers = workerCount(config);
+  if (workers > 1 && cluster.isPrimary) return runPrimary(workers, config, log);
+  const clusterEnv = clusterEnvOf(process.env);
+  const worker = clusterEnv && new ClusterWorker(clusterEnv, log.child({ component: 'cluster', slot: clusterEnv.slot }));
+  const gateway = await buildGateway(clusterEnv ? workerConfig(config, clusterEnv) : config, log, version, worker);
+  await worker?.attach(gateway);
 
   let signalled = false;
   const shutdown = (signal: string): void => {
@@ -53,27 +63,33 @@ async function main(): Promise<void> {
       process.exit(0);
     }, config.shutdown.timeout * 1000);
     deadline.unref();
-    gateway.stop(`received ${signal}`).then(
-      () => {
-        log.flush();
-        process.exit(0);
-      },
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        log.flush();
-        process.exit(0);
-      },
-    );
+    gateway
+      .stop(`received ${signal}`)
+      .then(() => worker?.close())
+      .then(
+        () => {
+          log.flush();
+          process.exit(0);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          log.flush();
+          process.exit(0);
+        },
+      );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // Certificates are re-read without a restart: open TLS sessions keep theirs, new ones get the new pair.
   process.on('SIGHUP', () => gateway.reloadTls('SIGHUP'));
+  // A worker whose primary is gone has nobody to restart it or to ask for the directory.
+  if (worker) process.on('disconnect', () => shutdown('the cluster primary is gone'));
 
   try {
     const ports = await gateway.start();
+    await worker?.ready(ports);
     // On stderr, not in the log: stdout stays JSON lines, and the log never carries a secret.
-    process.stderr.write(secretsNotice(gateway.secrets, gateway.config, ports));
+    if (!clusterEnv || clusterEnv.first) process.stderr.write(secretsNotice(gateway.secrets, gateway.config, ports));
   } catch (err) {
     log.fatal({ err }, `gateway failed to start: ${errorMessage(err)}`);
     await gateway.stop('start failed');

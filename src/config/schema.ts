@@ -222,6 +222,9 @@ export const schema = {
   shutdown: {
     timeout: num(0.1, 60),
   },
+  cluster: {
+    workers: str(/^(?:auto|[1-9][0-9]{0,2})$/, 'auto or a count of worker processes (1..999)'),
+  },
   hooks: {
     timeout: num(0.1, 60),
     secret: str(/^[\x20-\x7e]{0,256}$/, 'up to 256 printable ASCII characters, or empty'),

@@ -1,6 +1,17 @@
 import type { Frame } from './frame';
 import type { Track } from './track';
 
+/** The kind of a publisher that is an internal pull between two workers of one gateway (app/cluster). */
+export const INTERNAL_PULL_KIND = 'cluster';
+
+/** Where a stream's jobs run when the gateway has several worker processes (app/cluster). */
+export interface JobPlacement {
+  /** This process runs the path's always-on proxy, keepSource push and record plans. */
+  runsHere(path: string): boolean;
+  /** Paths with a publisher in any process. */
+  livePaths(): string[];
+}
+
 /** Who feeds a stream, as shown by the API. */
 export interface SourceDescription {
   /** rtmp, gb28181, rtsp, rtp, test ... */

@@ -15,6 +15,14 @@ export interface OnDemandSource {
  */
 export type OnDemandFactory = (path: string) => Promise<OnDemandSource | undefined>;
 
+/**
+ * Where a path without a local publisher is served (the cluster seam, docs/architecture.md
+ * "Every core"): given the local factory of the path (undefined when none matches), it runs it,
+ * returns another source (an internal pull from the process that owns the path), or resolves
+ * undefined (nobody serves it: its viewers wait for a publisher).
+ */
+export type DemandRouter = (path: string, local: OnDemandFactory | undefined) => Promise<OnDemandSource | undefined>;
+
 export interface DemandOptions {
   /** Ms after the last reader leaves before the source is stopped. */
   closeAfterMs: number;
@@ -44,6 +52,7 @@ export class DemandManager {
   private readonly entries = new Map<string, Entry>();
   /** Paths whose factory said it does not serve them; forgotten when their readers are gone. */
   private readonly declined = new Set<string>();
+  private router: DemandRouter | undefined;
 
   constructor(
     private readonly options: DemandOptions,
@@ -58,6 +67,19 @@ export class DemandManager {
       const index = this.factories.indexOf(item);
       if (index >= 0) this.factories.splice(index, 1);
     };
+  }
+
+  /** Every start goes through `router` from now on; returns its remover. */
+  route(router: DemandRouter): () => void {
+    this.router = router;
+    return () => {
+      if (this.router === router) this.router = undefined;
+    };
+  }
+
+  /** Forgets that `path` was declined (a publisher appeared elsewhere): its readers ask again. */
+  forgetDeclined(path: string): boolean {
+    return this.declined.delete(path);
   }
 
   matches(path: string): boolean {
@@ -99,8 +121,10 @@ export class DemandManager {
   }
 
   private start(path: string): void {
-    const found = this.factories.find((f) => f.pattern.test(path));
-    if (!found) return;
+    const local = this.factories.find((f) => f.pattern.test(path));
+    const router = this.router;
+    if (!local && !router) return;
+    const found = { name: local?.name ?? 'router', factory: router ? (p: string) => router(p, local?.factory) : local!.factory };
     const entry: Entry = { state: 'starting', cancelled: false };
     this.entries.set(path, entry);
     this.log.info({ path, factory: found.name }, 'on-demand source starting');

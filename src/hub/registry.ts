@@ -4,7 +4,7 @@ import type { Logger } from '../core/log';
 import type { Sink, TrackSelector } from '../core/sink';
 import type { Publisher, Source } from '../core/source';
 import { Admission } from './admission';
-import { DemandManager, type OnDemandFactory } from './demand';
+import { DemandManager, type DemandRouter, type OnDemandFactory } from './demand';
 import { DEFAULT_GOP_LIMITS } from './gop-cache';
 import { assertStreamPath } from './path';
 import { Reader, type ReaderOptions } from './reader';
@@ -113,6 +113,16 @@ export class Registry {
   /** Registers an on-demand source factory for a path pattern such as `rtp/*`. */
   registerOnDemand(pattern: string, factory: OnDemandFactory): () => void {
     return this.demand.register(pattern, factory);
+  }
+
+  /** Every on-demand start asks `router` first (the cluster seam); returns its remover. */
+  routeOnDemand(router: DemandRouter): () => void {
+    return this.demand.route(router);
+  }
+
+  /** A path whose readers wait for a publisher asks its router again (a publisher appeared on another worker). */
+  retryOnDemand(path: string): void {
+    if (this.demand.forgetDeclined(path) && !this.streams.get(path)?.hasPublisher) this.readersChanged(path);
   }
 
   /** True when a registered on-demand source (GB28181 channel, RTSP proxy) serves `path`. */

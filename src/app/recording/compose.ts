@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from '../../core/log';
+import type { JobPlacement } from '../../core/source';
 import { assertTimeZone, systemTimeZone } from '../../core/zoned-time';
 import { GatewayError } from '../../core/errors';
 import type { GatewayConfig } from '../../config/schema';
@@ -37,10 +38,13 @@ export interface RecordingCompose {
   readonly db: Db;
   readonly log: Logger;
   readonly gbPaths?: (id: string) => string[];
+  /** Several workers: where plans record (manager), and whether this process recovers a crashed run's segments. */
+  readonly placement?: JobPlacement;
+  readonly recovers?: boolean;
 }
 
 /** Builds the recording side (index, store, retention, manager) from the config. */
-export function createRecording({ config, registry, feeds, db, log, gbPaths }: RecordingCompose): Recording {
+export function createRecording({ config, registry, feeds, db, log, gbPaths, placement, recovers = true }: RecordingCompose): Recording {
   const record = config.record;
   const timeZone = record.timezone || systemTimeZone();
   try {
@@ -88,6 +92,7 @@ export function createRecording({ config, registry, feeds, db, log, gbPaths }: R
     },
     log: recLog,
     gbPaths,
+    placement,
   });
   const ready = manager;
   const service: RecordingsService = {
@@ -125,9 +130,11 @@ export function createRecording({ config, registry, feeds, db, log, gbPaths }: R
     retention,
     service,
     start() {
-      const result = recoverOpenSegments(repo, layout, recLog);
-      for (const folder of result.hlsFolders) store.writePlaylist(folder.path, folder.startMs, true);
-      if (result.recovered || result.missing) recLog.warn(result, 'segments left open by an unclean stop were recovered');
+      if (recovers) {
+        const result = recoverOpenSegments(repo, layout, recLog);
+        for (const folder of result.hlsFolders) store.writePlaylist(folder.path, folder.startMs, true);
+        if (result.recovered || result.missing) recLog.warn(result, 'segments left open by an unclean stop were recovered');
+      }
       ready.start();
     },
     close: () => ready.close(),

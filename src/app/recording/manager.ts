@@ -1,6 +1,7 @@
 import { GatewayError, errorMessage } from '../../core/errors';
 import { TypedEmitter } from '../../core/events';
 import type { Logger } from '../../core/log';
+import type { JobPlacement } from '../../core/source';
 import type { Registry } from '../../hub/registry';
 import { assertStreamPath } from '../../hub/path';
 import type { FlvTagCache } from '../../formats/flv/viewer-muxer';
@@ -38,6 +39,8 @@ export interface RecordingManagerDeps {
   readonly gbPaths?: (id: string) => string[];
   /** The clock (injected in tests). */
   readonly now?: () => number;
+  /** Several workers: plans record a path in the process it runs in; patterns match every worker's live paths. */
+  readonly placement?: JobPlacement;
 }
 
 export interface PlanView extends RecordPlan {
@@ -79,12 +82,23 @@ export class RecordingManager {
   constructor(private readonly deps: RecordingManagerDeps) {
     this.now = deps.now ?? Date.now;
     for (const plan of deps.configPlans) this.compile(plan, 'config');
-    for (const stored of deps.plans.list()) {
+    this.loadStoredPlans();
+  }
+
+  /** Re-reads the API plans from the database (another worker changed them). */
+  reloadPlans(): void {
+    for (const [id, compiled] of [...this.plans]) if (compiled.source === 'api') this.plans.delete(id);
+    this.loadStoredPlans();
+    this.tick();
+  }
+
+  private loadStoredPlans(): void {
+    for (const stored of this.deps.plans.list()) {
       if (this.plans.has(stored.plan.id)) continue; // a config plan of the same id wins
       try {
-        this.compile(normalizePlan(stored.plan, deps.settings.timeZone), 'api');
+        this.compile(normalizePlan(stored.plan, this.deps.settings.timeZone), 'api');
       } catch (err) {
-        deps.log.warn({ planId: stored.plan.id, err: errorMessage(err) }, 'stored record plan is invalid: ignored');
+        this.deps.log.warn({ planId: stored.plan.id, err: errorMessage(err) }, 'stored record plan is invalid: ignored');
       }
     }
   }
@@ -277,14 +291,17 @@ export class RecordingManager {
       if (/^\d{20}$/.test(selector)) for (const p of this.deps.gbPaths?.(selector) ?? []) out.add(p);
       else if (!selector.includes('*')) out.add(selector);
       else {
-        live ??= this.deps.registry
-          .list()
-          .filter((s) => s.publisher)
-          .map((s) => s.path);
+        live ??=
+          this.deps.placement?.livePaths() ??
+          this.deps.registry
+            .list()
+            .filter((s) => s.publisher)
+            .map((s) => s.path);
         for (const p of live) if (selectorMatches(selector, p)) out.add(p);
       }
     }
-    return [...out];
+    const placement = this.deps.placement;
+    return placement ? [...out].filter((p) => placement.runsHere(p)) : [...out];
   }
 
   private startRecorder(key: string, spec: Omit<RecorderSpec, 'maxPendingBytes' | 'retryMs'>): Recorder {

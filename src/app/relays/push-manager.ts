@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GatewayError, errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/log';
+import { INTERNAL_PULL_KIND, type JobPlacement } from '../../core/source';
 import type { Registry } from '../../hub/registry';
 import type { GatewayConfig } from '../../config/schema';
 import type { PushDto, PushInput, PushPatchInput, PushesService } from '../../api/pushes';
@@ -30,6 +31,8 @@ export interface PushManagerDeps {
   readonly config: GatewayConfig['pushes'];
   readonly settings: PushSettings;
   readonly log: Logger;
+  /** Several workers: a keepSource rule runs only in the process its path runs in. */
+  readonly placement?: Pick<JobPlacement, 'runsHere'>;
 }
 
 const PATH_PATTERN = /^[A-Za-z0-9_.*-]{1,64}\/[A-Za-z0-9_.*-]{1,64}$/;
@@ -84,7 +87,20 @@ export class PushManager implements PushesService {
       this.tryAdd(rule);
     });
     for (const record of this.deps.repo.list()) this.tryAdd({ ...record, origin: 'api' });
-    this.offPublish = this.deps.registry.events.on('publish', (path) => this.streamPublished(path));
+    // A stream is pushed where it is published, never from another worker's copy of it.
+    this.offPublish = this.deps.registry.events.on('publish', (path, source) => source.kind !== INTERNAL_PULL_KIND && this.streamPublished(path));
+  }
+
+  /** Re-reads the API rules from the database (another worker changed them). */
+  reload(): void {
+    if (this.closed) return;
+    const stored = new Map(this.deps.repo.list().map((r) => [r.id, r]));
+    for (const [id, rule] of [...this.rules]) {
+      if (rule.origin !== 'api') continue;
+      const record = stored.get(id);
+      if (!record || record.updatedAt !== rule.updatedAt) this.removeRule(id, record ? 'reconfigured' : 'push deleted');
+    }
+    for (const record of stored.values()) if (!this.rules.has(record.id)) this.tryAdd({ ...record, origin: 'api' });
   }
 
   list(): PushDto[] {
@@ -153,8 +169,8 @@ export class PushManager implements PushesService {
   private add(rule: PushRule): void {
     this.rules.set(rule.id, rule);
     this.running.set(rule.id, new Map());
-    if (rule.keepSource) this.run(rule, rule.path);
-    for (const stream of this.deps.registry.list()) if (pathMatches(rule.path, stream.path)) this.run(rule, stream.path);
+    if (rule.keepSource && (this.deps.placement?.runsHere(rule.path) ?? true)) this.run(rule, rule.path);
+    for (const stream of this.deps.registry.list()) if (pathMatches(rule.path, stream.path) && stream.publisher?.kind !== INTERNAL_PULL_KIND) this.run(rule, stream.path);
   }
 
   private streamPublished(path: string): void {

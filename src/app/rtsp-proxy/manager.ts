@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GatewayError, errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/log';
+import type { JobPlacement } from '../../core/source';
 import type { Registry } from '../../hub/registry';
 import { assertStreamPath } from '../../hub/path';
 import type { RtspTransportChoice } from '../../protocols/rtsp/pull';
@@ -23,6 +24,8 @@ export interface ProxyManagerDeps {
   readonly maxProxies?: number;
   /** Called when a proxy is refused for the cap. */
   readonly refused?: (details: object) => void;
+  /** Several workers: an always-on proxy connects only in the process its path runs in. */
+  readonly placement?: Pick<JobPlacement, 'runsHere'>;
 }
 
 interface Entry {
@@ -64,9 +67,19 @@ export class ProxyManager implements ProxiesService {
       const spec: ProxySpec = { id: `config-${index + 1}`, path: item.path, url: item.url, transport: item.transport, onDemand: item.onDemand, origin: 'config' };
       this.tryAdd(spec, now, now);
     });
-    for (const record of this.deps.repo.list()) {
-      this.tryAdd({ id: record.id, path: record.path, url: record.url, transport: record.transport, onDemand: record.onDemand, origin: 'api' }, record.createdAt, record.updatedAt);
+    for (const record of this.deps.repo.list()) this.tryAdd(apiSpec(record), record.createdAt, record.updatedAt);
+  }
+
+  /** Re-reads the API proxies from the database (another worker changed them). */
+  async reload(): Promise<void> {
+    if (this.closed) return;
+    const stored = new Map(this.deps.repo.list().map((r) => [r.id, r]));
+    for (const [id, entry] of [...this.entries]) {
+      if (entry.proxy.spec.origin !== 'api') continue;
+      const record = stored.get(id);
+      if (!record || record.updatedAt !== entry.updatedAt) await this.removeEntry(id, record ? 'reconfigured' : 'proxy deleted');
     }
+    for (const record of stored.values()) if (!this.entries.has(record.id)) this.tryAdd(apiSpec(record), record.createdAt, record.updatedAt);
   }
 
   list(): ProxyDto[] {
@@ -160,7 +173,7 @@ export class ProxyManager implements ProxiesService {
         await proxy.startOnce();
         return { stop: (reason: string) => proxy.stop(reason) };
       });
-    } else {
+    } else if (this.deps.placement?.runsHere(spec.path) ?? true) {
       proxy.startAlways();
     }
     return entry;
@@ -218,4 +231,8 @@ export class ProxyManager implements ProxiesService {
 
 function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function apiSpec(record: ReturnType<ProxyRepo['list']>[number]): ProxySpec {
+  return { id: record.id, path: record.path, url: record.url, transport: record.transport, onDemand: record.onDemand, origin: 'api' };
 }

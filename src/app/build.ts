@@ -246,7 +246,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
       sessionTtlSec: config.auth.sessionTtl,
     };
     installApiGuard(http, authDeps);
-    await cluster?.installHttp(http);
+    await cluster?.installHttp(http, gb28181 !== undefined);
     await http.register(authApi, authDeps);
     await http.register(streamsApi, { registry: cluster ? cluster.streamsView(registry) : registry });
     await http.register(eventsApi, { subscribe: (send) => consoleEvents.subscribe(send) });
@@ -308,7 +308,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
       pushes.start();
       recording.start();
       consoleEvents.start();
-      log.info({ ports, storage: config.storage.dir }, 'gateway listening');
+      log.info({ ports, storage: config.storage.dir }, cluster ? 'worker listening' : 'gateway listening');
       webhooks?.serverStarted(version, { ...ports } as Record<string, number>, startedAt);
       return ports;
     },

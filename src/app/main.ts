@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const workers = workerCount(config);
   if (workers > 1 && cluster.isPrimary) return runPrimary(workers, config, log);
   const clusterEnv = clusterEnvOf(process.env);
-  const worker = clusterEnv && new ClusterWorker(clusterEnv, log.child({ component: 'cluster', slot: clusterEnv.slot }));
+  const worker = clusterEnv && new ClusterWorker(clusterEnv, log.child({ component: 'cluster', slot: clusterEnv.slot }), config.sip.enabled);
   const gateway = await buildGateway(clusterEnv ? workerConfig(config, clusterEnv) : config, log, version, worker);
   await worker?.attach(gateway);
 

@@ -102,6 +102,11 @@ export class InProcessDirectory implements StreamDirectory {
     return [...this.entries.keys()].map((path) => this.current(path)).filter((e): e is DirectoryEntry => e !== undefined);
   }
 
+  /** Each live worker's private address. */
+  workerAddresses(): { slot: number; address: string }[] {
+    return [...this.workers.values()].map(({ slot, address }) => ({ slot, address }));
+  }
+
   /** Streams each worker owns (its load). */
   owned(slot: number): number {
     let n = 0;

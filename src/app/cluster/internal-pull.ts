@@ -17,6 +17,8 @@ import { HttpFlvPull, type HttpFlvPullError } from '../../protocols/http-flv/pul
 import { HttpFlvSink } from '../../protocols/http-flv/http-flv-sink';
 import { keepReadyTracks } from '../rtsp-proxy/proxy';
 import { CLUSTER_PROTOCOL } from './merge';
+import { CLUSTER_KEY_HEADER, answerForwarded } from './forward';
+import type { FastifyInstance } from 'fastify';
 
 const PATH = /^\/([A-Za-z0-9_.-]{1,64})\/([A-Za-z0-9_.-]{1,64})\.flv$/;
 
@@ -39,10 +41,11 @@ export interface PrivateServer {
 }
 
 /** Listens on 127.0.0.1 (a port of this worker alone) for internal pulls carrying the cluster key. */
-export async function listenPrivate(registry: Registry, key: string, log: Logger): Promise<PrivateServer> {
+export async function listenPrivate(registry: Registry, key: string, log: Logger, http?: FastifyInstance): Promise<PrivateServer> {
   const server: Server = createServer((req, res) => void serve(req, res));
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://internal');
+    if (http && url.pathname.startsWith('/api/') && keyMatches(String(req.headers[CLUSTER_KEY_HEADER] ?? ''), key)) return answerForwarded(http, req, res);
     const match = PATH.exec(url.pathname);
     if (req.method !== 'GET' || !match) return void res.writeHead(404).end();
     if (!keyMatches(url.searchParams.get('key'), key)) return void res.writeHead(403).end();

@@ -57,7 +57,7 @@ export class ClusterPrimary {
     const first = this.fork(this.slots.get(1)!, true, (p) => (ports = p));
     await first;
     await Promise.all([...this.slots.values()].filter((s) => s.slot !== 1).map((s) => this.fork(s, false)));
-    this.options.log.info({ ports, workers: this.options.workers, pids: [...this.slots.values()].map((s) => s.worker?.process.pid) }, 'cluster listening');
+    this.options.log.info({ ports, workers: this.options.workers, pids: [...this.slots.values()].map((s) => s.worker?.process.pid) }, 'gateway listening');
     return ports;
   }
 
@@ -168,8 +168,8 @@ export class ClusterPrimary {
     this.broadcastQueued = true;
     setImmediate(() => {
       this.broadcastQueued = false;
-      const entries = this.directory.snapshot();
-      for (const s of this.slots.values()) if (s.ready) s.peer?.emit('directory', entries);
+      const body = { entries: this.directory.snapshot(), workers: this.directory.workerAddresses() };
+      for (const s of this.slots.values()) if (s.ready) s.peer?.emit('directory', body);
     });
   }
 }

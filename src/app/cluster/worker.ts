@@ -19,6 +19,7 @@ import { InternalPull, listenPrivate, type PrivateServer } from './internal-pull
 import { IpcPeer, type IpcChannel } from './ipc';
 import { CLUSTER_PROTOCOL, mergeSessions, mergeStreams, parsePrefixedId, type WorkerPart } from './merge';
 import { RemoteDirectory } from './remote-directory';
+import { forwardGbApi } from './forward';
 
 /** What build.ts asks of the cluster (all optional there: a single process has none). */
 export interface ClusterSeams {
@@ -30,7 +31,7 @@ export interface ClusterSeams {
   /** Recovery of segments a crashed run left open happens in one process, once. */
   readonly recovers: boolean;
   streamsView(local: Registry): StreamsView;
-  installHttp(http: FastifyInstance): Promise<void>;
+  installHttp(http: FastifyInstance, hasGb28181: boolean): Promise<void>;
 }
 
 export type LocalOp = 'streams' | 'sessions' | 'kick' | 'closeSession' | 'stats';
@@ -47,6 +48,7 @@ export class ClusterWorker implements ClusterSeams {
   readonly directory: StreamDirectory;
   private readonly peer: IpcPeer;
   private entries: DirectoryEntry[] = [];
+  private addresses = new Map<number, string>();
   private readonly registered = new Set<string>();
   private privateServer: PrivateServer | undefined;
   private gateway: Gateway | undefined;
@@ -54,6 +56,8 @@ export class ClusterWorker implements ClusterSeams {
   constructor(
     private readonly env: ClusterEnv,
     private readonly log: pino.Logger,
+    /** SIP is enabled in the config (it then runs in slot 1). */
+    private readonly gbElsewhere: boolean,
     channel: IpcChannel = process as unknown as IpcChannel,
   ) {
     this.slot = env.slot;
@@ -88,7 +92,9 @@ export class ClusterWorker implements ClusterSeams {
     };
   }
 
-  async installHttp(http: FastifyInstance): Promise<void> {
+  async installHttp(http: FastifyInstance, hasGb28181: boolean): Promise<void> {
+    // GB28181 lives in slot 1: its API routes are answered there, whichever worker took the request.
+    if (!hasGb28181 && this.gbElsewhere) http.addHook('onRequest', (request, reply) => forwardGbApi(request, reply, () => this.addresses.get(1), this.env.key));
     http.addHook('onResponse', async (request, reply) => {
       if (request.method === 'GET' || request.method === 'HEAD' || reply.statusCode >= 400) return;
       const topic = RELOAD_TOPICS.find(([prefix]) => request.url.startsWith(prefix))?.[1];
@@ -101,7 +107,7 @@ export class ClusterWorker implements ClusterSeams {
   async attach(gateway: Gateway): Promise<void> {
     this.gateway = gateway;
     const { registry } = gateway;
-    this.privateServer = await listenPrivate(registry, this.env.key, this.log.child({ component: 'cluster-private' }));
+    this.privateServer = await listenPrivate(registry, this.env.key, this.log.child({ component: 'cluster-private' }), gateway.http);
     registry.routeOnDemand((path, local) => this.route(path, local));
     registry.events.on('publish', (path, source) => {
       if (source.kind === CLUSTER_PROTOCOL) return;
@@ -113,7 +119,11 @@ export class ClusterWorker implements ClusterSeams {
       this.directory.unregister(path, this.slot).catch((err: unknown) => this.log.warn({ path, err: errorMessage(err) }, 'directory unregister failed'));
     });
     this.peer.handle('local', (body) => this.local(body as { op: LocalOp; arg?: string }));
-    this.peer.onEvent('directory', (body) => this.directoryChanged(body as DirectoryEntry[]));
+    this.peer.onEvent('directory', (body) => {
+      const { entries, workers } = body as { entries: DirectoryEntry[]; workers: { slot: number; address: string }[] };
+      this.addresses = new Map(workers.map((w) => [w.slot, w.address]));
+      this.directoryChanged(entries);
+    });
     this.peer.onEvent('reload', (body) => this.reload((body as { topic: string }).topic));
   }
 

@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Registry, DEFAULT_REGISTRY_OPTIONS } from '../../src/hub/registry';
+import { silentLogger } from '../../src/core/log';
+import type { OnDemandFactory } from '../../src/hub/demand';
+import { RecordingSink, sleep } from '../helpers/hub-fixtures';
+import { startSyntheticSource } from '../helpers/synthetic-source';
+
+function makeRegistry(): Registry {
+  return new Registry({ ...DEFAULT_REGISTRY_OPTIONS, trackWaitMs: 20, startTimeoutMs: 300, waitForPublisherMs: 300, closeAfterMs: 50, reconnectGraceMs: 0 }, silentLogger());
+}
+
+test('the on-demand router is asked for every start, with the local factory or without one, and its source is stopped after the last reader', async () => {
+  const registry = makeRegistry();
+  const asked: [string, boolean][] = [];
+  const local: OnDemandFactory = async (path) => startSyntheticSource(registry, path);
+  registry.registerOnDemand('proxy/*', local);
+  const sources: ReturnType<typeof startSyntheticSource>[] = [];
+  registry.routeOnDemand(async (path, factory) => {
+    asked.push([path, factory === local]);
+    if (path === 'live/nobody') return undefined;
+    const source = factory ? ((await factory(path)) as ReturnType<typeof startSyntheticSource>) : startSyntheticSource(registry, path);
+    sources.push(source);
+    return source;
+  });
+  const sink = new RecordingSink();
+  const sub = await registry.subscribe('proxy/cam', sink);
+  const remote = await registry.subscribe('live/elsewhere', new RecordingSink());
+  await assert.rejects(registry.subscribe('live/nobody', new RecordingSink()), { code: 'STREAM_NOT_FOUND' });
+  assert.deepEqual(asked, [
+    ['proxy/cam', true],
+    ['live/elsewhere', false],
+    ['live/nobody', false],
+  ]);
+  sub.close();
+  remote.close();
+  await sleep(120);
+  assert.deepEqual(
+    sources.map((s) => s.stopped),
+    [true, true],
+  );
+  await registry.close();
+});
+
+test('retryOnDemand asks the router again for readers that were waiting for a publisher', async () => {
+  const registry = makeRegistry();
+  let owner = false;
+  let asks = 0;
+  registry.routeOnDemand(async (path) => {
+    asks++;
+    return owner ? startSyntheticSource(registry, path) : undefined;
+  });
+  const waiting = registry.subscribe('live/late', new RecordingSink(), { waitMs: 1000 });
+  await sleep(30);
+  assert.equal(asks, 1);
+  owner = true; // the publisher appeared on another worker
+  registry.retryOnDemand('live/late');
+  const sub = await waiting;
+  assert.equal(asks, 2);
+  sub.close();
+  await registry.close();
+});

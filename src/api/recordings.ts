@@ -35,7 +35,8 @@ export interface RecordingsService {
   startManual(path: string, formats: RecordingFormat[] | undefined, durationSeconds: number | undefined): ActiveRecordingDto;
   stopManual(path: string): Promise<boolean>;
   event(path: string, preSeconds: number, postSeconds: number): ActiveRecordingDto;
-  active(): ActiveRecordingDto[];
+  /** Every recorder (with cluster.workers > 1: gathered from every worker). */
+  active(): ActiveRecordingDto[] | Promise<ActiveRecordingDto[]>;
   listPlans(): PlanDto[];
   getPlan(id: string): PlanDto | undefined;
   createPlan(body: PlanBody): PlanDto;
@@ -130,7 +131,7 @@ export async function recordingsApi(app: FastifyInstance, deps: { recordings: Re
     },
   );
   app.get('/api/record/active', { schema: { tags: ['recordings'], summary: 'Every recorder: path, formats, why, since, bytes, current files, drops, last error' } }, async () => ({
-    recorders: svc.active(),
+    recorders: await svc.active(),
   }));
   app.post<{ Body: { path: string; formats?: RecordingFormat[]; durationSeconds?: number } }>(
     '/api/record/start',

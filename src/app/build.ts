@@ -273,7 +273,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
       await http.register(metricsApi, { text: () => metrics.text(), contentType: metrics.contentType, auth: config.metrics.auth, isAdminSecret: (v) => access.isAdminSecret(v) });
     registerMediaRoutes(http, registry, config.http, log);
     tsRoutes = registerTsRoutes(http, registry, config, log, tsFeeds, limits);
-    await http.register(recordingsApi, { recordings: recording.service });
+    await http.register(recordingsApi, { recordings: cluster ? cluster.recordingsView(recording.service) : recording.service });
     if (downloads) await http.register(downloadsApi, { downloads, maxSpeed: MAX_DOWNLOAD_SPEED });
     registerPlayback(http, recording, config, log, registry);
     await registerWebRoutes(http, join(__dirname, '..', '..', '..'));

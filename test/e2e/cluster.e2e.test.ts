@@ -136,9 +136,11 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
     );
 
     // A recording while viewers sit on both workers (made by whichever worker takes the request).
+    const recordFrom = Date.now();
     await api('POST', '/api/record/start', { path: 'live/cam', formats: ['flv'] });
     await sleep(5000);
     await api('POST', '/api/record/stop', { path: 'live/cam' });
+    const recordSeconds = (Date.now() - recordFrom) / 1000;
     const rows = await waitFor(
       async () => {
         const list = (await api<{ recordings: RecordingJson[] }>('GET', '/api/recordings?path=live/cam&start=0')).recordings;
@@ -150,7 +152,13 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
     const recordDir = join(dir, 'record');
     const probe = await probeSegment(join(recordDir, rows[0]!.file));
     assert.equal(probe.decodeErrors, '');
-    assert.ok(probe.mediaSeconds >= 4 && probe.mediaSeconds <= 7, `recorded ${probe.mediaSeconds} s of 5`);
+    // From the GOP cache's keyframe (up to 1 s before the start) to the stop, without a hole (a
+    // publisher starved by the loaded machine catches up in bursts, so media time may exceed wall time).
+    assert.ok(probe.mediaSeconds >= 3 && probe.mediaSeconds <= recordSeconds + 3, `recorded ${probe.mediaSeconds} s in ${recordSeconds} s`);
+    assert.ok(Math.abs(probe.mediaSeconds - rows[0]!.durationMs / 1000) < 1, `ffprobe ${probe.mediaSeconds} s, index ${rows[0]!.durationMs} ms`);
+    const pts = [...probe.videoPts].sort((x, y) => x - y);
+    const holes = pts.slice(1).filter((t, i) => t - pts[i]! > 0.2);
+    assert.deepEqual(holes, [], 'no frame missing in the recording');
 
     // GB28181: SIP on worker 1; viewers from any worker start the INVITE, the last one leaving ends it.
     sim = new GbDeviceSimulator({

@@ -36,25 +36,54 @@ function forwardedHeaders(headers: IncomingMessage['headers']): Record<string, s
   return out;
 }
 
-/** onRequest hook of a worker without GB28181: a GB API request is answered by slot 1. */
-export async function forwardGbApi(request: FastifyRequest, reply: FastifyReply, address: () => string | undefined, key: string): Promise<FastifyReply | undefined> {
-  if (!GB_API.test(request.url)) return undefined;
-  const target = address();
+/** Manual and event recordings of a path run in the slot of the path (so that a stop finds its start). */
+const RECORD_API = /^\/api\/record\/(?:start|stop|event)(?:\?|$)/;
+
+async function forward(request: FastifyRequest, reply: FastifyReply, target: string | undefined, body: Buffer, key: string): Promise<FastifyReply> {
   try {
-    if (!target) throw new GatewayError('UNAVAILABLE', 'the GB28181 worker (slot 1) is not up');
-    const body = await readBody(request.raw);
+    if (!target) throw new GatewayError('UNAVAILABLE', 'the worker that serves this request is not up');
+    const headers: Record<string, string> = { ...forwardedHeaders(request.headers), [CLUSTER_KEY_HEADER]: key };
     const res = await fetch(`${target}${request.url}`, {
       method: request.method,
-      headers: { ...forwardedHeaders(request.headers), [CLUSTER_KEY_HEADER]: key },
+      headers,
       ...(body.length ? { body: new Uint8Array(body) } : {}),
       signal: AbortSignal.timeout(30_000),
     });
     const type = res.headers.get('content-type');
     if (type) void reply.header('content-type', type);
-    return reply.code(res.status).send(Buffer.from(await res.arrayBuffer()));
+    return await reply.code(res.status).send(Buffer.from(await res.arrayBuffer()));
   } catch (err) {
     return reply.code(httpStatusOf(err)).send(errorBody(err));
   }
+}
+
+/** onRequest hook of a worker without GB28181: a GB API request is answered by slot 1 (its raw body passed on). */
+export async function forwardGbApi(request: FastifyRequest, reply: FastifyReply, address: () => string | undefined, key: string): Promise<FastifyReply | undefined> {
+  if (!GB_API.test(request.url)) return undefined;
+  let body: Buffer;
+  try {
+    body = await readBody(request.raw);
+  } catch (err) {
+    return reply.code(httpStatusOf(err)).send(errorBody(err));
+  }
+  return forward(request, reply, address(), body, key);
+}
+
+/** preHandler hook: a manual/event recording request goes to the slot of its path (`slotOf`), unless that is this one. */
+export async function forwardRecordApi(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  slotFor: (path: string) => number,
+  self: number,
+  address: (slot: number) => string | undefined,
+  key: string,
+): Promise<FastifyReply | undefined> {
+  if (request.method !== 'POST' || !RECORD_API.test(request.url)) return undefined;
+  const path = (request.body as { path?: unknown } | undefined)?.path;
+  if (typeof path !== 'string') return undefined;
+  const slot = slotFor(path);
+  if (slot === self) return undefined;
+  return forward(request, reply, address(slot), Buffer.from(JSON.stringify(request.body)), key);
 }
 
 /** Slot 1's private port: a forwarded API request, answered by this worker's fastify. */

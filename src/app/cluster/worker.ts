@@ -10,6 +10,7 @@ import { GatewayError, errorMessage } from '../../core/errors';
 import type { OnDemandFactory, OnDemandSource } from '../../hub/demand';
 import type { Registry } from '../../hub/registry';
 import type { StreamsView } from '../../api/streams';
+import type { ActiveRecordingDto, RecordingsService } from '../../api/recordings';
 import { clusterApi, type ClusterDto } from '../../api/cluster';
 import type { Gateway } from '../build';
 import { registryOptionsFrom } from '../registry-options';
@@ -19,7 +20,7 @@ import { InternalPull, listenPrivate, type PrivateServer } from './internal-pull
 import { IpcPeer, type IpcChannel } from './ipc';
 import { CLUSTER_PROTOCOL, mergeSessions, mergeStreams, parsePrefixedId, type WorkerPart } from './merge';
 import { RemoteDirectory } from './remote-directory';
-import { forwardGbApi } from './forward';
+import { forwardGbApi, forwardRecordApi } from './forward';
 
 /** What build.ts asks of the cluster (all optional there: a single process has none). */
 export interface ClusterSeams {
@@ -32,9 +33,10 @@ export interface ClusterSeams {
   readonly recovers: boolean;
   streamsView(local: Registry): StreamsView;
   installHttp(http: FastifyInstance, hasGb28181: boolean): Promise<void>;
+  recordingsView(local: RecordingsService): RecordingsService;
 }
 
-export type LocalOp = 'streams' | 'sessions' | 'kick' | 'closeSession' | 'stats';
+export type LocalOp = 'streams' | 'sessions' | 'kick' | 'closeSession' | 'recorders' | 'stats';
 
 /** API areas whose changes every other worker re-reads from SQLite. */
 const RELOAD_TOPICS: readonly [prefix: string, topic: string][] = [
@@ -92,9 +94,23 @@ export class ClusterWorker implements ClusterSeams {
     };
   }
 
+  recordingsView(local: RecordingsService): RecordingsService {
+    return { ...local, active: async () => (await this.gather<ActiveRecordingDto>('recorders')).flatMap((part) => part.items) };
+  }
+
   async installHttp(http: FastifyInstance, hasGb28181: boolean): Promise<void> {
     // GB28181 lives in slot 1: its API routes are answered there, whichever worker took the request.
     if (!hasGb28181 && this.gbElsewhere) http.addHook('onRequest', (request, reply) => forwardGbApi(request, reply, () => this.addresses.get(1), this.env.key));
+    http.addHook('preHandler', (request, reply) =>
+      forwardRecordApi(
+        request,
+        reply,
+        (path) => slotOf(path, this.env.workers),
+        this.slot,
+        (slot) => this.addresses.get(slot),
+        this.env.key,
+      ),
+    );
     http.addHook('onResponse', async (request, reply) => {
       if (request.method === 'GET' || request.method === 'HEAD' || reply.statusCode >= 400) return;
       const topic = RELOAD_TOPICS.find(([prefix]) => request.url.startsWith(prefix))?.[1];
@@ -192,6 +208,7 @@ export class ClusterWorker implements ClusterSeams {
     const registry = this.gateway!.registry;
     if (op === 'streams') return registry.list();
     if (op === 'sessions') return registry.sessions();
+    if (op === 'recorders') return this.gateway!.recording.manager.active();
     if (op === 'closeSession') return [registry.closeSession(arg ?? '', 'closed by the API')];
     if (op === 'kick') {
       const origin = arg !== undefined && registry.get(arg)?.publisher?.kind !== CLUSTER_PROTOCOL;

@@ -37,20 +37,19 @@ async function main(): Promise<void> {
   }
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const log = createRootLogger(config.log);
+  const workers = workerCount(config);
+  if (workers > 1 && cluster.isPrimary) return runPrimary(workers, config, log);
+  const clusterEnv = clusterEnvOf(process.env);
+  const worker = clusterEnv && new ClusterWorker(clusterEnv, log.child({ component: 'cluster', slot: clusterEnv.slot }), config.sip.enabled);
   let gateway;
   try {
-    gateway = await buildGateway(config, log, version);
+    gateway = await buildGateway(clusterEnv ? workerConfig(config, clusterEnv) : config, log, version, worker);
   } catch (err) {
     // A TLS file that cannot be read is a configuration error: said on stderr like the others.
     process.stderr.write(`gateway: ${errorMessage(err)}\n`);
     log.flush();
     process.exit(1);
   }
-  const workers = workerCount(config);
-  if (workers > 1 && cluster.isPrimary) return runPrimary(workers, config, log);
-  const clusterEnv = clusterEnvOf(process.env);
-  const worker = clusterEnv && new ClusterWorker(clusterEnv, log.child({ component: 'cluster', slot: clusterEnv.slot }), config.sip.enabled);
-  const gateway = await buildGateway(clusterEnv ? workerConfig(config, clusterEnv) : config, log, version, worker);
   await worker?.attach(gateway);
 
   let signalled = false;

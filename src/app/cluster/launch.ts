@@ -22,6 +22,7 @@ export async function runPrimary(workers: number, config: GatewayConfig, log: pi
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => primary.signalWorkers('SIGHUP'));
   try {
     await primary.start();
   } catch (err) {

@@ -24,6 +24,7 @@ interface Slot {
   startedAt: number;
   backoffMs: number;
   onReady?: () => void;
+  onFirstExit?: (why: string) => void;
 }
 
 const RESTART_MIN_MS = 500;
@@ -54,11 +55,19 @@ export class ClusterPrimary {
   async start(): Promise<Record<string, number>> {
     let ports: Record<string, number> = {};
     for (let slot = 1; slot <= this.options.workers; slot++) this.slots.set(slot, { slot, ready: false, restarts: 0, startedAt: 0, backoffMs: RESTART_MIN_MS });
-    const first = this.fork(this.slots.get(1)!, true, (p) => (ports = p));
-    await first;
+    const first = this.slots.get(1)!;
+    // Slot 1 failing before it is ready (a bad TLS file, a port taken) is a failed start, not a crash to retry.
+    const failed = new Promise<never>((_, reject) => (first.onFirstExit = (why) => reject(new Error(`worker 1 exited before it was ready: ${why}`))));
+    await Promise.race([this.fork(first, true, (p) => (ports = p)), failed]);
+    first.onFirstExit = undefined;
     await Promise.all([...this.slots.values()].filter((s) => s.slot !== 1).map((s) => this.fork(s, false)));
     this.options.log.info({ ports, workers: this.options.workers, pids: [...this.slots.values()].map((s) => s.worker?.process.pid) }, 'gateway listening');
     return ports;
+  }
+
+  /** Passes a signal on to every worker (SIGHUP: re-read the TLS certificates). */
+  signalWorkers(signal: NodeJS.Signals): void {
+    for (const s of this.slots.values()) if (s.worker && !s.worker.isDead()) s.worker.process.kill(signal);
   }
 
   /** SIGTERM to every worker, SIGKILL to those still there after the timeout. */
@@ -150,6 +159,10 @@ export class ClusterPrimary {
     if (slot.worker !== worker) return;
     slot.peer?.close('the worker exited');
     slot.ready = false;
+    if (slot.onFirstExit) {
+      this.stopping = true;
+      return slot.onFirstExit(signal ?? `code ${code}`);
+    }
     const dropped = this.directory.dropWorker(slot.slot);
     if (this.stopping) return;
     const lived = Date.now() - slot.startedAt;

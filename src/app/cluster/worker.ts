@@ -13,7 +13,6 @@ import type { StreamsView } from '../../api/streams';
 import type { ActiveRecordingDto, RecordingsService } from '../../api/recordings';
 import { clusterApi, type ClusterDto } from '../../api/cluster';
 import type { Gateway } from '../build';
-import { registryOptionsFrom } from '../registry-options';
 import type { DirectoryEntry, StreamDirectory } from './directory';
 import { slotOf, type ClusterEnv } from './env';
 import { InternalPull, listenPrivate, type PrivateServer } from './internal-pull';
@@ -193,7 +192,7 @@ export class ClusterWorker implements ClusterSeams {
       },
       connectTimeoutMs: config.rtsp.connectTimeout * 1000,
       stallTimeoutMs: config.relay.stallTimeout * 1000,
-      graceMs: registryOptionsFrom(config.hub).reconnectGraceMs,
+      graceMs: config.hub.reconnectGrace * 1000,
     });
     try {
       await pull.start(address);

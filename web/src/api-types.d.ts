@@ -1,4 +1,3 @@
 // The API files web/ imports types from use the OpenAPI `tags` that @fastify/swagger adds to route
-// schemas, and (through the hub) the declarations of the `sip` package.
+// schemas; the `sip` package's declarations (reached through the hub) are in web/tsconfig.json.
 /// <reference types="@fastify/swagger" />
-/// <reference path="../../sip/kirm-sip.d.ts" />

@@ -1,6 +1,7 @@
 /**
- * The load client's parsers (FLV keyframe scanner, chunked decoder, RTMP chunk scanner) and
- * the RTMP play client against a scripted server: cheap checks, so that the benchmark's numbers
+ * The load client's parsers (FLV keyframe scanner, chunked decoder) and the RTMP play client
+ * (the gateway's RTMP client with the chunk reader in head-only mode, tested in
+ * test/protocols/rtmp/chunk-reader.test.ts) against a scripted server: cheap checks, so that the benchmark's numbers
  * rest on parsers that are right at every split of their input.
  */
 import { test } from 'node:test';
@@ -9,12 +10,12 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { ParseError } from '../../src/core/errors';
 import { ChunkReader } from '../../src/protocols/rtmp/chunk-reader';
 import { chunkMessage } from '../../src/protocols/rtmp/chunk-writer';
-import { commandMessage, decodeCommand, onStatusMessage, resultMessage, statusInfo } from '../../src/protocols/rtmp/command';
-import { decodeControl, pingRequestMessage, setChunkSizeMessage, windowAckSizeMessage } from '../../src/protocols/rtmp/control';
+import { decodeCommand, onStatusMessage, resultMessage, statusInfo } from '../../src/protocols/rtmp/command';
+import { decodeControl, pingRequestMessage, windowAckSizeMessage } from '../../src/protocols/rtmp/control';
 import { ServerHandshake } from '../../src/protocols/rtmp/handshake';
 import { MessageType, type OutgoingMessage } from '../../src/protocols/rtmp/message';
 import { FlvKeyframeScanner, isVideoKeyframe } from '../helpers/flv-scan';
-import { RtmpChunkScanner, RtmpPlayClient } from '../helpers/rtmp-play-client';
+import { RtmpPlayClient } from '../helpers/rtmp-play-client';
 import { ChunkedDecoder } from './http-chunked';
 
 function flvTag(type: number, body: Buffer, timestamp = 0): Buffer {
@@ -97,35 +98,6 @@ function media(chunkStreamId: number, typeId: number, timestamp: number, body: B
   return { chunkStreamId, typeId, streamId: 1, timestamp, body: [body] };
 }
 
-test('RtmpChunkScanner: every split, extended timestamps, 2- and 3-byte chunk stream ids, Set Chunk Size', () => {
-  const command = commandMessage(0, 'onStatus', 0, null, statusInfo('status', 'NetStream.Play.Start', 'x'.repeat(150)));
-  const wire = Buffer.concat([
-    ...chunkMessage(command, 128),
-    ...chunkMessage(media(70, MessageType.video, 0x1000000, Buffer.concat([Buffer.from([0x17, 0]), Buffer.alloc(300, 1)])), 128),
-    ...chunkMessage(setChunkSizeMessage(100), 128),
-    ...chunkMessage(media(400, MessageType.audio, 5, Buffer.from([0xaf, 1, 2])), 100),
-    ...chunkMessage(media(70, MessageType.video, 0x1000028, Buffer.concat([Buffer.from([0x17, 1]), Buffer.alloc(450, 2)])), 100),
-    // A type-1 header (new length, same stream) and a type-2 one (delta only) on chunk stream 6.
-    ...chunkMessage(media(6, MessageType.video, 10, Buffer.from([0x27, 1, 9])), 100),
-    Buffer.from([0x46, 0, 0, 40, 0, 0, 2, MessageType.video, 0x27, 1]),
-    Buffer.from([0x86, 0, 0, 40, 0x17, 1]),
-  ]);
-  const want = { messages: [command.body[0]!.toString('hex'), '00000064'], heads: ['9:17,0', '8:af,1', '9:17,1', '9:27,1', '9:27,1', '9:17,1'] };
-  const run = (pieces: Buffer[]): { messages: string[]; heads: string[] } => {
-    const got = { messages: [] as string[], heads: [] as string[] };
-    const scanner = new RtmpChunkScanner(
-      (_t, _s, body) => got.messages.push(body.toString('hex')),
-      (t, b0, b1) => got.heads.push(`${t}:${b0.toString(16)},${b1?.toString(16)}`),
-    );
-    for (const piece of pieces) scanner.feed(piece);
-    return got;
-  };
-  for (let split = 0; split <= wire.length; split++) {
-    assert.deepEqual(run([wire.subarray(0, split), wire.subarray(split)]), want, `split ${split}`);
-  }
-  assert.deepEqual(run(Array.from(wire, (b) => Buffer.from([b]))), want);
-});
-
 /** A scripted RTMP server: handshake, connect/createStream/play replies, a ping, then media. */
 async function fakeServer(onPlay: (socket: Socket, send: (...m: OutgoingMessage[]) => void, seen: string[]) => void) {
   const seen: string[] = [];
@@ -198,7 +170,7 @@ for (const readBuffer of [undefined, Buffer.alloc(1000)]) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     assert.deepEqual(events, ['NetStream.Play.Start', 'keyframe', 'close:closed by client']);
     assert.ok(bytes > 3073 + 3000);
-    assert.deepEqual(seen.filter((s) => s !== 'acknowledgement').slice(0, 4), ['connect:1', 'createStream:2', 'setBufferLength', 'play:cam1']);
+    assert.deepEqual(seen.filter((s) => s !== 'acknowledgement').slice(0, 6), ['setChunkSize', 'windowAckSize', 'connect:1', 'createStream:2', 'setBufferLength', 'play:cam1']);
     assert.ok(seen.includes('pong:1234'), seen.join());
     assert.ok(seen.includes('acknowledgement'), seen.join());
   });

@@ -9,6 +9,11 @@
  * one; some older encoders do not. The first such chunk of a connection decides: if its next
  * 4 bytes equal the stored extended value they are the field (the client repeats), otherwise
  * they are payload (it does not), and the reader keeps that behaviour for the connection.
+ *
+ * Head-only mode (`mediaHeadBytes`), for load clients that play many streams: audio and video
+ * messages are not assembled. Each is handed out as soon as its first bytes are in, with only
+ * those as its body (a view of the input, valid until the next feed; a copy when the head is
+ * split across reads), and the rest of its payload is skipped without being copied.
  */
 import { takeOrThrow, type ByteBudget } from '../../core/budget';
 import { ParseError, parseAssert } from '../../core/errors';
@@ -27,6 +32,8 @@ export interface ChunkReaderLimits {
   maxPendingBytes?: number;
   /** Shared by every connection: the buffers of unfinished messages are taken from it. */
   budget?: ByteBudget;
+  /** Head-only mode: audio/video messages carry only this many first body bytes (see above). */
+  mediaHeadBytes?: number;
 }
 
 /** A message body buffer starts this large (or the message's length) and doubles as bytes come. */
@@ -48,6 +55,10 @@ interface ChunkStreamState {
   /** The message in progress, or undefined between messages. */
   body: Buffer | undefined;
   received: number;
+  /** Head-only mode: a media message in progress whose payload is skipped once its head is out. */
+  skipping: boolean;
+  /** Its head when split across reads. */
+  head: Buffer | undefined;
 }
 
 interface ParsedHeader {
@@ -77,6 +88,7 @@ export class ChunkReader {
   private readonly maxChunkSize: number;
   private readonly maxChunkStreams: number;
   private readonly maxPendingBytes: number;
+  private readonly mediaHeadBytes: number | undefined;
   private budget: ByteBudget | undefined;
   /** Bytes this reader holds from the budget. */
   private taken = 0;
@@ -89,6 +101,7 @@ export class ChunkReader {
     this.maxChunkStreams = limits.maxChunkStreams ?? 64;
     this.maxPendingBytes = limits.maxPendingBytes ?? 16 * 1024 * 1024;
     this.budget = limits.budget;
+    this.mediaHeadBytes = limits.mediaHeadBytes;
   }
 
   /** Gives the buffers of unfinished messages back to the budget (the connection closed). Idempotent. */
@@ -184,7 +197,7 @@ export class ChunkReader {
     const header: ParsedHeader = { size, fmt, csid, field: 0, extended: false, length: 0, typeId: 0, streamId: 0 };
     if (fmt === 3) return this.parseType3(buf, pos, end, header, state);
     parseAssert(fmt === 0 || state, `RTMP chunk: type ${fmt} header on new chunk stream ${csid}`);
-    parseAssert(!state?.body, `RTMP chunk: type ${fmt} header inside a message on chunk stream ${csid}`);
+    parseAssert(!state?.body && !state?.skipping, `RTMP chunk: type ${fmt} header inside a message on chunk stream ${csid}`);
     const fieldsSize = fmt === 0 ? 11 : fmt === 1 ? 7 : 3;
     if (end - pos < size + fieldsSize) return undefined;
     const p = pos + size;
@@ -221,7 +234,7 @@ export class ChunkReader {
     let state = this.streams.get(header.csid);
     if (!state) {
       parseAssert(this.streams.size < this.maxChunkStreams, `RTMP chunk: more than ${this.maxChunkStreams} chunk streams`);
-      state = { timestamp: 0, delta: 0, length: 0, typeId: 0, streamId: 0, extended: undefined, body: undefined, received: 0 };
+      state = { timestamp: 0, delta: 0, length: 0, typeId: 0, streamId: 0, extended: undefined, body: undefined, received: 0, skipping: false, head: undefined };
       this.streams.set(header.csid, state);
     }
     if (header.fmt === 3) {
@@ -233,8 +246,8 @@ export class ChunkReader {
       state.typeId = header.typeId;
       state.streamId = header.streamId;
     }
-    if (!state.body) this.startMessage(header, state, out);
-    this.current = state.body ? state : undefined;
+    if (!state.body && !state.skipping) this.startMessage(header, state, out);
+    this.current = state.body || state.skipping ? state : undefined;
     this.currentCsid = header.csid;
     this.chunkLeft = Math.min(this.chunkSize, state.length - state.received);
   }
@@ -246,6 +259,10 @@ export class ChunkReader {
     state.received = 0;
     if (state.length === 0) {
       this.complete(header.csid, state, Buffer.alloc(0), out);
+      return;
+    }
+    if (this.mediaHeadBytes !== undefined && (state.typeId === MessageType.audio || state.typeId === MessageType.video)) {
+      state.skipping = true;
       return;
     }
     state.body = this.allocate(Math.min(state.length, FIRST_BODY_BYTES));
@@ -275,6 +292,8 @@ export class ChunkReader {
   }
 
   private dropBody(state: ChunkStreamState): void {
+    state.skipping = false;
+    state.head = undefined;
     if (!state.body) return;
     this.giveBack(state.body.length);
     this.pendingBytes -= state.length;
@@ -285,6 +304,7 @@ export class ChunkReader {
   private readPayload(chunk: Buffer, pos: number, out: RtmpMessage[]): number {
     const state = this.current!;
     const take = Math.min(this.chunkLeft, chunk.length - pos);
+    if (state.skipping) return this.skipPayload(state, chunk, pos, take, out);
     if (state.received + take > state.body!.length) this.grow(state, state.received + take);
     chunk.copy(state.body!, state.received, pos, pos + take);
     state.received += take;
@@ -296,6 +316,34 @@ export class ChunkReader {
       this.pendingBytes -= state.length;
       this.current = undefined;
       this.complete(this.currentCsid, state, body, out);
+    } else if (this.chunkLeft === 0) {
+      this.current = undefined;
+    }
+    return pos + take;
+  }
+
+  /** Head-only mode: hands the message out once its head is in, then only counts its bytes. */
+  private skipPayload(state: ChunkStreamState, chunk: Buffer, pos: number, take: number, out: RtmpMessage[]): number {
+    const headLength = Math.min(this.mediaHeadBytes!, state.length);
+    if (state.received < headLength) {
+      const wanted = headLength - state.received;
+      if (state.received === 0 && take >= wanted) {
+        this.complete(this.currentCsid, state, chunk.subarray(pos, pos + wanted), out);
+      } else {
+        state.head ??= Buffer.allocUnsafe(headLength);
+        chunk.copy(state.head, state.received, pos, pos + Math.min(take, wanted));
+        if (take >= wanted) {
+          this.complete(this.currentCsid, state, state.head, out);
+          state.head = undefined;
+        }
+      }
+    }
+    state.received += take;
+    this.chunkLeft -= take;
+    if (state.received === state.length) {
+      state.skipping = false;
+      state.received = 0;
+      this.current = undefined;
     } else if (this.chunkLeft === 0) {
       this.current = undefined;
     }

@@ -53,6 +53,19 @@ export interface RtmpClientOptions {
   readonly onMessage?: (message: RtmpMessage) => void;
   /** Once, when an open client's connection ends (not called when `open` rejects). */
   readonly onClose?: (error: RtmpClientError) => void;
+  /** Every onStatus the server sends (code, level), before the client acts on it. */
+  readonly onStatus?: (code: string, level: string) => void;
+  /** Every socket read (byte count; TLS: after decryption), handshake included. */
+  readonly onRead?: (bytes: number) => void;
+  /**
+   * Read into this Buffer (net `onread`) instead of a new one per read: clients may share one,
+   * each read is handled before the next. Plain TCP only. For load clients.
+   */
+  readonly readBuffer?: Buffer;
+  /** The chunk reader's head-only mode: played media messages carry only their first bytes (load clients). */
+  readonly mediaHeadBytes?: number;
+  /** Aborts a pending `open` (it rejects with 'ended'); after it resolved, use `close`. */
+  readonly signal?: AbortSignal;
 }
 
 const WINDOW_ACK_SIZE = 2_500_000;
@@ -82,15 +95,19 @@ export class RtmpClient {
     const target = parseRtmpUrl(options.url);
     return new Promise<RtmpClient>((resolve, reject) => {
       let done = false;
+      const onAbort = (): void => client.fail(new RtmpClientError('ended', `${options.mode} aborted before it started`));
       const client: RtmpClient = new RtmpClient(target, options, (err) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolve(client);
       });
       const timer = setTimeout(() => client.fail(new RtmpClientError('timeout', `no ${options.mode} start within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
-      client.dial();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.signal?.aborted) onAbort();
+      else client.dial();
     });
   }
 
@@ -132,14 +149,36 @@ export class RtmpClient {
   private dial(): void {
     const { host, port, secure } = this.target;
     const tls = this.options.tls;
-    const socket: Socket = secure ? tlsConnect(tlsClientOptions(host, port, tls)) : netConnect({ host, port });
+    const socket: Socket = secure ? tlsConnect(tlsClientOptions(host, port, tls)) : netConnect({ host, port, ...this.onread() });
     this.socket = socket;
+    const onRead = this.options.onRead;
+    if (onRead && !this.external) socket.on('data', (data: Buffer) => onRead(data.length));
     socket.once(secure ? 'secureConnect' : 'connect', () => {
       const refused = secure ? checkPeer(socket as TLSSocket, host, tls) : undefined;
       if (refused) this.fail(new RtmpClientError('tls', `TLS with ${host}:${port} failed: ${refused.message}`));
       else this.attach(socket);
     });
     socket.once('error', (err: NodeJS.ErrnoException) => this.fail(socketFailure(err, `${host}:${port}`)));
+  }
+
+  /** Reads into the shared `readBuffer` (plain TCP): the connection gets them through `receive`. */
+  private get external(): boolean {
+    return this.options.readBuffer !== undefined && !this.target.secure;
+  }
+
+  private onread(): { onread?: { buffer: Buffer; callback: (n: number) => boolean } } {
+    const buffer = this.options.readBuffer;
+    if (!buffer || !this.external) return {};
+    return {
+      onread: {
+        buffer,
+        callback: (n: number): boolean => {
+          this.options.onRead?.(n);
+          this.connection?.receive(buffer.subarray(0, n));
+          return true;
+        },
+      },
+    };
   }
 
   private attach(socket: Socket): void {
@@ -155,6 +194,8 @@ export class RtmpClient {
         idleTimeoutMs: this.options.stallTimeoutMs,
         handshakeTimeoutMs: this.options.connectTimeoutMs,
         maxWriteBufferBytes: this.options.maxWriteBufferBytes ?? 16 * 1024 * 1024,
+        externalReads: this.external,
+        ...(this.options.mediaHeadBytes !== undefined ? { mediaHeadBytes: this.options.mediaHeadBytes } : {}),
       },
       {
         onOpen: () => this.onOpen(),
@@ -257,6 +298,7 @@ export class RtmpClient {
     const code = typeof info?.code === 'string' ? info.code : '';
     const level = typeof info?.level === 'string' ? info.level : '';
     this.log.debug({ code, level }, 'RTMP onStatus');
+    this.options.onStatus?.(code, level);
     if (code === 'NetStream.Publish.Start' || code === 'NetStream.Play.Start') {
       if (this.opened) return;
       this.opened = true;

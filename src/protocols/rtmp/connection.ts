@@ -27,6 +27,10 @@ export interface ConnectionOptions {
   readonly maxWriteBufferBytes: number;
   /** Shared by all connections: buffers of partly received messages (rtmp.partialBudget). */
   readonly partialBudget?: ByteBudget;
+  /** The chunk reader's head-only mode (a load client's players): media messages carry only their first bytes. */
+  readonly mediaHeadBytes?: number;
+  /** The caller reads the socket itself (net `onread`) and hands the bytes to `receive`. */
+  readonly externalReads?: boolean;
 }
 
 /**
@@ -71,10 +75,10 @@ export class RtmpConnection {
     handshake: HandshakeMachine,
   ) {
     this.handshake = handshake;
-    this.reader = new ChunkReader({ budget: options.partialBudget });
+    this.reader = new ChunkReader({ budget: options.partialBudget, ...(options.mediaHeadBytes !== undefined ? { mediaHeadBytes: options.mediaHeadBytes } : {}) });
     this.remote = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : undefined;
     socket.setNoDelay(true);
-    socket.on('data', (data: Buffer) => this.onData(data));
+    if (!options.externalReads) socket.on('data', (data: Buffer) => this.receive(data));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
     socket.on('close', () => this.close('peer closed the connection'));
     const tick = Math.min(options.idleTimeoutMs / 3, options.handshakeTimeoutMs / 2);
@@ -168,7 +172,8 @@ export class RtmpConnection {
     this.handler.onClosed(reason);
   }
 
-  private onData(data: Buffer): void {
+  /** Bytes read from the socket (the 'data' listener, or the owner of an `onread` buffer). */
+  receive(data: Buffer): void {
     if (this.phaseValue === 'closed') return;
     // A publisher's pings answers and acks do not count: only its media does (markActive).
     if (this.handler.role() !== 'publishing') this.lastActivity = performance.now();

@@ -234,3 +234,54 @@ describe('ChunkReader properties', () => {
     );
   });
 });
+
+describe('ChunkReader head-only mode (load clients)', () => {
+  const options = fc.record({ chunkSize: fc.integer({ min: 1, max: 300 }), compress: fc.boolean(), repeatExtended: fc.boolean(), head: fc.integer({ min: 1, max: 5 }) });
+  const isMedia = (m: TestMessage): boolean => m.typeId === 8 || m.typeId === 9;
+
+  it('gives every message the full reader gives, media cut to their first bytes, however the bytes are split', () => {
+    fc.assert(
+      fc.property(messagesArb(), options, fc.array(fc.nat(), { maxLength: 10 }), (msgs, opt, cuts) => {
+        const setSize = { chunkStreamId: 2, typeId: 1, streamId: 0, timestamp: 0, body: Buffer.alloc(4) };
+        setSize.body.writeUInt32BE(opt.chunkSize);
+        const trailer = { chunkStreamId: 9, typeId: 20, streamId: 0, timestamp: 0, body: Buffer.from('trailer!') };
+        const bytes = Buffer.concat([encodeChunks([setSize], 128), encodeChunks([...msgs, trailer], opt.chunkSize, opt)]);
+        const reader = new ChunkReader({ mediaHeadBytes: opt.head });
+        // Copy each body at once: a head may be a view of the input, valid until the next feed.
+        const out = splitAt(bytes, cuts).flatMap((part) => plain(reader.feed(part)));
+        const want = [...msgs, trailer].map((m) => (isMedia(m) ? { ...m, body: m.body.subarray(0, opt.head) } : m));
+        assert.deepStrictEqual(out.slice(1), want);
+        assert.equal(reader.bytesIn, bytes.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('copies no media payload: a 4 MB video message costs no buffer of its size, and its head is a view of the input', () => {
+    const body = Buffer.alloc(4 * 1024 * 1024, 7);
+    body[0] = 0x17;
+    body[1] = 0x01;
+    const wire = Buffer.concat(chunkMessage({ chunkStreamId: 6, typeId: 9, streamId: 1, timestamp: 40, body: [body] }, 128));
+    const reader = new ChunkReader({ mediaHeadBytes: 2, maxMessageBytes: 8 * 1024 * 1024 });
+    const before = process.memoryUsage().arrayBuffers;
+    const [message, ...rest] = reader.feed(wire);
+    assert.equal(rest.length, 0);
+    assert.deepEqual([...message!.body], [0x17, 0x01]);
+    assert.equal(message!.body.buffer, wire.buffer, 'the head is a view of the bytes read');
+    assert.ok(process.memoryUsage().arrayBuffers - before < 1024 * 1024, 'no copy of the payload');
+  });
+
+  it('random bytes only ever throw ParseError', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 5 }), (parts) => {
+        const reader = new ChunkReader({ maxMessageBytes: 1 << 16, maxPendingBytes: 1 << 18, mediaHeadBytes: 2 });
+        try {
+          for (const p of parts) reader.feed(Buffer.from(p));
+        } catch (err) {
+          assert.ok(err instanceof ParseError, String(err));
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

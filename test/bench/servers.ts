@@ -2,8 +2,9 @@
  * The processes of a fan-out round: the server under test (the gateway or node-media-server,
  * each as its own child process), the ffmpeg publisher, and the cached source file.
  */
+import { nmsCommandLine } from '../helpers/node-media-server';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -232,20 +233,7 @@ export async function startNms(resources: Resources): Promise<ServerHandle> {
   const dir = resources.tempDir('nms-fanout-');
   const rtmpPort = await freePort();
   const httpPort = await freePort();
-  const config = {
-    bind: '127.0.0.1',
-    notify: { url: '' },
-    store: { path: './data' },
-    auth: { play: false, publish: false, secret: 'fanout-bench-not-a-secret' },
-    rtmp: { port: rtmpPort },
-    http: { port: httpPort },
-    webadmin: { enable: false },
-    record: { auto: false, path: './record' },
-  };
-  const configPath = join(dir, 'config.json');
-  writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const bin = require.resolve('node-media-server/bin/app.js');
-  const args = [bin, '-c', configPath, '--rtmp-port', String(rtmpPort), '--http-port', String(httpPort), '--no-admin'];
+  const args = nmsCommandLine(dir, rtmpPort, httpPort, 'fanout-bench-not-a-secret');
   const proc = new ManagedChild('node-media-server', spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }), resources);
   const problems = new Map<string, number>();
   createInterface({ input: proc.child.stdout! }).on('line', (line) => {

@@ -9,6 +9,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForPort } from './nginx-rtmp';
 
+/**
+ * Writes node-media-server's config into `dir` (no admin console, no RTMPS/HTTPS, no recording,
+ * media ports on 127.0.0.1) and returns the CLI's arguments, to spawn with `process.execPath`
+ * in `dir`. Shared by this helper and the fan-out bench (test/bench/servers.ts).
+ */
+export function nmsCommandLine(dir: string, rtmpPort: number, httpPort: number, secret: string): string[] {
+  const config = {
+    bind: '127.0.0.1',
+    notify: { url: '' },
+    store: { path: './data' },
+    auth: { play: false, publish: false, secret },
+    rtmp: { port: rtmpPort },
+    http: { port: httpPort },
+    webadmin: { enable: false },
+    record: { auto: false, path: './record' },
+  };
+  const configPath = join(dir, 'config.json');
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const bin = require.resolve('node-media-server/bin/app.js');
+  return [bin, '-c', configPath, '--rtmp-port', String(rtmpPort), '--http-port', String(httpPort), '--no-admin'];
+}
+
 export class NodeMediaServer {
   private output = '';
 
@@ -29,20 +51,7 @@ export class NodeMediaServer {
     const dir = mkdtempSync(join(tmpdir(), 'gw-nms-'));
     const rtmpPort = await freePort();
     const httpPort = await freePort();
-    const config = {
-      bind: '127.0.0.1',
-      notify: { url: '' },
-      store: { path: './data' },
-      auth: { play: false, publish: false, secret: 'relay-test-not-a-secret' },
-      rtmp: { port: rtmpPort },
-      http: { port: httpPort },
-      webadmin: { enable: false },
-      record: { auto: false, path: './record' },
-    };
-    const configPath = join(dir, 'config.json');
-    writeFileSync(configPath, JSON.stringify(config, null, 2));
-    const bin = require.resolve('node-media-server/bin/app.js');
-    const args = [bin, '-c', configPath, '--rtmp-port', String(rtmpPort), '--http-port', String(httpPort), '--no-admin'];
+    const args = nmsCommandLine(dir, rtmpPort, httpPort, 'relay-test-not-a-secret');
     const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     const nms = new NodeMediaServer(child, dir, rtmpPort, httpPort);
     try {

@@ -6,6 +6,7 @@ import { DEFAULT_REGISTRY_OPTIONS, Registry } from '../../../src/hub/registry';
 import { Push, type PushSettings } from '../../../src/app/relays/push';
 import { RecordingSink, sleep } from '../../helpers/hub-fixtures';
 import { startSyntheticSource } from '../../helpers/synthetic-source';
+import { RtmpServer } from '../../../src/protocols/rtmp/server';
 
 const SETTINGS: PushSettings = { connectTimeoutMs: 500, stallTimeoutMs: 1000, reconnectMinMs: 50, reconnectMaxMs: 200, maxPendingBytes: 1 << 20, chunkSize: 4096 };
 
@@ -59,4 +60,38 @@ test('a keepSource push counts as a reader: the source stays after the last view
   await sleep(150);
   assert.ok(source.stopped, 'the push leaving releases it');
   await registry.close();
+});
+
+test('a target that answers NetStream.Publish.BadName is retried with backoff, and the status says why', async () => {
+  const registry = new Registry({ ...DEFAULT_REGISTRY_OPTIONS, trackWaitMs: 50, reconnectGraceMs: 0 }, silentLogger());
+  // The target is a real RTMP server whose live/cam is already published: every publish to it is refused.
+  const targetHub = new Registry({ ...DEFAULT_REGISTRY_OPTIONS, trackWaitMs: 50, reconnectGraceMs: 0 }, silentLogger());
+  const server = new RtmpServer({ host: '127.0.0.1', port: 0, registry: targetHub, logger: silentLogger() });
+  const { port } = await server.listen();
+  const occupant = startSyntheticSource(targetHub, 'live/cam');
+  const source = startSyntheticSource(registry, 'pull/cam');
+  const target = { ruleId: 'r1', path: 'pull/cam', url: `rtmp://127.0.0.1:${port}/live/cam`, hevc: 'enhanced', allowSelfSigned: false, keepSource: true } as const;
+  const push = new Push(target, SETTINGS, { registry, log: silentLogger(), onFinished: () => undefined });
+  try {
+    push.start();
+    // Backoff 50 ms doubling to 200 ms: in 1.2 s at least three more attempts, never 'pushing'.
+    const states = new Set<string>();
+    for (let i = 0; i < 24; i++) {
+      await sleep(50);
+      states.add(push.status().state);
+    }
+    const status = push.status();
+    assert.ok(!states.has('pushing'), `states seen: ${[...states].join(', ')}`);
+    assert.ok(states.has('retrying'));
+    assert.equal(status.lastError?.kind, 'bad-name', JSON.stringify(status.lastError));
+    assert.ok(status.reconnects >= 3, `reconnects ${status.reconnects}`);
+    assert.ok(status.reconnects <= 12, `reconnects ${status.reconnects}: the backoff did not hold the retries back`);
+  } finally {
+    push.stop('test over');
+    source.stop('test over');
+    occupant.stop('test over');
+    await server.close();
+    await registry.close();
+    await targetHub.close();
+  }
 });

@@ -45,11 +45,14 @@ export const MPEGTS_JS = require.resolve('mpegts.js/dist/mpegts.js');
 /** Where browser tests save what the page showed, for a person to look at (CI keeps the folder). */
 export const SCREENSHOT_DIR = join(__dirname, '..', '..', '..', 'test-artifacts', 'screenshots');
 
-/** Saves a PNG of the page as `test-artifacts/screenshots/{name}.png` and returns its path. */
-export async function saveScreenshot(page: Page, name: string): Promise<string> {
+/**
+ * Saves a PNG of the page as `test-artifacts/screenshots/{name}.png` and returns its path. A page
+ * full of playing videos on a loaded machine can take tens of seconds to capture: `timeoutMs`.
+ */
+export async function saveScreenshot(page: Page, name: string, options: { timeoutMs?: number } = {}): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage: true, ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}) });
   return path;
 }
 

@@ -22,13 +22,33 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * At most this many API calls at once: with the event channel that makes five of the six
+ * HTTP/1.1 connections a browser opens to one host, so no call ever queues behind the limit
+ * (the tiles' WebSockets are not counted in it).
+ */
+const MAX_CALLS = 4;
+
 /** The API client: the console session's cookie goes by itself, the CSRF token with every call. */
 export class ApiClient {
   csrfToken = '';
+  private active = 0;
+  private readonly queue: (() => void)[] = [];
 
   constructor(private readonly onUnauthorized: () => void) {}
 
   async call<T>(method: string, url: string, body?: unknown): Promise<T> {
+    if (this.active >= MAX_CALLS) await new Promise<void>((resolve) => this.queue.push(resolve));
+    this.active++;
+    try {
+      return await this.send<T>(method, url, body);
+    } finally {
+      this.active--;
+      this.queue.shift()?.();
+    }
+  }
+
+  private async send<T>(method: string, url: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { 'x-csrf-token': this.csrfToken };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(url, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });

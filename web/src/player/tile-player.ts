@@ -149,7 +149,7 @@ export class TilePlayer {
   private async start(): Promise<void> {
     if (this.destroyed) return;
     const { ctx, prep, path } = this.options;
-    this.showReason(ctx.t('player.connecting'), false);
+    this.showReason(ctx.t('player.connecting'), false, 'connecting');
     let url: string;
     let status: StreamStatusDto | undefined;
     try {
@@ -164,7 +164,7 @@ export class TilePlayer {
     }
     if (this.destroyed) return;
     if (status && status.state !== 'live' && status.state !== 'starting') {
-      this.showReason(reasonText(ctx, status), true);
+      this.showReason(reasonText(ctx, status), true, status.state);
       // An on-demand source or a publisher may still come: play anyway, the server waits for it.
     }
     if (status?.codecs?.some((c) => c.startsWith('g711'))) this.withoutAudio = true;
@@ -245,10 +245,11 @@ export class TilePlayer {
     const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)] ?? 15_000;
     this.attempt += 1;
     this.reconnects += 1;
-    this.showReason(this.options.ctx.t('player.reconnecting', { seconds: (delay / 1000).toFixed(1), attempt: this.attempt }), true, why);
+    const again = this.options.ctx.t('player.reconnecting', { seconds: (delay / 1000).toFixed(1), attempt: this.attempt });
+    this.showReason(again, true, 'reconnecting', why);
     void this.options.prep.status(this.options.path).then(
       (status) => {
-        if (!this.destroyed && status && status.state !== 'live') this.showReason(reasonText(this.options.ctx, status), true);
+        if (!this.destroyed && status.state !== 'live' && this.retryTimer !== undefined) this.showReason(reasonText(this.options.ctx, status), true, status.state, again);
       },
       () => undefined,
     );
@@ -258,8 +259,10 @@ export class TilePlayer {
     }, delay);
   }
 
-  private showReason(text: string, error: boolean, detail?: string): void {
+  /** The line over a tile without a picture; `state` (a StreamStatusDto state, `connecting`, `reconnecting`, `codec`) goes in data-state. */
+  private showReason(text: string, error: boolean, state: string, detail?: string): void {
     this.reason.hidden = false;
+    this.reason.dataset.state = state;
     this.reason.className = error ? 'tile-reason error' : 'tile-reason';
     this.reason.replaceChildren(text, ...(detail ? [el('br'), el('small', {}, detail)] : []));
   }
@@ -274,11 +277,18 @@ export class TilePlayer {
     if (s.decodedFrames > this.lastFrames) {
       // Frames advance: the picture is there, whatever was said before.
       this.reason.hidden = true;
+      this.reason.dataset.state = 'playing';
       this.attempt = 0;
       this.stalledChecks = 0;
-    } else if (this.player && s.decodedFrames > 0 && ++this.stalledChecks >= 5) {
-      this.stalledChecks = 0;
-      this.retry('no new frame for 5 s');
+    } else if (this.player && s.decodedFrames > 0) {
+      // Nothing arrives for 5 s, or nothing decodes for 15 s: the connection is dead even if no error
+      // came. Bytes arriving with frames late is a busy page, which a reconnect would only cost more.
+      this.stalledChecks++;
+      if ((s.kbps === 0 && this.stalledChecks >= 5) || this.stalledChecks >= 15) {
+        const seconds = this.stalledChecks;
+        this.stalledChecks = 0;
+        this.retry(`no new frame for ${seconds} s`);
+      }
     }
     this.lastFrames = s.decodedFrames;
   }

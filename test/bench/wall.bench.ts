@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   const resources = new Resources();
   process.once('exit', () => resources.killAll());
   const root = join(__dirname, '..', '..', '..');
-  const gateway = await startGateway(root, resources, { env: { GW_LOG_LEVEL: 'warn' } });
+  const gateway = await startGateway(root, resources);
   const base = `http://127.0.0.1:${gateway.httpPort}`;
   const paths = Array.from({ length: count }, (_, i) => `bench/wall${i + 1}`);
   const urls = paths.map((p) => `rtmp://127.0.0.1:${gateway.rtmpPort}/${p}?key=${BENCH_SECRETS.publishKey}`);

@@ -36,7 +36,8 @@ registerMessages('reason', {
 /** The server's reason in the page's language, with the server's own sentence beside it for the details. */
 export function reasonText(ctx: AppContext, status: StreamStatusDto): string {
   const said = ctx.t(`reason.${status.state}`, { path: status.path, address: status.mediaAddress ?? '?' });
-  return status.message && status.message !== said ? `${said} (${status.message})` : said;
+  // The server's own sentence adds what the translation leaves out (the device's answer, the address); "missing" says it all.
+  return status.message && status.message !== said && status.state !== 'missing' ? `${said} (${status.message})` : said;
 }
 
 export interface PreparedPlay {

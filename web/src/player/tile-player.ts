@@ -96,6 +96,8 @@ export class TilePlayer {
   private lastFrames = 0;
   private stalledChecks = 0;
   private readonly addons: (() => void)[] = [];
+  /** The server's last word on why there is no picture, kept on screen through reconnects. */
+  private lastReason: StreamStatusDto | undefined;
 
   constructor(
     container: HTMLElement,
@@ -163,7 +165,8 @@ export class TilePlayer {
       return this.retry((err as Error).message);
     }
     if (this.destroyed) return;
-    if (status && status.state !== 'live' && status.state !== 'starting') {
+    this.lastReason = status && status.state !== 'live' && status.state !== 'starting' ? status : undefined;
+    if (status && this.lastReason) {
       this.showReason(reasonText(ctx, status), true, status.state);
       // An on-demand source or a publisher may still come: play anyway, the server waits for it.
     }
@@ -246,10 +249,13 @@ export class TilePlayer {
     this.attempt += 1;
     this.reconnects += 1;
     const again = this.options.ctx.t('player.reconnecting', { seconds: (delay / 1000).toFixed(1), attempt: this.attempt });
-    this.showReason(again, true, 'reconnecting', why);
+    if (this.lastReason) this.showReason(reasonText(this.options.ctx, this.lastReason), true, this.lastReason.state, again);
+    else this.showReason(again, true, 'reconnecting', why);
     void this.options.prep.status(this.options.path).then(
       (status) => {
-        if (!this.destroyed && status.state !== 'live' && this.retryTimer !== undefined) this.showReason(reasonText(this.options.ctx, status), true, status.state, again);
+        if (this.destroyed || status.state === 'live' || status.state === 'starting' || this.retryTimer === undefined) return;
+        this.lastReason = status;
+        this.showReason(reasonText(this.options.ctx, status), true, status.state, again);
       },
       () => undefined,
     );

@@ -59,7 +59,7 @@ async function device(id: string, channels: SimChannel[], inviteAnswer: 'ok' | n
 }
 
 before(async () => {
-  gw = await startTestGateway({ GW_SIP_MEDIA_IP: '127.0.0.1', GW_SIP_MEDIA_TIMEOUT: '3', GW_HUB_WAIT_FOR_PUBLISHER: '2', GW_HTTP_FLV_NO_DELAY: 'true' });
+  gw = await startTestGateway({ GW_SIP_MEDIA_IP: '127.0.0.1', GW_SIP_MEDIA_TIMEOUT: '3', GW_HUB_WAIT_FOR_PUBLISHER: '2' });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
 });

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { startTestGateway, waitFor, type TestGateway, gbServerOf } from '../helpers/gateway';
 import { GbDeviceSimulator } from '../helpers/gb-device-simulator';
 import { makeChannels } from '../helpers/gb-sim-manscdp';
 
@@ -12,10 +12,7 @@ before(async () => {
   gw = await startTestGateway({ GW_SIP_MEDIA_IP: '127.0.0.1', GW_SIP_INVITE_TIMEOUT: '2' });
   sim = new GbDeviceSimulator({
     deviceId: DEVICE,
-    serverPort: gw.ports.sip,
-    serverId: gw.config.sip.id,
-    domain: gw.config.sip.domain,
-    password: gw.config.sip.password,
+    ...gbServerOf(gw),
     channels: makeChannels(DEVICE, 30),
     catalogChunk: 7,
     inviteAnswer: 488,

@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { ManagedChild, Resources } from './servers';
 import { processRssKb } from './proc-stats';
 import { TestRtmpClient } from '../protocols/rtmp/test-client';
+import { LOOPBACK_LISTENERS } from '../helpers/loopback-env';
 
 const MiB = 1024 * 1024;
 const ROOT = join(__dirname, '..', '..', '..');
@@ -87,16 +88,7 @@ async function startGatewayProcess(resources: Resources, ulimit: number | undefi
   const storage = resources.tempDir('gw-floods-');
   const env = {
     ...process.env,
-    GW_HTTP_HOST: '127.0.0.1',
-    GW_RTMP_HOST: '127.0.0.1',
-    GW_SIP_HOST: '127.0.0.1',
-    GW_RTP_HOST: '127.0.0.1',
-    GW_HTTP_PORT: '0',
-    GW_RTMP_PORT: '0',
-    GW_RTSP_HOST: '127.0.0.1',
-    GW_RTSP_PORT: '0',
-    GW_SIP_PORT: '0',
-    GW_RTP_PORT_MIN: '0',
+    ...LOOPBACK_LISTENERS,
     GW_STORAGE_DIR: storage,
     GW_LOG_PRETTY: 'no',
     GW_LOG_LEVEL: 'info',

@@ -11,7 +11,7 @@
  * recorded bytes per wall second, and this process's CPU (gateway and simulator together, % of
  * one core) over the point. A 1x download shows the pacing is the device's, not the gateway's.
  */
-import { startTestGateway } from '../helpers/gateway';
+import { startTestGateway, gbServerOf } from '../helpers/gateway';
 import { GbDeviceSimulator } from '../helpers/gb-device-simulator';
 import { PS_FIXTURE_H264 } from '../helpers/gb-media-sender';
 import { makeChannels } from '../helpers/gb-sim-manscdp';
@@ -41,10 +41,7 @@ async function main(): Promise<void> {
   const channels = makeChannels(DEVICE, PARALLEL);
   const sim = new GbDeviceSimulator({
     deviceId: DEVICE,
-    serverPort: gw.ports.sip,
-    serverId: gw.config.sip.id,
-    domain: gw.config.sip.domain,
-    password: gw.config.sip.password,
+    ...gbServerOf(gw),
     channels,
     playbackFixture: PS_FIXTURE_H264,
     serveRange: true,

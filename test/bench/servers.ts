@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ffmpegPath, runTool } from '../helpers/media-tools';
+import { LOOPBACK_LISTENERS } from '../helpers/loopback-env';
 
 /** `baseline`: another build of the gateway (`--baseline DIR`), for before/after in one run. */
 export type ServerKind = 'gateway' | 'baseline' | 'nms' | 'relay';
@@ -159,15 +160,7 @@ export async function startGateway(root: string, resources: Resources, options: 
   const storage = resources.tempDir('gw-fanout-');
   const env = {
     ...process.env,
-    GW_HTTP_HOST: '127.0.0.1',
-    GW_RTMP_HOST: '127.0.0.1',
-    GW_HTTP_PORT: '0',
-    GW_RTMP_PORT: '0',
-    GW_RTSP_HOST: '127.0.0.1',
-    GW_RTSP_PORT: '0',
-    GW_SIP_HOST: '127.0.0.1',
-    GW_SIP_PORT: '0',
-    GW_RTP_PORT_MIN: '0',
+    ...LOOPBACK_LISTENERS,
     GW_STORAGE_DIR: storage,
     GW_LOG_PRETTY: 'no',
     GW_LOG_LEVEL: 'info',

@@ -15,6 +15,7 @@ import { GbDeviceSimulator } from '../helpers/gb-device-simulator';
 import { buildRawSip, parseRawSip } from '../helpers/gb-sip-text';
 import { clockTicksPerSecond, machineBusySeconds, processCpuSeconds, processRssKb, waitForQuietMachine } from './proc-stats';
 import { ManagedChild, Resources, freePort } from './servers';
+import { LOOPBACK_LISTENERS } from '../helpers/loopback-env';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const SERVER_ID = '34020000002000000001';
@@ -146,13 +147,7 @@ async function round(n: number, args: Args, resources: Resources, hz: number): P
   const storage = resources.tempDir('gw-sip-bench-');
   const env = {
     ...process.env,
-    GW_HTTP_HOST: '127.0.0.1',
-    GW_HTTP_PORT: '0',
-    GW_RTMP_HOST: '127.0.0.1',
-    GW_RTMP_PORT: '0',
-    GW_RTSP_HOST: '127.0.0.1',
-    GW_RTSP_PORT: '0',
-    GW_SIP_HOST: '127.0.0.1',
+    ...LOOPBACK_LISTENERS,
     GW_SIP_PORT: String(port),
     GW_SIP_PASSWORD: PASSWORD,
     GW_SIP_MEDIA_IP: '127.0.0.1',

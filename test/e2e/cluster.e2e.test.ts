@@ -13,6 +13,7 @@ import { startRtspPublisher, startRtspServer, waitForPublishing, type RtspTestSe
 import { openViewer, type Protocol, type Viewer, type ViewerContext } from '../bench/viewers';
 import type { ClusterDto } from '../../src/api/cluster';
 import type { StreamDto } from '../../src/api/streams';
+import { LOOPBACK_LISTENERS } from '../helpers/loopback-env';
 
 const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'app', 'main.js');
 const DEVICE = '34020000001320000001';
@@ -31,19 +32,10 @@ function runCluster(dir: string) {
   const env = {
     ...process.env,
     GW_CLUSTER_WORKERS: '2',
-    GW_HTTP_HOST: '127.0.0.1',
-    GW_HTTP_PORT: '0',
-    GW_RTMP_HOST: '127.0.0.1',
-    GW_RTMP_PORT: '0',
-    GW_RTSP_HOST: '127.0.0.1',
-    GW_RTSP_PORT: '0',
-    GW_SIP_HOST: '127.0.0.1',
-    GW_SIP_PORT: '0',
+    ...LOOPBACK_LISTENERS,
     GW_SIP_MEDIA_IP: '127.0.0.1',
     GW_SIP_MEDIA_TIMEOUT: '3',
     GW_SIP_PASSWORD: TEST_SECRETS.sipPassword,
-    GW_RTP_HOST: '127.0.0.1',
-    GW_RTP_PORT_MIN: '0',
     GW_AUTH_SECRET: TEST_SECRETS.secret,
     GW_AUTH_PUBLISH_KEY: TEST_SECRETS.publishKey,
     GW_AUTH_PLAY: 'open',

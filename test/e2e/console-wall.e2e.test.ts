@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page, Request } from 'playwright-core';
-import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { startTestGateway, waitFor, type TestGateway, gbServerOf } from '../helpers/gateway';
 import { publishToMany } from '../helpers/publisher';
 import { launchChromium, saveScreenshot } from '../helpers/browser';
 import { GbDeviceSimulator } from '../helpers/gb-device-simulator';
@@ -42,10 +42,7 @@ async function device(id: string, channels: SimChannel[], inviteAnswer: 'ok' | n
   assert.equal((await gw.api('POST', '/api/devices', { id, streamMode: 'udp' })).statusCode, 201);
   const sim = new GbDeviceSimulator({
     deviceId: id,
-    serverPort: gw.ports.sip,
-    serverId: gw.config.sip.id,
-    domain: gw.config.sip.domain,
-    password: gw.config.sip.password,
+    ...gbServerOf(gw),
     channels,
     fixture: PS_FIXTURE_H264,
     inviteAnswer,

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT, waitFor } from '../helpers/gateway';
 import { ffmpegPath, ffprobeJson, startTool } from '../helpers/media-tools';
+import { LOOPBACK_LISTENERS } from '../helpers/loopback-env';
 
 const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'app', 'main.js');
 
@@ -13,16 +14,7 @@ const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'app', 'main.js');
 function startMain(dir: string) {
   const env = {
     ...process.env,
-    GW_HTTP_HOST: '127.0.0.1',
-    GW_HTTP_PORT: '0',
-    GW_RTMP_HOST: '127.0.0.1',
-    GW_RTMP_PORT: '0',
-    GW_RTSP_HOST: '127.0.0.1',
-    GW_RTSP_PORT: '0',
-    GW_SIP_HOST: '127.0.0.1',
-    GW_SIP_PORT: '0',
-    GW_RTP_HOST: '127.0.0.1',
-    GW_RTP_PORT_MIN: '0',
+    ...LOOPBACK_LISTENERS,
     GW_STORAGE_DIR: dir,
     GW_LOG_PRETTY: 'no',
     GW_LOG_LEVEL: 'debug',

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureHttp } from '../helpers/capture';
-import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { startTestGateway, waitFor, type TestGateway, gbServerOf } from '../helpers/gateway';
 import { ffmpegPath, ffprobeJson, runTool } from '../helpers/media-tools';
 import { GbDeviceSimulator } from '../helpers/gb-device-simulator';
 import { PS_FIXTURE_H264 } from '../helpers/gb-media-sender';
@@ -31,10 +31,7 @@ before(async () => {
   gw = await startTestGateway({ GW_SIP_MEDIA_IP: '127.0.0.1', GW_HUB_CLOSE_AFTER: '1' });
   sim = new GbDeviceSimulator({
     deviceId: DEVICE,
-    serverPort: gw.ports.sip,
-    serverId: gw.config.sip.id,
-    domain: gw.config.sip.domain,
-    password: gw.config.sip.password,
+    ...gbServerOf(gw),
     channels: CHANNELS,
     fixture: PS_FIXTURE_H264,
   });

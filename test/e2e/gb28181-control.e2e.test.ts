@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { startTestGateway, waitFor, type TestGateway, gbServerOf } from '../helpers/gateway';
 import { captureHttp } from '../helpers/capture';
 import { ffprobeJson } from '../helpers/media-tools';
 import { GbDeviceSimulator, type SimulatorOptions } from '../helpers/gb-device-simulator';
@@ -26,10 +26,7 @@ async function withDevice(
   const gw = await startTestGateway({ GW_SIP_MEDIA_IP: '127.0.0.1', GW_HUB_CLOSE_AFTER: '1', GW_SIP_MEDIA_TIMEOUT: '3', GW_SIP_QUERY_TIMEOUT: '2', ...env });
   const sim = new GbDeviceSimulator({
     deviceId: DEVICE,
-    serverPort: gw.ports.sip,
-    serverId: gw.config.sip.id,
-    domain: gw.config.sip.domain,
-    password: gw.config.sip.password,
+    ...gbServerOf(gw),
     channels: CHANNELS,
     records: RECORDS,
     recordChunk: 3,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { startTestGateway, waitFor, type TestGateway, gbServerOf } from '../helpers/gateway';
 import { ffprobePath, runTool } from '../helpers/media-tools';
 import { GbDeviceSimulator } from '../helpers/gb-device-simulator';
 import { PS_FIXTURE_H264 } from '../helpers/gb-media-sender';
@@ -40,10 +40,7 @@ async function device(gw: TestGateway, id: string, transport: 'udp' | 'tcp'): Pr
   assert.equal(created.statusCode, 201, created.body);
   const sim = new GbDeviceSimulator({
     deviceId: id,
-    serverPort: gw.ports.sip,
-    serverId: gw.config.sip.id,
-    domain: gw.config.sip.domain,
-    password: gw.config.sip.password,
+    ...gbServerOf(gw),
     transport,
     channels: makeChannels(id, 1),
     playbackFixture: PS_FIXTURE_H264,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { startTestGateway, waitFor, type TestGateway, gbServerOf } from '../helpers/gateway';
 import { captureHttp } from '../helpers/capture';
 import { ffprobeJson, type ProbePacket } from '../helpers/media-tools';
 import { GbDeviceSimulator, type SimulatorOptions } from '../helpers/gb-device-simulator';
@@ -26,10 +26,7 @@ async function withDevice(run: (gw: TestGateway, sim: GbDeviceSimulator, dir: st
   const gw = await startTestGateway({ GW_SIP_MEDIA_IP: '127.0.0.1', GW_HUB_CLOSE_AFTER: '1', GW_SIP_MEDIA_TIMEOUT: '3' });
   const sim = new GbDeviceSimulator({
     deviceId: DEVICE,
-    serverPort: gw.ports.sip,
-    serverId: gw.config.sip.id,
-    domain: gw.config.sip.domain,
-    password: gw.config.sip.password,
+    ...gbServerOf(gw),
     channels: CHANNELS,
     playbackFixture: PS_FIXTURE_H264,
     ...options,

@@ -9,6 +9,7 @@ import { GbDeviceSimulator } from '../helpers/gb-device-simulator';
 import { makeChannels } from '../helpers/gb-sim-manscdp';
 import { PS_FIXTURE_H264 } from '../helpers/gb-media-sender';
 import { ffprobePath, runTool } from '../helpers/media-tools';
+import { LOOPBACK_LISTENERS } from '../helpers/loopback-env';
 
 const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'app', 'main.js');
 const DEVICE = '34020000001320000001';
@@ -17,17 +18,8 @@ const CHANNEL = makeChannels(DEVICE, 1)[0]!.id;
 test('after a gateway crash (SIGKILL) the dialogs it left open get their BYE from the restarted gateway; a download it left running is failed, its file recovered', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-gb-restart-'));
   const env = {
-    GW_HTTP_PORT: '0',
-    GW_RTMP_PORT: '0',
-    GW_RTSP_HOST: '127.0.0.1',
-    GW_RTSP_PORT: '0',
-    GW_SIP_PORT: '0',
-    GW_HTTP_HOST: '127.0.0.1',
-    GW_RTMP_HOST: '127.0.0.1',
-    GW_SIP_HOST: '127.0.0.1',
+    ...LOOPBACK_LISTENERS,
     GW_SIP_MEDIA_IP: '127.0.0.1',
-    GW_RTP_HOST: '127.0.0.1',
-    GW_RTP_PORT_MIN: '0',
     GW_STORAGE_DIR: dir,
     GW_LOG_PRETTY: 'no',
     GW_HUB_CLOSE_AFTER: '60',

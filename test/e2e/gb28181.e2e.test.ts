@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { startTestGateway, waitFor, type TestGateway, gbServerOf } from '../helpers/gateway';
 import { captureHttp } from '../helpers/capture';
 import { ffprobeJson } from '../helpers/media-tools';
 import { GbDeviceSimulator, type SimulatorOptions } from '../helpers/gb-device-simulator';
@@ -23,10 +23,7 @@ async function withGateway(run: (gw: TestGateway, dir: string, device: (o?: Part
     await run(gw, dir, async (options = {}) => {
       const sim = new GbDeviceSimulator({
         deviceId: DEVICE,
-        serverPort: gw.ports.sip,
-        serverId: gw.config.sip.id,
-        domain: gw.config.sip.domain,
-        password: gw.config.sip.password,
+        ...gbServerOf(gw),
         channels: CHANNELS,
         catalogChunk: 3,
         ...options,

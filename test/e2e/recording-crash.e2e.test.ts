@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { PROJECT_ROOT, TEST_SECRETS, waitFor } from '../helpers/gateway';
 import { ffmpegPath, startTool } from '../helpers/media-tools';
 import { probeSegment, type RecordingJson } from '../helpers/recordings';
+import { LOOPBACK_LISTENERS } from '../helpers/loopback-env';
 
 const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'app', 'main.js');
 
@@ -33,12 +34,7 @@ async function rows(http: number, path: string): Promise<RecordingJson[]> {
 test('kill -9 mid-segment, restart: the segments are cut after their last complete tag/packet, marked recovered, decode, lose at most flushSeconds, and the database is intact', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-crash-'));
   const env = {
-    GW_HTTP_HOST: '127.0.0.1',
-    GW_HTTP_PORT: '0',
-    GW_RTMP_HOST: '127.0.0.1',
-    GW_RTMP_PORT: '0',
-    GW_RTSP_HOST: '127.0.0.1',
-    GW_RTSP_PORT: '0',
+    ...LOOPBACK_LISTENERS,
     GW_SIP_ENABLED: 'false',
     GW_AUTH_SECRET: TEST_SECRETS.secret,
     GW_AUTH_PUBLISH_KEY: TEST_SECRETS.publishKey,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { startTestGateway, waitFor, type TestGateway, gbServerOf } from '../helpers/gateway';
 import { ffprobeJson } from '../helpers/media-tools';
 import { startRtspPublisher, startRtspServer, waitForPublishing } from '../helpers/rtsp-server';
 import { GbDeviceSimulator } from '../helpers/gb-device-simulator';
@@ -37,10 +37,7 @@ test(
     const gw = await startTestGateway({ GW_SIP_MEDIA_IP: '127.0.0.1', GW_HUB_CLOSE_AFTER: '1', GW_RECORD_RETRY: '1' });
     const sim = new GbDeviceSimulator({
       deviceId: DEVICE,
-      serverPort: gw.ports.sip,
-      serverId: gw.config.sip.id,
-      domain: gw.config.sip.domain,
-      password: gw.config.sip.password,
+      ...gbServerOf(gw),
       channels: CHANNELS,
       transport: 'udp',
     });

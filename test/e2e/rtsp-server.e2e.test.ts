@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { startTestGateway, waitFor, TEST_SECRETS, type TestGateway } from '../helpers/gateway';
+import { startTestGateway, waitFor, TEST_SECRETS, type TestGateway, gbServerOf } from '../helpers/gateway';
 import { publishTestPattern } from '../helpers/publisher';
 import { ffmpegPath, ffprobeJson, runTool } from '../helpers/media-tools';
 import { startRtspPublisher, waitForPublishing } from '../helpers/rtsp-server';
@@ -141,10 +141,7 @@ test('H.265 and G.711 published over RTSP play back over RTSP (ffmpeg silent, ff
 test('an RTSP viewer of a GB28181 channel starts its INVITE on demand and the BYE follows the last viewer', async () => {
   const sim = new GbDeviceSimulator({
     deviceId: DEVICE,
-    serverPort: gw.ports.sip,
-    serverId: gw.config.sip.id,
-    domain: gw.config.sip.domain,
-    password: gw.config.sip.password,
+    ...gbServerOf(gw),
     channels: CHANNELS,
   });
   await sim.start();

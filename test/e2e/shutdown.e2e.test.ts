@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT, waitFor } from '../helpers/gateway';
+import { LOOPBACK_LISTENERS } from '../helpers/loopback-env';
 
 const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'app', 'main.js');
 
@@ -20,23 +21,9 @@ function runGateway(args: string[], env: Record<string, string>) {
   return { child, exited, out: () => stdout, err: () => stderr };
 }
 
-/** Every listener on 127.0.0.1 and an OS-chosen port: nothing here needs a default port. */
-const TEST_PORTS = {
-  GW_HTTP_PORT: '0',
-  GW_HTTP_HOST: '127.0.0.1',
-  GW_RTMP_PORT: '0',
-  GW_RTSP_HOST: '127.0.0.1',
-  GW_RTSP_PORT: '0',
-  GW_RTMP_HOST: '127.0.0.1',
-  GW_SIP_PORT: '0',
-  GW_SIP_HOST: '127.0.0.1',
-  GW_RTP_HOST: '127.0.0.1',
-  GW_RTP_PORT_MIN: '0',
-};
-
 async function startAndStop(signal: 'SIGTERM' | 'SIGINT'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-main-'));
-  const run = runGateway([], { ...TEST_PORTS, GW_STORAGE_DIR: dir, GW_LOG_PRETTY: 'no' });
+  const run = runGateway([], { ...LOOPBACK_LISTENERS, GW_STORAGE_DIR: dir, GW_LOG_PRETTY: 'no' });
   try {
     const line = await waitFor(
       () =>

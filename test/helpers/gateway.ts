@@ -7,6 +7,7 @@ import type { GatewayConfig } from '../../src/config/schema';
 import { buildGateway, type BoundPorts, type Gateway } from '../../src/app/build';
 import { createRootLogger } from '../../src/app/logger';
 import pino from 'pino';
+import { LOOPBACK_LISTENERS } from './loopback-env';
 
 export const PROJECT_ROOT = join(__dirname, '..', '..', '..');
 export const DEFAULTS_FILE = join(PROJECT_ROOT, 'conf', 'default.yaml');
@@ -61,17 +62,8 @@ export async function startTestGateway(env: Record<string, string> = {}, options
   const config = loadConfig({
     defaultsFile: DEFAULTS_FILE,
     env: {
-      GW_HTTP_HOST: '127.0.0.1',
-      GW_HTTP_PORT: '0',
-      GW_RTMP_HOST: '127.0.0.1',
-      GW_RTMP_PORT: '0',
-      GW_RTSP_HOST: '127.0.0.1',
-      GW_RTSP_PORT: '0',
-      GW_SIP_HOST: '127.0.0.1',
-      GW_SIP_PORT: '0',
+      ...LOOPBACK_LISTENERS,
       GW_STORAGE_DIR: dir,
-      GW_RTP_HOST: '127.0.0.1',
-      GW_RTP_PORT_MIN: '0',
       GW_LOG_LEVEL: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
       GW_LOG_PRETTY: 'no',
       GW_AUTH_SECRET: TEST_SECRETS.secret,
@@ -129,4 +121,9 @@ export function capturingLogger(level = 'info'): { log: pino.Logger; lines: Reco
   const lines: Record<string, unknown>[] = [];
   const stream = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
   return { log: pino({ level }, stream), lines };
+}
+
+/** The simulator options that point a test GB28181 device at this gateway's SIP server. */
+export function gbServerOf(gw: Pick<TestGateway, 'ports' | 'config'>): { serverPort: number; serverId: string; domain: string; password: string } {
+  return { serverPort: gw.ports.sip, serverId: gw.config.sip.id, domain: gw.config.sip.domain, password: gw.config.sip.password };
 }

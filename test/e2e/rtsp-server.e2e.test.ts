@@ -32,7 +32,7 @@ before(async () => {
     GW_SIP_MEDIA_IP: '127.0.0.1',
     GW_RTP_PORT_MIN: String(PORT_MIN),
     GW_RTP_PORT_MAX: String(PORT_MAX),
-    GW_RTSP_SESSION_TIMEOUT: '2',
+    GW_RTSP_SESSION_TIMEOUT: '5',
   });
   rtmp = await publishTestPattern(gw, 'live/cam');
 });

@@ -1,10 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { errorBody } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { Registry } from '../../hub/registry';
-import { closeWebSocket, remoteOf, wsCloseCodeOf } from '../shared/sockets';
-import { playRequest } from '../shared/admission';
+import { serveWsPlay } from '../shared/ws-play';
 import { G711_TRACKS, WsAudioSink } from './audio-sink';
 
 export interface WsAudioDeps {
@@ -21,25 +19,8 @@ export type AudioRequest = FastifyRequest<{ Params: { app: string; stream: strin
  * 4415.
  */
 export function serveWsAudio(socket: WebSocket, request: AudioRequest, deps: WsAudioDeps): void {
-  const path = `${request.params.app}/${request.params.stream}`;
-  const remote = remoteOf(request.socket);
-  const aborted = new AbortController();
-  socket.on('error', () => aborted.abort());
-  socket.once('close', () => aborted.abort());
-  const sink = new WsAudioSink(socket, request.raw.socket, remote);
-  deps.registry.admission
-    .admit(playRequest('ws-audio', path, remote, request.query))
-    .then(() => deps.registry.subscribe(path, sink, { signal: aborted.signal, tracks: G711_TRACKS }))
-    .then(
-      (subscription) => {
-        if (aborted.signal.aborted) subscription.close('listener disconnected');
-        else aborted.signal.addEventListener('abort', () => subscription.close('listener disconnected'), { once: true });
-      },
-      (err: unknown) => {
-        deps.log.debug({ path, remote, err: errorBody(err) }, 'ws-audio listener refused');
-        closeWebSocket(socket, wsCloseCodeOf(err), errorBody(err).message);
-      },
-    );
+  const route = { hub: deps.registry, log: deps.log, protocol: 'ws-audio', peer: 'listener', tracks: G711_TRACKS };
+  serveWsPlay(socket, request, (remote) => new WsAudioSink(socket, request.raw.socket, remote), route);
 }
 
 /** A plain GET of the audio feed: it is WebSocket only. */

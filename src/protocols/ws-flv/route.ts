@@ -1,13 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { errorBody } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { FlvTagCache } from '../../formats/flv/viewer-muxer';
 import type { FeedKey, StreamInfo } from '../../core/sink';
 import type { Registry } from '../../hub/registry';
 import { WsFlvSink, WsFrameCache } from './ws-flv-sink';
-import { closeWebSocket, remoteOf, wsCloseCodeOf } from '../shared/sockets';
-import { playRequest } from '../shared/admission';
+import { serveWsPlay } from '../shared/ws-play';
 
 export interface WsFlvDeps {
   registry: Registry;
@@ -25,28 +23,11 @@ type StreamRequest = FastifyRequest<{ Params: { app: string; stream: string }; Q
  * of `wsCloseCodeOf` (4401, 4403, 1013, 4404 not found, 4502 source failed) and the message.
  */
 export function serveWsFlv(socket: WebSocket, request: StreamRequest, deps: WsFlvDeps): void {
-  const path = `${request.params.app}/${request.params.stream}`;
-  const remote = remoteOf(request.socket);
-  const aborted = new AbortController();
-  socket.on('error', () => aborted.abort());
-  socket.once('close', () => aborted.abort());
   const caches = (info: StreamInfo): { tags: FlvTagCache; frames: WsFrameCache } => {
     const tags = info.feed(deps.tagFeed(request.query));
     return { tags, frames: info.feed(WsFrameCache.FEEDS[tags.hevcMode]) };
   };
   request.raw.socket.setNoDelay(deps.noDelay);
-  const sink = new WsFlvSink(socket, request.raw.socket, caches, remote);
-  deps.registry.admission
-    .admit(playRequest('ws-flv', path, remote, request.query))
-    .then(() => deps.registry.subscribe(path, sink, { signal: aborted.signal }))
-    .then(
-      (subscription) => {
-        if (aborted.signal.aborted) subscription.close('viewer disconnected');
-        else aborted.signal.addEventListener('abort', () => subscription.close('viewer disconnected'), { once: true });
-      },
-      (err: unknown) => {
-        deps.log.debug({ path, remote, err: errorBody(err) }, 'ws-flv viewer refused');
-        closeWebSocket(socket, wsCloseCodeOf(err), errorBody(err).message);
-      },
-    );
+  const route = { hub: deps.registry, log: deps.log, protocol: 'ws-flv', peer: 'viewer' };
+  serveWsPlay(socket, request, (remote) => new WsFlvSink(socket, request.raw.socket, caches, remote), route);
 }

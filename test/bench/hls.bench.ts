@@ -17,7 +17,7 @@ import { TsFeeds, TsMuxer, type TsConsumer } from '../../src/formats/mpegts';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
 import { readFlvFrames, startFlvFileSource } from '../helpers/flv-file-source';
 import { ffmpegPath, runTool } from '../helpers/media-tools';
-import { publishTestPattern } from '../helpers/publisher';
+import { publishTestPattern, testPatternArgs } from '../helpers/publisher';
 import { launchChromium } from '../helpers/browser';
 
 const args = process.argv.slice(2);
@@ -46,46 +46,7 @@ async function cpuOver(ms: number): Promise<number> {
 async function makeCamera(file: string): Promise<void> {
   const result = await runTool(
     ffmpegPath,
-    [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=1280x720:rate=25',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=44100',
-      '-t',
-      '8',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      '-g',
-      '50',
-      '-bf',
-      '0',
-      '-b:v',
-      '2M',
-      '-maxrate',
-      '2M',
-      '-bufsize',
-      '1M',
-      '-c:a',
-      'aac',
-      '-b:a',
-      '64k',
-      '-ac',
-      '2',
-      '-f',
-      'flv',
-      '-y',
-      file,
-    ],
+    testPatternArgs(file, { size: '1280x720', gop: 50, bframes: 0, bitrate: '2M', maxrate: '2M', bufsize: '1M', audioBitrate: '64k', seconds: 8, realtime: false }),
     120_000,
   );
   if (result.code !== 0) throw new Error(result.stderr);

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordingsRepo } from '../../storage/repos/recordings';
 import { ffmpegPath, runTool } from '../helpers/media-tools';
+import { testPatternArgs } from '../helpers/publisher';
 import { startPlaybackServer } from '../protocols/playback/fixtures';
 import { clockTicksPerSecond, machineBusySeconds } from './proc-stats';
 
@@ -61,40 +62,7 @@ async function main(): Promise<void> {
     const source = join(dir, 'source.flv');
     const made = await runTool(
       ffmpegPath,
-      [
-        '-v',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc2=size=640x360:rate=25',
-        '-f',
-        'lavfi',
-        '-i',
-        'sine=frequency=440:sample_rate=44100',
-        '-t',
-        '60',
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-pix_fmt',
-        'yuv420p',
-        '-g',
-        '25',
-        '-b:v',
-        BITRATE,
-        '-maxrate',
-        BITRATE,
-        '-bufsize',
-        BITRATE,
-        '-c:a',
-        'aac',
-        '-f',
-        'flv',
-        '-y',
-        source,
-      ],
+      testPatternArgs(source, { size: '640x360', gop: 25, bitrate: BITRATE, maxrate: BITRATE, bufsize: BITRATE, seconds: 60, realtime: false }),
       300_000,
     );
     if (made.code !== 0) throw new Error(made.stderr);

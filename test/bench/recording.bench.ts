@@ -21,6 +21,7 @@ import { RecordingsRepo } from '../../storage/repos/recordings';
 import { startTestGateway } from '../helpers/gateway';
 import { readFlvFrames, startFlvFileSource } from '../helpers/flv-file-source';
 import { ffmpegPath, runTool } from '../helpers/media-tools';
+import { testPatternArgs } from '../helpers/publisher';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number): number => {
@@ -70,44 +71,18 @@ async function recordingRound(dir: string): Promise<void> {
   const source = join(dir, 'src.flv');
   const made = await runTool(
     ffmpegPath,
-    [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=1280x720:rate=25',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=44100',
-      '-t',
-      '20',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-b:v',
-      '1900k',
-      '-maxrate',
-      '2000k',
-      '-bufsize',
-      '2000k',
-      '-g',
-      '50',
-      '-bf',
-      '0',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:a',
-      'aac',
-      '-b:a',
-      '96k',
-      '-f',
-      'flv',
-      '-y',
-      source,
-    ],
+    testPatternArgs(source, {
+      size: '1280x720',
+      gop: 50,
+      bframes: 0,
+      preset: 'veryfast',
+      bitrate: '1900k',
+      maxrate: '2000k',
+      bufsize: '2000k',
+      audioBitrate: '96k',
+      seconds: 20,
+      realtime: false,
+    }),
     300_000,
   );
   if (made.code !== 0) throw new Error(made.stderr);

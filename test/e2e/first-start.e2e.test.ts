@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { PROJECT_ROOT, waitFor } from '../helpers/gateway';
 import { ffmpegPath, ffprobeJson, startTool } from '../helpers/media-tools';
 import { LOOPBACK_LISTENERS } from '../helpers/loopback-env';
+import { testPatternArgs } from '../helpers/publisher';
 
 const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'app', 'main.js');
 
@@ -64,25 +65,7 @@ test('first start: secrets generated (mode 0600) and printed once; the printed p
     // The publish command as printed (its URL), with a smaller picture.
     const publishUrl = /'(rtmp:\/\/[^']+\?key=[^']+)'/.exec(notice)?.[1];
     assert.equal(publishUrl, `rtmp://127.0.0.1:${ports.rtmp}/live/cam1?key=${stored.publishKey}`);
-    publisher = startTool(ffmpegPath, [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x240:rate=25',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-g',
-      '25',
-      '-f',
-      'flv',
-      publishUrl!,
-    ]);
+    publisher = startTool(ffmpegPath, testPatternArgs(publishUrl!, { size: '320x240', gop: 25, audio: false }));
     // The play command as printed: POST /api/auth/sign with the bearer, then the flv URL it answers.
     const bearer = /Authorization: Bearer ([^']+)'/.exec(notice)?.[1];
     assert.equal(bearer, stored.secret);

@@ -9,6 +9,7 @@ import { PROJECT_ROOT, TEST_SECRETS, waitFor } from '../helpers/gateway';
 import { ffmpegPath, startTool } from '../helpers/media-tools';
 import { probeSegment, type RecordingJson } from '../helpers/recordings';
 import { LOOPBACK_LISTENERS } from '../helpers/loopback-env';
+import { testPatternArgs } from '../helpers/publisher';
 
 const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'app', 'main.js');
 
@@ -49,31 +50,7 @@ test('kill -9 mid-segment, restart: the segments are cut after their last comple
   let second: ReturnType<typeof runGateway> | undefined;
   try {
     const ports = await first.ports();
-    publisher = startTool(ffmpegPath, [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x240:rate=25',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=sample_rate=44100',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-g',
-      '25',
-      '-c:a',
-      'aac',
-      '-f',
-      'flv',
-      `rtmp://127.0.0.1:${ports.rtmp}/live/crash?key=${TEST_SECRETS.publishKey}`,
-    ]);
+    publisher = startTool(ffmpegPath, testPatternArgs(`rtmp://127.0.0.1:${ports.rtmp}/live/crash?key=${TEST_SECRETS.publishKey}`, { size: '320x240', gop: 25 }));
     const open = await waitFor(
       async () => {
         const list = await rows(ports.http, 'live/crash');

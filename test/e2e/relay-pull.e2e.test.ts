@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
 import { captureHttp } from '../helpers/capture';
 import { ffmpegPath, ffprobeJson, runTool, startTool } from '../helpers/media-tools';
+import { testPatternArgs } from '../helpers/publisher';
 import { NginxRtmp, waitForPort } from '../helpers/nginx-rtmp';
 import { NodeMediaServer } from '../helpers/node-media-server';
 import type { ProxyDto } from '../../src/api/proxies';
@@ -28,37 +29,7 @@ async function api<T>(gw: TestGateway, method: string, path: string, body?: unkn
 }
 
 function publishTo(url: string): ReturnType<typeof startTool> {
-  return startTool(ffmpegPath, [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=320x240:rate=25',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=44100',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-tune',
-    'zerolatency',
-    '-pix_fmt',
-    'yuv420p',
-    '-g',
-    '25',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '64k',
-    '-f',
-    'flv',
-    url,
-  ]);
+  return startTool(ffmpegPath, testPatternArgs(url, { size: '320x240', gop: 25, zeroLatency: true, audioBitrate: '64k' }));
 }
 
 /** Until the server plays the stream back (ffprobe reads a video stream from it). */

@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/core/log';
 import { DEFAULT_REGISTRY_OPTIONS, Registry } from '../../src/hub/registry';
 import { RtmpServer } from '../../src/protocols/rtmp/server';
 import { ffmpegPath, ffprobeJson, runTool, startTool } from '../helpers/media-tools';
+import { testPatternArgs } from '../helpers/publisher';
 
 let registry: Registry;
 let server: RtmpServer;
@@ -33,35 +34,7 @@ before(async () => {
   server = new RtmpServer({ host: '127.0.0.1', port: 0, registry, logger: silentLogger(), idleTimeoutMs: 10_000, handshakeTimeoutMs: 2000 });
   const { port } = await server.listen();
   url = `rtmp://127.0.0.1:${port}`;
-  publisher = startTool(ffmpegPath, [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=640x360:rate=25',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=44100',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    '-g',
-    '25',
-    '-c:a',
-    'aac',
-    '-ac',
-    '2',
-    '-f',
-    'flv',
-    `${url}/live/test`,
-  ]);
+  publisher = startTool(ffmpegPath, testPatternArgs(`${url}/live/test`, { size: '640x360', gop: 25 }));
   await waitFor(() => registry.get('live/test')?.ready === true, 20_000, `the stream to be ready (ffmpeg: ${publisher.stderr()})`);
 });
 

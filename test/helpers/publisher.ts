@@ -2,28 +2,65 @@ import { ffmpegPath, startTool } from './media-tools';
 import type { TestGateway } from './gateway';
 import { waitFor } from './gateway';
 
-export interface PublishOptions {
+/** The audio beside the test pattern: a 440 Hz tone in this codec, or none. */
+export type TestPatternAudio = 'aac' | 'pcm_alaw' | 'pcm_mulaw' | false;
+
+export interface TestPatternOptions {
+  /** Picture size, default 640x360. */
   size?: string;
+  /** Frames per second, default 25. */
   rate?: number;
+  /** Frames per GOP (-g), default one second (`rate`). */
   gop?: number;
-  audio?: boolean;
-  bitrate?: string;
-  /** Stop publishing after this many seconds of media (ffmpeg -t); default: until stopped. */
+  /** Default AAC (44.1 kHz, stereo); G.711 is 8 kHz mono. */
+  audio?: TestPatternAudio;
+  /** Stop after this many seconds of media (ffmpeg -t); default: until stopped. */
   seconds?: number;
+  /** Read the source at its own rate (-re), as a camera sends; default true. Off to make a file fast. */
+  realtime?: boolean;
+  /** x264 preset, default ultrafast. */
+  preset?: string;
+  /** -tune zerolatency (no lookahead, no B-frames). */
+  zeroLatency?: boolean;
+  /** B-frames (-bf); the encoder's default when absent. */
+  bframes?: number;
+  /** Video rate control (-b:v, -maxrate, -bufsize); the encoder's defaults when absent. */
+  bitrate?: string;
+  maxrate?: string;
+  bufsize?: string;
+  /** -b:a; the encoder's default when absent. */
+  audioBitrate?: string;
 }
 
 /**
- * ffmpeg publishing a live test pattern (H.264 + AAC) over RTMP, as a camera encoder would.
- * Resolves once the gateway reports the stream ready.
+ * ffmpeg arguments for a test pattern (testsrc2, H.264 and a tone) written as FLV to `target`:
+ * an rtmp:// URL or a file (overwritten). One builder for every test and bench that needs a
+ * synthetic camera, so a flag is changed in one place.
+ */
+export function testPatternArgs(target: string, options: TestPatternOptions = {}): string[] {
+  const { size = '640x360', rate = 25, gop = rate, audio = 'aac', realtime = true, preset = 'ultrafast' } = options;
+  const input = (graph: string): string[] => [...(realtime ? ['-re'] : []), '-f', 'lavfi', '-i', graph];
+  const args = ['-hide_banner', '-loglevel', 'error', ...input(`testsrc2=size=${size}:rate=${rate}`)];
+  if (audio) args.push(...input(`sine=frequency=440:sample_rate=${audio === 'aac' ? 44100 : 8000}`));
+  if (options.seconds !== undefined) args.push('-t', String(options.seconds));
+  args.push('-c:v', 'libx264', '-preset', preset, '-pix_fmt', 'yuv420p', '-g', String(gop));
+  if (options.zeroLatency) args.push('-tune', 'zerolatency');
+  if (options.bframes !== undefined) args.push('-bf', String(options.bframes));
+  const rateControl = { '-b:v': options.bitrate, '-maxrate': options.maxrate, '-bufsize': options.bufsize, '-b:a': audio ? options.audioBitrate : undefined };
+  for (const [flag, value] of Object.entries(rateControl)) if (value !== undefined) args.push(flag, value);
+  if (audio) args.push('-c:a', audio, '-ac', audio === 'aac' ? '2' : '1');
+  args.push('-f', 'flv', '-y', target);
+  return args;
+}
+
+export type PublishOptions = TestPatternOptions;
+
+/**
+ * ffmpeg publishing a live test pattern (H.264 + AAC by default, 800 kbit/s, zero latency) over
+ * RTMP, as a camera encoder would. Resolves once the gateway reports the stream ready.
  */
 export async function publishTestPattern(gw: TestGateway, path: string, options: PublishOptions = {}) {
-  const { size = '640x360', rate = 25, gop = 25, audio = true, bitrate = '800k', seconds } = options;
-  const args = ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${rate}`];
-  if (audio) args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100');
-  args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', String(gop), '-b:v', bitrate);
-  if (audio) args.push('-c:a', 'aac', '-b:a', '96k', '-ac', '2');
-  if (seconds !== undefined) args.push('-t', String(seconds));
-  args.push('-f', 'flv', gw.publishUrl(path));
+  const args = testPatternArgs(gw.publishUrl(path), { zeroLatency: true, bitrate: '800k', audioBitrate: '96k', ...options });
   const tool = startTool(ffmpegPath, args);
   try {
     await waitFor(() => gw.gateway.registry.get(path)?.ready, 20_000, `stream ${path} to be ready (ffmpeg: ${tool.stderr()})`);

@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT, TEST_SECRETS, waitFor } from '../helpers/gateway';
+import { TEST_SECRETS, waitFor } from '../helpers/gateway';
 import { ffmpegPath, startTool } from '../helpers/media-tools';
 import { probeSegment, type RecordingJson } from '../helpers/recordings';
 import { GbDeviceSimulator } from '../helpers/gb-device-simulator';
@@ -13,9 +12,8 @@ import { startRtspPublisher, startRtspServer, waitForPublishing, type RtspTestSe
 import { openViewer, type Protocol, type Viewer, type ViewerContext } from '../bench/viewers';
 import type { ClusterDto } from '../../src/api/cluster';
 import type { StreamDto } from '../../src/api/streams';
-import { LOOPBACK_LISTENERS } from '../helpers/loopback-env';
+import { spawnGatewayChild } from '../helpers/gateway-child';
 
-const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'app', 'main.js');
 const DEVICE = '34020000001320000001';
 const CHANNELS = makeChannels(DEVICE, 1);
 const GB_PATH = `rtp/${DEVICE}_${CHANNELS[0]!.id}`;
@@ -29,10 +27,8 @@ interface Ports {
 
 /** The gateway as a child process with two workers (what SIGKILL hits is one of its workers). */
 function runCluster(dir: string) {
-  const env = {
-    ...process.env,
+  const gw = spawnGatewayChild({
     GW_CLUSTER_WORKERS: '2',
-    ...LOOPBACK_LISTENERS,
     GW_SIP_MEDIA_IP: '127.0.0.1',
     GW_SIP_MEDIA_TIMEOUT: '3',
     GW_SIP_PASSWORD: TEST_SECRETS.sipPassword,
@@ -43,26 +39,9 @@ function runCluster(dir: string) {
     GW_STORAGE_DIR: dir,
     GW_LOG_PRETTY: 'no',
     GW_RECORD_FLUSH_SECONDS: '1',
-  };
-  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (stdout.length > 4_000_000) stdout = stdout.slice(-1_000_000);
   });
-  child.stderr.on('data', () => undefined);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ports = async (): Promise<Ports> => {
-    const line = await waitFor(() => stdout.split('\n').find((l) => l.includes('"component":"cluster"') && l.includes('gateway listening')), 60_000, 'the cluster listening line');
-    return (JSON.parse(line) as { ports: Ports }).ports;
-  };
-  const stop = async () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  return { ports, stop, out: () => stdout };
+  const ports = () => gw.ports<Ports>({ match: (line) => line.includes('"component":"cluster"'), timeoutMs: 60_000 });
+  return { ports, stop: () => gw.stop(), out: gw.out };
 }
 
 test('cluster.workers 2: viewers on both workers play one publish, the API counts them all, a SIGKILLed worker comes back without stopping the other, GB28181 and an RTSP proxy start and stop on demand, a recording is whole', async () => {

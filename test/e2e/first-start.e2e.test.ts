@@ -1,53 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT, waitFor } from '../helpers/gateway';
+import { waitFor } from '../helpers/gateway';
+import { spawnGatewayChild, type GatewayChild } from '../helpers/gateway-child';
 import { ffmpegPath, ffprobeJson, startTool } from '../helpers/media-tools';
-import { LOOPBACK_LISTENERS } from '../helpers/loopback-env';
 import { testPatternArgs } from '../helpers/publisher';
 
-const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'app', 'main.js');
-
-/** `node dist/src/app/main.js` with no secret configured, every port chosen by the OS. */
-function startMain(dir: string) {
-  const env = {
-    ...process.env,
-    ...LOOPBACK_LISTENERS,
-    GW_STORAGE_DIR: dir,
-    GW_LOG_PRETTY: 'no',
-    GW_LOG_LEVEL: 'debug',
-  };
-  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    out: () => stdout,
-    err: () => stderr,
-    async stop(): Promise<void> {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-async function listening(run: ReturnType<typeof startMain>): Promise<{ http: number; rtmp: number }> {
-  const line = await waitFor(
-    () =>
-      run
-        .out()
-        .split('\n')
-        .find((l) => l.includes('gateway listening')),
-    20_000,
-    'the listening log line',
-  );
-  return (JSON.parse(line) as { ports: { http: number; rtmp: number } }).ports;
+/** The gateway with no secret configured, every port chosen by the OS. */
+function startMain(dir: string): GatewayChild {
+  return spawnGatewayChild({ GW_STORAGE_DIR: dir, GW_LOG_PRETTY: 'no', GW_LOG_LEVEL: 'debug' });
 }
 
 test('first start: secrets generated (mode 0600) and printed once; the printed publish and play commands bring a picture', async () => {
@@ -55,7 +18,7 @@ test('first start: secrets generated (mode 0600) and printed once; the printed p
   const run = startMain(dir);
   let publisher: ReturnType<typeof startTool> | undefined;
   try {
-    const ports = await listening(run);
+    const ports = await run.ports();
     const notice = await waitFor(() => (run.err().includes('sip.password') ? run.err() : undefined), 5000, 'the first-start notice');
     const file = join(dir, 'secrets.json');
     assert.ok(notice.includes(file), 'it says where the secrets are');
@@ -89,7 +52,7 @@ test('first start: secrets generated (mode 0600) and printed once; the printed p
 
     const again = startMain(dir);
     try {
-      await listening(again);
+      await again.ports();
       await waitFor(() => again.err().includes('secrets in'), 5000, 'the second-start line');
       assert.ok(again.err().includes(file));
       for (const value of Object.values(stored).slice(0, 3)) assert.ok(!again.err().includes(value), 'printed only at the first start');
@@ -99,7 +62,7 @@ test('first start: secrets generated (mode 0600) and printed once; the printed p
     }
   } finally {
     await publisher?.stop();
-    run.child.kill('SIGKILL');
+    await run.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 });

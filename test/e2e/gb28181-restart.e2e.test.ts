@@ -1,24 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT, TEST_SECRETS, startTestGateway, waitFor } from '../helpers/gateway';
+import { TEST_SECRETS, startTestGateway, waitFor } from '../helpers/gateway';
 import { GbDeviceSimulator } from '../helpers/gb-device-simulator';
 import { makeChannels } from '../helpers/gb-sim-manscdp';
 import { PS_FIXTURE_H264 } from '../helpers/gb-media-sender';
 import { ffprobePath, runTool } from '../helpers/media-tools';
-import { LOOPBACK_LISTENERS } from '../helpers/loopback-env';
+import { spawnGatewayChild } from '../helpers/gateway-child';
 
-const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'app', 'main.js');
 const DEVICE = '34020000001320000001';
 const CHANNEL = makeChannels(DEVICE, 1)[0]!.id;
 
 test('after a gateway crash (SIGKILL) the dialogs it left open get their BYE from the restarted gateway; a download it left running is failed, its file recovered', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-gb-restart-'));
   const env = {
-    ...LOOPBACK_LISTENERS,
     GW_SIP_MEDIA_IP: '127.0.0.1',
     GW_STORAGE_DIR: dir,
     GW_LOG_PRETTY: 'no',
@@ -26,14 +23,10 @@ test('after a gateway crash (SIGKILL) the dialogs it left open get their BYE fro
     GW_AUTH_SECRET: TEST_SECRETS.secret,
     GW_SIP_PASSWORD: TEST_SECRETS.sipPassword,
   };
-  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const first = spawnGatewayChild(env);
   let sim: GbDeviceSimulator | undefined;
   try {
-    const line = await waitFor(() => stdout.split('\n').find((l) => l.includes('gateway listening')), 15_000, 'the listening log line');
-    const ports = (JSON.parse(line) as { ports: { http: number; sip: number } }).ports;
+    const ports = await first.ports();
     sim = new GbDeviceSimulator({
       deviceId: DEVICE,
       serverPort: ports.sip,
@@ -60,8 +53,7 @@ test('after a gateway crash (SIGKILL) the dialogs it left open get their BYE fro
     const downloadId = ((await download.json()) as { id: number }).id;
     // Long enough for the recorder to flush part of the clip (record.flushSeconds).
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    child.kill('SIGKILL');
-    await exited;
+    await first.kill();
     assert.equal(sim.byes, 0, 'a killed gateway sends no BYE');
 
     const gw = await startTestGateway({ GW_STORAGE_DIR: dir, GW_SIP_MEDIA_IP: '127.0.0.1' });
@@ -84,7 +76,7 @@ test('after a gateway crash (SIGKILL) the dialogs it left open get their BYE fro
       await gw.stop();
     }
   } finally {
-    child.kill('SIGKILL');
+    await first.kill();
     await sim?.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,31 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { PROJECT_ROOT, TEST_SECRETS, waitFor } from '../helpers/gateway';
+import { TEST_SECRETS, waitFor } from '../helpers/gateway';
+import { spawnGatewayChild, type GatewayChild } from '../helpers/gateway-child';
 import { ffmpegPath, startTool } from '../helpers/media-tools';
 import { probeSegment, type RecordingJson } from '../helpers/recordings';
-import { LOOPBACK_LISTENERS } from '../helpers/loopback-env';
 import { testPatternArgs } from '../helpers/publisher';
-
-const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'app', 'main.js');
-
-/** The gateway as a real child process (what kill -9 hits), on OS-chosen ports. */
-function runGateway(env: Record<string, string>) {
-  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', () => undefined);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ports = async (): Promise<{ http: number; rtmp: number }> => {
-    const line = await waitFor(() => stdout.split('\n').find((l) => l.includes('gateway listening')), 20_000, 'the listening log line');
-    return (JSON.parse(line) as { ports: { http: number; rtmp: number } }).ports;
-  };
-  return { child, exited, ports, out: () => stdout };
-}
 
 async function rows(http: number, path: string): Promise<RecordingJson[]> {
   const res = await fetch(`http://127.0.0.1:${http}/api/recordings?path=${path}&start=0`, { headers: { authorization: `Bearer ${TEST_SECRETS.secret}` } });
@@ -35,7 +18,6 @@ async function rows(http: number, path: string): Promise<RecordingJson[]> {
 test('kill -9 mid-segment, restart: the segments are cut after their last complete tag/packet, marked recovered, decode, lose at most flushSeconds, and the database is intact', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-crash-'));
   const env = {
-    ...LOOPBACK_LISTENERS,
     GW_SIP_ENABLED: 'false',
     GW_AUTH_SECRET: TEST_SECRETS.secret,
     GW_AUTH_PUBLISH_KEY: TEST_SECRETS.publishKey,
@@ -45,9 +27,9 @@ test('kill -9 mid-segment, restart: the segments are cut after their last comple
     GW_RECORD_FLUSH_SECONDS: '1',
     GW_RECORD_PLANS: JSON.stringify([{ id: 'all', streams: 'live/*', formats: 'flv,ts' }]),
   };
-  const first = runGateway(env);
+  const first = spawnGatewayChild(env);
   let publisher: ReturnType<typeof startTool> | undefined;
-  let second: ReturnType<typeof runGateway> | undefined;
+  let second: GatewayChild | undefined;
   try {
     const ports = await first.ports();
     publisher = startTool(ffmpegPath, testPatternArgs(`rtmp://127.0.0.1:${ports.rtmp}/live/crash?key=${TEST_SECRETS.publishKey}`, { size: '320x240', gop: 25 }));
@@ -61,12 +43,11 @@ test('kill -9 mid-segment, restart: the segments are cut after their last comple
     );
     await new Promise((resolve) => setTimeout(resolve, 7000));
     const killedAt = Date.now();
-    first.child.kill('SIGKILL');
-    await first.exited;
+    await first.kill();
     await publisher.stop();
     const expectedMs = killedAt - Math.min(...open.map((r) => r.startMs));
 
-    second = runGateway({ ...env, GW_RECORD_PLANS: '[]' });
+    second = spawnGatewayChild({ ...env, GW_RECORD_PLANS: '[]' });
     const ports2 = await second.ports();
     const after = await rows(ports2.http, 'live/crash');
     assert.equal(after.length, 2);
@@ -80,8 +61,7 @@ test('kill -9 mid-segment, restart: the segments are cut after their last comple
       assert.ok(row.durationMs >= expectedMs - 1000 - 300, `${row.format}: ${row.durationMs} ms recovered of ~${expectedMs} ms (flushSeconds 1)`);
       assert.ok(Math.abs(probe.mediaSeconds * 1000 - row.durationMs) < 300, `${row.format}: the row's duration is the file's (${probe.mediaSeconds}s)`);
     }
-    second.child.kill('SIGTERM');
-    await second.exited;
+    await second.stop();
     const db = new Database(join(dir, 'gateway.db'), { readonly: true });
     try {
       assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
@@ -91,8 +71,8 @@ test('kill -9 mid-segment, restart: the segments are cut after their last comple
     }
   } finally {
     await publisher?.stop();
-    first.child.kill('SIGKILL');
-    second?.child.kill('SIGKILL');
+    await first.kill();
+    await second?.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 });

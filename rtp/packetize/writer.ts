@@ -1,4 +1,4 @@
-import { RTP_HEADER_SIZE, buildRtpPacket } from '../packet';
+import { buildRtpPacket } from '../packet';
 import type { RtpPayload } from './video';
 
 /**
@@ -21,10 +21,27 @@ export class RtpPacketWriter {
 
   write(payload: RtpPayload, timestamp: number): Buffer {
     const packet = buildRtpPacket({ marker: payload.marker, payloadType: this.payloadType, sequence: this.sequence, timestamp, ssrc: this.ssrc, payload: payload.payload });
+    this.count(payload.payload.length, timestamp);
+    return packet;
+  }
+
+  /**
+   * The 12-byte header of the next packet written into `out` at `offset`, for a payload sent
+   * beside it (one payload shared by many writers, each with its own header). Spec: RFC 3550 §5.1.
+   */
+  writeHeader(out: Buffer, offset: number, payload: RtpPayload, timestamp: number): void {
+    out[offset] = 0x80;
+    out[offset + 1] = (payload.marker ? 0x80 : 0) | (this.payloadType & 0x7f);
+    out.writeUInt16BE(this.sequence, offset + 2);
+    out.writeUInt32BE(timestamp >>> 0, offset + 4);
+    out.writeUInt32BE(this.ssrc >>> 0, offset + 8);
+    this.count(payload.payload.length, timestamp);
+  }
+
+  private count(payloadBytes: number, timestamp: number): void {
     this.sequence = (this.sequence + 1) & 0xffff;
     this.packets++;
-    this.octets += packet.length - RTP_HEADER_SIZE;
+    this.octets += payloadBytes;
     this.lastTimestamp = timestamp >>> 0;
-    return packet;
   }
 }

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Frame } from '../../core/frame';
 import type { Track } from '../../core/track';
+import type { FeedKey } from '../../core/sink';
 import type { SdpMediaOut } from '../../formats/sdp/write';
 import { packetizeH264, packetizeH265, DEFAULT_MAX_PAYLOAD, type RtpPayload } from '../../../rtp/packetize/video';
 import { AAC_HBR_FMTP, packetizeAac, packetizeG711 } from '../../../rtp/packetize/audio';
@@ -55,24 +56,49 @@ export function serveTracks(tracks: readonly Track[]): ServedTrack[] {
   });
 }
 
-/** The RTP packets of one frame (timestamps from the frame's pts in the track's clock). */
-export function framePackets(served: ServedTrack, frame: Frame, maxPayload = DEFAULT_MAX_PAYLOAD): Buffer[] {
-  const timestamp = Math.round((frame.pts * served.clockRate) / 90000) >>> 0;
-  let payloads: readonly RtpPayload[];
-  switch (served.track.codec) {
+/** One RTP payload of a frame, `offset` samples after the frame's timestamp (G.711 split in pieces; else 0). */
+export interface FramePayload extends RtpPayload {
+  readonly offset: number;
+}
+
+/** The RTP payloads of one frame of `track`, the part of its packets every viewer shares. */
+export function framePayloads(track: Track, frame: Frame, maxPayload = DEFAULT_MAX_PAYLOAD): readonly FramePayload[] {
+  const whole = (p: RtpPayload): FramePayload => ({ payload: p.payload, marker: p.marker, offset: 0 });
+  switch (track.codec) {
     case 'h264':
-      payloads = packetizeH264(withParameterSets(served.track, frame), maxPayload);
-      break;
+      return packetizeH264(withParameterSets(track, frame), maxPayload).map(whole);
     case 'h265':
-      payloads = packetizeH265(withParameterSets(served.track, frame), maxPayload);
-      break;
+      return packetizeH265(withParameterSets(track, frame), maxPayload).map(whole);
     case 'aac':
-      payloads = frame.units.flatMap((unit) => packetizeAac(unit, maxPayload));
-      break;
+      return frame.units.flatMap((unit) => packetizeAac(unit, maxPayload)).map(whole);
     default:
-      return frame.units.flatMap((unit) => packetizeG711(unit, maxPayload).map((p) => served.writer.write(p, (timestamp + p.offset) >>> 0)));
+      return frame.units.flatMap((unit) => packetizeG711(unit, maxPayload));
   }
-  return payloads.map((p) => served.writer.write(p, timestamp));
+}
+
+/** A frame's pts in the track's RTP clock. */
+export function rtpTimestamp(served: ServedTrack, frame: Frame): number {
+  return Math.round((frame.pts * served.clockRate) / 90000) >>> 0;
+}
+
+/**
+ * The RTP payloads of a stream, packetized once per frame and shared by all its RTSP viewers
+ * (hub rule 9); each viewer writes only its own 12-byte headers (SSRC, sequence) beside them.
+ * Kept weakly by frame, so the GOP cache replayed to joiners is packetized once. A viewer whose
+ * track is not the one a frame was packetized for (it was described before an SPS change, and
+ * puts its own parameter sets in band) gets its own payloads.
+ */
+export class RtpPayloadCache {
+  static readonly FEED: FeedKey<RtpPayloadCache> = { name: 'rtp-payloads', create: () => new RtpPayloadCache() };
+  private readonly byFrame = new WeakMap<Frame, { track: Track; payloads: readonly FramePayload[] }>();
+
+  payloads(track: Track, frame: Frame): readonly FramePayload[] {
+    const hit = this.byFrame.get(frame);
+    if (hit?.track === track) return hit.payloads;
+    const payloads = framePayloads(track, frame);
+    if (!hit) this.byFrame.set(frame, { track, payloads });
+    return payloads;
+  }
 }
 
 /**

@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import type { Registry, Subscription } from '../../hub/registry';
 import type { Frame } from '../../core/frame';
 import type { Track } from '../../core/track';
-import type { Sink } from '../../core/sink';
+import type { Sink, StreamInfo } from '../../core/sink';
 import { buildSenderReport } from '../../../rtp/rtcp';
-import { framePackets, serveTracks, type ServedTrack } from './server-media';
-import { closeLink, sendOnLink, type TrackLink } from './server-transport';
+import { RTP_HEADER_SIZE } from '../../../rtp/packet';
+import { RtpPayloadCache, rtpTimestamp, serveTracks, type ServedTrack } from './server-media';
+import { closeLink, framingBytes, sendRtcpOnLink, sendRtpOnLink, type TrackLink } from './server-transport';
 import type { UdpPortAllocator } from './udp';
 
 /** Milliseconds from the NTP epoch (1900) to the Unix epoch (1970). */
@@ -24,11 +25,10 @@ export interface PlayHost {
   readonly onEnd: (reason: string) => void;
 }
 
-interface HeldPacket {
-  readonly link: TrackLink;
-  readonly packet: Buffer;
-  readonly rtcp: boolean;
-}
+/** A packet to send: RTCP whole, or RTP as this viewer's head (framing + header) and the shared payload. */
+type OutPacket = { readonly rtcp: true; readonly packet: Buffer } | { readonly rtcp: false; readonly head: Buffer; readonly payload: Buffer };
+
+type HeldPacket = OutPacket & { readonly link: TrackLink };
 
 /**
  * The play half of an RTSP session: the tracks DESCRIBE offered, the transport each was set
@@ -42,6 +42,7 @@ export class RtspPlay {
   private subscription: Subscription | undefined;
   private playing = false;
   private held: HeldPacket[] | undefined;
+  private payloads: RtpPayloadCache | undefined;
   /** Wall clock of the first frame sent and its pts: the NTP side of every sender report. */
   private clockBase: { epochMs: number; pts: number } | undefined;
   private readonly lastReport = new Map<number, number>();
@@ -97,7 +98,8 @@ export class RtspPlay {
       .map((s) => {
         const link = this.links.get(s.track.id);
         const first = this.held?.find((h) => h.link === link && !h.rtcp);
-        return `url=${base}${s.control}${first ? `;seq=${first.packet.readUInt16BE(2)};rtptime=${first.packet.readUInt32BE(4)}` : ''}`;
+        const header = first && !first.rtcp ? first.head.subarray(framingBytes(first.link)) : undefined;
+        return `url=${base}${s.control}${header ? `;seq=${header.readUInt16BE(2)};rtptime=${header.readUInt32BE(4)}` : ''}`;
       })
       .join(',');
   }
@@ -109,7 +111,7 @@ export class RtspPlay {
     if (!held || this.closed) return;
     const socket = this.host.socket;
     socket.cork();
-    for (const h of held) sendOnLink(h.link, socket, h.packet, h.rtcp);
+    for (const h of held) this.send(h.link, h);
     socket.uncork();
   }
 
@@ -130,7 +132,9 @@ export class RtspPlay {
 
   private sink(): Sink {
     return {
-      onStart: () => {},
+      onStart: (info: StreamInfo) => {
+        this.payloads = info.feed(RtpPayloadCache.FEED);
+      },
       onTracks: () => {},
       onFrame: (frame: Frame) => this.sendFrame(frame),
       onEnd: (reason: string) => {
@@ -142,22 +146,39 @@ export class RtspPlay {
   }
 
   private sendFrame(frame: Frame): void {
-    if (!this.playing || this.closed) return;
+    if (!this.playing || this.closed || !this.payloads) return;
     const link = this.links.get(frame.trackId);
     const served = this.served.find((s) => s.track.id === frame.trackId);
     if (!link || !served) return;
     const report = this.senderReport(served, frame);
-    const packets = framePackets(served, frame);
+    const packets = this.packets(link, served, frame);
+    if (report) packets.unshift({ rtcp: true, packet: report });
     if (this.held) {
-      if (report) this.held.push({ link, packet: report, rtcp: true });
-      for (const packet of packets) this.held.push({ link, packet, rtcp: false });
+      for (const packet of packets) this.held.push({ ...packet, link });
       return;
     }
     const socket = this.host.socket;
     socket.cork();
-    if (report) this.bytesOut += sendOnLink(link, socket, report, true);
-    for (const packet of packets) this.bytesOut += sendOnLink(link, socket, packet, false);
+    for (const packet of packets) this.bytesOut += this.send(link, packet);
     socket.uncork();
+  }
+
+  /** The frame's shared payloads, each behind a header of this viewer's own (one slab per frame). */
+  private packets(link: TrackLink, served: ServedTrack, frame: Frame): OutPacket[] {
+    const payloads = this.payloads!.payloads(served.track, frame);
+    const headBytes = framingBytes(link) + RTP_HEADER_SIZE;
+    const slab = Buffer.allocUnsafe(payloads.length * headBytes);
+    const timestamp = rtpTimestamp(served, frame);
+    return payloads.map((p, i) => {
+      const head = slab.subarray(i * headBytes, (i + 1) * headBytes);
+      served.writer.writeHeader(head, headBytes - RTP_HEADER_SIZE, p, (timestamp + p.offset) >>> 0);
+      return { rtcp: false, head, payload: p.payload };
+    });
+  }
+
+  private send(link: TrackLink, packet: OutPacket): number {
+    const socket = this.host.socket;
+    return packet.rtcp ? sendRtcpOnLink(link, socket, packet.packet) : sendRtpOnLink(link, socket, packet.head, packet.payload);
   }
 
   /**
@@ -172,12 +193,11 @@ export class RtspPlay {
     const ntpMs = this.clockBase.epochMs + (frame.pts - this.clockBase.pts) / 90 + NTP_EPOCH_OFFSET_MS;
     const seconds = Math.floor(ntpMs / 1000);
     const fraction = Math.floor(((ntpMs % 1000) / 1000) * 0x100000000) >>> 0;
-    const rtpTimestamp = Math.round((frame.pts * served.clockRate) / 90000) >>> 0;
     return buildSenderReport({
       ssrc: served.writer.ssrc,
       ntpSeconds: seconds >>> 0,
       ntpFraction: fraction,
-      rtpTimestamp,
+      rtpTimestamp: rtpTimestamp(served, frame),
       packetCount: served.writer.packets,
       octetCount: served.writer.octets >>> 0,
     });

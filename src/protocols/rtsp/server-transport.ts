@@ -71,18 +71,36 @@ export function closeLink(link: TrackLink, udpPorts: UdpPortAllocator): void {
 
 const DOLLAR = 0x24;
 
+/** Bytes a link puts before an RTP header: the interleaved frame's `$`, channel and length over TCP. Spec: RFC 2326 §10.12 */
+export function framingBytes(link: TrackLink): number {
+  return link.kind === 'tcp' ? 4 : 0;
+}
+
 /**
- * Sends one RTP or RTCP packet on a link. Interleaved frames go as a 4-byte head and the packet
- * (the caller corks the socket around a frame's packets, so a frame is one writev).
+ * Sends one RTP packet as its `head` (`framingBytes(link)` bytes, filled here, then the 12-byte
+ * RTP header) and its payload, shared with other viewers and never copied. The caller corks the
+ * socket around a frame's packets, so a frame is one writev.
  */
-export function sendOnLink(link: TrackLink, socket: net.Socket, packet: Buffer, rtcp: boolean): number {
+export function sendRtpOnLink(link: TrackLink, socket: net.Socket, head: Buffer, payload: Buffer): number {
   if (link.kind === 'udp') {
-    if (rtcp) link.channel.sendRtcp(packet);
-    else link.channel.sendRtp(packet);
+    link.channel.sendRtp([head, payload]);
+    return head.length + payload.length;
+  }
+  head[0] = DOLLAR;
+  head[1] = link.rtp & 0xff;
+  head.writeUInt16BE(head.length - 4 + payload.length, 2);
+  socket.write(head);
+  socket.write(payload);
+  return head.length + payload.length;
+}
+
+/** Sends one RTCP packet on a link (interleaved: a 4-byte head and the packet). */
+export function sendRtcpOnLink(link: TrackLink, socket: net.Socket, packet: Buffer): number {
+  if (link.kind === 'udp') {
+    link.channel.sendRtcp(packet);
     return packet.length;
   }
-  const channel = rtcp ? link.rtcp : link.rtp;
-  socket.write(Buffer.from([DOLLAR, channel & 0xff, packet.length >> 8, packet.length & 0xff]));
+  socket.write(Buffer.from([DOLLAR, link.rtcp & 0xff, packet.length >> 8, packet.length & 0xff]));
   socket.write(packet);
   return packet.length + 4;
 }

@@ -109,8 +109,8 @@ export class UdpTrackChannel {
     if (punch) this.sendRtcp(punch);
   }
 
-  /** RTP to the far end (the RTSP server's media to a viewer). */
-  sendRtp(packet: Buffer): void {
+  /** RTP to the far end (the RTSP server's media to a viewer): one datagram, gathered from its parts. */
+  sendRtp(packet: Buffer | readonly Buffer[]): void {
     if (this.closed || this.serverRtpPort === undefined) return;
     try {
       this.options.pair.rtp.send(packet, this.serverRtpPort, this.options.remoteAddress);

@@ -99,3 +99,26 @@ test('G.711 round-trips in pieces within the budget, timestamps advancing one pe
 test('a payload budget too small to carry a fragment is refused', () => {
   assert.throws(() => packetizeH264([Buffer.from([0x65, 1, 2])], 3), RangeError);
 });
+
+test('a header written beside a shared payload is the packet write() builds, and counts the same', () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 1, maxLength: 1400 }),
+      fc.boolean(),
+      fc.integer({ min: 0, max: 0xffff }),
+      fc.integer({ min: 0, max: 0xffffffff }),
+      (bytes, marker, firstSeq, timestamp) => {
+        const payload = { payload: Buffer.from(bytes), marker };
+        const whole = new RtpPacketWriter(0xdeadbeef, 96, firstSeq);
+        const split = new RtpPacketWriter(0xdeadbeef, 96, firstSeq);
+        for (let i = 0; i < 3; i++) {
+          const head = Buffer.alloc(16, 0xff);
+          split.writeHeader(head, 4, payload, timestamp);
+          assert.deepEqual(Buffer.concat([head.subarray(4), payload.payload]), whole.write(payload, timestamp));
+          assert.deepEqual(head.subarray(0, 4), Buffer.alloc(4, 0xff), 'nothing written before the offset');
+        }
+        assert.deepEqual([split.packets, split.octets, split.lastTimestamp], [whole.packets, whole.octets, whole.lastTimestamp]);
+      },
+    ),
+  );
+});

@@ -47,6 +47,13 @@ export interface StreamStatusDto {
   videoCodec?: string;
   /** GB28181: the address the camera was told to send RTP to (`ip:port/udp`). */
   mediaAddress?: string;
+  /**
+   * What the console words `state` with in its own language: `sipStatus` (the device's SIP
+   * answer code), `deviceId`, `address` (= mediaAddress), `ssrc` (the one asked for), `seconds`.
+   */
+  params?: Record<string, string | number>;
+  /** The source's own words, untranslated (a device's SIP reason phrase, an RTSP server's answer, why a device went offline): a detail under the sentence. */
+  detail?: string;
 }
 
 export interface EventsApiDeps {

@@ -31,6 +31,21 @@ export function gbEndState(reason: string, media: InviteDto['media']): State {
 }
 
 /**
+ * The parameters the console words an ended pull with, read from the words sip/gb28181/invite.ts
+ * and play-session.ts end it with: the SIP answer (`answered 486 Busy Here to ...`, kept as the
+ * device's own detail), the seconds waited.
+ */
+export function gbEndParams(reason: string): { params: Record<string, string | number>; detail?: string } {
+  const params: Record<string, string | number> = {};
+  const answer = / answered (\d{3})\b ?(.*?) to /.exec(reason) ?? / \((408)\b ?([^)]*)\)/.exec(reason);
+  if (answer) params.sipStatus = Number(answer[1]);
+  const seconds = / within (\d+) s\b/.exec(reason);
+  if (seconds) params.seconds = Number(seconds[1]);
+  const detail = answer ? `${answer[1]} ${answer[2] ?? ''}`.trim() : undefined;
+  return detail ? { params, detail } : { params };
+}
+
+/**
  * Why a path plays or not (`GET /api/streams/:app/:stream/status`): the hub says whether frames
  * flow; when they do not, the GB28181 bridge (device state, INVITE answer, RTP at the media
  * port, SSRC), the pull proxy (RTSP auth and other failures) or the RTP receiver says why.
@@ -48,7 +63,12 @@ export function streamStatus(sources: StreamStatusSources, path: string): Stream
   const receiver = sources.receivers?.list().find((r) => r.path === path);
   if (receiver) {
     return receiver.packets === 0
-      ? { path, state: 'no-rtp', message: `no RTP has arrived at port ${receiver.port ?? '?'} yet`, ...(receiver.port ? { mediaAddress: `port ${receiver.port}` } : {}) }
+      ? {
+          path,
+          state: 'no-rtp',
+          message: `no RTP has arrived at port ${receiver.port ?? '?'} yet`,
+          ...(receiver.port ? { mediaAddress: `port ${receiver.port}`, params: { address: `port ${receiver.port}` } } : {}),
+        }
       : { path, state: 'starting', message: 'RTP arrives; waiting for a decodable picture' };
   }
   if (stream) return { path, state: 'starting', message: 'a publisher is connected; waiting for its tracks' };
@@ -64,15 +84,27 @@ function gbStatus(gb: NonNullable<StreamStatusSources['gb']>, path: string): Str
   const withAddress = mediaAddress ? { mediaAddress } : {};
   if (invite && invite.state !== 'ended' && !invite.endReason) {
     if (invite.state === 'waiting-media' && (invite.media?.ssrcMismatches ?? 0) > 0 && (invite.media?.packets ?? 0) === 0) {
-      return { path, state: 'ssrc-mismatch', message: `RTP arrives at ${mediaAddress} with another SSRC than ${invite.ssrc}`, ...withAddress };
+      const params = { deviceId: ids.deviceId, ssrc: invite.ssrc, ...(mediaAddress ? { address: mediaAddress } : {}) };
+      return { path, state: 'ssrc-mismatch', message: `RTP arrives at ${mediaAddress} with another SSRC than ${invite.ssrc}`, params, ...withAddress };
     }
     const what = invite.state === 'inviting' ? 'INVITE sent, waiting for the answer' : `INVITE answered, waiting for RTP at ${mediaAddress}`;
     return { path, state: 'starting', message: what, ...withAddress };
   }
   const device = gb.device(ids.deviceId);
-  if (!device) return { path, state: 'device-unknown', message: `device ${ids.deviceId} is not known` };
-  if (!device.online) return { path, state: 'device-offline', message: `device ${ids.deviceId} is offline${device.offlineReason ? ` (${device.offlineReason})` : ''}` };
-  if (invite?.endReason) return { path, state: gbEndState(invite.endReason, invite.media), message: invite.endReason, ...withAddress };
+  const deviceId = ids.deviceId;
+  if (!device) return { path, state: 'device-unknown', message: `device ${deviceId} is not known`, params: { deviceId } };
+  if (!device.online) {
+    const why = device.offlineReason ? { detail: device.offlineReason } : {};
+    return { path, state: 'device-offline', message: `device ${deviceId} is offline${device.offlineReason ? ` (${device.offlineReason})` : ''}`, params: { deviceId }, ...why };
+  }
+  if (invite?.endReason) {
+    const state = gbEndState(invite.endReason, invite.media);
+    const { params, detail } = gbEndParams(invite.endReason);
+    const extra = { ...(mediaAddress ? { address: mediaAddress } : {}), ...(state === 'ssrc-mismatch' ? { ssrc: invite.ssrc } : {}) };
+    // A reason the console words whole needs no English beside it; only an unsorted one does.
+    const said = detail ?? (state === 'source-error' ? invite.endReason : undefined);
+    return { path, state, message: invite.endReason, params: { deviceId, ...params, ...extra }, ...(said ? { detail: said } : {}), ...withAddress };
+  }
   return { path, state: 'starting', message: 'the device is online: the first viewer starts the INVITE' };
 }
 
@@ -80,7 +112,7 @@ function proxyStatus(proxy: ProxyDto): StreamStatusDto {
   const { path } = proxy;
   const error = proxy.status.lastError;
   if (proxy.status.state === 'playing') return { path, state: 'starting', message: 'the proxy plays; waiting for a decodable picture' };
-  if (error?.kind === 'auth') return { path, state: 'rtsp-auth', message: error.message };
-  if (error) return { path, state: 'source-error', message: error.message };
+  if (error?.kind === 'auth') return { path, state: 'rtsp-auth', message: error.message, detail: error.message };
+  if (error) return { path, state: 'source-error', message: error.message, detail: error.message };
   return { path, state: 'starting', message: proxy.onDemand ? 'the proxy starts when played' : `the proxy is ${proxy.status.state}` };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gbEndState, streamStatus, type StreamStatusSources } from '../../src/app/stream-status';
+import { gbEndParams, gbEndState, streamStatus, type StreamStatusSources } from '../../src/app/stream-status';
 import type { InviteDto } from '../../src/api/play';
 import type { ProxyDto } from '../../src/api/proxies';
 
@@ -28,6 +28,15 @@ test('the words a GB28181 pull ended with become a reason: refused, unanswered, 
   assert.equal(gbEndState(`device ${DEVICE} answered INVITE with unreadable SDP: x`, undefined), 'source-error');
 });
 
+test('the parameters of an ended pull: the SIP answer and its phrase, the seconds waited', () => {
+  assert.deepEqual(gbEndParams(`device ${DEVICE} answered 486 Rejected to the INVITE for channel 1 of device ${DEVICE}`), { params: { sipStatus: 486 }, detail: '486 Rejected' });
+  assert.deepEqual(gbEndParams(`device ${DEVICE} answered 603 to the INVITE for channel 1`), { params: { sipStatus: 603 }, detail: '603' });
+  assert.deepEqual(gbEndParams(`device ${DEVICE} did not answer the INVITE for channel 1 of device ${DEVICE} within 8 s`), { params: { seconds: 8 } });
+  assert.deepEqual(gbEndParams(`device ${DEVICE} did not answer the INVITE (408 Request Timeout)`), { params: { sipStatus: 408 }, detail: '408 Request Timeout' });
+  const noRtp = streamStatus(sources({}, [invite({ endReason: `device ${DEVICE} accepted the INVITE but sent no RTP to 10.0.0.5:30002 (udp) within 3 s: check` })]), PATH);
+  assert.deepEqual([noRtp.state, noRtp.params?.address, noRtp.detail], ['no-rtp', '10.0.0.5:30002/udp', undefined], 'worded whole by the console: no English detail');
+});
+
 test('stream status: GB28181 device unknown, offline, refused with the media address; proxy auth; missing', () => {
   assert.equal(streamStatus(sources(), 'live/none').state, 'missing');
   assert.equal(streamStatus(sources(), 'rtp/34020000001320000009_34020000001310000001').state, 'device-unknown');
@@ -36,6 +45,11 @@ test('stream status: GB28181 device unknown, offline, refused with the media add
   assert.match(offline.message, /keepalive timeout/);
   const refused = streamStatus(sources({}, [invite({ endReason: `device ${DEVICE} answered 486 Busy Here to INVITE` })]), PATH);
   assert.deepEqual([refused.state, refused.mediaAddress], ['invite-refused', '10.0.0.5:30002/udp']);
+  // Structured for the console to word in its language; the device's own phrase is the detail.
+  assert.deepEqual(refused.params, { deviceId: DEVICE, sipStatus: 486, address: '10.0.0.5:30002/udp' });
+  assert.equal(refused.detail, '486 Busy Here');
+  assert.equal(offline.detail, 'keepalive timeout');
+  assert.deepEqual(offline.params, { deviceId: DEVICE });
   const waiting = streamStatus(sources({}, [invite({ state: 'waiting-media', media: { packets: 0, bytes: 0, ssrcMismatches: 3 } })]), PATH);
   assert.equal(waiting.state, 'ssrc-mismatch');
   assert.equal(streamStatus(sources({}, [invite({ state: 'inviting' })]), PATH).state, 'starting');

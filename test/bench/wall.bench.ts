@@ -1,21 +1,26 @@
 /**
- * The console's 4x4 wall (issue 12): 16 640x360 streams (one ffmpeg encode re-published 16
- * times, every frame stamped with the wall clock in its top rows) on a gateway started as its own
- * process, opened in headless Chromium at `/wall?layout=4x4&paths=...` for `--seconds` (60).
+ * The console's wall (issue 12): N streams (one ffmpeg encode re-published N times, every frame
+ * stamped with the wall clock in its top rows) on a gateway started as its own process, opened
+ * in headless Chromium at `/wall?layout=4x4&paths=...` (3x3 up to 9 tiles) for `--seconds`.
  * Per tile: time to first frame from the page opening, frames decoded, stalls (1-s windows
- * without a new frame, and `waiting` events), and how far behind live the frame on screen is
- * (now minus the stamp read from the picture, sampled twice a second: this covers encode, RTMP,
- * the gateway, WebSocket-FLV, the player's buffer and decode). Gateway CPU from /proc.
+ * without a new frame), `waiting` events and the player's seeks (latency chasing), and how far
+ * behind live the frame on screen is (now minus the stamp read from the picture, sampled twice a
+ * second: encode, RTMP, the gateway, WebSocket-FLV, the player's buffer and decode). CPU of the
+ * gateway, of Chromium (all its processes) and of the encoder from /proc, and the load average,
+ * so a reader can tell the gateway's limit from the machine's.
  *
- *   npm run bench:wall -- [--seconds 60] [--tiles 16]
+ *   npm run bench:wall -- [--seconds 60] [--tiles 16] [--size 480x270] [--rate 25] [--kbps 300]
+ *
+ * A 1080p 4x4 wall shows tiles of at most 480x270, hence the default size.
  */
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser';
 import { ffmpegPath, startTool } from '../helpers/media-tools';
 import { manyPublisherArgs } from '../helpers/publisher';
 import { BENCH_SECRETS, Resources, startGateway } from './servers';
-import { clockTicksPerSecond, machineBusySeconds, processTreeCpuSeconds } from './proc-stats';
+import { clockTicksPerSecond, machineBusySeconds, processCpuSeconds, processTree, processTreeCpuSeconds } from './proc-stats';
 import { median } from './report';
 
 interface TileNumbers {
@@ -24,7 +29,13 @@ interface TileNumbers {
   frames: number;
   stalls: number;
   waiting: number;
+  seeks: number;
   lags: number[];
+}
+
+function text(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 }
 
 function arg(name: string, fallback: number): number {
@@ -41,6 +52,7 @@ function watchTiles(): void {
     lastFrames: number;
     stalls: number;
     waiting: number;
+    seeks: number;
     lags: number[];
     seen: boolean;
   }
@@ -55,12 +67,13 @@ function watchTiles(): void {
     const path = video.dataset.path ?? '';
     let w = tiles[path];
     if (!w) {
-      w = { firstFrameMs: null, frames: 0, lastFrames: 0, stalls: 0, waiting: 0, lags: [], seen: false };
+      w = { firstFrameMs: null, frames: 0, lastFrames: 0, stalls: 0, waiting: 0, seeks: 0, lags: [], seen: false };
       tiles[path] = w;
     }
     if (!w.seen) {
       w.seen = true;
       video.addEventListener('waiting', () => w!.waiting++);
+      video.addEventListener('seeking', () => w!.seeks++);
     }
     return w;
   };
@@ -96,16 +109,41 @@ function watchTiles(): void {
 
 async function readTiles(page: Page): Promise<TileNumbers[]> {
   return page.evaluate(() => {
-    const tiles = (window as unknown as { wallBench: Record<string, { firstFrameMs: number | null; frames: number; stalls: number; waiting: number; lags: number[] }> }).wallBench;
-    return Object.entries(tiles).map(([path, w]) => ({ path, firstFrameMs: w.firstFrameMs, frames: w.frames, stalls: w.stalls, waiting: w.waiting, lags: [...w.lags] }));
+    const tiles = (window as unknown as { wallBench: Record<string, Omit<TileNumbers, 'path'>> }).wallBench;
+    return Object.entries(tiles).map(([path, w]) => ({
+      path,
+      firstFrameMs: w.firstFrameMs,
+      frames: w.frames,
+      stalls: w.stalls,
+      waiting: w.waiting,
+      seeks: w.seeks,
+      lags: [...w.lags],
+    }));
   });
 }
 
 const fmt = (n: number | null | undefined, digits = 0): string => (n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
 
+interface Setup {
+  seconds: number;
+  count: number;
+  size: string;
+  rate: number;
+  kbps: number;
+}
+
+/** CPU seconds so far of the gateway, of Chromium (every process under this one but the gateway's and the encoder's) and of the encoder. */
+function cpuNow(hz: number, gatewayPid: number, encoderPid: number): { gateway: number; browser: number; encoder: number } {
+  const others = new Set([process.pid, ...processTree(gatewayPid), ...processTree(encoderPid)]);
+  const browser = processTree(process.pid)
+    .filter((pid) => !others.has(pid))
+    .reduce((sum, pid) => sum + (processCpuSeconds(pid, hz) ?? 0), 0);
+  return { gateway: processTreeCpuSeconds(gatewayPid, hz) ?? 0, browser, encoder: processTreeCpuSeconds(encoderPid, hz) ?? 0 };
+}
+
 async function main(): Promise<void> {
-  const seconds = arg('seconds', 60);
-  const count = arg('tiles', 16);
+  const setup: Setup = { seconds: arg('seconds', 60), count: arg('tiles', 16), size: text('size', '480x270'), rate: arg('rate', 25), kbps: arg('kbps', 300) };
+  const { seconds, count } = setup;
   const hz = clockTicksPerSecond();
   const resources = new Resources();
   process.once('exit', () => resources.killAll());
@@ -114,7 +152,7 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${gateway.httpPort}`;
   const paths = Array.from({ length: count }, (_, i) => `bench/wall${i + 1}`);
   const urls = paths.map((p) => `rtmp://127.0.0.1:${gateway.rtmpPort}/${p}?key=${BENCH_SECRETS.publishKey}`);
-  const publisher = startTool(ffmpegPath, manyPublisherArgs(urls, { size: '640x360', rate: 25, bitrate: '300k', clockStamp: true }));
+  const publisher = startTool(ffmpegPath, manyPublisherArgs(urls, { size: setup.size, rate: setup.rate, bitrate: `${setup.kbps}k`, clockStamp: true }));
   const browser = await launchChromium();
   try {
     const ready = async (): Promise<number> => {
@@ -130,16 +168,19 @@ async function main(): Promise<void> {
     const login = await page.request.post(`${base}/api/auth/login`, { data: { secret: BENCH_SECRETS.secret } });
     if (!login.ok()) throw new Error(`login: ${login.status()}`);
     await page.addInitScript(watchTiles);
-    const cpuStart = processTreeCpuSeconds(gateway.process.pid, hz) ?? 0;
+    const encoderPid = publisher.child.pid ?? -1;
+    const cpuStart = cpuNow(hz, gateway.process.pid, encoderPid);
     const busyStart = machineBusySeconds(hz);
+    const loadStart = loadavg()[0] ?? 0;
     const wallStart = performance.now();
     await page.goto(`${base}/wall?layout=${count > 9 ? '4x4' : '3x3'}&paths=${paths.join(',')}`);
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     const elapsed = (performance.now() - wallStart) / 1000;
     const tiles = await readTiles(page);
-    const cpu = ((processTreeCpuSeconds(gateway.process.pid, hz) ?? 0) - cpuStart) / elapsed;
+    const cpuEnd = cpuNow(hz, gateway.process.pid, encoderPid);
+    const share = (k: keyof typeof cpuEnd): number => (cpuEnd[k] - cpuStart[k]) / elapsed;
     const machine = (machineBusySeconds(hz) - busyStart) / elapsed;
-    report(tiles, paths, seconds, cpu, machine);
+    report(tiles, paths, setup, { gateway: share('gateway'), browser: share('browser'), encoder: share('encoder'), machine, load: [loadStart, loadavg()[0] ?? 0] });
     await page.close();
   } finally {
     await browser.close();
@@ -148,9 +189,20 @@ async function main(): Promise<void> {
   }
 }
 
-function report(tiles: TileNumbers[], paths: string[], seconds: number, cpu: number, machine: number): void {
-  console.log(`# 4x4 wall bench: ${paths.length} tiles of 640x360 H.264 25 fps 300 kb/s (one encode re-published), ${seconds} s, headless Chromium 1280x720`);
-  console.log('tile | first frame ms | frames | fps | stalled s | waiting | behind live ms: median | p95 | max | median first 10 s | median last 10 s');
+interface Cpu {
+  gateway: number;
+  browser: number;
+  encoder: number;
+  machine: number;
+  load: [number, number];
+}
+
+function report(tiles: TileNumbers[], paths: string[], setup: Setup, cpu: Cpu): void {
+  const { seconds } = setup;
+  console.log(
+    `# wall bench: ${paths.length} tiles (${paths.length > 9 ? '4x4' : '3x3'}) of ${setup.size} H.264 ${setup.rate} fps ${setup.kbps} kb/s (one encode re-published), ${seconds} s, headless Chromium 1280x720`,
+  );
+  console.log('tile | first frame ms | frames | fps | stalled s | waiting | seeks | behind live ms: median | p95 | max | median first 10 s | median last 10 s');
   const rows = paths.map((path) => {
     const t = tiles.find((x) => x.path === path);
     const lags = t?.lags ?? [];
@@ -167,6 +219,7 @@ function report(tiles: TileNumbers[], paths: string[], seconds: number, cpu: num
         fmt((t?.frames ?? 0) / seconds, 1),
         t?.stalls ?? '-',
         t?.waiting ?? '-',
+        t?.seeks ?? '-',
         fmt(median(lags)),
         fmt(p95),
         fmt(sorted.at(-1)),
@@ -174,15 +227,17 @@ function report(tiles: TileNumbers[], paths: string[], seconds: number, cpu: num
         fmt(median(last)),
       ].join(' | '),
     );
-    return { first: t?.firstFrameMs ?? Number.NaN, lag: median(lags), stalls: t?.stalls ?? 0 };
+    return { first: t?.firstFrameMs ?? Number.NaN, lag: median(lags), stalls: t?.stalls ?? 0, waiting: t?.waiting ?? 0, fps: (t?.frames ?? 0) / seconds };
   });
   const firsts = rows.map((r) => r.first).filter(Number.isFinite);
   console.log(
     `# first frame: median ${fmt(median(firsts))} ms, max ${fmt(Math.max(...firsts))} ms (${firsts.filter((f) => f < 1000).length}/${paths.length} under 1 s); ` +
-      `behind live median of tile medians ${fmt(median(rows.map((r) => r.lag)))} ms; tiles with a stall ${rows.filter((r) => r.stalls > 0).length}`,
+      `behind live median of tile medians ${fmt(median(rows.map((r) => r.lag)))} ms; tiles with a stall ${rows.filter((r) => r.stalls > 0).length}; ` +
+      `waiting events per tile per 10 s: median ${fmt((median(rows.map((r) => r.waiting)) * 10) / seconds, 1)}; decoded fps per tile median ${fmt(median(rows.map((r) => r.fps)), 1)} of ${setup.rate}`,
   );
   console.log(
-    `# gateway CPU ${fmt(cpu * 100, 1)}% of one core; whole machine busy ${fmt(machine * 100, 0)}% of one core (2 cores, shared with the other engineers' builds and tests)`,
+    `# CPU (% of one core): gateway ${fmt(cpu.gateway * 100, 1)}, Chromium ${fmt(cpu.browser * 100, 0)}, encoder (ffmpeg) ${fmt(cpu.encoder * 100, 0)}; ` +
+      `whole machine busy ${fmt(cpu.machine * 100, 0)} of 200 (2 cores, shared with the other engineers' builds and tests); load average ${cpu.load[0].toFixed(2)} -> ${cpu.load[1].toFixed(2)}`,
   );
 }
 

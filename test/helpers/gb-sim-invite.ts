@@ -42,14 +42,19 @@ export async function acceptInvite(rq: RawSip, options: SimulatorOptions, answer
     const listener = await listenForMedia();
     port = listener.port;
     setup = 'a=setup:passive\r\na=connection:new\r\n';
-    if (answer === 'ok') dialog.sender = new RtpFixtureSender(fixture, Number(ssrc), { kind: 'tcp-listen', server: listener.server }, senderOptions);
+    if (answer === 'ok') dialog.sender = new RtpFixtureSender(fixture, Number(options.mediaSsrc ?? ssrc), { kind: 'tcp-listen', server: listener.server }, senderOptions);
     else listener.server.close();
   } else if (offer.proto === 'TCP/RTP/AVP') {
     setup = 'a=setup:active\r\na=connection:new\r\n';
     if (answer !== 'no-rtp')
-      dialog.sender = new RtpFixtureSender(fixture, Number(ssrc), { kind: 'tcp-connect', host: offer.ip ?? '127.0.0.1', port: offer.port ?? 0 }, senderOptions);
+      dialog.sender = new RtpFixtureSender(
+        fixture,
+        Number(options.mediaSsrc ?? ssrc),
+        { kind: 'tcp-connect', host: offer.ip ?? '127.0.0.1', port: offer.port ?? 0 },
+        senderOptions,
+      );
   } else if (answer !== 'no-rtp') {
-    dialog.sender = new RtpFixtureSender(fixture, Number(ssrc), { kind: 'udp', host: offer.ip ?? '127.0.0.1', port: offer.port ?? 0 }, senderOptions);
+    dialog.sender = new RtpFixtureSender(fixture, Number(options.mediaSsrc ?? ssrc), { kind: 'udp', host: offer.ip ?? '127.0.0.1', port: offer.port ?? 0 }, senderOptions);
   }
   const id = options.deviceId;
   // A Download answer may say the file size (Spec: GB/T 28181-2016 §9.9): here the fixture's bytes scaled to the range.

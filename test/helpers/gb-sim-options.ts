@@ -35,6 +35,8 @@ export interface SimulatorOptions {
   inviteAnswer?: InviteAnswer;
   /** Answer with this y= instead of the offered one. */
   ownSsrc?: string;
+  /** Send RTP with this SSRC whatever the answer said (a camera whose SSRC setting is wrong). */
+  mediaSsrc?: string;
   fixture?: string;
   /** Answer SUBSCRIBE with 200 (default) or refuse it. */
   acceptSubscribe?: boolean;

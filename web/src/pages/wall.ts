@@ -55,6 +55,12 @@ class Wall {
 
   constructor(private readonly ctx: AppContext) {
     this.prep = new PlayPrep(ctx);
+    // The tiles first, and their one status request sent now: it must not queue behind the tree's
+    // and the saved walls' calls (the API client keeps four in flight), since each tile's WebSocket waits for it.
+    for (let i = 0; i < 16; i++) this.tiles.push(this.makeTile(i));
+    const asked = parseWallQuery(location.search);
+    this.load(asked?.layout ?? '2x2', asked?.tiles ?? []);
+    void this.prep.flush();
     const notice = el('span', { class: 'notice', role: 'status' });
     this.tree = new DeviceTree(ctx, {
       onPick: (path, label) => this.pick(path, label),
@@ -70,14 +76,12 @@ class Wall {
         this.afterChange();
       },
     });
-    for (let i = 0; i < 16; i++) this.tiles.push(this.makeTile(i));
     const toolbar = el('div', { class: 'wall-tools' }, el('span', {}, ctx.t('wall.layout')), ...LAYOUTS.map((l) => this.layoutButton(l)));
     const fullscreen = el('button', { type: 'button', id: 'wall-fullscreen' }, ctx.t('wall.fullscreen'));
     fullscreen.addEventListener('click', () => void this.grid.requestFullscreen?.().catch(() => undefined));
     toolbar.append(fullscreen, this.saved.root, notice);
     this.root = el('div', { class: 'wall-page' }, this.tree.root, el('section', { class: 'wall-main' }, toolbar, this.grid));
-    const asked = parseWallQuery(location.search);
-    this.load(asked?.layout ?? '2x2', asked?.tiles ?? []);
+    this.draw();
   }
 
   destroy(): void {

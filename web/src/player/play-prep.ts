@@ -7,37 +7,45 @@ registerMessages('reason', {
     live: 'live',
     starting: 'starting…',
     missing: 'No such stream: nothing publishes {path}, and no device, proxy or receiver serves it.',
-    'device-offline': 'The device is offline.',
+    'device-offline': 'The device {deviceId} is offline.',
     'device-unknown': 'No such GB28181 device or channel.',
-    'invite-refused': 'The camera refused the INVITE.',
+    'invite-refused': 'The camera refused the INVITE (SIP {sipStatus}).',
     'invite-timeout': 'The camera did not answer the INVITE.',
+    'invite-timeout-seconds': 'The camera did not answer the INVITE within {seconds} s.',
     'no-rtp': 'No RTP arrived at the media port (the camera was told {address}).',
-    'ssrc-mismatch': 'RTP arrives with another SSRC than the one the INVITE asked for.',
+    'ssrc-mismatch': 'RTP arrives at {address} with another SSRC than the {ssrc} the INVITE asked for.',
     'rtsp-auth': 'The RTSP camera refused the user name or password.',
     'source-error': 'The source failed.',
     ended: 'The stream ended.',
+    said: 'the source said: {text}',
   },
   'zh-CN': {
     live: '直播中',
     starting: '正在启动…',
     missing: '没有这路流：{path} 没有推流，也没有设备、拉流代理或接收端提供它。',
-    'device-offline': '设备离线。',
+    'device-offline': '设备 {deviceId} 离线。',
     'device-unknown': '没有这个 GB28181 设备或通道。',
-    'invite-refused': '摄像机拒绝了 INVITE 请求。',
+    'invite-refused': '摄像机拒绝了 INVITE 请求（SIP {sipStatus}）。',
     'invite-timeout': '摄像机没有应答 INVITE 请求。',
+    'invite-timeout-seconds': '摄像机在 {seconds} 秒内没有应答 INVITE 请求。',
     'no-rtp': '媒体端口没有收到 RTP（已告知摄像机发往 {address}）。',
-    'ssrc-mismatch': '收到的 RTP 的 SSRC 与 INVITE 要求的不一致。',
+    'ssrc-mismatch': '发往 {address} 的 RTP 的 SSRC 与 INVITE 要求的 {ssrc} 不一致。',
     'rtsp-auth': 'RTSP 摄像机拒绝了用户名或密码。',
     'source-error': '源出错。',
     ended: '流已结束。',
+    said: '源的原话：{text}',
   },
 });
 
-/** The server's reason in the page's language, with the server's own sentence beside it for the details. */
-export function reasonText(ctx: AppContext, status: StreamStatusDto): string {
-  const said = ctx.t(`reason.${status.state}`, { path: status.path, address: status.mediaAddress ?? '?' });
-  // The server's own sentence adds what the translation leaves out (the device's answer, the address); "missing" says it all.
-  return status.message && status.message !== said && status.state !== 'missing' ? `${said} (${status.message})` : said;
+/**
+ * The server's reason in the page's language, worded from its state and params (SIP status,
+ * device, address, SSRC); the source's own untranslated words (`detail`) come apart, as a detail.
+ */
+export function reasonText(ctx: AppContext, status: StreamStatusDto): { text: string; detail?: string } {
+  const params: Record<string, string | number> = { path: status.path, deviceId: '', sipStatus: '?', address: status.mediaAddress ?? '?', ssrc: '?', ...status.params };
+  const key = status.state === 'invite-timeout' && params.seconds !== undefined ? 'invite-timeout-seconds' : status.state;
+  const text = ctx.t(`reason.${key}`, params).replace(/\s{2,}/g, ' ');
+  return status.detail ? { text, detail: ctx.t('reason.said', { text: status.detail }) } : { text };
 }
 
 export interface PreparedPlay {
@@ -80,7 +88,9 @@ export class PlayPrep {
     });
   }
 
-  private async flush(): Promise<void> {
+  /** Sends what was asked so far now, instead of at the end of this moment (the wall sends its tiles' batch before anything else). */
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
     this.scheduled = false;

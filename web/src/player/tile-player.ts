@@ -2,23 +2,12 @@ import mpegts from 'mpegts.js';
 import type { StreamStatusDto } from '../../../src/api/dto';
 import { el, type AppContext } from '../app';
 import { registerMessages } from '../i18n';
-import { reasonText, type PlayPrep } from './play-prep';
+import type { PlayPrep } from './play-prep';
+import { drawCountdown, drawReason, type TileView } from './tile-reason';
 
 registerMessages('player', {
-  en: {
-    connecting: 'connecting…',
-    reconnecting: 'stream lost: reconnecting in {seconds} s (attempt {attempt})',
-    behind: '{ms} ms behind',
-    noH265: 'This browser cannot decode H.265. Try the other stream, or open the HLS or TS address:',
-    codecUnsupported: 'This browser cannot decode {codec}.',
-  },
-  'zh-CN': {
-    connecting: '正在连接…',
-    reconnecting: '流已断开：{seconds} 秒后重连（第 {attempt} 次）',
-    behind: '落后直播 {ms} 毫秒',
-    noH265: '此浏览器无法解码 H.265。请换用另一路码流，或打开 HLS / TS 地址：',
-    codecUnsupported: '此浏览器无法解码 {codec}。',
-  },
+  en: { behind: '{ms} ms behind' },
+  'zh-CN': { behind: '落后直播 {ms} 毫秒' },
 });
 
 export interface TileStats {
@@ -53,7 +42,24 @@ export type TileAddon = (player: TilePlayer) => () => void;
 // A wall of 16 would print every demuxer step of every tile: warnings and errors only.
 mpegts.LoggingControl.applyConfig({ enableAll: false, enableDebug: false, enableVerbose: false, enableInfo: false, enableWarn: true, enableError: true });
 
+/** A stream that played and dropped: back soon (a publisher reconnecting, a network blip). */
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15_000];
+/**
+ * A source that said no or is not there (refused, unanswered, offline, no RTP, wrong password):
+ * asking again every second only hammers the camera. Minutes, or at once when the event channel
+ * says the device came online or the stream is up, or when the operator presses retry.
+ */
+const WAIT_MS = [60_000, 120_000, 300_000];
+const WAITING_STATES = new Set<StreamStatusDto['state']>([
+  'device-offline',
+  'device-unknown',
+  'invite-refused',
+  'invite-timeout',
+  'no-rtp',
+  'ssrc-mismatch',
+  'rtsp-auth',
+  'missing',
+]);
 const LIVE_CHASE = {
   liveBufferLatencyChasing: true,
   liveBufferLatencyChasingOnPaused: true,
@@ -84,7 +90,9 @@ export class TilePlayer {
   private readonly overlay: HTMLElement;
   private readonly reason: HTMLElement;
   private player: mpegts.Player | undefined;
+  /** Tries since the picture was last there (fast backoff), and since the source last said no (slow). */
   private attempt = 0;
+  private waits = 0;
   private retryTimer: number | undefined;
   private statsTimer: number | undefined;
   private destroyed = false;
@@ -95,9 +103,12 @@ export class TilePlayer {
   private reconnects = 0;
   private lastFrames = 0;
   private stalledChecks = 0;
+  /** The picture moved since the last (re)start: a drop then is a lost stream, not a source saying no. */
+  private played = false;
   private readonly addons: (() => void)[] = [];
-  /** The server's last word on why there is no picture, kept on screen through reconnects. */
-  private lastReason: StreamStatusDto | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
+  /** What the overlay says, kept as state and drawn in the page's language (see tile-reason.ts). */
+  private view: TileView = { kind: 'connecting' };
 
   constructor(
     container: HTMLElement,
@@ -106,10 +117,14 @@ export class TilePlayer {
     this.video = el('video', { muted: true, autoplay: true, playsinline: true, dataset: { path: options.path } });
     this.video.muted = true;
     this.overlay = el('div', { class: 'tile-stats' });
-    this.reason = el('div', { class: 'tile-reason', hidden: true, role: 'status' });
+    this.reason = el('div', { class: 'tile-reason', role: 'status' });
     this.root = el('div', { class: 'tile-player' }, this.video, this.overlay, this.reason);
     container.append(this.root);
+    // The first picture (the GOP cache's keyframe) hides the reason line at once, not at the next tick.
+    for (const type of ['loadeddata', 'playing']) this.video.addEventListener(type, () => this.pictureArrived());
+    this.listenForSource();
     this.statsTimer = window.setInterval(() => this.tick(), 1000);
+    this.render();
     void this.start();
   }
 
@@ -144,14 +159,48 @@ export class TilePlayer {
     window.clearTimeout(this.retryTimer);
     window.clearInterval(this.statsTimer);
     for (const undo of this.addons.splice(0)) undo();
+    for (const off of this.unsubscribe.splice(0)) off();
     this.stopPlayer();
     this.root.remove();
   }
 
+  /** Starts again now (the retry button, or the event channel saying the source is back). */
+  restartNow(): void {
+    // Playing, or a player already trying (the server waits for the source): nothing to restart.
+    if (this.destroyed || this.view.kind === 'playing' || this.view.kind === 'codec' || (this.player && this.retryTimer === undefined)) return;
+    window.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.waits = 0;
+    this.attempt = 0;
+    void this.start();
+  }
+
+  /** A device coming online, the stream going up, a proxy playing: a waiting tile tries at once. */
+  private listenForSource(): void {
+    const { events } = this.options.ctx;
+    const path = this.options.path;
+    const device = /^rtp\/(\d{20})_\d{20}$/.exec(path)?.[1];
+    this.unsubscribe.push(
+      events.on('stream.up', (e) => e.path === path && this.restartNow()),
+      events.on('proxy.state', (e) => e.path === path && e.state === 'playing' && this.restartNow()),
+      events.on('device.online', (e) => e.deviceId === device && this.restartNow()),
+    );
+  }
+
+  private setView(view: TileView): void {
+    this.view = view;
+    this.render();
+  }
+
+  private render(): void {
+    drawReason(this.options.ctx, this.reason, this.view, () => this.restartNow());
+  }
+
   private async start(): Promise<void> {
     if (this.destroyed) return;
-    const { ctx, prep, path } = this.options;
-    this.showReason(ctx.t('player.connecting'), false, 'connecting');
+    const { prep, path } = this.options;
+    this.played = false;
+    if (this.view.kind !== 'waiting') this.setView({ kind: 'connecting' });
     let url: string;
     let status: StreamStatusDto | undefined;
     try {
@@ -165,27 +214,17 @@ export class TilePlayer {
       return this.retry((err as Error).message);
     }
     if (this.destroyed) return;
-    this.lastReason = status && status.state !== 'live' && status.state !== 'starting' ? status : undefined;
-    if (status && this.lastReason) {
-      this.showReason(reasonText(ctx, status), true, status.state);
-      // An on-demand source or a publisher may still come: play anyway, the server waits for it.
-    }
+    // An on-demand source or a publisher may still come: play anyway (the server waits for it), the last word stays up meanwhile.
+    if (status && status.state !== 'live' && status.state !== 'starting' && this.view.kind !== 'waiting') this.setView({ kind: 'waiting', status, attempt: this.attempt });
     if (status?.codecs?.some((c) => c.startsWith('g711'))) this.withoutAudio = true;
-    if (status?.videoCodec && !this.canDecode(status)) return;
+    if (status?.videoCodec && !this.canDecode(status.videoCodec)) return;
     this.play(url);
   }
 
-  private canDecode(status: StreamStatusDto): boolean {
-    const codec = status.videoCodec ?? '';
+  private canDecode(codec: string): boolean {
     const type = mseType(codec);
     if (!type || MediaSource.isTypeSupported(type)) return true;
-    const { ctx } = this.options;
-    this.reason.hidden = false;
-    this.reason.className = 'tile-reason error';
-    const lines: (Node | string)[] = [codec === 'h265' ? ctx.t('player.noH265') : ctx.t('player.codecUnsupported', { codec })];
-    for (const alt of this.alternatives()) lines.push(el('br'), el('a', { href: alt, target: '_blank', rel: 'noopener' }, alt));
-    this.reason.replaceChildren(...lines);
-    this.reason.dataset.state = 'codec';
+    this.setView({ kind: 'codec', codec, alternatives: this.alternatives() });
     return false;
   }
 
@@ -241,61 +280,71 @@ export class TilePlayer {
     }
   }
 
-  /** Reconnects in place (same tile, same <video>) after a growing pause; asks the server why first. */
+  /**
+   * Reconnects in place (same tile, same <video>). Asks the server why first: a stream that was
+   * playing comes back fast with backoff; a source that refused, did not answer or is offline
+   * waits minutes (or the event channel, or the retry button).
+   */
   private retry(why: string): void {
     if (this.destroyed || this.retryTimer !== undefined) return;
     this.stopPlayer();
-    const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)] ?? 15_000;
-    this.attempt += 1;
     this.reconnects += 1;
-    const again = this.options.ctx.t('player.reconnecting', { seconds: (delay / 1000).toFixed(1), attempt: this.attempt });
-    if (this.lastReason) this.showReason(reasonText(this.options.ctx, this.lastReason), true, this.lastReason.state, again);
-    else this.showReason(again, true, 'reconnecting', why);
-    void this.options.prep.status(this.options.path).then(
-      (status) => {
-        if (this.destroyed || status.state === 'live' || status.state === 'starting' || this.retryTimer === undefined) return;
-        this.lastReason = status;
-        this.showReason(reasonText(this.options.ctx, status), true, status.state, again);
-      },
-      () => undefined,
-    );
-    this.retryTimer = window.setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.start();
-    }, delay);
+    const wasPlaying = this.played;
+    this.retryTimer = -1;
+    const schedule = (status: StreamStatusDto | undefined): void => {
+      if (this.destroyed || this.retryTimer !== -1) return;
+      if (status?.videoCodec && status.state === 'live' && !this.canDecode(status.videoCodec)) return void (this.retryTimer = undefined);
+      const waiting = status !== undefined && WAITING_STATES.has(status.state) && !(wasPlaying && status.state === 'missing');
+      const delay = waiting ? (WAIT_MS[Math.min(this.waits++, WAIT_MS.length - 1)] ?? 300_000) : (BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)] ?? 15_000);
+      this.attempt += 1;
+      const said = status && status.state !== 'live' && status.state !== 'starting' ? { status } : {};
+      this.setView({ kind: 'waiting', ...said, why, retryAt: Date.now() + delay, attempt: this.attempt });
+      this.retryTimer = window.setTimeout(() => {
+        this.retryTimer = undefined;
+        void this.start();
+      }, delay);
+    };
+    if (this.options.url) return schedule(undefined);
+    void this.options.prep.status(this.options.path).then(schedule, () => schedule(undefined));
   }
 
-  /** The line over a tile without a picture; `state` (a StreamStatusDto state, `connecting`, `reconnecting`, `codec`) goes in data-state. */
-  private showReason(text: string, error: boolean, state: string, detail?: string): void {
-    this.reason.hidden = false;
-    this.reason.dataset.state = state;
-    this.reason.className = error ? 'tile-reason error' : 'tile-reason';
-    this.reason.replaceChildren(text, ...(detail ? [el('br'), el('small', {}, detail)] : []));
+  private pictureArrived(): void {
+    if (this.destroyed || !this.player || this.video.videoWidth === 0) return;
+    this.played = true;
+    this.attempt = 0;
+    this.waits = 0;
+    this.stalledChecks = 0;
+    if (this.view.kind !== 'playing') this.setView({ kind: 'playing' });
+    this.drawStats();
   }
 
-  private tick(): void {
+  private drawStats(): void {
     const s = this.stats();
     const name = this.options.label ?? this.options.path;
     const size = s.width ? ` ${s.width}x${s.height}` : '';
     // Behind live means nothing for a playback range (what is buffered ahead is not lateness).
     const behind = this.options.live === false ? '' : ` · ${this.options.ctx.t('player.behind', { ms: s.behindLiveMs })}`;
     this.overlay.textContent = `${name} · ${s.codec || '—'}${size} · ${s.kbps} kb/s${behind}`;
-    if (s.decodedFrames > this.lastFrames) {
+  }
+
+  private tick(): void {
+    this.drawStats();
+    const frames = this.video.getVideoPlaybackQuality().totalVideoFrames;
+    // A new MediaSource (a reconnect on the same <video>) counts from 0 again.
+    if (frames < this.lastFrames) this.lastFrames = 0;
+    if (frames > this.lastFrames) {
       // Frames advance: the picture is there, whatever was said before.
-      this.reason.hidden = true;
-      this.reason.dataset.state = 'playing';
-      this.attempt = 0;
-      this.stalledChecks = 0;
-    } else if (this.player && s.decodedFrames > 0) {
+      this.pictureArrived();
+    } else if (this.player && frames > 0 && this.view.kind === 'playing') {
       // Nothing arrives for 5 s, or nothing decodes for 15 s: the connection is dead even if no error
       // came. Bytes arriving with frames late is a busy page, which a reconnect would only cost more.
       this.stalledChecks++;
-      if ((s.kbps === 0 && this.stalledChecks >= 5) || this.stalledChecks >= 15) {
+      if ((this.kbps === 0 && this.stalledChecks >= 5) || this.stalledChecks >= 15) {
         const seconds = this.stalledChecks;
         this.stalledChecks = 0;
         this.retry(`no new frame for ${seconds} s`);
       }
-    }
-    this.lastFrames = s.decodedFrames;
+    } else if (this.view.kind === 'waiting') drawCountdown(this.options.ctx, this.reason, this.view);
+    this.lastFrames = frames;
   }
 }

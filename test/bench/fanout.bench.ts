@@ -24,7 +24,7 @@ import { loadFlvSource } from './flv-source';
 import { runIngestRound } from './ingest';
 import { clockTicksPerSecond, waitForQuietMachine } from './proc-stats';
 import { LEGEND, ratios, renderIngest, renderTables, type PlannedIngest, type PlannedRound } from './report';
-import { runRound, type PublisherKind, type RoundOptions } from './round';
+import { runRound, type PublisherKind, type RoundOptions, type RoundResult } from './round';
 import { ensureSource, Resources, type ServerKind } from './servers';
 import { PROTOCOLS, type Protocol } from './viewers';
 
@@ -40,6 +40,8 @@ interface Options {
   servers: ServerKind[];
   /** Root of another gateway build, benchmarked as the `baseline` server. */
   baseline: string | undefined;
+  /** GW_* settings of the `baseline` server only (KEY=VALUE,...): the same build with other settings. */
+  baselineEnv: Record<string, string>;
   rounds: number;
   publisher: PublisherKind;
   probes: number;
@@ -69,6 +71,17 @@ function positive(value: string, what: string, max: number): number {
   return n;
 }
 
+/** `GW_A=1,GW_B=x` as an env record (settings of the baseline server). */
+function envList(value: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const item of value.split(',').filter(Boolean)) {
+    const match = /^(GW_[A-Z0-9_]+)=(.*)$/.exec(item.trim());
+    if (!match) throw new Error(`--baseline-env wants GW_KEY=VALUE items, got ${item}`);
+    env[match[1]!] = match[2]!;
+  }
+  return env;
+}
+
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
@@ -78,6 +91,7 @@ function parseOptions(argv: string[]): Options {
       protocols: { type: 'string', default: PROTOCOLS.join(',') },
       servers: { type: 'string', default: DEFAULT_SERVERS.join(',') },
       baseline: { type: 'string' },
+      'baseline-env': { type: 'string', default: '' },
       rounds: { type: 'string', default: '3' },
       publisher: { type: 'string', default: 'node' },
       probes: { type: 'string', default: '10' },
@@ -97,7 +111,7 @@ function parseOptions(argv: string[]): Options {
       'usage: npm run bench:fanout -- [--viewers 600] [--protocols flv,ws,rtmp] [--servers gateway,nms,relay]\n' +
         '                               [--rounds 3] [--seconds 15] [--settle 5] [--batch 100] [--batch-interval 166]\n' +
         '                               [--publisher node|ffmpeg] [--probes 10] [--ingest 50] [--ingest-servers gateway,nms]\n' +
-        '                               [--baseline DIR (another build as the server "baseline")]\n' +
+        '                               [--baseline DIR (another build as the server "baseline")] [--baseline-env GW_KEY=VALUE,...]\n' +
         '                               [--quiet-below 50] [--quiet-wait 120]\n',
     );
     process.exit(0);
@@ -107,6 +121,7 @@ function parseOptions(argv: string[]): Options {
     protocols: listOf(values.protocols, PROTOCOLS, 'protocol'),
     servers: listOf(values.servers, SERVERS, 'server'),
     baseline: values.baseline,
+    baselineEnv: envList(values['baseline-env']),
     rounds: positive(values.rounds, 'rounds', 20),
     publisher: listOf(values.publisher, PUBLISHERS, 'publisher')[0]!,
     probes: Number(values.probes) === 0 ? 0 : positive(values.probes, 'probes', 100),
@@ -121,13 +136,19 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
+function joinStagesText(stages: RoundResult['joinStagesMs']): string {
+  return Object.entries(stages)
+    .map(([name, [p50, p95]]) => `${name} ${p50.toFixed(1)}/${p95.toFixed(1)}`)
+    .join(', ');
+}
+
 function describeRound(p: PlannedRound): string {
   const r = p.result;
   if (!r) return `  FAILED: ${p.error}`;
   return (
     `  ${r.deliveredMbps.toFixed(1)} Mbit/s, ${r.cpuPerGbit.toFixed(3)} CPU-s/Gbit, CPU ${r.cpuPercent.toFixed(1)} %, ` +
     `RSS ${r.rssPeakMb.toFixed(0)} MB (${r.rssPerViewerKb.toFixed(0)} KB/viewer), stalled/closed/no-kf ${r.stalled}/${r.closed}/${r.noKeyframe}, ` +
-    `1st kf ${r.firstKeyframeP50Ms.toFixed(1)}/${r.firstKeyframeP95Ms.toFixed(1)} ms, latency ${r.latencyP50Ms.toFixed(1)}/${r.latencyP99Ms.toFixed(1)} ms, ` +
+    `1st kf ${r.firstKeyframeP50Ms.toFixed(1)}/${r.firstKeyframeP95Ms.toFixed(1)} ms (${joinStagesText(r.joinStagesMs)}; client loop lag max ${r.clientLoopLagMaxMs.toFixed(0)} ms), latency ${r.latencyP50Ms.toFixed(1)}/${r.latencyP99Ms.toFixed(1)} ms, ` +
     `client ${r.clientCpuPercent.toFixed(0)} %, others ${r.othersCpuPercent.toFixed(0)} %, load ${r.loadAverage.toFixed(1)}` +
     (r.error ? `\n  WARNING: ${r.error}` : '')
   );
@@ -164,6 +185,7 @@ async function main(): Promise<void> {
     publisher: options.publisher,
     latencyProbes: options.probes,
     ...(options.baseline ? { baselineRoot: options.baseline } : {}),
+    baselineEnv: options.baselineEnv,
     resources,
     hz: clockTicksPerSecond(),
     seconds: options.seconds,

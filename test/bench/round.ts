@@ -35,6 +35,8 @@ export interface RoundOptions {
   gateway?: GatewayStartOptions;
   /** The root (with dist/) of the `baseline` gateway build. */
   baselineRoot?: string;
+  /** GW_* settings of the `baseline` server only. */
+  baselineEnv?: Readonly<Record<string, string>>;
   resources: Resources;
   hz: number;
   seconds: number;
@@ -70,6 +72,13 @@ export interface RoundResult {
   noKeyframePhases: Record<string, number>;
   firstKeyframeP50Ms: number;
   firstKeyframeP95Ms: number;
+  /**
+   * Where the time to the first keyframe goes, p50/p95 ms of each stage: connect (connect() to
+   * TCP connected: the accept queue and this process's loop), answer (connected to the server's
+   * answer read: request routing, admission, the track gate) and keyframe (the answer to the
+   * keyframe's first bytes: the start, the GOP replay's write and this process's reads).
+   */
+  joinStagesMs: Record<'connect' | 'answer' | 'keyframe', [number, number]>;
   /** Server-added latency of the probes' video frames in the window (NaN: not measured). */
   latencyP50Ms: number;
   latencyP99Ms: number;
@@ -141,6 +150,38 @@ function snapshot(server: ServerHandle, publisherPid: number | undefined, viewer
   };
 }
 
+/** p50 and p95 of `to - from` over the viewers that have both. */
+function stage(viewers: readonly Viewer[], from: (s: Viewer['stats']) => number | undefined, to: (s: Viewer['stats']) => number | undefined): [number, number] {
+  const spans = viewers
+    .flatMap((v) => {
+      const a = from(v.stats);
+      const b = to(v.stats);
+      return a === undefined || b === undefined ? [] : [b - a];
+    })
+    .sort((x, y) => x - y);
+  return [percentile(spans, 50), percentile(spans, 95)];
+}
+
+function joinStages(viewers: readonly Viewer[]): RoundResult['joinStagesMs'] {
+  return {
+    connect: stage(
+      viewers,
+      (s) => s.connectAt,
+      (s) => s.connectedAt,
+    ),
+    answer: stage(
+      viewers,
+      (s) => s.connectedAt,
+      (s) => s.acceptedAt,
+    ),
+    keyframe: stage(
+      viewers,
+      (s) => s.acceptedAt,
+      (s) => s.firstKeyAt,
+    ),
+  };
+}
+
 function countBy(values: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const v of values) out[v] = (out[v] ?? 0) + 1;
@@ -198,6 +239,7 @@ function summarize(
     noKeyframePhases: countBy(noKeyframe.map((v) => v.stats.phase)),
     firstKeyframeP50Ms: percentile(ttfk, 50),
     firstKeyframeP95Ms: percentile(ttfk, 95),
+    joinStagesMs: joinStages(viewers),
     latencyP50Ms: percentile(latency, 50),
     latencyP99Ms: percentile(latency, 99),
     latencySamples: latency.length,
@@ -216,7 +258,7 @@ export async function startServer(kind: ServerKind, o: RoundOptions): Promise<Se
   if (kind === 'gateway') return startGateway(o.root, o.resources, o.gateway);
   if (kind === 'baseline') {
     if (!o.baselineRoot) throw new Error('the baseline server needs --baseline DIR');
-    return startGateway(o.baselineRoot, o.resources, { ...o.gateway, kind: 'baseline' });
+    return startGateway(o.baselineRoot, o.resources, { ...o.gateway, env: { ...o.gateway?.env, ...o.baselineEnv }, kind: 'baseline' });
   }
   if (kind === 'nms') return startNms(o.resources);
   return startRelay(o.root, o.source, o.resources);

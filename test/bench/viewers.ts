@@ -71,6 +71,9 @@ export type ViewerPhase = 'connecting' | 'connected' | 'accepted' | 'data' | 'ke
 export interface ViewerStats {
   phase: ViewerPhase;
   connectAt: number;
+  /** TCP connected (the server accepted), the server's answer (response head, upgrade, Play.Start) read: the join storm's stages. */
+  connectedAt: number | undefined;
+  acceptedAt: number | undefined;
   firstKeyAt: number | undefined;
   lastDataAt: number;
   bytes: number;
@@ -91,7 +94,19 @@ const MAX_RESPONSE_HEAD = 16 * 1024;
 
 function newStats(): ViewerStats {
   const now = performance.now();
-  return { phase: 'connecting', connectAt: now, firstKeyAt: undefined, lastDataAt: now, bytes: 0, maxGapMs: 0, gapsOverLimit: 0, closedAt: undefined, closeReason: undefined };
+  return {
+    phase: 'connecting',
+    connectAt: now,
+    connectedAt: undefined,
+    acceptedAt: undefined,
+    firstKeyAt: undefined,
+    lastDataAt: now,
+    bytes: 0,
+    maxGapMs: 0,
+    gapsOverLimit: 0,
+    closedAt: undefined,
+    closeReason: undefined,
+  };
 }
 
 /** Bookkeeping per read, shared by the three protocols. */
@@ -105,6 +120,18 @@ function onBytes(stats: ViewerStats, n: number, gapLimitMs: number): void {
   stats.lastDataAt = now;
   stats.bytes += n;
   if (stats.phase === 'accepted') stats.phase = 'data';
+}
+
+function onConnected(stats: ViewerStats): void {
+  if (stats.phase !== 'connecting') return;
+  stats.phase = 'connected';
+  stats.connectedAt = performance.now();
+}
+
+function onAccepted(stats: ViewerStats): void {
+  if (stats.acceptedAt !== undefined) return;
+  stats.acceptedAt = performance.now();
+  if (stats.phase !== 'keyframe' && stats.phase !== 'data') stats.phase = 'accepted';
 }
 
 function onKeyframe(stats: ViewerStats): void {
@@ -164,7 +191,7 @@ function openHttpFlv({ target, gapLimitMs, readBuffer, latency }: ViewerContext)
   let head: Buffer | undefined = Buffer.alloc(0);
   let chunked: ChunkedDecoder | undefined;
   socket.on('connect', () => {
-    stats.phase = 'connected';
+    onConnected(stats);
     socket.write(
       `GET /${target.app}/${target.stream}.flv HTTP/1.1\r\nHost: ${target.host}:${target.httpPort}\r\n` +
         'User-Agent: gateway-fanout-bench\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n',
@@ -182,7 +209,7 @@ function openHttpFlv({ target, gapLimitMs, readBuffer, latency }: ViewerContext)
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
       if (status !== '200') return fail(`HTTP ${status ?? '?'}: ${text.split('\r\n', 1)[0]}`);
       if (/\r\ntransfer-encoding:[^\r]*chunked/i.test(text)) chunked = new ChunkedDecoder();
-      stats.phase = 'accepted';
+      onAccepted(stats);
       chunk = head.subarray(end + 4);
       head = undefined;
       if (chunk.length === 0) return;
@@ -206,9 +233,7 @@ function openWsFlv({ target, gapLimitMs, latency }: ViewerContext): Viewer {
     // Our own connection only to see when TCP connects (before the upgrade is answered).
     createConnection: ((options: NetConnectOpts) => {
       const socket = createConnection(options);
-      socket.once('connect', () => {
-        if (stats.phase === 'connecting') stats.phase = 'connected';
-      });
+      socket.once('connect', () => onConnected(stats));
       return socket;
     }) as typeof createConnection,
   });
@@ -217,7 +242,7 @@ function openWsFlv({ target, gapLimitMs, latency }: ViewerContext): Viewer {
     ws.terminate();
   };
   const deliver = flvSink(stats, gapLimitMs, fail, latency);
-  ws.on('open', () => (stats.phase = 'accepted'));
+  ws.on('open', () => onAccepted(stats));
   ws.on('message', (data: Buffer) => deliver(data));
   ws.on('unexpected-response', (_req, res) => fail(`HTTP ${res.statusCode ?? '?'} instead of an upgrade`));
   ws.on('error', (err) => onClosed(stats, `ws error: ${err.message}`));
@@ -235,12 +260,12 @@ function openRtmp({ target, gapLimitMs, readBuffer }: ViewerContext): Viewer {
     readBuffer,
     handlers: {
       onData: (n) => {
-        if (stats.phase === 'connecting') stats.phase = 'connected';
+        onConnected(stats);
         onBytes(stats, n, gapLimitMs);
       },
       onKeyframe: () => onKeyframe(stats),
       onStatus: (code, level) => {
-        if (code === 'NetStream.Play.Start' && stats.phase !== 'keyframe' && stats.phase !== 'data') stats.phase = 'accepted';
+        if (code === 'NetStream.Play.Start') onAccepted(stats);
         if (level === 'error') client.close(`onStatus ${code}`);
       },
       onClose: (reason) => onClosed(stats, reason),
@@ -275,7 +300,8 @@ function openRtmpProbe({ target, gapLimitMs }: ViewerContext, latency: LatencyRe
   }).then(
     (opened) => {
       client = opened;
-      stats.phase = 'accepted';
+      onConnected(stats);
+      onAccepted(stats);
       if (closed) opened.close('closed by bench');
     },
     (err: unknown) => onClosed(stats, errorMessage(err)),

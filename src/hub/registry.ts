@@ -278,7 +278,8 @@ export class Registry {
   private startSubscription(path: string, sink: Sink, options: SubscribeOptions, resolve: (s: Subscription) => void, reject: (err: unknown) => void): void {
     const id = `sub-${++this.sequence}`;
     const waitMs = options.waitMs ?? (this.demand.matches(path) && !this.streams.get(path)?.hasPublisher ? this.options.startTimeoutMs : this.options.waitForPublisherMs);
-    const log = this.log.child({ session: id, stream: path, protocol: safeProtocol(sink) });
+    let sessionLog: Logger | undefined;
+    const log = (): Logger => (sessionLog ??= this.log.child({ session: id, stream: path, protocol: safeProtocol(sink) }));
     let settled = false;
     const settle = (): boolean => {
       if (settled) return false;
@@ -308,7 +309,9 @@ export class Registry {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const onStarted = (): void => {
       if (!settle()) return;
-      log.info('viewer started');
+      // Debug, on the parent logger: in a join storm an info line (and a child logger) per viewer
+      // cost more than the start itself; the access log has every session at its end.
+      this.log.debug({ session: id, stream: path }, 'viewer started');
       resolve({ id, path, close: (reason = 'closed by the viewer') => subscriber.close(reason) });
     };
     this.subscribers.set(id, { subscriber, path });

@@ -57,15 +57,21 @@ export class Subscriber {
   private framesDropped = 0;
   private selected = new Set<number>();
   private readonly backpressure: BackpressureOptions;
+  private logger: Logger | undefined;
 
   constructor(
     readonly id: string,
     private readonly sink: Sink,
     private readonly options: SubscriberOptions,
-    private readonly log: Logger,
+    /** The session's child logger, made when first used: a join storm makes hundreds of sessions that never log. */
+    private readonly makeLog: () => Logger,
     private readonly onClosed: (subscriber: Subscriber, reason: string) => void,
   ) {
     this.backpressure = options.backpressure;
+  }
+
+  private get log(): Logger {
+    return (this.logger ??= this.makeLog());
   }
 
   get counted(): boolean {

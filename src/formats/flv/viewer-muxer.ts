@@ -24,8 +24,41 @@ export class FlvTagCache {
   private lastFrame: Frame | undefined;
   private lastTag: Buffer = Buffer.alloc(0);
   private readonly tags = new WeakMap<Frame, Buffer>();
+  /** The last start (file header + onMetaData) and sequence headers built: every joiner of a GOP asks for the same. */
+  private startMemo: { tracks: readonly Track[]; bytes: Buffer } | undefined;
+  private headersMemo: { tracks: readonly Track[]; ms: number; bytes: Buffer } | undefined;
 
   constructor(readonly hevcMode: HevcMode) {}
+
+  /**
+   * The FLV file header and onMetaData tag for `tracks`, as one Buffer built once per set of
+   * tracks (Track values are immutable: a new config is a new value), not once per viewer.
+   */
+  start(tracks: readonly Track[]): Buffer {
+    if (this.startMemo && sameTracks(this.startMemo.tracks, tracks)) return this.startMemo.bytes;
+    const header = flvFileHeader({ hasVideo: tracks.some(isVideoTrack), hasAudio: tracks.some((t) => !isVideoTrack(t)) });
+    const bytes = Buffer.concat([header, ...flvTag(FLV_TAG_SCRIPT, 0, [onMetaDataBody(tracks, undefined, this.hevcMode)])]);
+    this.startMemo = { tracks: [...tracks], bytes };
+    return bytes;
+  }
+
+  /** The sequence header tags of `tracks` at `ms` as one Buffer (empty when no track has one), built once for every joiner of a GOP. */
+  sequenceHeaders(tracks: readonly Track[], ms: number): Buffer {
+    const memo = this.headersMemo;
+    if (memo && memo.ms === ms && sameTracks(memo.tracks, tracks)) return memo.bytes;
+    const parts: Buffer[] = [];
+    for (const track of tracks) {
+      if (isVideoTrack(track)) {
+        parts.push(...flvTag(FLV_TAG_VIDEO, ms, [videoSequenceHeaderBody(track, this.hevcMode)]));
+      } else {
+        const body = audioSequenceHeaderBody(track);
+        if (body) parts.push(...flvTag(FLV_TAG_AUDIO, ms, [body]));
+      }
+    }
+    const bytes = Buffer.concat(parts);
+    this.headersMemo = { tracks: [...tracks], ms, bytes };
+    return bytes;
+  }
 
   tag(frame: Frame, track: Track): Buffer {
     if (frame === this.lastFrame) return this.lastTag;
@@ -40,6 +73,10 @@ export class FlvTagCache {
     this.lastTag = tag;
     return tag;
   }
+}
+
+function sameTracks(a: readonly Track[], b: readonly Track[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
 }
 
 /** The FLV tag feed of a stream per H.265 flavour (HTTP-FLV, WS-FLV, recorder, push lease it). */
@@ -61,8 +98,7 @@ export class FlvViewerMuxer {
 
   start(info: Pick<StreamInfo, 'path' | 'tracks'>): Buffer[] {
     this.tracksById = new Map(info.tracks.map((t) => [t.id, t]));
-    const header = flvFileHeader({ hasVideo: info.tracks.some(isVideoTrack), hasAudio: info.tracks.some((t) => !isVideoTrack(t)) });
-    return [header, ...flvTag(FLV_TAG_SCRIPT, 0, [onMetaDataBody(info.tracks, undefined, this.tags.hevcMode)])];
+    return [this.tags.start(info.tracks)];
   }
 
   /** New sequence headers after a mid-stream config change (new SPS, new ASC). */
@@ -83,15 +119,7 @@ export class FlvViewerMuxer {
   }
 
   private sequenceHeaders(ms: number): Buffer[] {
-    const out: Buffer[] = [];
-    for (const track of this.tracksById.values()) {
-      if (isVideoTrack(track)) {
-        out.push(...flvTag(FLV_TAG_VIDEO, ms, [videoSequenceHeaderBody(track, this.tags.hevcMode)]));
-      } else {
-        const body = audioSequenceHeaderBody(track);
-        if (body) out.push(...flvTag(FLV_TAG_AUDIO, ms, [body]));
-      }
-    }
-    return out;
+    const bytes = this.tags.sequenceHeaders([...this.tracksById.values()], ms);
+    return bytes.length > 0 ? [bytes] : [];
   }
 }

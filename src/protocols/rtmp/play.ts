@@ -7,11 +7,12 @@
  * dts), not a per-viewer rebased one. The memo holds each chunked frame as one Buffer: one
  * copy per frame and stream, so that each viewer's write is a single iovec. Measured with
  * test/bench/fanout (200 viewers, 2 Mbit/s): 0.24-0.32 CPU-s/Gbit against 0.34-0.37 with
- * the header/NAL pieces written as they are, and a faster first keyframe. Sequence headers and onMetaData are per viewer (sent
- * once, before its first frame: the headers at that frame's time, onMetaData at 0).
+ * the header/NAL pieces written as they are, and a faster first keyframe. A player's start (the
+ * play status messages; onMetaData at 0 and the sequence headers at its first frame's time) is
+ * chunked once per stream and variant too (PlayStartMemo), so a join storm builds it once.
  */
 import type { Frame } from '../../core/frame';
-import type { SinkDescription, Sink, StreamInfo } from '../../core/sink';
+import type { FeedKey, SinkDescription, Sink, StreamInfo } from '../../core/sink';
 import { ticksToMs } from '../../core/time';
 import { isVideoTrack, type Track } from '../../core/track';
 import { audioFrameBody, videoFrameBody, type HevcMode } from '../../formats/flv/bodies';
@@ -46,12 +47,32 @@ export interface PlaySinkOptions {
   readonly memo: (info: StreamInfo) => ChunkMemo;
 }
 
+/**
+ * The last chunked start of each variant of a stream (status messages, headers): every player
+ * that joins within one GOP gets the same bytes, so they are built once for all of them.
+ */
+export class PlayStartMemo {
+  static readonly FEED: FeedKey<PlayStartMemo> = { name: 'rtmp-play-start', create: () => new PlayStartMemo() };
+
+  private readonly entries = new Map<string, { key: readonly unknown[]; bytes: Buffer }>();
+
+  /** The bytes of `slot` for `key` (compared element by element), built when the key changed. */
+  get(slot: string, key: readonly unknown[], build: () => Buffer): Buffer {
+    const entry = this.entries.get(slot);
+    if (entry && entry.key.length === key.length && entry.key.every((k, i) => k === key[i])) return entry.bytes;
+    const bytes = build();
+    this.entries.set(slot, { key, bytes });
+    return bytes;
+  }
+}
+
 export class RtmpPlaySink implements Sink {
   private tracksById = new Map<number, Track>();
   private sentMetadata = false;
   private headersDue = true;
   /** This player's variant of the stream's ChunkMemo: chunked frames shared with its other players. */
   private chunked: WeakMap<object, Buffer[]> | undefined;
+  private starts: PlayStartMemo | undefined;
   private ended = false;
   /** What changes the chunk bytes of a frame, besides the frame. */
   private readonly variant: string;
@@ -67,16 +88,20 @@ export class RtmpPlaySink implements Sink {
     const { streamId, path } = this.options;
     this.tracksById = new Map(info.tracks.map((t) => [t.id, t]));
     this.chunked = this.options.memo(info).variant(this.variant);
+    this.starts = info.feed(PlayStartMemo.FEED);
     // The status messages and the GOP replay the hub delivers right after onStart: one writev.
     this.output.holdWritesThisTick?.();
     // Spec: RTMP 1.0 §7.2.2.1 (play): StreamBegin, then NetStream.Play.Reset and .Start.
-    this.output.send([
-      streamBeginMessage(streamId),
-      onStatusMessage(streamId, statusInfo('status', 'NetStream.Play.Reset', `Playing and resetting ${path}.`, { details: path })),
-      onStatusMessage(streamId, statusInfo('status', 'NetStream.Play.Start', `Started playing ${path}.`, { details: path })),
-      sampleAccessMessage(streamId),
-      onStatusMessage(streamId, statusInfo('status', 'NetStream.Data.Start', 'Started playing data.')),
-    ]);
+    const status = this.starts.get(`${this.variant}/status`, [path], () =>
+      this.chunk([
+        streamBeginMessage(streamId),
+        onStatusMessage(streamId, statusInfo('status', 'NetStream.Play.Reset', `Playing and resetting ${path}.`, { details: path })),
+        onStatusMessage(streamId, statusInfo('status', 'NetStream.Play.Start', `Started playing ${path}.`, { details: path })),
+        sampleAccessMessage(streamId),
+        onStatusMessage(streamId, statusInfo('status', 'NetStream.Data.Start', 'Started playing data.')),
+      ]),
+    );
+    this.output.write([status]);
   }
 
   onTracks(tracks: readonly Track[]): void {
@@ -131,11 +156,17 @@ export class RtmpPlaySink implements Sink {
   /** onMetaData (first time only) and the sequence headers, at the time of the next frame. */
   private sendHeaders(ms: number): void {
     this.headersDue = false;
-    const streamId = this.options.streamId;
     const tracks = [...this.tracksById.values()];
+    const withMetadata = !this.sentMetadata;
+    this.sentMetadata = true;
+    const build = (): Buffer => this.chunk(this.headerMessages(tracks, ms, withMetadata));
+    this.output.write([this.starts ? this.starts.get(`${this.variant}/headers`, [withMetadata, ms, ...tracks], build) : build()]);
+  }
+
+  private headerMessages(tracks: readonly Track[], ms: number, withMetadata: boolean): OutgoingMessage[] {
+    const streamId = this.options.streamId;
     const messages: OutgoingMessage[] = [];
-    if (!this.sentMetadata) {
-      this.sentMetadata = true;
+    if (withMetadata) {
       // At time 0: ffmpeg's FLV reader takes a script tag with a later time for a data stream.
       messages.push({
         chunkStreamId: ChunkStream.data,
@@ -146,6 +177,11 @@ export class RtmpPlaySink implements Sink {
       });
     }
     messages.push(...sequenceHeaderMessages(tracks, streamId, ms, this.options.hevcMode));
-    this.output.send(messages);
+    return messages;
+  }
+
+  /** Messages chunked with the chunk size the player reads with, as one Buffer. */
+  private chunk(messages: readonly OutgoingMessage[]): Buffer {
+    return Buffer.concat(messages.flatMap((m) => chunkMessage(m, this.output.chunkSize)));
   }
 }

@@ -228,7 +228,7 @@ export class ServerStreams {
       hevcMode: this.options.hevcMode,
       memo: (info) => info.feed(ChunkMemo.FEED),
     });
-    this.host.log.info({ path: address.path, query: address.query !== '' }, 'play requested');
+    this.host.log.debug({ path: address.path, query: address.query !== '' }, 'play requested');
     let admitted = false;
     registry.admission
       .admit(this.admissionRequest('play', address))

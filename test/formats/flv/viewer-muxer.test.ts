@@ -27,7 +27,9 @@ test('every viewer writes the same shared tag Buffer; sequence headers precede t
   const outA = a.frame(key);
   const outB = b.frame(key);
   assert.equal(outA.at(-1), outB.at(-1), 'the same Buffer object, not a copy');
-  assert.equal(outA.length, 3 + 3 + 1, 'video and audio sequence header tags (header, body, size each), then the shared frame tag');
+  assert.equal(outA.length, 2, 'the video and audio sequence header tags (one Buffer), then the shared frame tag');
+  assert.equal(outA[0], outB[0], 'the sequence headers of a GOP are built once for its joiners');
+  assert.equal(startA[0], b.start({ path: 'live/x', tracks: [...tracks] })[0], 'so is the start (file header, onMetaData) for the same tracks');
   const audio = frame(1, 901_800, true);
   assert.equal(a.frame(audio)[0], b.frame(audio)[0]);
 
@@ -58,7 +60,9 @@ test('a track change mid-stream emits new sequence headers at the current time',
   assert.deepEqual(muxer.tracks(tracks), [], 'nothing before the first frame: headers come with it');
   muxer.frame(frame(0, 90_000, true));
   const again = muxer.tracks(tracks);
-  assert.equal(again.length, 3, 'one video sequence header tag (header, body, size)');
+  assert.equal(again.length, 1, 'one video sequence header tag');
+  const changed = [h264Track(0, SPS, PPS)];
+  assert.notEqual(cache.start(changed), cache.start(tracks), 'a new Track value (a new config) is a new start');
   assert.equal(flvTimestampMs(90_000), 1000);
   assert.equal(flvTimestampMs(2 ** 32 * 90 + 900), 10, 'the 32-bit ms clock wraps');
 });

@@ -36,10 +36,23 @@ class FakeOutput implements PlayOutput {
   }
 }
 
-function statusCodes(messages: OutgoingMessage[]): string[] {
+function statusCodes(messages: readonly (OutgoingMessage | RtmpMessage)[]): string[] {
   return messages
     .filter((m) => m.typeId === MessageType.commandAmf0)
-    .map((m) => (decodeCommand({ typeId: m.typeId, body: Buffer.concat(m.body) }).args[0] as { code: string }).code);
+    .map((m) => (decodeCommand({ typeId: m.typeId, body: Buffer.isBuffer(m.body) ? m.body : Buffer.concat(m.body) }).args[0] as { code: string }).code);
+}
+
+/** Feeds shared by the sinks of one stream, as the hub's are. */
+function sharedInfo(path: string, tracks: readonly Track[]): ReturnType<typeof streamInfo> {
+  const feeds = new Map<unknown, unknown>();
+  return {
+    path,
+    tracks,
+    feed: <T>(key: { create(path: string): T }): T => {
+      if (!feeds.has(key)) feeds.set(key, key.create(path));
+      return feeds.get(key) as T;
+    },
+  };
 }
 
 /** What a player's chunk reader makes of written chunks. */
@@ -57,28 +70,29 @@ describe('RtmpPlaySink', () => {
     const memo = new ChunkMemo();
     const sink = new RtmpPlaySink(out, { streamId: 1, path: 'live/x', hevcMode: 'enhanced', memo: () => memo });
     sink.onStart(info);
-    assert.deepEqual(statusCodes(out.sent), ['NetStream.Play.Reset', 'NetStream.Play.Start', 'NetStream.Data.Start']);
-    assert.equal(out.sent[0]!.typeId, MessageType.userControl, 'StreamBegin first');
-    out.sent = [];
+    const status = read(out.writes);
+    assert.deepEqual(statusCodes(status), ['NetStream.Play.Reset', 'NetStream.Play.Start', 'NetStream.Data.Start']);
+    assert.equal(status[0]!.typeId, MessageType.userControl, 'StreamBegin first');
+    out.writes = [];
     sink.onFrame(videoFrame(90_000, true));
+    const [metadata, videoHeader, audioHeader, frame] = read(out.writes);
     assert.deepEqual(
-      out.sent.map((m) => [m.typeId, m.timestamp]),
+      [metadata, videoHeader, audioHeader].map((m) => [m!.typeId, m!.timestamp]),
       [
         [MessageType.dataAmf0, 0],
         [MessageType.video, 1000],
         [MessageType.audio, 1000],
       ],
     );
-    const [name, meta] = decodeAmf0(Buffer.concat(out.sent[0]!.body));
+    const [name, meta] = decodeAmf0(metadata!.body);
     assert.equal(name, 'onMetaData');
     assert.ok(meta);
-    const [frame] = read(out.writes);
     assert.equal(frame!.typeId, MessageType.video);
     assert.equal(frame!.timestamp, 1000);
     assert.equal(frame!.streamId, 1);
     assert.equal(frame!.body[0], 0x17, 'AVC keyframe');
     sink.onFrame(audioFrame(90_000 + 2070));
-    const audio = read(out.writes)[1]!;
+    const audio = read(out.writes)[4]!;
     assert.equal(audio.typeId, MessageType.audio);
     assert.equal(audio.timestamp, 1023);
     assert.deepEqual(sink.describe(), { protocol: 'rtmp', remote: '127.0.0.1:5', bytesOut: 11 });
@@ -92,9 +106,30 @@ describe('RtmpPlaySink', () => {
     for (const s of sinks) s.onStart(info);
     const frame = videoFrame(0, true, 10_000);
     for (const s of sinks) s.onFrame(frame);
-    assert.equal(outputs[0]!.writes[0], outputs[1]!.writes[0], 'the very same array of Buffers');
-    assert.notEqual(outputs[0]!.writes[0], outputs[2]!.writes[0], 'another message stream id is another variant');
-    assert.equal(outputs[0]!.writes[0]!.length, 1, 'one Buffer per frame: one iovec per viewer');
+    const frameWrite = (o: FakeOutput): readonly Buffer[] => o.writes.at(-1)!;
+    assert.equal(frameWrite(outputs[0]!), frameWrite(outputs[1]!), 'the very same array of Buffers');
+    assert.notEqual(frameWrite(outputs[0]!), frameWrite(outputs[2]!), 'another message stream id is another variant');
+    assert.equal(frameWrite(outputs[0]!).length, 1, 'one Buffer per frame: one iovec per viewer');
+  });
+
+  it('builds a start (statuses, onMetaData, sequence headers) once for the players that join in one GOP', () => {
+    const shared = sharedInfo('live/x', [H264_TEST_TRACK, AAC_TEST_TRACK]);
+    const outputs = [new FakeOutput(), new FakeOutput()];
+    const sinks = outputs.map((o) => new RtmpPlaySink(o, { streamId: 1, path: 'live/x', hevcMode: 'enhanced', memo: (i) => i.feed(ChunkMemo.FEED) }));
+    const key = videoFrame(90_000, true);
+    for (const s of sinks) {
+      s.onStart(shared);
+      s.onFrame(key);
+    }
+    const [a, b] = outputs.map((o) => o.writes.map((w) => w[0]));
+    assert.equal(a!.length, 3, 'statuses, headers, the keyframe');
+    a!.forEach((buffer, i) => assert.equal(buffer, b![i], `write ${i}: the same Buffer object`));
+    const later = new FakeOutput();
+    const sink = new RtmpPlaySink(later, { streamId: 1, path: 'live/x', hevcMode: 'enhanced', memo: (i) => i.feed(ChunkMemo.FEED) });
+    sink.onStart(shared);
+    sink.onFrame(videoFrame(270_000, true));
+    assert.notEqual(later.writes[1]![0], a![1], 'the next GOP: headers at its own time');
+    assert.equal(read(later.writes)[6]!.timestamp, 3000);
   });
 
   it('resends sequence headers after a track change', () => {
@@ -102,13 +137,15 @@ describe('RtmpPlaySink', () => {
     const sink = new RtmpPlaySink(out, { streamId: 1, path: 'live/x', hevcMode: 'enhanced', memo: () => new ChunkMemo() });
     sink.onStart(info);
     sink.onFrame(videoFrame(0, true));
-    out.sent = [];
+    const before = read(out.writes).length;
     sink.onTracks([{ ...H264_TEST_TRACK, width: 640 } as Track]);
     sink.onFrame(videoFrame(3600, true));
     assert.deepEqual(
-      out.sent.map((m) => m.typeId),
-      [MessageType.video],
-      'a new AVC sequence header, no new onMetaData',
+      read(out.writes)
+        .slice(before)
+        .map((m) => m.typeId),
+      [MessageType.video, MessageType.video],
+      'a new AVC sequence header (no new onMetaData), then the frame',
     );
   });
 
@@ -124,13 +161,11 @@ describe('RtmpPlaySink', () => {
       const out = new FakeOutput();
       const sink = new RtmpPlaySink(out, { streamId: 1, path: 'live/h', hevcMode: mode, memo: () => new ChunkMemo() });
       sink.onStart(streamInfo('live/h', [track]));
-      out.sent = [];
       const idr = units.find((u) => type(u) === 19 || type(u) === 20)!;
       sink.onFrame({ trackId: 0, codec: 'h265', dts: 0, pts: 0, keyframe: true, units: [idr], byteLength: idr.length, receivedAt: 0 });
-      const header = Buffer.concat(out.sent.find((m) => m.typeId === MessageType.video)!.body);
-      assert.equal(header[0], first, 'sequence header first byte');
-      if (fourCc) assert.equal(header.subarray(1, 5).toString('latin1'), fourCc);
-      const [frame] = read(out.writes);
+      const [header, frame] = read(out.writes).filter((m) => m.typeId === MessageType.video);
+      assert.equal(header!.body[0], first, 'sequence header first byte');
+      if (fourCc) assert.equal(header!.body.subarray(1, 5).toString('latin1'), fourCc);
       assert.equal(frame!.body[0]! & (mode === 'enhanced' ? 0xf0 : 0xff), mode === 'enhanced' ? 0x90 : 0x1c, 'keyframe header');
     });
   }
@@ -139,7 +174,7 @@ describe('RtmpPlaySink', () => {
     const out = new FakeOutput();
     const sink = new RtmpPlaySink(out, { streamId: 1, path: 'live/x', hevcMode: 'enhanced', memo: () => new ChunkMemo() });
     sink.onStart(info);
-    out.sent = [];
+    out.writes = [];
     sink.onEnd('publisher gone');
     sink.onEnd('again');
     assert.equal(out.sent[0]!.typeId, MessageType.userControl);

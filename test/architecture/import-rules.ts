@@ -15,6 +15,16 @@ export interface ImportRule {
 
 const SOCKETS_AND_IO = ['node:dgram', 'node:net', 'node:fs', 'node:http', 'node:https', 'node:tls', 'dgram', 'net', 'fs', 'http', 'https', 'tls', 'node:timers'];
 
+/** A protocol folder: the hub and pure code (with `pureRtp`, the pure rtp/ code too), never another protocol. */
+function protocolRule(name: string, options: { pureRtp?: boolean; why?: string } = {}): ImportRule {
+  const pure = options.pureRtp ? ['rtp'] : [];
+  return {
+    from: `src/protocols/${name}`,
+    mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', ...pure, 'src/protocols/shared'],
+    why: options.why ?? 'a protocol uses the hub and pure code, never another protocol',
+  };
+}
+
 export const importRules: ImportRule[] = [
   {
     from: 'src/core',
@@ -48,51 +58,18 @@ export const importRules: ImportRule[] = [
   },
   { from: 'src/hub', mayImport: ['src/core'], forbiddenModules: SOCKETS_AND_IO, why: 'the hub moves frames between sources and sinks and must not know any protocol' },
   { from: 'src/protocols/shared', mayImport: ['src/core'], why: 'small socket helpers every protocol may use; they know no protocol themselves' },
-  {
-    from: 'src/protocols/rtmp',
-    mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'src/protocols/shared'],
-    why: 'a protocol uses the hub and pure code, never another protocol',
-  },
-  {
-    from: 'src/protocols/http-flv',
-    mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'src/protocols/shared'],
-    why: 'a protocol uses the hub and pure code, never another protocol',
-  },
-  {
-    from: 'src/protocols/ws-flv',
-    mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'src/protocols/shared'],
-    why: 'a protocol uses the hub and pure code, never another protocol',
-  },
-  {
-    from: 'src/protocols/ws-audio',
-    mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'src/protocols/shared'],
-    why: 'a protocol uses the hub and pure code, never another protocol',
-  },
-  {
-    from: 'src/protocols/http-ts',
-    mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'src/protocols/shared'],
-    why: 'a protocol uses the hub and pure code, never another protocol',
-  },
-  {
-    from: 'src/protocols/hls',
-    mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'src/protocols/shared'],
-    why: 'a protocol uses the hub and pure code, never another protocol',
-  },
-  {
-    from: 'src/protocols/rtsp',
-    mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'rtp', 'src/protocols/shared'],
-    why: 'the RTSP client shares the pure rtp/ depacketizers; never another protocol',
-  },
-  {
-    from: 'src/protocols/playback',
-    mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'rtp', 'src/protocols/shared'],
+  protocolRule('rtmp'),
+  protocolRule('http-flv'),
+  protocolRule('ws-flv'),
+  protocolRule('ws-audio'),
+  protocolRule('http-ts'),
+  protocolRule('hls'),
+  protocolRule('rtsp', { pureRtp: true, why: 'the RTSP client shares the pure rtp/ depacketizers; never another protocol' }),
+  protocolRule('playback', {
+    pureRtp: true,
     why: 'playback turns recorded TS back into frames with the elementary-stream and frame assemblers of rtp/ (pure), as TS-over-RTP ingest does; never another protocol',
-  },
-  {
-    from: 'src/protocols/relay',
-    mayImport: ['src/core', 'src/codecs', 'src/formats', 'src/hub', 'src/protocols/shared'],
-    why: 'a protocol uses the hub and pure code, never another protocol',
-  },
+  }),
+  protocolRule('relay'),
   { from: 'storage', mayImport: ['src/core', 'src/formats', 'storage'], why: 'storage persists data and writes recordings; it must not reach into protocols or the hub' },
   {
     from: 'src/api',

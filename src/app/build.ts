@@ -231,7 +231,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     ...(gb28181 ? { gb: gb28181.server } : {}),
     proxies,
     pushes,
-    recorders: () => recording.manager.active(),
+    recorders: recording.manager,
     log: log.child({ component: 'console-events' }),
   });
   let http: FastifyInstance | undefined;

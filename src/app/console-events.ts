@@ -6,34 +6,43 @@ import type { ProxyDto } from '../api/proxies';
 import type { PushDto } from '../api/pushes';
 import type { ActiveRecording } from './recording/recorder';
 
+/** A manager's change event (ProxyManager and PushManager `changed`, RecordingManager `recorders`). */
+interface ChangeEvents<E extends string> {
+  on(event: E, listener: () => void): () => void;
+}
+
 /** What the console's event channel reads; every part is optional (SIP or recording may be off). */
 export interface ConsoleEventSources {
   registry: Registry;
   gb?: Pick<GbServer, 'events'>;
-  proxies?: { list(): ProxyDto[] };
-  pushes?: { list(): PushDto[] };
-  recorders?: () => ActiveRecording[];
+  proxies?: { list(): ProxyDto[]; events: ChangeEvents<'changed'> };
+  pushes?: { list(): PushDto[]; events: ChangeEvents<'changed'> };
+  recorders?: { active(): ActiveRecording[]; events: ChangeEvents<'recorders'> };
   log: pino.Logger;
-  /** How often proxy, push and recorder states are compared with the last look (they have no events of their own). */
-  stateCheckMs?: number;
 }
 
 /**
- * The one bus behind `GET /api/events`: hub and SIP events are forwarded as they happen;
- * proxy, push and recorder states are diffed once a second (a cheap look at lists the API
- * already serves) and only changes are sent. Other parts of the app add event types with `emit`.
+ * The one bus behind `GET /api/events`: hub and SIP events are forwarded as they happen; when
+ * a proxy, push or recorder manager says something changed, its list (the one the API serves)
+ * is compared with the last look once the current turn is over (a cut closes and opens a
+ * segment in one turn: no flapping) and only changes are sent. Nothing is compared while no
+ * console listens. Other parts of the app add event types with `emit`.
  */
 export class ConsoleEvents {
   private readonly listeners = new Set<(event: ConsoleEvent) => void>();
   private readonly detach: (() => void)[] = [];
   private readonly lastStates = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
+  private pending: NodeJS.Immediate | undefined;
 
   constructor(private readonly sources: ConsoleEventSources) {}
 
   subscribe(send: (event: ConsoleEvent) => void): () => void {
+    if (this.listeners.size === 0) this.checkStates(false);
     this.listeners.add(send);
-    return () => this.listeners.delete(send);
+    return () => {
+      this.listeners.delete(send);
+      if (this.listeners.size === 0) this.lastStates.clear();
+    };
   }
 
   emit(event: ConsoleEvent): void {
@@ -60,15 +69,26 @@ export class ConsoleEvents {
         ),
       );
     }
-    this.checkStates(false);
-    this.timer = setInterval(() => this.checkStates(true), this.sources.stateCheckMs ?? 1000);
-    this.timer.unref();
+    const { proxies, pushes, recorders } = this.sources;
+    const changed = () => this.scheduleCheck();
+    if (proxies) this.detach.push(proxies.events.on('changed', changed));
+    if (pushes) this.detach.push(pushes.events.on('changed', changed));
+    if (recorders) this.detach.push(recorders.events.on('recorders', changed));
   }
 
   close(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.pending) clearImmediate(this.pending);
+    this.pending = undefined;
     for (const off of this.detach.splice(0)) off();
     this.listeners.clear();
+  }
+
+  private scheduleCheck(): void {
+    if (this.listeners.size === 0 || this.pending) return;
+    this.pending = setImmediate(() => {
+      this.pending = undefined;
+      if (this.listeners.size > 0) this.checkStates(true);
+    });
   }
 
   private checkStates(announce: boolean): void {
@@ -104,7 +124,7 @@ export class ConsoleEvents {
         }));
       }
     }
-    for (const r of this.sources.recorders?.() ?? []) {
+    for (const r of this.sources.recorders?.active() ?? []) {
       const lastError = r.lastError ?? undefined;
       note(`rec:${r.path}:${r.reason}`, `${r.state}|${lastError ?? ''}`, () => ({
         type: 'recorder.state',

@@ -39,3 +39,8 @@ export class TypedEmitter<Events extends Record<string, unknown[]>> {
     this.emitter.removeAllListeners();
   }
 }
+
+/** The one event of a manager whose items have states (proxies, pushes): something `list()` returns changed. */
+export interface ManagerEvents extends Record<string, unknown[]> {
+  changed: [];
+}

@@ -52,6 +52,8 @@ export interface PlanView extends RecordPlan {
 
 export interface RecordingEvents extends Record<string, unknown[]> {
   segment: [event: SegmentEvent];
+  /** A recorder started, stopped, or its state or last error changed (`active()` tells). */
+  recorders: [];
 }
 
 interface CompiledPlan {
@@ -315,11 +317,13 @@ export class RecordingManager {
         tagCache: this.deps.tagCache,
         log,
         onWriteError: (r, format, err) => this.writeError(r, format, err),
+        onChange: () => this.events.emit('recorders'),
       },
     );
     this.recorders.set(key, recorder);
     log.info({ key, formats: spec.formats }, 'recording starts');
     recorder.start();
+    this.events.emit('recorders');
     return recorder;
   }
 
@@ -327,6 +331,7 @@ export class RecordingManager {
     const recorder = this.recorders.get(key);
     if (!recorder) return;
     this.recorders.delete(key);
+    this.events.emit('recorders');
     await recorder.stop(reason);
   }
 

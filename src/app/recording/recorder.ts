@@ -25,6 +25,8 @@ export interface RecorderDeps {
   readonly tagCache: (info: StreamInfo) => FlvTagCache;
   readonly log: Logger;
   readonly onWriteError: (recorder: Recorder, format: RecordingFormat, err: NodeJS.ErrnoException) => void;
+  /** What `snapshot()` says (state, last error) may have changed. */
+  readonly onChange?: () => void;
 }
 
 export interface RecorderSpec {
@@ -102,6 +104,7 @@ export class Recorder {
       retryMs: spec.retryMs,
       log: this.log,
       onWriteError: (format, err) => deps.onWriteError(this, format, err),
+      ...(deps.onChange ? { onChange: deps.onChange } : {}),
       ...(spec.startAtMs !== undefined ? { startAtMs: spec.startAtMs } : {}),
     };
     for (const format of spec.formats) {
@@ -182,6 +185,7 @@ export class Recorder {
     const message = errorMessage(err);
     if (message !== this.lastConnectError) this.log.info({ err: message }, 'recording waits for its stream');
     this.lastConnectError = message;
+    this.deps.onChange?.();
     if (this.stopped || this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
@@ -199,6 +203,7 @@ export class Recorder {
         muxer = new FlvSegmentMuxer(this.deps.tagCache(info));
         this.tracks = info.tracks;
         this.lastConnectError = undefined;
+        this.deps.onChange?.();
       },
       onTracks: (tracks) => {
         this.tracks = tracks;

@@ -28,6 +28,8 @@ export interface SeriesContext {
   readonly log: Logger;
   /** A write failed (the recorder reports it and may ask retention for space). */
   readonly onWriteError: (format: RecordingFormat, err: NodeJS.ErrnoException) => void;
+  /** A file was opened or closed, or a write failed: what the recorder's state says changed. */
+  readonly onChange?: () => void;
   /**
    * A device's own clip (GB28181 download): the first unit is at this epoch ms and every later
    * one at its media distance from it. The wall clock is never read: a 4x download arrives four
@@ -123,6 +125,7 @@ export class SegmentSeries {
   async close(ended: boolean): Promise<void> {
     const open = this.open;
     this.open = undefined;
+    this.ctx.onChange?.();
     if (open) {
       this.lastEndMs = open.meta.startMs + this.mediaMs();
       this.closing.push(this.finish(open, ended, this.lastEndMs));
@@ -142,6 +145,7 @@ export class SegmentSeries {
     this.continueAtMs = undefined;
     try {
       this.open = this.ctx.store.open({ path: this.ctx.path, format: this.format, startMs, planId: this.ctx.planId, reason: this.ctx.reason, ...this.meta() }, () => undefined);
+      this.ctx.onChange?.();
     } catch (err) {
       this.fail(err as NodeJS.ErrnoException);
       return false;
@@ -188,6 +192,7 @@ export class SegmentSeries {
   private cut(next: SeriesUnit, continuous: boolean): void {
     const open = this.open!;
     this.open = undefined;
+    this.ctx.onChange?.();
     // The segment ends where the next one begins on the media clock: no gap, no overlap.
     const endMs = open.meta.startMs + Math.round((Math.max(next.dts, this.lastDts) - this.firstDts) / 90);
     if (continuous) this.continueAtMs = endMs;
@@ -207,11 +212,13 @@ export class SegmentSeries {
 
   private fail(err: NodeJS.ErrnoException): void {
     this.lastError = `${err.code ?? 'ERROR'}: ${errorMessage(err)}`;
+    this.ctx.onChange?.();
     this.retryAt = performance.now() + this.ctx.retryMs;
     this.ctx.log.error({ format: this.format, err: this.lastError }, 'recording write failed: this format stops and retries later');
     if (this.open) {
       const open = this.open;
       this.open = undefined;
+      this.ctx.onChange?.();
       this.closing.push(this.finish(open, true, undefined));
     }
     this.ctx.onWriteError(this.format, err);

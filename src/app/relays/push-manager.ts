@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GatewayError, errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/log';
+import { TypedEmitter, type ManagerEvents } from '../../core/events';
 import { INTERNAL_PULL_KIND, type JobPlacement } from '../../core/source';
 import type { Registry } from '../../hub/registry';
 import type { GatewayConfig } from '../../config/schema';
@@ -73,6 +74,8 @@ export function targetUrl(template: string, path: string): string {
  * (exact path) subscribes at start, which keeps an on-demand source (a GB28181 camera) pulled.
  */
 export class PushManager implements PushesService {
+  /** `changed`: a rule or push was added or removed, or a push's state or last error changed (`list()` tells). */
+  readonly events = new TypedEmitter<ManagerEvents>();
   private readonly rules = new Map<string, PushRule>();
   private readonly running = new Map<string, Map<string, Push>>();
   private offPublish: (() => void) | undefined;
@@ -157,6 +160,10 @@ export class PushManager implements PushesService {
     for (const id of [...this.rules.keys()]) this.removeRule(id, 'shutting down');
   }
 
+  private changed(): void {
+    this.events.emit('changed');
+  }
+
   private tryAdd(rule: PushRule): void {
     try {
       validate(rule);
@@ -169,6 +176,7 @@ export class PushManager implements PushesService {
   private add(rule: PushRule): void {
     this.rules.set(rule.id, rule);
     this.running.set(rule.id, new Map());
+    this.changed();
     if (rule.keepSource && (this.deps.placement?.runsHere(rule.path) ?? true)) this.run(rule, rule.path);
     for (const stream of this.deps.registry.list()) if (pathMatches(rule.path, stream.path) && stream.publisher?.kind !== INTERNAL_PULL_KIND) this.run(rule, stream.path);
   }
@@ -183,9 +191,17 @@ export class PushManager implements PushesService {
     const push = new Push(
       { ruleId: rule.id, path, url: targetUrl(rule.url, path), hevc: rule.hevc, allowSelfSigned: rule.allowSelfSigned, keepSource: rule.keepSource },
       this.deps.settings,
-      { registry: this.deps.registry, log: this.deps.log, onFinished: (p) => pushes.get(path) === p && pushes.delete(path) },
+      {
+        registry: this.deps.registry,
+        log: this.deps.log,
+        onFinished: (p) => {
+          if (pushes.get(path) === p && pushes.delete(path)) this.changed();
+        },
+        onChange: () => this.changed(),
+      },
     );
     pushes.set(path, push);
+    this.changed();
     push.start();
   }
 
@@ -194,6 +210,7 @@ export class PushManager implements PushesService {
     const pushes = this.running.get(id);
     this.running.delete(id);
     for (const push of pushes?.values() ?? []) push.stop(reason);
+    this.changed();
   }
 
   private mutable(id: string): PushRule {

@@ -62,6 +62,8 @@ export interface PushDeps {
   readonly log: Logger;
   /** The stream ended and this push has no reason to go on (not keepSource). */
   readonly onFinished: (push: Push) => void;
+  /** The state or the last error changed (the manager's `changed` event). */
+  readonly onChange?: () => void;
 }
 
 export class Push {
@@ -94,6 +96,17 @@ export class Push {
     });
   }
 
+  private setState(next: PushState): void {
+    if (next === this.state) return;
+    this.state = next;
+    this.deps.onChange?.();
+  }
+
+  private setError(error: PushStatus['lastError']): void {
+    this.lastError = error;
+    this.deps.onChange?.();
+  }
+
   /**
    * Subscribes to the stream; the connection follows once the stream is ready. Only a
    * keepSource push counts as a reader: any other one reads the stream while it exists and must
@@ -121,7 +134,7 @@ export class Push {
         (err: unknown) => {
           this.subscribing = undefined;
           if (this.state === 'stopped') return;
-          this.lastError = { kind: 'source', message: `source: ${errorMessage(err)}`, at: Date.now() };
+          this.setError({ kind: 'source', message: `source: ${errorMessage(err)}`, at: Date.now() });
           this.sourceEnded(errorMessage(err));
         },
       );
@@ -129,7 +142,7 @@ export class Push {
 
   stop(reason: string): void {
     if (this.state === 'stopped') return;
-    this.state = 'stopped';
+    this.setState('stopped');
     this.backoff.cancel();
     this.subscribing?.abort();
     this.dropClient(reason);
@@ -173,7 +186,7 @@ export class Push {
 
   private connect(): void {
     if (this.state === 'stopped' || !this.subscription) return;
-    this.state = 'connecting';
+    this.setState('connecting');
     const h265 = this.sink.codecs.includes('h265') && this.target.hevc === 'enhanced';
     let client: RtmpClient | undefined;
     RtmpClient.open({
@@ -193,7 +206,7 @@ export class Push {
         if (this.state === 'stopped' || !this.subscription) return opened.close('push stopped');
         this.client = opened;
         this.serverFourCc = opened.serverFourCc;
-        this.state = 'pushing';
+        this.setState('pushing');
         this.pushingSince = Date.now();
         this.sink.attach(opened);
         this.log.info({ reconnects: this.reconnects }, 'pushing');
@@ -211,13 +224,13 @@ export class Push {
   private failed(err: unknown): void {
     if (this.state === 'stopped') return;
     const kind: RtmpFailure = err instanceof RtmpClientError ? err.failure : 'protocol';
-    this.lastError = { kind, message: errorMessage(err), at: Date.now() };
+    this.setError({ kind, message: errorMessage(err), at: Date.now() });
     this.log.warn({ err: errorMessage(err), kind }, 'push connection failed: retrying');
     this.retryLater(() => this.connect());
   }
 
   private retryLater(run: () => void): void {
-    this.state = 'retrying';
+    this.setState('retrying');
     this.backoff.schedule(() => {
       if (this.state === 'stopped') return;
       this.reconnects++;
@@ -245,7 +258,7 @@ export class Push {
       return;
     }
     this.retryLater(() => {
-      this.state = 'waiting';
+      this.setState('waiting');
       this.start();
     });
   }

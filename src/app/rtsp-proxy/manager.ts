@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GatewayError, errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/log';
+import { TypedEmitter, type ManagerEvents } from '../../core/events';
 import type { JobPlacement } from '../../core/source';
 import type { Registry } from '../../hub/registry';
 import { assertStreamPath } from '../../hub/path';
@@ -55,6 +56,8 @@ export function proxySettingsFrom(rtsp: GatewayConfig['rtsp'], tls?: TlsTrust): 
  * with the hub for their exact path; always-on ones connect at start.
  */
 export class ProxyManager implements ProxiesService {
+  /** `changed`: a proxy was added or removed, or its state or last error changed (`list()` tells). */
+  readonly events = new TypedEmitter<ManagerEvents>();
   private readonly entries = new Map<string, Entry>();
   private closed = false;
 
@@ -165,9 +168,16 @@ export class ProxyManager implements ProxiesService {
   }
 
   private add(spec: ProxySpec, createdAt: number, updatedAt: number): Entry {
-    const proxy = new RtspProxy(spec, this.deps.settings, { registry: this.deps.registry, log: this.deps.log, ...(this.deps.udpPorts ? { udpPorts: this.deps.udpPorts } : {}) });
+    const onChange = () => this.events.emit('changed');
+    const proxy = new RtspProxy(spec, this.deps.settings, {
+      registry: this.deps.registry,
+      log: this.deps.log,
+      onChange,
+      ...(this.deps.udpPorts ? { udpPorts: this.deps.udpPorts } : {}),
+    });
     const entry: Entry = { proxy, createdAt, updatedAt };
     this.entries.set(spec.id, entry);
+    onChange();
     if (spec.onDemand) {
       entry.unregister = this.deps.registry.registerOnDemand(spec.path, async () => {
         await proxy.startOnce();
@@ -183,6 +193,7 @@ export class ProxyManager implements ProxiesService {
     const entry = this.entries.get(id);
     if (!entry) return;
     this.entries.delete(id);
+    this.events.emit('changed');
     entry.unregister?.();
     await entry.proxy.stop(reason);
   }

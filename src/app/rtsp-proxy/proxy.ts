@@ -64,6 +64,8 @@ export interface ProxyDeps {
   readonly registry: Pick<Registry, 'publish' | 'get' | 'admission'>;
   readonly log: Logger;
   readonly udpPorts?: UdpPortAllocator;
+  /** The state or the last error changed (the manager's `changed` event). */
+  readonly onChange?: () => void;
 }
 
 /**
@@ -94,17 +96,28 @@ export class RtspProxy {
     this.log = deps.log.child({ proxy: spec.id, stream: spec.path });
   }
 
+  private setState(next: ProxyState): void {
+    if (next === this.state) return;
+    this.state = next;
+    this.deps.onChange?.();
+  }
+
+  private setError(error: ProxyError): void {
+    this.lastError = error;
+    this.deps.onChange?.();
+  }
+
   /**
    * First connection of an on-demand start: resolves when playing, rejects with
    * SOURCE_START_FAILED whose message says why. Already running: resolves at once.
    */
   async startOnce(): Promise<void> {
     if (this.state === 'playing' || this.state === 'retrying' || this.state === 'connecting') return;
-    this.state = 'connecting';
+    this.setState('connecting');
     try {
       await this.connect();
     } catch (err) {
-      if ((this.state as ProxyState) !== 'stopped') this.state = 'idle';
+      if ((this.state as ProxyState) !== 'stopped') this.setState('idle');
       throw new GatewayError('SOURCE_START_FAILED', `proxy ${this.spec.path}: ${errorMessage(err)}`, { cause: err });
     }
   }
@@ -112,14 +125,14 @@ export class RtspProxy {
   /** Always-on: connect now and keep reconnecting until stopped. Never rejects. */
   startAlways(): void {
     if (this.state !== 'idle') return;
-    this.state = 'connecting';
+    this.setState('connecting');
     this.connect().catch(() => this.scheduleRetry());
   }
 
   /** TEARDOWN, end the publisher, no more reconnects. Idempotent. */
   async stop(reason: string): Promise<void> {
     if (this.state === 'stopped') return;
-    this.state = 'stopped';
+    this.setState('stopped');
     this.backoff.cancel();
     const pull = this.pull;
     this.pull = undefined;
@@ -179,7 +192,7 @@ export class RtspProxy {
       this.endPublisher('stopped');
       return;
     }
-    this.state = 'playing';
+    this.setState('playing');
     this.playingSince = Date.now();
     this.log.info({ url: maskPullUrl(this.spec.url), transport: pull.stats().transport, reconnects: this.reconnects }, 'proxy playing');
   }
@@ -229,11 +242,11 @@ export class RtspProxy {
 
   private scheduleRetry(): void {
     if (this.state === 'stopped') return;
-    this.state = 'retrying';
+    this.setState('retrying');
     const delay = this.backoff.schedule(() => {
       if (this.state === 'stopped') return;
       this.reconnects++;
-      this.state = 'connecting';
+      this.setState('connecting');
       this.connect().catch(() => this.scheduleRetry());
     });
     this.log.debug({ delayMs: delay }, 'proxy reconnect scheduled');
@@ -248,7 +261,7 @@ export class RtspProxy {
   private noteError(err: unknown): void {
     const failure = (err as { failure?: unknown }).failure;
     const kind = err instanceof GatewayError && err.code === 'STREAM_BUSY' ? 'busy' : typeof failure === 'string' ? failure : 'protocol';
-    this.lastError = { kind, message: errorMessage(err), at: Date.now() };
+    this.setError({ kind, message: errorMessage(err), at: Date.now() });
   }
 }
 

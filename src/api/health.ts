@@ -5,7 +5,10 @@ export interface HealthDeps {
   startedAt: number;
   /** Listener ports actually bound (port 0 in config picks a free one). */
   ports: () => Record<string, number>;
-  streams: () => number;
+  /** Live streams (a cluster: over every worker, each counted once). */
+  streams: () => number | Promise<number>;
+  /** A cluster: worker processes up, and how many there should be. */
+  workers?: () => Promise<{ ready: number; configured: number }>;
   /** HTTP connections against their cap (read from counters: health opens nothing). */
   httpLoad?: () => { connections: number; maxConnections: number; fdLimit: number | undefined };
 }
@@ -20,6 +23,8 @@ export interface HealthDto {
   ports: Record<string, number>;
   memory: { rss: number; heapUsed: number };
   http?: { connections: number; maxConnections: number; fdLimit?: number };
+  /** `cluster.workers` > 1: workers up of those configured (memory and http are the answering worker's). */
+  workers?: { ready: number; configured: number };
   warnings: string[];
 }
 
@@ -44,6 +49,7 @@ export async function healthApi(app: FastifyInstance, deps: HealthDeps): Promise
               ports: { type: 'object', additionalProperties: { type: 'integer' } },
               memory: { type: 'object', properties: { rss: { type: 'integer' }, heapUsed: { type: 'integer' } } },
               http: { type: 'object', properties: { connections: { type: 'integer' }, maxConnections: { type: 'integer' }, fdLimit: { type: 'integer' } } },
+              workers: { type: 'object', properties: { ready: { type: 'integer' }, configured: { type: 'integer' } } },
               warnings: { type: 'array', items: { type: 'string' } },
             },
           },
@@ -54,16 +60,19 @@ export async function healthApi(app: FastifyInstance, deps: HealthDeps): Promise
       const memory = process.memoryUsage();
       const load = deps.httpLoad?.();
       const warnings: string[] = [];
+      const workers = await deps.workers?.();
+      if (workers && workers.ready < workers.configured) warnings.push(`${workers.ready} of ${workers.configured} cluster workers are up`);
       if (load && load.connections >= load.maxConnections * CONNECTIONS_WARN_SHARE) {
         warnings.push(`HTTP connections ${load.connections} of ${load.maxConnections} (http.maxConnections): new clients are being refused`);
       }
       return {
         status: warnings.length ? 'degraded' : 'ok',
         ...(load ? { http: { connections: load.connections, maxConnections: load.maxConnections, ...(load.fdLimit ? { fdLimit: load.fdLimit } : {}) } } : {}),
+        ...(workers ? { workers } : {}),
         warnings,
         version: deps.version,
         uptimeMs: Date.now() - deps.startedAt,
-        streams: deps.streams(),
+        streams: await deps.streams(),
         ports: deps.ports(),
         memory: { rss: memory.rss, heapUsed: memory.heapUsed },
       };

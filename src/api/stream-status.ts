@@ -3,7 +3,8 @@ import type { StreamStatusDto } from './events';
 import { pathParams } from './schemas';
 
 export interface StreamStatusApiDeps {
-  status(path: string): StreamStatusDto;
+  /** A cluster answers from every worker (a promise). */
+  status(path: string): StreamStatusDto | Promise<StreamStatusDto>;
   /** The query string (`token=…`) that lets a browser play the path under auth.play: token. */
   playQuery(path: string): string;
 }
@@ -33,7 +34,7 @@ export async function streamStatusApi(app: FastifyInstance, deps: StreamStatusAp
       },
     },
     async (request) => ({
-      statuses: request.body.paths.map((path) => ({ ...deps.status(path), ...(request.body.sign ? { query: deps.playQuery(path) } : {}) })),
+      statuses: await Promise.all(request.body.paths.map(async (path) => ({ ...(await deps.status(path)), ...(request.body.sign ? { query: deps.playQuery(path) } : {}) }))),
     }),
   );
 }

@@ -64,6 +64,8 @@ export interface Gateway {
   readonly http: FastifyInstance | undefined;
   readonly db: Db;
   readonly ports: BoundPorts;
+  /** rtp.portMin..portMax (undefined: OS-chosen ports); a cluster worker's GB28181 receivers take theirs from it too. */
+  readonly rtpPorts: PortPool | undefined;
   /** The GB28181 SIP server, repos and bridge (undefined when sip.enabled is false). */
   readonly gb28181: Gb28181 | undefined;
   /** RTSP pull proxies (config and API). */
@@ -191,7 +193,9 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     {
       registry,
       pulls: proxies.hookPulls,
-      keepalive: () => keepaliveNumbers(registry, startedAt, gb28181, hooks?.client.queued ?? 0),
+      keepalive: () => keepaliveNumbers(registry, startedAt, gb28181, hooks?.client.queued ?? 0, cluster),
+      // A cluster speaks as one server: slot 1's first start announces it, and only slot 1 sends keepalives.
+      announcesServer: !cluster || cluster.slot === 1,
       log: log.child({ component: 'hooks' }),
     },
     metrics?.hookCalled ?? (() => undefined),
@@ -257,12 +261,16 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
       receivers: rtpServers,
     };
     await http.register(wallsApi, { walls: new WallRepo(db) });
-    await http.register(streamStatusApi, { status: (path) => streamStatus(statusSources, path), playQuery: (path) => access.playQuery(path).replace(/^\?/, '') });
+    await http.register(streamStatusApi, {
+      status: cluster ? cluster.statusView(statusSources) : (path) => streamStatus(statusSources, path),
+      playQuery: (path) => access.playQuery(path).replace(/^\?/, ''),
+    });
     await http.register(healthApi, {
       version,
       startedAt,
       ports: () => ({ ...ports }) as Record<string, number>,
-      streams: () => registry.list().length,
+      streams: cluster ? async () => (await cluster.totals()).streams : () => registry.list().length,
+      ...(cluster ? { workers: () => cluster.workersUp() } : {}),
       httpLoad,
     });
     await gb28181?.registerApi(http, (path, host) => urls(path, host));
@@ -270,7 +278,12 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     await http.register(pushesApi, { pushes });
     await http.register(rtpApi, { rtp: rtpServers });
     if (metrics)
-      await http.register(metricsApi, { text: () => metrics.text(), contentType: metrics.contentType, auth: config.metrics.auth, isAdminSecret: (v) => access.isAdminSecret(v) });
+      await http.register(metricsApi, {
+        text: cluster ? () => cluster.metricsText() : () => metrics.text(),
+        contentType: metrics.contentType,
+        auth: config.metrics.auth,
+        isAdminSecret: (v) => access.isAdminSecret(v),
+      });
     registerMediaRoutes(http, registry, config.http, log);
     tsRoutes = registerTsRoutes(http, registry, config, log, tsFeeds, limits);
     await http.register(recordingsApi, { recordings: cluster ? cluster.recordingsView(recording.service) : recording.service });
@@ -285,6 +298,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     http,
     db,
     ports,
+    rtpPorts,
     gb28181,
     proxies,
     pushes,
@@ -309,7 +323,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
       recording.start();
       consoleEvents.start();
       log.info({ ports, storage: config.storage.dir }, cluster ? 'worker listening' : 'gateway listening');
-      webhooks?.serverStarted(version, { ...ports } as Record<string, number>, startedAt);
+      if (!cluster || cluster.recovers) webhooks?.serverStarted(version, { ...ports } as Record<string, number>, startedAt);
       return ports;
     },
     reloadTls(reason = 'SIGHUP') {
@@ -349,9 +363,16 @@ function rtpReceiverNumbers(rtpServers: RtpServers, gb28181: Gb28181 | undefined
   return out;
 }
 
-function keepaliveNumbers(registry: Registry, startedAt: number, gb28181: Gb28181 | undefined, hookQueue: number): Record<string, number> {
+async function keepaliveNumbers(
+  registry: Registry,
+  startedAt: number,
+  gb28181: Gb28181 | undefined,
+  hookQueue: number,
+  cluster: ClusterSeams | undefined,
+): Promise<Record<string, number>> {
   const streams = registry.list();
   const memory = process.memoryUsage();
+  if (cluster) return { uptimeMs: Date.now() - startedAt, ...(await cluster.totals()), devicesOnline: gb28181?.server.sessions.size ?? 0, hookQueue };
   return {
     uptimeMs: Date.now() - startedAt,
     streams: streams.length,

@@ -21,6 +21,8 @@ export interface WorkerPlace {
   readonly address: string;
   /** Patterns of paths only this worker serves (`rtp/*`: GB28181 lives on one worker). */
   readonly serves: readonly RegExp[];
+  /** It also carries SIP signalling (every device's dialogs): a tie in load goes to another worker. */
+  readonly signalling?: boolean;
 }
 
 export interface PlaceRequest {
@@ -123,14 +125,19 @@ export class InProcessDirectory implements StreamDirectory {
     return entry;
   }
 
-  /** A path one worker alone serves goes there; a path every worker serves goes to the asker unless another owns fewer streams. */
+  /**
+   * A path one worker alone serves goes there; a path every worker serves (a proxy, a GB28181
+   * channel: its media receiver can be on any worker) goes to the worker that owns the fewest
+   * streams; on a tie not to the one with SIP signalling, then to the asker (no internal pull).
+   */
   private choose(request: PlaceRequest): number | undefined {
     const only = [...this.workers.values()].find((w) => w.serves.some((re) => re.test(request.path)));
     if (only) return only.slot;
     if (!request.localFactory) return undefined;
-    let best = request.slot;
-    for (const worker of this.workers.values()) if (this.owned(worker.slot) < this.owned(best)) best = worker.slot;
-    return best;
+    const cost = (w: WorkerPlace): number[] => [this.owned(w.slot), w.signalling ? 1 : 0, w.slot === request.slot ? 0 : 1];
+    let best: WorkerPlace | undefined;
+    for (const worker of this.workers.values()) if (!best || lessThan(cost(worker), cost(best))) best = worker;
+    return best?.slot ?? request.slot;
   }
 
   private set(path: string, worker: WorkerPlace, state: DirectoryEntry['state']): DirectoryEntry {
@@ -139,4 +146,9 @@ export class InProcessDirectory implements StreamDirectory {
     this.onChange();
     return entry;
   }
+}
+
+function lessThan(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return false;
 }

@@ -6,7 +6,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import type pino from 'pino';
-import { errorMessage } from '../../core/errors';
+import { GatewayError, errorMessage } from '../../core/errors';
 import { pathPatternToRegExp } from '../../hub/path';
 import type { ClusterDto, ClusterWorkerDto } from '../../api/cluster';
 import { InProcessDirectory, type PlaceRequest } from './directory';
@@ -95,8 +95,13 @@ export class ClusterPrimary {
     slot.startedAt = Date.now();
     const ready = new Promise<void>((resolve) => (slot.onReady = resolve));
     peer.handle('ready', (body) => {
-      const info = body as { privatePort: number; serves: string[]; ports?: Record<string, number> };
-      this.directory.addWorker({ slot: slot.slot, address: `http://127.0.0.1:${info.privatePort}`, serves: info.serves.map((p) => pathPatternToRegExp(p)) });
+      const info = body as { privatePort: number; serves: string[]; signalling?: boolean; ports?: Record<string, number> };
+      this.directory.addWorker({
+        slot: slot.slot,
+        address: `http://127.0.0.1:${info.privatePort}`,
+        serves: info.serves.map((p) => pathPatternToRegExp(p)),
+        ...(info.signalling ? { signalling: true } : {}),
+      });
       slot.ready = true;
       if (info.ports) onPorts?.(info.ports);
       this.options.log.info({ slot: slot.slot, pid: worker.process.pid }, 'cluster worker ready');
@@ -123,6 +128,18 @@ export class ClusterPrimary {
       return peerOf?.ready && peerOf.peer ? peerOf.peer.request('local', { op, arg }) : [false];
     });
     peer.handle('status', () => this.status());
+    // Worker to worker (the GB28181 media receivers of slot 1's INVITEs, gb-media.ts): the target answers, `from` says who asked.
+    peer.handle('relay', (body) => {
+      const { slot: target, op, body: inner, timeoutMs } = body as { slot: number; op: string; body: object; timeoutMs?: number };
+      const to = this.slots.get(target);
+      if (!to?.ready || !to.peer) throw new GatewayError('UNAVAILABLE', `cluster worker ${target} is not up`);
+      return to.peer.request(op, { ...inner, from: slot }, timeoutMs);
+    });
+    peer.onEvent('relayEvent', (body) => {
+      const { slot: target, op, body: inner } = body as { slot: number; op: string; body: object };
+      const to = this.slots.get(target);
+      if (to?.ready) to.peer?.emit(op, { ...inner, from: slot });
+    });
     peer.onEvent('broadcast', (body) => {
       for (const other of this.slots.values()) if (other.slot !== slot && other.ready) other.peer?.emit('reload', body);
     });
@@ -164,6 +181,8 @@ export class ClusterPrimary {
       return slot.onFirstExit(signal ?? `code ${code}`);
     }
     const dropped = this.directory.dropWorker(slot.slot);
+    // What the others did with it (receivers of its INVITEs, INVITEs for its receivers) ends now.
+    for (const other of this.slots.values()) if (other.ready) other.peer?.emit('worker.gone', { slot: slot.slot });
     if (this.stopping) return;
     const lived = Date.now() - slot.startedAt;
     slot.backoffMs = lived >= STABLE_MS ? RESTART_MIN_MS : Math.min(RESTART_MAX_MS, slot.backoffMs * 2);

@@ -20,6 +20,11 @@ import { IpcPeer, type IpcChannel } from './ipc';
 import { CLUSTER_PROTOCOL, mergeSessions, mergeStreams, parsePrefixedId, type WorkerPart } from './merge';
 import { RemoteDirectory } from './remote-directory';
 import { forwardGbApi, forwardRecordApi } from './forward';
+import { GbMediaPlacement, SIP_SLOT, gbMediaOf } from './gb-media';
+import { clusterStreamStatus } from './status';
+import type { StreamStatusSources } from '../stream-status';
+import type { StreamStatusDto } from '../../api/events';
+import { aggregateMetrics, answerJobStatus, type MetricJson } from './aggregate';
 
 /** What build.ts asks of the cluster (all optional there: a single process has none). */
 export interface ClusterSeams {
@@ -33,9 +38,16 @@ export interface ClusterSeams {
   streamsView(local: Registry): StreamsView;
   installHttp(http: FastifyInstance, hasGb28181: boolean): Promise<void>;
   recordingsView(local: RecordingsService): RecordingsService;
+  /** /metrics over every worker (cluster/aggregate.ts). */
+  metricsText(): Promise<string>;
+  /** Streams over every worker, each once (health, keepalive). */
+  totals(): Promise<{ streams: number; readers: number; rss: number; heapUsed: number }>;
+  workersUp(): Promise<{ ready: number; configured: number }>;
+  /** GET /api/streams/:path/status over every worker (cluster/status.ts). */
+  statusView(local: StreamStatusSources): (path: string) => Promise<StreamStatusDto>;
 }
 
-export type LocalOp = 'streams' | 'sessions' | 'kick' | 'closeSession' | 'recorders' | 'stats';
+export type LocalOp = 'streams' | 'sessions' | 'kick' | 'closeSession' | 'recorders' | 'stats' | 'metrics' | 'proxies' | 'pushes';
 
 /** API areas whose changes every other worker re-reads from SQLite. */
 const RELOAD_TOPICS: readonly [prefix: string, topic: string][] = [
@@ -53,6 +65,7 @@ export class ClusterWorker implements ClusterSeams {
   private readonly registered = new Set<string>();
   private privateServer: PrivateServer | undefined;
   private gateway: Gateway | undefined;
+  private gbMedia: GbMediaPlacement | undefined;
 
   constructor(
     private readonly env: ClusterEnv,
@@ -93,6 +106,38 @@ export class ClusterWorker implements ClusterSeams {
     };
   }
 
+  async metricsText(): Promise<string> {
+    return aggregateMetrics(await this.gather<MetricJson>('metrics'));
+  }
+
+  async totals(): Promise<{ streams: number; readers: number; rss: number; heapUsed: number }> {
+    const [streams, stats] = await Promise.all([mergeStreams(await this.gather('streams')), this.gather<{ rss: number; heapUsed: number }>('stats')]);
+    const each = stats.flatMap((part) => part.items);
+    return {
+      streams: streams.length,
+      readers: streams.reduce((n, s) => n + s.readers.total, 0),
+      rss: each.reduce((n, s) => n + s.rss, 0),
+      heapUsed: each.reduce((n, s) => n + (s.heapUsed ?? 0), 0),
+    };
+  }
+
+  async workersUp(): Promise<{ ready: number; configured: number }> {
+    const { workers } = await this.status();
+    return { ready: workers.filter((w) => w.ready).length, configured: this.env.workers };
+  }
+
+  statusView(local: StreamStatusSources): (path: string) => Promise<StreamStatusDto> {
+    const sipWorker = () => (this.slot === SIP_SLOT ? undefined : this.addresses.get(SIP_SLOT));
+    // Built before attach(): the gateway (its secret) is read when a request comes.
+    return clusterStreamStatus({
+      streams: { list: async () => mergeStreams(await this.gather('streams')) },
+      local,
+      sipWorker,
+      key: this.env.key,
+      secret: () => this.gateway?.config.auth.secret ?? '',
+    });
+  }
+
   recordingsView(local: RecordingsService): RecordingsService {
     return { ...local, active: async () => (await this.gather<ActiveRecordingDto>('recorders')).flatMap((part) => part.items) };
   }
@@ -110,6 +155,13 @@ export class ClusterWorker implements ClusterSeams {
         this.env.key,
       ),
     );
+    // Which worker answered (a client or a test can tell the workers apart).
+    http.addHook('onSend', async (_request, reply, payload) => {
+      void reply.header('x-gateway-worker', String(this.slot));
+      return payload;
+    });
+    // The live state of a proxy or push is known by the worker that runs it.
+    http.addHook('preHandler', (request, reply) => answerJobStatus(request, reply, (area) => this.gather(area)));
     http.addHook('onResponse', async (request, reply) => {
       if (request.method === 'GET' || request.method === 'HEAD' || reply.statusCode >= 400) return;
       const topic = RELOAD_TOPICS.find(([prefix]) => request.url.startsWith(prefix))?.[1];
@@ -140,15 +192,17 @@ export class ClusterWorker implements ClusterSeams {
       this.directoryChanged(entries);
     });
     this.peer.onEvent('reload', (body) => this.reload((body as { topic: string }).topic));
+    if (this.gbElsewhere) this.gbMedia = gbMediaOf(gateway, this.peer, this.slot, this.log);
   }
 
   /** After start: the primary may place streams here from now on. */
   async ready(ports: object): Promise<void> {
-    const serves = this.gateway?.gb28181 ? ['rtp/*'] : [];
-    await this.peer.request('ready', { privatePort: this.privateServer?.port, serves, ports });
+    // Every worker serves GB28181 paths (the media receiver is placed by load, gb-media.ts); the SIP one is the busier on a tie.
+    await this.peer.request('ready', { privatePort: this.privateServer?.port, serves: [], signalling: this.gateway?.gb28181 !== undefined, ports });
   }
 
   async close(): Promise<void> {
+    this.gbMedia?.close();
     this.peer.close('the worker is stopping');
     await this.privateServer?.close();
   }
@@ -157,7 +211,8 @@ export class ClusterWorker implements ClusterSeams {
     return { ...(await this.peer.request<Omit<ClusterDto, 'answeredBy'>>('status')), answeredBy: this.slot };
   }
 
-  private gather<T>(op: LocalOp, arg?: string): Promise<WorkerPart<T>[]> {
+  /** Every ready worker's answer to a local op (through the primary). */
+  gather<T>(op: LocalOp, arg?: string): Promise<WorkerPart<T>[]> {
     return this.peer.request('gather', { op, arg });
   }
 
@@ -203,8 +258,11 @@ export class ClusterWorker implements ClusterSeams {
     return pull;
   }
 
-  private local({ op, arg }: { op: LocalOp; arg?: string }): unknown[] {
+  private async local({ op, arg }: { op: LocalOp; arg?: string }): Promise<unknown[]> {
     const registry = this.gateway!.registry;
+    if (op === 'metrics') return (await this.gateway!.metrics?.json()) ?? [];
+    if (op === 'proxies') return this.gateway!.proxies.list();
+    if (op === 'pushes') return this.gateway!.pushes.list();
     if (op === 'streams') return registry.list();
     if (op === 'sessions') return registry.sessions();
     if (op === 'recorders') return this.gateway!.recording.manager.active();
@@ -214,7 +272,7 @@ export class ClusterWorker implements ClusterSeams {
       return [origin && registry.kick(arg, 'kicked through the API')];
     }
     const cpu = process.cpuUsage();
-    return [{ cpuMs: (cpu.user + cpu.system) / 1000, rss: process.memoryUsage.rss() }];
+    return [{ cpuMs: (cpu.user + cpu.system) / 1000, rss: process.memoryUsage.rss(), heapUsed: process.memoryUsage().heapUsed }];
   }
 
   private directoryChanged(entries: DirectoryEntry[]): void {

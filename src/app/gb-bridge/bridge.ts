@@ -56,6 +56,19 @@ export function downloadPath(deviceId: string, channelId: string): string {
   return `${GB_APP}/${deviceId}_${channelId}_download`;
 }
 
+/**
+ * Where a pull's stream lives when that is not this process's hub: a cluster worker the media
+ * receiver was placed on (app/cluster/gb-media.ts). SIP and the dialog stay here.
+ */
+export interface GbStreamHost {
+  /** Opens the INVITE's receiver there: its port goes into the SDP. */
+  readonly media: GbMediaFactory;
+  /** Readers of the path there (a pull that ended with readers left is INVITEd again). */
+  readerCount(path: string): Promise<number>;
+  /** Ends the stream there (the pull is over). */
+  kick(path: string, reason: string): void;
+}
+
 export interface GbBridgeOptions {
   gb: GbServer;
   registry: Registry;
@@ -84,6 +97,8 @@ export class GbBridge {
   private readonly unsubscribe: (() => void)[] = [];
   /** Paused playbacks: the reader that keeps each one up, and the timer that ends it. */
   private readonly holds = new Map<string, { release(): void }>();
+  /** Paths whose stream lives on another worker (startFor). */
+  private readonly hosts = new Map<string, GbStreamHost>();
   private closed = false;
 
   constructor(private readonly options: GbBridgeOptions) {
@@ -121,6 +136,7 @@ export class GbBridge {
   async stop(deviceId: string, channelId: string, reason = 'stopped through the API', path = gbPath(deviceId, channelId)): Promise<boolean> {
     const session = this.pulls.get(path);
     const kicked = this.options.registry.kick(path, reason);
+    this.hosts.get(path)?.kick(path, reason);
     if (!session) return kicked;
     await session.stop(reason);
     return true;
@@ -138,12 +154,46 @@ export class GbBridge {
     for (const off of this.unsubscribe) off();
   }
 
-  private async startPull(path: string): Promise<{ stop(reason: string): Promise<void> } | undefined> {
+  /**
+   * The pull of `path` for a stream that lives on another worker (`host`): the INVITE names that
+   * worker's receiver port. That worker owns the stream, counts its readers and starts the pull
+   * again when a reader comes back after it ended (app/cluster/gb-media.ts).
+   */
+  async startFor(path: string, host: GbStreamHost): Promise<{ stop(reason: string): Promise<void> }> {
+    const ids = parseGbPath(path);
+    if (!ids) throw new GatewayError('STREAM_NOT_FOUND', `stream ${path} is not a GB28181 path`);
+    if (this.pulls.has(path)) throw new GatewayError('STREAM_BUSY', `stream ${path} is pulled already`);
+    this.hosts.set(path, host);
+    try {
+      await this.checkRange(path, ids);
+      const device = await this.admitDevice(path, ids);
+      await this.runSession(path, ids, device.streamMode);
+    } catch (err) {
+      this.hosts.delete(path);
+      throw err;
+    }
+    return {
+      stop: async (reason: string) => {
+        await this.pulls.get(path)?.stop(reason);
+        if (!this.pulls.has(path)) this.hosts.delete(path);
+      },
+    };
+  }
+
+  private checkRange(path: string, ids: GbPath): Promise<void> {
     if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
+    if (ids.range && !(ids.range.end > ids.range.start)) throw new GatewayError('BAD_REQUEST', `stream ${path}: the playback range ends before it starts`);
+    return Promise.resolve();
+  }
+
+  private async startPull(path: string): Promise<{ stop(reason: string): Promise<void> } | undefined> {
     const ids = parseGbPath(path);
     // Not a GB28181 path (rtp/cam7 of an API receiver): its viewers wait for a publisher.
-    if (!ids) return undefined;
-    if (ids.range && !(ids.range.end > ids.range.start)) throw new GatewayError('BAD_REQUEST', `stream ${path}: the playback range ends before it starts`);
+    if (!ids) {
+      if (this.closed) throw new GatewayError('CLOSED', 'the gateway is shutting down');
+      return undefined;
+    }
+    await this.checkRange(path, ids);
     const device = await this.admitDevice(path, ids);
     const first = await this.runSession(path, ids, device.streamMode);
     if (first.kind === 'playback') return { stop: (reason: string) => this.pulls.get(path)?.stop(reason) ?? Promise.resolve() };
@@ -211,13 +261,14 @@ export class GbBridge {
     this.forget(session);
   }
 
-  private sessionDeps(): PlaySessionDeps {
+  private sessionDeps(path?: string): PlaySessionDeps {
     const { options } = this;
-    return { gb: options.gb, ssrcs: this.ssrcs, media: options.media, mediaIp: options.mediaIp, mediaTimeoutMs: options.mediaTimeoutMs, log: options.log };
+    const media = (path !== undefined ? this.hosts.get(path)?.media : undefined) ?? options.media;
+    return { gb: options.gb, ssrcs: this.ssrcs, media, mediaIp: options.mediaIp, mediaTimeoutMs: options.mediaTimeoutMs, log: options.log };
   }
 
   private async runSession(path: string, ids: GbPath, mode: PlaySession['target']['mode'], retried = false): Promise<PlaySession> {
-    const session = new PlaySession(this.sessionDeps(), {
+    const session = new PlaySession(this.sessionDeps(path), {
       path,
       deviceId: ids.deviceId,
       channelId: ids.channelId,
@@ -228,7 +279,7 @@ export class GbBridge {
     });
     this.pulls.set(path, session);
     try {
-      await session.start((reason) => this.sessionEnded(session, reason, retried));
+      await session.start((reason) => void this.sessionEnded(session, reason, retried));
     } catch (err) {
       this.forget(session);
       // Stopped on purpose while starting (API stop, shutdown): not a failure to report.
@@ -238,19 +289,25 @@ export class GbBridge {
   }
 
   /** A live pull ended by itself: INVITE once more if viewers are still there, else end the stream. */
-  private sessionEnded(session: PlaySession, reason: string, retried: boolean): void {
+  private async sessionEnded(session: PlaySession, reason: string, retried: boolean): Promise<void> {
     this.forget(session);
     const { path, deviceId, mode } = session.target;
     if (this.closed) return;
+    const host = this.hosts.get(path);
+    const readers = host ? await host.readerCount(path).catch(() => 0) : this.options.registry.readerCount(path);
     // A playback that ended (MediaStatus 121, BYE) is over: its viewers get the end of the stream.
-    if (retried || session.kind === 'playback' || this.options.registry.readerCount(path) === 0 || !this.options.gb.session(deviceId)) {
+    if (retried || session.kind === 'playback' || readers === 0 || !this.options.gb.session(deviceId)) {
       this.options.registry.kick(path, reason);
+      host?.kick(path, reason);
+      this.hosts.delete(path);
       return;
     }
     this.options.log.info({ stream: path, reason }, 'GB28181 pull ended with viewers left: INVITE again');
     this.runSession(path, parseGbPath(path)!, mode, true).catch((err: unknown) => {
       this.options.log.warn({ stream: path, err: errorMessage(err) }, 'GB28181 re-INVITE failed');
       this.options.registry.kick(path, `${reason}; INVITE again failed: ${errorMessage(err)}`);
+      this.hosts.get(path)?.kick(path, `${reason}; INVITE again failed: ${errorMessage(err)}`);
+      this.hosts.delete(path);
     });
   }
 

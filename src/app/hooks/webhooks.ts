@@ -2,6 +2,7 @@ import type { AdmissionCheck, AdmissionRequest, AdmissionResult } from '../../co
 import { errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { Registry } from '../../hub/registry';
+import { INTERNAL_PULL_KIND } from '../../core/source';
 import { eventBody, peerBody, streamBody, type HookName, type StreamContext } from './bodies';
 import type { HookClient } from './client';
 
@@ -41,8 +42,13 @@ export interface WebhookDeps {
   readonly registry: Pick<Registry, 'events' | 'get' | 'kick' | 'readerCount' | 'hasOnDemandSource'>;
   readonly client: HookClient;
   readonly pulls?: HookPulls;
-  /** Numbers for on_server_keepalive. */
-  readonly keepalive: () => Record<string, number>;
+  /** Numbers for on_server_keepalive (in a cluster: over every worker). */
+  readonly keepalive: () => Record<string, number> | Promise<Record<string, number>>;
+  /**
+   * This process speaks for the gateway in on_server_started and on_server_keepalive (a cluster:
+   * only slot 1 does, so that a receiver hears one server, once). Default true.
+   */
+  readonly announcesServer?: boolean;
   readonly log: Logger;
 }
 
@@ -55,6 +61,8 @@ const REASON_MAX = 200;
  */
 export class Webhooks {
   private readonly schemas = new Map<string, string>();
+  /** Streams published here by an internal pull (cluster): not announced, so not announced gone. */
+  private readonly internalCopies = new Set<string>();
   private readonly noReaderTimers = new Map<string, NodeJS.Timeout>();
   private readonly notFoundPending = new Map<string, Promise<void>>();
   private readonly unsubscribe: (() => void)[] = [];
@@ -69,12 +77,14 @@ export class Webhooks {
   attach(): void {
     const events = this.deps.registry.events;
     this.unsubscribe.push(
-      events.on('publish', (path, source) => this.streamUp(path, source.kind, source.remote)),
+      // An internal pull (a stream another worker owns, copied here for viewers) is no event of
+      // its own: the owner worker reports the stream once and counts this worker as one reader.
+      events.on('publish', (path, source) => (source.kind === INTERNAL_PULL_KIND ? this.internalCopies.add(path) : this.streamUp(path, source.kind, source.remote))),
       events.on('streamEnd', (path, reason) => this.streamDown(path, reason)),
-      events.on('readers', (path, count) => this.readersChanged(path, count)),
+      events.on('readers', (path, count) => this.isInternalCopy(path) || this.readersChanged(path, count)),
     );
-    if (this.settings.keepaliveMs > 0 && this.settings.urls.on_server_keepalive) {
-      this.keepaliveTimer = setInterval(() => this.notify('on_server_keepalive', this.deps.keepalive()), this.settings.keepaliveMs);
+    if (this.settings.keepaliveMs > 0 && this.settings.urls.on_server_keepalive && this.announces) {
+      this.keepaliveTimer = setInterval(() => void this.keepalive(), this.settings.keepaliveMs);
       this.keepaliveTimer.unref();
     }
   }
@@ -90,7 +100,7 @@ export class Webhooks {
   };
 
   serverStarted(version: string, ports: Record<string, number>, startedAt: number): void {
-    this.notify('on_server_started', { version, ports, startedAt });
+    if (this.announces) this.notify('on_server_started', { version, ports, startedAt });
   }
 
   deviceOnline(deviceId: string, remote?: string): void {
@@ -168,12 +178,30 @@ export class Webhooks {
   }
 
   private streamUp(path: string, protocol: string, remote?: string): void {
+    this.internalCopies.delete(path);
     this.schemas.set(path, protocol);
     const body = streamBody('on_stream_changed', this.settings.serverId, { path, protocol });
     this.notifyBody('on_stream_changed', { ...body, regist: true, ...(remote ? { remote } : {}) });
   }
 
+  private get announces(): boolean {
+    return this.deps.announcesServer ?? true;
+  }
+
+  private async keepalive(): Promise<void> {
+    try {
+      this.notify('on_server_keepalive', await this.deps.keepalive());
+    } catch (err) {
+      this.deps.log.warn({ err: errorMessage(err) }, 'on_server_keepalive: the numbers could not be gathered');
+    }
+  }
+
+  private isInternalCopy(path: string): boolean {
+    return this.deps.registry.get(path)?.publisher?.kind === INTERNAL_PULL_KIND;
+  }
+
   private streamDown(path: string, reason: string): void {
+    if (this.internalCopies.delete(path)) return;
     const protocol = this.schemas.get(path) ?? 'unknown';
     this.schemas.delete(path);
     const body = streamBody('on_stream_changed', this.settings.serverId, { path, protocol });

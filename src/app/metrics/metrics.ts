@@ -2,6 +2,7 @@ import { Counter, Gauge, Registry as PromRegistry, collectDefaultMetrics } from 
 import type { Registry, ViewerSessionEnd } from '../../hub/registry';
 import type { StreamSnapshot } from '../../hub/stream';
 import type { HookOutcome } from '../hooks/client';
+import { INTERNAL_PULL_KIND } from '../../core/source';
 
 /** What the metrics read at scrape time from components that may be absent. */
 export interface MetricSources {
@@ -80,6 +81,11 @@ export class GatewayMetrics {
     return this.prom.metrics();
   }
 
+  /** The series as JSON, for the cluster's merge over every worker (cluster/aggregate.ts). */
+  json(): ReturnType<PromRegistry['getMetricsAsJSON']> {
+    return this.prom.getMetricsAsJSON();
+  }
+
   get contentType(): string {
     return this.prom.contentType;
   }
@@ -103,10 +109,12 @@ export class GatewayMetrics {
   private streamMetrics(): void {
     const registry = this.sources.registry;
     const perStream = this.options.perStream;
-    gauge(this.prom, 'gateway_streams', 'Live streams', [], (set) => set({}, registry.list().length));
+    // A stream another worker owns (an internal pull here) and that worker's reader of it are counted once, by the owner.
+    gauge(this.prom, 'gateway_streams', 'Live streams', [], (set) => set({}, registry.list().filter((s) => s.publisher?.kind !== INTERNAL_PULL_KIND).length));
     gauge(this.prom, 'gateway_readers', 'Readers (viewers, recorders, pushes) by protocol', ['protocol'], (set) => {
       const counts = new Map<string, number>();
-      for (const s of registry.list()) for (const [protocol, n] of Object.entries(s.readers.byProtocol)) counts.set(protocol, (counts.get(protocol) ?? 0) + n);
+      for (const s of registry.list())
+        for (const [protocol, n] of Object.entries(s.readers.byProtocol)) if (protocol !== INTERNAL_PULL_KIND) counts.set(protocol, (counts.get(protocol) ?? 0) + n);
       for (const [protocol, n] of counts) set({ protocol }, n);
     });
     gauge(this.prom, 'gateway_gop_cache_bytes', 'Bytes held by the GOP caches of all streams', [], (set) =>

@@ -38,3 +38,15 @@ test('register, unregister by the owner only, a dead worker owns nothing, a clai
   assert.equal(await dir.lookup('proxy/q'), undefined);
   assert.ok(changes() >= 5);
 });
+
+test('place by load: the fewest owned streams; on a tie not the worker with SIP signalling, then the asker', async () => {
+  const dir = new InProcessDirectory();
+  dir.addWorker({ slot: 1, address: 'http://127.0.0.1:1001', serves: [], signalling: true });
+  dir.addWorker({ slot: 2, address: 'http://127.0.0.1:1002', serves: [] });
+  dir.addWorker({ slot: 3, address: 'http://127.0.0.1:1003', serves: [] });
+  assert.equal((await dir.place({ path: 'rtp/a', slot: 1, localFactory: true }))?.owner, 2, 'tie of three: not SIP, the lowest other');
+  assert.equal((await dir.place({ path: 'rtp/b', slot: 3, localFactory: true }))?.owner, 3, 'tie of 1 and 3: the asker, not SIP');
+  assert.equal((await dir.place({ path: 'rtp/c', slot: 2, localFactory: true }))?.owner, 1, 'SIP worker when it owns the fewest');
+  await dir.register('live/x', 1);
+  assert.equal((await dir.place({ path: 'rtp/d', slot: 1, localFactory: true }))?.owner, 2);
+});

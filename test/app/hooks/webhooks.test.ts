@@ -163,3 +163,42 @@ test('notification bodies: devices, alarm, record segment, server started', asyn
   );
   await close();
 });
+
+test('cluster: an internal pull (a stream another worker owns) is no stream event and no none-reader close; a non-announcing worker sends no server_started', async () => {
+  receiver.respond('none-c', () => ({ json: { code: 0, close: true } }));
+  const { registry, webhooks, close } = setup({
+    urls: { on_stream_changed: receiver.url('changed-c'), on_stream_none_reader: receiver.url('none-c'), on_server_started: receiver.url('started-c') },
+  });
+  const copy = registry.publish('live/copy', { kind: 'cluster', remote: 'http://127.0.0.1:1', close: () => copy.end('closed') });
+  copy.setTracks([H264_TEST_TRACK]);
+  copy.write(videoFrame(0, true));
+  const sub = await registry.subscribe('live/copy', new RecordingSink('http-flv'));
+  sub.close();
+  const real = registry.publish('live/real', { kind: 'rtmp', remote: '127.0.0.1:4000', close: () => real.end('kicked') });
+  await waitFor(() => receiver.of('changed-c').length >= 1, 3000, 'the real stream up');
+  copy.end('the owner left');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(
+    receiver.of('changed-c').map((c) => [c.body.path, c.body.regist]),
+    [['live/real', true]],
+  );
+  assert.equal(receiver.of('none-c').length, 0, 'the owner worker, not the copy, decides about readers');
+  const quietClient = new HookClient(DEFAULT_HOOK_CLIENT, silentLogger(), () => undefined);
+  const quiet = new Webhooks(
+    { urls: { on_server_started: receiver.url('started-c') }, serverId: 'gw-test', failOpen: false, keepaliveMs: 0, noneReaderDelayMs: 100 },
+    {
+      registry: new Registry(DEFAULT_REGISTRY_OPTIONS, silentLogger()),
+      client: quietClient,
+      keepalive: () => ({}),
+      log: silentLogger(),
+      announcesServer: false,
+    },
+  );
+  quiet.serverStarted('1', {}, 0);
+  webhooks.serverStarted('1', {}, 0);
+  await waitFor(() => receiver.of('started-c').length >= 1, 3000, 'server started from the announcing one');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(receiver.of('started-c').length, 1);
+  quietClient.close();
+  await close();
+});

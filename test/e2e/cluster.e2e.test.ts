@@ -13,9 +13,13 @@ import { openViewer, type Protocol, type Viewer, type ViewerContext } from '../b
 import type { ClusterDto } from '../../src/api/cluster';
 import type { StreamDto } from '../../src/api/streams';
 import { spawnGatewayChild } from '../helpers/gateway-child';
+import { createServer, get as httpGet, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HealthDto } from '../../src/api/health';
+import type { ProxyDto } from '../../src/api/proxies';
 
 const DEVICE = '34020000001320000001';
-const CHANNELS = makeChannels(DEVICE, 1);
+const CHANNELS = makeChannels(DEVICE, 2);
 const GB_PATH = `rtp/${DEVICE}_${CHANNELS[0]!.id}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -25,9 +29,51 @@ interface Ports {
   sip: number;
 }
 
+/** Records every webhook POST (one receiver for the whole gateway: each event must come once). */
+async function startHookReceiver() {
+  const calls: { hook: string; body: Record<string, unknown> }[] = [];
+  const server: Server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    req.on('end', () => {
+      calls.push({ hook: (req.url ?? '').slice(1), body: JSON.parse(text || '{}') as Record<string, unknown> });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"code":0}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = (hook: string) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/${hook}`;
+  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return { calls, url, close };
+}
+
+/** GET on a connection of its own: node:cluster hands each new connection to the next worker. */
+function freshGet(url: string): Promise<{ worker: number; status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent: false, headers: { authorization: `Bearer ${TEST_SECRETS.secret}` } }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ worker: Number(res.headers['x-gateway-worker']), status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Fresh-connection GETs until both workers answered; every answer parsed. */
+async function fromBothWorkers<T>(url: string): Promise<Map<number, T>> {
+  const answers = new Map<number, T>();
+  for (let i = 0; i < 12 && answers.size < 2; i++) {
+    const res = await freshGet(url);
+    assert.equal(res.status, 200, res.text);
+    answers.set(res.worker, (url.endsWith('/metrics') ? res.text : JSON.parse(res.text)) as T);
+  }
+  assert.deepEqual([...answers.keys()].sort(), [1, 2], 'both workers answered');
+  return answers;
+}
+
 /** The gateway as a child process with two workers (what SIGKILL hits is one of its workers). */
-function runCluster(dir: string) {
+function runCluster(dir: string, hookEnv: Record<string, string>) {
   const gw = spawnGatewayChild({
+    ...hookEnv,
     GW_CLUSTER_WORKERS: '2',
     GW_SIP_MEDIA_IP: '127.0.0.1',
     GW_SIP_MEDIA_TIMEOUT: '3',
@@ -46,7 +92,8 @@ function runCluster(dir: string) {
 
 test('cluster.workers 2: viewers on both workers play one publish, the API counts them all, a SIGKILLed worker comes back without stopping the other, GB28181 and an RTSP proxy start and stop on demand, a recording is whole', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-cluster-'));
-  const gw = runCluster(dir);
+  const hooks = await startHookReceiver();
+  const gw = runCluster(dir, { GW_HOOKS_ON_PUBLISH: hooks.url('on_publish'), GW_HOOKS_ON_STREAM_CHANGED: hooks.url('on_stream_changed') });
   const viewers: Viewer[] = [];
   let publisher: ReturnType<typeof startTool> | undefined;
   let rtspServer: RtspTestServer | undefined;
@@ -106,6 +153,25 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
       [[owner, 'live']],
     );
 
+    // The gateway as one from either worker: /metrics sums both (internal pulls left out), health counts the stream once.
+    for (const [worker, text] of await fromBothWorkers<string>(`${base}/metrics`)) {
+      const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+      assert.equal(value('gateway_streams'), 1, `gateway_streams from worker ${worker}`);
+      assert.equal(value('gateway_readers{protocol="http-flv"}'), 7, `http-flv readers from worker ${worker}`);
+      assert.equal(value('gateway_readers{protocol="ws-flv"}'), 7);
+      assert.equal(value('gateway_readers{protocol="rtmp"}'), 6);
+      assert.ok(value('gateway_process_cpu_seconds_total{worker="1"}') > 0 && value('gateway_process_cpu_seconds_total{worker="2"}') > 0, 'CPU per worker');
+    }
+    for (const [worker, health] of await fromBothWorkers<HealthDto>(`${base}/api/health`)) {
+      assert.equal(health.streams, 1, `health streams from worker ${worker}`);
+      assert.deepEqual(health.workers, { ready: 2, configured: 2 });
+    }
+    // Webhooks: one on_publish and one stream-up for live/cam, though both workers have it (the owner, and an internal pull).
+    const hooksOf = (hook: string, path: string, extra: (b: Record<string, unknown>) => boolean = () => true) =>
+      hooks.calls.filter((c) => c.hook === hook && `${String(c.body.app)}/${String(c.body.stream)}` === path && extra(c.body));
+    assert.equal(hooksOf('on_publish', 'live/cam').length, 1, JSON.stringify(hooks.calls));
+    assert.equal(hooksOf('on_stream_changed', 'live/cam', (b) => b.regist === true).length, 1, JSON.stringify(hooks.calls));
+
     // A recording while viewers sit on both workers (made by whichever worker takes the request).
     const recordFrom = Date.now();
     await api('POST', '/api/record/start', { path: 'live/cam', formats: ['flv'] });
@@ -143,13 +209,27 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
     });
     await sim.start();
     assert.equal((await sim.register())?.status, 200);
-    await waitFor(async () => (await api<{ items: unknown[] }>('GET', `/api/devices/${DEVICE}/channels`)).items.length === 1, 10_000, 'the catalog');
-    const gbViewers = [open('flv', GB_PATH), open('flv', GB_PATH), open('ws', GB_PATH)];
-    await waitFor(() => gbViewers.every((v) => v.stats.firstKeyAt !== undefined), 20_000, 'the GB28181 channel playing');
-    assert.equal((await stream(GB_PATH))?.readers.total, 3);
+    await waitFor(async () => (await api<{ items: unknown[] }>('GET', `/api/devices/${DEVICE}/channels`)).items.length === 2, 10_000, 'the catalog');
+    // The media receiver of each INVITE goes to the worker with the fewest streams (a tie: not SIP's worker 1), so
+    // with live/cam on one worker, at least one channel's RTP lands on worker 2 whichever worker owns live/cam.
+    const gbPaths = [GB_PATH, `rtp/${DEVICE}_${CHANNELS[1]!.id}`];
+    const gbViewers = gbPaths.flatMap((path) => [open('flv', path), open('flv', path), open('flv', path), open('ws', path)]);
+    await waitFor(() => gbViewers.every((v) => v.stats.firstKeyAt !== undefined), 25_000, 'the GB28181 channels playing');
+    const gbOwners = (await api<ClusterDto>('GET', '/api/cluster')).directory.filter((e) => gbPaths.includes(e.path));
+    const onTwo = gbOwners.find((e) => e.owner === 2 && e.state === 'live');
+    assert.ok(onTwo, `a GB28181 channel owned by worker 2: ${JSON.stringify(gbOwners)}`);
+    const gbStream = await stream(onTwo.path);
+    assert.equal(gbStream?.readers.total, 4);
+    assert.equal(gbStream?.publisher?.kind, 'gb28181');
+    assert.match(gbStream!.publisher!.id, /^w2\./, 'its publisher (the RTP receiver) is on worker 2');
+    const gbSides = new Set(gbStream!.subscribers.map((v) => v.id.slice(0, 3)));
+    assert.deepEqual([...gbSides].sort(), ['w1.', 'w2.'], 'its HTTP-FLV viewers sit on both workers');
+    for (const [worker, status] of await fromBothWorkers<{ state: string }>(`${base}/api/streams/${onTwo.path}/status`))
+      assert.equal(status.state, 'live', `status from worker ${worker}`);
+    assert.equal(hooksOf('on_stream_changed', onTwo.path, (b) => b.regist === true).length, 1, 'one stream-up for the channel on worker 2');
     for (const v of gbViewers) v.close();
-    await waitFor(() => sim!.byes === 1, 10_000, 'the BYE after the last viewer');
-    await waitFor(async () => !(await stream(GB_PATH)), 10_000, 'the GB28181 stream to end');
+    await waitFor(() => sim!.byes === 2, 10_000, 'the BYEs after the last viewers');
+    await waitFor(async () => !(await stream(gbPaths[0]!)) && !(await stream(gbPaths[1]!)), 10_000, 'the GB28181 streams to end');
 
     // An RTSP proxy made through the API on one worker, played on demand from both.
     rtspServer = await startRtspServer('rtsp-streaming-server');
@@ -159,6 +239,10 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
     const proxyViewers = [open('flv', 'proxy/cam'), open('flv', 'proxy/cam'), open('rtmp', 'proxy/cam')];
     await waitFor(() => proxyViewers.every((v) => v.stats.firstKeyAt !== undefined), 20_000, 'the RTSP proxy playing');
     assert.equal((await stream('proxy/cam'))?.readers.total, 3);
+    // Its state comes from the worker that runs it, whichever worker answers.
+    for (const [worker, list] of await fromBothWorkers<{ proxies: ProxyDto[] }>(`${base}/api/proxies`)) {
+      assert.equal(list.proxies.find((p) => p.path === 'proxy/cam')?.status.state, 'playing', `proxy state from worker ${worker}`);
+    }
     for (const v of proxyViewers) v.close();
     await waitFor(async () => !(await stream('proxy/cam')), 10_000, 'the proxy to stop after its last viewer');
 
@@ -201,6 +285,7 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
     await rtspServer?.stop();
     await publisher?.stop();
     await gw.stop();
+    await hooks.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

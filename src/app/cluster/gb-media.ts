@@ -239,7 +239,13 @@ export class GbMediaPlacement {
 
   private async requestStart(path: string): Promise<void> {
     this.ended.delete(path);
-    await this.relay(SIP_SLOT, 'gb.start', { path }, this.deps.startTimeoutMs);
+    try {
+      await this.relay(SIP_SLOT, 'gb.start', { path }, this.deps.startTimeoutMs);
+    } catch (err) {
+      // An answer lost on the way (a timeout) must not leave slot 1 with a pull nobody stops.
+      await this.relay(SIP_SLOT, 'gb.stop', { path, reason: `the start failed here: ${errorMessage(err)}` }).catch(() => undefined);
+      throw err;
+    }
   }
 
   private kickHere({ path, reason }: { path: string; reason: string }): void {

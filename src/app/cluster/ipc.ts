@@ -7,7 +7,8 @@ import { GatewayError, errorMessage, type ErrorCode } from '../../core/errors';
 
 /** The ends of a channel: `process` in a worker, a `cluster.Worker` in the primary. */
 export interface IpcChannel {
-  send(message: unknown): boolean;
+  /** `false` is backpressure (the message is queued); a closed channel says so through `callback`. */
+  send(message: unknown, callback?: (err: Error | null) => void): boolean;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   off(event: 'message', listener: (message: unknown) => void): unknown;
 }
@@ -71,7 +72,8 @@ export class IpcPeer {
         reject(new GatewayError('UNAVAILABLE', `cluster ${op}: no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      if (!this.trySend({ t: 'req', id, op, body } satisfies Request)) this.settle(id, new GatewayError('UNAVAILABLE', `cluster ${op}: the channel is closed`));
+      const failed = (): void => this.settle(id, new GatewayError('UNAVAILABLE', `cluster ${op}: the channel is closed`));
+      if (!this.trySend({ t: 'req', id, op, body } satisfies Request, failed)) failed();
     });
   }
 
@@ -87,9 +89,16 @@ export class IpcPeer {
     for (const id of [...this.pending.keys()]) this.settle(id, new GatewayError('UNAVAILABLE', `cluster: ${reason}`));
   }
 
-  private trySend(message: Request | Response | Event): boolean {
+  /**
+   * False only when the send threw. `send` returning false under load only means the message
+   * waits in Node's queue (taking it for a closed channel failed requests that then ran anyway).
+   */
+  private trySend(message: Request | Response | Event, onError: () => void = () => undefined): boolean {
     try {
-      return this.channel.send(message);
+      this.channel.send(message, (err) => {
+        if (err) onError();
+      });
+      return true;
     } catch {
       return false;
     }

@@ -1,11 +1,21 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from '../config/schema';
 import type { Limits } from './limits';
 
 /** Descriptors kept free for media sockets (RTP receivers, RTMP, SIP, files) when http.maxConnections is 0. */
 export const MEDIA_FD_HEADROOM = 512;
+/**
+ * Connections accepted beyond the cap for health checks and scrapes: while the cap is full only
+ * `GET /api/health` and `GET /metrics` are answered (anything else 503), and a connection taken
+ * from the reserve that stays idle for RESERVE_IDLE_MS is closed, so a flood that reaches the
+ * reserve holds it for a moment only.
+ */
+export const HEALTH_RESERVE = 8;
+const RESERVE_IDLE_MS = 1000;
+const ANSWERED_WHEN_FULL = new Set(['/api/health', '/metrics']);
 
 /** The soft limit of open descriptors (Linux /proc), read once at start; undefined elsewhere. */
 export function openFileLimit(limitsText = safeRead('/proc/self/limits')): number | undefined {
@@ -30,8 +40,8 @@ export interface HttpLoad {
 /**
  * Slow and idle clients cannot hold the HTTP port: headers within http.headersTimeout, the
  * whole request within http.requestTimeout (fastify's option), and at most the connection cap
- * at once (connections beyond it are dropped by Node and counted). Answers the load for health
- * without opening anything (an fd shortage must not make health fail). `https`, the HTTPS
+ * at once (connections beyond it and HEALTH_RESERVE are dropped by Node and counted; in the
+ * reserve only health and metrics answer). Answers the load for health without opening anything (an fd shortage must not make health fail). `https`, the HTTPS
  * listener of the same app (src/app/tls), gets the same bounds and counts in the same load.
  */
 export function applyHttpLimits(app: FastifyInstance, config: GatewayConfig['http'], limits: Limits, https?: Server): () => HttpLoad {
@@ -41,13 +51,27 @@ export function applyHttpLimits(app: FastifyInstance, config: GatewayConfig['htt
   let connections = 0;
   for (const server of https ? [app.server, https] : [app.server]) {
     server.headersTimeout = config.headersTimeout * 1000;
-    server.maxConnections = cap;
+    server.maxConnections = cap + HEALTH_RESERVE;
     server.on('drop', (data?: { remoteAddress?: string }) => dropped({ remote: data?.remoteAddress, cap }));
-    server.on('connection', (socket) => {
+    server.on('connection', (socket: Socket) => {
       connections++;
       socket.once('close', () => connections--);
+      if (connections <= cap) return;
+      socket.setTimeout(RESERVE_IDLE_MS, () => {
+        dropped({ remote: socket.remoteAddress, cap });
+        socket.destroy();
+      });
     });
   }
+  app.addHook('onRequest', async (request, reply) => {
+    if (connections <= cap || (request.method === 'GET' && ANSWERED_WHEN_FULL.has(request.url.split('?')[0] ?? ''))) return;
+    dropped({ remote: request.socket.remoteAddress, cap });
+    void reply
+      .code(503)
+      .header('connection', 'close')
+      .send({ code: 'UNAVAILABLE', message: `HTTP connection cap (${cap}) reached: only health and metrics answer` });
+    return reply;
+  });
   return () => ({ connections, maxConnections: cap, fdLimit });
 }
 

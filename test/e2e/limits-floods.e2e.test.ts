@@ -127,7 +127,7 @@ describe('floods', () => {
     }
   });
 
-  test('HTTP: slow clients fill the connection cap; health says so, more are dropped and counted, headersTimeout frees them', async () => {
+  test('HTTP: slow clients fill the connection cap; health says so and, with the cap full, health and metrics still answer from the reserve; more are dropped and counted, headersTimeout frees them', async () => {
     const slow: Socket[] = [];
     const openSlow = async (n: number): Promise<void> => {
       for (let i = 0; i < n; i++) {
@@ -145,6 +145,17 @@ describe('floods', () => {
       assert.equal(degraded.status, 'degraded');
       assert.equal(degraded.http.maxConnections, 60);
       assert.match(degraded.warnings[0] ?? '', /HTTP connections \d+ of 60/);
+      // Past the cap (a few slow clients in the reserve): anything but health and metrics is 503.
+      await openSlow(63 - degraded.http.connections);
+      const refused = await fetch(`${gw.httpUrl}/api/streams`, { headers: gw.authHeaders });
+      assert.equal(refused.status, 503, 'the cap is full');
+      await refused.body?.cancel();
+      const full = await fetch(`${gw.httpUrl}/api/health`);
+      assert.equal(full.status, 200, 'health still answers');
+      assert.equal(((await full.json()) as { status: string }).status, 'degraded');
+      const scrape = await fetch(`${gw.httpUrl}/metrics`, { headers: gw.authHeaders });
+      assert.equal(scrape.status, 200, 'and so do the metrics');
+      await scrape.text();
       await openSlow(40);
       await waitFor(() => slow.filter((s) => s.destroyed || s.readableEnded).length >= 30, 5000, 'connections over the cap to be dropped');
       await waitFor(() => slow.every((s) => s.destroyed || s.readableEnded), 10_000, 'headersTimeout to close the slow clients');

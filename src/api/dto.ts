@@ -78,6 +78,8 @@ export interface TimelineDto {
   end: string;
   /** Covered intervals, adjacent segments merged, ms since the epoch and ISO 8601. */
   intervals: { start: string; end: string; startMs: number; endMs: number }[];
+  /** Audio codecs recorded in the window (`g711a`, `g711u`: the console offers its ♪ for these; `aac` plays in the video). */
+  audioCodecs: string[];
 }
 
 /** `GET /api/recordings/days?path&month=YYYY-MM`: local dates (record.timezone) with recordings. */

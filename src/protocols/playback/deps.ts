@@ -4,6 +4,7 @@ import type { AdmissionRequest } from '../../core/admission';
 import { GatewayError, errorBody, httpStatusOf } from '../../core/errors';
 import { playRequest, type ParsedQuery } from '../shared/admission';
 import type { PlanSegment } from './range-plan';
+import type { AudioSinkFactory } from './range-audio';
 
 /** A recording row as playback reads it (storage/repos/recordings.ts RecordingRow). */
 export interface RecordingEntry extends PlanSegment {
@@ -31,6 +32,8 @@ export interface PlaybackDeps {
   readonly admission?: PlayAdmission;
   /** Extra response headers (CORS) for the hijacked media responses. */
   readonly extraHeaders: Readonly<Record<string, string>>;
+  /** The listener of a range's G.711 (ws-audio's sink, given by the app); without it there is no `.g711` route. */
+  readonly audioSink?: AudioSinkFactory;
 }
 
 const SEGMENT_NAME = /^[A-Za-z0-9_.-]{1,128}$/;

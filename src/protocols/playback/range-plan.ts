@@ -135,6 +135,24 @@ export function planRange(segments: readonly PlanSegment[], startMs: number, end
 }
 
 /**
+ * The rest of `plan` from `atMs` on its output timeline (0 is `originWallMs`, the wall time of
+ * the range's first frame; closed gaps take no time), for a second reader that must keep that
+ * timeline (the audio feed beside the video of the same range): the parts from that instant on,
+ * the first cut there with its own byte guess, every `closedMs` as it was. Undefined past the end.
+ */
+export function planFrom(plan: RangePlan, originWallMs: number, atMs: number): { plan: RangePlan; fromWallMs: number } | undefined {
+  for (const [index, part] of plan.parts.entries()) {
+    const wall = originWallMs + Math.max(0, atMs) + part.closedMs;
+    if (wall >= part.toMs) continue;
+    const fromWallMs = Math.max(wall, index === 0 ? Math.min(originWallMs, part.fromMs) : part.fromMs);
+    const first: PlanPart = { ...part, fromMs: fromWallMs, startByte: startByteFor(part.segment, fromWallMs), discontinuity: undefined };
+    const parts = [first, ...plan.parts.slice(index + 1)];
+    return { plan: { parts, gaps: plan.gaps.filter((g) => g.startMs >= fromWallMs), startMs: fromWallMs, endMs: plan.endMs }, fromWallMs };
+  }
+  return undefined;
+}
+
+/**
  * Covered intervals of a day bar: segments overlapping [startMs, endMs), cut to it and merged
  * where they touch or overlap (holes up to the tolerance join too).
  */

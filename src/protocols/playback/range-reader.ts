@@ -101,3 +101,18 @@ export async function* readRange(plan: RangePlan, dir: string, options: RangeRea
     }
   }
 }
+
+/**
+ * The wall-clock ms of the first frame `readRange(plan)` gives, which is its output time 0
+ * (undefined when nothing in the plan can be read): a second reader on the same range learns
+ * the first one's timeline from it. Reads only the first part's first GOP.
+ */
+export async function rangeOrigin(plan: RangePlan, dir: string, chunkSize?: number): Promise<number | undefined> {
+  const reader = readRange(plan, dir, { chunkSize });
+  try {
+    for await (const event of reader) if (event.type === 'frame') return event.wallMs;
+  } finally {
+    await reader.return(undefined);
+  }
+  return undefined;
+}

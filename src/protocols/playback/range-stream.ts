@@ -123,8 +123,9 @@ export async function pumpRange(deps: PlaybackDeps, plan: RangePlan, format: Pla
   return frames;
 }
 
-async function pace(pacer: Pacer, frame: Frame, signal: AbortSignal): Promise<void> {
-  const wait = pacer.delayMs(frame.dts);
+/** Waits until `frame` is due by `pacer`, less `leadMs` (sent that much ahead of its time). */
+export async function pace(pacer: Pacer, frame: Frame, signal: AbortSignal, leadMs = 0): Promise<void> {
+  const wait = pacer.delayMs(frame.dts) - leadMs;
   if (wait < 1) return;
   try {
     await sleep(wait, undefined, { signal });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { PlaybackDeps } from './deps';
 import { serveRecordingFile, type FileRequest } from './file-route';
+import { refuseHttpRangeAudio, serveRangeAudioWs } from './range-audio';
 import type { PlaybackFormat } from './output';
 import { serveRangeHttp, serveRangeWs, type RangeRequest } from './range-route';
 import { serveDays, serveTimeline, type TimelineRequest } from './timeline';
@@ -35,6 +36,30 @@ export function registerPlaybackRoutes(app: FastifyInstance, deps: PlaybackDeps)
       },
       handler: (request, reply) => serveRangeHttp(request as RangeRequest, reply, deps, format),
       ...(format === 'mp4' ? {} : { wsHandler: (socket, request) => serveRangeWs(socket, request as RangeRequest, deps, format) }),
+    });
+  }
+  const audioSink = deps.audioSink;
+  if (audioSink) {
+    app.route({
+      method: 'GET',
+      url: '/record/:app/:stream.g711',
+      schema: {
+        tags: ['recordings'],
+        summary: "A recorded range's G.711 over WebSocket (the /ws-audio messages), from `at` ms into the range of the same start and end, with that range's dts; 1x only",
+        params,
+        querystring: {
+          type: 'object',
+          properties: {
+            start: rangeQuery.properties.start,
+            end: rangeQuery.properties.end,
+            at: { type: 'string', description: 'ms into the range, on the timeline of its FLV/TS (default 0)' },
+            speed: { type: 'string', description: '1 only: sound is muted at other speeds' },
+          },
+          required: ['start'],
+        },
+      },
+      handler: refuseHttpRangeAudio,
+      wsHandler: (socket, request) => serveRangeAudioWs(socket, request as RangeRequest, deps, audioSink),
     });
   }
   app.route({

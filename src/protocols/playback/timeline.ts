@@ -33,7 +33,8 @@ export async function serveTimeline(request: TimelineRequest, reply: FastifyRepl
       startMs: i.startMs,
       endMs: i.endMs,
     }));
-    return reply.send({ path, start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), intervals });
+    const audioCodecs = [...new Set(rows.flatMap((r) => (r.audioCodec ? [r.audioCodec] : [])))].sort();
+    return reply.send({ path, start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), intervals, audioCodecs });
   } catch (err) {
     const { status, body } = failure(err);
     return reply.code(status).send(body);

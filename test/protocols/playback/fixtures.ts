@@ -37,7 +37,7 @@ async function mediaSpan(file: string): Promise<{ first: number; last: number }>
 }
 
 /**
- * Three 15 s segments cut by ffmpeg's segment muxer (H.264 GOP 1 s + AAC) in `format`, the
+ * Three 15 s segments cut by ffmpeg's segment muxer (H.264 GOP 1 s + AAC or A-law) in `format`, the
  * third 10 s after the second ended (a publisher gap), indexed through the RecordingsRepo.
  */
 export async function makeRecordings(
@@ -46,6 +46,7 @@ export async function makeRecordings(
   format: 'flv' | 'ts',
   path = 'live/cam',
   rowFormat: 'flv' | 'ts' | 'hls' = format,
+  audio: 'aac' | 'g711a' = 'aac',
 ): Promise<{ ids: number[]; files: string[]; starts: number[] }> {
   const folder = join(dir, path, '2026-03-01');
   mkdirSync(folder, { recursive: true });
@@ -62,7 +63,7 @@ export async function makeRecordings(
       '-f',
       'lavfi',
       '-i',
-      'sine=frequency=440:sample_rate=44100',
+      `sine=frequency=440:sample_rate=${audio === 'aac' ? 44100 : 8000}`,
       '-t',
       '45',
       '-c:v',
@@ -79,8 +80,7 @@ export async function makeRecordings(
       '0',
       '-bf',
       '0',
-      '-c:a',
-      'aac',
+      ...(audio === 'aac' ? ['-c:a', 'aac'] : ['-c:a', 'pcm_alaw', '-ar', '8000']),
       '-ac',
       '1',
       '-f',
@@ -124,7 +124,7 @@ export async function makeRecordings(
         videoCodec: 'h264',
         width: 320,
         height: 240,
-        audioCodec: 'aac',
+        audioCodec: audio,
         keyframes: 15,
         status: 'complete',
         planId: null,

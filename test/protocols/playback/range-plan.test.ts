@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { mergeIntervals, planRange, type PlanSegment, type SegmentFormat } from '../../../src/protocols/playback/range-plan';
+import { mergeIntervals, planFrom, planRange, type PlanSegment, type SegmentFormat } from '../../../src/protocols/playback/range-plan';
 
 function segment(id: number, format: SegmentFormat, startMs: number, durationMs: number, extra: Partial<PlanSegment> = {}): PlanSegment {
   return {
@@ -127,5 +127,61 @@ test('property: merged intervals are sorted, apart by more than the tolerance, a
       }
     }),
     { numRuns: 300 },
+  );
+});
+
+test('planFrom: 2 s into a range whose first frame is 300 ms before its start, and past a closed gap', () => {
+  const segs = [segment(1, 'flv', 0, 15_000), segment(2, 'flv', 25_000, 15_000)];
+  const plan = planRange(segs, 7_000, 35_000);
+  const origin = 6_700;
+  const early = planFrom(plan, origin, 2_000)!;
+  assert.equal(early.fromWallMs, 8_700);
+  assert.equal(early.plan.parts.length, 2);
+  assert.equal(early.plan.parts[0]!.discontinuity, undefined);
+  assert.deepEqual(early.plan.gaps, plan.gaps);
+  // 8.3 s of the first segment play from 6.7 s, the gap is closed: 10 s in is 2 s into the second.
+  const late = planFrom(plan, origin, 10_300)!;
+  assert.equal(late.fromWallMs, 27_000);
+  assert.deepEqual(late.plan.gaps, []);
+  assert.equal(late.plan.parts[0]!.closedMs, 10_000);
+  assert.equal(planFrom(plan, origin, 18_300), undefined, 'past the end');
+});
+
+test('property: planFrom lands on the asked instant of the output timeline, keeps the later parts and their gaps, is undefined only past the end', () => {
+  fc.assert(
+    fc.property(
+      layoutArb,
+      fc.integer({ min: 0, max: 700_000 }),
+      fc.integer({ min: 1, max: 700_000 }),
+      fc.integer({ min: 0, max: 2000 }),
+      fc.double({ min: 0, max: 1.2, noNaN: true }),
+      (raw, start, length, early, fraction) => {
+        const segs = raw.map((r, i) => segment(i + 1, r.format, r.start, r.duration, { keyframes: r.keyframes, bytes: r.bytes }));
+        const plan = planRange(segs, start, start + length, { prefer: ['flv'] });
+        const first = plan.parts[0];
+        const last = plan.parts.at(-1);
+        if (!first || !last) return;
+        const origin = Math.max(first.segment.startMs, first.fromMs - early);
+        const outputEnd = last.toMs - last.closedMs - origin;
+        const at = Math.round(fraction * outputEnd);
+        const rest = planFrom(plan, origin, at);
+        if (at >= outputEnd) {
+          assert.equal(rest, undefined);
+          return;
+        }
+        assert.ok(rest, `at ${at} of ${outputEnd}`);
+        const head = rest.plan.parts[0]!;
+        assert.ok(head.fromMs < head.toMs && head.fromMs >= Math.min(origin, head.segment.startMs) && head.toMs <= head.segment.endMs);
+        assert.equal(head.fromMs, rest.fromWallMs);
+        const out = rest.fromWallMs - head.closedMs - origin;
+        assert.ok(out >= at && out - at <= 1000, `output ${out} for at ${at} (a hole under the tolerance may be skipped)`);
+        const index = plan.parts.findIndex((p) => p.segment === head.segment && p.toMs === head.toMs && p.closedMs === head.closedMs);
+        assert.ok(index >= 0);
+        assert.deepEqual(rest.plan.parts.slice(1), plan.parts.slice(index + 1));
+        assert.equal(rest.plan.gaps.length, rest.plan.parts.filter((p) => p.discontinuity === 'gap').length, 'one gap per gap part, as readRange takes them');
+        assert.ok(head.startByte >= 0 && head.startByte <= head.segment.bytes);
+      },
+    ),
+    { numRuns: 500 },
   );
 });

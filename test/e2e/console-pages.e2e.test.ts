@@ -12,8 +12,10 @@ import { listRecordings, recordDir } from '../helpers/recordings';
 
 /**
  * The console pages on one gateway and one browser: G.711 camera audio heard in a tile (an
- * RTSP camera sending a 440 Hz tone in A-law), playback from a clicked instant of a recording,
- * the record-plan grid saved through the API, and a management page in Chinese.
+ * RTSP camera sending a 440 Hz tone in A-law), the same camera's recording heard in playback
+ * (unmute, pause, seek, 2x mutes with a word, back at 1x), playback from a clicked instant of a
+ * recording whose AAC (a 1 kHz tone) plays through mpegts.js, the record-plan grid saved through
+ * the API, and a management page in Chinese.
  *
  * The recorded stream's picture is one colour whose hue turns at 9°/s (ffmpeg's hue filter), so
  * the instant on screen can be read back from a pixel: the angle of its (U, V) chroma.
@@ -41,6 +43,11 @@ before(async () => {
     'lavfi',
     '-i',
     `color=c=0xa06060:s=320x240:r=25,format=yuv420p,hue=H=2*PI*t/${HUE_PERIOD_S}`,
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=1000:sample_rate=44100',
     '-c:v',
     'libx264',
     '-preset',
@@ -51,6 +58,10 @@ before(async () => {
     String(25 * GOP_S),
     '-bf',
     '0',
+    '-c:a',
+    'aac',
+    '-ac',
+    '1',
     '-f',
     'flv',
     gw.publishUrl('live/hue'),
@@ -113,28 +124,36 @@ async function firstFrameColour(file: string): Promise<number[]> {
   return rgb;
 }
 
-test('console pages: G.711 tone in a tile, playback from a clicked instant, the record-plan grid, Chinese labels', { timeout: 120_000 }, async () => {
-  await waitForPublishing(cameraPublisher);
-  const proxy = await gw.api('POST', '/api/proxies', { path: 'cams/g711', url: camera.playUrl('live/g711'), transport: 'udp' });
-  assert.equal(proxy.statusCode, 201, proxy.body);
-  await waitFor(() => gw.gateway.registry.get('live/hue')?.ready, 15_000, 'the hue stream');
-  const started = await gw.api('POST', '/api/record/start', { path: 'live/hue', formats: ['flv'], durationSeconds: 60 });
-  assert.equal(started.statusCode, 200, started.body);
-  const recordingSince = Date.now();
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  try {
-    await login(page, '/wall?layout=1&paths=cams/g711');
-    await checkAudio(page);
-    // At least 8 s recorded before playing it back.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 8000 - (Date.now() - recordingSince))));
-    assert.equal((await gw.api('POST', '/api/record/stop', { path: 'live/hue' })).statusCode, 200);
-    await checkPlayback(page);
-    await checkPlanGrid(page);
-    await checkChinese(page);
-  } finally {
-    await page.close();
-  }
-});
+test(
+  'console pages: G.711 tone in a tile and in playback (pause, seek, 2x), playback from a clicked instant with AAC sound, the record-plan grid, Chinese labels',
+  { timeout: 150_000 },
+  async () => {
+    await waitForPublishing(cameraPublisher);
+    const proxy = await gw.api('POST', '/api/proxies', { path: 'cams/g711', url: camera.playUrl('live/g711'), transport: 'udp' });
+    assert.equal(proxy.statusCode, 201, proxy.body);
+    await waitFor(() => gw.gateway.registry.get('live/hue')?.ready, 15_000, 'the hue stream');
+    const started = await gw.api('POST', '/api/record/start', { path: 'live/hue', formats: ['flv'], durationSeconds: 60 });
+    assert.equal(started.statusCode, 200, started.body);
+    const recordingCam = await gw.api('POST', '/api/record/start', { path: 'cams/g711', formats: ['flv'], durationSeconds: 60 });
+    assert.equal(recordingCam.statusCode, 200, recordingCam.body);
+    const recordingSince = Date.now();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    try {
+      await login(page, '/wall?layout=1&paths=cams/g711');
+      await checkAudio(page);
+      // At least 10 s recorded before playing it back.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 10_000 - (Date.now() - recordingSince))));
+      assert.equal((await gw.api('POST', '/api/record/stop', { path: 'live/hue' })).statusCode, 200);
+      assert.equal((await gw.api('POST', '/api/record/stop', { path: 'cams/g711' })).statusCode, 200);
+      await checkPlayback(page);
+      await checkPlaybackAudio(page);
+      await checkPlanGrid(page);
+      await checkChinese(page);
+    } finally {
+      await page.close();
+    }
+  },
+);
 
 async function checkAudio(page: Page): Promise<void> {
   const toggle = 'button.audio-toggle[data-path="cams/g711"]';
@@ -165,23 +184,10 @@ async function checkPlayback(page: Page): Promise<void> {
   const [segment] = (await listRecordings(gw, 'live/hue')).recordings;
   assert.ok(segment, 'a recording of live/hue');
   const startAngle = chromaAngle(await firstFrameColour(join(recordDir(gw), segment.file)));
-  await page.goto(`${gw.httpUrl}/playback?path=live/hue`);
-  await page.waitForSelector('#timeline .recorded', { timeout: 15_000 });
-  assert.ok(await page.$('.calendar button.day.has-recordings.chosen'), 'today is marked as a day with recordings and chosen');
-  // Zoom around the recording from 24 h to 5 min (the wheel zooms around the pointer).
-  for (let i = 0; i < 7; i++) {
-    const box = (await page.locator('#timeline .recorded').first().boundingBox())!;
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    await page.mouse.wheel(0, -100);
-  }
-  const view = await page.$eval('#timeline', (t) => ({ start: Number((t as HTMLElement).dataset.viewStart), end: Number((t as HTMLElement).dataset.viewEnd) }));
-  assert.ok(view.end - view.start <= 5 * 60_000 + 1, `zoomed to minutes: ${view.end - view.start} ms`);
+  const { track, clickAt } = await openTimeline(page, 'live/hue');
   await saveScreenshot(page, 'console-pages-playback-timeline');
   const target = segment.startMs + 4000;
-  const track = (await page.locator('#timeline').boundingBox())!;
-  await page.mouse.click(track.x + ((target - view.start) / (view.end - view.start)) * track.width, track.y + track.height / 2);
-  await page.waitForFunction(() => ((document.querySelector('.playback-stage video') as HTMLVideoElement | null)?.currentTime ?? 0) > 0.5, undefined, { timeout: 20_000 });
-  const clicked = Number(await page.getAttribute('.playback-stage video', 'data-playback-start'));
+  const clicked = await clickAt(target);
   assert.ok(Math.abs(clicked - target) < 1000, `the click asked for ${clicked - target} ms from the aimed instant`);
   const samples = await page.evaluate(async () => {
     const video = document.querySelector('.playback-stage video') as HTMLVideoElement;
@@ -202,12 +208,145 @@ async function checkPlayback(page: Page): Promise<void> {
   const first = firsts[firsts.length >> 1]!;
   assert.ok(first <= clicked + 400 && first >= clicked - GOP_S * 1000 - 400, `playback starts within one GOP before the clicked instant: ${Math.round(first - clicked)} ms`);
   await saveScreenshot(page, 'console-pages-playback-playing');
+  // AAC plays through mpegts.js itself: the <video>'s own sound, unmuted, carries the 1 kHz tone.
+  const aac = await page.evaluate(async () => {
+    const video = document.querySelector('.playback-stage video') as HTMLVideoElement;
+    video.muted = false;
+    const context = new AudioContext();
+    const analyser = context.createAnalyser();
+    analyser.fftSize = 4096;
+    context.createMediaElementSource(video).connect(analyser);
+    analyser.connect(context.destination);
+    await context.resume();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const wave = new Float32Array(analyser.fftSize);
+    analyser.getFloatTimeDomainData(wave);
+    const bins = new Float32Array(analyser.frequencyBinCount);
+    analyser.getFloatFrequencyData(bins);
+    let peak = 1;
+    for (let i = 1; i < bins.length; i++) if (bins[i]! > bins[peak]!) peak = i;
+    const rms = Math.sqrt(wave.reduce((sum, v) => sum + v * v, 0) / wave.length);
+    const audioTracks = (video as unknown as { audioTracks?: { length: number } }).audioTracks?.length;
+    await context.close();
+    return { rms, peakHz: (peak * context.sampleRate) / analyser.fftSize, audioTracks };
+  });
+  assert.ok(aac.rms > 0.05 && Math.abs(aac.peakHz - 1000) < 25, `the AAC recording's 1 kHz tone plays through mpegts.js: ${JSON.stringify(aac)}`);
+  assert.equal(await page.$('.playback-stage button.audio-toggle'), null, 'no G.711 button for an AAC recording');
   await page.mouse.move(track.x + track.width * 0.3, track.y + track.height / 2);
   await page.mouse.down();
   await page.mouse.move(track.x + track.width * 0.6, track.y + track.height / 2, { steps: 5 });
   await page.mouse.up();
   const href = await page.getAttribute('#playback-download:not([hidden])', 'href');
   assert.match(href ?? '', /\/record\/live\/hue\.mp4\?start=\d+&end=\d+&download=1/);
+}
+
+/** The playback page of `path` with the timeline zoomed from 24 h to minutes around the recording, and a click at an instant. */
+async function openTimeline(page: Page, path: string): Promise<{ track: { x: number; y: number; width: number; height: number }; clickAt: (ms: number) => Promise<number> }> {
+  await page.goto(`${gw.httpUrl}/playback?path=${path}`);
+  await page.waitForSelector('#timeline .recorded', { timeout: 15_000 });
+  assert.ok(await page.$('.calendar button.day.has-recordings.chosen'), 'today is marked as a day with recordings and chosen');
+  // The wheel zooms around the pointer.
+  for (let i = 0; i < 7; i++) {
+    const box = (await page.locator('#timeline .recorded').first().boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -100);
+  }
+  const view = await page.$eval('#timeline', (t) => ({ start: Number((t as HTMLElement).dataset.viewStart), end: Number((t as HTMLElement).dataset.viewEnd) }));
+  assert.ok(view.end - view.start <= 5 * 60_000 + 1, `zoomed to minutes: ${view.end - view.start} ms`);
+  const track = (await page.locator('#timeline').boundingBox())!;
+  /** Clicks `ms` on the timeline; resolves with the instant the page asked for once the picture moves. */
+  const clickAt = async (ms: number): Promise<number> => {
+    const before = await page.evaluate(() => (document.querySelector('.playback-stage video') as HTMLElement | null)?.dataset.playbackStart ?? null);
+    await page.mouse.click(track.x + ((ms - view.start) / (view.end - view.start)) * track.width, track.y + track.height / 2);
+    await page.waitForFunction(
+      (previous) => {
+        const video = document.querySelector('.playback-stage video') as HTMLVideoElement | null;
+        return !!video && video.dataset.playbackStart !== previous && video.currentTime > 0.5;
+      },
+      before,
+      { timeout: 20_000 },
+    );
+    return Number(await page.getAttribute('.playback-stage video', 'data-playback-start'));
+  };
+  return { track, clickAt };
+}
+
+interface Heard {
+  rms: number;
+  peakHz: number;
+  syncMs: number;
+  state: string;
+}
+
+/** Waits for the playback tile's G.711 meter to hear a tone (and to know how far the sound is from the picture). */
+async function heard(page: Page, what: string): Promise<Heard> {
+  const toggle = '.playback-stage button.audio-toggle';
+  const measured = await page
+    .waitForFunction(
+      (selector) => {
+        const b = document.querySelector(selector) as HTMLElement | null;
+        const rms = Number(b?.dataset.rms ?? 0);
+        return rms > 0.05 && b?.dataset.syncMs !== undefined ? { rms, peakHz: Number(b.dataset.peakHz), syncMs: Number(b.dataset.syncMs), state: b.dataset.state } : false;
+      },
+      toggle,
+      { timeout: 15_000 },
+    )
+    .catch((err: Error) => {
+      throw new Error(`${what}: no tone heard (${err.message})`);
+    });
+  const level = (await measured.jsonValue()) as Heard;
+  // Once the tone is there, the median of five meter readings (200 ms apart) of sound against picture.
+  const syncs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const sync = await page.getAttribute(toggle, 'data-sync-ms');
+    if (sync !== null) syncs.push(Number(sync));
+  }
+  assert.ok(syncs.length >= 3, `${what}: the sound kept playing (${syncs.length} readings)`);
+  level.syncMs = syncs.sort((a, b) => a - b)[syncs.length >> 1]!;
+  assert.equal(level.state, 'playing', what);
+  assert.ok(Math.abs(level.peakHz - 440) < 25, `${what}: the analyser's strongest bin is the 440 Hz tone: ${level.peakHz} Hz`);
+  // Spec: ITU-R BT.1359-1 (sound 90 ms before to 185 ms after the picture is acceptable).
+  assert.ok(level.syncMs <= 90 && level.syncMs >= -185, `${what}: the sounding frame is ${level.syncMs} ms from the picture`);
+  return level;
+}
+
+/** The RTSP camera's A-law recording in playback: muted by default, unmute, pause, seek, 2x mutes with a word, 1x again. */
+async function checkPlaybackAudio(page: Page): Promise<void> {
+  const began = Date.now();
+  const [segment] = (await listRecordings(gw, 'cams/g711')).recordings;
+  assert.ok(segment, 'a recording of cams/g711');
+  assert.equal(segment.audioCodec, 'g711a', 'the FLV recording kept the A-law');
+  assert.ok(segment.durationMs >= 7000, `recorded ${segment.durationMs} ms`);
+  const { clickAt } = await openTimeline(page, 'cams/g711');
+  const toggle = '.playback-stage button.audio-toggle';
+  await clickAt(segment.startMs + 1000);
+  await page.waitForSelector(`${toggle}:not([hidden])`, { timeout: 10_000 });
+  assert.equal(await page.getAttribute(toggle, 'data-state'), 'muted', 'muted by default');
+  await page.click(toggle);
+  const first = await heard(page, 'unmuted');
+  await saveScreenshot(page, 'console-pages-playback-g711');
+  // Paused, the sound stops with the picture; playing again, it comes back in step.
+  await page.evaluate(() => (document.querySelector('.playback-stage video') as HTMLVideoElement).pause());
+  await page.waitForFunction((selector) => Number((document.querySelector(selector) as HTMLElement).dataset.rms) < 0.01, toggle, { timeout: 5000 });
+  await page.evaluate(() => void (document.querySelector('.playback-stage video') as HTMLVideoElement).play());
+  const resumed = await heard(page, 'after pause');
+  // A seek (back to the start): a new range, and the sound follows it, still on.
+  const seekTo = segment.startMs + 500;
+  const asked = await clickAt(seekTo);
+  assert.ok(Math.abs(asked - seekTo) < 1000, `the seek asked for ${asked - seekTo} ms from the aimed instant`);
+  const afterSeek = await heard(page, 'after the seek');
+  const position = await page.$eval('.playback-stage video', (v) => (v as HTMLVideoElement).currentTime);
+  assert.ok(position < 6, `the picture plays the new range from its start: ${position} s`);
+  // 2x: no sound, and the button says why; 1x again: the sound is back without another click.
+  await page.click('.speeds button:has-text("2x")');
+  await page.waitForSelector(`${toggle}[data-state="blocked"][disabled]`, { timeout: 10_000 });
+  assert.equal(await page.textContent('.playback-stage .audio-level'), 'sound at 1x only');
+  await page.waitForFunction(() => ((document.querySelector('.playback-stage video') as HTMLVideoElement | null)?.currentTime ?? 0) > 1, undefined, { timeout: 10_000 });
+  await saveScreenshot(page, 'console-pages-playback-g711-2x');
+  await page.click('.speeds button:has-text("1x")');
+  const back = await heard(page, 'back at 1x');
+  console.log(`playback G.711 (${Date.now() - began} ms): ${JSON.stringify({ first, resumed, afterSeek, back })}`);
 }
 
 async function checkPlanGrid(page: Page): Promise<void> {

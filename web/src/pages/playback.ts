@@ -1,6 +1,7 @@
 import type { ChannelDto, Page as ListPage, ProxyDto, RecordingDaysDto, SignedUrlDto, StreamDto, TimelineDto } from '../../../src/api/dto';
 import { el, type AppContext } from '../app';
 import { registerMessages } from '../i18n';
+import { g711Addon } from '../player/g711-addon';
 import { PlayPrep } from '../player/play-prep';
 import { TilePlayer } from '../player/tile-player';
 import type { Page } from './index';
@@ -28,6 +29,7 @@ registerMessages('playback', {
     playing: 'Playing from {time} at {speed}x',
     nothing: 'Nothing recorded on {date}.',
     load: 'Loading recordings',
+    soundAt1x: 'sound at 1x only',
     mon: 'Mo',
     tue: 'Tu',
     wed: 'We',
@@ -54,6 +56,7 @@ registerMessages('playback', {
     playing: '从 {time} 开始以 {speed} 倍速播放',
     nothing: '{date} 没有录像。',
     load: '读取录像',
+    soundAt1x: '仅 1 倍速有声音',
     mon: '一',
     tue: '二',
     wed: '三',
@@ -109,7 +112,20 @@ export const playbackPage: Page = {
     const notice = new Notice(ctx);
     const prep = new PlayPrep(ctx);
     const params = new URLSearchParams(location.search);
-    const state = { path: params.get('path') ?? '', month: '', date: '', timeZone: 'UTC', query: '', speed: 1, startMs: 0, range: null as TimeView | null };
+    const state = {
+      path: params.get('path') ?? '',
+      month: '',
+      date: '',
+      timeZone: 'UTC',
+      query: '',
+      speed: 1,
+      startMs: 0,
+      range: null as TimeView | null,
+      /** The day's recordings carry G.711 (the browser's player cannot decode it: the page does). */
+      g711: false,
+      /** The operator turned the sound on: it stays on through seeks and back at 1x. */
+      listening: false,
+    };
     let player: TilePlayer | undefined;
     const pathInput = el('input', { id: 'playback-path', list: 'playback-paths', value: state.path, placeholder: 'live/cam1', size: 36 });
     const options = el('datalist', { id: 'playback-paths' });
@@ -140,14 +156,41 @@ export const playbackPage: Page = {
       return `${scheme}//${location.host}/record/${state.path}.${format}?${q}${state.query ? `&${state.query}` : ''}`;
     };
 
+    /** The G.711 of the range that starts at `startMs`, from where its picture is now. */
+    const audioUrl = (startMs: number, video: HTMLVideoElement): string => {
+      const q = new URLSearchParams({ start: String(Math.round(startMs)), at: String(Math.round(video.currentTime * 1000)) });
+      return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/record/${state.path}.g711?${q}${state.query ? `&${state.query}` : ''}`;
+    };
+
     const play = (ms: number): void => {
       state.startMs = ms;
       player?.destroy();
       const url = rangeUrl('flv', ms);
-      player = new TilePlayer(stage, { path: state.path, ctx, prep, label: `${state.path} ${localClock(ms, state.timeZone)}`, url: async () => url, live: false });
-      player.video.dataset.playbackStart = String(Math.round(ms));
-      player.video.playbackRate = state.speed;
-      player.video.addEventListener('loadeddata', () => (player!.video.playbackRate = state.speed));
+      const tile = new TilePlayer(stage, {
+        path: state.path,
+        ctx,
+        prep,
+        label: `${state.path} ${localClock(ms, state.timeZone)}`,
+        url: async () => url,
+        live: false,
+        withoutAudio: state.g711,
+      });
+      player = tile;
+      tile.video.dataset.playbackStart = String(Math.round(ms));
+      if (state.g711) {
+        // Sound at 1x only (docs/architecture.md "Playback of recordings"): above it the button says so.
+        tile.attach(
+          g711Addon(ctx, prep, {
+            feedUrl: () => audioUrl(ms, tile.video),
+            baseMs: () => 0,
+            listening: state.listening,
+            onListen: (on) => (state.listening = on),
+            ...(state.speed === 1 ? {} : { blocked: t('playback.soundAt1x') }),
+          }),
+        );
+      }
+      tile.video.playbackRate = state.speed;
+      tile.video.addEventListener('loadeddata', () => (tile.video.playbackRate = state.speed));
       status.textContent = t('playback.playing', { time: localClock(ms, state.timeZone), speed: state.speed });
     };
 
@@ -191,6 +234,7 @@ export const playbackPage: Page = {
         `/api/recordings/timeline?path=${encodeURIComponent(state.path)}&start=${bounds.startMs}&end=${bounds.endMs}&${state.query}`,
       );
       timeline.setDay(bounds, answer.intervals, state.timeZone);
+      state.g711 = answer.audioCodecs.some((c) => c.startsWith('g711'));
       for (const b of days.querySelectorAll<HTMLElement>('button.day')) b.classList.toggle('chosen', b.dataset.date === date);
       if (answer.intervals.length === 0) status.textContent = t('playback.nothing', { date });
     };

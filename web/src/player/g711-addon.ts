@@ -1,7 +1,8 @@
 /**
  * The tile's speaker button for G.711 camera audio (a TileAddon of tile-player.ts): shown when
  * the stream carries A-law or µ-law, muted by default, one click to listen, a level meter while
- * it plays. The meter's numbers are also on the button (`data-rms`, `data-peak-hz`) for tests.
+ * it plays. The meter's numbers are also on the button (`data-rms`, `data-peak-hz`, `data-sync-ms`:
+ * sound ahead of the picture) for tests. Live by default; a recorded range gives its own feed.
  */
 import { el, type AppContext } from '../app';
 import { registerMessages } from '../i18n';
@@ -29,7 +30,21 @@ function queryOf(url: string): string {
   return at < 0 ? '' : url.slice(at + 1);
 }
 
-export function g711Addon(ctx: AppContext, prep: PlayPrep): TileAddon {
+/** What a recorded range (the playback page) gives instead of the live feed of the tile's path. */
+export interface G711AddonOptions {
+  /** The feed's URL at each open (a range's, from where the picture is). */
+  feedUrl: () => string;
+  /** The stream clock's ms at the video's currentTime 0 (a range's timeline starts at 0). */
+  baseMs: () => number;
+  /** Turned on at once (the operator was listening before a seek). */
+  listening: boolean;
+  /** Told when the operator turns the sound on or off. */
+  onListen: (on: boolean) => void;
+  /** Why there is no sound now (playback above 1x): the button is shown disabled with it. */
+  blocked?: string;
+}
+
+export function g711Addon(ctx: AppContext, prep: PlayPrep, range?: G711AddonOptions): TileAddon {
   return (tile: TilePlayer) => {
     let audio: G711Audio | undefined;
     let probe: number | undefined;
@@ -63,20 +78,31 @@ export function g711Addon(ctx: AppContext, prep: PlayPrep): TileAddon {
       const { rms, peakHz } = audio.level();
       toggle.dataset.rms = rms.toFixed(4);
       toggle.dataset.peakHz = peakHz.toFixed(0);
+      const sync = audio.syncMs();
+      if (sync === undefined) delete toggle.dataset.syncMs;
+      else toggle.dataset.syncMs = sync.toFixed(0);
       level.style.setProperty('--level', String(Math.min(1, rms * 4)));
     };
 
-    toggle.addEventListener('click', async () => {
-      if (audio && (audio.state === 'playing' || audio.state === 'connecting')) {
-        audio.mute();
-        window.clearInterval(meter);
-        return;
+    const listen = async (): Promise<void> => {
+      if (!audio) {
+        const url = range ? range.feedUrl : audioFeedUrl(location, tile.path, queryOf((await prep.prepare(tile.path)).wsFlv));
+        audio = new G711Audio({ video: tile.video, url, onState: show, ...(range ? { baseMs: range.baseMs } : {}) });
       }
-      const prepared = await prep.prepare(tile.path);
-      audio ??= new G711Audio({ video: tile.video, url: audioFeedUrl(location, tile.path, queryOf(prepared.wsFlv)), onState: show });
+      range?.onListen(true);
       await audio.unmute();
       window.clearInterval(meter);
       meter = window.setInterval(measure, METER_MS);
+    };
+
+    toggle.addEventListener('click', () => {
+      if (audio && (audio.state === 'playing' || audio.state === 'connecting')) {
+        audio.mute();
+        range?.onListen(false);
+        window.clearInterval(meter);
+        return;
+      }
+      void listen();
     });
 
     const check = async (): Promise<void> => {
@@ -88,7 +114,17 @@ export function g711Addon(ctx: AppContext, prep: PlayPrep): TileAddon {
       }
       toggle.hidden = !known;
     };
-    void check();
+
+    if (!range) void check();
+    else if (range.blocked) {
+      toggle.hidden = false;
+      toggle.disabled = true;
+      toggle.dataset.state = 'blocked';
+      level.textContent = range.blocked;
+    } else {
+      toggle.hidden = false;
+      if (range.listening) void listen();
+    }
 
     return () => {
       window.clearTimeout(probe);

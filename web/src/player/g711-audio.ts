@@ -12,8 +12,11 @@ export type G711AudioState = 'muted' | 'connecting' | 'playing' | 'no-audio' | '
 
 export interface G711AudioOptions {
   video: HTMLVideoElement;
-  /** `ws(s)://HOST/ws-audio/{app}/{stream}` with the same query (sign=) as the video's URL. */
-  url: string;
+  /**
+   * `ws(s)://HOST/ws-audio/{app}/{stream}` with the same query (sign=) as the video's URL; a
+   * function is asked at every open (a recorded range's feed starts where the picture is).
+   */
+  url: string | (() => string);
   /** Told of every state change, with the server's reason when the feed closed. */
   onState?: (state: G711AudioState, reason?: string) => void;
   /** The player's exact base (stream ms at currentTime 0) when it knows it. */
@@ -36,6 +39,15 @@ const NO_G711 = 4415;
  * up at 1.2x) the sound keeps its own pitch at 1x, and frames that fall behind are dropped.
  */
 const MAX_AUDIBLE_RATE = 1.5;
+/** Scheduled frames remembered for `syncMs` (about 2 s of 20-40 ms frames). */
+const SCHEDULED_KEPT = 64;
+
+interface Scheduled {
+  source: AudioBufferSourceNode;
+  startS: number;
+  endS: number;
+  frameMs: number;
+}
 
 export class G711Audio {
   private context: AudioContext | undefined;
@@ -45,11 +57,21 @@ export class G711Audio {
   private readonly clock = new VideoClockMap();
   private nextFreeS = 0;
   private stateNow: G711AudioState = 'muted';
+  private scheduled: Scheduled[] = [];
+  private readonly onPause = (): void => this.pause();
+  private readonly onPlaying = (): void => this.resume();
   /** Frames dropped because they came too late or too early for the picture. */
   dropped = 0;
   played = 0;
 
-  constructor(private readonly options: G711AudioOptions) {}
+  /**
+   * A paused <video> closes the feed and silences what was scheduled; playing again reopens it
+   * (a recorded range's feed then starts where the picture is).
+   */
+  constructor(private readonly options: G711AudioOptions) {
+    options.video.addEventListener('pause', this.onPause);
+    options.video.addEventListener('playing', this.onPlaying);
+  }
 
   get state(): G711AudioState {
     return this.stateNow;
@@ -65,13 +87,31 @@ export class G711Audio {
     const context = this.graph();
     await context.resume();
     if (this.gain) this.gain.gain.value = 1;
-    if (!this.socket) this.open();
+    if (this.socket) return;
+    // A picture that has not started yet (a range just opened) is waited for: 'playing' opens the feed.
+    if (this.moving()) this.open();
+    else this.setState('connecting');
   }
 
   mute(): void {
     if (this.gain) this.gain.gain.value = 0;
     this.closeSocket();
+    this.silence();
     this.setState('muted');
+  }
+
+  /**
+   * How far the sound is ahead of the picture now, ms (the sounding frame's stream time against
+   * the video's), or undefined when nothing sounds.
+   */
+  syncMs(): number | undefined {
+    const context = this.context;
+    const baseMs = this.clock.baseMs();
+    if (!context || baseMs === undefined) return undefined;
+    const now = context.currentTime;
+    const sounding = this.scheduled.find((s) => s.startS <= now && now < s.endS);
+    if (!sounding) return undefined;
+    return sounding.frameMs + (now - sounding.startS) * 1000 - (baseMs + this.options.video.currentTime * 1000);
   }
 
   level(): AudioLevel {
@@ -89,6 +129,8 @@ export class G711Audio {
   }
 
   close(): void {
+    this.options.video.removeEventListener('pause', this.onPause);
+    this.options.video.removeEventListener('playing', this.onPlaying);
     this.closeSocket();
     void this.context?.close();
     this.context = undefined;
@@ -111,7 +153,8 @@ export class G711Audio {
   private open(): void {
     this.setState('connecting');
     this.clock.reset();
-    const socket = new WebSocket(this.options.url);
+    const url = this.options.url;
+    const socket = new WebSocket(typeof url === 'string' ? url : url());
     socket.binaryType = 'arraybuffer';
     socket.onmessage = (event: MessageEvent<ArrayBuffer | string>) => {
       if (typeof event.data === 'string') this.setState('playing');
@@ -136,7 +179,7 @@ export class G711Audio {
     if (video.buffered.length > 0) this.clock.addSample(frameMs + (samples * 1000) / SAMPLE_RATE, video.buffered.end(video.buffered.length - 1));
     this.clock.setExactBase(this.options.baseMs?.());
     const baseMs = this.clock.baseMs();
-    const audible = baseMs !== undefined && !video.paused && video.playbackRate <= MAX_AUDIBLE_RATE;
+    const audible = baseMs !== undefined && this.moving() && video.playbackRate <= MAX_AUDIBLE_RATE;
     const at = audible ? scheduleAt({ frameMs, baseMs, videoTimeS: video.currentTime, audioNowS: context.currentTime, nextFreeS: this.nextFreeS }) : null;
     if (at === null) {
       this.dropped++;
@@ -149,7 +192,37 @@ export class G711Audio {
     source.connect(gain);
     source.start(at);
     this.nextFreeS = at + samples / SAMPLE_RATE;
+    this.scheduled.push({ source, startS: at, endS: this.nextFreeS, frameMs });
+    if (this.scheduled.length > SCHEDULED_KEPT) this.scheduled.shift();
     this.played++;
+  }
+
+  /** The picture plays (not paused, not waiting for data). */
+  private moving(): boolean {
+    const video = this.options.video;
+    return !video.paused && video.readyState >= HTMLMediaElement.HAVE_FUTURE_DATA;
+  }
+
+  private pause(): void {
+    if (this.stateNow !== 'playing' && this.stateNow !== 'connecting') return;
+    this.closeSocket();
+    this.silence();
+  }
+
+  private resume(): void {
+    if ((this.stateNow === 'playing' || this.stateNow === 'connecting') && !this.socket) this.open();
+  }
+
+  /** Stops what is scheduled and not yet heard (pause, mute). */
+  private silence(): void {
+    for (const s of this.scheduled.splice(0)) {
+      try {
+        s.source.stop();
+      } catch {
+        // never started or already ended
+      }
+    }
+    this.nextFreeS = 0;
   }
 
   private closeSocket(): void {

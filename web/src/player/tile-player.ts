@@ -34,6 +34,8 @@ export interface TilePlayerOptions {
   url?: () => Promise<string>;
   /** Latency chasing on (live) or off (playback). */
   live?: boolean;
+  /** The source's audio is G.711 (known from a recording's index): play the picture alone from the start. */
+  withoutAudio?: boolean;
 }
 
 /** Something that rides along a tile (G.711 audio): attached once the <video> exists, detached with it. */
@@ -116,6 +118,7 @@ export class TilePlayer {
   ) {
     this.video = el('video', { muted: true, autoplay: true, playsinline: true, dataset: { path: options.path } });
     this.video.muted = true;
+    if (options.withoutAudio) this.withoutAudio = true;
     this.overlay = el('div', { class: 'tile-stats' });
     this.reason = el('div', { class: 'tile-reason', role: 'status' });
     this.root = el('div', { class: 'tile-player' }, this.video, this.overlay, this.reason);

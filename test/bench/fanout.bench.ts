@@ -42,6 +42,8 @@ interface Options {
   baseline: string | undefined;
   /** GW_* settings of the `baseline` server only (KEY=VALUE,...): the same build with other settings. */
   baselineEnv: Record<string, string>;
+  /** TCP_NODELAY on the relay's HTTP-FLV/WS-FLV sockets, like the gateway's http.flvNoDelay default. */
+  relayFlvNoDelay: boolean;
   rounds: number;
   publisher: PublisherKind;
   probes: number;
@@ -92,6 +94,7 @@ function parseOptions(argv: string[]): Options {
       servers: { type: 'string', default: DEFAULT_SERVERS.join(',') },
       baseline: { type: 'string' },
       'baseline-env': { type: 'string', default: '' },
+      'relay-flv-no-delay': { type: 'boolean', default: false },
       rounds: { type: 'string', default: '3' },
       publisher: { type: 'string', default: 'node' },
       probes: { type: 'string', default: '10' },
@@ -111,7 +114,7 @@ function parseOptions(argv: string[]): Options {
       'usage: npm run bench:fanout -- [--viewers 600] [--protocols flv,ws,rtmp] [--servers gateway,nms,relay]\n' +
         '                               [--rounds 3] [--seconds 15] [--settle 5] [--batch 100] [--batch-interval 166]\n' +
         '                               [--publisher node|ffmpeg] [--probes 10] [--ingest 50] [--ingest-servers gateway,nms]\n' +
-        '                               [--baseline DIR (another build as the server "baseline")] [--baseline-env GW_KEY=VALUE,...]\n' +
+        '                               [--baseline DIR (another build as the server "baseline")] [--baseline-env GW_KEY=VALUE,...] [--relay-flv-no-delay]\n' +
         '                               [--quiet-below 50] [--quiet-wait 120]\n',
     );
     process.exit(0);
@@ -122,6 +125,7 @@ function parseOptions(argv: string[]): Options {
     servers: listOf(values.servers, SERVERS, 'server'),
     baseline: values.baseline,
     baselineEnv: envList(values['baseline-env']),
+    relayFlvNoDelay: values['relay-flv-no-delay'],
     rounds: positive(values.rounds, 'rounds', 20),
     publisher: listOf(values.publisher, PUBLISHERS, 'publisher')[0]!,
     probes: Number(values.probes) === 0 ? 0 : positive(values.probes, 'probes', 100),
@@ -186,6 +190,7 @@ async function main(): Promise<void> {
     latencyProbes: options.probes,
     ...(options.baseline ? { baselineRoot: options.baseline } : {}),
     baselineEnv: options.baselineEnv,
+    relayFlvNoDelay: options.relayFlvNoDelay,
     resources,
     hz: clockTicksPerSecond(),
     seconds: options.seconds,
@@ -240,7 +245,15 @@ async function main(): Promise<void> {
   }
   const header = `load average at the end: ${loadavg()
     .map((x) => x.toFixed(1))
-    .join(' / ')} (1/5/15 min); ${options.rounds} rounds, ${options.seconds} s windows, publisher ${options.publisher}`;
+    .join(
+      ' / ',
+    )} (1/5/15 min); ${options.rounds} rounds, ${options.seconds} s windows, publisher ${options.publisher}${options.relayFlvNoDelay ? ', relay HTTP-FLV/WS-FLV with TCP_NODELAY' : ''}${
+    Object.keys(options.baselineEnv).length
+      ? `, baseline with ${Object.entries(options.baselineEnv)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`
+      : ''
+  }`;
   process.stdout.write(`${header}\n${renderTables(rounds, options.protocols, options.servers)}\n${renderIngest(ingests, options.ingestServers)}\n\n${LEGEND}\n`);
   const summary = { bench: 'fanout', options, source, rounds, ingests, ratios: ratios(rounds) };
   process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -5,7 +5,10 @@
  * real time as HTTP-FLV (raw socket, `Connection: close` body), WebSocket-FLV (one binary frame
  * per tag) and RTMP (simple handshake, connect/createStream/play answered, chunk size 4096).
  *
- *   node dist/test/bench/relay.js SOURCE.flv   (prints {"http":PORT,"rtmp":PORT} once listening)
+ *   node dist/test/bench/relay.js SOURCE.flv [--flv-no-delay]   (prints {"http":PORT,"rtmp":PORT} once listening)
+ *
+ * Sockets keep Node's default (Nagle on); `--flv-no-delay` sets TCP_NODELAY on the HTTP-FLV and
+ * WebSocket-FLV viewers, as the gateway's http.flvNoDelay does, for a ceiling with the same TCP setting.
  *
  * Spec: RFC 6455 §4.2.2 (the upgrade answer), §5.2 (frames); RTMP 1.0 §5.2, §5.3, §7.2.
  */
@@ -168,9 +171,13 @@ function listen(server: Server): Promise<number> {
 
 async function main(): Promise<void> {
   const path = process.argv[2];
-  if (!path) throw new Error('usage: relay.js SOURCE.flv');
+  if (!path) throw new Error('usage: relay.js SOURCE.flv [--flv-no-delay]');
+  const flvNoDelay = process.argv.includes('--flv-no-delay');
   const relay = new Relay(loadFlvSource(path));
-  const http = createServer((socket) => serveHttp(relay, socket));
+  const http = createServer((socket) => {
+    if (flvNoDelay) socket.setNoDelay(true);
+    serveHttp(relay, socket);
+  });
   const rtmp = createServer((socket) => serveRtmp(relay, socket));
   for (const server of [http, rtmp]) server.on('connection', (socket) => socket.on('error', () => socket.destroy()));
   const ports = { http: await listen(http), rtmp: await listen(rtmp) };

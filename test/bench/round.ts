@@ -37,6 +37,8 @@ export interface RoundOptions {
   baselineRoot?: string;
   /** GW_* settings of the `baseline` server only. */
   baselineEnv?: Readonly<Record<string, string>>;
+  /** TCP_NODELAY on the relay's HTTP-FLV/WS-FLV sockets (default: Nagle, Node's default). */
+  relayFlvNoDelay?: boolean;
   resources: Resources;
   hz: number;
   seconds: number;
@@ -261,7 +263,7 @@ export async function startServer(kind: ServerKind, o: RoundOptions): Promise<Se
     return startGateway(o.baselineRoot, o.resources, { ...o.gateway, env: { ...o.gateway?.env, ...o.baselineEnv }, kind: 'baseline' });
   }
   if (kind === 'nms') return startNms(o.resources);
-  return startRelay(o.root, o.source, o.resources);
+  return startRelay(o.root, o.source, o.resources, o.relayFlvNoDelay);
 }
 
 /** The publisher of a round: none for the relay (it plays the source itself). */

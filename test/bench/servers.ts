@@ -251,9 +251,14 @@ export async function startNms(resources: Resources): Promise<ServerHandle> {
  * The Node relay ceiling (test/bench/relay.ts) as its own process: it serves the source itself,
  * so it needs no publisher.
  */
-export async function startRelay(root: string, source: string, resources: Resources): Promise<ServerHandle> {
+/** `flvNoDelay`: TCP_NODELAY on the relay's HTTP-FLV and WebSocket-FLV sockets, as the gateway's http.flvNoDelay (default Nagle, as Node's). */
+export async function startRelay(root: string, source: string, resources: Resources, flvNoDelay = false): Promise<ServerHandle> {
   const script = join(root, 'dist', 'test', 'bench', 'relay.js');
-  const proc = new ManagedChild('relay', spawn(process.execPath, [script, source], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }), resources);
+  const proc = new ManagedChild(
+    'relay',
+    spawn(process.execPath, [script, source, ...(flvNoDelay ? ['--flv-no-delay'] : [])], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }),
+    resources,
+  );
   const stop = (): Promise<void> => proc.stop(5000);
   try {
     const ports = await new Promise<{ http: number; rtmp: number }>((resolve, reject) => {

@@ -4,7 +4,7 @@ import type { Logger } from '../../src/core/log';
 import { TsDemuxer } from '../../src/formats/mpegts/demuxer';
 import { TS_PACKET_SIZE, TS_SYNC_BYTE } from '../../src/formats/mpegts/constants';
 import { FLV_HEADER_SIZE, FLV_PREVIOUS_TAG_SIZE_SIZE, FLV_TAG_AUDIO, FLV_TAG_HEADER_SIZE, FLV_TAG_SCRIPT, FLV_TAG_VIDEO } from '../../src/formats/flv/tag';
-import type { RecordingFormat, RecordingsRepo } from '../repos/recordings';
+import type { RecordingFormat, RecordingRow, RecordingsRepo } from '../repos/recordings';
 import type { RecordingLayout } from './layout';
 
 /** What a scan found: where the last complete tag/packet ends and the media time it covers. */
@@ -119,17 +119,20 @@ export function cutAfterLastComplete(absolute: string, format: RecordingFormat):
 }
 
 /**
- * Start-up recovery: every row left `recording` by a crash is scanned, its file cut after the
- * last complete tag/packet, its end and size fixed and marked `recovered` (or `missing` when
- * the file is gone). Returns the rows it touched.
+ * Start-up recovery: every row left `recording` by a crash (or the given ones: those a restarted
+ * cluster worker left open) is scanned, its file cut after the last complete tag/packet, its end
+ * and size fixed and marked `recovered` (or `missing` when the file is gone). A row closed since
+ * it was listed is left alone. Returns the rows it touched.
  */
 export function recoverOpenSegments(
   repo: RecordingsRepo,
   layout: RecordingLayout,
   log: Logger,
+  rows: readonly RecordingRow[] = repo.open(),
 ): { recovered: number; missing: number; hlsFolders: { path: string; startMs: number }[] } {
   const out = { recovered: 0, missing: 0, hlsFolders: [] as { path: string; startMs: number }[] };
-  for (const row of repo.open()) {
+  for (const row of rows) {
+    if (repo.get(row.id)?.status !== 'recording') continue;
     try {
       const absolute = layout.inside(row.file);
       if (!existsSync(absolute)) {

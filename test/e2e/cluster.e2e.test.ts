@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_SECRETS, waitFor } from '../helpers/gateway';
@@ -17,6 +17,8 @@ import { createServer, get as httpGet, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HealthDto } from '../../src/api/health';
 import type { ProxyDto } from '../../src/api/proxies';
+import { manyPublisherArgs } from '../helpers/publisher';
+import { slotOf } from '../../src/app/cluster/env';
 
 const DEVICE = '34020000001320000001';
 const CHANNELS = makeChannels(DEVICE, 2);
@@ -90,12 +92,13 @@ function runCluster(dir: string, hookEnv: Record<string, string>) {
   return { ports, stop: () => gw.stop(), out: gw.out };
 }
 
-test('cluster.workers 2: viewers on both workers play one publish, the API counts them all, a SIGKILLed worker comes back without stopping the other, GB28181 and an RTSP proxy start and stop on demand, a recording is whole', async () => {
+test('cluster.workers 2: viewers on both workers play one publish, the API counts them all, a SIGKILLed worker comes back without stopping the other and recovers the segments it left open, GB28181 and an RTSP proxy start and stop on demand, a recording is whole', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-cluster-'));
   const hooks = await startHookReceiver();
   const gw = runCluster(dir, { GW_HOOKS_ON_PUBLISH: hooks.url('on_publish'), GW_HOOKS_ON_STREAM_CHANGED: hooks.url('on_stream_changed') });
   const viewers: Viewer[] = [];
   let publisher: ReturnType<typeof startTool> | undefined;
+  let crashPublisher: ReturnType<typeof startTool> | undefined;
   let rtspServer: RtspTestServer | undefined;
   let rtspPublisher: ReturnType<typeof startTool> | undefined;
   let sim: GbDeviceSimulator | undefined;
@@ -248,6 +251,14 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
 
     // SIGKILL the worker that does not own the stream: its viewers drop, the owner's keep playing.
     const victim = cluster.workers.find((w) => w.slot !== owner)!;
+    // A recording that runs on the victim (record jobs run on slotOf(path)) is left open by the kill.
+    const crashPath = ['live/rec1', 'live/rec2'].find((p) => slotOf(p, 2) === victim.slot)!;
+    crashPublisher = startTool(ffmpegPath, manyPublisherArgs([`rtmp://127.0.0.1:${ports.rtmp}/${crashPath}?key=${TEST_SECRETS.publishKey}`], { size: '320x240', bitrate: '200k' }));
+    await waitFor(async () => (await stream(crashPath))?.ready, 20_000, 'the stream recorded on the victim');
+    await api('POST', '/api/record/start', { path: crashPath, formats: ['flv', 'ts'] });
+    const crashRows = async () => (await api<{ recordings: RecordingJson[] }>('GET', `/api/recordings?path=${crashPath}&start=0`)).recordings;
+    await waitFor(async () => (await crashRows()).filter((r) => r.status === 'recording' && r.bytes > 0).length === 2, 20_000, 'two open segments on the victim');
+    await sleep(2000);
     const before = twenty.map((v) => v.stats.bytes);
     process.kill(victim.pid, 'SIGKILL');
     await sleep(4000);
@@ -267,6 +278,22 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
       'the primary to restart the killed worker',
     );
     assert.equal(back.workers.length, 2);
+    // The restarted worker recovered the segments its previous life left open (no full restart).
+    const recovered = await waitFor(
+      async () => {
+        const list = await crashRows();
+        return list.length === 2 && list.every((r) => r.status === 'recovered') && list;
+      },
+      20_000,
+      'the killed worker\'s segments to be recovered by its restart',
+    );
+    for (const row of recovered) {
+      const file = join(dir, 'record', row.file);
+      assert.equal(statSync(file).size, row.bytes, `${row.file}: size and row agree`);
+      const crashProbe = await probeSegment(file);
+      assert.equal(crashProbe.decodeErrors, '', `${row.file} decodes silently`);
+      assert.ok(row.durationMs >= 1000 && Math.abs(crashProbe.mediaSeconds * 1000 - row.durationMs) < 300, `${row.format}: ${row.durationMs} ms in the row, ${crashProbe.mediaSeconds} s in the file`);
+    }
     // New viewers land on both workers again and play.
     const again = [open('flv', 'live/cam'), open('flv', 'live/cam'), open('ws', 'live/cam'), open('ws', 'live/cam')];
     await waitFor(() => again.every((v) => v.stats.firstKeyAt !== undefined), 20_000, 'viewers after the restart');
@@ -284,6 +311,7 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
     await rtspPublisher?.stop();
     await rtspServer?.stop();
     await publisher?.stop();
+    await crashPublisher?.stop();
     await gw.stop();
     await hooks.close();
     rmSync(dir, { recursive: true, force: true });

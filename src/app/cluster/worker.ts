@@ -56,6 +56,11 @@ const RELOAD_TOPICS: readonly [prefix: string, topic: string][] = [
   ['/api/record/plans', 'plans'],
 ];
 
+const RECOVERY_ATTEMPTS = 30;
+const RECOVERY_RETRY_MS = 1000;
+/** Longer than a live recorder takes to close a segment (flush, close, row update). */
+const CLOSE_SETTLE_MS = 3000;
+
 export class ClusterWorker implements ClusterSeams {
   readonly slot: number;
   readonly directory: StreamDirectory;
@@ -195,10 +200,38 @@ export class ClusterWorker implements ClusterSeams {
     if (this.gbElsewhere) this.gbMedia = gbMediaOf(gateway, this.peer, this.slot, this.log);
   }
 
-  /** After start: the primary may place streams here from now on. */
+  /** After start: the primary may place streams here from now on; a restarted worker recovers what it left open. */
   async ready(ports: object): Promise<void> {
     // Every worker serves GB28181 paths (the media receiver is placed by load, gb-media.ts); the SIP one is the busier on a tie.
     await this.peer.request('ready', { privatePort: this.privateServer?.port, serves: [], signalling: this.gateway?.gb28181 !== undefined, ports });
+    if (!this.env.first) void this.recoverLeftOpen().catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'recovery of segments left open failed'));
+  }
+
+  /**
+   * The open rows no worker writes are the ones a dead worker left (this slot's previous life,
+   * or another that died meanwhile). Rows are listed before the workers are asked, so a segment
+   * opened after the listing is never taken. A segment a live worker is closing is in no list
+   * but done within the settle time, and the recovery skips rows closed since. While another
+   * worker is still starting (its plans may be opening segments) it waits.
+   */
+  private async recoverLeftOpen(): Promise<void> {
+    const { recording } = this.gateway!;
+    for (let attempt = 0; attempt < RECOVERY_ATTEMPTS; attempt++) {
+      const rows = recording.repo.open();
+      if (rows.length === 0) return;
+      const status = await this.peer.request<Omit<ClusterDto, 'answeredBy'>>('status');
+      if (status.workers.every((w) => w.ready)) {
+        const busy = new Set((await this.gather<ActiveRecordingDto>('recorders')).flatMap((part) => part.items.flatMap((r) => r.files)));
+        const left = rows.filter((row) => !busy.has(row.file));
+        if (left.length === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, CLOSE_SETTLE_MS));
+        const result = recording.recoverRows(left);
+        this.log.info({ ...result, stillOpen: rows.length - left.length }, 'segments left open by a dead worker: recovered');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, RECOVERY_RETRY_MS));
+    }
+    this.log.warn('another worker stayed not ready: segments left open are recovered at the next full start');
   }
 
   async close(): Promise<void> {

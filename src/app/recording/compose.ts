@@ -8,7 +8,7 @@ import type { TsFeeds } from '../../formats/mpegts/ts-feeds';
 import { FLV_TAG_FEEDS } from '../../formats/flv/viewer-muxer';
 import type { Registry } from '../../hub/registry';
 import type { Db } from '../../../storage/db';
-import { RecordingsRepo } from '../../../storage/repos/recordings';
+import { RecordingsRepo, type RecordingRow } from '../../../storage/repos/recordings';
 import { RecordPlanRepo, type RecordPlan } from '../../../storage/repos/record-plans';
 import { RecordingLayout } from '../../../storage/recording/layout';
 import { SegmentStore } from '../../../storage/recording/segment-store';
@@ -28,6 +28,8 @@ export interface Recording {
   readonly service: RecordingsService;
   /** Recovers segments a crash left open, then starts the plans. */
   start(): void;
+  /** Recovers the given open rows (a restarted cluster worker: those no live worker writes). */
+  recoverRows(rows: readonly RecordingRow[]): { recovered: number; missing: number };
   close(): Promise<void>;
 }
 
@@ -123,6 +125,12 @@ export function createRecording({ config, registry, feeds, db, log, gbPaths, pla
     updatePlan: (id, body) => ready.updatePlan(id, body),
     deletePlan: (id) => ready.deletePlan(id),
   };
+  function recoverRows(rows: readonly RecordingRow[]): { recovered: number; missing: number } {
+    const result = recoverOpenSegments(repo, layout, recLog, rows);
+    for (const folder of result.hlsFolders) store.writePlaylist(folder.path, folder.startMs, true);
+    if (result.recovered || result.missing) recLog.warn(result, 'segments left open by an unclean stop were recovered');
+    return { recovered: result.recovered, missing: result.missing };
+  }
   return {
     manager: ready,
     repo,
@@ -130,13 +138,10 @@ export function createRecording({ config, registry, feeds, db, log, gbPaths, pla
     retention,
     service,
     start() {
-      if (recovers) {
-        const result = recoverOpenSegments(repo, layout, recLog);
-        for (const folder of result.hlsFolders) store.writePlaylist(folder.path, folder.startMs, true);
-        if (result.recovered || result.missing) recLog.warn(result, 'segments left open by an unclean stop were recovered');
-      }
+      if (recovers) recoverRows(repo.open());
       ready.start();
     },
+    recoverRows,
     close: () => ready.close(),
   };
 }

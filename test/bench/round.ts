@@ -6,7 +6,7 @@ import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { FlvSource } from './flv-source';
 import { NodePublisher } from './node-publisher';
-import { listenOverflows, machineBusySeconds, processCpuSeconds, processTreeCpuSeconds, processTreeRssKb, processIoBytes, RssSampler } from './proc-stats';
+import { listenOverflows, machineBusySeconds, processCpuSeconds, processTreeCpuSeconds, processTreeRssKb, processIoBytes, processTree, RssSampler } from './proc-stats';
 import {
   BENCH_SECRETS,
   startGateway,
@@ -96,6 +96,8 @@ export interface RoundResult {
   /** Machine-wide accept-queue overflows from the first viewer to the end of the window. */
   listenOverflows: number;
   closeReasons: Record<string, number>;
+  /** CPU % of one core of each server process over the window (a cluster: primary first, then its workers). */
+  perProcessCpuPercent: number[];
   serverProblems: Record<string, number>;
   error?: string;
 }
@@ -135,6 +137,7 @@ interface Snapshot {
   client: number;
   machine: number;
   bytes: number[];
+  perProcess: Map<number, number>;
 }
 
 function snapshot(server: ServerHandle, publisherPid: number | undefined, viewers: readonly Viewer[], hz: number): Snapshot {
@@ -149,6 +152,7 @@ function snapshot(server: ServerHandle, publisherPid: number | undefined, viewer
     client: (usage.user + usage.system) / 1e6,
     machine: machineBusySeconds(hz),
     bytes: viewers.map((v) => v.stats.bytes),
+    perProcess: new Map(processTree(server.process.pid).map((pid) => [pid, processCpuSeconds(pid, hz) ?? NaN])),
   };
 }
 
@@ -253,6 +257,7 @@ function summarize(
     clientLoopLagMaxMs: base.lagMaxMs,
     listenOverflows: base.listenOverflows,
     closeReasons: countBy(closedReasons),
+    perProcessCpuPercent: [...b.perProcess].map(([pid, cpu]) => pct(cpu - (a.perProcess.get(pid) ?? NaN))),
   };
 }
 

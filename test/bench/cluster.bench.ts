@@ -27,7 +27,7 @@ const mean = (values: readonly number[]): number => values.reduce((x, y) => x + 
 function fanLine(label: string, workers: number, r: RoundResult): string {
   return (
     `${label} workers=${workers} viewers=${r.viewers}: ${r.deliveredMbps.toFixed(0)} Mbit/s, ${r.cpuPerGbit.toFixed(2)} CPU s/Gbit, ${r.cpuPercent.toFixed(0)} % CPU ` +
-    `(per process ${pcts(r.perProcessCpuPercent)} %), stalled ${r.stalled}, no keyframe ${r.noKeyframe}, closed ${r.closed}, client ${r.clientCpuPercent.toFixed(0)} %, ` +
+    `(per process ${pcts(r.perProcessCpuPercent)} %), stalled ${r.stalled}, no keyframe ${r.noKeyframe}${r.noKeyframe ? ` ${JSON.stringify(r.noKeyframePhases)}` : ''}, listen overflows ${r.listenOverflows}, closed ${r.closed}, client ${r.clientCpuPercent.toFixed(0)} %, ` +
     `others ${r.othersCpuPercent.toFixed(0)} %, load ${r.loadAverage.toFixed(1)}${r.error ? ` ERROR ${r.error}` : ''}`
   );
 }

@@ -1,4 +1,6 @@
-import type { GbCatalogItem } from '../../src/core/gb28181';
+import type { GbCatalogDiff, GbCatalogItem } from '../../src/core/gb28181';
+import type { Logger } from '../../src/core/log';
+import type { GbChannelStore, GbDeviceStore } from './store';
 
 /** A Catalog answer put back together from its messages. */
 export interface CatalogResult {
@@ -112,5 +114,33 @@ export class CatalogCollector {
     };
     this.onResult(result);
     for (const waiter of aggregate.waiters) waiter.resolve(result);
+  }
+}
+
+/** Writes a collected catalog to the stores and logs it; the diff, or undefined when storing failed (logged). */
+export function storeCatalog(
+  result: CatalogResult,
+  deps: { channels: Pick<GbChannelStore, 'applyCatalog'>; devices: Pick<GbDeviceStore, 'set'>; log: Logger },
+): GbCatalogDiff | undefined {
+  try {
+    const diff = deps.channels.applyCatalog(result.deviceId, result.items, result.complete);
+    deps.devices.set(result.deviceId, { catalogAt: Date.now() });
+    deps.log.info(
+      {
+        device: result.deviceId,
+        sn: result.sn,
+        sumNum: result.sumNum,
+        messages: result.messages,
+        complete: result.complete,
+        added: diff.added,
+        updated: diff.updated,
+        removed: diff.removed,
+      },
+      'catalog stored',
+    );
+    return diff;
+  } catch (err) {
+    deps.log.error({ err, device: result.deviceId }, 'storing the catalog failed');
+    return undefined;
   }
 }

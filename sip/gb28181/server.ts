@@ -6,8 +6,7 @@ import type { Logger } from '../../src/core/log';
 import { SipStack, type IncomingRequest } from '../stack';
 import { parseUri, type SipResponse } from '../message';
 import { remoteKey, type SipRemote } from '../transport';
-import type { CatalogResult } from './catalog';
-import { isDeviceCharset } from './charset';
+import { storeCatalog, type CatalogResult } from './catalog';
 import { MANSCDP_CONTENT_TYPE, basicParamOf, buildManscdp, deviceInfoOf, deviceStatusOf, type DeviceInfo, type DeviceStatus, type XmlFields } from './commands';
 import type { GbServerConfig } from './config';
 import { InviteClient, type Dialog, type GbDialogStore } from './invite';
@@ -19,6 +18,9 @@ import { SipLog, type SipLogEntry } from './sip-log';
 import type { GbCatalogDiff, StreamMode } from '../../src/core/gb28181';
 import type { GbChannelStore, GbDeviceStore } from './store';
 import { handleManscdpRequest } from './incoming/index';
+import { isDeviceCharset } from './charset';
+import { routeRequest } from './request-router';
+import { restoreSessions } from './session-restore';
 import type { GbAlarm, GbAlarmStore } from './alarms';
 import { MANSRTSP_CONTENT_TYPE, mansrtspBody, type PlaybackControl } from './mansrtsp';
 import { ALARM_SUBSCRIBE_QUERY, CatalogSubscriptions } from './subscriptions';
@@ -156,7 +158,8 @@ export class GbServer {
 
   async listen(): Promise<{ port: number }> {
     const bound = await this.stack.listen();
-    this.restoreSessions(Date.now());
+    const now = Date.now();
+    for (const id of restoreSessions(this.options.devices, this.sessions, this.options.config, now)) this.lastCatalog.set(id, now);
     void this.invites
       .byeStale('left open by a gateway that stopped without hanging up (restart)')
       .catch((err: unknown) => this.options.log.warn({ err: errorMessage(err) }, 'BYE of stale dialogs failed'));
@@ -329,42 +332,7 @@ export class GbServer {
   }
 
   private onRequest(incoming: IncomingRequest): void {
-    const { request } = incoming;
-    switch (request.method) {
-      case 'REGISTER':
-        this.registrar.handle(incoming);
-        return;
-      case 'MESSAGE':
-      case 'NOTIFY':
-        handleManscdpRequest(incoming, this.manscdpContext());
-        return;
-      case 'BYE':
-        if (!this.invites.handleBye(incoming)) this.noDialog(incoming);
-        return;
-      case 'OPTIONS':
-        incoming.reply(200, 'OK');
-        return;
-      case 'INFO':
-        if (this.invites.match(incoming)) incoming.reply(200, 'OK');
-        else this.noDialog(incoming);
-        return;
-      case 'INVITE':
-        // A re-INVITE (To tag) is answered only inside its dialog; we change no session either way.
-        if (request.headers.to?.params.tag && !this.invites.match(incoming)) this.noDialog(incoming);
-        else incoming.reply(488, 'Not Acceptable Here');
-        return;
-      case 'CANCEL':
-        incoming.reply(481, 'Call/Transaction Does Not Exist');
-        return;
-      default:
-        incoming.reply(405, 'Method Not Allowed', { headers: { allow: 'REGISTER, MESSAGE, NOTIFY, BYE, OPTIONS, INFO, ACK' } });
-    }
-  }
-
-  /** An in-dialog request that matches no dialog of ours (or not from the device's address). */
-  private noDialog(incoming: IncomingRequest): void {
-    this.options.log.debug({ method: incoming.request.method, remote: remoteKey(incoming.remote) }, 'in-dialog request matches no dialog: 481');
-    incoming.reply(481, 'Call/Transaction Does Not Exist');
+    routeRequest(incoming, { registrar: this.registrar, invites: this.invites, manscdp: () => this.manscdpContext(), log: this.options.log });
   }
 
   private manscdpContext(): Parameters<typeof handleManscdpRequest>[1] {
@@ -428,26 +396,8 @@ export class GbServer {
   }
 
   private onCatalog(result: CatalogResult): void {
-    try {
-      const diff = this.options.channels.applyCatalog(result.deviceId, result.items, result.complete);
-      this.options.devices.set(result.deviceId, { catalogAt: Date.now() });
-      this.options.log.info(
-        {
-          device: result.deviceId,
-          sn: result.sn,
-          sumNum: result.sumNum,
-          messages: result.messages,
-          complete: result.complete,
-          added: diff.added,
-          updated: diff.updated,
-          removed: diff.removed,
-        },
-        'catalog stored',
-      );
-      this.events.emit('catalog', result.deviceId, { ...diff, complete: result.complete });
-    } catch (err) {
-      this.options.log.error({ err, device: result.deviceId }, 'storing the catalog failed');
-    }
+    const diff = storeCatalog(result, this.options);
+    if (diff) this.events.emit('catalog', result.deviceId, { ...diff, complete: result.complete });
   }
 
   private markOffline(id: string, reason: string, now = Date.now()): void {
@@ -473,36 +423,4 @@ export class GbServer {
       }
     }
   }
-
-  /** Devices still registered when the gateway stopped stay online (their keepalives keep coming). */
-  private restoreSessions(now: number): void {
-    for (const record of this.options.devices.listOnline()) {
-      const expiresAt = (record.registeredAt ?? 0) + (record.expires ?? 0) * 1000;
-      const [address, port] = splitAddress(record.address);
-      if (expiresAt <= now || !address || !record.callId) {
-        this.options.devices.set(record.id, { online: false, offlineAt: now, offlineReason: 'registration expired while the gateway was down' });
-        continue;
-      }
-      this.sessions.set({
-        id: record.id,
-        remote: { protocol: record.transport, address, port },
-        contact: undefined,
-        callId: record.callId,
-        registeredAt: record.registeredAt ?? now,
-        expires: record.expires ?? 3600,
-        lastKeepaliveAt: now,
-        heartbeatInterval: record.heartbeatInterval ?? this.options.config.heartbeatInterval,
-        heartbeatCount: record.heartbeatCount ?? this.options.config.heartbeatCount,
-        charset: isDeviceCharset(record.charset) ? record.charset : this.options.config.defaultCharset,
-        streamMode: record.streamMode,
-        persistedKeepaliveAt: now,
-      });
-      this.lastCatalog.set(record.id, now);
-    }
-  }
-}
-
-function splitAddress(address: string | null): [string | undefined, number] {
-  const match = address ? /^(.*):(\d+)$/.exec(address) : null;
-  return match ? [match[1], Number(match[2])] : [undefined, 0];
 }

@@ -37,7 +37,7 @@ async function mediaSpan(file: string): Promise<{ first: number; last: number }>
 }
 
 /**
- * Three 15 s segments cut by ffmpeg's segment muxer (H.264 GOP 1 s + AAC or A-law) in `format`, the
+ * Three 15 s segments cut by ffmpeg's segment muxer (H.264 GOP 1 s + AAC, A-law or µ-law) in `format`, the
  * third 10 s after the second ended (a publisher gap), indexed through the RecordingsRepo.
  */
 export async function makeRecordings(
@@ -46,7 +46,7 @@ export async function makeRecordings(
   format: 'flv' | 'ts',
   path = 'live/cam',
   rowFormat: 'flv' | 'ts' | 'hls' = format,
-  audio: 'aac' | 'g711a' = 'aac',
+  audio: 'aac' | 'g711a' | 'g711u' = 'aac',
 ): Promise<{ ids: number[]; files: string[]; starts: number[] }> {
   const folder = join(dir, path, '2026-03-01');
   mkdirSync(folder, { recursive: true });
@@ -80,7 +80,7 @@ export async function makeRecordings(
       '0',
       '-bf',
       '0',
-      ...(audio === 'aac' ? ['-c:a', 'aac'] : ['-c:a', 'pcm_alaw', '-ar', '8000']),
+      ...(audio === 'aac' ? ['-c:a', 'aac'] : ['-c:a', audio === 'g711a' ? 'pcm_alaw' : 'pcm_mulaw', '-ar', '8000']),
       '-ac',
       '1',
       '-f',

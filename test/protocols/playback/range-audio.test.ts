@@ -28,6 +28,7 @@ before(async () => {
     },
   });
   g711 = await makeRecordings(dir, server.db, 'flv', 'live/g711', 'flv', 'g711a');
+  await makeRecordings(dir, server.db, 'flv', 'live/g711u', 'flv', 'g711u');
   await makeRecordings(dir, server.db, 'flv', 'live/aac');
 });
 after(async () => {
@@ -52,12 +53,12 @@ function collect(url: string): Promise<Heard> {
   });
 }
 
-/** The A-law tags (SoundFormat 7) of the FLV range over WebSocket: ms and samples. */
-async function flvAudio(query: string): Promise<{ ms: number; samples: Buffer }[]> {
-  const heard = await collect(`${server.base.replace('http', 'ws')}/record/live/g711.flv?${query}`);
+/** The G.711 tags (SoundFormat 7 A-law, 8 µ-law) of the FLV range over WebSocket: ms and samples. */
+async function flvAudio(query: string, path = 'live/g711', soundFormat = 7): Promise<{ ms: number; samples: Buffer }[]> {
+  const heard = await collect(`${server.base.replace('http', 'ws')}/record/${path}.flv?${query}`);
   assert.equal(heard.code, 1000, heard.reason);
   const tags = new FlvDemuxer().feed(Buffer.concat(heard.messages));
-  return tags.filter((t) => t.type === FLV_TAG_AUDIO && t.body[0]! >> 4 === 7).map((t) => ({ ms: t.timestampMs, samples: t.body.subarray(1) }));
+  return tags.filter((t) => t.type === FLV_TAG_AUDIO && t.body[0]! >> 4 === soundFormat).map((t) => ({ ms: t.timestampMs, samples: t.body.subarray(1) }));
 }
 
 function messagesOf(heard: Heard): { ms: number; samples: Buffer }[] {
@@ -127,4 +128,21 @@ test('refusals close like the video range: speed other than 1, no G.711, admissi
   }
   const plain = await fetch(`${server.base}/record/live/g711.g711?start=${start}`);
   assert.equal(plain.status, 426);
+});
+
+test('a µ-law recording: its frames go out as µ-law (payload type 0), the FLV range’s tags one for one', { timeout: 20_000 }, async () => {
+  const query = `start=${T0 + 20_000}&end=${T0 + 21_000}`;
+  const heard = await collect(ws(`/record/live/g711u.g711?${query}`));
+  assert.equal(heard.code, 1000, heard.reason);
+  assert.equal(JSON.parse(heard.texts[0]!).codec, 'g711u');
+  assert.ok(
+    heard.messages.every((m) => m[1] === 0),
+    'µ-law is RTP payload type 0',
+  );
+  const expected = await flvAudio(query, 'live/g711u', 8);
+  assert.ok(expected.length > 5);
+  assert.deepEqual(
+    messagesOf(heard).map((m) => [m.ms, m.samples.toString('hex')]),
+    expected.map((e) => [e.ms, e.samples.toString('hex')]),
+  );
 });

@@ -48,6 +48,9 @@ export class ClusterPrimary {
 
   constructor(private readonly options: PrimaryOptions) {
     this.directory = new InProcessDirectory(() => this.queueDirectoryBroadcast());
+    // Round-robin hand-off by the primary even when NODE_CLUSTER_SCHED_POLICY=none is set: the
+    // kernel's wake-one accept piles connections onto whichever worker is awake (the busiest).
+    cluster.schedulingPolicy = cluster.SCHED_RR;
     cluster.setupPrimary({ serialization: 'advanced' });
   }
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_SECRETS, startTestGateway, type TestGateway } from '../helpers/gateway';
-import { publishTestPattern } from '../helpers/publisher';
+import { publishTestPattern, testPatternArgs } from '../helpers/publisher';
 import { ffmpegPath, ffprobeJson, runTool } from '../helpers/media-tools';
 import { TestRtmpClient } from '../protocols/rtmp/test-client';
 import { startScriptCamera, type ScriptCamera } from '../helpers/rtsp-script-camera';
@@ -111,11 +111,7 @@ async function rtmpPublishStatus(app: string, name: string): Promise<{ code?: st
 }
 
 test('RTMP publishing without the key, or with a wrong one, is refused with NetStream.Publish.Unauthorized', async () => {
-  const ffmpeg = await runTool(
-    ffmpegPath,
-    ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-f', 'flv', `${gw.rtmpUrl}/live/intruder`],
-    15_000,
-  );
+  const ffmpeg = await runTool(ffmpegPath, testPatternArgs(`${gw.rtmpUrl}/live/intruder`, { size: '160x120', rate: 10, audio: false, seconds: 2 }), 15_000);
   assert.notEqual(ffmpeg.code, 0, 'ffmpeg fails to publish');
   assert.equal(gw.gateway.registry.get('live/intruder'), undefined);
   const none = await rtmpPublishStatus('live', 'intruder');
@@ -136,11 +132,7 @@ test('a publisher with the key cannot take over an RTSP proxy path or a GB28181 
     assert.equal(status.code, 'NetStream.Publish.Unauthorized', `${app}/${name}`);
     assert.match(status.description ?? '', owner);
     assert.match(status.description ?? '', /cannot take it over/);
-    const ffmpeg = await runTool(
-      ffmpegPath,
-      ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-f', 'flv', `${gw.rtmpUrl}/${app}/${name}${key}`],
-      15_000,
-    );
+    const ffmpeg = await runTool(ffmpegPath, testPatternArgs(`${gw.rtmpUrl}/${app}/${name}${key}`, { size: '160x120', rate: 10, audio: false, seconds: 2 }), 15_000);
     assert.notEqual(ffmpeg.code, 0);
     assert.equal(gw.gateway.registry.get(`${app}/${name}`)?.publisher?.kind === 'rtmp', false);
   }

@@ -7,6 +7,7 @@ import type { AdmissionRequest, AdmissionResult } from '../../src/core/admission
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
 import { captureHttp, captureWs } from '../helpers/capture';
 import { ffmpegPath, ffprobeJson, runTool, startTool } from '../helpers/media-tools';
+import { testPatternArgs } from '../helpers/publisher';
 import { TestRtmpClient } from '../protocols/rtmp/test-client';
 
 /**
@@ -39,27 +40,7 @@ before(async () => {
   // The gateway's own access check (auth.publishKey) runs first in the chain: give it the key this test's check wants.
   gw = await startTestGateway({ GW_HUB_WAIT_FOR_PUBLISHER: '1', GW_AUTH_PUBLISH_KEY: 'pub-key-of-this-test' });
   gw.gateway.registry.admission.add('test', check);
-  publisher = startTool(ffmpegPath, [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-re',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=320x180:rate=25',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-tune',
-    'zerolatency',
-    '-g',
-    '25',
-    '-f',
-    'flv',
-    `${gw.rtmpUrl}/live/ok?key=pub-key-of-this-test`,
-  ]);
+  publisher = startTool(ffmpegPath, testPatternArgs(`${gw.rtmpUrl}/live/ok?key=pub-key-of-this-test`, { size: '320x180', gop: 25, audio: false, zeroLatency: true }));
   await waitFor(() => gw.gateway.registry.get('live/ok')?.ready, 20_000, `live/ok to be ready (ffmpeg: ${publisher.stderr()})`);
 });
 
@@ -72,22 +53,7 @@ after(async () => {
 test('RTMP: a publish without its key is refused with NetStream.Publish.Unauthorized and the reason', async () => {
   const ffmpeg = await runTool(
     ffmpegPath,
-    [
-      '-v',
-      'error',
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=160x120:rate=10',
-      '-t',
-      '2',
-      '-c:v',
-      'libx264',
-      '-f',
-      'flv',
-      `${gw.rtmpUrl}/live/nokey?key=pub-key-of-this-test&camera=no`,
-    ],
+    testPatternArgs(`${gw.rtmpUrl}/live/nokey?key=pub-key-of-this-test&camera=no`, { size: '160x120', rate: 10, audio: false, seconds: 2 }),
     15_000,
   );
   assert.notEqual(ffmpeg.code, 0, 'ffmpeg must fail to publish');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
 import { HookReceiver } from '../helpers/hook-receiver';
-import { publishTestPattern } from '../helpers/publisher';
+import { publishTestPattern, testPatternArgs } from '../helpers/publisher';
 import { captureHttp } from '../helpers/capture';
 import { ffmpegPath, ffprobeJson, runTool } from '../helpers/media-tools';
 import { scrapeMetrics } from '../helpers/prometheus';
@@ -39,11 +39,7 @@ describe('a hook receiver that denies, is slow, then is down', () => {
   });
 
   test("on_publish denied: RTMP publish refused with the receiver's reason; ffmpeg fails", async () => {
-    const ffmpeg = await runTool(
-      ffmpegPath,
-      ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-f', 'flv', gw.publishUrl('live/blocked')],
-      15_000,
-    );
+    const ffmpeg = await runTool(ffmpegPath, testPatternArgs(gw.publishUrl('live/blocked'), { size: '160x120', rate: 10, audio: false, seconds: 2 }), 15_000);
     assert.notEqual(ffmpeg.code, 0);
     assert.equal(gw.gateway.registry.get('live/blocked'), undefined);
     const client = await TestRtmpClient.open(gw.ports.rtmp);

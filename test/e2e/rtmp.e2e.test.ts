@@ -110,11 +110,7 @@ test('garbage and half handshakes do not disturb the running stream', async () =
 });
 
 test('a second publisher on the same path is refused; an unknown path is not found', async () => {
-  const second = await runTool(
-    ffmpegPath,
-    ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-f', 'flv', `${url}/live/test`],
-    15_000,
-  );
+  const second = await runTool(ffmpegPath, testPatternArgs(`${url}/live/test`, { size: '160x120', rate: 10, audio: false, seconds: 2 }), 15_000);
   assert.notEqual(second.code, 0, 'ffmpeg must fail to publish on a busy path');
   assert.ok(registry.get('live/test')?.publisher?.kind === 'rtmp', 'the first publisher is still there');
   const missing = await ffprobeJson(`${url}/live/nothing`, [], 15_000);

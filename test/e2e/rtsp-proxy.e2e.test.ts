@@ -181,7 +181,9 @@ describe('TCP interleaved from node-rtsp-rtmp-server, kill and restart', () => {
       10_000,
       'the proxy to reconnect',
     );
-    assert.equal(back.status.lastError?.kind, 'unreachable', JSON.stringify(back.status.lastError));
+    // While the server is down the proxy sees it unreachable; a retry that lands after the restart
+    // but before the new publisher's ANNOUNCE is answered 404 instead. Either is the last error.
+    assert.ok(['unreachable', 'not-found'].includes(back.status.lastError?.kind ?? ''), JSON.stringify(back.status.lastError));
     const result = await capture;
     assert.equal(result.status, 200);
     const decoded = await decode(file);

@@ -173,6 +173,15 @@ async function main(): Promise<void> {
     const busyStart = machineBusySeconds(hz);
     const loadStart = loadavg()[0] ?? 0;
     const wallStart = performance.now();
+    // When each tile's WebSocket opened and its first bytes came, from the page opening: the
+    // gateway's and the network's part of the first frame, apart from the browser's decode.
+    const sockets = new Map<string, { openMs: number; firstDataMs?: number }>();
+    page.on('websocket', (ws) => {
+      const path = new URL(ws.url()).pathname.slice(1).replace(/\.flv$/, '');
+      const entry = { openMs: performance.now() - wallStart } as { openMs: number; firstDataMs?: number };
+      if (!sockets.has(path)) sockets.set(path, entry);
+      ws.once('framereceived', () => (entry.firstDataMs = performance.now() - wallStart));
+    });
     await page.goto(`${base}/wall?layout=${count > 9 ? '4x4' : '3x3'}&paths=${paths.join(',')}`);
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     const elapsed = (performance.now() - wallStart) / 1000;
@@ -180,7 +189,7 @@ async function main(): Promise<void> {
     const cpuEnd = cpuNow(hz, gateway.process.pid, encoderPid);
     const share = (k: keyof typeof cpuEnd): number => (cpuEnd[k] - cpuStart[k]) / elapsed;
     const machine = (machineBusySeconds(hz) - busyStart) / elapsed;
-    report(tiles, paths, setup, { gateway: share('gateway'), browser: share('browser'), encoder: share('encoder'), machine, load: [loadStart, loadavg()[0] ?? 0] });
+    report(tiles, paths, setup, sockets, { gateway: share('gateway'), browser: share('browser'), encoder: share('encoder'), machine, load: [loadStart, loadavg()[0] ?? 0] });
     await page.close();
   } finally {
     await browser.close();
@@ -197,12 +206,14 @@ interface Cpu {
   load: [number, number];
 }
 
-function report(tiles: TileNumbers[], paths: string[], setup: Setup, cpu: Cpu): void {
+function report(tiles: TileNumbers[], paths: string[], setup: Setup, sockets: Map<string, { openMs: number; firstDataMs?: number }>, cpu: Cpu): void {
   const { seconds } = setup;
   console.log(
     `# wall bench: ${paths.length} tiles (${paths.length > 9 ? '4x4' : '3x3'}) of ${setup.size} H.264 ${setup.rate} fps ${setup.kbps} kb/s (one encode re-published), ${seconds} s, headless Chromium 1280x720`,
   );
-  console.log('tile | first frame ms | frames | fps | stalled s | waiting | seeks | behind live ms: median | p95 | max | median first 10 s | median last 10 s');
+  console.log(
+    'tile | WebSocket opened ms | first bytes ms | first frame ms | frames | fps | stalled s | waiting | seeks | behind live ms: median | p95 | max | median first 10 s | median last 10 s',
+  );
   const rows = paths.map((path) => {
     const t = tiles.find((x) => x.path === path);
     const lags = t?.lags ?? [];
@@ -214,6 +225,8 @@ function report(tiles: TileNumbers[], paths: string[], setup: Setup, cpu: Cpu): 
     console.log(
       [
         path,
+        fmt(sockets.get(path)?.openMs),
+        fmt(sockets.get(path)?.firstDataMs),
         fmt(t?.firstFrameMs),
         t?.frames ?? 0,
         fmt((t?.frames ?? 0) / seconds, 1),

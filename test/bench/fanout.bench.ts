@@ -7,7 +7,7 @@
  * RTMP ingest: P Node publishers into the gateway and node-media-server. It prints numbers;
  * it asserts nothing.
  *
- *   npm run bench:fanout -- [--viewers 600] [--protocols flv,ws,rtmp] [--servers gateway,nms,relay]
+ *   npm run bench:fanout -- [--viewers 600] [--protocols flv,ws,rtmp|none] [--servers gateway,nms,relay]
  *                           [--rounds 3] [--seconds 15] [--settle 5] [--batch 100] [--batch-interval 166]
  *                           [--publisher node|ffmpeg] [--probes 10] [--ingest 50] [--ingest-servers gateway,nms]
  *                           [--quiet-below 50] [--quiet-wait 120]
@@ -111,7 +111,7 @@ function parseOptions(argv: string[]): Options {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run bench:fanout -- [--viewers 600] [--protocols flv,ws,rtmp] [--servers gateway,nms,relay]\n' +
+      'usage: npm run bench:fanout -- [--viewers 600] [--protocols flv,ws,rtmp|none] [--servers gateway,nms,relay]\n' +
         '                               [--rounds 3] [--seconds 15] [--settle 5] [--batch 100] [--batch-interval 166]\n' +
         '                               [--publisher node|ffmpeg] [--probes 10] [--ingest 50] [--ingest-servers gateway,nms]\n' +
         '                               [--baseline DIR (another build as the server "baseline")] [--baseline-env GW_KEY=VALUE,...] [--relay-flv-no-delay]\n' +
@@ -121,7 +121,8 @@ function parseOptions(argv: string[]): Options {
   }
   return {
     viewers: values.viewers.split(',').map((v) => positive(v.trim(), 'viewers', 10_000)),
-    protocols: listOf(values.protocols, PROTOCOLS, 'protocol'),
+    // `--protocols none`: no fan-out points, only the ingest ones.
+    protocols: values.protocols.trim() === 'none' ? [] : listOf(values.protocols, PROTOCOLS, 'protocol'),
     servers: listOf(values.servers, SERVERS, 'server'),
     baseline: values.baseline,
     baselineEnv: envList(values['baseline-env']),

@@ -14,6 +14,14 @@
  * messages are not assembled. Each is handed out as soon as its first bytes are in, with only
  * those as its body (a view of the input, valid until the next feed; a copy when the head is
  * split across reads), and the rest of its payload is skipped without being copied.
+ *
+ * Memory of media bodies: a reader outside the shared budget (an admitted publisher, a pull
+ * client) carves its audio/video/aggregate bodies of up to 32 KiB from a slab of 256 KiB, one
+ * after the other, and never writes a slab's bytes twice: a body handed out (and the frames
+ * made of its subarrays, which the hub keeps in its GOP cache and slow viewers' queues) is never
+ * overwritten. A full slab is left to the garbage collector, which frees it with the last frame
+ * that points into it. One allocation per 256 KiB instead of one ArrayBuffer per video frame
+ * (issue 16: ArrayBuffer churn and old-generation growth made GC a quarter of ingest CPU).
  */
 import { takeOrThrow, type ByteBudget } from '../../core/budget';
 import { ParseError, parseAssert } from '../../core/errors';
@@ -36,8 +44,12 @@ export interface ChunkReaderLimits {
   mediaHeadBytes?: number;
 }
 
-/** A message body buffer starts this large (or the message's length) and doubles as bytes come. */
+/** A budgeted message body starts this large (or the message's length) and doubles as bytes come. */
 const FIRST_BODY_BYTES = 64 * 1024;
+/** Media bodies outside the budget are carved from slabs of this size (see above). */
+const SLAB_BYTES = 256 * 1024;
+/** Larger media bodies get a buffer of their own, so a slab's unused tail stays small. */
+const MAX_SLAB_BODY = 32 * 1024;
 
 /** Basic header (3) + type-0 message header (11) + extended timestamp (4). */
 const MAX_HEADER = 18;
@@ -61,6 +73,7 @@ interface ChunkStreamState {
   head: Buffer | undefined;
 }
 
+/** One chunk header as parsed; the reader reuses one such object for every chunk. */
 interface ParsedHeader {
   size: number;
   fmt: number;
@@ -71,6 +84,8 @@ interface ParsedHeader {
   length: number;
   typeId: number;
   streamId: number;
+  /** The chunk stream's state, undefined for a new chunk stream. */
+  state: ChunkStreamState | undefined;
 }
 
 export class ChunkReader {
@@ -78,6 +93,10 @@ export class ChunkReader {
   private readonly streams = new Map<number, ChunkStreamState>();
   private readonly stash = Buffer.alloc(MAX_HEADER);
   private stashLength = 0;
+  private readonly header: ParsedHeader = { size: 0, fmt: 0, csid: 0, field: 0, extended: false, length: 0, typeId: 0, streamId: 0, state: undefined };
+  /** Outside the budget: the slab media bodies are carved from, and how much of it is handed out. */
+  private slab: Buffer | undefined;
+  private slabUsed = 0;
   /** Chunk stream whose chunk payload is being read, and the bytes left in that chunk. */
   private current: ChunkStreamState | undefined;
   private currentCsid = 0;
@@ -178,7 +197,7 @@ export class ChunkReader {
     }
   }
 
-  /** Parses one chunk header at `pos` without changing any state; undefined if incomplete. */
+  /** Parses one chunk header at `pos` into `this.header` without changing any other state; undefined if incomplete. */
   private parseHeader(buf: Buffer, pos: number, end: number): ParsedHeader | undefined {
     if (end - pos < 1) return undefined;
     const fmt = buf[pos]! >> 6;
@@ -194,7 +213,13 @@ export class ChunkReader {
       size = 3;
     }
     const state = this.streams.get(csid);
-    const header: ParsedHeader = { size, fmt, csid, field: 0, extended: false, length: 0, typeId: 0, streamId: 0 };
+    const header = this.header;
+    header.size = size;
+    header.fmt = fmt;
+    header.csid = csid;
+    header.field = 0;
+    header.extended = false;
+    header.state = state;
     if (fmt === 3) return this.parseType3(buf, pos, end, header, state);
     parseAssert(fmt === 0 || state, `RTMP chunk: type ${fmt} header on new chunk stream ${csid}`);
     parseAssert(!state?.body && !state?.skipping, `RTMP chunk: type ${fmt} header inside a message on chunk stream ${csid}`);
@@ -231,7 +256,7 @@ export class ChunkReader {
   }
 
   private applyHeader(header: ParsedHeader, out: RtmpMessage[]): void {
-    let state = this.streams.get(header.csid);
+    let state = header.state;
     if (!state) {
       parseAssert(this.streams.size < this.maxChunkStreams, `RTMP chunk: more than ${this.maxChunkStreams} chunk streams`);
       state = { timestamp: 0, delta: 0, length: 0, typeId: 0, streamId: 0, extended: undefined, body: undefined, received: 0, skipping: false, head: undefined };
@@ -261,12 +286,29 @@ export class ChunkReader {
       this.complete(header.csid, state, Buffer.alloc(0), out);
       return;
     }
-    if (this.mediaHeadBytes !== undefined && (state.typeId === MessageType.audio || state.typeId === MessageType.video)) {
+    const media = state.typeId === MessageType.audio || state.typeId === MessageType.video;
+    if (this.mediaHeadBytes !== undefined && media) {
       state.skipping = true;
       return;
     }
-    state.body = this.allocate(Math.min(state.length, FIRST_BODY_BYTES));
+    if (this.budget) state.body = this.allocate(Math.min(state.length, FIRST_BODY_BYTES));
+    else state.body = media || state.typeId === MessageType.aggregate ? this.carve(state.length) : Buffer.allocUnsafe(state.length);
     this.pendingBytes += state.length;
+  }
+
+  /**
+   * A media body of `length` outside the budget: the next bytes of the slab, never handed out
+   * before (bounded by maxMessageBytes and maxPendingBytes like any unfinished message).
+   */
+  private carve(length: number): Buffer {
+    if (length > MAX_SLAB_BODY) return Buffer.allocUnsafeSlow(length);
+    if (!this.slab || this.slab.length - this.slabUsed < length) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.slabUsed = 0;
+    }
+    const body = this.slab.subarray(this.slabUsed, this.slabUsed + length);
+    this.slabUsed += length;
+    return body;
   }
 
   /** A body buffer of `bytes`, taken from the shared budget. */

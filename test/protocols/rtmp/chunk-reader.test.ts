@@ -6,6 +6,7 @@ import { chunkMessage } from '../../../src/protocols/rtmp/chunk-writer';
 import { setChunkSizeMessage } from '../../../src/protocols/rtmp/control';
 import type { RtmpMessage } from '../../../src/protocols/rtmp/message';
 import { ParseError } from '../../../src/core/errors';
+import { ByteBudget } from '../../../src/core/budget';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeChunks, messagesArb, splitAt, type TestMessage } from './chunk-helpers';
@@ -283,5 +284,62 @@ describe('ChunkReader head-only mode (load clients)', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('ChunkReader media slabs (outside the budget)', () => {
+  /** Media messages of varied sizes, some over the 32 KiB a slab takes, interleaved with commands. */
+  const mediaArb = fc.array(
+    fc.record({
+      chunkStreamId: fc.constantFrom(4, 6),
+      typeId: fc.constantFrom(8, 9, 9, 20),
+      size: fc.oneof(fc.integer({ min: 0, max: 600 }), fc.integer({ min: 4000, max: 40_000 })),
+      fill: fc.integer({ min: 0, max: 255 }),
+    }),
+    { minLength: 1, maxLength: 60 },
+  );
+
+  it('never writes a handed-out body again: bodies kept (as the GOP cache keeps frames) keep their bytes while more input comes', () => {
+    fc.assert(
+      fc.property(mediaArb, fc.integer({ min: 128, max: 8192 }), fc.array(fc.nat(), { maxLength: 30 }), (items, chunkSize, cuts) => {
+        const msgs = items.map((m, i) => ({ chunkStreamId: m.chunkStreamId, typeId: m.typeId, streamId: 1, timestamp: i * 20, body: Buffer.alloc(m.size, m.fill) }));
+        const setSize = { chunkStreamId: 2, typeId: 1, streamId: 0, timestamp: 0, body: Buffer.alloc(4) };
+        setSize.body.writeUInt32BE(chunkSize);
+        const bytes = Buffer.concat([encodeChunks([setSize], 128), encodeChunks(msgs, chunkSize, { compress: true })]);
+        const reader = new ChunkReader();
+        const kept: { body: Buffer; copy: Buffer }[] = [];
+        for (const part of splitAt(bytes, cuts)) {
+          // The input is a reused read buffer: scribble over it after each feed.
+          const input = Buffer.from(part);
+          for (const m of reader.feed(input)) kept.push({ body: m.body, copy: Buffer.from(m.body) });
+          input.fill(0xee);
+        }
+        assert.equal(kept.length, msgs.length + 1);
+        for (const [i, { body, copy }] of kept.entries()) assert.ok(body.equals(copy), `body ${i} changed after it was handed out`);
+        assert.deepEqual(
+          kept.slice(1).map((k) => k.body),
+          msgs.map((m) => m.body),
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('carves small media bodies from one shared slab, gives large ones their own buffer, and keeps the budget path per message', () => {
+    const sizes = [300, 9000, 300, 40_000, 9000];
+    const msgs = sizes.map((size, i) => ({ chunkStreamId: 6, typeId: 9, streamId: 1, timestamp: i * 40, body: Buffer.alloc(size, i + 1) }));
+    const wire = Buffer.concat(msgs.flatMap((m) => chunkMessage({ ...m, body: [m.body] }, 128)));
+    const out = new ChunkReader().feed(wire);
+    const [a, b, c, large, d] = out.map((m) => m.body);
+    assert.ok(a!.buffer === b!.buffer && b!.buffer === c!.buffer && c!.buffer === d!.buffer, 'small bodies share a slab');
+    assert.ok(large!.buffer !== a!.buffer && large!.byteOffset === 0 && large!.buffer.byteLength === 40_000, 'a large body has its own buffer');
+    const budget = new ByteBudget('test', 1 << 20);
+    const budgeted = new ChunkReader({ budget }).feed(wire).map((m) => m.body);
+    assert.notEqual(budgeted[1]!.buffer, budgeted[4]!.buffer, 'inside the budget every frame-sized body is its own allocation');
+    assert.deepEqual(
+      budgeted,
+      msgs.map((m) => m.body),
+    );
+    assert.equal(budget.used, 0, 'the budget is given back once the messages complete');
   });
 });

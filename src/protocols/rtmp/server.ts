@@ -7,6 +7,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Logger } from '../../core/log';
 import type { HevcMode } from '../../formats/flv/bodies';
 import type { Registry } from '../../hub/registry';
+import { readIntoBuffer } from '../shared/read-buffer';
 import { RtmpSession, type SessionSnapshot } from './session';
 
 export type { SessionSnapshot } from './session';
@@ -46,6 +47,11 @@ export class RtmpServer {
   private readonly log: Logger;
   private sequence = 0;
   private closing: Promise<void> | undefined;
+  /**
+   * Every plain-TCP connection reads into this one Buffer (each read is parsed, and what is kept
+   * copied, before the next): no ArrayBuffer per read (see shared/read-buffer.ts).
+   */
+  private readonly readBuffer = Buffer.allocUnsafeSlow(64 * 1024);
 
   constructor(private readonly options: RtmpServerOptions) {
     const chunkSize = options.chunkSize ?? 4096;
@@ -107,7 +113,9 @@ export class RtmpServer {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const id = `rtmp-${++this.sequence}`;
-    const session = new RtmpSession(socket, {
+    let session: RtmpSession | undefined;
+    const externalReads = readIntoBuffer(socket, this.readBuffer, (bytes) => session?.connection.receive(bytes));
+    session = new RtmpSession(socket, {
       id,
       registry: this.options.registry,
       logger: this.log,
@@ -120,6 +128,7 @@ export class RtmpServer {
       ...(this.options.partialBudget ? { partialBudget: this.options.partialBudget } : {}),
       maxStreams: 8,
       playNoDelay: this.options.playNoDelay ?? false,
+      externalReads,
       onClose: (s) => this.live.delete(s.id),
     });
     this.live.set(id, session);

@@ -152,7 +152,7 @@ function describeRound(p: PlannedRound): string {
   if (!r) return `  FAILED: ${p.error}`;
   return (
     `  ${r.deliveredMbps.toFixed(1)} Mbit/s, ${r.cpuPerGbit.toFixed(3)} CPU-s/Gbit, CPU ${r.cpuPercent.toFixed(1)} %, ` +
-    `RSS ${r.rssPeakMb.toFixed(0)} MB (${r.rssPerViewerKb.toFixed(0)} KB/viewer), stalled/closed/no-kf ${r.stalled}/${r.closed}/${r.noKeyframe}, ` +
+    `RSS ${r.rssPeakMb.toFixed(0)} MB (${r.rssPerViewerKb.toFixed(0)} KB/viewer), ${r.writeCallsPerViewerSecond.toFixed(1)} write calls/viewer/s of ${(r.bytesPerWriteCall / 1024).toFixed(1)} KB, stalled/closed/no-kf ${r.stalled}/${r.closed}/${r.noKeyframe}, ` +
     `1st kf ${r.firstKeyframeP50Ms.toFixed(1)}/${r.firstKeyframeP95Ms.toFixed(1)} ms (${joinStagesText(r.joinStagesMs)}; client loop lag max ${r.clientLoopLagMaxMs.toFixed(0)} ms), latency ${r.latencyP50Ms.toFixed(1)}/${r.latencyP99Ms.toFixed(1)} ms, ` +
     `client ${r.clientCpuPercent.toFixed(0)} %, others ${r.othersCpuPercent.toFixed(0)} %, load ${r.loadAverage.toFixed(1)}` +
     (r.error ? `\n  WARNING: ${r.error}` : '')

@@ -100,12 +100,14 @@ export function processRssKb(pid: number): number | undefined {
  * /proc/PID/io): a libuv server's socket traffic (libuv uses read/writev on TCP); not what
  * send()/recv() move (ffmpeg), so not usable for the publisher.
  */
-export function processIoBytes(pid: number): { read: number; written: number } | undefined {
+export function processIoBytes(pid: number): { read: number; written: number; writeCalls: number } | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/io`, 'latin1');
     const read = /^rchar:\s+(\d+)/m.exec(text);
     const written = /^wchar:\s+(\d+)/m.exec(text);
-    return read && written ? { read: Number(read[1]), written: Number(written[1]) } : undefined;
+    // syscw: write, writev, send ... calls (each writev once, whatever its iovec count).
+    const writeCalls = /^syscw:\s+(\d+)/m.exec(text);
+    return read && written ? { read: Number(read[1]), written: Number(written[1]), writeCalls: Number(writeCalls?.[1] ?? NaN) } : undefined;
   } catch {
     return undefined;
   }

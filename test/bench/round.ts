@@ -59,6 +59,9 @@ export interface RoundResult {
   serverInMbps: number;
   /** What the server wrote (its `wchar`: to every viewer, logs), Mbit/s. */
   serverOutMbps: number;
+  /** The server's write system calls (`syscw`) per viewer per second, and bytes per call: how the fan-out reaches the kernel. */
+  writeCallsPerViewerSecond: number;
+  bytesPerWriteCall: number;
   /** Viewers whose window rate was under 90 % of the median viewer's. */
   slowViewers: number;
   cpuSeconds: number;
@@ -134,6 +137,7 @@ interface Snapshot {
   publisher: number;
   serverRead: number;
   serverWritten: number;
+  serverWriteCalls: number;
   client: number;
   machine: number;
   bytes: number[];
@@ -149,6 +153,7 @@ function snapshot(server: ServerHandle, publisherPid: number | undefined, viewer
     publisher: publisherPid === undefined ? 0 : (processCpuSeconds(publisherPid, hz) ?? NaN),
     serverRead: io?.read ?? NaN,
     serverWritten: io?.written ?? NaN,
+    serverWriteCalls: io?.writeCalls ?? NaN,
     client: (usage.user + usage.system) / 1e6,
     machine: machineBusySeconds(hz),
     bytes: viewers.map((v) => v.stats.bytes),
@@ -232,6 +237,8 @@ function summarize(
     deliveredMbps: (delivered * 8) / 1e6 / seconds,
     serverInMbps: ((b.serverRead - a.serverRead) * 8) / 1e6 / seconds,
     serverOutMbps: ((b.serverWritten - a.serverWritten) * 8) / 1e6 / seconds,
+    writeCallsPerViewerSecond: (b.serverWriteCalls - a.serverWriteCalls) / viewers.length / seconds,
+    bytesPerWriteCall: (b.serverWritten - a.serverWritten) / (b.serverWriteCalls - a.serverWriteCalls),
     slowViewers: perViewer.filter((x) => x < 0.9 * median).length,
     cpuSeconds: cpu,
     cpuPerGbit: gbit > 0 ? cpu / gbit : NaN,

@@ -6,13 +6,12 @@ import { GatewayError } from '../../core/errors';
 import type { Frame } from '../../core/frame';
 import type { Sink, StreamInfo } from '../../core/sink';
 import type { Track } from '../../core/track';
-import { closeWebSocket, remoteOf, wsCloseCodeOf } from '../shared/sockets';
-import { admit, failure, parseSpeed, parseTime, streamPath, type PlaybackDeps } from './deps';
+import { admit, parseSpeed, parseTime, streamPath, type PlaybackDeps } from './deps';
 import { Pacer } from './output';
 import { planFrom, type RangePlan } from './range-plan';
 import { rangeOrigin, readRange } from './range-reader';
 import { pace, planRequest } from './range-stream';
-import type { RangeRequest } from './range-route';
+import { runRangeWs, type RangeRequest } from './range-route';
 
 /** The listener of a recorded range's G.711: the app gives ws-audio's sink (its framing, start message and 4415). */
 export type AudioSinkFactory = (socket: WebSocket, raw: Socket, remote: string) => Sink;
@@ -57,23 +56,15 @@ function requestInfo(request: RangeRequest): AudioRequestInfo {
  * audio), paced at 1x. Admitted like the range itself (protocol `record-ws-g711`).
  */
 export function serveRangeAudioWs(socket: WebSocket, request: RangeRequest, deps: PlaybackDeps, sinkOf: AudioSinkFactory): void {
-  const remote = remoteOf(request.raw.socket);
-  const aborted = new AbortController();
-  socket.on('error', () => aborted.abort());
-  socket.once('close', () => aborted.abort());
-  void (async () => {
-    try {
-      const info = requestInfo(request);
-      await admit(deps, info.path, 'record-ws-g711', remote, request.query, OWN_KEYS);
-      const plan = planRequest(deps, info.path, info.startMs, info.endMs, 'flv');
-      const sink = sinkOf(socket, request.raw.socket, remote);
-      const frames = await pumpRangeAudio(deps, plan, info, sink, aborted.signal);
-      deps.log.debug({ path: info.path, remote, frames, aborted: aborted.signal.aborted }, 'recorded audio served');
-      sink.onEnd(aborted.signal.aborted ? 'listener disconnected' : 'end of range');
-    } catch (err) {
-      closeWebSocket(socket, wsCloseCodeOf(err), failure(err).body.message);
-    }
-  })();
+  runRangeWs(socket, request, async (remote, signal) => {
+    const info = requestInfo(request);
+    await admit(deps, info.path, 'record-ws-g711', remote, request.query, OWN_KEYS);
+    const plan = planRequest(deps, info.path, info.startMs, info.endMs, 'flv');
+    const sink = sinkOf(socket, request.raw.socket, remote);
+    const frames = await pumpRangeAudio(deps, plan, info, sink, signal);
+    deps.log.debug({ path: info.path, remote, frames, aborted: signal.aborted }, 'recorded audio served');
+    sink.onEnd(signal.aborted ? 'listener disconnected' : 'end of range');
+  });
 }
 
 function streamInfo(path: string, tracks: readonly Track[]): StreamInfo {

@@ -99,23 +99,27 @@ function httpOutput(raw: ServerResponse, signal: AbortSignal): RangeOutput {
   };
 }
 
-/** The same URL over WebSocket: one binary message per frame; refusals close with 4000 + status. */
-export function serveRangeWs(socket: WebSocket, request: RangeRequest, deps: PlaybackDeps, format: PlaybackFormat): void {
+/**
+ * Runs a recorded range over a WebSocket: `run` gets an abort signal that fires when the peer goes;
+ * a failure (refusal, bad query, read error) closes with 4000 + status.
+ */
+export function runRangeWs(socket: WebSocket, request: RangeRequest, run: (remote: string, signal: AbortSignal) => Promise<void>): void {
   const remote = remoteOf(request.raw.socket);
   const aborted = new AbortController();
   socket.on('error', () => aborted.abort());
   socket.once('close', () => aborted.abort());
-  void (async () => {
-    try {
-      const info = requestInfo(request, format);
-      await admit(deps, info.path, `record-ws-${format}`, remote, request.query, OWN_KEYS);
-      const plan = planRequest(deps, info.path, info.startMs, info.endMs, format);
-      await pumpRange(deps, plan, format, wsOutput(socket, aborted.signal), aborted.signal, { speed: info.speed });
-      closeWebSocket(socket, 1000, 'end of range');
-    } catch (err) {
-      closeWebSocket(socket, wsCloseCodeOf(err), failure(err).body.message);
-    }
-  })();
+  run(remote, aborted.signal).catch((err: unknown) => closeWebSocket(socket, wsCloseCodeOf(err), failure(err).body.message));
+}
+
+/** The same URL over WebSocket: one binary message per frame; refusals close with 4000 + status. */
+export function serveRangeWs(socket: WebSocket, request: RangeRequest, deps: PlaybackDeps, format: PlaybackFormat): void {
+  runRangeWs(socket, request, async (remote, signal) => {
+    const info = requestInfo(request, format);
+    await admit(deps, info.path, `record-ws-${format}`, remote, request.query, OWN_KEYS);
+    const plan = planRequest(deps, info.path, info.startMs, info.endMs, format);
+    await pumpRange(deps, plan, format, wsOutput(socket, signal), signal, { speed: info.speed });
+    closeWebSocket(socket, 1000, 'end of range');
+  });
 }
 
 function wsOutput(socket: WebSocket, signal: AbortSignal): RangeOutput {

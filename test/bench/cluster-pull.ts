@@ -71,14 +71,16 @@ async function api<T>(server: ServerHandle, path: string): Promise<T> {
 async function placeReaders(server: ServerHandle, paths: string[], want: (path: string) => number): Promise<CountingReader[]> {
   const placed = new Map<string, CountingReader>();
   for (let pass = 0; pass < 8 && placed.size < paths.length; pass++) {
-    const trying = paths.filter((p) => !placed.has(p)).map((p) => new CountingReader(server.httpPort, p));
+    // Two readers per path, opened back to back: the primary's round-robin gives them different
+    // workers (one reader per pass could stay in step with the API call and always miss).
+    const trying = paths.filter((p) => !placed.has(p)).flatMap((p) => [new CountingReader(server.httpPort, p), new CountingReader(server.httpPort, p)]);
     const deadline = performance.now() + 10_000;
     while (performance.now() < deadline && trying.some((r) => r.bytes === 0)) await sleep(100);
     const { sessions } = await api<{ sessions: { id: string; remote: string; path: string }[] }>(server, '/api/sessions');
     for (const reader of trying) {
       const session = sessions.find((s) => s.path === reader.path && s.remote.endsWith(`:${reader.socket.localPort}`));
       const slot = session ? Number(/^w(\d+)\./.exec(session.id)?.[1]) : NaN;
-      if (reader.bytes > 0 && slot === want(reader.path)) placed.set(reader.path, reader);
+      if (reader.bytes > 0 && slot === want(reader.path) && !placed.has(reader.path)) placed.set(reader.path, reader);
       else reader.close();
     }
   }

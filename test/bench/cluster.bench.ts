@@ -3,7 +3,7 @@
  * code: runRound, runIngestRound) with cluster.workers 1 and 2 interleaved in one run, plus the
  * internal pull alone (cluster-pull.ts). CPU is the whole process tree (primary + workers) over
  * each window, and each process's share. Usage:
- *   npm run bench:cluster -- [viewers=200] [saturate=800] [publishers=20] [pulls=10] [seconds=10] [rounds=1]
+ *   npm run bench:cluster -- [viewers=200] [saturate=800] [publishers=20] [pulls=10] [seconds=10] [rounds=1] [parts=fan,sat,ingest,pull]
  */
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -103,20 +103,21 @@ async function main(): Promise<void> {
   };
   const by = new Map<number, PerWorkers>([1, 2].map((w) => [w, { fan: [], sat: [], ingest: [] }]));
   const pulls: PullResult[] = [];
+  const parts = (process.argv.find((a) => a.startsWith('parts='))?.slice(6) ?? 'fan,sat,ingest,pull').split(',');
   for (let round = 1; round <= rounds; round++) {
     out(`round ${round}`);
-    for (const workers of [1, 2]) {
+    for (const workers of parts.some((p) => p !== 'pull') ? [1, 2] : []) {
       const o: RoundOptions = { ...base, gateway: { env: { GW_CLUSTER_WORKERS: String(workers) } } };
       const p = by.get(workers)!;
-      p.fan.push(await runRound('gateway', 'flv', viewers, o));
-      out(fanLine('fan-out', workers, p.fan.at(-1)!));
-      p.sat.push(await runRound('gateway', 'flv', saturate, o));
-      out(fanLine('near saturation', workers, p.sat.at(-1)!));
-      p.ingest.push(await runIngestRound('gateway', publishers, o));
-      out(ingestLine(workers, p.ingest.at(-1)!));
+      if (parts.includes('fan')) p.fan.push(await runRound('gateway', 'flv', viewers, o));
+      if (parts.includes('fan')) out(fanLine('fan-out', workers, p.fan.at(-1)!));
+      if (parts.includes('sat')) p.sat.push(await runRound('gateway', 'flv', saturate, o));
+      if (parts.includes('sat')) out(fanLine('near saturation', workers, p.sat.at(-1)!));
+      if (parts.includes('ingest')) p.ingest.push(await runIngestRound('gateway', publishers, o));
+      if (parts.includes('ingest')) out(ingestLine(workers, p.ingest.at(-1)!));
     }
-    pulls.push(await runPullRound(pullStreams, base));
-    out(pullLine(pulls.at(-1)!));
+    if (parts.includes('pull')) pulls.push(await runPullRound(pullStreams, base));
+    if (parts.includes('pull')) out(pullLine(pulls.at(-1)!));
   }
   out(`end: load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   process.stdout.write(`${lines.join('\n')}\n\n${table(by, pulls)}\n`);

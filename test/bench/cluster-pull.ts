@@ -41,7 +41,10 @@ class CountingReader {
   maxGapMs = 0;
   private lastAt = 0;
 
-  constructor(port: number, readonly path: string) {
+  constructor(
+    port: number,
+    readonly path: string,
+  ) {
     this.socket = connect({ host: '127.0.0.1', port }, () => this.socket.write(`GET /${path}.flv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`));
     this.socket.on('data', (chunk: Buffer) => {
       const now = performance.now();

@@ -59,15 +59,43 @@ function table(by: Map<number, PerWorkers>, pulls: PullResult[]): string {
   return [
     '| mean of the rounds | 1 worker | 2 workers |',
     '|---|---|---|',
-    row('fan-out: CPU s per Gbit', (p) => m(p.fan.map((r) => r.cpuPerGbit), 2)),
-    row('fan-out: delivered Mbit/s', (p) => m(p.fan.map((r) => r.deliveredMbps), 0)),
+    row('fan-out: CPU s per Gbit', (p) =>
+      m(
+        p.fan.map((r) => r.cpuPerGbit),
+        2,
+      ),
+    ),
+    row('fan-out: delivered Mbit/s', (p) =>
+      m(
+        p.fan.map((r) => r.deliveredMbps),
+        0,
+      ),
+    ),
     row('fan-out: stalled viewers', (p) => p.fan.map((r) => r.stalled).join(', ')),
-    row('near saturation: CPU s per Gbit', (p) => m(p.sat.map((r) => r.cpuPerGbit), 2)),
-    row('near saturation: delivered Mbit/s', (p) => m(p.sat.map((r) => r.deliveredMbps), 0)),
+    row('near saturation: CPU s per Gbit', (p) =>
+      m(
+        p.sat.map((r) => r.cpuPerGbit),
+        2,
+      ),
+    ),
+    row('near saturation: delivered Mbit/s', (p) =>
+      m(
+        p.sat.map((r) => r.deliveredMbps),
+        0,
+      ),
+    ),
     row('near saturation: stalled / no keyframe', (p) => p.sat.map((r) => `${r.stalled}/${r.noKeyframe}`).join(', ')),
     row('near saturation: CPU % per process', (p) => p.sat.map((r) => pcts(r.perProcessCpuPercent)).join('; ')),
-    row('publishers per core', (p) => m(p.ingest.map((r) => 100 / r.cpuPercentPerPublisher), 0)),
-    `| internal pull, % of a core per 2 Mbit/s stream | - | ${m(pulls.map((r) => r.perTwoMbitPercent), 2)} |`,
+    row('publishers per core', (p) =>
+      m(
+        p.ingest.map((r) => 100 / r.cpuPercentPerPublisher),
+        0,
+      ),
+    ),
+    `| internal pull, % of a core per 2 Mbit/s stream | - | ${m(
+      pulls.map((r) => r.perTwoMbitPercent),
+      2,
+    )} |`,
   ].join('\n');
 }
 
@@ -96,7 +124,11 @@ async function main(): Promise<void> {
     gapLimitMs: 1000,
     log,
   };
-  const lines: string[] = [`start: load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`];
+  const lines: string[] = [
+    `start: load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  ];
   const out = (line: string): void => {
     lines.push(line);
     log(line);
@@ -119,7 +151,11 @@ async function main(): Promise<void> {
     if (parts.includes('pull')) pulls.push(await runPullRound(pullStreams, base));
     if (parts.includes('pull')) out(pullLine(pulls.at(-1)!));
   }
-  out(`end: load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  out(
+    `end: load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   process.stdout.write(`${lines.join('\n')}\n\n${table(by, pulls)}\n`);
 }
 

@@ -285,14 +285,17 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
         return list.length === 2 && list.every((r) => r.status === 'recovered') && list;
       },
       20_000,
-      'the killed worker\'s segments to be recovered by its restart',
+      "the killed worker's segments to be recovered by its restart",
     );
     for (const row of recovered) {
       const file = join(dir, 'record', row.file);
       assert.equal(statSync(file).size, row.bytes, `${row.file}: size and row agree`);
       const crashProbe = await probeSegment(file);
       assert.equal(crashProbe.decodeErrors, '', `${row.file} decodes silently`);
-      assert.ok(row.durationMs >= 1000 && Math.abs(crashProbe.mediaSeconds * 1000 - row.durationMs) < 300, `${row.format}: ${row.durationMs} ms in the row, ${crashProbe.mediaSeconds} s in the file`);
+      assert.ok(
+        row.durationMs >= 1000 && Math.abs(crashProbe.mediaSeconds * 1000 - row.durationMs) < 300,
+        `${row.format}: ${row.durationMs} ms in the row, ${crashProbe.mediaSeconds} s in the file`,
+      );
     }
     // New viewers land on both workers again and play.
     const again = [open('flv', 'live/cam'), open('flv', 'live/cam'), open('ws', 'live/cam'), open('ws', 'live/cam')];

@@ -81,7 +81,7 @@ export class Webhooks {
       // its own: the owner worker reports the stream once and counts this worker as one reader.
       events.on('publish', (path, source) => (source.kind === INTERNAL_PULL_KIND ? this.internalCopies.add(path) : this.streamUp(path, source.kind, source.remote))),
       events.on('streamEnd', (path, reason) => this.streamDown(path, reason)),
-      events.on('readers', (path, count) => this.isInternalCopy(path) || this.readersChanged(path, count)),
+      events.on('readers', (path, count) => this.internalCopies.has(path) || this.readersChanged(path, count)),
     );
     if (this.settings.keepaliveMs > 0 && this.settings.urls.on_server_keepalive && this.announces) {
       this.keepaliveTimer = setInterval(() => void this.keepalive(), this.settings.keepaliveMs);
@@ -194,10 +194,6 @@ export class Webhooks {
     } catch (err) {
       this.deps.log.warn({ err: errorMessage(err) }, 'on_server_keepalive: the numbers could not be gathered');
     }
-  }
-
-  private isInternalCopy(path: string): boolean {
-    return this.deps.registry.get(path)?.publisher?.kind === INTERNAL_PULL_KIND;
   }
 
   private streamDown(path: string, reason: string): void {

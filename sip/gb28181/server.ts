@@ -4,14 +4,13 @@ import { SipCounters } from './counters';
 import type { ByteBudget } from '../../src/core/budget';
 import type { Logger } from '../../src/core/log';
 import { SipStack, type IncomingRequest } from '../stack';
-import { parseUri, type SipResponse } from '../message';
-import { remoteKey, type SipRemote } from '../transport';
+import { remoteKey } from '../transport';
 import { storeCatalog, type CatalogResult } from './catalog';
-import { MANSCDP_CONTENT_TYPE, basicParamOf, buildManscdp, deviceInfoOf, deviceStatusOf, type DeviceInfo, type DeviceStatus, type XmlFields } from './commands';
+import { basicParamOf, deviceInfoOf, deviceStatusOf, type DeviceInfo, type DeviceStatus } from './commands';
 import type { GbServerConfig } from './config';
 import { InviteClient, type Dialog, type GbDialogStore } from './invite';
 import { DeviceCommands } from './device-commands';
-import { DeviceQueries, type ManscdpTarget } from './queries';
+import { DeviceQueries } from './queries';
 import { Registrar } from './registrar';
 import { DeviceSessions, type DeviceSession } from './sessions';
 import { SipLog, type SipLogEntry } from './sip-log';
@@ -23,7 +22,8 @@ import { routeRequest } from './request-router';
 import { restoreSessions } from './session-restore';
 import type { GbAlarm, GbAlarmStore } from './alarms';
 import { MANSRTSP_CONTENT_TYPE, mansrtspBody, type PlaybackControl } from './mansrtsp';
-import { ALARM_SUBSCRIBE_QUERY, CatalogSubscriptions } from './subscriptions';
+import { DeviceSubscriptions } from './subscriptions';
+import { DeviceRequests } from './device-requests';
 
 export interface GbServerEvents extends Record<string, unknown[]> {
   online: [deviceId: string];
@@ -77,11 +77,11 @@ export class GbServer {
   /** Control commands, RecordInfo and PresetQuery. */
   readonly commands: DeviceCommands;
   private readonly stack: SipStack;
+  private readonly requests: DeviceRequests;
   private readonly registrar: Registrar;
   private readonly queries: DeviceQueries;
   private readonly invites: InviteClient;
-  private readonly subscriptions: CatalogSubscriptions;
-  private readonly alarmSubscriptions: CatalogSubscriptions;
+  private readonly subscriptions: DeviceSubscriptions;
   private readonly sipLog: SipLog;
   private readonly lastCatalog = new Map<string, number>();
   private mansrtspCseq = 0;
@@ -104,6 +104,7 @@ export class GbServer {
       },
       (incoming) => this.onRequest(this.counters.counting(incoming)),
     );
+    this.requests = new DeviceRequests(this.stack, config, this.sipLog, (id) => this.requireOnline(id));
     this.registrar = new Registrar(
       config,
       options.devices,
@@ -115,7 +116,7 @@ export class GbServer {
       log.child({ component: 'registrar' }),
     );
     this.queries = new DeviceQueries(
-      (id, cmdType, sn, extra, target) => this.sendQuery(id, 'MESSAGE', cmdType, sn, extra, {}, target),
+      (id, cmdType, sn, extra, target) => this.requests.manscdp(id, 'MESSAGE', cmdType, sn, extra, {}, target),
       config.queryTimeoutMs,
       config.catalogIdleMs,
       (r) => this.onCatalog(r),
@@ -132,19 +133,11 @@ export class GbServer {
       },
       log.child({ component: 'invite' }),
     );
-    this.subscriptions = new CatalogSubscriptions(
-      config.catalogSubscribeSec,
-      (id, sn, extra, headers) => this.sendQuery(id, 'SUBSCRIBE', 'Catalog', sn, extra, headers),
+    this.subscriptions = new DeviceSubscriptions(
+      config,
+      (id, event, sn, extra, headers) => this.requests.manscdp(id, 'SUBSCRIBE', event, sn, extra, headers),
       () => this.queries.nextSn(),
       log,
-    );
-    this.alarmSubscriptions = new CatalogSubscriptions(
-      config.alarmSubscribeSec,
-      (id, sn, extra, headers) => this.sendQuery(id, 'SUBSCRIBE', 'Alarm', sn, extra, headers),
-      () => this.queries.nextSn(),
-      log,
-      'Alarm',
-      ALARM_SUBSCRIBE_QUERY,
     );
   }
 
@@ -174,7 +167,6 @@ export class GbServer {
     await this.invites.close('gateway shutting down');
     this.queries.close();
     this.subscriptions.close();
-    this.alarmSubscriptions.close();
     await this.stack.close();
   }
 
@@ -210,7 +202,6 @@ export class GbServer {
     this.sipLog.forget(id);
     this.registrar.unban(id);
     this.subscriptions.forget(id);
-    this.alarmSubscriptions.forget(id);
   }
 
   async refreshCatalog(id: string): Promise<CatalogResult> {
@@ -245,7 +236,7 @@ export class GbServer {
   /** INVITEs a channel for live video; resolves with the confirmed dialog. */
   async invite(target: PlayTarget, onCallId?: (callId: string) => void): Promise<Dialog> {
     const session = this.requireOnline(target.deviceId);
-    const remote = this.reachable(session);
+    const remote = this.requests.reachable(session);
     const dialog = this.invites.invite(
       { deviceId: target.deviceId, channelId: target.channelId, remote, requestUri: `sip:${target.channelId}@${remoteKey(session.remote)}` },
       { sdp: target.sdp, subject: `${target.channelId}:${target.ssrc},${this.options.config.id}:0`, timeoutMs: this.options.config.inviteTimeoutMs },
@@ -295,40 +286,6 @@ export class GbServer {
       );
     }
     return session;
-  }
-
-  /** Requests go to the packet source; a TCP device whose connection dropped is reached at its Contact. */
-  private reachable(session: DeviceSession): SipRemote {
-    if (session.remote.protocol === 'tcp' && !this.stack.hasConnection(session.remote) && session.contact) {
-      const uri = parseUri(session.contact);
-      if (uri) return { protocol: 'tcp', address: uri.host, port: uri.port ?? 5060 };
-    }
-    return session.remote;
-  }
-
-  private sendQuery(
-    id: string,
-    method: 'MESSAGE' | 'SUBSCRIBE',
-    cmdType: string,
-    sn: number,
-    extra: XmlFields,
-    headers: Record<string, unknown> = {},
-    target: ManscdpTarget = {},
-  ): Promise<SipResponse> {
-    const session = this.requireOnline(id);
-    const { config } = this.options;
-    const request = this.stack.newRequest({
-      method,
-      uri: `sip:${id}@${remoteKey(session.remote)}`,
-      from: { uri: `sip:${config.id}@${config.domain}`, params: {} },
-      to: { uri: `sip:${id}@${config.domain}`, params: {} },
-      contact: method === 'SUBSCRIBE',
-      contentType: MANSCDP_CONTENT_TYPE,
-      content: buildManscdp(target.root ?? 'Query', cmdType, sn, target.targetId ?? id, extra, session.charset),
-      headers,
-    });
-    this.sipLog.bindCallId(request.headers['call-id'], id);
-    return this.stack.request(request, this.reachable(session));
   }
 
   private onRequest(incoming: IncomingRequest): void {
@@ -382,8 +339,8 @@ export class GbServer {
       ['DeviceInfo', () => this.deviceInfo(id)],
       ['ConfigDownload', () => this.loadBasicParam(id)],
       ['Catalog', () => this.refreshCatalog(id)],
-      ['Catalog SUBSCRIBE', () => this.subscriptions.subscribe(id)],
-      ['Alarm SUBSCRIBE', () => this.alarmSubscriptions.subscribe(id)],
+      ['Catalog SUBSCRIBE', () => this.subscriptions.catalog.subscribe(id)],
+      ['Alarm SUBSCRIBE', () => this.subscriptions.alarm.subscribe(id)],
     ];
     for (const [name, step] of steps) {
       if (this.closed || !this.sessions.get(id)) return;
@@ -403,7 +360,6 @@ export class GbServer {
   private markOffline(id: string, reason: string, now = Date.now()): void {
     this.sessions.delete(id);
     this.subscriptions.forget(id);
-    this.alarmSubscriptions.forget(id);
     this.options.devices.set(id, { online: false, offlineAt: now, offlineReason: reason });
     this.options.log.info({ device: id, reason }, 'device offline');
     this.events.emit('offline', id, reason);
@@ -414,7 +370,6 @@ export class GbServer {
     for (const verdict of this.sessions.sweep(now)) this.markOffline(verdict.id, verdict.reason, now);
     this.registrar.sweep(now);
     this.subscriptions.renew(now, this.sessions.ids());
-    this.alarmSubscriptions.renew(now, this.sessions.ids());
     const refresh = this.options.config.catalogRefreshMs;
     if (refresh > 0) {
       for (const id of this.sessions.ids()) {

@@ -18,7 +18,7 @@ export const ALARM_SUBSCRIBE_QUERY: XmlFields = { StartAlarmPriority: '1', EndAl
  * before it expires; a device that refuses is not asked again until it registers anew.
  * Spec: GB/T 28181-2016 §9.7, §9.11; RFC 6665
  */
-export class CatalogSubscriptions {
+export class EventSubscriptions {
   private readonly active = new Map<string, Subscription>();
   private closed = false;
 
@@ -27,7 +27,7 @@ export class CatalogSubscriptions {
     private readonly send: Subscriber,
     private readonly nextSn: () => number,
     private readonly log: Logger,
-    private readonly event: 'Catalog' | 'Alarm' = 'Catalog',
+    private readonly event: 'Catalog' | 'Alarm',
     private readonly query: XmlFields = {},
   ) {}
 
@@ -73,5 +73,36 @@ export class CatalogSubscriptions {
   close(): void {
     this.closed = true;
     this.active.clear();
+  }
+}
+
+/** A device's two subscriptions, Catalog and Alarm, kept, renewed and forgotten together. */
+export class DeviceSubscriptions {
+  readonly catalog: EventSubscriptions;
+  readonly alarm: EventSubscriptions;
+
+  constructor(
+    expires: { catalogSubscribeSec: number; alarmSubscribeSec: number },
+    send: (deviceId: string, event: 'Catalog' | 'Alarm', sn: number, extra: XmlFields, headers: Record<string, unknown>) => Promise<SipResponse>,
+    nextSn: () => number,
+    log: Logger,
+  ) {
+    this.catalog = new EventSubscriptions(expires.catalogSubscribeSec, (id, sn, extra, headers) => send(id, 'Catalog', sn, extra, headers), nextSn, log, 'Catalog');
+    this.alarm = new EventSubscriptions(expires.alarmSubscribeSec, (id, sn, extra, headers) => send(id, 'Alarm', sn, extra, headers), nextSn, log, 'Alarm', ALARM_SUBSCRIBE_QUERY);
+  }
+
+  renew(now: number, online: readonly string[]): void {
+    this.catalog.renew(now, online);
+    this.alarm.renew(now, online);
+  }
+
+  forget(deviceId: string): void {
+    this.catalog.forget(deviceId);
+    this.alarm.forget(deviceId);
+  }
+
+  close(): void {
+    this.catalog.close();
+    this.alarm.close();
   }
 }

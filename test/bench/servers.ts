@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ffmpegPath, runTool } from '../helpers/media-tools';
+import { testPatternArgs, type TestPatternOptions } from '../helpers/publisher';
 import { LOOPBACK_LISTENERS } from '../helpers/loopback-env';
 
 /** `baseline`: another build of the gateway (`--baseline DIR`), for before/after in one run. */
@@ -283,44 +284,18 @@ export function startPublisher(source: string, url: string, resources: Resources
 }
 
 /** The encoding of the source; part of the cache file name so a change makes a new file. */
-const SOURCE_ARGS = [
-  '-f',
-  'lavfi',
-  '-i',
-  'testsrc2=size=1280x720:rate=25',
-  '-f',
-  'lavfi',
-  '-i',
-  'sine=frequency=440:sample_rate=44100',
-  '-t',
-  '60',
-  '-c:v',
-  'libx264',
-  '-b:v',
-  '1900k',
-  '-maxrate',
-  '1900k',
-  '-bufsize',
-  '3800k',
-  '-g',
-  '50',
-  '-preset',
-  'veryfast',
-  '-tune',
-  'zerolatency',
-  '-pix_fmt',
-  'yuv420p',
-  '-c:a',
-  'aac',
-  '-b:a',
-  '128k',
-  '-ar',
-  '44100',
-  '-ac',
-  '2',
-  '-f',
-  'flv',
-];
+const SOURCE: TestPatternOptions = {
+  size: '1280x720',
+  gop: 50,
+  seconds: 60,
+  realtime: false,
+  preset: 'veryfast',
+  zeroLatency: true,
+  bitrate: '1900k',
+  maxrate: '1900k',
+  bufsize: '3800k',
+  audioBitrate: '128k',
+};
 
 /** A 60 s 720p25 H.264 1.9 Mbit/s + AAC 128 kbit/s FLV, made once and kept in the temp dir. */
 export async function ensureSource(log: (line: string) => void): Promise<string> {
@@ -328,7 +303,7 @@ export async function ensureSource(log: (line: string) => void): Promise<string>
   if (existsSync(path) && statSync(path).size > 1_000_000) return path;
   log(`making the source ${path} (once; about 20-60 s)`);
   const partial = `${path}.${process.pid}.partial`;
-  const result = await runTool(ffmpegPath, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...SOURCE_ARGS, partial], 600_000);
+  const result = await runTool(ffmpegPath, ['-nostdin', ...testPatternArgs(partial, SOURCE)], 600_000);
   if (result.code !== 0) {
     rmSync(partial, { force: true });
     throw new Error(`ffmpeg could not make the source: ${result.stderr.slice(-1000)}`);

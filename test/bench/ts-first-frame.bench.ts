@@ -21,10 +21,10 @@ import { createServer as createHttpServer, get as httpGet } from 'node:http';
 import { spawn } from 'node:child_process';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/gateway';
 import { ffmpegPath, ffprobePath, startTool } from '../helpers/media-tools';
+import { testPatternArgs } from '../helpers/publisher';
 
 const TS_PACKET = 188;
-const INPUT = ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100'];
-const CODECS = ['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', '50', '-pix_fmt', 'yuv420p', '-b:v', '2M', '-c:a', 'aac', '-b:a', '96k'];
+const SOURCE = { size: '1280x720', gop: 50, preset: 'veryfast', zeroLatency: true, bitrate: '2M', audioBitrate: '96k' };
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   const rows: { ours: number; ffmpeg: number; burst: number }[] = [];
   for (let i = 0; i < runs; i++) {
     const gw = await startTestGateway({ GW_HTTP_TS_BURST_SECONDS: String(burst) });
-    const publisher = startTool(ffmpegPath, ['-hide_banner', '-loglevel', 'error', ...INPUT, ...CODECS, '-f', 'flv', gw.publishUrl('live/bench')]);
+    const publisher = startTool(ffmpegPath, testPatternArgs(gw.publishUrl('live/bench'), SOURCE));
     try {
       await waitFor(() => gw.gateway.registry.get('live/bench')?.ready, 20_000, 'the stream');
       const readyAt = performance.now();

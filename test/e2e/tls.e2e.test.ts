@@ -21,6 +21,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Browser, Page } from 'playwright-core';
 import { PROJECT_ROOT, TEST_SECRETS, waitFor } from '../helpers/gateway';
 import { ffmpegPath, ffprobeJson, startTool } from '../helpers/media-tools';
+import { testPatternArgs } from '../helpers/publisher';
 import { launchChromium, playFlvWithMpegts, saveScreenshot, type MpegtsState } from '../helpers/browser';
 import { makeTestPki, type TestPki } from '../helpers/stunnel';
 
@@ -163,11 +164,8 @@ before(async () => {
   assert.ok(ports.https > 0 && ports.rtmps > 0 && ports.rtsps > 0, `TLS ports bound: ${JSON.stringify(ports)}`);
   // The encoder publishes over RTMPS too, verifying the gateway's certificate.
   const key = encodeURIComponent(TEST_SECRETS.publishKey);
-  publisher = startTool(ffmpegPath, [
-    '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', '25', '-b:v', '800k', '-c:a', 'aac', '-b:a', '96k', '-ac', '2',
-    ...verifyWith(pkiA), '-f', 'flv', `rtmps://127.0.0.1:${ports.rtmps}/${PATH}?key=${key}`,
-  ]); // prettier-ignore
+  const target = `rtmps://127.0.0.1:${ports.rtmps}/${PATH}?key=${key}`;
+  publisher = startTool(ffmpegPath, testPatternArgs(target, { zeroLatency: true, bitrate: '800k', audioBitrate: '96k', outputOptions: verifyWith(pkiA) }));
   await waitFor(streamReady, 20_000, `the RTMPS publish to be ready (ffmpeg: ${publisher.stderr()})`);
 });
 

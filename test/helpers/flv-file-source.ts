@@ -6,41 +6,11 @@ import { FlvBodyDecoder, FlvDemuxer, FLV_TAG_AUDIO, FLV_TAG_VIDEO } from '../../
 import type { OnDemandSource } from '../../src/hub/demand';
 import type { Registry } from '../../src/hub/registry';
 import { ffmpegPath, runTool } from './media-tools';
+import { testPatternArgs } from './publisher';
 
 /** Makes a small real H.264+AAC FLV with ffmpeg (the test's "camera"). */
 export async function makeTestFlv(file: string, seconds = 4, size = '320x240'): Promise<void> {
-  const result = await runTool(ffmpegPath, [
-    '-v',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=${size}:rate=25`,
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=44100',
-    '-t',
-    String(seconds),
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    '-g',
-    '25',
-    '-bf',
-    '0',
-    '-c:a',
-    'aac',
-    '-ac',
-    '2',
-    '-f',
-    'flv',
-    '-y',
-    file,
-  ]);
+  const result = await runTool(ffmpegPath, testPatternArgs(file, { size, seconds, realtime: false, bframes: 0 }));
   if (result.code !== 0) throw new Error(`ffmpeg failed: ${result.stderr}`);
 }
 

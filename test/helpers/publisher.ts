@@ -30,6 +30,8 @@ export interface TestPatternOptions {
   bufsize?: string;
   /** -b:a; the encoder's default when absent. */
   audioBitrate?: string;
+  /** Output options placed before `-f flv` (TLS verification of an rtmps:// target, say). */
+  outputOptions?: string[];
 }
 
 /**
@@ -49,7 +51,7 @@ export function testPatternArgs(target: string, options: TestPatternOptions = {}
   const rateControl = { '-b:v': options.bitrate, '-maxrate': options.maxrate, '-bufsize': options.bufsize, '-b:a': audio ? options.audioBitrate : undefined };
   for (const [flag, value] of Object.entries(rateControl)) if (value !== undefined) args.push(flag, value);
   if (audio) args.push('-c:a', audio, '-ac', audio === 'aac' ? '2' : '1');
-  args.push('-f', 'flv', '-y', target);
+  args.push(...(options.outputOptions ?? []), '-f', 'flv', '-y', target);
   return args;
 }
 

@@ -13,30 +13,11 @@ import { makeFrame } from '../../src/core/frame';
 import type { Registry } from '../../src/hub/registry';
 import { ffmpegPath, runTool } from './media-tools';
 import { TestSource } from './hub-fixtures';
+import { testPatternArgs } from './publisher';
 
 export async function encodeH265(dir: string, size = '320x240', fps = 25, seconds = 2): Promise<string> {
   const file = join(dir, `x265-${size}.h265`);
-  const run = await runTool(ffmpegPath, [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=${size}:rate=${fps}`,
-    '-t',
-    String(seconds),
-    '-c:v',
-    'libx265',
-    '-x265-params',
-    `log-level=error:keyint=${fps}:min-keyint=${fps}:bframes=0:repeat-headers=1`,
-    '-pix_fmt',
-    'yuv420p',
-    '-f',
-    'hevc',
-    '-y',
-    file,
-  ]);
+  const run = await runTool(ffmpegPath, testPatternArgs(file, { video: 'h265', size, rate: fps, seconds, audio: false, realtime: false, format: 'hevc' }));
   if (run.code !== 0) throw new Error(`x265 encode failed: ${run.stderr}`);
   return file;
 }

@@ -30,28 +30,41 @@ export interface TestPatternOptions {
   bufsize?: string;
   /** -b:a; the encoder's default when absent. */
   audioBitrate?: string;
-  /** Output options placed before `-f flv` (TLS verification of an rtmps:// target, say). */
+  /** AAC channels, default 2. */
+  channels?: number;
+  /** libx264 (default) or libx265: no B-frames, parameter sets with every keyframe. */
+  video?: 'h264' | 'h265';
+  /** Output container (-f), default flv. */
+  format?: string;
+  /** ffmpeg's -loglevel, default error. */
+  logLevel?: string;
+  /** Output options placed before `-f` (TLS verification of an rtmps:// target, the RTSP transport). */
   outputOptions?: string[];
 }
 
 /**
- * ffmpeg arguments for a test pattern (testsrc2, H.264 and a tone) written as FLV to `target`:
- * an rtmp:// URL or a file (overwritten). One builder for every test and bench that needs a
- * synthetic camera, so a flag is changed in one place.
+ * ffmpeg arguments for a test pattern (testsrc2, H.264 or H.265, and a tone) written to `target`
+ * (FLV unless `format` says otherwise): an rtmp:// or rtsp:// URL or a file (overwritten). One
+ * builder for every test and bench that needs a synthetic camera, so a flag is changed in one place.
  */
 export function testPatternArgs(target: string, options: TestPatternOptions = {}): string[] {
   const { size = '640x360', rate = 25, gop = rate, audio = 'aac', realtime = true, preset = 'ultrafast' } = options;
   const input = (graph: string): string[] => [...(realtime ? ['-re'] : []), '-f', 'lavfi', '-i', graph];
-  const args = ['-hide_banner', '-loglevel', 'error', ...input(`testsrc2=size=${size}:rate=${rate}`)];
+  const args = ['-hide_banner', '-nostats', '-loglevel', options.logLevel ?? 'error', ...input(`testsrc2=size=${size}:rate=${rate}`)];
   if (audio) args.push(...input(`sine=frequency=440:sample_rate=${audio === 'aac' ? 44100 : 8000}`));
   if (options.seconds !== undefined) args.push('-t', String(options.seconds));
-  args.push('-c:v', 'libx264', '-preset', preset, '-pix_fmt', 'yuv420p', '-g', String(gop));
-  if (options.zeroLatency) args.push('-tune', 'zerolatency');
-  if (options.bframes !== undefined) args.push('-bf', String(options.bframes));
+  if (options.video === 'h265') {
+    args.push('-c:v', 'libx265', '-preset', preset, '-pix_fmt', 'yuv420p');
+    args.push('-x265-params', `log-level=error:keyint=${gop}:min-keyint=${gop}:bframes=0:repeat-headers=1`);
+  } else {
+    args.push('-c:v', 'libx264', '-preset', preset, '-pix_fmt', 'yuv420p', '-g', String(gop));
+    if (options.zeroLatency) args.push('-tune', 'zerolatency');
+    if (options.bframes !== undefined) args.push('-bf', String(options.bframes));
+  }
   const rateControl = { '-b:v': options.bitrate, '-maxrate': options.maxrate, '-bufsize': options.bufsize, '-b:a': audio ? options.audioBitrate : undefined };
   for (const [flag, value] of Object.entries(rateControl)) if (value !== undefined) args.push(flag, value);
-  if (audio) args.push('-c:a', audio, '-ac', audio === 'aac' ? '2' : '1');
-  args.push(...(options.outputOptions ?? []), '-f', 'flv', '-y', target);
+  if (audio) args.push('-c:a', audio, '-ac', audio === 'aac' ? String(options.channels ?? 2) : '1');
+  args.push(...(options.outputOptions ?? []), '-f', options.format ?? 'flv', '-y', target);
   return args;
 }
 

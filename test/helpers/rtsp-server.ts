@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ffmpegPath, startTool } from './media-tools';
+import { testPatternArgs } from './publisher';
 import type { ChildConfig } from './rtsp-server-child';
 
 /**
@@ -105,18 +106,23 @@ export interface PublisherOptions {
 
 /** ffmpeg publishing a test pattern (H.264 + AAC unless told otherwise) in real time until stopped. */
 export function startRtspPublisher(url: string, options: PublisherOptions): ReturnType<typeof startTool> {
-  const fps = options.fps ?? 25;
-  const audio = options.audio ?? 'aac';
-  // `info` so that waitForPublishing can see the output header, written once RECORD succeeded.
-  const args = ['-hide_banner', '-nostats', '-loglevel', 'info', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${options.size ?? '320x240'}:rate=${fps}`];
-  if (audio !== 'none') args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${audio === 'pcma' ? 8000 : 44100}`);
-  if (options.video === 'h265') args.push('-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', `keyint=${fps}:bframes=0:log-level=error`);
-  else args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(fps), '-bf', '0', '-pix_fmt', 'yuv420p');
-  if (audio === 'aac') args.push('-c:a', 'aac', '-b:a', '64k', '-ac', '1');
-  if (audio === 'pcma') args.push('-c:a', 'pcm_alaw', '-ar', '8000', '-ac', '1');
+  const audio = { aac: 'aac', pcma: 'pcm_alaw', none: false } as const;
   // ffmpeg 4.1 packs H.265 into RTP only as an experimental feature.
-  if (options.video === 'h265') args.push('-strict', 'experimental');
-  args.push('-f', 'rtsp', '-rtsp_transport', options.transport, url);
+  const experimental = options.video === 'h265' ? ['-strict', 'experimental'] : [];
+  const args = testPatternArgs(url, {
+    size: options.size ?? '320x240',
+    rate: options.fps ?? 25,
+    video: options.video ?? 'h264',
+    audio: audio[options.audio ?? 'aac'],
+    channels: 1,
+    ...(options.audio === 'pcma' ? {} : { audioBitrate: '64k' }),
+    zeroLatency: true,
+    bframes: 0,
+    // `info` so that waitForPublishing can see the output header, written once RECORD succeeded.
+    logLevel: 'info',
+    format: 'rtsp',
+    outputOptions: [...experimental, '-rtsp_transport', options.transport],
+  });
   return startTool(ffmpegPath, args);
 }
 

@@ -9,6 +9,11 @@ import { GatewayError, errorBody, httpStatusOf } from '../../core/errors';
 
 export const CLUSTER_KEY_HEADER = 'x-cluster-key';
 
+/** The headers of an API request one worker makes of another's private port: the cluster key added to `headers`. */
+export function clusterKeyHeaders(key: string, headers: Record<string, string> = {}): Record<string, string> {
+  return { ...headers, [CLUSTER_KEY_HEADER]: key };
+}
+
 /** Routes of the GB28181 API (src/api: devices, channels, device queries, control, play, playback). */
 const GB_API = /^\/api\/(?:devices|channels|alarms|invites|play|playback)(?:[/?]|$)/;
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -42,7 +47,7 @@ const RECORD_API = /^\/api\/record\/(?:start|stop|event)(?:\?|$)/;
 async function forward(request: FastifyRequest, reply: FastifyReply, target: string | undefined, body: Buffer, key: string): Promise<FastifyReply> {
   try {
     if (!target) throw new GatewayError('UNAVAILABLE', 'the worker that serves this request is not up');
-    const headers: Record<string, string> = { ...forwardedHeaders(request.headers), [CLUSTER_KEY_HEADER]: key };
+    const headers = clusterKeyHeaders(key, forwardedHeaders(request.headers));
     const res = await fetch(`${target}${request.url}`, {
       method: request.method,
       headers,

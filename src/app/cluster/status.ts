@@ -8,7 +8,7 @@ import type { StreamStatusDto } from '../../api/events';
 import type { StreamSnapshot } from '../../hub/stream';
 import { parseGbPath } from '../gb-bridge/bridge';
 import { streamStatus, type StreamStatusSources } from '../stream-status';
-import { CLUSTER_KEY_HEADER } from './forward';
+import { clusterKeyHeaders } from './forward';
 
 /** One merged list serves the many paths of one wall request. */
 const LIST_FRESH_MS = 250;
@@ -35,7 +35,7 @@ export function clusterStreamStatus(deps: ClusterStatusDeps): (path: string) => 
     const address = deps.sipWorker();
     if (!stream?.ready && address && !deps.local.gb && parseGbPath(path)) {
       const res = await fetch(`${address}/api/streams/${path}/status`, {
-        headers: { [CLUSTER_KEY_HEADER]: deps.key, authorization: `Bearer ${deps.secret()}` },
+        headers: clusterKeyHeaders(deps.key, { authorization: `Bearer ${deps.secret()}` }),
         signal: AbortSignal.timeout(5000),
       });
       if (res.ok) return (await res.json()) as StreamStatusDto;

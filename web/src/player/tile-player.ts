@@ -116,7 +116,7 @@ export class TilePlayer {
     container: HTMLElement,
     private readonly options: TilePlayerOptions,
   ) {
-    this.video = el('video', { muted: true, autoplay: true, playsinline: true, dataset: { path: options.path } });
+    this.video = el('video', { muted: true, autoplay: true, playsinline: true, dataset: { path: options.path }, title: options.label ?? options.path });
     this.video.muted = true;
     if (options.withoutAudio) this.withoutAudio = true;
     this.overlay = el('div', { class: 'tile-stats' });
@@ -323,7 +323,7 @@ export class TilePlayer {
 
   private drawStats(): void {
     const s = this.stats();
-    const name = this.options.label ?? this.options.path;
+    const name = footerName(this.options.label ?? this.options.path);
     const size = s.width ? ` ${s.width}x${s.height}` : '';
     // Behind live means nothing for a playback range (what is buffered ahead is not lateness).
     const behind = this.options.live === false ? '' : ` · ${this.options.ctx.t('player.behind', { ms: s.behindLiveMs })}`;
@@ -350,4 +350,9 @@ export class TilePlayer {
     } else if (this.view.kind === 'waiting') drawCountdown(this.options.ctx, this.reason, this.view);
     this.lastFrames = frames;
   }
+}
+
+/** The footer keeps a long name's end (a GB28181 path's channel digits), the <video>'s title the whole. */
+function footerName(name: string, max = 28): string {
+  return name.length <= max ? name : `…${name.slice(-(max - 1))}`;
 }

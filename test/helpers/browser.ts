@@ -13,13 +13,7 @@ const LEFT_OUT_OF_SPARTICUZ = new Set(['--single-process', '--ignore-gpu-blockli
  * SwiftShader's GL and 56 % without it (npm run bench:wall), which had left the 2-core machine
  * saturated and a tile at 45 frames in 10 s whenever anything else ran.
  */
-const COMMON_ARGS = [
-  '--disable-gpu',
-  '--disable-gpu-compositing',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--autoplay-policy=no-user-gesture-required',
-];
+const COMMON_ARGS = ['--disable-gpu', '--disable-gpu-compositing', '--disable-background-networking', '--disable-component-update', '--autoplay-policy=no-user-gesture-required'];
 
 /**
  * Headless Chromium from npm (@sparticuz/chromium, driven by playwright-core); a system

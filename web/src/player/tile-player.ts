@@ -3,6 +3,7 @@ import type { StreamStatusDto } from '../../../src/api/dto';
 import { el, type AppContext } from '../app';
 import { registerMessages } from '../i18n';
 import type { PlayPrep } from './play-prep';
+import { tileConnects } from './connect-gate';
 import { drawCountdown, drawReason, type TileView } from './tile-reason';
 
 registerMessages('player', {
@@ -68,8 +69,8 @@ const LIVE_CHASE = {
   liveBufferLatencyMaxLatency: 0.8,
   liveBufferLatencyMinRemain: 0.2,
   liveSync: true,
-  liveSyncMaxLatency: 0.5,
-  liveSyncTargetLatency: 0.25,
+  liveSyncMaxLatency: 0.35,
+  liveSyncTargetLatency: 0.2,
   liveSyncPlaybackRate: 1.2,
 } satisfies mpegts.Config;
 
@@ -92,6 +93,10 @@ export class TilePlayer {
   private readonly overlay: HTMLElement;
   private readonly reason: HTMLElement;
   private player: mpegts.Player | undefined;
+  /** This tile's turn to open its WebSocket (connect-gate.ts), held until the first bytes. */
+  private releaseConnect: (() => void) | undefined;
+  /** Counts stops, so a play that waited for its turn stands down when the tile stopped or played anew meanwhile. */
+  private plays = 0;
   /** Tries since the picture was last there (fast backoff), and since the source last said no (slow). */
   private attempt = 0;
   private waits = 0;
@@ -221,7 +226,7 @@ export class TilePlayer {
     if (status && status.state !== 'live' && status.state !== 'starting' && this.view.kind !== 'waiting') this.setView({ kind: 'waiting', status, attempt: this.attempt });
     if (status?.codecs?.some((c) => c.startsWith('g711'))) this.withoutAudio = true;
     if (status?.videoCodec && !this.canDecode(status.videoCodec)) return;
-    this.play(url);
+    void this.play(url);
   }
 
   private canDecode(codec: string): boolean {
@@ -239,18 +244,24 @@ export class TilePlayer {
     return out;
   }
 
-  private play(url: string): void {
+  private async play(url: string): Promise<void> {
     this.stopPlayer();
+    const turn = this.plays;
+    const release = await tileConnects.take();
+    if (this.destroyed || turn !== this.plays) return release();
+    this.releaseConnect = release;
     const live = this.options.live ?? true;
     const player = mpegts.createPlayer(
       { type: 'flv', isLive: live, url, ...(this.withoutAudio ? { hasAudio: false } : {}) },
       { enableWorker: false, enableStashBuffer: !live, stashInitialSize: 128 * 1024, lazyLoad: !live, autoCleanupSourceBuffer: true, ...(live ? LIVE_CHASE : {}) },
     );
+    player.on(mpegts.Events.METADATA_ARRIVED, release);
     player.on(mpegts.Events.ERROR, (_type: string, detail: string, info: unknown) => {
+      release();
       if (!this.withoutAudio && typeof info === 'string' && info.includes('Unsupported audio codec')) {
         // Found out from the stream itself (a playback range, a source not live when asked): again without its audio, at once.
         this.withoutAudio = true;
-        window.setTimeout(() => this.play(url), 0);
+        window.setTimeout(() => void this.play(url), 0);
         return;
       }
       this.retry(detail);
@@ -258,6 +269,7 @@ export class TilePlayer {
     // A playback range that was read to its end is done, not lost.
     player.on(mpegts.Events.LOADING_COMPLETE, () => live && this.retry('the stream ended'));
     player.on(mpegts.Events.MEDIA_INFO, (info: mpegts.MSEPlayerMediaInfo) => {
+      release();
       this.codec = info.videoCodec ?? '';
     });
     player.on(mpegts.Events.STATISTICS_INFO, (info: mpegts.MSEPlayerStatisticsInfo) => {
@@ -270,6 +282,9 @@ export class TilePlayer {
   }
 
   private stopPlayer(): void {
+    this.plays += 1;
+    this.releaseConnect?.();
+    this.releaseConnect = undefined;
     const player = this.player;
     this.player = undefined;
     if (!player) return;

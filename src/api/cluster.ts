@@ -17,7 +17,7 @@ export interface ClusterWorkerDto {
 export interface ClusterDirectoryDto {
   path: string;
   owner: number;
-  state: 'claimed' | 'live';
+  state: 'claimed' | 'live' | 'held';
   since: number;
 }
 

@@ -6,10 +6,24 @@ export const INTERNAL_PULL_KIND = 'cluster';
 
 /** Where a stream's jobs run when the gateway has several worker processes (app/cluster). */
 export interface JobPlacement {
-  /** This process runs the path's always-on proxy, keepSource push and record plans. */
+  /**
+   * A path's job that runs in one process of the gateway (an always-on proxy, a keepSource
+   * push): `start` is called when the job lands in this process and returns what stops it when
+   * it moves to another. Returns the job's end here: the placement forgets it (the caller stops
+   * what it started).
+   */
+  runJob(path: string, start: () => () => void): () => void;
+  /** This process runs the path's record plans (the process owning its stream). */
   runsHere(path: string): boolean;
   /** Paths with a publisher in any process. */
   livePaths(): string[];
+}
+
+/** A job through `placement`, or (a single process) started here now. */
+export function runJob(placement: Pick<JobPlacement, 'runJob'> | undefined, path: string, start: () => () => void): () => void {
+  if (placement) return placement.runJob(path, start);
+  start();
+  return () => undefined;
 }
 
 /** Who feeds a stream, as shown by the API. */

@@ -92,6 +92,42 @@ function runCluster(dir: string, hookEnv: Record<string, string>) {
   return { ports, stop: () => gw.stop(), out: gw.out };
 }
 
+/** The API and viewers of the gateway at `ports`; every viewer opened goes into `viewers` (closed by the test). */
+function clusterClient(ports: Ports, viewers: Viewer[]) {
+  const base = `http://127.0.0.1:${ports.http}`;
+  const api = async <T>(method: string, url: string, body?: object): Promise<T> => {
+    const res = await fetch(`${base}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${TEST_SECRETS.secret}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+  const stream = async (path: string) => (await api<{ streams: StreamDto[] }>('GET', '/api/streams')).streams.find((s) => s.path === path);
+  const open = (protocol: Protocol, path: string): Viewer => {
+    const [app = '', name = ''] = path.split('/');
+    const context: ViewerContext = {
+      target: { host: '127.0.0.1', httpPort: ports.http, rtmpPort: ports.rtmp, app, stream: name },
+      gapLimitMs: 3000,
+      readBuffer: Buffer.allocUnsafe(64 * 1024),
+    };
+    const viewer = openViewer(protocol, context);
+    viewers.push(viewer);
+    return viewer;
+  };
+  /** The worker whose publisher feeds `path` (session ids are `w{slot}.`). */
+  const ownerOf = (s: StreamDto | undefined) => Number(/^w(\d+)\./.exec(s?.publisher?.id ?? '')?.[1] ?? 0);
+  return { base, api, stream, open, ownerOf };
+}
+
+/** Prints what the workers said (warnings and up, and the proxy/cluster lines) for a failure report. */
+function printLog(out: string): void {
+  const lines = out.split('\n').filter((l) => /"level":[456]0|cluster|proxy|demand|record|gb/.test(l));
+  process.stderr.write(`${lines.slice(-80).join('\n')}\n`);
+}
+
 test('cluster.workers 2: viewers on both workers play one publish, the API counts them all, a SIGKILLed worker comes back without stopping the other and recovers the segments it left open, GB28181 and an RTSP proxy start and stop on demand, a recording is whole', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-cluster-'));
   const hooks = await startHookReceiver();
@@ -104,29 +140,7 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
   let sim: GbDeviceSimulator | undefined;
   try {
     const ports = await gw.ports();
-    const base = `http://127.0.0.1:${ports.http}`;
-    const api = async <T>(method: string, url: string, body?: object): Promise<T> => {
-      const res = await fetch(`${base}${url}`, {
-        method,
-        headers: { authorization: `Bearer ${TEST_SECRETS.secret}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await res.text();
-      if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-      return JSON.parse(text) as T;
-    };
-    const stream = async (path: string) => (await api<{ streams: StreamDto[] }>('GET', '/api/streams')).streams.find((s) => s.path === path);
-    const open = (protocol: Protocol, path: string): Viewer => {
-      const [app = '', name = ''] = path.split('/');
-      const context: ViewerContext = {
-        target: { host: '127.0.0.1', httpPort: ports.http, rtmpPort: ports.rtmp, app, stream: name },
-        gapLimitMs: 3000,
-        readBuffer: Buffer.allocUnsafe(64 * 1024),
-      };
-      const viewer = openViewer(protocol, context);
-      viewers.push(viewer);
-      return viewer;
-    };
+    const { base, api, stream, open, ownerOf } = clusterClient(ports, viewers);
 
     publisher = startTool(ffmpegPath, [
       ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=44100'],
@@ -147,7 +161,7 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
       '/api/streams counting 20 readers',
     );
     assert.deepEqual(counted.readers.byProtocol, { 'http-flv': 7, 'ws-flv': 7, rtmp: 6 });
-    const owner = Number(/^w(\d+)\./.exec(counted.publisher!.id)![1]);
+    const owner = ownerOf(counted);
     const onOwner = counted.subscribers.filter((s) => s.id.startsWith(`w${owner}.`)).length;
     assert.ok(onOwner > 0 && onOwner < 20, `viewers on both workers (${onOwner} on the owner, worker ${owner})`);
     const cluster = await api<ClusterDto>('GET', '/api/cluster');
@@ -251,7 +265,7 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
 
     // SIGKILL the worker that does not own the stream: its viewers drop, the owner's keep playing.
     const victim = cluster.workers.find((w) => w.slot !== owner)!;
-    // A recording that runs on the victim (record jobs run on slotOf(path)) is left open by the kill.
+    // A recording that runs on the victim (manual recordings run on slotOf(path)) is left open by the kill.
     const crashPath = ['live/rec1', 'live/rec2'].find((p) => slotOf(p, 2) === victim.slot)!;
     crashPublisher = startTool(ffmpegPath, manyPublisherArgs([`rtmp://127.0.0.1:${ports.rtmp}/${crashPath}?key=${TEST_SECRETS.publishKey}`], { size: '320x240', bitrate: '200k' }));
     await waitFor(async () => (await stream(crashPath))?.ready, 20_000, 'the stream recorded on the victim');
@@ -301,12 +315,7 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
     const again = [open('flv', 'live/cam'), open('flv', 'live/cam'), open('ws', 'live/cam'), open('ws', 'live/cam')];
     await waitFor(() => again.every((v) => v.stats.firstKeyAt !== undefined), 20_000, 'viewers after the restart');
   } catch (err) {
-    // What the workers said, for the failure report (warnings and up, and the proxy/cluster lines).
-    const lines = gw
-      .out()
-      .split('\n')
-      .filter((l) => /"level":[456]0|cluster|proxy|demand|record/.test(l));
-    process.stderr.write(`${lines.slice(-80).join('\n')}\n`);
+    printLog(gw.out());
     throw err;
   } finally {
     for (const v of viewers) v.close();
@@ -317,6 +326,78 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
     await crashPublisher?.stop();
     await gw.stop();
     await hooks.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cluster.workers 2: always-on proxies are placed by load, one on each worker; SIGKILL of one worker and its proxy plays again on the live worker', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-cluster-jobs-'));
+  const gw = runCluster(dir, {});
+  const viewers: Viewer[] = [];
+  let rtspServer: RtspTestServer | undefined;
+  let rtspPublisher: ReturnType<typeof startTool> | undefined;
+  try {
+    const ports = await gw.ports();
+    const { api, stream, open, ownerOf } = clusterClient(ports, viewers);
+    rtspServer = await startRtspServer('rtsp-streaming-server');
+    rtspPublisher = startRtspPublisher(rtspServer.publishUrl('live/src'), { transport: 'udp' });
+    await waitForPublishing(rtspPublisher);
+    // Made through the API on whichever worker takes each request; every worker knows both, one runs each.
+    const paths = ['always/a', 'always/b'];
+    for (const path of paths) await api('POST', '/api/proxies', { path, url: rtspServer.playUrl('live/src'), transport: 'udp', onDemand: false });
+    const owners = await waitFor(
+      async () => {
+        const streams = await Promise.all(paths.map((p) => stream(p)));
+        return streams.every((s) => s?.ready) && streams.map(ownerOf);
+      },
+      20_000,
+      'both always-on proxies playing',
+    );
+    assert.deepEqual([...owners].sort(), [1, 2], `one proxy on each worker (owners ${owners.join(', ')})`);
+    const cluster = await api<ClusterDto>('GET', '/api/cluster');
+    assert.deepEqual(
+      paths.map((p) => cluster.directory.filter((e) => e.path === p).map((e) => [e.owner, e.state])),
+      owners.map((o) => [[o, 'live']]),
+    );
+
+    // SIGKILL worker 2: the proxy it ran is taken up by worker 1 (the only live one) and plays again.
+    const victim = cluster.workers.find((w) => w.slot === 2)!;
+    const moved = paths[owners.indexOf(2)]!;
+    const stayed = paths[owners.indexOf(1)]!;
+    process.kill(victim.pid, 'SIGKILL');
+    // (A kept-alive API connection that sat on the killed worker fails once: polled again.)
+    await waitFor(async () => ownerOf(await stream(moved).catch(() => undefined)) === 1, 20_000, `${moved} playing again, on worker 1`);
+    const back = await waitFor(
+      async () => {
+        const now = await api<ClusterDto>('GET', '/api/cluster');
+        return now.workers.find((w) => w.slot === 2 && w.ready && w.restarts === 1 && w.pid !== victim.pid) && now;
+      },
+      30_000,
+      'the primary to restart worker 2',
+    );
+    // The restarted worker does not run it a second time: one owner, and the other proxy stayed where it was.
+    assert.deepEqual(
+      back.directory
+        .filter((e) => paths.includes(e.path))
+        .map((e) => [e.path, e.owner])
+        .sort(),
+      [
+        [moved, 1],
+        [stayed, 1],
+      ].sort(),
+    );
+    const watching = [open('flv', moved), open('flv', moved), open('ws', moved), open('ws', moved)];
+    await waitFor(() => watching.every((v) => v.stats.firstKeyAt !== undefined), 20_000, `viewers of ${moved} on both workers`);
+    const sides = new Set((await stream(moved))!.subscribers.map((v) => v.id.slice(0, 3)));
+    assert.deepEqual([...sides].sort(), ['w1.', 'w2.']);
+  } catch (err) {
+    printLog(gw.out());
+    throw err;
+  } finally {
+    for (const v of viewers) v.close();
+    await rtspPublisher?.stop();
+    await rtspServer?.stop();
+    await gw.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

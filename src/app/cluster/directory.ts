@@ -10,8 +10,11 @@ export interface DirectoryEntry {
   readonly owner: number;
   /** `http://127.0.0.1:PORT`: the owner's private port (internal HTTP-FLV pulls). */
   readonly address: string;
-  /** `claimed`: placed there, its source starting; `live`: it has a publisher. */
-  readonly state: 'claimed' | 'live';
+  /**
+   * `claimed`: placed there, its source starting; `live`: it has a publisher; `held`: a job of
+   * the path (an always-on proxy, a keepSource push) runs there, no stream yet (`hold`).
+   */
+  readonly state: 'claimed' | 'live' | 'held';
   readonly since: number;
 }
 
@@ -42,6 +45,13 @@ export interface StreamDirectory {
   /** `slot` no longer has `path`; a newer owner's entry is kept. */
   unregister(path: string, slot: number): Promise<void>;
   list(): Promise<DirectoryEntry[]>;
+  /**
+   * The worker that runs `path`'s job (`slot` asks): the owner of its stream if it has one,
+   * else the worker holding it already, else the least-loaded worker, which holds it from now on.
+   */
+  hold(path: string, slot: number): Promise<number>;
+  /** `slot` no longer runs `path`'s job (it was removed). */
+  release(path: string, slot: number): Promise<void>;
 }
 
 /** A claim whose source never published is forgotten after this long. */
@@ -50,6 +60,8 @@ const CLAIM_TTL_MS = 30_000;
 export class InProcessDirectory implements StreamDirectory {
   private readonly entries = new Map<string, DirectoryEntry>();
   private readonly workers = new Map<number, WorkerPlace>();
+  /** path -> the slot running its job (a stream entry of the path wins over it). */
+  private readonly holds = new Map<string, { slot: number; since: number }>();
 
   constructor(
     private readonly onChange: () => void = () => undefined,
@@ -61,12 +73,14 @@ export class InProcessDirectory implements StreamDirectory {
     this.workers.set(place.slot, place);
   }
 
-  /** A worker died: it owns nothing from now on. Returns the paths it owned. */
+  /** A worker died: it owns and holds nothing from now on. Returns the paths it owned. */
   dropWorker(slot: number): string[] {
     this.workers.delete(slot);
     const dropped = [...this.entries.values()].filter((e) => e.owner === slot).map((e) => e.path);
     for (const path of dropped) this.entries.delete(path);
-    if (dropped.length) this.onChange();
+    const held = [...this.holds].filter(([, hold]) => hold.slot === slot).map(([path]) => path);
+    for (const path of held) this.holds.delete(path);
+    if (dropped.length || held.length) this.onChange();
     return dropped;
   }
 
@@ -77,7 +91,9 @@ export class InProcessDirectory implements StreamDirectory {
   place(request: PlaceRequest): Promise<DirectoryEntry | undefined> {
     const existing = this.current(request.path);
     if (existing) return Promise.resolve(existing);
-    const slot = this.choose(request);
+    // A keepSource push holds the path: its source starts where the push runs (no crossing).
+    const held = request.localFactory ? this.holds.get(request.path)?.slot : undefined;
+    const slot = held !== undefined && this.workers.has(held) ? held : this.choose(request);
     const worker = slot === undefined ? undefined : this.workers.get(slot);
     if (!worker) return Promise.resolve(undefined);
     return Promise.resolve(this.set(request.path, worker, 'claimed'));
@@ -100,8 +116,31 @@ export class InProcessDirectory implements StreamDirectory {
     return Promise.resolve(this.snapshot());
   }
 
+  hold(path: string, slot: number): Promise<number> {
+    const holder = this.current(path)?.owner ?? this.holds.get(path)?.slot ?? this.choose({ path, slot, localFactory: true }) ?? slot;
+    if (this.holds.get(path)?.slot !== holder) {
+      this.holds.set(path, { slot: holder, since: this.now() });
+      this.onChange();
+    }
+    return Promise.resolve(holder);
+  }
+
+  release(path: string, slot: number): Promise<void> {
+    if (this.holds.get(path)?.slot === slot) {
+      this.holds.delete(path);
+      this.onChange();
+    }
+    return Promise.resolve();
+  }
+
+  /** The streams, then the holds of paths without a stream (state `held`). */
   snapshot(): DirectoryEntry[] {
-    return [...this.entries.keys()].map((path) => this.current(path)).filter((e): e is DirectoryEntry => e !== undefined);
+    const streams = [...this.entries.keys()].map((path) => this.current(path)).filter((e): e is DirectoryEntry => e !== undefined);
+    const paths = new Set(streams.map((e) => e.path));
+    const held = [...this.holds]
+      .filter(([path, hold]) => !paths.has(path) && this.workers.has(hold.slot))
+      .map(([path, { slot, since }]): DirectoryEntry => ({ path, owner: slot, address: this.workers.get(slot)!.address, state: 'held', since }));
+    return [...streams, ...held];
   }
 
   /** Each live worker's private address. */
@@ -109,10 +148,11 @@ export class InProcessDirectory implements StreamDirectory {
     return [...this.workers.values()].map(({ slot, address }) => ({ slot, address }));
   }
 
-  /** Streams each worker owns (its load). */
+  /** Streams each worker owns and jobs it holds without a stream (its load). */
   owned(slot: number): number {
     let n = 0;
     for (const entry of this.entries.values()) if (entry.owner === slot) n++;
+    for (const [path, hold] of this.holds) if (hold.slot === slot && !this.entries.has(path)) n++;
     return n;
   }
 

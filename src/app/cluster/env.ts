@@ -48,7 +48,7 @@ export function workerConfig(config: GatewayConfig, env: ClusterEnv): GatewayCon
   return { ...config, rtp, sip: { ...config.sip, enabled: config.sip.enabled && env.slot === 1 } };
 }
 
-/** The slot a path's jobs (always-on proxy, keepSource push, record plan) run on: FNV-1a of the path. */
+/** The slot of a path without an owner: its manual recordings, its record plans while no worker owns its stream. FNV-1a of the path. */
 export function slotOf(path: string, workers: number): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < path.length; i++) {

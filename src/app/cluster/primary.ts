@@ -124,6 +124,8 @@ export class ClusterPrimary {
     peer.handle('dir.register', (body) => dir.register((body as { path: string }).path, slot));
     peer.handle('dir.unregister', (body) => dir.unregister((body as { path: string }).path, slot));
     peer.handle('dir.list', () => dir.list());
+    peer.handle('dir.hold', (body) => dir.hold((body as { path: string }).path, slot));
+    peer.handle('dir.release', (body) => dir.release((body as { path: string }).path, slot));
     peer.handle('gather', (body) => this.gather(body as { op: LocalOp; arg?: string }));
     peer.handle('one', (body) => {
       const { slot: target, op, arg } = body as { slot: number; op: LocalOp; arg?: string };

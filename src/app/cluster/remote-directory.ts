@@ -24,4 +24,12 @@ export class RemoteDirectory implements StreamDirectory {
   list(): Promise<DirectoryEntry[]> {
     return this.peer.request('dir.list');
   }
+
+  hold(path: string, slot: number): Promise<number> {
+    return this.peer.request('dir.hold', { path, slot });
+  }
+
+  async release(path: string, slot: number): Promise<void> {
+    await this.peer.request('dir.release', { path, slot });
+  }
 }

@@ -25,11 +25,14 @@ import { clusterStreamStatus } from './status';
 import type { StreamStatusSources } from '../stream-status';
 import type { StreamStatusDto } from '../../api/events';
 import { aggregateMetrics, answerJobStatus, type MetricJson } from './aggregate';
+import { ClusterJobs } from './jobs';
 
 /** What build.ts asks of the cluster (all optional there: a single process has none). */
 export interface ClusterSeams {
   readonly slot: number;
-  /** This process runs a path's always-on proxy, keepSource push and record plans. */
+  /** A path's always-on proxy or keepSource push, run on the worker the directory holds it on (jobs.ts). */
+  runJob(path: string, start: () => () => void): () => void;
+  /** This process runs a path's record plans: the owner of its stream (none: `slotOf(path)`). */
   runsHere(path: string): boolean;
   /** Paths with a publisher on any worker (record plan patterns). */
   livePaths(): string[];
@@ -60,12 +63,16 @@ const RECOVERY_ATTEMPTS = 30;
 const RECOVERY_RETRY_MS = 1000;
 /** Longer than a live recorder takes to close a segment (flush, close, row update). */
 const CLOSE_SETTLE_MS = 3000;
+/** Jobs wait this long at most for every worker to be up before they are placed on those that are. */
+const JOBS_WAIT_MS = 15_000;
 
 export class ClusterWorker implements ClusterSeams {
   readonly slot: number;
   readonly directory: StreamDirectory;
   private readonly peer: IpcPeer;
   private entries: DirectoryEntry[] = [];
+  private owners = new Map<string, number>();
+  private readonly jobs: ClusterJobs;
   private addresses = new Map<number, string>();
   private readonly registered = new Set<string>();
   private privateServer: PrivateServer | undefined;
@@ -82,14 +89,19 @@ export class ClusterWorker implements ClusterSeams {
     this.slot = env.slot;
     this.peer = new IpcPeer(channel);
     this.directory = new RemoteDirectory(this.peer);
+    this.jobs = new ClusterJobs({ directory: this.directory, slot: this.slot, workers: env.workers, waitMs: JOBS_WAIT_MS, log: log.child({ component: 'cluster-jobs' }) });
   }
 
   get recovers(): boolean {
     return this.env.first;
   }
 
+  runJob(path: string, start: () => () => void): () => void {
+    return this.jobs.run(path, start);
+  }
+
   runsHere(path: string): boolean {
-    return slotOf(path, this.env.workers) === this.slot;
+    return (this.owners.get(path) ?? slotOf(path, this.env.workers)) === this.slot;
   }
 
   livePaths(): string[] {
@@ -195,6 +207,7 @@ export class ClusterWorker implements ClusterSeams {
       const { entries, workers } = body as { entries: DirectoryEntry[]; workers: { slot: number; address: string }[] };
       this.addresses = new Map(workers.map((w) => [w.slot, w.address]));
       this.directoryChanged(entries);
+      this.jobs.update(entries, workers.length);
     });
     this.peer.onEvent('reload', (body) => this.reload((body as { topic: string }).topic));
     if (this.gbElsewhere) this.gbMedia = gbMediaOf(gateway, this.peer, this.slot, this.log);
@@ -235,6 +248,7 @@ export class ClusterWorker implements ClusterSeams {
   }
 
   async close(): Promise<void> {
+    this.jobs.close();
     this.gbMedia?.close();
     this.peer.close('the worker is stopping');
     await this.privateServer?.close();
@@ -310,6 +324,7 @@ export class ClusterWorker implements ClusterSeams {
 
   private directoryChanged(entries: DirectoryEntry[]): void {
     this.entries = entries;
+    this.owners = new Map(entries.map((e) => [e.path, e.owner]));
     const gateway = this.gateway;
     if (!gateway) return;
     // Viewers here that wait for a publisher which landed on another worker.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { GatewayError, errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { TypedEmitter, type ManagerEvents } from '../../core/events';
-import { INTERNAL_PULL_KIND, type JobPlacement } from '../../core/source';
+import { INTERNAL_PULL_KIND, runJob, type JobPlacement } from '../../core/source';
 import type { Registry } from '../../hub/registry';
 import type { GatewayConfig } from '../../config/schema';
 import type { PushDto, PushInput, PushPatchInput, PushesService } from '../../api/pushes';
@@ -32,8 +32,8 @@ export interface PushManagerDeps {
   readonly config: GatewayConfig['pushes'];
   readonly settings: PushSettings;
   readonly log: Logger;
-  /** Several workers: a keepSource rule runs only in the process its path runs in. */
-  readonly placement?: Pick<JobPlacement, 'runsHere'>;
+  /** Several workers: a keepSource rule's own push runs in the one process its job is placed in. */
+  readonly placement?: Pick<JobPlacement, 'runJob'>;
 }
 
 const PATH_PATTERN = /^[A-Za-z0-9_.*-]{1,64}\/[A-Za-z0-9_.*-]{1,64}$/;
@@ -78,6 +78,8 @@ export class PushManager implements PushesService {
   readonly events = new TypedEmitter<ManagerEvents>();
   private readonly rules = new Map<string, PushRule>();
   private readonly running = new Map<string, Map<string, Push>>();
+  /** keepSource rules: the end of their job's placement, by rule id. */
+  private readonly unplace = new Map<string, () => void>();
   private offPublish: (() => void) | undefined;
   private closed = false;
 
@@ -177,7 +179,14 @@ export class PushManager implements PushesService {
     this.rules.set(rule.id, rule);
     this.running.set(rule.id, new Map());
     this.changed();
-    if (rule.keepSource && (this.deps.placement?.runsHere(rule.path) ?? true)) this.run(rule, rule.path);
+    if (rule.keepSource)
+      this.unplace.set(
+        rule.id,
+        runJob(this.deps.placement, rule.path, () => {
+          this.run(rule, rule.path);
+          return () => this.stopPush(rule.id, rule.path, 'its job moved to another worker');
+        }),
+      );
     for (const stream of this.deps.registry.list()) if (pathMatches(rule.path, stream.path) && stream.publisher?.kind !== INTERNAL_PULL_KIND) this.run(rule, stream.path);
   }
 
@@ -205,7 +214,18 @@ export class PushManager implements PushesService {
     push.start();
   }
 
+  private stopPush(id: string, path: string, reason: string): void {
+    const pushes = this.running.get(id);
+    const push = pushes?.get(path);
+    if (!push) return;
+    pushes!.delete(path);
+    push.stop(reason);
+    this.changed();
+  }
+
   private removeRule(id: string, reason: string): void {
+    this.unplace.get(id)?.();
+    this.unplace.delete(id);
     this.rules.delete(id);
     const pushes = this.running.get(id);
     this.running.delete(id);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { GatewayError, errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { TypedEmitter, type ManagerEvents } from '../../core/events';
-import type { JobPlacement } from '../../core/source';
+import { runJob, type JobPlacement } from '../../core/source';
 import type { Registry } from '../../hub/registry';
 import { assertStreamPath } from '../../hub/path';
 import type { RtspTransportChoice } from '../../protocols/rtsp/pull';
@@ -25,13 +25,15 @@ export interface ProxyManagerDeps {
   readonly maxProxies?: number;
   /** Called when a proxy is refused for the cap. */
   readonly refused?: (details: object) => void;
-  /** Several workers: an always-on proxy connects only in the process its path runs in. */
-  readonly placement?: Pick<JobPlacement, 'runsHere'>;
+  /** Several workers: an always-on proxy connects in the one process its job is placed in. */
+  readonly placement?: Pick<JobPlacement, 'runJob'>;
 }
 
 interface Entry {
   proxy: RtspProxy;
   unregister?: () => void;
+  /** An always-on proxy: ends its job's placement. */
+  unplace?: () => void;
   createdAt: number;
   updatedAt: number;
 }
@@ -169,12 +171,14 @@ export class ProxyManager implements ProxiesService {
 
   private add(spec: ProxySpec, createdAt: number, updatedAt: number): Entry {
     const onChange = () => this.events.emit('changed');
-    const proxy = new RtspProxy(spec, this.deps.settings, {
-      registry: this.deps.registry,
-      log: this.deps.log,
-      onChange,
-      ...(this.deps.udpPorts ? { udpPorts: this.deps.udpPorts } : {}),
-    });
+    const newProxy = () =>
+      new RtspProxy(spec, this.deps.settings, {
+        registry: this.deps.registry,
+        log: this.deps.log,
+        onChange,
+        ...(this.deps.udpPorts ? { udpPorts: this.deps.udpPorts } : {}),
+      });
+    const proxy = newProxy();
     const entry: Entry = { proxy, createdAt, updatedAt };
     this.entries.set(spec.id, entry);
     onChange();
@@ -183,8 +187,13 @@ export class ProxyManager implements ProxiesService {
         await proxy.startOnce();
         return { stop: (reason: string) => proxy.stop(reason) };
       });
-    } else if (this.deps.placement?.runsHere(spec.path) ?? true) {
-      proxy.startAlways();
+    } else {
+      entry.unplace = runJob(this.deps.placement, spec.path, () => {
+        // A stopped proxy does not start again: one that comes back after its job moved away is new.
+        if (entry.proxy.status().state === 'stopped') entry.proxy = newProxy();
+        entry.proxy.startAlways();
+        return () => void entry.proxy.stop('its job moved to another worker');
+      });
     }
     return entry;
   }
@@ -195,6 +204,7 @@ export class ProxyManager implements ProxiesService {
     this.entries.delete(id);
     this.events.emit('changed');
     entry.unregister?.();
+    entry.unplace?.();
     await entry.proxy.stop(reason);
   }
 

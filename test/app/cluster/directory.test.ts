@@ -50,3 +50,51 @@ test('place by load: the fewest owned streams; on a tie not the worker with SIP 
   await dir.register('live/x', 1);
   assert.equal((await dir.place({ path: 'rtp/d', slot: 1, localFactory: true }))?.owner, 2);
 });
+
+test('hold: a job goes to the least-loaded worker and stays there, a stream of its path wins, holds count as load and die with their worker', async () => {
+  const dir = new InProcessDirectory();
+  dir.addWorker({ slot: 1, address: 'http://127.0.0.1:1001', serves: [] });
+  dir.addWorker({ slot: 2, address: 'http://127.0.0.1:1002', serves: [] });
+  await dir.register('live/x', 1);
+  assert.equal(await dir.hold('proxy/a', 1), 2, 'slot 1 owns a stream: the job goes to 2');
+  assert.equal(await dir.hold('proxy/a', 2), 2, 'asked again from the other worker: the same holder');
+  assert.equal(await dir.hold('proxy/b', 2), 2, 'a tie of 1 and 1: the asker');
+  assert.deepEqual([dir.owned(1), dir.owned(2)], [1, 2]);
+  assert.equal(await dir.hold('proxy/c', 2), 1);
+  assert.deepEqual(
+    dir.snapshot().map((e) => [e.path, e.owner, e.state]),
+    [
+      ['live/x', 1, 'live'],
+      ['proxy/a', 2, 'held'],
+      ['proxy/b', 2, 'held'],
+      ['proxy/c', 1, 'held'],
+    ],
+  );
+  // The proxy's stream is published where it runs: one entry, counted once.
+  await dir.register('proxy/a', 2);
+  assert.equal(dir.owned(2), 2);
+  assert.deepEqual(
+    dir
+      .snapshot()
+      .filter((e) => e.path === 'proxy/a')
+      .map((e) => e.state),
+    ['live'],
+  );
+  // A publisher of the path on another worker wins over the hold.
+  await dir.register('proxy/b', 1);
+  assert.equal(await dir.hold('proxy/b', 2), 1);
+  await dir.unregister('proxy/b', 1);
+  assert.equal(await dir.hold('proxy/b', 2), 1, 'and keeps it after its stream ended');
+  // A source placed for a held path starts where the job runs (a keepSource push).
+  assert.equal((await dir.place({ path: 'proxy/c', slot: 2, localFactory: true }))?.owner, 1);
+  // Release by the holder only.
+  await dir.release('proxy/c', 2);
+  assert.equal(await dir.hold('proxy/c', 2), 1);
+  await dir.unregister('proxy/c', 1);
+  await dir.release('proxy/c', 1);
+  assert.ok(!dir.snapshot().some((e) => e.path === 'proxy/c'));
+  // A dead worker holds nothing: its jobs are placed on a live one when asked again.
+  dir.dropWorker(1);
+  assert.ok(!dir.snapshot().some((e) => e.owner === 1));
+  assert.equal(await dir.hold('proxy/b', 2), 2);
+});

@@ -6,7 +6,7 @@
  * browsers require before sound) and closed by mute.
  */
 import { decodeG711, parseAudioMessage } from './g711-law';
-import { scheduleAt, VideoClockMap } from './g711-clock';
+import { RESYNC_MS, scheduleAt, VideoClockMap } from './g711-clock';
 
 export type G711AudioState = 'muted' | 'connecting' | 'playing' | 'no-audio' | 'error';
 
@@ -44,6 +44,7 @@ const SCHEDULED_KEPT = 64;
 
 interface Scheduled {
   source: AudioBufferSourceNode;
+  buffer: AudioBuffer;
   startS: number;
   endS: number;
   frameMs: number;
@@ -180,21 +181,49 @@ export class G711Audio {
     this.clock.setExactBase(this.options.baseMs?.());
     const baseMs = this.clock.baseMs();
     const audible = baseMs !== undefined && this.moving() && video.playbackRate <= MAX_AUDIBLE_RATE;
-    const at = audible ? scheduleAt({ frameMs, baseMs, videoTimeS: video.currentTime, audioNowS: context.currentTime, nextFreeS: this.nextFreeS }) : null;
-    if (at === null) {
+    if (!audible) {
       this.dropped++;
       return;
     }
+    const ahead = this.syncMs();
+    if (ahead !== undefined && Math.abs(ahead) > RESYNC_MS) this.replan(context, baseMs);
     const buffer = context.createBuffer(1, samples, SAMPLE_RATE);
     decodeG711(frame.codes, frame.law, buffer.getChannelData(0));
+    if (this.schedule(context, gain, buffer, frameMs, baseMs)) this.played++;
+    else this.dropped++;
+    if (this.scheduled.length > SCHEDULED_KEPT) this.scheduled.shift();
+  }
+
+  /** Starts a decoded frame where its instant of the picture will be on screen; false when it is too late or too early. */
+  private schedule(context: AudioContext, gain: GainNode, buffer: AudioBuffer, frameMs: number, baseMs: number): boolean {
+    const video = this.options.video;
+    const at = scheduleAt({ frameMs, baseMs, videoTimeS: video.currentTime, audioNowS: context.currentTime, nextFreeS: this.nextFreeS, rate: video.playbackRate });
+    if (at === null) return false;
     const source = context.createBufferSource();
     source.buffer = buffer;
     source.connect(gain);
     source.start(at);
-    this.nextFreeS = at + samples / SAMPLE_RATE;
-    this.scheduled.push({ source, startS: at, endS: this.nextFreeS, frameMs });
-    if (this.scheduled.length > SCHEDULED_KEPT) this.scheduled.shift();
-    this.played++;
+    this.nextFreeS = at + buffer.duration;
+    this.scheduled.push({ source, buffer, startS: at, endS: this.nextFreeS, frameMs });
+    return true;
+  }
+
+  /**
+   * The picture's clock moved against the sound's since these frames were placed (the player
+   * jumped into its buffer at the start of a range, the video stalled, latency chasing at 1.2x):
+   * the frames not yet started are placed again, after the one sounding now.
+   */
+  private replan(context: AudioContext, baseMs: number): void {
+    const gain = this.gain;
+    if (!gain) return;
+    const now = context.currentTime;
+    const waiting = this.scheduled.filter((s) => s.startS > now);
+    this.scheduled = this.scheduled.filter((s) => s.startS <= now);
+    this.nextFreeS = this.scheduled.at(-1)?.endS ?? 0;
+    for (const s of waiting) {
+      s.source.stop();
+      if (!this.schedule(context, gain, s.buffer, s.frameMs, baseMs)) this.dropped++;
+    }
   }
 
   /** The picture plays (not paused, not waiting for data). */

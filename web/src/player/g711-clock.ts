@@ -56,6 +56,11 @@ export interface ScheduleInput {
 
 /** A frame this close to the end of the previous one is joined to it (no click, no gap). */
 export const JOIN_TOLERANCE_S = 0.04;
+/**
+ * Sound this far from the picture (ms, either way) has the frames not yet started placed again:
+ * past the join tolerance, inside BT.1359's least detectable offset (45 ms early).
+ */
+export const RESYNC_MS = 45;
 /** Audio more than this ahead of the picture is not scheduled (the video stalled or seeked). */
 export const MAX_AHEAD_S = 2;
 

@@ -122,6 +122,27 @@ function clusterClient(ports: Ports, viewers: Viewer[]) {
   return { base, api, stream, open, ownerOf };
 }
 
+/** The simulated device, registered with the gateway's SIP (worker 1) and its catalog read. */
+async function registeredDevice(sipPort: number, api: ReturnType<typeof clusterClient>['api']): Promise<GbDeviceSimulator> {
+  const sim = new GbDeviceSimulator({
+    deviceId: DEVICE,
+    serverPort: sipPort,
+    serverId: '34020000002000000001',
+    domain: '3402000000',
+    password: TEST_SECRETS.sipPassword,
+    channels: CHANNELS,
+  });
+  try {
+    await sim.start();
+    assert.equal((await sim.register())?.status, 200);
+    await waitFor(async () => (await api<{ items: unknown[] }>('GET', `/api/devices/${DEVICE}/channels`)).items.length === 2, 10_000, 'the catalog');
+    return sim;
+  } catch (err) {
+    await sim.close();
+    throw err;
+  }
+}
+
 /** Prints what the workers said (warnings and up, and the proxy/cluster lines) for a failure report. */
 function printLog(out: string): void {
   const lines = out.split('\n').filter((l) => /"level":[456]0|cluster|proxy|demand|record|gb/.test(l));
@@ -216,17 +237,7 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
     assert.deepEqual(holes, [], 'no frame missing in the recording');
 
     // GB28181: SIP on worker 1; viewers from any worker start the INVITE, the last one leaving ends it.
-    sim = new GbDeviceSimulator({
-      deviceId: DEVICE,
-      serverPort: ports.sip,
-      serverId: '34020000002000000001',
-      domain: '3402000000',
-      password: TEST_SECRETS.sipPassword,
-      channels: CHANNELS,
-    });
-    await sim.start();
-    assert.equal((await sim.register())?.status, 200);
-    await waitFor(async () => (await api<{ items: unknown[] }>('GET', `/api/devices/${DEVICE}/channels`)).items.length === 2, 10_000, 'the catalog');
+    sim = await registeredDevice(ports.sip, api);
     // The media receiver of each INVITE goes to the worker with the fewest streams (a tie: not SIP's worker 1), so
     // with live/cam on one worker, at least one channel's RTP lands on worker 2 whichever worker owns live/cam.
     const gbPaths = [GB_PATH, `rtp/${DEVICE}_${CHANNELS[1]!.id}`];
@@ -330,12 +341,13 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
   }
 });
 
-test('cluster.workers 2: always-on proxies are placed by load, one on each worker; SIGKILL of one worker and its proxy plays again on the live worker', async () => {
+test('cluster.workers 2: always-on proxies are placed by load, one on each worker; SIGKILL of worker 2: its proxy plays again on worker 1, and the GB28181 channel it received is INVITEd again for the viewers on worker 1', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-cluster-jobs-'));
   const gw = runCluster(dir, {});
   const viewers: Viewer[] = [];
   let rtspServer: RtspTestServer | undefined;
   let rtspPublisher: ReturnType<typeof startTool> | undefined;
+  let sim: GbDeviceSimulator | undefined;
   try {
     const ports = await gw.ports();
     const { api, stream, open, ownerOf } = clusterClient(ports, viewers);
@@ -359,6 +371,16 @@ test('cluster.workers 2: always-on proxies are placed by load, one on each worke
       paths.map((p) => cluster.directory.filter((e) => e.path === p).map((e) => [e.owner, e.state])),
       owners.map((o) => [[o, 'live']]),
     );
+
+    // A GB28181 channel: SIP on worker 1; its receiver goes by load (one proxy each: a tie, not SIP's worker) to worker 2.
+    sim = await registeredDevice(ports.sip, api);
+    const gbViewers = [open('flv', GB_PATH), open('flv', GB_PATH), open('flv', GB_PATH), open('flv', GB_PATH)];
+    await waitFor(() => gbViewers.every((v) => v.stats.firstKeyAt !== undefined), 25_000, 'the GB28181 channel playing');
+    const gbBefore = (await stream(GB_PATH))!;
+    assert.equal(ownerOf(gbBefore), 2, 'its receiver on worker 2');
+    const gbOnOne = gbBefore.subscribers.filter((v) => v.id.startsWith('w1.')).length;
+    assert.ok(gbOnOne > 0 && gbOnOne < 4, `viewers of the channel on both workers (${gbOnOne} on worker 1)`);
+    assert.equal(sim.invites, 1);
 
     // SIGKILL worker 2: the proxy it ran is taken up by worker 1 (the only live one) and plays again.
     const victim = cluster.workers.find((w) => w.slot === 2)!;
@@ -390,11 +412,28 @@ test('cluster.workers 2: always-on proxies are placed by load, one on each worke
     await waitFor(() => watching.every((v) => v.stats.firstKeyAt !== undefined), 20_000, `viewers of ${moved} on both workers`);
     const sides = new Set((await stream(moved))!.subscribers.map((v) => v.id.slice(0, 3)));
     assert.deepEqual([...sides].sort(), ['w1.', 'w2.']);
+
+    // The channel's receiver died with worker 2: worker 1's viewers kept their stream (the reconnect
+    // grace) while it was placed again and INVITEd again (its first INVITE BYEd), and they play on.
+    await waitFor(() => sim!.invites === 2 && sim!.byes === 1, 15_000, 'the dead receiver BYEd and the channel INVITEd again').catch((err: unknown) => {
+      throw new Error(`${String(err)} (invites ${sim!.invites}, byes ${sim!.byes})`);
+    });
+    const gbAfter = await waitFor(async () => (await stream(GB_PATH))?.ready && (await stream(GB_PATH))!, 15_000, 'the channel published again');
+    assert.equal(gbAfter.publisher?.kind, 'gb28181');
+    const survivors = gbViewers.filter((v) => v.stats.closedAt === undefined);
+    assert.equal(survivors.length, gbOnOne, "worker 1's viewers of the channel stayed, worker 2's were cut");
+    const from = survivors.map((v) => v.stats.bytes);
+    await waitFor(() => survivors.every((v, i) => v.stats.bytes > from[i]! + 20_000), 15_000, 'the surviving viewers reading the channel again');
+    assert.ok(
+      survivors.every((v) => v.stats.closedAt === undefined),
+      'and none of them was closed',
+    );
   } catch (err) {
     printLog(gw.out());
     throw err;
   } finally {
     for (const v of viewers) v.close();
+    await sim?.close();
     await rtspPublisher?.stop();
     await rtspServer?.stop();
     await gw.stop();

@@ -50,8 +50,8 @@ export class GbMediaPlacement {
   private readonly held = new Map<string, { receiver: GbMediaReceiver; from: number }>();
   /** Slot 1: receivers opened on other workers, by id. */
   private readonly placed = new Map<string, { slot: number; open: GbMediaOpenOptions; stats: GbMediaStats; closed: boolean }>();
-  /** Slot 1: pulls whose stream lives on another worker, by path. */
-  private readonly remotePulls = new Map<string, { stop(reason: string): Promise<void> }>();
+  /** Slot 1: pulls whose stream lives on another worker, by path (`gone`: that worker died). */
+  private readonly remotePulls = new Map<string, { slot: number; gone: boolean; pull?: { stop(reason: string): Promise<void> } }>();
   private readonly ended = new Set<string>();
   private sequence = 0;
   private readonly statsTimer: NodeJS.Timeout;
@@ -179,6 +179,7 @@ export class GbMediaPlacement {
   }
 
   private workerGone(slot: number): void {
+    for (const remote of this.remotePulls.values()) if (remote.slot === slot) remote.gone = true;
     // Slot 1: the INVITEs whose receiver was there end (their BYE goes out).
     for (const [id, entry] of [...this.placed]) {
       if (entry.slot !== slot) continue;
@@ -195,22 +196,30 @@ export class GbMediaPlacement {
 
   private async startForWorker({ path, from }: { path: string; from: number }): Promise<void> {
     const bridge = this.deps.bridge!;
+    const remote: { slot: number; gone: boolean; pull?: { stop(reason: string): Promise<void> } } = { slot: from, gone: false };
     const host: GbStreamHost = {
       media: this.mediaOn(from),
       readerCount: (p) => this.relay<number>(from, 'gb.readers', { path: p }),
       kick: (p, reason) => {
-        this.remotePulls.delete(p);
+        if (this.remotePulls.get(p) === remote) this.remotePulls.delete(p);
+        // The copy here ends with it; not when its worker died: the viewers here wait for the channel placed again (ClusterWorker.pullFrom).
+        if (!remote.gone) this.deps.registry.kick(p, reason);
         this.deps.peer.emit('relayEvent', { slot: from, op: 'gb.kick', body: { path: p, reason } });
       },
     };
-    const pull = await bridge.startFor(path, host);
-    this.remotePulls.set(path, pull);
+    this.remotePulls.set(path, remote);
+    try {
+      remote.pull = await bridge.startFor(path, host);
+    } catch (err) {
+      if (this.remotePulls.get(path) === remote) this.remotePulls.delete(path);
+      throw err;
+    }
   }
 
   private async stopForWorker({ path, reason }: { path: string; reason: string }): Promise<void> {
-    const pull = this.remotePulls.get(path);
+    const remote = this.remotePulls.get(path);
     this.remotePulls.delete(path);
-    await pull?.stop(reason);
+    await remote?.pull?.stop(reason);
   }
 
   // --- on a worker without SIP: the on-demand source of rtp/* ---

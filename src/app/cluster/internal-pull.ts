@@ -89,8 +89,12 @@ export interface InternalPullDeps {
   readonly log: Logger;
   /** The cluster key the private ports ask for. */
   readonly key: string;
-  /** The owner's address now; undefined while no worker owns the path. */
-  readonly locate: (path: string) => Promise<string | undefined>;
+  /**
+   * Where the path is served now that `lost` (the owner's address) went away: another owner's
+   * address, a source started in this worker (the path was placed here again), or undefined
+   * while no worker owns it.
+   */
+  readonly locate: (path: string, lost: string) => Promise<string | OnDemandSource | undefined>;
   readonly connectTimeoutMs: number;
   readonly stallTimeoutMs: number;
   /** How long a lost owner is looked for again (the hub's reconnect grace). */
@@ -102,6 +106,10 @@ const RETRY_MS = 500;
 /** One stream read from its owner; reconnects to the path's owner (found again) within the grace. */
 export class InternalPull implements OnDemandSource {
   private pull: HttpFlvPull | undefined;
+  /** The owner's address it reads from. */
+  private address = '';
+  /** The source that serves the path in this worker since its owner died (locate placed it here). */
+  private taken: OnDemandSource | undefined;
   private publisher: Publisher | undefined;
   private retry: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -113,6 +121,7 @@ export class InternalPull implements OnDemandSource {
 
   /** Resolves when the owner answered with FLV; rejects with its reason. */
   start(address: string): Promise<void> {
+    this.address = address;
     const source: Source = { kind: CLUSTER_PROTOCOL, remote: address, close: (reason) => void this.stop(reason) };
     const pull: HttpFlvPull = new HttpFlvPull({
       url: `${address}/${this.path}.flv?key=${this.deps.key}`,
@@ -126,11 +135,11 @@ export class InternalPull implements OnDemandSource {
     return pull.start();
   }
 
-  stop(reason: string): Promise<void> {
+  async stop(reason: string): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
     this.publisher?.end(reason);
-    return this.pull?.close(reason) ?? Promise.resolve();
+    await Promise.all([this.pull?.close(reason), this.taken?.stop(reason)]);
   }
 
   private open(source: Source): Publisher {
@@ -145,13 +154,20 @@ export class InternalPull implements OnDemandSource {
     this.publisher?.end(`internal pull lost: ${err.message}`);
     this.deps.log.warn({ path: this.path, err: err.message }, 'internal pull lost its owner: looking again');
     const giveUpAt = Date.now() + this.deps.graceMs;
+    const lostAddress = this.address;
     const again = async (): Promise<void> => {
       if (this.stopped) return;
       try {
-        const address = await this.deps.locate(this.path);
-        if (!address) throw new GatewayError('STREAM_NOT_FOUND', 'no owner');
-        await this.start(address);
-        this.deps.log.info({ path: this.path, owner: address }, 'internal pull back');
+        const found = await this.deps.locate(this.path, lostAddress);
+        if (!found) throw new GatewayError('STREAM_NOT_FOUND', 'no owner');
+        if (typeof found !== 'string') {
+          if (this.stopped) return void found.stop('the internal pull stopped meanwhile');
+          this.taken = found;
+          this.deps.log.info({ path: this.path }, 'internal pull: its owner died, the stream is served in this worker now');
+          return;
+        }
+        await this.start(found);
+        this.deps.log.info({ path: this.path, owner: found }, 'internal pull back');
       } catch {
         if (Date.now() < giveUpAt) this.retry = setTimeout(() => void again(), RETRY_MS);
       }

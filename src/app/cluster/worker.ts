@@ -74,6 +74,8 @@ export class ClusterWorker implements ClusterSeams {
   private owners = new Map<string, number>();
   private readonly jobs: ClusterJobs;
   private addresses = new Map<number, string>();
+  /** Private addresses of workers that died (a restarted worker listens on a new port). */
+  private readonly deadAddresses = new Set<string>();
   private readonly registered = new Set<string>();
   private privateServer: PrivateServer | undefined;
   private gateway: Gateway | undefined;
@@ -205,6 +207,8 @@ export class ClusterWorker implements ClusterSeams {
     this.peer.handle('local', (body) => this.local(body as { op: LocalOp; arg?: string }));
     this.peer.onEvent('directory', (body) => {
       const { entries, workers } = body as { entries: DirectoryEntry[]; workers: { slot: number; address: string }[] };
+      const live = new Set(workers.map((w) => w.address));
+      for (const address of this.addresses.values()) if (!live.has(address)) this.deadAddresses.add(address);
       this.addresses = new Map(workers.map((w) => [w.slot, w.address]));
       this.directoryChanged(entries);
       this.jobs.update(entries, workers.length);
@@ -267,7 +271,12 @@ export class ClusterWorker implements ClusterSeams {
   private async route(path: string, local: OnDemandFactory | undefined): Promise<OnDemandSource | undefined> {
     const entry = (await this.directory.lookup(path)) ?? (await this.directory.place({ path, slot: this.slot, localFactory: local !== undefined }));
     if (!entry) return undefined;
-    if (entry.owner !== this.slot) return this.pullFrom(path, entry.address);
+    if (entry.owner !== this.slot) return this.pullFrom(path, entry.address, local);
+    return this.startHere(path, local);
+  }
+
+  /** The path is placed here: its local factory runs (none, or it declines: the placement is given back). */
+  private async startHere(path: string, local: OnDemandFactory | undefined): Promise<OnDemandSource | undefined> {
     if (!local) {
       await this.directory.unregister(path, this.slot);
       return undefined;
@@ -282,15 +291,26 @@ export class ClusterWorker implements ClusterSeams {
     }
   }
 
-  private async pullFrom(path: string, address: string): Promise<OnDemandSource> {
+  private async pullFrom(path: string, address: string, local: OnDemandFactory | undefined): Promise<OnDemandSource> {
     const config = this.gateway!.config;
+    const registry = this.gateway!.registry;
+    let placedAfter: string | undefined;
     const pull = new InternalPull(path, {
-      registry: this.gateway!.registry,
+      registry,
       log: this.log.child({ component: 'cluster-pull', stream: path }),
       key: this.env.key,
-      locate: async (p) => {
-        const owner = await this.directory.lookup(p);
-        return owner && owner.owner !== this.slot ? owner.address : undefined;
+      // The owner died with viewers left here: the path is placed again (once per lost owner), on
+      // a live worker by load; placed here, its factory runs here (a GB28181 channel is INVITEd again).
+      locate: async (p, lost) => {
+        let entry = await this.directory.lookup(p);
+        if (!entry && this.deadAddresses.has(lost) && placedAfter !== lost && registry.readerCount(p) > 0) {
+          placedAfter = lost;
+          entry = await this.directory.place({ path: p, slot: this.slot, localFactory: local !== undefined });
+          if (entry) this.log.info({ path: p, owner: entry.owner }, 'the owner of a watched stream died: placed again');
+        }
+        if (!entry) return undefined;
+        if (entry.owner !== this.slot) return entry.address;
+        return entry.state === 'claimed' ? this.startHere(p, local) : undefined;
       },
       connectTimeoutMs: config.rtsp.connectTimeout * 1000,
       stallTimeoutMs: config.relay.stallTimeout * 1000,

@@ -65,7 +65,7 @@ export interface GbStreamHost {
   readonly media: GbMediaFactory;
   /** Readers of the path there (a pull that ended with readers left is INVITEd again). */
   readerCount(path: string): Promise<number>;
-  /** Ends the stream there (the pull is over). */
+  /** Ends the stream there and its copies on the other workers (the pull is over). */
   kick(path: string, reason: string): void;
 }
 
@@ -295,20 +295,22 @@ export class GbBridge {
     if (this.closed) return;
     const host = this.hosts.get(path);
     const readers = host ? await host.readerCount(path).catch(() => 0) : this.options.registry.readerCount(path);
+    // A new pull of the path started meanwhile (its receiver's worker died and it was placed again): it is not this one's to end.
+    if (this.pulls.has(path)) return;
     // A playback that ended (MediaStatus 121, BYE) is over: its viewers get the end of the stream.
-    if (retried || session.kind === 'playback' || readers === 0 || !this.options.gb.session(deviceId)) {
-      this.options.registry.kick(path, reason);
-      host?.kick(path, reason);
-      this.hosts.delete(path);
-      return;
-    }
+    if (retried || session.kind === 'playback' || readers === 0 || !this.options.gb.session(deviceId)) return this.endStream(path, host, reason);
     this.options.log.info({ stream: path, reason }, 'GB28181 pull ended with viewers left: INVITE again');
     this.runSession(path, parseGbPath(path)!, mode, true).catch((err: unknown) => {
       this.options.log.warn({ stream: path, err: errorMessage(err) }, 'GB28181 re-INVITE failed');
-      this.options.registry.kick(path, `${reason}; INVITE again failed: ${errorMessage(err)}`);
-      this.hosts.get(path)?.kick(path, `${reason}; INVITE again failed: ${errorMessage(err)}`);
-      this.hosts.delete(path);
+      if (!this.pulls.has(path)) this.endStream(path, host, `${reason}; INVITE again failed: ${errorMessage(err)}`);
     });
+  }
+
+  /** The pull of `path` is over: its stream ends where it lives (`host`: another worker, which ends the copies here too). */
+  private endStream(path: string, host: GbStreamHost | undefined, reason: string): void {
+    if (host) host.kick(path, reason);
+    else this.options.registry.kick(path, reason);
+    if (this.hosts.get(path) === host) this.hosts.delete(path);
   }
 
   /**

@@ -9,6 +9,7 @@ import { secretsNotice } from './access/secrets';
 import { clusterEnvOf, workerConfig, workerCount } from './cluster/env';
 import { ClusterWorker } from './cluster/worker';
 import { runPrimary } from './cluster/launch';
+import { applyV8Settings } from './v8-settings';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  applyV8Settings(config.v8);
   const log = createRootLogger(config.log);
   const workers = workerCount(config);
   if (workers > 1 && cluster.isPrimary) return runPrimary(workers, config, log);

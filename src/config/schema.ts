@@ -222,6 +222,9 @@ export const schema = {
   shutdown: {
     timeout: num(0.1, 60),
   },
+  v8: {
+    heapGrowingPercent: int(0, 1000),
+  },
   cluster: {
     workers: str(/^(?:auto|[1-9][0-9]{0,2})$/, 'auto or a count of worker processes (1..999)'),
   },

@@ -67,6 +67,8 @@ interface StreamSlot {
 export class ServerStreams {
   private readonly streams = new Map<number, StreamSlot>();
   private nextStreamId = 1;
+  /** Slots that publish: `role()` is asked on every read, and a publisher's answer needs no walk over the slots. */
+  private publishing = 0;
   /** Messages that arrived while a publish waits for admission. */
   private held: { messages: RtmpMessage[]; bytes: number } | undefined;
 
@@ -76,6 +78,7 @@ export class ServerStreams {
   ) {}
 
   role(): ActivityRole {
+    if (this.publishing > 0) return 'publishing';
     let role: ActivityRole = 'other';
     for (const slot of this.streams.values()) {
       if (slot.publish) return 'publishing';
@@ -178,6 +181,7 @@ export class ServerStreams {
     }
     const ingest = new RtmpIngest(publisher, this.host.log.child({ stream: address.path }));
     slot.publish = { address, publisher, ingest };
+    this.publishing++;
     this.host.log.info({ path: address.path, type: cmd.args[1], query: address.query !== '' }, 'publishing');
     const start = statusInfo('status', 'NetStream.Publish.Start', `${address.path} is now published.`, { details: address.path });
     this.host.connection.send([onStatusMessage(streamId, start)]);
@@ -292,6 +296,7 @@ export class ServerStreams {
       this.host.log.info({ path: slot.publish.address.path, frames: slot.publish.ingest.frames, reason }, 'publish ended');
       slot.publish.publisher.end(reason);
       slot.publish = undefined;
+      this.publishing--;
     }
     if (slot.play) {
       const play = slot.play;

@@ -24,13 +24,15 @@ export interface RtpServerInfo extends RtpReceiverStats {
   path: string;
   openedAt: number;
   dumpPath?: string;
+  /** Several workers: the one whose port it is (app/cluster). */
+  worker?: number;
 }
 
 export interface RtpApiDeps {
   rtp: {
     open(request: OpenRtpRequest): Promise<{ path: string; port: number; transport: string }>;
-    close(path: string, reason?: string): boolean;
-    list(): RtpServerInfo[];
+    close(path: string, reason?: string): boolean | Promise<boolean>;
+    list(): RtpServerInfo[] | Promise<RtpServerInfo[]>;
   };
 }
 
@@ -68,6 +70,7 @@ const receiverSchema = {
     framesOut: { type: 'integer' },
     container: { type: ['string', 'null'] },
     dumpPath: { type: 'string' },
+    worker: { type: 'integer', description: 'several workers: the one whose port it is' },
   },
 } as const;
 
@@ -123,7 +126,7 @@ export async function rtpApi(app: FastifyInstance, deps: RtpApiDeps): Promise<vo
         response: { 200: { type: 'object', properties: { receivers: { type: 'array', items: receiverSchema } } } },
       },
     },
-    async () => ({ receivers: deps.rtp.list() }),
+    async () => ({ receivers: await deps.rtp.list() }),
   );
 
   app.delete<{ Params: { app: string; stream: string } }>(
@@ -138,7 +141,7 @@ export async function rtpApi(app: FastifyInstance, deps: RtpApiDeps): Promise<vo
     },
     async (request) => {
       const path = `${request.params.app}/${request.params.stream}`;
-      if (!deps.rtp.close(path)) throw new GatewayError('STREAM_NOT_FOUND', `no RTP receiver is open for ${path}`);
+      if (!(await deps.rtp.close(path))) throw new GatewayError('STREAM_NOT_FOUND', `no RTP receiver is open for ${path}`);
       return { closed: path };
     },
   );

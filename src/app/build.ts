@@ -276,7 +276,7 @@ export async function buildGateway(configured: GatewayConfig, log: pino.Logger, 
     await gb28181?.registerApi(http, (path, host) => urls(path, host));
     await http.register(proxiesApi, { proxies });
     await http.register(pushesApi, { pushes });
-    await http.register(rtpApi, { rtp: rtpServers });
+    await http.register(rtpApi, { rtp: cluster ? cluster.rtpView(rtpServers) : rtpServers });
     if (metrics)
       await http.register(metricsApi, {
         text: cluster ? () => cluster.metricsText() : () => metrics.text(),

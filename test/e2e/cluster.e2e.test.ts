@@ -13,7 +13,7 @@ import { openViewer, type Protocol, type Viewer, type ViewerContext } from '../b
 import type { ClusterDto } from '../../src/api/cluster';
 import type { StreamDto } from '../../src/api/streams';
 import { spawnGatewayChild } from '../helpers/gateway-child';
-import { createServer, get as httpGet, type Server } from 'node:http';
+import { Agent, createServer, get as httpGet, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HealthDto } from '../../src/api/health';
 import type { ProxyDto } from '../../src/api/proxies';
@@ -141,6 +141,40 @@ async function registeredDevice(sipPort: number, api: ReturnType<typeof clusterC
     await sim.close();
     throw err;
   }
+}
+
+/**
+ * One kept-alive connection to each worker (node:cluster hands a connection to one worker; all its
+ * requests stay there): `on[slot]` sends the API request to that worker.
+ */
+async function oneConnectionPerWorker(httpPort: number) {
+  const agents: Agent[] = [];
+  const on = new Map<number, <T>(method: string, url: string, body?: object) => Promise<{ status: number; json: T }>>();
+  for (let i = 0; i < 12 && on.size < 2; i++) {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    agents.push(agent);
+    const send = <T>(method: string, url: string, body?: object) =>
+      new Promise<{ status: number; json: T; worker: number }>((resolve, reject) => {
+        const text = body ? JSON.stringify(body) : undefined;
+        const headers = { authorization: `Bearer ${TEST_SECRETS.secret}`, ...(text ? { 'content-type': 'application/json' } : {}) };
+        const req = httpRequest({ host: '127.0.0.1', port: httpPort, path: url, method, agent, headers }, (res) => {
+          let answer = '';
+          res.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(answer || '{}') as T, worker: Number(res.headers['x-gateway-worker']) }));
+        });
+        req.on('error', reject);
+        req.end(text);
+      });
+    const { worker } = await send('GET', '/api/health');
+    if (!on.has(worker))
+      on.set(worker, async <T>(method: string, url: string, body?: object) => {
+        const answer = await send<T>(method, url, body);
+        assert.equal(answer.worker, worker, 'a kept-alive connection stays on its worker');
+        return answer;
+      });
+  }
+  assert.deepEqual([...on.keys()].sort(), [1, 2], 'a connection to each worker');
+  return { on: (slot: number) => on.get(slot)!, close: () => agents.forEach((a) => a.destroy()) };
 }
 
 /** Prints what the workers said (warnings and up, and the proxy/cluster lines) for a failure report. */
@@ -341,16 +375,48 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
   }
 });
 
-test('cluster.workers 2: always-on proxies are placed by load, one on each worker; SIGKILL of worker 2: its proxy plays again on worker 1, and the GB28181 channel it received is INVITEd again for the viewers on worker 1', async () => {
+test('cluster.workers 2: /api/rtp lists and closes the receivers of both workers; always-on proxies are placed by load, one on each worker; SIGKILL of worker 2: its proxy plays again on worker 1, and the GB28181 channel it received is INVITEd again for the viewers on worker 1', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-cluster-jobs-'));
   const gw = runCluster(dir, {});
   const viewers: Viewer[] = [];
   let rtspServer: RtspTestServer | undefined;
   let rtspPublisher: ReturnType<typeof startTool> | undefined;
   let sim: GbDeviceSimulator | undefined;
+  let connections: Awaited<ReturnType<typeof oneConnectionPerWorker>> | undefined;
   try {
     const ports = await gw.ports();
     const { api, stream, open, ownerOf } = clusterClient(ports, viewers);
+
+    // /api/rtp over both workers: a receiver opens on the worker that took the request (its ports),
+    // both workers list both, a path is open once over all, and a close goes to the worker holding it.
+    connections = await oneConnectionPerWorker(ports.http);
+    const rtpOn = connections.on;
+    const opened = [
+      await rtpOn(1)<{ port: number }>('POST', '/api/rtp/open', { stream: 'rtp/one' }),
+      await rtpOn(2)<{ port: number }>('POST', '/api/rtp/open', { stream: 'rtp/two' }),
+    ];
+    assert.deepEqual(
+      opened.map((o) => o.status),
+      [200, 200],
+    );
+    for (const slot of [1, 2]) {
+      const { json } = await rtpOn(slot)<{ receivers: { path: string; port: number; worker: number }[] }>('GET', '/api/rtp');
+      assert.deepEqual(
+        json.receivers.map((r) => [r.path, r.port, r.worker]).sort(),
+        [
+          ['rtp/one', opened[0]!.json.port, 1],
+          ['rtp/two', opened[1]!.json.port, 2],
+        ],
+        `the receivers listed by worker ${slot}`,
+      );
+    }
+    assert.equal((await rtpOn(1)('POST', '/api/rtp/open', { stream: 'rtp/two' })).status, 409, 'rtp/two is open on worker 2 already');
+    assert.equal((await rtpOn(2)('DELETE', '/api/rtp/rtp/one')).status, 200, "worker 2 closes worker 1's receiver");
+    assert.equal((await rtpOn(1)('DELETE', '/api/rtp/rtp/two')).status, 200, "worker 1 closes worker 2's receiver");
+    assert.equal((await rtpOn(1)('DELETE', '/api/rtp/rtp/two')).status, 404, 'closed');
+    for (const slot of [1, 2]) assert.deepEqual((await rtpOn(slot)<{ receivers: unknown[] }>('GET', '/api/rtp')).json.receivers, []);
+    connections.close();
+
     rtspServer = await startRtspServer('rtsp-streaming-server');
     rtspPublisher = startRtspPublisher(rtspServer.publishUrl('live/src'), { transport: 'udp' });
     await waitForPublishing(rtspPublisher);
@@ -433,6 +499,7 @@ test('cluster.workers 2: always-on proxies are placed by load, one on each worke
     throw err;
   } finally {
     for (const v of viewers) v.close();
+    connections?.close();
     await sim?.close();
     await rtspPublisher?.stop();
     await rtspServer?.stop();

@@ -6,6 +6,7 @@
 import type { SessionSnapshot } from '../../hub/registry';
 import type { StreamSnapshot } from '../../hub/stream';
 import { INTERNAL_PULL_KIND } from '../../core/source';
+import type { RtpServerInfo } from '../../api/rtp';
 
 /** The protocol of internal-pull readers and the kind of internal-pull publishers. */
 export const CLUSTER_PROTOCOL = INTERNAL_PULL_KIND;
@@ -73,4 +74,9 @@ export function mergeStreams(parts: readonly WorkerPart<StreamSnapshot>[]): Stre
 
 export function mergeSessions(parts: readonly WorkerPart<SessionSnapshot>[]): SessionSnapshot[] {
   return parts.flatMap((part) => part.items.filter((s) => s.protocol !== CLUSTER_PROTOCOL).map((s) => ({ ...s, id: prefixedId(part.slot, s.id) })));
+}
+
+/** Every worker's RTP receivers (each on one worker's port), each named with its worker. */
+export function mergeReceivers(parts: readonly WorkerPart<RtpServerInfo>[]): RtpServerInfo[] {
+  return parts.flatMap((part) => part.items.map((r) => ({ ...r, worker: part.slot })));
 }

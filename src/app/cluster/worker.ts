@@ -17,7 +17,8 @@ import type { DirectoryEntry, StreamDirectory } from './directory';
 import { slotOf, type ClusterEnv } from './env';
 import { InternalPull, listenPrivate, type PrivateServer } from './internal-pull';
 import { IpcPeer, type IpcChannel } from './ipc';
-import { CLUSTER_PROTOCOL, mergeSessions, mergeStreams, parsePrefixedId, type WorkerPart } from './merge';
+import { CLUSTER_PROTOCOL, mergeReceivers, mergeSessions, mergeStreams, parsePrefixedId, type WorkerPart } from './merge';
+import type { RtpApiDeps, RtpServerInfo } from '../../api/rtp';
 import { RemoteDirectory } from './remote-directory';
 import { forwardGbApi, forwardRecordApi } from './forward';
 import { GbMediaPlacement, SIP_SLOT, gbMediaOf } from './gb-media';
@@ -39,6 +40,8 @@ export interface ClusterSeams {
   /** Recovery of segments a crashed run left open happens in one process, once. */
   readonly recovers: boolean;
   streamsView(local: Registry): StreamsView;
+  /** /api/rtp over every worker: receivers listed from all, a close goes to the worker holding it. */
+  rtpView(local: RtpApiDeps['rtp']): RtpApiDeps['rtp'];
   installHttp(http: FastifyInstance, hasGb28181: boolean): Promise<void>;
   recordingsView(local: RecordingsService): RecordingsService;
   /** /metrics over every worker (cluster/aggregate.ts). */
@@ -50,7 +53,7 @@ export interface ClusterSeams {
   statusView(local: StreamStatusSources): (path: string) => Promise<StreamStatusDto>;
 }
 
-export type LocalOp = 'streams' | 'sessions' | 'kick' | 'closeSession' | 'recorders' | 'stats' | 'metrics' | 'proxies' | 'pushes';
+export type LocalOp = 'streams' | 'sessions' | 'kick' | 'closeSession' | 'recorders' | 'stats' | 'metrics' | 'proxies' | 'pushes' | 'rtp' | 'closeRtp';
 
 /** API areas whose changes every other worker re-reads from SQLite. */
 const RELOAD_TOPICS: readonly [prefix: string, topic: string][] = [
@@ -80,6 +83,7 @@ export class ClusterWorker implements ClusterSeams {
   private privateServer: PrivateServer | undefined;
   private gateway: Gateway | undefined;
   private gbMedia: GbMediaPlacement | undefined;
+  private rtp: RtpApiDeps['rtp'] | undefined;
 
   constructor(
     private readonly env: ClusterEnv,
@@ -121,6 +125,25 @@ export class ClusterWorker implements ClusterSeams {
         const target = parsePrefixedId(id);
         if (!target) return local.closeSession(id);
         return (await this.peer.request<boolean[]>('one', { slot: target.slot, op: 'closeSession', arg: target.id }))[0] === true;
+      },
+    };
+  }
+
+  rtpView(local: RtpApiDeps['rtp']): RtpApiDeps['rtp'] {
+    this.rtp = local;
+    const list = async () => mergeReceivers(await this.gather<RtpServerInfo>('rtp'));
+    return {
+      // Opened on the worker that took the request (its port); one receiver per path over all workers.
+      open: async (request) => {
+        const there = (await list()).find((r) => r.path === request.path);
+        if (there) throw new GatewayError('STREAM_BUSY', `an RTP receiver is already open for ${request.path} (worker ${there.worker})`);
+        return local.open(request);
+      },
+      list,
+      close: async (path) => {
+        const there = (await list()).find((r) => r.path === path);
+        if (!there) return false;
+        return (await this.peer.request<boolean[]>('one', { slot: there.worker, op: 'closeRtp', arg: path }))[0] === true;
       },
     };
   }
@@ -330,6 +353,8 @@ export class ClusterWorker implements ClusterSeams {
     if (op === 'metrics') return (await this.gateway!.metrics?.json()) ?? [];
     if (op === 'proxies') return this.gateway!.proxies.list();
     if (op === 'pushes') return this.gateway!.pushes.list();
+    if (op === 'rtp') return (await this.rtp?.list()) ?? [];
+    if (op === 'closeRtp') return [(await this.rtp?.close(arg ?? '')) === true];
     if (op === 'streams') return registry.list();
     if (op === 'sessions') return registry.sessions();
     if (op === 'recorders') return this.gateway!.recording.manager.active();

@@ -7,7 +7,7 @@ import { GatewayError } from '../../../src/core/errors';
 import { silentLogger } from '../../../src/core/log';
 import { DEFAULT_REGISTRY_OPTIONS, Registry } from '../../../src/hub/registry';
 import { loadConfig } from '../../../src/config/load';
-import { ProxyManager, proxySettingsFrom } from '../../../src/app/rtsp-proxy/manager';
+import { ProxyManager, proxySettingsFrom, type ProxyManagerDeps } from '../../../src/app/rtsp-proxy/manager';
 import { openDatabase } from '../../../storage/db';
 import { ProxyRepo } from '../../../storage/repos/proxies';
 import { RecordingSink, sleep } from '../../helpers/hub-fixtures';
@@ -18,6 +18,23 @@ const settings = { ...proxySettingsFrom(loadConfig({ defaultsFile: DEFAULTS_FILE
 
 function expectCode(fn: () => unknown, code: string, message: RegExp): void {
   assert.throws(fn, (err: unknown) => err instanceof GatewayError && err.code === code && message.test(err.message));
+}
+
+/** A script camera and a proxy manager over a fresh database and hub; `close` ends them all. */
+async function withCamera(hubOptions: Partial<typeof DEFAULT_REGISTRY_OPTIONS>, placement?: ProxyManagerDeps['placement']) {
+  const camera = await startScriptCamera();
+  const dir = mkdtempSync(join(tmpdir(), 'gw-proxies-'));
+  const db = openDatabase(dir, silentLogger());
+  const hub = new Registry({ ...DEFAULT_REGISTRY_OPTIONS, ...hubOptions }, silentLogger());
+  const manager = new ProxyManager({ registry: hub, repo: new ProxyRepo(db), config: [], settings, log: silentLogger(), ...(placement ? { placement } : {}) });
+  const close = async () => {
+    await manager.close();
+    await hub.close();
+    db.close();
+    await camera.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { camera, hub, manager, close };
 }
 
 test('API proxies persist across restarts; config proxies are listed read-only', async () => {
@@ -71,11 +88,7 @@ test('API proxies persist across restarts; config proxies are listed read-only',
 });
 
 test('on demand: the first viewer starts the pull, closeAfter after the last one TEARDOWN', { timeout: 20_000 }, async () => {
-  const camera = await startScriptCamera();
-  const dir = mkdtempSync(join(tmpdir(), 'gw-proxies-'));
-  const db = openDatabase(dir, silentLogger());
-  const hub = new Registry({ ...DEFAULT_REGISTRY_OPTIONS, closeAfterMs: 300, trackWaitMs: 300 }, silentLogger());
-  const manager = new ProxyManager({ registry: hub, repo: new ProxyRepo(db), config: [], settings, log: silentLogger() });
+  const { camera, hub, manager, close } = await withCamera({ closeAfterMs: 300, trackWaitMs: 300 });
   try {
     manager.start();
     const proxy = manager.create({ path: 'cams/lobby', url: camera.url(), transport: 'tcp' });
@@ -93,11 +106,7 @@ test('on demand: the first viewer starts the pull, closeAfter after the last one
     assert.equal(manager.get(proxy.id)!.status.state, 'playing');
     again.close();
   } finally {
-    await manager.close();
-    await hub.close();
-    db.close();
-    await camera.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 });
 
@@ -167,5 +176,35 @@ test('rtsp.maxProxies caps config, API and hook pulls together; refusals are cou
     await hub.close();
     db.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an always-on proxy connects only while its job is placed in this process, again after it moved away and back', { timeout: 20_000 }, async () => {
+  const jobs: { start: () => () => void; ended: boolean }[] = [];
+  const placement = {
+    runJob: (_path: string, start: () => () => void) => {
+      const job = { start, ended: false };
+      jobs.push(job);
+      return () => void (job.ended = true);
+    },
+  };
+  const { camera, manager, close } = await withCamera({}, placement);
+  try {
+    manager.start();
+    const { id } = manager.create({ path: 'cams/yard', url: camera.url(), transport: 'tcp', onDemand: false });
+    const state = () => manager.get(id)!.status.state;
+    await sleep(200);
+    assert.equal(jobs.length, 1);
+    assert.equal(camera.requests.length, 0, 'not placed here: it does not connect');
+    const stop = jobs[0]!.start();
+    await waitFor(() => state() === 'playing', 5000, 'playing once placed here');
+    stop();
+    await waitFor(() => state() === 'stopped' && camera.requests.some((r) => r.method === 'TEARDOWN'), 5000, 'TEARDOWN once placed elsewhere');
+    jobs[0]!.start();
+    await waitFor(() => state() === 'playing', 5000, 'playing again once placed back');
+    await manager.remove(id);
+    assert.equal(jobs[0]!.ended, true, 'its placement ended with the proxy');
+  } finally {
+    await close();
   }
 });

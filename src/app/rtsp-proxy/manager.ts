@@ -187,6 +187,9 @@ export class ProxyManager implements ProxiesService {
         await proxy.startOnce();
         return { stop: (reason: string) => proxy.stop(reason) };
       });
+    } else if (spec.origin === 'hook') {
+      // Asked for by a viewer of this process (on_stream_not_found): it runs here, where the hook was called.
+      proxy.startAlways();
     } else {
       entry.unplace = runJob(this.deps.placement, spec.path, () => {
         // A stopped proxy does not start again: one that comes back after its job moved away is new.

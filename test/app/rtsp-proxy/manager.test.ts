@@ -204,6 +204,10 @@ test('an always-on proxy connects only while its job is placed in this process, 
     await waitFor(() => state() === 'playing', 5000, 'playing again once placed back');
     await manager.remove(id);
     assert.equal(jobs[0]!.ended, true, 'its placement ended with the proxy');
+    // A pull asked for by on_stream_not_found runs where the hook was called, not placed.
+    manager.hookPulls.start('hook/gate', camera.url());
+    assert.equal(jobs.length, 1);
+    await waitFor(() => manager.list().find((p) => p.path === 'hook/gate')?.status.state === 'playing', 5000, 'the hook pull playing here');
   } finally {
     await close();
   }

@@ -6,7 +6,7 @@ import type { Publisher, Source } from '../core/source';
 import { Admission } from './admission';
 import { DemandManager, type DemandRouter, type OnDemandFactory } from './demand';
 import { DEFAULT_GOP_LIMITS } from './gop-cache';
-import { assertStreamPath } from './path';
+import { assertStreamPath, pathPatternToRegExp } from './path';
 import { Reader, type ReaderOptions } from './reader';
 import { Stream, type StreamOptions, type StreamSnapshot } from './stream';
 import { DEFAULT_BACKPRESSURE, Subscriber, type BackpressureOptions, type SubscriberStats } from './subscriber';
@@ -112,7 +112,15 @@ export class Registry {
 
   /** Registers an on-demand source factory for a path pattern such as `rtp/*`. */
   registerOnDemand(pattern: string, factory: OnDemandFactory): () => void {
-    return this.demand.register(pattern, factory);
+    const off = this.demand.register(pattern, factory);
+    // Readers already waiting for a publisher of a path it serves (a proxy made meanwhile, here or on another worker) start it now.
+    const serves = pathPatternToRegExp(pattern);
+    for (const path of [...this.waiters.keys()]) {
+      if (!serves.test(path) || this.streams.get(path)?.hasPublisher) continue;
+      this.demand.forgetDeclined(path);
+      this.readersChanged(path);
+    }
+    return off;
   }
 
   /** Every on-demand start asks `router` first (the cluster seam); returns its remover. */

@@ -60,3 +60,16 @@ test('retryOnDemand asks the router again for readers that were waiting for a pu
   sub.close();
   await registry.close();
 });
+
+test('readers waiting on a declined path ask again when a factory for it is registered (a proxy made meanwhile)', async () => {
+  const registry = makeRegistry();
+  let settled = false;
+  const waiting = registry.subscribe('proxy/new', new RecordingSink(), { waitMs: 1000 }).finally(() => (settled = true));
+  await sleep(30);
+  assert.equal(settled, false, 'no factory yet: the reader waits for a publisher');
+  registry.registerOnDemand('proxy/*', async (path) => startSyntheticSource(registry, path));
+  const sub = await waiting;
+  assert.ok(registry.get('proxy/new')?.publisher, 'the new factory serves the waiting reader');
+  sub.close();
+  await registry.close();
+});

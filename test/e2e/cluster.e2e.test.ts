@@ -19,6 +19,8 @@ import type { HealthDto } from '../../src/api/health';
 import type { ProxyDto } from '../../src/api/proxies';
 import { manyPublisherArgs } from '../helpers/publisher';
 import { slotOf } from '../../src/app/cluster/env';
+import { NginxRtmp } from '../helpers/nginx-rtmp';
+import type { PushDto } from '../../src/api/pushes';
 
 const DEVICE = '34020000001320000001';
 const CHANNELS = makeChannels(DEVICE, 2);
@@ -375,7 +377,7 @@ test('cluster.workers 2: viewers on both workers play one publish, the API count
   }
 });
 
-test('cluster.workers 2: /api/rtp lists and closes the receivers of both workers; always-on proxies are placed by load, one on each worker; SIGKILL of worker 2: its proxy plays again on worker 1, and the GB28181 channel it received is INVITEd again for the viewers on worker 1', async () => {
+test('cluster.workers 2: /api/rtp lists and closes the receivers of both workers; always-on proxies are placed by load, one on each worker, and a keepSource push with its GB28181 channel on one worker; SIGKILL of worker 2: its proxy plays again on worker 1, and the GB28181 channel it received is INVITEd again for the viewers on worker 1', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-cluster-jobs-'));
   const gw = runCluster(dir, {});
   const viewers: Viewer[] = [];
@@ -383,6 +385,7 @@ test('cluster.workers 2: /api/rtp lists and closes the receivers of both workers
   let rtspPublisher: ReturnType<typeof startTool> | undefined;
   let sim: GbDeviceSimulator | undefined;
   let connections: Awaited<ReturnType<typeof oneConnectionPerWorker>> | undefined;
+  let nginx: NginxRtmp | undefined;
   try {
     const ports = await gw.ports();
     const { api, stream, open, ownerOf } = clusterClient(ports, viewers);
@@ -448,6 +451,21 @@ test('cluster.workers 2: /api/rtp lists and closes the receivers of both workers
     assert.ok(gbOnOne > 0 && gbOnOne < 4, `viewers of the channel on both workers (${gbOnOne} on worker 1)`);
     assert.equal(sim.invites, 1);
 
+    // A keepSource push of the other channel, no viewer: its job goes to the least-loaded worker
+    // (1: a proxy; 2: a proxy and the first channel), and the channel it pulls is placed there too
+    // (by load alone the tie of 2 and 2 would go to worker 2 and cross).
+    nginx = await NginxRtmp.start();
+    const pushPath = `rtp/${DEVICE}_${CHANNELS[1]!.id}`;
+    const push = await api<PushDto>('POST', '/api/pushes', { path: pushPath, url: nginx.url('gbcam'), keepSource: true });
+    await waitFor(
+      async () => (await api<PushDto>('GET', `/api/pushes/${push.id}`)).pushes.some((p) => p.state === 'pushing' && p.framesOut > 10),
+      20_000,
+      'the keepSource push of the second channel',
+    );
+    assert.equal(ownerOf(await stream(pushPath)), 1, 'the pushed channel received on the worker running its push');
+    // (The simulator sometimes sends nothing on a second channel's first tcp-passive INVITE: the push INVITEs again.)
+    const [invitesBefore, byesBefore] = [sim.invites, sim.byes];
+
     // SIGKILL worker 2: the proxy it ran is taken up by worker 1 (the only live one) and plays again.
     const victim = cluster.workers.find((w) => w.slot === 2)!;
     const moved = paths[owners.indexOf(2)]!;
@@ -481,7 +499,7 @@ test('cluster.workers 2: /api/rtp lists and closes the receivers of both workers
 
     // The channel's receiver died with worker 2: worker 1's viewers kept their stream (the reconnect
     // grace) while it was placed again and INVITEd again (its first INVITE BYEd), and they play on.
-    await waitFor(() => sim!.invites === 2 && sim!.byes === 1, 15_000, 'the dead receiver BYEd and the channel INVITEd again').catch((err: unknown) => {
+    await waitFor(() => sim!.invites > invitesBefore && sim!.byes > byesBefore, 15_000, 'the dead receiver BYEd and the channel INVITEd again').catch((err: unknown) => {
       throw new Error(`${String(err)} (invites ${sim!.invites}, byes ${sim!.byes})`);
     });
     const gbAfter = await waitFor(async () => (await stream(GB_PATH))?.ready && (await stream(GB_PATH))!, 15_000, 'the channel published again');
@@ -501,6 +519,7 @@ test('cluster.workers 2: /api/rtp lists and closes the receivers of both workers
     for (const v of viewers) v.close();
     connections?.close();
     await sim?.close();
+    await nginx?.stop();
     await rtspPublisher?.stop();
     await rtspServer?.stop();
     await gw.stop();

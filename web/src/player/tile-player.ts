@@ -96,7 +96,7 @@ export class TilePlayer {
   /** This tile's turn to open its WebSocket (connect-gate.ts), held until the first bytes. */
   private releaseConnect: (() => void) | undefined;
   /** Counts stops, so a play that waited for its turn stands down when the tile stopped or played anew meanwhile. */
-  private plays = 0;
+  private stops = 0;
   /** Tries since the picture was last there (fast backoff), and since the source last said no (slow). */
   private attempt = 0;
   private waits = 0;
@@ -246,9 +246,9 @@ export class TilePlayer {
 
   private async play(url: string): Promise<void> {
     this.stopPlayer();
-    const turn = this.plays;
+    const stopsBefore = this.stops;
     const release = await tileConnects.take();
-    if (this.destroyed || turn !== this.plays) return release();
+    if (this.destroyed || stopsBefore !== this.stops) return release();
     this.releaseConnect = release;
     const live = this.options.live ?? true;
     const player = mpegts.createPlayer(
@@ -282,7 +282,7 @@ export class TilePlayer {
   }
 
   private stopPlayer(): void {
-    this.plays += 1;
+    this.stops += 1;
     this.releaseConnect?.();
     this.releaseConnect = undefined;
     const player = this.player;

@@ -7,7 +7,7 @@
  */
 import { errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/log';
-import type { DirectoryEntry, StreamDirectory } from './directory';
+import type { StreamDirectory } from './directory';
 
 interface Job {
   readonly path: string;
@@ -30,7 +30,7 @@ export interface ClusterJobsDeps {
 
 export class ClusterJobs {
   private readonly jobs = new Set<Job>();
-  private owners = new Map<string, number>();
+  private owners: ReadonlyMap<string, number> = new Map();
   private open = false;
   private readonly wait: NodeJS.Timeout;
 
@@ -51,9 +51,9 @@ export class ClusterJobs {
     };
   }
 
-  /** The directory's entries (holds included) and how many workers are up. */
-  update(entries: readonly DirectoryEntry[], workersUp: number): void {
-    this.owners = new Map(entries.map((e) => [e.path, e.owner]));
+  /** The directory's owners (holds included: `ownersOf`) and how many workers are up. */
+  update(owners: ReadonlyMap<string, number>, workersUp: number): void {
+    this.owners = owners;
     if (!this.open && workersUp >= this.deps.workers) this.opened();
     else if (this.open) for (const job of this.jobs) if (this.inQuestion(job)) this.ask(job);
   }

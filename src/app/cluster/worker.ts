@@ -13,7 +13,7 @@ import type { StreamsView } from '../../api/streams';
 import type { ActiveRecordingDto, RecordingsService } from '../../api/recordings';
 import { clusterApi, type ClusterDto } from '../../api/cluster';
 import type { Gateway } from '../build';
-import type { DirectoryEntry, StreamDirectory } from './directory';
+import { ownersOf, type DirectoryEntry, type StreamDirectory } from './directory';
 import { slotOf, type ClusterEnv } from './env';
 import { InternalPull, listenPrivate, type PrivateServer } from './internal-pull';
 import { IpcPeer, type IpcChannel } from './ipc';
@@ -74,7 +74,7 @@ export class ClusterWorker implements ClusterSeams {
   readonly directory: StreamDirectory;
   private readonly peer: IpcPeer;
   private entries: DirectoryEntry[] = [];
-  private owners = new Map<string, number>();
+  private owners: ReadonlyMap<string, number> = new Map();
   private readonly jobs: ClusterJobs;
   private addresses = new Map<number, string>();
   /** Private addresses of workers that died (a restarted worker listens on a new port). */
@@ -234,7 +234,7 @@ export class ClusterWorker implements ClusterSeams {
       for (const address of this.addresses.values()) if (!live.has(address)) this.deadAddresses.add(address);
       this.addresses = new Map(workers.map((w) => [w.slot, w.address]));
       this.directoryChanged(entries);
-      this.jobs.update(entries, workers.length);
+      this.jobs.update(this.owners, workers.length);
     });
     this.peer.onEvent('reload', (body) => this.reload((body as { topic: string }).topic));
     if (this.gbElsewhere) this.gbMedia = gbMediaOf(gateway, this.peer, this.slot, this.log);
@@ -369,7 +369,7 @@ export class ClusterWorker implements ClusterSeams {
 
   private directoryChanged(entries: DirectoryEntry[]): void {
     this.entries = entries;
-    this.owners = new Map(entries.map((e) => [e.path, e.owner]));
+    this.owners = ownersOf(entries);
     const gateway = this.gateway;
     if (!gateway) return;
     // Viewers here that wait for a publisher which landed on another worker.

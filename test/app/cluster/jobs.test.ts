@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../../src/core/log';
-import { InProcessDirectory } from '../../../src/app/cluster/directory';
+import { InProcessDirectory, ownersOf } from '../../../src/app/cluster/directory';
 import { ClusterJobs } from '../../../src/app/cluster/jobs';
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
@@ -9,7 +9,7 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
 /** Two workers' job placements over one directory, each told of its changes as the primary's broadcast would. */
 function twoWorkers() {
   const workers: ClusterJobs[] = [];
-  const dir = new InProcessDirectory(() => queueMicrotask(() => workers.forEach((w) => w.update(dir.snapshot(), dir.workerAddresses().length))));
+  const dir = new InProcessDirectory(() => queueMicrotask(() => workers.forEach((w) => w.update(ownersOf(dir.snapshot()), dir.workerAddresses().length))));
   for (const slot of [1, 2]) workers.push(new ClusterJobs({ directory: dir, slot, workers: 2, waitMs: 60_000, log: silentLogger() }));
   const running = new Map<string, number[]>();
   const job = (slot: number, path: string) =>
@@ -31,11 +31,11 @@ test('jobs: placed once every worker is up, one worker each by load, taken up by
     // Every worker knows every job (config, SQLite).
     const ends = ['proxy/a', 'proxy/b'].map((path) => [job(1, path), job(2, path)]);
     up(1);
-    workers.forEach((w) => w.update(dir.snapshot(), 1));
+    workers.forEach((w) => w.update(ownersOf(dir.snapshot()), 1));
     await settle();
     assert.equal(running.size, 0, 'nothing placed while a worker is still starting');
     up(2);
-    workers.forEach((w) => w.update(dir.snapshot(), 2));
+    workers.forEach((w) => w.update(ownersOf(dir.snapshot()), 2));
     await settle();
     const where = (path: string) => running.get(path) ?? [];
     assert.equal(where('proxy/a').length, 1, 'runs on one worker');

@@ -31,6 +31,8 @@ export interface DemandOptions {
 export interface DemandHooks {
   /** The factory failed: every waiter of `path` gets this error. */
   onStartFailed(path: string, err: unknown): void;
+  /** The path's readers ask again: a factory for it was registered while its start was being declined. */
+  askAgain(path: string): void;
 }
 
 type DemandState = 'starting' | 'ready' | 'closing';
@@ -40,6 +42,8 @@ interface Entry {
   source?: OnDemandSource;
   closeTimer?: NodeJS.Timeout;
   cancelled: boolean;
+  /** A factory matching the path was registered while it was starting (its answer may predate it). */
+  factoryAdded?: boolean;
 }
 
 /**
@@ -63,6 +67,7 @@ export class DemandManager {
   register(pattern: string, factory: OnDemandFactory): () => void {
     const item = { pattern: pathPatternToRegExp(pattern), factory, name: pattern };
     this.factories.push(item);
+    for (const [path, entry] of this.entries) if (entry.state === 'starting' && item.pattern.test(path)) entry.factoryAdded = true;
     return () => {
       const index = this.factories.indexOf(item);
       if (index >= 0) this.factories.splice(index, 1);
@@ -158,6 +163,12 @@ export class DemandManager {
     clearTimeout(entry.closeTimer);
     if (this.entries.get(path) !== entry) return;
     this.entries.delete(path);
+    if (entry.factoryAdded && !entry.cancelled) {
+      // The router asked before this worker had loaded the factory (a proxy made through the API on another worker).
+      this.log.info({ path, factory }, 'on-demand factory registered while the start was declined: asking again');
+      this.hooks.askAgain(path);
+      return;
+    }
     if (!entry.cancelled) this.declined.add(path);
     this.log.info({ path, factory, why }, 'on-demand factory does not serve this path: its viewers wait for a publisher');
   }

@@ -107,7 +107,11 @@ export class Registry {
   ) {
     this.events = new TypedEmitter<RegistryEvents>((event, err) => log.warn({ event, err: errorMessage(err) }, 'registry event listener threw (ignored)'));
     this.admission = new Admission(log.child({ component: 'admission' }));
-    this.demand = new DemandManager({ closeAfterMs: options.closeAfterMs }, { onStartFailed: (path, err) => this.failWaiters(path, err) }, log.child({ component: 'demand' }));
+    this.demand = new DemandManager(
+      { closeAfterMs: options.closeAfterMs },
+      { onStartFailed: (path, err) => this.failWaiters(path, err), askAgain: (path) => this.readersChanged(path) },
+      log.child({ component: 'demand' }),
+    );
   }
 
   /** Registers an on-demand source factory for a path pattern such as `rtp/*`. */

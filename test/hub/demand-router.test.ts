@@ -73,3 +73,29 @@ test('readers waiting on a declined path ask again when a factory for it is regi
   sub.close();
   await registry.close();
 });
+
+test('a start the router declines after a factory for the path was registered meanwhile asks again (the proxy reloaded while the router was asked)', async () => {
+  const registry = makeRegistry();
+  let release: () => void = () => undefined;
+  const asked: boolean[] = [];
+  registry.routeOnDemand(async (path, local) => {
+    asked.push(local !== undefined);
+    if (!local) {
+      // Answers only after the factory below is registered: its answer predates it.
+      await new Promise<void>((resolve) => (release = resolve));
+      return undefined;
+    }
+    return local(path);
+  });
+  let settled = false;
+  const waiting = registry.subscribe('proxy/late', new RecordingSink(), { waitMs: 1000 }).finally(() => (settled = true));
+  await sleep(10);
+  registry.registerOnDemand('proxy/*', async (path) => startSyntheticSource(registry, path));
+  release();
+  const sub = await waiting;
+  assert.equal(settled, true);
+  assert.deepEqual(asked, [false, true], 'asked without the factory, then again with it');
+  assert.ok(registry.get('proxy/late')?.publisher, 'the factory serves the reader that was waiting');
+  sub.close();
+  await registry.close();
+});

@@ -60,6 +60,11 @@ export class FlvTagCache {
     return bytes;
   }
 
+  /** The tag of the frame asked for last, if `frame` is that one: viewers ask for each frame in turn, so every one after the first finds it here. */
+  lastTagOf(frame: Frame): Buffer | undefined {
+    return frame === this.lastFrame ? this.lastTag : undefined;
+  }
+
   tag(frame: Frame, track: Track): Buffer {
     if (frame === this.lastFrame) return this.lastTag;
     let tag = this.tags.get(frame);
@@ -92,7 +97,7 @@ export const FLV_TAG_FEEDS: Readonly<Record<HevcMode, FeedKey<FlvTagCache>>> = {
 export class FlvViewerMuxer {
   private tracksById = new Map<number, Track>();
   private headersPending = true;
-  private lastMs = 0;
+  private lastDts = 0;
 
   constructor(private readonly tags: FlvTagCache) {}
 
@@ -105,17 +110,28 @@ export class FlvViewerMuxer {
   tracks(tracks: readonly Track[]): Buffer[] {
     this.tracksById = new Map(tracks.map((t) => [t.id, t]));
     if (this.headersPending) return [];
-    return this.sequenceHeaders(this.lastMs);
+    return this.sequenceHeaders(flvTimestampMs(this.lastDts));
   }
 
   frame(frame: Frame): Buffer[] {
     const track = this.tracksById.get(frame.trackId);
     if (!track) return [];
     const tag = this.tags.tag(frame, track);
-    this.lastMs = flvTimestampMs(frame.dts);
+    this.lastDts = frame.dts;
     if (!this.headersPending) return [tag];
     this.headersPending = false;
-    return [...this.sequenceHeaders(this.lastMs), tag];
+    return [...this.sequenceHeaders(flvTimestampMs(frame.dts)), tag];
+  }
+
+  /**
+   * The frame's shared tag when it goes out alone (the headers are out and another viewer built
+   * it already): the fan-out path, with no lookup and no array per viewer. Undefined: use `frame()`.
+   */
+  sharedTag(frame: Frame): Buffer | undefined {
+    if (this.headersPending) return undefined;
+    const tag = this.tags.lastTagOf(frame);
+    if (tag) this.lastDts = frame.dts;
+    return tag;
   }
 
   private sequenceHeaders(ms: number): Buffer[] {

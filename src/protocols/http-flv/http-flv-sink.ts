@@ -42,7 +42,11 @@ export class HttpFlvSink implements Sink {
   }
 
   onFrame(frame: Frame): void {
-    this.write(this.muxer?.frame(frame) ?? []);
+    const muxer = this.muxer;
+    if (!muxer) return;
+    const tag = muxer.sharedTag(frame);
+    if (tag !== undefined) this.writeOne(tag);
+    else this.write(muxer.frame(frame));
   }
 
   onEnd(): void {
@@ -63,14 +67,16 @@ export class HttpFlvSink implements Sink {
     return { protocol: 'http-flv', remote: this.remote, bytesOut: this.bytesOut };
   }
 
+  /** A frame's shared tag: a plain write (cork/uncork of one Buffer costs a writev's bookkeeping). */
+  private writeOne(buffer: Buffer): void {
+    if (this.socket.destroyed) return;
+    this.socket.write(buffer);
+    this.bytesOut += buffer.length;
+  }
+
   private write(buffers: readonly Buffer[]): void {
+    if (buffers.length === 1) return this.writeOne(buffers[0]!);
     if (this.socket.destroyed || buffers.length === 0) return;
-    if (buffers.length === 1) {
-      // A frame's shared tag: a plain write (cork/uncork of one Buffer costs a writev's bookkeeping).
-      this.socket.write(buffers[0]!);
-      this.bytesOut += buffers[0]!.length;
-      return;
-    }
     this.socket.cork();
     for (const buffer of buffers) {
       this.socket.write(buffer);

@@ -117,25 +117,43 @@ export class ChunkMemo {
   /** The stream's memo, leased by each RTMP player (hub rule 9). */
   static readonly FEED: FeedKey<ChunkMemo> = { name: 'rtmp-chunks', create: () => new ChunkMemo() };
 
-  private readonly variants = new Map<string, WeakMap<object, Buffer[]>>();
+  private readonly variants = new Map<string, ChunkVariant>();
 
   /** The chunks of one variant, keyed by frame: a player looks it up once, at start. */
-  variant(variant: string): WeakMap<object, Buffer[]> {
-    let map = this.variants.get(variant);
-    if (!map) {
-      map = new WeakMap();
-      this.variants.set(variant, map);
+  variant(variant: string): ChunkVariant {
+    let chunks = this.variants.get(variant);
+    if (!chunks) {
+      chunks = new ChunkVariant();
+      this.variants.set(variant, chunks);
     }
-    return map;
+    return chunks;
   }
 
   get(key: object, variant: string, build: () => Buffer[]): Buffer[] {
-    const map = this.variant(variant);
-    let chunks = map.get(key);
+    return this.variant(variant).get(key, build);
+  }
+}
+
+/** The chunked frames of one variant of a stream, shared by its players. */
+export class ChunkVariant {
+  private readonly byKey = new WeakMap<object, Buffer[]>();
+  private lastKey: object | undefined;
+  private lastChunks: Buffer[] = [];
+
+  /** The chunks of the key asked for last, if `key` is that one: players ask for each frame in turn, so all but the first find it here. */
+  last(key: object): Buffer[] | undefined {
+    return key === this.lastKey ? this.lastChunks : undefined;
+  }
+
+  get(key: object, build: () => Buffer[]): Buffer[] {
+    if (key === this.lastKey) return this.lastChunks;
+    let chunks = this.byKey.get(key);
     if (!chunks) {
       chunks = build();
-      map.set(key, chunks);
+      this.byKey.set(key, chunks);
     }
+    this.lastKey = key;
+    this.lastChunks = chunks;
     return chunks;
   }
 }

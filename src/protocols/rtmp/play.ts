@@ -17,7 +17,7 @@ import { ticksToMs } from '../../core/time';
 import { isVideoTrack, type Track } from '../../core/track';
 import { audioFrameBody, videoFrameBody, type HevcMode } from '../../formats/flv/bodies';
 import { onMetaDataBody } from '../../formats/flv/metadata';
-import { ChunkMemo, chunkMessage } from './chunk-writer';
+import { ChunkMemo, chunkMessage, type ChunkVariant } from './chunk-writer';
 import { onStatusMessage, sampleAccessMessage, statusInfo } from './command';
 import { streamBeginMessage, streamEofMessage } from './control';
 import { ChunkStream, MessageType, sequenceHeaderMessages, type OutgoingMessage } from './message';
@@ -71,7 +71,7 @@ export class RtmpPlaySink implements Sink {
   private sentMetadata = false;
   private headersDue = true;
   /** This player's variant of the stream's ChunkMemo: chunked frames shared with its other players. */
-  private chunked: WeakMap<object, Buffer[]> | undefined;
+  private chunked: ChunkVariant | undefined;
   private starts: PlayStartMemo | undefined;
   private ended = false;
   /** What changes the chunk bytes of a frame, besides the frame. */
@@ -110,16 +110,15 @@ export class RtmpPlaySink implements Sink {
   }
 
   onFrame(frame: Frame): void {
+    if (this.ended) return;
+    // The fan-out path: another player of this variant chunked the frame a moment ago.
+    const shared = this.headersDue ? undefined : this.chunked!.last(frame);
+    if (shared) return this.output.write(shared);
     const track = this.tracksById.get(frame.trackId);
-    if (!track || this.ended) return;
+    if (!track) return;
     const ms = ticksToMs(frame.dts);
     if (this.headersDue) this.sendHeaders(ms);
-    let chunks = this.chunked!.get(frame);
-    if (!chunks) {
-      chunks = [Buffer.concat(this.chunkFrame(frame, track, ms))];
-      this.chunked!.set(frame, chunks);
-    }
-    this.output.write(chunks);
+    this.output.write(this.chunked!.get(frame, () => [Buffer.concat(this.chunkFrame(frame, track, ms))]));
   }
 
   onEnd(reason: string): void {

@@ -96,7 +96,11 @@ export class WsFlvSink implements Sink {
   }
 
   onFrame(frame: Frame): void {
-    const parts = this.muxer?.frame(frame) ?? [];
+    const muxer = this.muxer;
+    if (!muxer) return;
+    const tag = muxer.sharedTag(frame);
+    if (tag !== undefined && this.frames) return this.write(this.frames.frame(tag));
+    const parts = muxer.frame(frame);
     if (parts.length === 1 && this.frames) this.write(this.frames.frame(parts[0]!));
     else this.send(parts);
   }

@@ -83,3 +83,24 @@ test('the tags of a GOP are built once for every joiner, not only the latest fra
   const second = replay();
   second.forEach((tag, i) => assert.equal(tag, first[i], `frame ${i}: the same Buffer object`));
 });
+
+test('sharedTag: the fan-out path gives the tag another viewer built, never before a viewer sent its sequence headers, and keeps the time for later headers', () => {
+  const tracks = [h264Track(0, SPS, PPS)];
+  const cache = new FlvTagCache('enhanced');
+  const first = new FlvViewerMuxer(cache);
+  const joiner = new FlvViewerMuxer(cache);
+  first.start({ path: 'live/x', tracks });
+  joiner.start({ path: 'live/x', tracks });
+  const key = frame(0, 90_000, true);
+  assert.equal(first.sharedTag(key), undefined, 'headers still due: frame() sends them first');
+  const [, keyTag] = first.frame(key);
+  assert.equal(joiner.sharedTag(key), undefined, 'the joiner too has headers due, though the tag is built');
+  assert.equal(joiner.frame(key).at(-1), keyTag);
+  const next = frame(0, 93_600, false);
+  assert.equal(first.sharedTag(next), undefined, 'not built yet: nobody asked for this frame');
+  const nextTag = first.frame(next)[0];
+  assert.equal(joiner.sharedTag(next), nextTag, 'the same Buffer the first viewer got');
+  const [headers] = joiner.tracks(tracks);
+  const demuxed = new FlvDemuxer().feed(Buffer.concat([cache.start(tracks), headers!]));
+  assert.equal(demuxed.at(-1)?.timestampMs, flvTimestampMs(93_600), 'new headers at the time of the last frame sent, shared or not');
+});

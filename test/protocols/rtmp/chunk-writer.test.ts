@@ -71,4 +71,20 @@ describe('ChunkMemo', () => {
     memo.get({}, 'v1', build);
     assert.equal(builds, 3);
   });
+
+  it('keeps the frame asked for last per variant, for the players that ask for it next', () => {
+    const memo = new ChunkMemo();
+    const frame = {};
+    const chunks = [Buffer.alloc(1)];
+    const v1 = memo.variant('v1');
+    assert.equal(v1.last(frame), undefined, 'nothing asked yet');
+    assert.equal(
+      v1.get(frame, () => chunks),
+      chunks,
+    );
+    assert.equal(v1.last(frame), chunks);
+    assert.equal(memo.variant('v1'), v1, 'one variant object per variant: players of it share it');
+    assert.equal(memo.variant('v2').last(frame), undefined, 'another variant keeps its own');
+    assert.equal(v1.last({}), undefined, 'another frame is not the last one');
+  });
 });

@@ -18,12 +18,12 @@ export interface DirectoryEntry {
   readonly since: number;
 }
 
-/** What the directory knows of a worker when it places a path. */
 /** Path -> owner slot (holds included), as one broadcast of the directory says: the one lookup a worker and its jobs share. */
 export function ownersOf(entries: readonly DirectoryEntry[]): ReadonlyMap<string, number> {
   return new Map(entries.map((e) => [e.path, e.owner]));
 }
 
+/** What the directory knows of a worker when it places a path. */
 export interface WorkerPlace {
   readonly slot: number;
   readonly address: string;

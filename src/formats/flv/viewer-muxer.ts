@@ -66,8 +66,7 @@ export class FlvTagCache {
   }
 
   tag(frame: Frame, track: Track): Buffer {
-    if (frame === this.lastFrame) return this.lastTag;
-    let tag = this.tags.get(frame);
+    let tag = this.lastTagOf(frame) ?? this.tags.get(frame);
     if (!tag) {
       const video = isVideoTrack(track);
       const body = video ? videoFrameBody(frame, this.hevcMode) : audioFrameBody(frame, track);

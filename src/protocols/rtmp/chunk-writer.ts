@@ -128,10 +128,6 @@ export class ChunkMemo {
     }
     return chunks;
   }
-
-  get(key: object, variant: string, build: () => Buffer[]): Buffer[] {
-    return this.variant(variant).get(key, build);
-  }
 }
 
 /** The chunked frames of one variant of a stream, shared by its players. */
@@ -146,8 +142,7 @@ export class ChunkVariant {
   }
 
   get(key: object, build: () => Buffer[]): Buffer[] {
-    if (key === this.lastKey) return this.lastChunks;
-    let chunks = this.byKey.get(key);
+    let chunks = this.last(key) ?? this.byKey.get(key);
     if (!chunks) {
       chunks = build();
       this.byKey.set(key, chunks);

@@ -65,10 +65,10 @@ describe('ChunkMemo', () => {
       builds++;
       return [Buffer.alloc(1)];
     };
-    const first = memo.get(frame, 'v1', build);
-    assert.equal(memo.get(frame, 'v1', build), first);
-    memo.get(frame, 'v2', build);
-    memo.get({}, 'v1', build);
+    const first = memo.variant('v1').get(frame, build);
+    assert.equal(memo.variant('v1').get(frame, build), first);
+    memo.variant('v2').get(frame, build);
+    memo.variant('v1').get({}, build);
     assert.equal(builds, 3);
   });
 
